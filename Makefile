@@ -1,0 +1,31 @@
+# The thin front door: every target installs what is missing, then hands the
+# work to CMake and CTest. `make` builds build/concord (optimised);
+# `make test` builds with ASan and UBSan in build/asan and runs every test.
+
+JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
+DB    ?= concord.db
+
+.PHONY: all build deps test bench run clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build -j $(JOBS)
+
+test: deps
+	@cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DCONCORD_SANITIZE=ON >/dev/null
+	@cmake --build build/asan -j $(JOBS)
+	@cd build/asan && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@build/concord-bench
+
+run: build
+	@scripts/run-demo "$(DB)"
+
+clean:
+	rm -rf build

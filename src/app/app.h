@@ -1,0 +1,87 @@
+/*
+ * app.h — concord's use cases: the one layer that joins engines and store.
+ *
+ * A `struct concord` is an open ledger: a store, the view a batch works in,
+ * and the clock that stamps commits. concord_apply() runs one batch from end
+ * to end in a single storage transaction:
+ *
+ *   1. begin (the writer's lock), read the last timestamp;
+ *   2. load every pending transfer whose expiry is due, and the units,
+ *      accounts and transfers the operations name (each key looked up once);
+ *   3. expire what is due, then execute the operations (ledger_execute);
+ *   4. write the rows the engine marked new or dirty, commit.
+ *
+ * Any storage failure rolls the whole batch back; results then mean nothing
+ * and the caller reports the error. Reads go straight to the store.
+ */
+#ifndef CONCORD_APP_H
+#define CONCORD_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/ledger.h"
+#include "store/store.h"
+#include "util/error.h"
+
+/* The clock that stamps commits; tests and benchmarks may supply their own. */
+typedef int64_t (*concord_clock_fn)(void *ctx);
+
+struct concord {
+    struct store *store;
+    struct ledger_view view;         /* the batch being executed; reset per batch */
+    concord_clock_fn clock;          /* time_now_ns unless replaced */
+    void *clock_ctx;
+    struct strmap missing_units;     /* keys a batch looked up and did not find */
+    struct strmap missing_accounts;
+    struct strmap missing_transfers;
+    enum cc_err load_error;          /* first error while loading a batch's keys */
+    struct cc_error load_error_detail;
+};
+
+/* Opens (or with STORE_CREATE creates) the database at path. */
+enum cc_err concord_open(struct concord **out, const char *path, enum store_mode mode,
+                         struct cc_error *err);
+void concord_close(struct concord *cc);
+void concord_set_clock(struct concord *cc, concord_clock_fn clock, void *ctx);
+
+/*
+ * Commits ops[0..count) as one batch and fills results[0..count). Messages
+ * in results stay valid until the next call on cc. Returns CC_OK when the
+ * batch was committed (some operations may still have been rejected: see
+ * each result), or an error when nothing was committed.
+ */
+enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_t count,
+                          struct ledger_result *results, struct cc_error *err);
+
+/* Expires pending transfers whose time has come (a batch with no operations). */
+enum cc_err concord_expire_due(struct concord *cc, struct cc_error *err);
+
+/* Checks every invariant of the stored ledger (see store_check). */
+enum cc_err concord_check(struct concord *cc, struct cc_error *err);
+
+/* Reads; callbacks get rows whose strings live only during the call. */
+enum cc_err concord_unit_get(struct concord *cc, const char *code, struct ledger_unit *out,
+                             char *name, size_t name_size, struct cc_error *err);
+enum cc_err concord_units_list(struct concord *cc, store_unit_fn fn, void *ctx,
+                               struct cc_error *err);
+enum cc_err concord_account_get(struct concord *cc, const char *id, store_account_fn fn,
+                                void *ctx, struct cc_error *err);
+enum cc_err concord_accounts_list(struct concord *cc, const char *prefix, const char *after,
+                                  uint32_t limit, store_account_fn fn, void *ctx,
+                                  struct cc_error *err);
+enum cc_err concord_transfer_get(struct concord *cc, const char *id, store_transfer_fn fn,
+                                 void *ctx, struct cc_error *err);
+enum cc_err concord_history(struct concord *cc, const struct store_history_query *query,
+                            store_transfer_fn fn, void *ctx, struct cc_error *err);
+/* at = INT64_MAX for current balances. */
+enum cc_err concord_balance(struct concord *cc, const char *id, int64_t at, store_balance_fn fn,
+                            void *ctx, struct cc_error *err);
+enum cc_err concord_balance_prefix(struct concord *cc, const char *prefix, int64_t at,
+                                   store_balance_fn fn, void *ctx, struct cc_error *err);
+/* The scale of the unit of account id (for decimal amounts typed by people). */
+enum cc_err concord_account_scale(struct concord *cc, const char *id, int32_t *scale,
+                                  struct cc_error *err);
+
+#endif

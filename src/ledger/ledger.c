@@ -1,0 +1,775 @@
+/*
+ * ledger.c — the rules: validating and applying operations to a view.
+ *
+ * Each operation is checked completely before it changes anything, so a
+ * rejected operation outside a chain needs no undo. Inside a linked chain the
+ * accepted operations before a failure must be taken back; every change made
+ * while a chain is open is first recorded in the undo log (old balances, old
+ * states, rows appended), and a failing chain replays the log backwards.
+ *
+ * Checks run in a fixed order so that an operation that breaks several rules
+ * always gets the same status: malformed fields (invalid), then the
+ * idempotency key (exists, exists_with_different_fields), then the amount and
+ * accounts, then units, conditions, overflow, and the balance limits last.
+ */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ledger/ledger.h"
+#include "ledger/ledger_internal.h"
+#include "util/amount.h"
+
+static const char *const status_names[LEDGER_STATUS_COUNT] = {
+    [LEDGER_CREATED] = "created",
+    [LEDGER_EXISTS] = "exists",
+    [LEDGER_RESOLVED] = "resolved",
+    [LEDGER_EXISTS_WITH_DIFFERENT_FIELDS] = "exists_with_different_fields",
+    [LEDGER_INVALID] = "invalid",
+    [LEDGER_UNIT_NOT_FOUND] = "unit_not_found",
+    [LEDGER_DEBIT_ACCOUNT_NOT_FOUND] = "debit_account_not_found",
+    [LEDGER_CREDIT_ACCOUNT_NOT_FOUND] = "credit_account_not_found",
+    [LEDGER_ACCOUNTS_MUST_BE_DIFFERENT] = "accounts_must_be_different",
+    [LEDGER_ACCOUNTS_MUST_HAVE_THE_SAME_UNIT] = "accounts_must_have_the_same_unit",
+    [LEDGER_AMOUNT_MUST_NOT_BE_ZERO] = "amount_must_not_be_zero",
+    [LEDGER_EXCEEDS_CREDITS] = "exceeds_credits",
+    [LEDGER_EXCEEDS_DEBITS] = "exceeds_debits",
+    [LEDGER_OVERFLOWS] = "overflows",
+    [LEDGER_PENDING_TRANSFER_NOT_FOUND] = "pending_transfer_not_found",
+    [LEDGER_PENDING_TRANSFER_NOT_PENDING] = "pending_transfer_not_pending",
+    [LEDGER_PENDING_TRANSFER_ALREADY_POSTED] = "pending_transfer_already_posted",
+    [LEDGER_PENDING_TRANSFER_ALREADY_VOIDED] = "pending_transfer_already_voided",
+    [LEDGER_PENDING_TRANSFER_EXPIRED] = "pending_transfer_expired",
+    [LEDGER_EXCEEDS_PENDING_TRANSFER_AMOUNT] = "exceeds_pending_transfer_amount",
+    [LEDGER_CONDITION_NOT_FOUND] = "condition_not_found",
+    [LEDGER_CONDITION_REQUIRES_PENDING] = "condition_requires_pending",
+    [LEDGER_CONDITION_ALREADY_RESOLVED] = "condition_already_resolved",
+    [LEDGER_LINKED_EVENT_FAILED] = "linked_event_failed",
+    [LEDGER_LINKED_EVENT_CHAIN_OPEN] = "linked_event_chain_open",
+    [LEDGER_FORBIDDEN] = "forbidden",
+};
+
+const char *ledger_status_name(enum ledger_status status)
+{
+    assert(status < LEDGER_STATUS_COUNT);
+    return status < LEDGER_STATUS_COUNT ? status_names[status] : "unknown";
+}
+
+const char *ledger_op_name(enum ledger_op_type type)
+{
+    static const char *const names[LEDGER_OP_TYPE_COUNT] = {"unit", "account", "transfer",
+                                                            "post", "void"};
+    return type < LEDGER_OP_TYPE_COUNT ? names[type] : NULL;
+}
+
+const char *ledger_state_name(enum ledger_state state)
+{
+    switch (state) {
+    case LEDGER_STATE_POSTED: return "posted";
+    case LEDGER_STATE_PENDING: return "pending";
+    case LEDGER_STATE_VOIDED: return "voided";
+    case LEDGER_STATE_EXPIRED: return "expired";
+    }
+    return "unknown";
+}
+
+const char *ledger_reason_name(enum ledger_reason reason)
+{
+    switch (reason) {
+    case LEDGER_REASON_NONE: return NULL;
+    case LEDGER_REASON_POST: return "post";
+    case LEDGER_REASON_VOID: return "void";
+    case LEDGER_REASON_EXPIRY: return "expiry";
+    case LEDGER_REASON_CONDITION: return "condition";
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- identifiers */
+
+bool ledger_valid_unit_code(const char *code)
+{
+    if (code == NULL || !(code[0] >= 'A' && code[0] <= 'Z')) return false;
+    size_t n = 1;
+    for (const char *p = code + 1; *p; p++, n++) {
+        bool ok = (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_';
+        if (!ok || n >= LEDGER_UNIT_CODE_BYTES_MAX) return false;
+    }
+    return true;
+}
+
+bool ledger_valid_account_id(const char *id)
+{
+    if (id == NULL) return false;
+    bool first_ok = (id[0] >= 'a' && id[0] <= 'z') || (id[0] >= '0' && id[0] <= '9');
+    if (!first_ok) return false;
+    size_t n = 1;
+    for (const char *p = id + 1; *p; p++, n++) {
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+                  *p == '_' || *p == '-';
+        if (!ok || n >= LEDGER_ID_BYTES_MAX) return false;
+    }
+    return true;
+}
+
+bool ledger_valid_transfer_id(const char *id)
+{
+    if (id == NULL || id[0] == '\0') return false;
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++, n++)
+        if (*p < 0x21 || *p > 0x7e || n >= LEDGER_ID_BYTES_MAX) return false;
+    return true;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+/* ---------------------------------------------------------------- undo log */
+
+enum undo_kind {
+    UNDO_UNIT_NEW,          /* remove units[index] (the last) */
+    UNDO_ACCOUNT_NEW,       /* remove accounts[index] (the last) */
+    UNDO_TRANSFER_NEW,      /* remove transfers[index] (the last) */
+    UNDO_ACCOUNT_BALANCES,  /* restore balances and row flags of accounts[index] */
+    UNDO_TRANSFER_STATE,    /* restore state and row flags of transfers[index] */
+};
+
+struct ledger_undo {
+    uint8_t kind;     /* enum undo_kind */
+    uint8_t row;      /* old row flags */
+    uint8_t state;    /* old transfer state */
+    uint32_t index;   /* into the array kind names */
+    int64_t balances[4]; /* old debits_pending, debits_posted, credits_pending, credits_posted */
+};
+
+static bool undo_push(struct ledger_view *view, struct ledger_undo entry)
+{
+    if (!view->undo_active) return true;
+    if (!ledger_grow((void **)&view->undo, &view->undo_capacity, view->undo_count,
+                     sizeof *view->undo))
+        return false;
+    view->undo[view->undo_count++] = entry;
+    return true;
+}
+
+static bool undo_account(struct ledger_view *view, uint32_t index)
+{
+    const struct ledger_account *a = &view->accounts[index];
+    return undo_push(view, (struct ledger_undo){
+                               .kind = UNDO_ACCOUNT_BALANCES,
+                               .row = a->row,
+                               .index = index,
+                               .balances = {a->debits_pending, a->debits_posted,
+                                            a->credits_pending, a->credits_posted},
+                           });
+}
+
+static void undo_rollback(struct ledger_view *view)
+{
+    while (view->undo_count > 0) {
+        const struct ledger_undo *u = &view->undo[--view->undo_count];
+        switch ((enum undo_kind)u->kind) {
+        case UNDO_UNIT_NEW:
+            assert(u->index == view->units_count - 1);
+            strmap_remove(&view->units_by_code, view->units[u->index].code);
+            view->units_count--;
+            break;
+        case UNDO_ACCOUNT_NEW:
+            assert(u->index == view->accounts_count - 1);
+            strmap_remove(&view->accounts_by_id, view->accounts[u->index].id);
+            view->accounts_count--;
+            break;
+        case UNDO_TRANSFER_NEW:
+            assert(u->index == view->transfers_count - 1);
+            strmap_remove(&view->transfers_by_id, view->transfers[u->index].id);
+            view->transfers_count--;
+            break;
+        case UNDO_ACCOUNT_BALANCES: {
+            struct ledger_account *a = &view->accounts[u->index];
+            a->debits_pending = u->balances[0];
+            a->debits_posted = u->balances[1];
+            a->credits_pending = u->balances[2];
+            a->credits_posted = u->balances[3];
+            a->row = u->row;
+            break;
+        }
+        case UNDO_TRANSFER_STATE:
+            view->transfers[u->index].state = u->state;
+            view->transfers[u->index].row = u->row;
+            break;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+struct exec {
+    struct ledger_view *view;
+    int64_t now;
+    bool out_of_memory;
+};
+
+static const char *msgf(struct exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static const char *msgf(struct exec *x, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    const char *m = arena_strdup(&x->view->arena, buf);
+    if (m == NULL) x->out_of_memory = true;
+    return m;
+}
+
+static int64_t next_timestamp(struct ledger_view *view, int64_t now)
+{
+    int64_t ts = view->timestamp_last >= now ? view->timestamp_last + 1 : now;
+    view->timestamp_last = ts;
+    return ts;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL) return a == b;
+    return strcmp(a, b) == 0;
+}
+
+static struct ledger_result result(enum ledger_status status, int64_t timestamp,
+                                   const char *message)
+{
+    return (struct ledger_result){.status = status, .timestamp = timestamp, .message = message};
+}
+
+static struct ledger_result invalid(const char *message)
+{
+    return result(LEDGER_INVALID, 0, message);
+}
+
+/* Appends a new transfer row (strings copied); returns its index or −1. */
+static int64_t transfer_append(struct exec *x, const struct ledger_transfer *t)
+{
+    struct ledger_view *view = x->view;
+    if (!ledger_view_add_transfer(view, t)) {
+        x->out_of_memory = true;
+        return -1;
+    }
+    uint32_t index = view->transfers_count - 1;
+    if (!undo_push(view, (struct ledger_undo){.kind = UNDO_TRANSFER_NEW, .index = index})) {
+        x->out_of_memory = true;
+        return -1;
+    }
+    return index;
+}
+
+static bool transfer_set_state(struct exec *x, uint32_t index, enum ledger_state state)
+{
+    struct ledger_transfer *t = &x->view->transfers[index];
+    if (!undo_push(x->view, (struct ledger_undo){.kind = UNDO_TRANSFER_STATE,
+                                                 .row = t->row,
+                                                 .state = t->state,
+                                                 .index = index})) {
+        x->out_of_memory = true;
+        return false;
+    }
+    t->state = (uint8_t)state;
+    if (!(t->row & LEDGER_ROW_NEW)) t->row |= LEDGER_ROW_DIRTY;
+    return true;
+}
+
+/*
+ * Adds (posted, pending) to both sides of a transfer between accounts dr and
+ * cr, with every overflow checked before anything changes.
+ */
+static enum ledger_status balances_apply(struct exec *x, uint32_t dr_index, uint32_t cr_index,
+                                         int64_t posted, int64_t pending)
+{
+    struct ledger_account *dr = &x->view->accounts[dr_index];
+    struct ledger_account *cr = &x->view->accounts[cr_index];
+    int64_t dp, dpo, cp, cpo;
+    if (!amount_add(dr->debits_pending, pending, &dp) ||
+        !amount_add(dr->debits_posted, posted, &dpo) ||
+        !amount_add(cr->credits_pending, pending, &cp) ||
+        !amount_add(cr->credits_posted, posted, &cpo))
+        return LEDGER_OVERFLOWS;
+    assert(dp >= 0 && cp >= 0 && dpo >= 0 && cpo >= 0);
+    if (!undo_account(x->view, dr_index) || !undo_account(x->view, cr_index)) {
+        x->out_of_memory = true;
+        return LEDGER_OVERFLOWS;
+    }
+    dr->debits_pending = dp;
+    dr->debits_posted = dpo;
+    cr->credits_pending = cp;
+    cr->credits_posted = cpo;
+    if (!(dr->row & LEDGER_ROW_NEW)) dr->row |= LEDGER_ROW_DIRTY;
+    if (!(cr->row & LEDGER_ROW_NEW)) cr->row |= LEDGER_ROW_DIRTY;
+    return LEDGER_CREATED;
+}
+
+/* ---------------------------------------------------------------- unit */
+
+static struct ledger_result unit_create(struct exec *x, const struct ledger_op *op)
+{
+    struct ledger_view *view = x->view;
+    if (!ledger_valid_unit_code(op->id))
+        return invalid("code must match [A-Z][A-Z0-9_]{0,15}");
+    if (!(op->flags & LEDGER_OP_HAS_SCALE)) return invalid("scale is required");
+    if (op->scale < 0 || op->scale > LEDGER_SCALE_MAX)
+        return invalid(msgf(x, "scale must be 0 … %d", LEDGER_SCALE_MAX));
+    if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
+        return invalid(msgf(x, "name is longer than %d bytes", LEDGER_NAME_BYTES_MAX));
+    const struct ledger_unit *found = ledger_view_unit(view, op->id);
+    if (found != NULL) {
+        bool same = found->scale == op->scale && str_eq(found->name, op->name);
+        return result(same ? LEDGER_EXISTS : LEDGER_EXISTS_WITH_DIFFERENT_FIELDS,
+                      found->timestamp, NULL);
+    }
+    struct ledger_unit u = {
+        .code = op->id, .name = op->name, .scale = op->scale,
+        .timestamp = next_timestamp(view, x->now), .row = LEDGER_ROW_NEW,
+    };
+    if (!ledger_view_add_unit(view, &u) ||
+        !undo_push(view, (struct ledger_undo){.kind = UNDO_UNIT_NEW,
+                                              .index = view->units_count - 1})) {
+        x->out_of_memory = true;
+        return invalid(NULL);
+    }
+    return result(LEDGER_CREATED, u.timestamp, NULL);
+}
+
+/* ---------------------------------------------------------------- account */
+
+static struct ledger_result account_create(struct exec *x, const struct ledger_op *op)
+{
+    struct ledger_view *view = x->view;
+    if (!ledger_valid_account_id(op->id))
+        return invalid("id must match [a-z0-9][a-z0-9._-]{0,127}");
+    if (op->unit == NULL) return invalid("unit is required");
+    if (!ledger_valid_unit_code(op->unit))
+        return invalid("unit must match [A-Z][A-Z0-9_]{0,15}");
+    if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
+        return invalid(msgf(x, "name is longer than %d bytes", LEDGER_NAME_BYTES_MAX));
+    if (op->owner != NULL && !ledger_valid_account_id(op->owner))
+        return invalid("owner must be a party id matching [a-z0-9][a-z0-9._-]{0,127}");
+    const uint32_t both = LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS |
+                          LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS;
+    if ((op->account_flags & both) == both)
+        return invalid("debits_must_not_exceed_credits and credits_must_not_exceed_debits "
+                       "exclude each other");
+    const struct ledger_account *found = ledger_view_account(view, op->id);
+    if (found != NULL) {
+        bool same = str_eq(found->unit, op->unit) && str_eq(found->name, op->name) &&
+                    str_eq(found->owner, op->owner) && found->flags == op->account_flags;
+        return result(same ? LEDGER_EXISTS : LEDGER_EXISTS_WITH_DIFFERENT_FIELDS,
+                      found->timestamp, NULL);
+    }
+    if (ledger_view_unit(view, op->unit) == NULL)
+        return result(LEDGER_UNIT_NOT_FOUND, 0, msgf(x, "no unit %s", op->unit));
+    struct ledger_account a = {
+        .id = op->id, .unit = op->unit, .name = op->name, .owner = op->owner,
+        .flags = op->account_flags, .timestamp = next_timestamp(view, x->now),
+        .row = LEDGER_ROW_NEW,
+    };
+    if (!ledger_view_add_account(view, &a) ||
+        !undo_push(view, (struct ledger_undo){.kind = UNDO_ACCOUNT_NEW,
+                                              .index = view->accounts_count - 1})) {
+        x->out_of_memory = true;
+        return invalid(NULL);
+    }
+    return result(LEDGER_CREATED, a.timestamp, NULL);
+}
+
+/* ---------------------------------------------------------------- transfer */
+
+/* Checks what every transfer-like operation shares: id, memo, meta, amount sign. */
+static const char *common_invalid(struct exec *x, const struct ledger_op *op)
+{
+    if (!ledger_valid_transfer_id(op->id))
+        return msgf(x, "id must be 1 … %d printable ASCII characters without spaces",
+                    LEDGER_ID_BYTES_MAX);
+    if (ends_with(op->id, LEDGER_EXPIRY_SUFFIX))
+        return "ids ending in " LEDGER_EXPIRY_SUFFIX " are reserved for expiry records";
+    if (op->memo != NULL && strlen(op->memo) > LEDGER_MEMO_BYTES_MAX)
+        return msgf(x, "memo is longer than %d bytes", LEDGER_MEMO_BYTES_MAX);
+    if (op->meta != NULL && strlen(op->meta) > LEDGER_META_BYTES_MAX)
+        return msgf(x, "meta is longer than %d bytes", LEDGER_META_BYTES_MAX);
+    if ((op->flags & LEDGER_OP_HAS_AMOUNT) && op->amount < 0)
+        return "amount must be an integer in 1 … 2^63-1";
+    return NULL;
+}
+
+static bool date_same(const struct ledger_op *op, const struct ledger_transfer *t)
+{
+    bool given = op->flags & LEDGER_OP_HAS_DATE;
+    if (given != ((t->flags & LEDGER_TRANSFER_HAS_DATE) != 0)) return false;
+    return !given || t->date == op->date;
+}
+
+static bool transfer_same(const struct ledger_op *op, const struct ledger_transfer *t)
+{
+    bool pending = op->flags & LEDGER_OP_PENDING;
+    bool has_expires = op->flags & LEDGER_OP_HAS_EXPIRES;
+    return t->reason == LEDGER_REASON_NONE && str_eq(op->debit, t->debit) &&
+           str_eq(op->credit, t->credit) && op->amount == t->amount &&
+           pending == ((t->flags & LEDGER_TRANSFER_PENDING) != 0) &&
+           (op->unit == NULL || str_eq(op->unit, t->unit)) && str_eq(op->kind, t->kind) &&
+           str_eq(op->cond, t->cond) && str_eq(op->memo, t->memo) && str_eq(op->meta, t->meta) &&
+           has_expires == ((t->flags & LEDGER_TRANSFER_EXPIRES) != 0) &&
+           (!has_expires || op->expires == t->expires) && date_same(op, t);
+}
+
+static struct ledger_result transfer_create(struct exec *x, const struct ledger_op *op)
+{
+    struct ledger_view *view = x->view;
+    bool pending = op->flags & LEDGER_OP_PENDING;
+    const char *bad = common_invalid(x, op);
+    if (bad != NULL) return invalid(bad);
+    if (op->debit == NULL || !ledger_valid_account_id(op->debit))
+        return invalid("debit must be an account id");
+    if (op->credit == NULL || !ledger_valid_account_id(op->credit))
+        return invalid("credit must be an account id");
+    if (!(op->flags & LEDGER_OP_HAS_AMOUNT)) return invalid("amount is required");
+    if (op->unit != NULL && !ledger_valid_unit_code(op->unit))
+        return invalid("unit must match [A-Z][A-Z0-9_]{0,15}");
+    if (op->kind != NULL && (op->kind[0] == '\0' || strlen(op->kind) > LEDGER_KIND_BYTES_MAX))
+        return invalid(msgf(x, "kind must be 1 … %d bytes", LEDGER_KIND_BYTES_MAX));
+    if ((op->flags & LEDGER_OP_HAS_EXPIRES) && !pending)
+        return invalid("expires applies only to a pending transfer");
+    if (op->cond != NULL && strlen(op->cond) > LEDGER_EXPR_BYTES_MAX)
+        return invalid(msgf(x, "if is longer than %d bytes", LEDGER_EXPR_BYTES_MAX));
+
+    const struct ledger_transfer *found = ledger_view_transfer(view, op->id);
+    if (found != NULL)
+        return result(transfer_same(op, found) ? LEDGER_EXISTS
+                                               : LEDGER_EXISTS_WITH_DIFFERENT_FIELDS,
+                      found->timestamp, NULL);
+    if (op->amount == 0) return result(LEDGER_AMOUNT_MUST_NOT_BE_ZERO, 0, NULL);
+    if (strcmp(op->debit, op->credit) == 0)
+        return result(LEDGER_ACCOUNTS_MUST_BE_DIFFERENT, 0, NULL);
+    uint32_t dr_index, cr_index;
+    if (!strmap_get(&view->accounts_by_id, op->debit, &dr_index))
+        return result(LEDGER_DEBIT_ACCOUNT_NOT_FOUND, 0, msgf(x, "no account %s", op->debit));
+    if (!strmap_get(&view->accounts_by_id, op->credit, &cr_index))
+        return result(LEDGER_CREDIT_ACCOUNT_NOT_FOUND, 0, msgf(x, "no account %s", op->credit));
+    const struct ledger_account *dr = &view->accounts[dr_index];
+    const struct ledger_account *cr = &view->accounts[cr_index];
+    if (op->unit != NULL && ledger_view_unit(view, op->unit) == NULL)
+        return result(LEDGER_UNIT_NOT_FOUND, 0, msgf(x, "no unit %s", op->unit));
+    if (strcmp(dr->unit, cr->unit) != 0 || (op->unit != NULL && strcmp(op->unit, dr->unit) != 0))
+        return result(LEDGER_ACCOUNTS_MUST_HAVE_THE_SAME_UNIT, 0, NULL);
+    if (op->cond != NULL) {
+        if (!pending) return result(LEDGER_CONDITION_REQUIRES_PENDING, 0, NULL);
+        /* The view holds no conditions: every name in the expression is unknown. */
+        return result(LEDGER_CONDITION_NOT_FOUND, 0,
+                      msgf(x, "no condition named in \"%s\" exists", op->cond));
+    }
+    if ((op->flags & LEDGER_OP_HAS_EXPIRES) && op->expires <= x->now)
+        return invalid("expires must be later than the commit time");
+
+    /* Overflow: each balance, and pending + posted on each side for the limits. */
+    int64_t dr_pending, dr_posted, cr_pending, cr_posted, dr_total, cr_total;
+    int64_t add_pending = pending ? op->amount : 0, add_posted = pending ? 0 : op->amount;
+    if (!amount_add(dr->debits_pending, add_pending, &dr_pending) ||
+        !amount_add(dr->debits_posted, add_posted, &dr_posted) ||
+        !amount_add(cr->credits_pending, add_pending, &cr_pending) ||
+        !amount_add(cr->credits_posted, add_posted, &cr_posted) ||
+        !amount_add(dr_pending, dr_posted, &dr_total) ||
+        !amount_add(cr_pending, cr_posted, &cr_total))
+        return result(LEDGER_OVERFLOWS, 0, NULL);
+    if ((dr->flags & LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) && dr_total > dr->credits_posted)
+        return result(LEDGER_EXCEEDS_CREDITS, 0, NULL);
+    if ((cr->flags & LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) && cr_total > cr->debits_posted)
+        return result(LEDGER_EXCEEDS_DEBITS, 0, NULL);
+
+    int64_t ts = next_timestamp(view, x->now);
+    struct ledger_transfer t = {
+        .id = op->id, .debit = dr->id, .credit = cr->id, .unit = dr->unit, .kind = op->kind,
+        .cond = op->cond, .memo = op->memo, .meta = op->meta, .amount = op->amount,
+        .effect_posted = add_posted, .effect_pending = add_pending,
+        .expires = (op->flags & LEDGER_OP_HAS_EXPIRES) ? op->expires : 0,
+        .date = (op->flags & LEDGER_OP_HAS_DATE) ? op->date : ts, .timestamp = ts,
+        .flags = (pending ? LEDGER_TRANSFER_PENDING : 0u) |
+                 ((op->flags & LEDGER_OP_HAS_DATE) ? LEDGER_TRANSFER_HAS_DATE : 0u) |
+                 ((op->flags & LEDGER_OP_HAS_EXPIRES) ? LEDGER_TRANSFER_EXPIRES : 0u),
+        .state = pending ? LEDGER_STATE_PENDING : LEDGER_STATE_POSTED,
+        .row = LEDGER_ROW_NEW,
+    };
+    if (transfer_append(x, &t) < 0) return invalid(NULL);
+    enum ledger_status s = balances_apply(x, dr_index, cr_index, add_posted, add_pending);
+    assert(s == LEDGER_CREATED || x->out_of_memory);
+    (void)s;
+    return result(LEDGER_CREATED, ts, NULL);
+}
+
+/* ---------------------------------------------------------------- post, void, expiry */
+
+static bool resolution_same(const struct ledger_op *op, const struct ledger_transfer *t)
+{
+    enum ledger_reason reason = op->type == LEDGER_OP_POST ? LEDGER_REASON_POST
+                                                           : LEDGER_REASON_VOID;
+    bool has_amount = op->flags & LEDGER_OP_HAS_AMOUNT;
+    return t->reason == reason && str_eq(op->pending_id, t->pending_id) &&
+           has_amount == ((t->flags & LEDGER_TRANSFER_HAS_AMOUNT) != 0) &&
+           (!has_amount || op->amount == t->amount) && str_eq(op->kind, t->kind) &&
+           str_eq(op->memo, t->memo) && str_eq(op->meta, t->meta) && date_same(op, t);
+}
+
+/*
+ * Resolves the pending transfer at index p: posts `amount` of it (post) or
+ * releases it (void, expiry), creating the record `id`. Everything is
+ * checked by the caller except overflow.
+ */
+static struct ledger_result pending_resolve(struct exec *x, uint32_t p, const char *id,
+                                            enum ledger_reason reason, int64_t amount,
+                                            const struct ledger_op *op)
+{
+    struct ledger_view *view = x->view;
+    const struct ledger_transfer *pt = &view->transfers[p];
+    uint32_t dr_index, cr_index;
+    bool found = strmap_get(&view->accounts_by_id, pt->debit, &dr_index) &&
+                 strmap_get(&view->accounts_by_id, pt->credit, &cr_index);
+    assert(found); /* the caller loads a pending transfer's accounts with it */
+    if (!found) return invalid("the pending transfer's accounts are not loaded");
+    int64_t posted = reason == LEDGER_REASON_POST ? amount : 0;
+    enum ledger_status s = balances_apply(x, dr_index, cr_index, posted, -pt->amount);
+    if (s != LEDGER_CREATED) return result(s, 0, NULL);
+    pt = &view->transfers[p];
+    enum ledger_state state = reason == LEDGER_REASON_POST   ? LEDGER_STATE_POSTED
+                              : reason == LEDGER_REASON_VOID ? LEDGER_STATE_VOIDED
+                                                             : LEDGER_STATE_EXPIRED;
+    int64_t ts = next_timestamp(view, x->now);
+    bool has_date = op != NULL && (op->flags & LEDGER_OP_HAS_DATE);
+    struct ledger_transfer r = {
+        .id = id, .debit = pt->debit, .credit = pt->credit, .unit = pt->unit,
+        .pending_id = pt->id, .kind = op ? op->kind : NULL,
+        .memo = op ? op->memo : NULL, .meta = op ? op->meta : NULL,
+        .amount = reason == LEDGER_REASON_POST ? amount : pt->amount,
+        .effect_posted = posted, .effect_pending = -pt->amount,
+        .date = has_date ? op->date : ts, .timestamp = ts,
+        .flags = (has_date ? LEDGER_TRANSFER_HAS_DATE : 0u) |
+                 (op != NULL && (op->flags & LEDGER_OP_HAS_AMOUNT) ? LEDGER_TRANSFER_HAS_AMOUNT
+                                                                   : 0u),
+        .state = (uint8_t)state, .reason = (uint8_t)reason, .row = LEDGER_ROW_NEW,
+    };
+    if (!transfer_set_state(x, p, state)) return invalid(NULL);
+    if (transfer_append(x, &r) < 0) return invalid(NULL);
+    return result(LEDGER_CREATED, ts, NULL);
+}
+
+static struct ledger_result pending_op(struct exec *x, const struct ledger_op *op)
+{
+    struct ledger_view *view = x->view;
+    bool post = op->type == LEDGER_OP_POST;
+    const char *bad = common_invalid(x, op);
+    if (bad != NULL) return invalid(bad);
+    if (op->pending_id == NULL || !ledger_valid_transfer_id(op->pending_id))
+        return invalid("pending_id must be a transfer id");
+    if (!post && (op->flags & LEDGER_OP_HAS_AMOUNT))
+        return invalid("a void takes no amount: it releases the whole pending amount");
+    const struct ledger_transfer *found = ledger_view_transfer(view, op->id);
+    if (found != NULL)
+        return result(resolution_same(op, found) ? LEDGER_EXISTS
+                                                 : LEDGER_EXISTS_WITH_DIFFERENT_FIELDS,
+                      found->timestamp, NULL);
+    if ((op->flags & LEDGER_OP_HAS_AMOUNT) && op->amount == 0)
+        return result(LEDGER_AMOUNT_MUST_NOT_BE_ZERO, 0, NULL);
+    uint32_t p;
+    if (!strmap_get(&view->transfers_by_id, op->pending_id, &p))
+        return result(LEDGER_PENDING_TRANSFER_NOT_FOUND, 0,
+                      msgf(x, "no transfer %s", op->pending_id));
+    const struct ledger_transfer *pt = &view->transfers[p];
+    if (!(pt->flags & LEDGER_TRANSFER_PENDING))
+        return result(LEDGER_PENDING_TRANSFER_NOT_PENDING, 0, NULL);
+    switch ((enum ledger_state)pt->state) {
+    case LEDGER_STATE_POSTED: return result(LEDGER_PENDING_TRANSFER_ALREADY_POSTED, 0, NULL);
+    case LEDGER_STATE_VOIDED: return result(LEDGER_PENDING_TRANSFER_ALREADY_VOIDED, 0, NULL);
+    case LEDGER_STATE_EXPIRED: return result(LEDGER_PENDING_TRANSFER_EXPIRED, 0, NULL);
+    case LEDGER_STATE_PENDING: break;
+    }
+    if ((pt->flags & LEDGER_TRANSFER_EXPIRES) && pt->expires <= x->now)
+        return result(LEDGER_PENDING_TRANSFER_EXPIRED, 0, NULL);
+    int64_t amount = (op->flags & LEDGER_OP_HAS_AMOUNT) ? op->amount : pt->amount;
+    if (post && amount > pt->amount)
+        return result(LEDGER_EXCEEDS_PENDING_TRANSFER_AMOUNT, 0,
+                      msgf(x, "%lld is more than the pending %lld", (long long)amount,
+                           (long long)pt->amount));
+    return pending_resolve(x, p, op->id, post ? LEDGER_REASON_POST : LEDGER_REASON_VOID,
+                           amount, op);
+}
+
+int32_t ledger_expire(struct ledger_view *view, int64_t now)
+{
+    struct exec x = {.view = view, .now = now};
+    int32_t expired = 0;
+    uint32_t count = view->transfers_count; /* records appended below are not pending */
+    for (uint32_t i = 0; i < count; i++) {
+        const struct ledger_transfer *t = &view->transfers[i];
+        if (t->state != LEDGER_STATE_PENDING || !(t->flags & LEDGER_TRANSFER_EXPIRES) ||
+            t->expires > now)
+            continue;
+        size_t n = strlen(t->id) + sizeof LEDGER_EXPIRY_SUFFIX;
+        char *id = arena_alloc(&view->arena, n);
+        if (id == NULL) return -1;
+        snprintf(id, n, "%s%s", t->id, LEDGER_EXPIRY_SUFFIX);
+        struct ledger_result r = pending_resolve(&x, i, id, LEDGER_REASON_EXPIRY, 0, NULL);
+        if (x.out_of_memory) return -1;
+        /* Releasing pending amounts only lowers balances: it cannot overflow. */
+        assert(r.status == LEDGER_CREATED);
+        (void)r;
+        expired++;
+    }
+    return expired;
+}
+
+/* ---------------------------------------------------------------- batch */
+
+static struct ledger_result op_apply(struct exec *x, const struct ledger_op *op)
+{
+    if (op->invalid != NULL) return invalid(op->invalid);
+    switch (op->type) {
+    case LEDGER_OP_UNIT: return unit_create(x, op);
+    case LEDGER_OP_ACCOUNT: return account_create(x, op);
+    case LEDGER_OP_TRANSFER: return transfer_create(x, op);
+    case LEDGER_OP_POST:
+    case LEDGER_OP_VOID: return pending_op(x, op);
+    case LEDGER_OP_TYPE_COUNT: break;
+    }
+    return invalid("unknown operation");
+}
+
+bool ledger_execute(struct ledger_view *view, const struct ledger_op *ops, size_t count,
+                    int64_t now, struct ledger_result *results)
+{
+    assert(count <= LEDGER_BATCH_OPS_MAX);
+    struct exec x = {.view = view, .now = now};
+    size_t i = 0;
+    while (i < count) {
+        if (!(ops[i].flags & LEDGER_OP_LINKED)) {
+            view->undo_active = false;
+            results[i] = op_apply(&x, &ops[i]);
+            if (x.out_of_memory) return false;
+            i++;
+            continue;
+        }
+        /* A chain: ops[i..end] where every op but the last is linked. */
+        size_t end = i;
+        while (end < count && (ops[end].flags & LEDGER_OP_LINKED)) end++;
+        if (end == count) { /* the batch ended inside the chain */
+            for (size_t k = i; k < count; k++)
+                results[k] = result(LEDGER_LINKED_EVENT_FAILED, 0, NULL);
+            results[count - 1] = result(LEDGER_LINKED_EVENT_CHAIN_OPEN, 0, NULL);
+            break;
+        }
+        view->undo_active = true;
+        view->undo_count = 0;
+        size_t failed = end + 1;
+        for (size_t k = i; k <= end; k++) {
+            results[k] = op_apply(&x, &ops[k]);
+            if (x.out_of_memory) return false;
+            if (!ledger_status_ok(results[k].status)) {
+                failed = k;
+                break;
+            }
+        }
+        if (failed <= end) {
+            undo_rollback(view);
+            for (size_t k = i; k <= end; k++)
+                if (k != failed) results[k] = result(LEDGER_LINKED_EVENT_FAILED, 0, NULL);
+        }
+        view->undo_active = false;
+        view->undo_count = 0;
+        i = end + 1;
+    }
+    return true;
+}
+
+void ledger_op_refs(const struct ledger_op *op,
+                    void (*visit)(void *ctx, char kind, const char *id), void *ctx)
+{
+    if (op->invalid != NULL) return;
+    switch (op->type) {
+    case LEDGER_OP_UNIT:
+        if (op->id) visit(ctx, 'u', op->id);
+        break;
+    case LEDGER_OP_ACCOUNT:
+        if (op->id) visit(ctx, 'a', op->id);
+        if (op->unit) visit(ctx, 'u', op->unit);
+        break;
+    case LEDGER_OP_TRANSFER:
+        if (op->id) visit(ctx, 't', op->id);
+        if (op->debit) visit(ctx, 'a', op->debit);
+        if (op->credit) visit(ctx, 'a', op->credit);
+        if (op->unit) visit(ctx, 'u', op->unit);
+        break;
+    case LEDGER_OP_POST:
+    case LEDGER_OP_VOID:
+        if (op->id) visit(ctx, 't', op->id);
+        if (op->pending_id) visit(ctx, 't', op->pending_id);
+        break;
+    case LEDGER_OP_TYPE_COUNT: break;
+    }
+}
+
+/* ---------------------------------------------------------------- invariants */
+
+bool ledger_check_accounts(const struct ledger_account *accounts, size_t count, char *message,
+                           size_t message_size)
+{
+    /* Sums per unit; units are few, so a small linear table is enough. */
+    enum { UNITS_CHECKED_MAX = 1024 };
+    static_assert(sizeof(__int128) == 16, "need 128-bit sums");
+    struct sum {
+        const char *unit;
+        __int128 dp, dpo, cp, cpo;
+    } sums[UNITS_CHECKED_MAX];
+    size_t units = 0;
+    for (size_t i = 0; i < count; i++) {
+        const struct ledger_account *a = &accounts[i];
+        if (a->debits_pending < 0 || a->debits_posted < 0 || a->credits_pending < 0 ||
+            a->credits_posted < 0) {
+            snprintf(message, message_size, "account %s has a negative balance", a->id);
+            return false;
+        }
+        if ((a->flags & LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) &&
+            (__int128)a->debits_pending + a->debits_posted > a->credits_posted) {
+            snprintf(message, message_size, "account %s: debits exceed credits", a->id);
+            return false;
+        }
+        if ((a->flags & LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) &&
+            (__int128)a->credits_pending + a->credits_posted > a->debits_posted) {
+            snprintf(message, message_size, "account %s: credits exceed debits", a->id);
+            return false;
+        }
+        size_t u = 0;
+        while (u < units && strcmp(sums[u].unit, a->unit) != 0) u++;
+        if (u == units) {
+            if (units == UNITS_CHECKED_MAX) {
+                snprintf(message, message_size, "more than %d units", UNITS_CHECKED_MAX);
+                return false;
+            }
+            sums[units++] = (struct sum){.unit = a->unit};
+        }
+        sums[u].dp += a->debits_pending;
+        sums[u].dpo += a->debits_posted;
+        sums[u].cp += a->credits_pending;
+        sums[u].cpo += a->credits_posted;
+    }
+    for (size_t u = 0; u < units; u++) {
+        if (sums[u].dpo != sums[u].cpo) {
+            snprintf(message, message_size, "unit %s: posted debits differ from posted credits",
+                     sums[u].unit);
+            return false;
+        }
+        if (sums[u].dp != sums[u].cp) {
+            snprintf(message, message_size,
+                     "unit %s: pending debits differ from pending credits", sums[u].unit);
+            return false;
+        }
+    }
+    return true;
+}

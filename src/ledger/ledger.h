@@ -1,0 +1,304 @@
+/*
+ * ledger.h — the double-entry engine: operations, rows, and their rules.
+ *
+ * Everything concord counts is an integer amount of a unit moving from a
+ * debit account to a credit account. This engine decides, for a batch of
+ * operations, which are accepted and what they change. It never touches a
+ * database or a file: the caller (app/) loads into a `struct ledger_view`
+ * the units, accounts and transfers a batch refers to, calls
+ * ledger_execute(), and writes back the rows the view marks new or dirty.
+ * The same engine therefore serves SQLite, PostgreSQL and the unit tests.
+ *
+ * Invariants, per unit, at every moment between operations:
+ *   Σ debits_posted  = Σ credits_posted
+ *   Σ debits_pending = Σ credits_pending
+ * and every balance is in 0 … 2^63−1. An account flagged
+ * debits_must_not_exceed_credits keeps debits_pending + debits_posted ≤
+ * credits_posted; credits_must_not_exceed_debits mirrors it.
+ *
+ * Every row a batch creates gets a timestamp: strictly increasing across the
+ * whole ledger (the view carries the last one given), nanoseconds UTC.
+ *
+ * Resolutions of pending transfers (post, void, expiry) are transfer rows of
+ * their own that name the pending one (`pending_id`) and a `reason`; the
+ * pending row itself changes only its `state`. Each row carries its effect on
+ * balances (effect_posted, effect_pending) so that balances as of any
+ * effective date are a plain sum over rows.
+ */
+#ifndef CONCORD_LEDGER_H
+#define CONCORD_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/arena.h"
+#include "util/strmap.h"
+
+/* Limits, checked where operations enter and asserted inside. */
+#define LEDGER_ID_BYTES_MAX 128         /* account and transfer ids */
+#define LEDGER_UNIT_CODE_BYTES_MAX 16   /* [A-Z][A-Z0-9_]{0,15} */
+#define LEDGER_NAME_BYTES_MAX 256       /* names of units and accounts */
+#define LEDGER_KIND_BYTES_MAX 64        /* a transfer's kind ("pledge") */
+#define LEDGER_MEMO_BYTES_MAX 4096
+#define LEDGER_META_BYTES_MAX 16384     /* canonical JSON text */
+#define LEDGER_EXPR_BYTES_MAX 1024      /* an `if` expression */
+#define LEDGER_SCALE_MAX 18
+#define LEDGER_BATCH_OPS_MAX 1000000    /* one atomic batch, at most */
+#define LEDGER_AMOUNT_MAX INT64_MAX
+
+/* Suffixes of the ids the ledger gives to the records it creates itself. */
+#define LEDGER_EXPIRY_SUFFIX "/expiry"
+
+enum ledger_status {
+    LEDGER_CREATED = 0,
+    LEDGER_EXISTS,
+    LEDGER_RESOLVED,
+    LEDGER_EXISTS_WITH_DIFFERENT_FIELDS,
+    LEDGER_INVALID,
+    LEDGER_UNIT_NOT_FOUND,
+    LEDGER_DEBIT_ACCOUNT_NOT_FOUND,
+    LEDGER_CREDIT_ACCOUNT_NOT_FOUND,
+    LEDGER_ACCOUNTS_MUST_BE_DIFFERENT,
+    LEDGER_ACCOUNTS_MUST_HAVE_THE_SAME_UNIT,
+    LEDGER_AMOUNT_MUST_NOT_BE_ZERO,
+    LEDGER_EXCEEDS_CREDITS,
+    LEDGER_EXCEEDS_DEBITS,
+    LEDGER_OVERFLOWS,
+    LEDGER_PENDING_TRANSFER_NOT_FOUND,
+    LEDGER_PENDING_TRANSFER_NOT_PENDING,
+    LEDGER_PENDING_TRANSFER_ALREADY_POSTED,
+    LEDGER_PENDING_TRANSFER_ALREADY_VOIDED,
+    LEDGER_PENDING_TRANSFER_EXPIRED,
+    LEDGER_EXCEEDS_PENDING_TRANSFER_AMOUNT,
+    LEDGER_CONDITION_NOT_FOUND,
+    LEDGER_CONDITION_REQUIRES_PENDING,
+    LEDGER_CONDITION_ALREADY_RESOLVED,
+    LEDGER_LINKED_EVENT_FAILED,
+    LEDGER_LINKED_EVENT_CHAIN_OPEN,
+    LEDGER_FORBIDDEN,
+    LEDGER_STATUS_COUNT
+};
+
+/* The contract's snake_case name of a status. */
+const char *ledger_status_name(enum ledger_status status);
+/* True for created, exists and resolved: the operation holds. */
+static inline bool ledger_status_ok(enum ledger_status s)
+{
+    return s == LEDGER_CREATED || s == LEDGER_EXISTS || s == LEDGER_RESOLVED;
+}
+
+enum ledger_op_type {
+    LEDGER_OP_UNIT = 0,
+    LEDGER_OP_ACCOUNT,
+    LEDGER_OP_TRANSFER,
+    LEDGER_OP_POST,
+    LEDGER_OP_VOID,
+    LEDGER_OP_TYPE_COUNT
+};
+
+/* The contract's name of an operation ("transfer"); NULL if out of range. */
+const char *ledger_op_name(enum ledger_op_type type);
+
+/* Flags of an operation. */
+#define LEDGER_OP_LINKED (1u << 0)      /* joined to the next operation */
+#define LEDGER_OP_PENDING (1u << 1)     /* a two-phase transfer */
+#define LEDGER_OP_HAS_DATE (1u << 2)    /* `date` was given */
+#define LEDGER_OP_HAS_AMOUNT (1u << 3)  /* `amount` was given */
+#define LEDGER_OP_HAS_EXPIRES (1u << 4) /* `expires` was given */
+#define LEDGER_OP_HAS_SCALE (1u << 5)   /* `scale` was given */
+
+/* Account flags, as stored. */
+#define LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS (1u << 0)
+#define LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS (1u << 1)
+
+/*
+ * One operation as decoded from JSON (or built by a program). Strings are
+ * borrowed: they must outlive ledger_execute(). Fields an operation does not
+ * use are NULL or zero. A decoder that finds the input malformed sets
+ * `invalid` to a message and the engine reports status `invalid` with it.
+ */
+struct ledger_op {
+    enum ledger_op_type type;
+    uint32_t flags;         /* LEDGER_OP_* */
+    const char *invalid;    /* non-NULL: rejected as invalid with this message */
+    const char *id;         /* unit code, account id, or transfer id */
+    const char *debit;      /* transfer: debit account id */
+    const char *credit;     /* transfer: credit account id */
+    const char *unit;       /* account: its unit; transfer: optional check */
+    const char *pending_id; /* post, void: the pending transfer */
+    const char *name;       /* unit, account: display name */
+    const char *owner;      /* account: owning party */
+    const char *kind;       /* transfer: what it is ("pledge", "disbursement") */
+    const char *cond;       /* transfer: the `if` expression */
+    const char *memo;       /* transfer, post, void: free text */
+    const char *meta;       /* transfer, post, void: canonical JSON text */
+    int64_t amount;         /* transfer, post: minor units */
+    int64_t date;           /* effective date, when LEDGER_OP_HAS_DATE */
+    int64_t expires;        /* pending transfer, when LEDGER_OP_HAS_EXPIRES */
+    int32_t scale;          /* unit: decimal places */
+    uint32_t account_flags; /* account: LEDGER_ACCOUNT_* */
+};
+
+/* The outcome of one operation. */
+struct ledger_result {
+    enum ledger_status status;
+    int64_t timestamp;   /* of the row created or found; 0 when rejected */
+    const char *message; /* for invalid (and some others): why; else NULL */
+    int32_t posted;      /* resolve: transfers posted */
+    int32_t voided;      /* resolve: transfers voided */
+};
+
+/* Where a row of the view came from and whether it must be written. */
+#define LEDGER_ROW_NEW (1u << 0)   /* created by this batch: insert */
+#define LEDGER_ROW_DIRTY (1u << 1) /* loaded and changed: update */
+
+struct ledger_unit {
+    const char *code;  /* [A-Z][A-Z0-9_]{0,15} */
+    const char *name;  /* may be NULL */
+    int32_t scale;     /* 0 … LEDGER_SCALE_MAX */
+    int64_t timestamp; /* creation */
+    uint8_t row;       /* LEDGER_ROW_* */
+};
+
+struct ledger_account {
+    int64_t seq;   /* the store's row number; 0 until stored */
+    const char *id;
+    const char *unit;
+    const char *name;  /* may be NULL */
+    const char *owner; /* may be NULL */
+    uint32_t flags;    /* LEDGER_ACCOUNT_* */
+    int64_t debits_pending;
+    int64_t debits_posted;
+    int64_t credits_pending;
+    int64_t credits_posted;
+    int64_t timestamp; /* creation */
+    uint8_t row;       /* LEDGER_ROW_* */
+};
+
+enum ledger_state {
+    LEDGER_STATE_POSTED = 1,  /* single-phase, a posted pending one, or a post record */
+    LEDGER_STATE_PENDING = 2, /* reserved, awaiting resolution */
+    LEDGER_STATE_VOIDED = 3,  /* a voided pending transfer, or a void record */
+    LEDGER_STATE_EXPIRED = 4, /* an expired pending transfer, or an expiry record */
+};
+
+enum ledger_reason {
+    LEDGER_REASON_NONE = 0, /* not a resolution record */
+    LEDGER_REASON_POST = 1,
+    LEDGER_REASON_VOID = 2,
+    LEDGER_REASON_EXPIRY = 3,
+    LEDGER_REASON_CONDITION = 4,
+};
+
+const char *ledger_state_name(enum ledger_state state);
+const char *ledger_reason_name(enum ledger_reason reason);
+
+/* Flags of a transfer row. */
+#define LEDGER_TRANSFER_PENDING (1u << 0)    /* created two-phase */
+#define LEDGER_TRANSFER_HAS_DATE (1u << 1)   /* `date` given, not defaulted */
+#define LEDGER_TRANSFER_HAS_AMOUNT (1u << 2) /* post: `amount` given */
+#define LEDGER_TRANSFER_EXPIRES (1u << 3)    /* `expires` set */
+
+struct ledger_transfer {
+    int64_t seq;            /* the store's row number; 0 until stored */
+    const char *id;
+    const char *debit;      /* account id */
+    const char *credit;     /* account id */
+    const char *unit;
+    const char *pending_id; /* resolution records: the pending transfer */
+    const char *kind;       /* may be NULL */
+    const char *cond;       /* `if`, may be NULL */
+    const char *memo;       /* may be NULL */
+    const char *meta;       /* canonical JSON, may be NULL */
+    int64_t amount;         /* as given; void/expiry records: the amount released */
+    int64_t effect_posted;  /* added to both accounts' *_posted */
+    int64_t effect_pending; /* added to both accounts' *_pending (negative to release) */
+    int64_t expires;        /* when LEDGER_TRANSFER_EXPIRES */
+    int64_t date;           /* effective date */
+    int64_t timestamp;      /* creation */
+    uint32_t flags;         /* LEDGER_TRANSFER_* */
+    uint8_t state;          /* enum ledger_state */
+    uint8_t reason;         /* enum ledger_reason */
+    uint8_t row;            /* LEDGER_ROW_* */
+};
+
+/* One step the engine can take back when a linked chain fails. */
+struct ledger_undo;
+
+/*
+ * The rows a batch reads and writes, indexed by id. The caller loads what
+ * the batch refers to (ledger_view_add_*), runs the engine, then writes the
+ * rows marked LEDGER_ROW_NEW or LEDGER_ROW_DIRTY, in array order (accounts
+ * before the transfers that name them).
+ */
+struct ledger_view {
+    struct arena arena; /* strings of every row in the view */
+    struct ledger_unit *units;
+    uint32_t units_count, units_capacity;
+    struct strmap units_by_code;
+    struct ledger_account *accounts;
+    uint32_t accounts_count, accounts_capacity;
+    struct strmap accounts_by_id;
+    struct ledger_transfer *transfers;
+    uint32_t transfers_count, transfers_capacity;
+    struct strmap transfers_by_id;
+    int64_t timestamp_last; /* the ledger's latest timestamp; set before executing */
+    struct ledger_undo *undo; /* the current chain's undo log */
+    uint32_t undo_count, undo_capacity;
+    bool undo_active; /* inside a linked chain */
+};
+
+void ledger_view_init(struct ledger_view *view);
+void ledger_view_free(struct ledger_view *view);
+/* Empties the view for the next batch, keeping its memory. */
+void ledger_view_reset(struct ledger_view *view);
+
+/* Copies a stored row into the view (strings included). false: out of memory. */
+bool ledger_view_add_unit(struct ledger_view *view, const struct ledger_unit *unit);
+bool ledger_view_add_account(struct ledger_view *view, const struct ledger_account *account);
+bool ledger_view_add_transfer(struct ledger_view *view, const struct ledger_transfer *transfer);
+
+struct ledger_unit *ledger_view_unit(const struct ledger_view *view, const char *code);
+struct ledger_account *ledger_view_account(const struct ledger_view *view, const char *id);
+struct ledger_transfer *ledger_view_transfer(const struct ledger_view *view, const char *id);
+
+/*
+ * Expires every pending transfer in the view whose `expires` is ≤ now,
+ * creating its expiry record. Call after loading, before ledger_execute.
+ * Returns the number expired, or −1 when memory ran out.
+ */
+int32_t ledger_expire(struct ledger_view *view, int64_t now);
+
+/*
+ * Applies ops[0..count) in order to the view and writes one result per
+ * operation. `now` is the commit time (it bounds timestamps from below and
+ * decides expiry). Message strings live in the view's arena. Returns false
+ * only when memory ran out (the view is then unusable; discard the batch).
+ */
+bool ledger_execute(struct ledger_view *view, const struct ledger_op *ops, size_t count,
+                    int64_t now, struct ledger_result *results);
+
+/*
+ * The ids an operation refers to, for the caller to load before executing:
+ * calls visit(ctx, kind, id) with kind 'u' (unit), 'a' (account) or 't'
+ * (transfer) for each. Ids may repeat; the caller dedups.
+ */
+void ledger_op_refs(const struct ledger_op *op,
+                    void (*visit)(void *ctx, char kind, const char *id), void *ctx);
+
+/*
+ * The double-entry invariants over a set of accounts that holds every
+ * account of the units it covers: per unit, Σ debits = Σ credits for posted
+ * and pending; balances non-negative; flag limits hold. On failure writes a
+ * message naming the unit or account and returns false.
+ */
+bool ledger_check_accounts(const struct ledger_account *accounts, size_t count, char *message,
+                           size_t message_size);
+
+/* Validation of identifiers, shared with the decoders and the CLI. */
+bool ledger_valid_unit_code(const char *code);
+bool ledger_valid_account_id(const char *id);
+bool ledger_valid_transfer_id(const char *id);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * store.h — durable storage of the ledger's rows, behind one interface.
+ *
+ * The store knows the ledger's row types (ledger.h) but none of its rules: it
+ * loads rows into a view, writes back what the engine marked new or dirty,
+ * and answers the read queries of the CLI and the API. Each backend fills a
+ * `struct store_driver`; SQLite (store_sqlite.c) is the embedded default and
+ * a PostgreSQL driver can be added beside it without touching ledger/.
+ *
+ * Transactions: store_begin() takes the single writer's lock at once (SQLite
+ * BEGIN IMMEDIATE; PostgreSQL row locks in account-id order), so a batch that
+ * loads, executes and writes sees no concurrent change. One batch is one
+ * transaction: all of it becomes durable at store_commit(), or none of it.
+ *
+ * Read callbacks receive rows whose strings live only for the call.
+ */
+#ifndef CONCORD_STORE_H
+#define CONCORD_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ledger/ledger.h"
+#include "util/error.h"
+
+#define STORE_BUSY_TIMEOUT_MS 10000 /* a CLI and a server share one file */
+#define STORE_LIST_LIMIT_MAX 100000 /* rows one list or history call returns */
+
+enum store_mode {
+    STORE_OPEN_EXISTING = 0, /* the file must be a concord database */
+    STORE_CREATE = 1,        /* create it (or accept an existing concord database) */
+};
+
+/* A balance row: one account, or the sum over a prefix for one unit. */
+struct store_balance {
+    const char *id;   /* account id, or the prefix */
+    const char *unit;
+    int32_t scale;    /* the unit's */
+    int64_t accounts; /* accounts summed (1 for a single account) */
+    int64_t debits_pending, debits_posted, credits_pending, credits_posted;
+};
+
+/* Filters of an account's history: effective dates through `until`, at most `limit`. */
+struct store_history_query {
+    const char *account;
+    int64_t since;    /* effective date ≥ since */
+    int64_t until;    /* effective date ≤ until */
+    uint32_t limit;   /* rows, 1 … STORE_LIST_LIMIT_MAX */
+};
+
+typedef int (*store_account_fn)(void *ctx, const struct ledger_account *account);
+typedef int (*store_transfer_fn)(void *ctx, const struct ledger_transfer *transfer);
+typedef int (*store_unit_fn)(void *ctx, const struct ledger_unit *unit);
+typedef int (*store_balance_fn)(void *ctx, const struct store_balance *balance);
+
+struct store;
+
+struct store_driver {
+    const char *name;
+    void (*close)(struct store *store);
+    enum cc_err (*begin)(struct store *store, struct cc_error *err);
+    enum cc_err (*commit)(struct store *store, struct cc_error *err);
+    void (*rollback)(struct store *store);
+    /* Loads the row with this key into the view; CC_ERR_NOT_FOUND when absent. */
+    enum cc_err (*load_unit)(struct store *store, const char *code, struct ledger_view *view,
+                             struct cc_error *err);
+    enum cc_err (*load_account)(struct store *store, const char *id, struct ledger_view *view,
+                                struct cc_error *err);
+    enum cc_err (*load_transfer)(struct store *store, const char *id, struct ledger_view *view,
+                                 struct cc_error *err);
+    /* Calls fn for each pending transfer whose expires is ≤ now. */
+    enum cc_err (*due_pending)(struct store *store, int64_t now, store_transfer_fn fn, void *ctx,
+                               struct cc_error *err);
+    enum cc_err (*timestamp_last)(struct store *store, int64_t *timestamp, struct cc_error *err);
+    /* Inserts and updates the view's new and dirty rows; sets seq of new ones. */
+    enum cc_err (*write)(struct store *store, struct ledger_view *view, struct cc_error *err);
+    /* Reads. */
+    enum cc_err (*unit_get)(struct store *store, const char *code, store_unit_fn fn, void *ctx,
+                            struct cc_error *err);
+    enum cc_err (*units_list)(struct store *store, store_unit_fn fn, void *ctx,
+                              struct cc_error *err);
+    enum cc_err (*account_get)(struct store *store, const char *id, store_account_fn fn,
+                               void *ctx, struct cc_error *err);
+    enum cc_err (*accounts_list)(struct store *store, const char *prefix, const char *after,
+                                 uint32_t limit, store_account_fn fn, void *ctx,
+                                 struct cc_error *err);
+    enum cc_err (*transfer_get)(struct store *store, const char *id, store_transfer_fn fn,
+                                void *ctx, struct cc_error *err);
+    enum cc_err (*history)(struct store *store, const struct store_history_query *query,
+                           store_transfer_fn fn, void *ctx, struct cc_error *err);
+    /* One account's balances as of effective date `at` (INT64_MAX: now). */
+    enum cc_err (*balance)(struct store *store, const char *id, int64_t at, store_balance_fn fn,
+                           void *ctx, struct cc_error *err);
+    /* Sums per unit over accounts whose id starts with prefix, as of `at`. */
+    enum cc_err (*balance_prefix)(struct store *store, const char *prefix, int64_t at,
+                                  store_balance_fn fn, void *ctx, struct cc_error *err);
+    /* Every account, for invariant checks. */
+    enum cc_err (*accounts_all)(struct store *store, store_account_fn fn, void *ctx,
+                                struct cc_error *err);
+    /* Checks that account balances equal the sums of their transfers' effects. */
+    enum cc_err (*check_transfers)(struct store *store, struct cc_error *err);
+};
+
+struct store {
+    const struct store_driver *driver;
+};
+
+/* Opens the SQLite database at path. */
+enum cc_err store_sqlite_open(struct store **out, const char *path, enum store_mode mode,
+                              struct cc_error *err);
+
+/* Thin dispatchers, so callers never reach into the driver. */
+static inline void store_close(struct store *s)
+{
+    if (s != NULL) s->driver->close(s);
+}
+static inline enum cc_err store_begin(struct store *s, struct cc_error *e)
+{
+    return s->driver->begin(s, e);
+}
+static inline enum cc_err store_commit(struct store *s, struct cc_error *e)
+{
+    return s->driver->commit(s, e);
+}
+static inline void store_rollback(struct store *s) { s->driver->rollback(s); }
+
+/* Checks every invariant of the stored ledger: per-unit sums, limits, and rows. */
+enum cc_err store_check(struct store *store, struct cc_error *err);
+
+#endif

@@ -1,0 +1,799 @@
+/*
+ * store_sqlite.c — the embedded store: one SQLite file in WAL mode.
+ *
+ * Durability: journal_mode=WAL with synchronous=FULL, so a commit returns
+ * only after the WAL is on disk; BEGIN IMMEDIATE takes the write lock at the
+ * start of a batch; a busy timeout lets a CLI and a server share the file.
+ * Every statement is prepared once, when the connection opens, and kept.
+ *
+ * Schema (migration 1; PRAGMA user_version holds the version and
+ * PRAGMA application_id marks the file as concord's):
+ *
+ *   meta(key, value)                 the ledger's last timestamp
+ *   units(code, scale, name, timestamp)
+ *   accounts(seq, id, unit, name, owner, flags,
+ *            debits_pending, debits_posted, credits_pending, credits_posted,
+ *            timestamp)              seq: row number, named by transfers
+ *   transfers(seq, id, debit, credit, amount, effect_posted, effect_pending,
+ *             flags, state, reason, pending_id, kind, cond, memo, meta,
+ *             expires, date, timestamp)
+ *
+ * Transfers are inserted in timestamp order, so seq orders them in time and
+ * the (debit, date) and (credit, date) indexes serve both an account's
+ * history and its balance as of an effective date. A partial index holds the
+ * pending transfers that can expire. Account balances are kept on the
+ * account rows; a balance as of a date is the sum of the effects of the rows
+ * dated up to it.
+ */
+#include <assert.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store/store.h"
+
+#define STORE_APPLICATION_ID 0x436f6e63 /* "Conc" */
+#define STORE_CACHE_KIB 65536
+
+static const char *const migrations[] = {
+    /* 1: the ledger */
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+    "INSERT INTO meta VALUES ('timestamp_last', 0);"
+    "CREATE TABLE units (code TEXT PRIMARY KEY, scale INTEGER NOT NULL, name TEXT,"
+    " timestamp INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE accounts (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+    " unit TEXT NOT NULL, name TEXT, owner TEXT, flags INTEGER NOT NULL,"
+    " debits_pending INTEGER NOT NULL, debits_posted INTEGER NOT NULL,"
+    " credits_pending INTEGER NOT NULL, credits_posted INTEGER NOT NULL,"
+    " timestamp INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE transfers (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+    " debit INTEGER NOT NULL, credit INTEGER NOT NULL, amount INTEGER NOT NULL,"
+    " effect_posted INTEGER NOT NULL, effect_pending INTEGER NOT NULL,"
+    " flags INTEGER NOT NULL, state INTEGER NOT NULL, reason INTEGER NOT NULL,"
+    " pending_id TEXT, kind TEXT, cond TEXT, memo TEXT, meta TEXT, expires INTEGER,"
+    " date INTEGER NOT NULL, timestamp INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX transfers_debit ON transfers (debit, date);"
+    "CREATE INDEX transfers_credit ON transfers (credit, date);"
+    "CREATE INDEX transfers_expiring ON transfers (expires) WHERE state = 2 AND expires IS NOT NULL;",
+};
+#define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
+
+#define TRANSFER_COLUMNS                                                                      \
+    "t.seq, t.id, d.id, c.id, d.unit, t.amount, t.effect_posted, t.effect_pending, t.flags, " \
+    "t.state, t.reason, t.pending_id, t.kind, t.cond, t.memo, t.meta, t.expires, t.date, "     \
+    "t.timestamp FROM transfers t JOIN accounts d ON d.seq = t.debit "                         \
+    "JOIN accounts c ON c.seq = t.credit "
+
+#define ACCOUNT_COLUMNS                                                                   \
+    "seq, id, unit, name, owner, flags, debits_pending, debits_posted, credits_pending, " \
+    "credits_posted, timestamp FROM accounts "
+
+enum stmt {
+    S_BEGIN, S_COMMIT, S_ROLLBACK,
+    S_UNIT_GET, S_UNITS_LIST, S_ACCOUNT_GET, S_ACCOUNTS_LIST, S_ACCOUNTS_ALL, S_TRANSFER_GET,
+    S_DUE_PENDING, S_TIMESTAMP_GET, S_TIMESTAMP_SET,
+    S_UNIT_INSERT, S_ACCOUNT_INSERT, S_ACCOUNT_UPDATE, S_TRANSFER_INSERT, S_TRANSFER_STATE,
+    S_HISTORY, S_BALANCE_AT, S_PREFIX_NOW, S_PREFIX_AT, S_CHECK_TRANSFERS,
+    S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_UNIT_GET] = "SELECT code, scale, name, timestamp FROM units WHERE code = ?1",
+    [S_UNITS_LIST] = "SELECT code, scale, name, timestamp FROM units ORDER BY code",
+    [S_ACCOUNT_GET] = "SELECT " ACCOUNT_COLUMNS "WHERE id = ?1",
+    [S_ACCOUNTS_LIST] = "SELECT " ACCOUNT_COLUMNS
+                        "WHERE id >= ?1 AND id < ?1 || char(127) AND id > ?2 ORDER BY id LIMIT ?3",
+    [S_ACCOUNTS_ALL] = "SELECT " ACCOUNT_COLUMNS "ORDER BY seq",
+    [S_TRANSFER_GET] = "SELECT " TRANSFER_COLUMNS "WHERE t.id = ?1",
+    [S_DUE_PENDING] = "SELECT " TRANSFER_COLUMNS
+                      "WHERE t.state = 2 AND t.expires IS NOT NULL AND t.expires <= ?1",
+    [S_TIMESTAMP_GET] = "SELECT value FROM meta WHERE key = 'timestamp_last'",
+    [S_TIMESTAMP_SET] = "UPDATE meta SET value = ?1 WHERE key = 'timestamp_last'",
+    [S_UNIT_INSERT] = "INSERT INTO units (code, scale, name, timestamp) VALUES (?1, ?2, ?3, ?4)",
+    [S_ACCOUNT_INSERT] = "INSERT INTO accounts (id, unit, name, owner, flags, debits_pending,"
+                         " debits_posted, credits_pending, credits_posted, timestamp)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_ACCOUNT_UPDATE] = "UPDATE accounts SET debits_pending = ?2, debits_posted = ?3,"
+                         " credits_pending = ?4, credits_posted = ?5 WHERE seq = ?1",
+    [S_TRANSFER_INSERT] = "INSERT INTO transfers (id, debit, credit, amount, effect_posted,"
+                          " effect_pending, flags, state, reason, pending_id, kind, cond, memo,"
+                          " meta, expires, date, timestamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                          " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    [S_TRANSFER_STATE] = "UPDATE transfers SET state = ?2 WHERE seq = ?1",
+    [S_HISTORY] = "SELECT " TRANSFER_COLUMNS "WHERE t.seq IN ("
+                  " SELECT seq FROM transfers WHERE debit = ?1 AND date BETWEEN ?2 AND ?3"
+                  " UNION ALL"
+                  " SELECT seq FROM transfers WHERE credit = ?1 AND date BETWEEN ?2 AND ?3)"
+                  " ORDER BY t.seq LIMIT ?4",
+    [S_BALANCE_AT] = "SELECT"
+                     " (SELECT COALESCE(SUM(effect_pending), 0) FROM transfers WHERE debit = ?1 AND date <= ?2),"
+                     " (SELECT COALESCE(SUM(effect_posted), 0) FROM transfers WHERE debit = ?1 AND date <= ?2),"
+                     " (SELECT COALESCE(SUM(effect_pending), 0) FROM transfers WHERE credit = ?1 AND date <= ?2),"
+                     " (SELECT COALESCE(SUM(effect_posted), 0) FROM transfers WHERE credit = ?1 AND date <= ?2)",
+    [S_PREFIX_NOW] = "SELECT a.unit, u.scale, debits_pending, debits_posted, credits_pending,"
+                     " credits_posted FROM accounts a JOIN units u ON u.code = a.unit"
+                     " WHERE a.id >= ?1 AND a.id < ?1 || char(127) ORDER BY a.unit",
+    [S_PREFIX_AT] = "SELECT a.unit, u.scale, a.seq FROM accounts a JOIN units u ON u.code = a.unit"
+                    " WHERE a.id >= ?1 AND a.id < ?1 || char(127) ORDER BY a.unit",
+    [S_CHECK_TRANSFERS] =
+        "SELECT a.id FROM accounts a WHERE"
+        " a.debits_pending != (SELECT COALESCE(SUM(effect_pending), 0) FROM transfers WHERE debit = a.seq)"
+        " OR a.debits_posted != (SELECT COALESCE(SUM(effect_posted), 0) FROM transfers WHERE debit = a.seq)"
+        " OR a.credits_pending != (SELECT COALESCE(SUM(effect_pending), 0) FROM transfers WHERE credit = a.seq)"
+        " OR a.credits_posted != (SELECT COALESCE(SUM(effect_posted), 0) FROM transfers WHERE credit = a.seq)"
+        " LIMIT 1",
+};
+
+struct store_sqlite {
+    struct store base;
+    sqlite3 *db;
+    const char *path;
+    sqlite3_stmt *stmt[S_COUNT];
+};
+
+static struct store_sqlite *sq(struct store *s) { return (struct store_sqlite *)s; }
+
+static enum cc_err db_error(struct store_sqlite *s, struct cc_error *err, const char *what)
+{
+    return cc_error_set(err, CC_ERR_STORE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+/* Resets a statement for reuse and returns it. */
+static sqlite3_stmt *stmt_get(struct store_sqlite *s, enum stmt which)
+{
+    sqlite3_stmt *st = s->stmt[which];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+    if (text == NULL)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Runs a statement that returns no rows. */
+static enum cc_err step_done(struct store_sqlite *s, sqlite3_stmt *st, struct cc_error *err,
+                             const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? CC_OK : db_error(s, err, what);
+}
+
+/* ---------------------------------------------------------------- opening */
+
+static enum cc_err exec_sql(struct store_sqlite *s, const char *sql, struct cc_error *err)
+{
+    char *message = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &message) == SQLITE_OK) return CC_OK;
+    cc_error_set(err, CC_ERR_STORE, "%s: %s", s->path, message ? message : "error");
+    sqlite3_free(message);
+    return CC_ERR_STORE;
+}
+
+static int pragma_int(struct store_sqlite *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    int value = -1;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) value = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return value;
+}
+
+static enum cc_err migrate(struct store_sqlite *s, struct cc_error *err)
+{
+    int version = pragma_int(s, "PRAGMA user_version");
+    if (version < 0) return db_error(s, err, "reading the schema version");
+    if (version > MIGRATIONS_COUNT)
+        return cc_error_set(err, CC_ERR_STORE,
+                            "%s: schema version %d is newer than this concord (%d)", s->path,
+                            version, MIGRATIONS_COUNT);
+    for (int v = version; v < MIGRATIONS_COUNT; v++) {
+        char set_version[96];
+        snprintf(set_version, sizeof set_version,
+                 "PRAGMA user_version = %d; PRAGMA application_id = %d;", v + 1,
+                 STORE_APPLICATION_ID);
+        enum cc_err rc = exec_sql(s, "BEGIN IMMEDIATE", err);
+        if (rc == CC_OK) rc = exec_sql(s, migrations[v], err);
+        if (rc == CC_OK) rc = exec_sql(s, set_version, err);
+        if (rc == CC_OK) rc = exec_sql(s, "COMMIT", err);
+        if (rc != CC_OK) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+    }
+    return CC_OK;
+}
+
+static void sqlite_close(struct store *base)
+{
+    struct store_sqlite *s = sq(base);
+    for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(s->stmt[i]);
+    sqlite3_close(s->db);
+    free((void *)s->path);
+    free(s);
+}
+
+static const struct store_driver sqlite_driver;
+
+/* Is the file at path absent or empty (so that creating it touches nothing)? */
+static bool file_is_blank(const char *path, bool *exists)
+{
+    struct stat st;
+    *exists = stat(path, &st) == 0;
+    return !*exists || st.st_size == 0;
+}
+
+enum cc_err store_sqlite_open(struct store **out, const char *path, enum store_mode mode,
+                              struct cc_error *err)
+{
+    *out = NULL;
+    bool exists;
+    bool blank = file_is_blank(path, &exists);
+    if (!exists && mode != STORE_CREATE)
+        return cc_error_set(err, CC_ERR_STORE, "%s: no such database (create it with concord init)",
+                            path);
+    struct store_sqlite *s = calloc(1, sizeof *s);
+    if (s == NULL || (s->path = strdup(path)) == NULL) {
+        free(s);
+        return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    }
+    s->base.driver = &sqlite_driver;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                (mode == STORE_CREATE ? SQLITE_OPEN_CREATE : 0);
+    enum cc_err rc = CC_OK;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "opening");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+    /* A file that is not ours is refused before anything is written to it. */
+    int app_id = pragma_int(s, "PRAGMA application_id");
+    if (app_id < 0) {
+        rc = cc_error_set(err, CC_ERR_STORE, "%s: not a concord database (%s)", path,
+                          sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    if (app_id != STORE_APPLICATION_ID && !(blank && mode == STORE_CREATE)) {
+        rc = cc_error_set(err, CC_ERR_STORE, "%s: not a concord database", path);
+        goto fail;
+    }
+    char pragmas[160];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -%d;"
+             " PRAGMA temp_store = MEMORY;",
+             STORE_CACHE_KIB);
+    if ((rc = exec_sql(s, pragmas, err)) != CC_OK) goto fail;
+    if ((rc = migrate(s, err)) != CC_OK) goto fail;
+    for (int i = 0; i < S_COUNT; i++) {
+        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+                               NULL) != SQLITE_OK) {
+            rc = db_error(s, err, "preparing statements");
+            goto fail;
+        }
+    }
+    *out = &s->base;
+    return CC_OK;
+fail:
+    sqlite_close(&s->base);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+static enum cc_err sqlite_begin(struct store *base, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(base);
+    return step_done(s, stmt_get(s, S_BEGIN), err, "beginning a transaction");
+}
+
+static void sqlite_rollback(struct store *base)
+{
+    struct store_sqlite *s = sq(base);
+    if (sqlite3_get_autocommit(s->db)) return;
+    sqlite3_step(stmt_get(s, S_ROLLBACK));
+    sqlite3_reset(s->stmt[S_ROLLBACK]);
+}
+
+static enum cc_err sqlite_commit(struct store *base, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(base);
+    enum cc_err rc = step_done(s, stmt_get(s, S_COMMIT), err, "committing");
+    if (rc != CC_OK) sqlite_rollback(base);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- row decoding */
+
+static struct ledger_unit row_unit(sqlite3_stmt *st)
+{
+    return (struct ledger_unit){
+        .code = col_text(st, 0), .scale = sqlite3_column_int(st, 1), .name = col_text(st, 2),
+        .timestamp = sqlite3_column_int64(st, 3),
+    };
+}
+
+static struct ledger_account row_account(sqlite3_stmt *st)
+{
+    return (struct ledger_account){
+        .seq = sqlite3_column_int64(st, 0), .id = col_text(st, 1), .unit = col_text(st, 2),
+        .name = col_text(st, 3), .owner = col_text(st, 4),
+        .flags = (uint32_t)sqlite3_column_int64(st, 5),
+        .debits_pending = sqlite3_column_int64(st, 6), .debits_posted = sqlite3_column_int64(st, 7),
+        .credits_pending = sqlite3_column_int64(st, 8),
+        .credits_posted = sqlite3_column_int64(st, 9), .timestamp = sqlite3_column_int64(st, 10),
+    };
+}
+
+static struct ledger_transfer row_transfer(sqlite3_stmt *st)
+{
+    return (struct ledger_transfer){
+        .seq = sqlite3_column_int64(st, 0), .id = col_text(st, 1), .debit = col_text(st, 2),
+        .credit = col_text(st, 3), .unit = col_text(st, 4), .amount = sqlite3_column_int64(st, 5),
+        .effect_posted = sqlite3_column_int64(st, 6),
+        .effect_pending = sqlite3_column_int64(st, 7),
+        .flags = (uint32_t)sqlite3_column_int64(st, 8),
+        .state = (uint8_t)sqlite3_column_int(st, 9), .reason = (uint8_t)sqlite3_column_int(st, 10),
+        .pending_id = col_text(st, 11), .kind = col_text(st, 12), .cond = col_text(st, 13),
+        .memo = col_text(st, 14), .meta = col_text(st, 15),
+        .expires = sqlite3_column_int64(st, 16), .date = sqlite3_column_int64(st, 17),
+        .timestamp = sqlite3_column_int64(st, 18),
+    };
+}
+
+/* Steps st to its end, calling fn on each row decoded by decode. */
+#define FOR_EACH_ROW(s, st, err, what, decl, fn, ctx)                  \
+    do {                                                               \
+        int rc_;                                                       \
+        while ((rc_ = sqlite3_step(st)) == SQLITE_ROW) {               \
+            decl;                                                      \
+            if ((fn)((ctx), &row_) != 0) break;                        \
+        }                                                              \
+        if (rc_ != SQLITE_ROW && rc_ != SQLITE_DONE) {                 \
+            enum cc_err e_ = db_error((s), (err), (what));             \
+            sqlite3_reset(st);                                         \
+            return e_;                                                 \
+        }                                                              \
+        sqlite3_reset(st);                                             \
+    } while (0)
+
+/* ---------------------------------------------------------------- loading */
+
+static enum cc_err load_one(struct store_sqlite *s, enum stmt which, const char *key,
+                            struct ledger_view *view, struct cc_error *err)
+{
+    sqlite3_stmt *st = stmt_get(s, which);
+    bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    enum cc_err result = CC_OK;
+    if (rc == SQLITE_ROW) {
+        bool ok;
+        if (which == S_UNIT_GET) {
+            struct ledger_unit u = row_unit(st);
+            ok = ledger_view_add_unit(view, &u);
+        } else if (which == S_ACCOUNT_GET) {
+            struct ledger_account a = row_account(st);
+            ok = ledger_view_add_account(view, &a);
+        } else {
+            struct ledger_transfer t = row_transfer(st);
+            ok = ledger_view_add_transfer(view, &t);
+        }
+        if (!ok) result = cc_error_set(err, CC_ERR_NOMEM, "out of memory loading %s", key);
+    } else if (rc == SQLITE_DONE) {
+        result = CC_ERR_NOT_FOUND;
+    } else {
+        result = db_error(s, err, "loading");
+    }
+    sqlite3_reset(st);
+    return result;
+}
+
+static enum cc_err sqlite_load_unit(struct store *b, const char *code, struct ledger_view *v,
+                                    struct cc_error *err)
+{
+    return load_one(sq(b), S_UNIT_GET, code, v, err);
+}
+
+static enum cc_err sqlite_load_account(struct store *b, const char *id, struct ledger_view *v,
+                                       struct cc_error *err)
+{
+    return load_one(sq(b), S_ACCOUNT_GET, id, v, err);
+}
+
+static enum cc_err sqlite_load_transfer(struct store *b, const char *id, struct ledger_view *v,
+                                        struct cc_error *err)
+{
+    return load_one(sq(b), S_TRANSFER_GET, id, v, err);
+}
+
+static enum cc_err sqlite_due_pending(struct store *b, int64_t now, store_transfer_fn fn,
+                                      void *ctx, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_DUE_PENDING);
+    sqlite3_bind_int64(st, 1, now);
+    FOR_EACH_ROW(s, st, err, "finding expired transfers",
+                 struct ledger_transfer row_ = row_transfer(st), fn, ctx);
+    return CC_OK;
+}
+
+static enum cc_err sqlite_timestamp_last(struct store *b, int64_t *timestamp,
+                                         struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_TIMESTAMP_GET);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *timestamp = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? CC_OK : db_error(s, err, "reading the last timestamp");
+}
+
+/* ---------------------------------------------------------------- writing */
+
+static enum cc_err write_units(struct store_sqlite *s, struct ledger_view *v, struct cc_error *err)
+{
+    for (uint32_t i = 0; i < v->units_count; i++) {
+        const struct ledger_unit *u = &v->units[i];
+        if (!(u->row & LEDGER_ROW_NEW)) continue;
+        sqlite3_stmt *st = stmt_get(s, S_UNIT_INSERT);
+        bind_text(st, 1, u->code);
+        sqlite3_bind_int(st, 2, u->scale);
+        bind_text(st, 3, u->name);
+        sqlite3_bind_int64(st, 4, u->timestamp);
+        enum cc_err rc = step_done(s, st, err, "inserting a unit");
+        if (rc != CC_OK) return rc;
+    }
+    return CC_OK;
+}
+
+static enum cc_err write_accounts(struct store_sqlite *s, struct ledger_view *v,
+                                  struct cc_error *err)
+{
+    for (uint32_t i = 0; i < v->accounts_count; i++) {
+        struct ledger_account *a = &v->accounts[i];
+        sqlite3_stmt *st;
+        if (a->row & LEDGER_ROW_NEW) {
+            st = stmt_get(s, S_ACCOUNT_INSERT);
+            bind_text(st, 1, a->id);
+            bind_text(st, 2, a->unit);
+            bind_text(st, 3, a->name);
+            bind_text(st, 4, a->owner);
+            sqlite3_bind_int64(st, 5, a->flags);
+            sqlite3_bind_int64(st, 6, a->debits_pending);
+            sqlite3_bind_int64(st, 7, a->debits_posted);
+            sqlite3_bind_int64(st, 8, a->credits_pending);
+            sqlite3_bind_int64(st, 9, a->credits_posted);
+            sqlite3_bind_int64(st, 10, a->timestamp);
+            enum cc_err rc = step_done(s, st, err, "inserting an account");
+            if (rc != CC_OK) return rc;
+            a->seq = sqlite3_last_insert_rowid(s->db);
+        } else if (a->row & LEDGER_ROW_DIRTY) {
+            st = stmt_get(s, S_ACCOUNT_UPDATE);
+            sqlite3_bind_int64(st, 1, a->seq);
+            sqlite3_bind_int64(st, 2, a->debits_pending);
+            sqlite3_bind_int64(st, 3, a->debits_posted);
+            sqlite3_bind_int64(st, 4, a->credits_pending);
+            sqlite3_bind_int64(st, 5, a->credits_posted);
+            enum cc_err rc = step_done(s, st, err, "updating an account");
+            if (rc != CC_OK) return rc;
+        }
+    }
+    return CC_OK;
+}
+
+static enum cc_err write_transfers(struct store_sqlite *s, struct ledger_view *v,
+                                   struct cc_error *err)
+{
+    for (uint32_t i = 0; i < v->transfers_count; i++) {
+        struct ledger_transfer *t = &v->transfers[i];
+        if (t->row & LEDGER_ROW_NEW) {
+            const struct ledger_account *dr = ledger_view_account(v, t->debit);
+            const struct ledger_account *cr = ledger_view_account(v, t->credit);
+            assert(dr != NULL && cr != NULL && dr->seq > 0 && cr->seq > 0);
+            sqlite3_stmt *st = stmt_get(s, S_TRANSFER_INSERT);
+            bind_text(st, 1, t->id);
+            sqlite3_bind_int64(st, 2, dr->seq);
+            sqlite3_bind_int64(st, 3, cr->seq);
+            sqlite3_bind_int64(st, 4, t->amount);
+            sqlite3_bind_int64(st, 5, t->effect_posted);
+            sqlite3_bind_int64(st, 6, t->effect_pending);
+            sqlite3_bind_int64(st, 7, t->flags);
+            sqlite3_bind_int(st, 8, t->state);
+            sqlite3_bind_int(st, 9, t->reason);
+            bind_text(st, 10, t->pending_id);
+            bind_text(st, 11, t->kind);
+            bind_text(st, 12, t->cond);
+            bind_text(st, 13, t->memo);
+            bind_text(st, 14, t->meta);
+            if (t->flags & LEDGER_TRANSFER_EXPIRES)
+                sqlite3_bind_int64(st, 15, t->expires);
+            sqlite3_bind_int64(st, 16, t->date);
+            sqlite3_bind_int64(st, 17, t->timestamp);
+            enum cc_err rc = step_done(s, st, err, "inserting a transfer");
+            if (rc != CC_OK) return rc;
+            t->seq = sqlite3_last_insert_rowid(s->db);
+        } else if (t->row & LEDGER_ROW_DIRTY) {
+            sqlite3_stmt *st = stmt_get(s, S_TRANSFER_STATE);
+            sqlite3_bind_int64(st, 1, t->seq);
+            sqlite3_bind_int(st, 2, t->state);
+            enum cc_err rc = step_done(s, st, err, "updating a transfer");
+            if (rc != CC_OK) return rc;
+        }
+    }
+    return CC_OK;
+}
+
+static enum cc_err sqlite_write(struct store *b, struct ledger_view *v, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    enum cc_err rc;
+    if ((rc = write_units(s, v, err)) != CC_OK) return rc;
+    if ((rc = write_accounts(s, v, err)) != CC_OK) return rc;
+    if ((rc = write_transfers(s, v, err)) != CC_OK) return rc;
+    sqlite3_stmt *st = stmt_get(s, S_TIMESTAMP_SET);
+    sqlite3_bind_int64(st, 1, v->timestamp_last);
+    return step_done(s, st, err, "recording the last timestamp");
+}
+
+/* ---------------------------------------------------------------- reads */
+
+static enum cc_err sqlite_unit_get(struct store *b, const char *code, store_unit_fn fn, void *ctx,
+                                   struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_UNIT_GET);
+    bind_text(st, 1, code);
+    FOR_EACH_ROW(s, st, err, "reading a unit", struct ledger_unit row_ = row_unit(st), fn, ctx);
+    return CC_OK;
+}
+
+static enum cc_err sqlite_units_list(struct store *b, store_unit_fn fn, void *ctx,
+                                     struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_UNITS_LIST);
+    FOR_EACH_ROW(s, st, err, "listing units", struct ledger_unit row_ = row_unit(st), fn, ctx);
+    return CC_OK;
+}
+
+static enum cc_err sqlite_account_get(struct store *b, const char *id, store_account_fn fn,
+                                      void *ctx, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_ACCOUNT_GET);
+    bind_text(st, 1, id);
+    FOR_EACH_ROW(s, st, err, "reading an account", struct ledger_account row_ = row_account(st),
+                 fn, ctx);
+    return CC_OK;
+}
+
+static enum cc_err sqlite_accounts_list(struct store *b, const char *prefix, const char *after,
+                                        uint32_t limit, store_account_fn fn, void *ctx,
+                                        struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    assert(limit <= STORE_LIST_LIMIT_MAX);
+    sqlite3_stmt *st = stmt_get(s, S_ACCOUNTS_LIST);
+    bind_text(st, 1, prefix ? prefix : "");
+    bind_text(st, 2, after ? after : "");
+    sqlite3_bind_int64(st, 3, limit);
+    FOR_EACH_ROW(s, st, err, "listing accounts", struct ledger_account row_ = row_account(st),
+                 fn, ctx);
+    return CC_OK;
+}
+
+static enum cc_err sqlite_accounts_all(struct store *b, store_account_fn fn, void *ctx,
+                                       struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_ACCOUNTS_ALL);
+    FOR_EACH_ROW(s, st, err, "reading accounts", struct ledger_account row_ = row_account(st),
+                 fn, ctx);
+    return CC_OK;
+}
+
+static enum cc_err sqlite_transfer_get(struct store *b, const char *id, store_transfer_fn fn,
+                                       void *ctx, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_TRANSFER_GET);
+    bind_text(st, 1, id);
+    FOR_EACH_ROW(s, st, err, "reading a transfer", struct ledger_transfer row_ = row_transfer(st),
+                 fn, ctx);
+    return CC_OK;
+}
+
+/* The account's row number, or 0 when there is none. */
+static int64_t account_seq(struct store_sqlite *s, const char *id)
+{
+    sqlite3_stmt *st = stmt_get(s, S_ACCOUNT_GET);
+    bind_text(st, 1, id);
+    int64_t seq = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return seq;
+}
+
+static enum cc_err sqlite_history(struct store *b, const struct store_history_query *q,
+                                  store_transfer_fn fn, void *ctx, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    assert(q->limit >= 1 && q->limit <= STORE_LIST_LIMIT_MAX);
+    int64_t seq = account_seq(s, q->account);
+    if (seq == 0) return cc_error_set(err, CC_ERR_NOT_FOUND, "no account %s", q->account);
+    sqlite3_stmt *st = stmt_get(s, S_HISTORY);
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, q->since);
+    sqlite3_bind_int64(st, 3, q->until);
+    sqlite3_bind_int64(st, 4, q->limit);
+    FOR_EACH_ROW(s, st, err, "reading history", struct ledger_transfer row_ = row_transfer(st),
+                 fn, ctx);
+    return CC_OK;
+}
+
+/* Balances of the account with row number seq as of at (sums of effects). */
+static enum cc_err balance_at(struct store_sqlite *s, int64_t seq, int64_t at,
+                              struct store_balance *out, struct cc_error *err)
+{
+    sqlite3_stmt *st = stmt_get(s, S_BALANCE_AT);
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, at);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->debits_pending = sqlite3_column_int64(st, 0);
+        out->debits_posted = sqlite3_column_int64(st, 1);
+        out->credits_pending = sqlite3_column_int64(st, 2);
+        out->credits_posted = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? CC_OK : db_error(s, err, "summing balances");
+}
+
+static enum cc_err sqlite_balance(struct store *b, const char *id, int64_t at,
+                                  store_balance_fn fn, void *ctx, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_ACCOUNT_GET);
+    bind_text(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? cc_error_set(err, CC_ERR_NOT_FOUND, "no account %s", id)
+                                 : db_error(s, err, "reading an account");
+    }
+    struct ledger_account a = row_account(st);
+    char unit[LEDGER_UNIT_CODE_BYTES_MAX + 1];
+    snprintf(unit, sizeof unit, "%s", a.unit);
+    struct store_balance bal = {
+        .id = id, .unit = unit, .accounts = 1, .debits_pending = a.debits_pending,
+        .debits_posted = a.debits_posted, .credits_pending = a.credits_pending,
+        .credits_posted = a.credits_posted,
+    };
+    int64_t seq = a.seq;
+    sqlite3_reset(st);
+    sqlite3_stmt *us = stmt_get(s, S_UNIT_GET);
+    bind_text(us, 1, unit);
+    bal.scale = sqlite3_step(us) == SQLITE_ROW ? sqlite3_column_int(us, 1) : 0;
+    sqlite3_reset(us);
+    if (at != INT64_MAX) {
+        enum cc_err e = balance_at(s, seq, at, &bal, err);
+        if (e != CC_OK) return e;
+    }
+    fn(ctx, &bal);
+    return CC_OK;
+}
+
+/* Adds b's balances into sum with overflow checks. */
+static bool balance_add(struct store_balance *sum, int64_t dp, int64_t dpo, int64_t cp,
+                        int64_t cpo)
+{
+    return !__builtin_add_overflow(sum->debits_pending, dp, &sum->debits_pending) &&
+           !__builtin_add_overflow(sum->debits_posted, dpo, &sum->debits_posted) &&
+           !__builtin_add_overflow(sum->credits_pending, cp, &sum->credits_pending) &&
+           !__builtin_add_overflow(sum->credits_posted, cpo, &sum->credits_posted);
+}
+
+static enum cc_err sqlite_balance_prefix(struct store *b, const char *prefix, int64_t at,
+                                         store_balance_fn fn, void *ctx, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    bool as_of = at != INT64_MAX;
+    /* Rows come ordered by unit; emit a sum each time the unit changes. */
+    sqlite3_stmt *st = stmt_get(s, as_of ? S_PREFIX_AT : S_PREFIX_NOW);
+    bind_text(st, 1, prefix);
+    char unit[LEDGER_UNIT_CODE_BYTES_MAX + 1] = "";
+    struct store_balance sum = {.id = prefix, .unit = unit};
+    int rc;
+    bool overflow = false;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *row_unit_code = col_text(st, 0);
+        if (strcmp(row_unit_code, unit) != 0) {
+            if (sum.accounts > 0) fn(ctx, &sum);
+            snprintf(unit, sizeof unit, "%s", row_unit_code);
+            sum = (struct store_balance){.id = prefix, .unit = unit,
+                                         .scale = sqlite3_column_int(st, 1)};
+        }
+        sum.accounts++;
+        if (as_of) {
+            struct store_balance one = {0};
+            /* balance_at uses another statement; this one stays positioned. */
+            enum cc_err e = balance_at(s, sqlite3_column_int64(st, 2), at, &one, err);
+            if (e != CC_OK) {
+                sqlite3_reset(st);
+                return e;
+            }
+            overflow |= !balance_add(&sum, one.debits_pending, one.debits_posted,
+                                     one.credits_pending, one.credits_posted);
+        } else {
+            overflow |= !balance_add(&sum, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                                     sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5));
+        }
+        if (overflow) break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        enum cc_err e = db_error(s, err, "summing balances");
+        sqlite3_reset(st);
+        return e;
+    }
+    sqlite3_reset(st);
+    if (overflow)
+        return cc_error_set(err, CC_ERR_REJECTED,
+                            "the sum over prefix \"%s\" in %s exceeds 2^63-1", prefix, unit);
+    if (sum.accounts > 0) fn(ctx, &sum);
+    return CC_OK;
+}
+
+static enum cc_err sqlite_check_transfers(struct store *b, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_CHECK_TRANSFERS);
+    int rc = sqlite3_step(st);
+    enum cc_err result = CC_OK;
+    if (rc == SQLITE_ROW)
+        result = cc_error_set(err, CC_ERR_STORE,
+                              "account %s: balances differ from the sum of its transfers",
+                              col_text(st, 0));
+    else if (rc != SQLITE_DONE)
+        result = db_error(s, err, "checking transfers");
+    sqlite3_reset(st);
+    return result;
+}
+
+static const struct store_driver sqlite_driver = {
+    .name = "sqlite",
+    .close = sqlite_close,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .load_unit = sqlite_load_unit,
+    .load_account = sqlite_load_account,
+    .load_transfer = sqlite_load_transfer,
+    .due_pending = sqlite_due_pending,
+    .timestamp_last = sqlite_timestamp_last,
+    .write = sqlite_write,
+    .unit_get = sqlite_unit_get,
+    .units_list = sqlite_units_list,
+    .account_get = sqlite_account_get,
+    .accounts_list = sqlite_accounts_list,
+    .transfer_get = sqlite_transfer_get,
+    .history = sqlite_history,
+    .balance = sqlite_balance,
+    .balance_prefix = sqlite_balance_prefix,
+    .accounts_all = sqlite_accounts_all,
+    .check_transfers = sqlite_check_transfers,
+};

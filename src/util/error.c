@@ -1,0 +1,31 @@
+/* error.c — filling a struct cc_error and mapping codes to exit statuses. */
+#include "util/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+enum cc_err cc_error_set(struct cc_error *err, enum cc_err code, const char *fmt, ...)
+{
+    if (err == NULL) return code;
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int cc_err_exit_status(enum cc_err code)
+{
+    switch (code) {
+    case CC_OK: return 0;
+    case CC_ERR_NOT_FOUND:
+    case CC_ERR_REJECTED: return 1;
+    case CC_ERR_USAGE:
+    case CC_ERR_INPUT: return 2;
+    case CC_ERR_STORE:
+    case CC_ERR_NOMEM:
+    case CC_ERR_SYSTEM: return 3;
+    }
+    return 3;
+}
