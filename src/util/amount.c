@@ -11,11 +11,21 @@ enum amount_parse amount_parse(const char *text, int scale, int64_t *minor)
     const char *p = text;
     int64_t value = 0;
     int int_digits = 0, frac_digits = 0;
+    int group_digits = 0, commas = 0; /* integer digits since the last comma */
     bool seen_point = false;
     if (*p == '\0') return AMOUNT_MALFORMED;
     for (; *p; p++) {
-        if (*p == ',' && !seen_point && int_digits > 0 && p[1] >= '0' && p[1] <= '9') continue;
+        /* Commas only separate thousands, so "1,50" is refused, not read as 150. */
+        if (*p == ',' && !seen_point) {
+            bool group_ok = commas == 0 ? group_digits >= 1 && group_digits <= 3
+                                        : group_digits == 3;
+            if (!group_ok) return AMOUNT_MALFORMED;
+            commas++;
+            group_digits = 0;
+            continue;
+        }
         if (*p == '.' && !seen_point) {
+            if (commas > 0 && group_digits != 3) return AMOUNT_MALFORMED;
             seen_point = true;
             continue;
         }
@@ -27,11 +37,13 @@ enum amount_parse amount_parse(const char *text, int scale, int64_t *minor)
             }
         } else {
             int_digits++;
+            group_digits++;
         }
         if (__builtin_mul_overflow(value, 10, &value) ||
             __builtin_add_overflow(value, *p - '0', &value))
             return AMOUNT_OUT_OF_RANGE;
     }
+    if (!seen_point && commas > 0 && group_digits != 3) return AMOUNT_MALFORMED;
     if (int_digits == 0 && frac_digits == 0) return AMOUNT_MALFORMED;
     if (seen_point && frac_digits == 0) return AMOUNT_MALFORMED;
     for (int i = frac_digits < scale ? frac_digits : scale; i < scale; i++)

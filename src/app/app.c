@@ -1,0 +1,320 @@
+/*
+ * app.c — running a batch from end to end, and the read use cases.
+ *
+ * See app.h for the steps of a batch. Keys are deduplicated while loading: a
+ * key found is in the view, a key missed is remembered in a per-batch set,
+ * so each is asked of the store at most once per batch.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "util/timefmt.h"
+
+static int64_t clock_real(void *ctx)
+{
+    (void)ctx;
+    return time_now_ns();
+}
+
+enum cc_err concord_open(struct concord **out, const char *path, enum store_mode mode,
+                         struct cc_error *err)
+{
+    *out = NULL;
+    struct concord *cc = calloc(1, sizeof *cc);
+    if (cc == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    enum cc_err rc = store_sqlite_open(&cc->store, path, mode, err);
+    if (rc != CC_OK) {
+        free(cc);
+        return rc;
+    }
+    ledger_view_init(&cc->view);
+    strmap_init(&cc->missing_units);
+    strmap_init(&cc->missing_accounts);
+    strmap_init(&cc->missing_transfers);
+    cc->clock = clock_real;
+    *out = cc;
+    return CC_OK;
+}
+
+void concord_close(struct concord *cc)
+{
+    if (cc == NULL) return;
+    store_close(cc->store);
+    ledger_view_free(&cc->view);
+    strmap_free(&cc->missing_units);
+    strmap_free(&cc->missing_accounts);
+    strmap_free(&cc->missing_transfers);
+    free(cc);
+}
+
+void concord_set_clock(struct concord *cc, concord_clock_fn clock, void *ctx)
+{
+    cc->clock = clock != NULL ? clock : clock_real;
+    cc->clock_ctx = ctx;
+}
+
+/* ---------------------------------------------------------------- loading a batch */
+
+static void load_failed(struct concord *cc, enum cc_err rc, const struct cc_error *detail)
+{
+    if (cc->load_error != CC_OK) return;
+    cc->load_error = rc;
+    cc->load_error_detail = *detail;
+}
+
+/* Loads one key into the view unless it is there or known to be missing. */
+static void load_key(void *ctx, char kind, const char *id)
+{
+    struct concord *cc = ctx;
+    if (cc->load_error != CC_OK) return;
+    struct strmap *missing;
+    enum cc_err (*load)(struct store *, const char *, struct ledger_view *, struct cc_error *);
+    const struct store_driver *d = cc->store->driver;
+    switch (kind) {
+    case 'u':
+        if (ledger_view_unit(&cc->view, id) != NULL) return;
+        missing = &cc->missing_units;
+        load = d->load_unit;
+        break;
+    case 'a':
+        if (ledger_view_account(&cc->view, id) != NULL) return;
+        missing = &cc->missing_accounts;
+        load = d->load_account;
+        break;
+    default:
+        assert(kind == 't');
+        if (ledger_view_transfer(&cc->view, id) != NULL) return;
+        missing = &cc->missing_transfers;
+        load = d->load_transfer;
+        break;
+    }
+    uint32_t unused;
+    if (strmap_get(missing, id, &unused)) return;
+    struct cc_error detail = {0};
+    enum cc_err rc = load(cc->store, id, &cc->view, &detail);
+    if (rc == CC_ERR_NOT_FOUND) {
+        if (!strmap_put(missing, id, 0)) {
+            cc_error_set(&detail, CC_ERR_NOMEM, "out of memory");
+            load_failed(cc, CC_ERR_NOMEM, &detail);
+        }
+    } else if (rc != CC_OK) {
+        load_failed(cc, rc, &detail);
+    }
+}
+
+static int load_due(void *ctx, const struct ledger_transfer *transfer)
+{
+    struct concord *cc = ctx;
+    if (ledger_view_transfer(&cc->view, transfer->id) != NULL) return 0;
+    if (!ledger_view_add_transfer(&cc->view, transfer)) {
+        struct cc_error detail;
+        cc_error_set(&detail, CC_ERR_NOMEM, "out of memory");
+        load_failed(cc, CC_ERR_NOMEM, &detail);
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Loads what a batch refers to: due pending transfers, every key the
+ * operations name, and the accounts of every pending transfer loaded (a post,
+ * void or expiry changes their balances).
+ */
+static enum cc_err batch_load(struct concord *cc, const struct ledger_op *ops, size_t count,
+                              int64_t now, struct cc_error *err)
+{
+    cc->load_error = CC_OK;
+    enum cc_err rc = cc->store->driver->due_pending(cc->store, now, load_due, cc, err);
+    if (rc != CC_OK) return rc;
+    for (size_t i = 0; i < count && cc->load_error == CC_OK; i++)
+        ledger_op_refs(&ops[i], load_key, cc);
+    /* Loaded transfers sit at the front of the view; new ones are not there yet. */
+    for (uint32_t i = 0; i < cc->view.transfers_count && cc->load_error == CC_OK; i++) {
+        const struct ledger_transfer *t = &cc->view.transfers[i];
+        if (t->state != LEDGER_STATE_PENDING) continue;
+        const char *debit = t->debit, *credit = t->credit;
+        load_key(cc, 'a', debit);
+        load_key(cc, 'a', credit);
+    }
+    if (cc->load_error != CC_OK) {
+        if (err != NULL) *err = cc->load_error_detail;
+        return cc->load_error;
+    }
+    return CC_OK;
+}
+
+static void batch_reset(struct concord *cc)
+{
+    ledger_view_reset(&cc->view);
+    strmap_clear(&cc->missing_units);
+    strmap_clear(&cc->missing_accounts);
+    strmap_clear(&cc->missing_transfers);
+}
+
+/* Did the batch change anything that must be written? */
+static bool view_changed(const struct ledger_view *v)
+{
+    for (uint32_t i = 0; i < v->units_count; i++)
+        if (v->units[i].row) return true;
+    for (uint32_t i = 0; i < v->accounts_count; i++)
+        if (v->accounts[i].row) return true;
+    for (uint32_t i = 0; i < v->transfers_count; i++)
+        if (v->transfers[i].row) return true;
+    return false;
+}
+
+enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_t count,
+                          struct ledger_result *results, struct cc_error *err)
+{
+    if (count > LEDGER_BATCH_OPS_MAX)
+        return cc_error_set(err, CC_ERR_INPUT, "a batch holds at most %d operations, not %zu",
+                            LEDGER_BATCH_OPS_MAX, count);
+    batch_reset(cc);
+    enum cc_err rc = store_begin(cc->store, err);
+    if (rc != CC_OK) return rc;
+    int64_t now = cc->clock(cc->clock_ctx);
+    rc = cc->store->driver->timestamp_last(cc->store, &cc->view.timestamp_last, err);
+    if (rc == CC_OK) rc = batch_load(cc, ops, count, now, err);
+    if (rc == CC_OK && ledger_expire(&cc->view, now) < 0)
+        rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory expiring transfers");
+    if (rc == CC_OK && !ledger_execute(&cc->view, ops, count, now, results))
+        rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory executing the batch");
+    if (rc == CC_OK && !view_changed(&cc->view)) {
+        store_rollback(cc->store); /* nothing to write: release the lock, skip the fsync */
+        return CC_OK;
+    }
+    if (rc == CC_OK) rc = cc->store->driver->write(cc->store, &cc->view, err);
+    if (rc == CC_OK) rc = store_commit(cc->store, err);
+    if (rc != CC_OK) store_rollback(cc->store);
+    return rc;
+}
+
+enum cc_err concord_expire_due(struct concord *cc, struct cc_error *err)
+{
+    return concord_apply(cc, NULL, 0, NULL, err);
+}
+
+enum cc_err concord_check(struct concord *cc, struct cc_error *err)
+{
+    return store_check(cc->store, err);
+}
+
+/* ---------------------------------------------------------------- reads */
+
+struct unit_copy {
+    struct ledger_unit *out;
+    char *name;
+    size_t name_size;
+    bool found;
+};
+
+static int unit_copy_fn(void *ctx, const struct ledger_unit *unit)
+{
+    struct unit_copy *c = ctx;
+    *c->out = *unit;
+    c->out->code = NULL;
+    c->out->name = NULL;
+    if (c->name != NULL && c->name_size > 0) {
+        strncpy(c->name, unit->name ? unit->name : "", c->name_size - 1);
+        c->name[c->name_size - 1] = '\0';
+        c->out->name = c->name;
+    }
+    c->found = true;
+    return 0;
+}
+
+enum cc_err concord_unit_get(struct concord *cc, const char *code, struct ledger_unit *out,
+                             char *name, size_t name_size, struct cc_error *err)
+{
+    struct unit_copy c = {.out = out, .name = name, .name_size = name_size};
+    enum cc_err rc = cc->store->driver->unit_get(cc->store, code, unit_copy_fn, &c, err);
+    if (rc == CC_OK && !c.found) return cc_error_set(err, CC_ERR_NOT_FOUND, "no unit %s", code);
+    return rc;
+}
+
+enum cc_err concord_units_list(struct concord *cc, store_unit_fn fn, void *ctx,
+                               struct cc_error *err)
+{
+    return cc->store->driver->units_list(cc->store, fn, ctx, err);
+}
+
+struct found {
+    void *ctx;
+    int (*fn)(void *, const void *);
+    bool found;
+};
+
+static int account_found(void *ctx, const struct ledger_account *account)
+{
+    struct found *f = ctx;
+    f->found = true;
+    return ((store_account_fn)(void *)f->fn)(f->ctx, account);
+}
+
+static int transfer_found(void *ctx, const struct ledger_transfer *transfer)
+{
+    struct found *f = ctx;
+    f->found = true;
+    return ((store_transfer_fn)(void *)f->fn)(f->ctx, transfer);
+}
+
+enum cc_err concord_account_get(struct concord *cc, const char *id, store_account_fn fn,
+                                void *ctx, struct cc_error *err)
+{
+    struct found f = {.ctx = ctx, .fn = (int (*)(void *, const void *))(void *)fn};
+    enum cc_err rc = cc->store->driver->account_get(cc->store, id, account_found, &f, err);
+    if (rc == CC_OK && !f.found) return cc_error_set(err, CC_ERR_NOT_FOUND, "no account %s", id);
+    return rc;
+}
+
+enum cc_err concord_accounts_list(struct concord *cc, const char *prefix, const char *after,
+                                  uint32_t limit, store_account_fn fn, void *ctx,
+                                  struct cc_error *err)
+{
+    if (limit == 0 || limit > STORE_LIST_LIMIT_MAX)
+        return cc_error_set(err, CC_ERR_USAGE, "limit must be 1 … %d", STORE_LIST_LIMIT_MAX);
+    return cc->store->driver->accounts_list(cc->store, prefix, after, limit, fn, ctx, err);
+}
+
+enum cc_err concord_transfer_get(struct concord *cc, const char *id, store_transfer_fn fn,
+                                 void *ctx, struct cc_error *err)
+{
+    struct found f = {.ctx = ctx, .fn = (int (*)(void *, const void *))(void *)fn};
+    enum cc_err rc = cc->store->driver->transfer_get(cc->store, id, transfer_found, &f, err);
+    if (rc == CC_OK && !f.found) return cc_error_set(err, CC_ERR_NOT_FOUND, "no transfer %s", id);
+    return rc;
+}
+
+enum cc_err concord_history(struct concord *cc, const struct store_history_query *query,
+                            store_transfer_fn fn, void *ctx, struct cc_error *err)
+{
+    if (query->limit == 0 || query->limit > STORE_LIST_LIMIT_MAX)
+        return cc_error_set(err, CC_ERR_USAGE, "limit must be 1 … %d", STORE_LIST_LIMIT_MAX);
+    return cc->store->driver->history(cc->store, query, fn, ctx, err);
+}
+
+enum cc_err concord_balance(struct concord *cc, const char *id, int64_t at, store_balance_fn fn,
+                            void *ctx, struct cc_error *err)
+{
+    return cc->store->driver->balance(cc->store, id, at, fn, ctx, err);
+}
+
+enum cc_err concord_balance_prefix(struct concord *cc, const char *prefix, int64_t at,
+                                   store_balance_fn fn, void *ctx, struct cc_error *err)
+{
+    return cc->store->driver->balance_prefix(cc->store, prefix, at, fn, ctx, err);
+}
+
+static int scale_fn(void *ctx, const struct store_balance *balance)
+{
+    *(int32_t *)ctx = balance->scale;
+    return 0;
+}
+
+enum cc_err concord_account_scale(struct concord *cc, const char *id, int32_t *scale,
+                                  struct cc_error *err)
+{
+    return concord_balance(cc, id, INT64_MAX, scale_fn, scale, err);
+}

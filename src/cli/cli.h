@@ -1,0 +1,69 @@
+/*
+ * cli.h — the concord command line: one table of commands, shared helpers.
+ *
+ * Every command is a row of cli_commands (commands.c): its words, its
+ * handler, a one-line usage and a help text. main.c reads the global options
+ * (--db), finds the row, and hands the remaining arguments to the handler.
+ * Handlers return a CLI exit status: 0 success, 1 an operation rejected or a
+ * thing not found, 2 bad usage or malformed input, 3 storage or system error.
+ */
+#ifndef CONCORD_CLI_H
+#define CONCORD_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "app/app.h"
+
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_REJECTED = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_STORE = 3,
+};
+
+struct cli {
+    const char *db_path; /* --db, $CONCORD_DB, or ./concord.db */
+    const char *argv0;
+};
+
+struct cli_command {
+    const char *words;   /* "account show" */
+    int (*run)(struct cli *cli, int argc, char **argv); /* argv[0] is the last word */
+    const char *usage;   /* arguments after the words */
+    const char *summary; /* one line for the overview */
+    const char *help;    /* the rest of --help */
+};
+
+extern const struct cli_command cli_commands[];
+
+/* Prints "concord: message" to stderr and returns status. */
+int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reports err on stderr and returns the matching exit status. */
+int cli_fail_error(const struct cc_error *err);
+/* Opens the ledger at cli->db_path (the file must exist). NULL after reporting. */
+struct concord *cli_open(struct cli *cli, int *status);
+/* Prints the list of commands to out. */
+void cli_print_overview(FILE *out);
+/* Prints usage and help of cmd to out. */
+void cli_print_help(const struct cli_command *cmd, FILE *out);
+
+/* ---- aligned tables for people */
+
+#define TABLE_COLUMNS_MAX 12
+
+struct table {
+    int columns;
+    const char *header[TABLE_COLUMNS_MAX];
+    bool right[TABLE_COLUMNS_MAX]; /* right-align (numbers) */
+    char **cells;                  /* rows × columns, owned */
+    int rows, capacity;
+};
+
+void table_init(struct table *t, int columns, const char *const *header, const bool *right);
+/* Adds a row of `columns` strings (copied). */
+void table_add(struct table *t, const char *const *cells);
+void table_print(const struct table *t, FILE *out);
+void table_free(struct table *t);
+
+#endif

@@ -1,0 +1,1022 @@
+/*
+ * commands.c — every concord command, and the one table that lists them.
+ *
+ * Read commands print aligned tables for people and, with --json, the exact
+ * shapes of the contract. Write commands build operations and commit them
+ * through concord_apply, like `apply` does for JSON Lines.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli/cli.h"
+#include "fmt/json.h"
+#include "util/amount.h"
+#include "util/timefmt.h"
+
+#define APPLY_INPUT_BYTES_MAX ((size_t)1 << 30) /* 1 GiB of JSON Lines */
+#define HISTORY_LIMIT_DEFAULT 1000
+#define LIST_LIMIT_DEFAULT 1000
+
+/* ---------------------------------------------------------------- option parsing */
+
+enum {
+    OPT_JSON = 1000, OPT_PREFIX, OPT_AT, OPT_SINCE, OPT_UNTIL, OPT_LIMIT, OPT_AFTER, OPT_UNIT,
+    OPT_NAME, OPT_OWNER, OPT_FLAG, OPT_SCALE, OPT_ID, OPT_DEBIT, OPT_CREDIT, OPT_AMOUNT,
+    OPT_PENDING, OPT_EXPIRES, OPT_DATE, OPT_KIND, OPT_MEMO,
+};
+
+static const struct option all_options[] = {
+    {"json", no_argument, NULL, OPT_JSON},       {"prefix", required_argument, NULL, OPT_PREFIX},
+    {"at", required_argument, NULL, OPT_AT},     {"since", required_argument, NULL, OPT_SINCE},
+    {"until", required_argument, NULL, OPT_UNTIL}, {"limit", required_argument, NULL, OPT_LIMIT},
+    {"after", required_argument, NULL, OPT_AFTER}, {"unit", required_argument, NULL, OPT_UNIT},
+    {"name", required_argument, NULL, OPT_NAME}, {"owner", required_argument, NULL, OPT_OWNER},
+    {"flag", required_argument, NULL, OPT_FLAG}, {"scale", required_argument, NULL, OPT_SCALE},
+    {"id", required_argument, NULL, OPT_ID},     {"debit", required_argument, NULL, OPT_DEBIT},
+    {"credit", required_argument, NULL, OPT_CREDIT},
+    {"amount", required_argument, NULL, OPT_AMOUNT},
+    {"pending", no_argument, NULL, OPT_PENDING}, {"expires", required_argument, NULL, OPT_EXPIRES},
+    {"date", required_argument, NULL, OPT_DATE}, {"kind", required_argument, NULL, OPT_KIND},
+    {"memo", required_argument, NULL, OPT_MEMO}, {NULL, 0, NULL, 0},
+};
+
+#define FLAGS_MAX 2
+
+/* Every option any command takes; each command says which it accepts. */
+struct opts {
+    bool json, pending;
+    const char *prefix, *at, *since, *until, *limit, *after, *unit, *name, *owner, *scale, *id,
+        *debit, *credit, *amount, *expires, *date, *kind, *memo;
+    const char *flags[FLAGS_MAX];
+    int flags_count;
+    int positional_count;
+    char **positional;
+};
+
+/*
+ * Parses argv (argv[0] is the command's last word) accepting only the options
+ * whose ids appear in `accepted` (terminated by 0). Returns false after
+ * reporting a usage error.
+ */
+static bool opts_parse(int argc, char **argv, const int *accepted, struct opts *o,
+                       const char *command)
+{
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", all_options, NULL)) != -1) {
+        bool ok = false;
+        for (const int *a = accepted; *a != 0; a++) ok |= *a == c;
+        if (c == '?' || c == ':' || !ok) {
+            const char *bad = argv[optind - 1];
+            cli_fail(CLI_EXIT_USAGE, "%s: unknown or incomplete option %s (see concord %s --help)",
+                     command, bad, command);
+            return false;
+        }
+        switch (c) {
+        case OPT_JSON: o->json = true; break;
+        case OPT_PENDING: o->pending = true; break;
+        case OPT_PREFIX: o->prefix = optarg; break;
+        case OPT_AT: o->at = optarg; break;
+        case OPT_SINCE: o->since = optarg; break;
+        case OPT_UNTIL: o->until = optarg; break;
+        case OPT_LIMIT: o->limit = optarg; break;
+        case OPT_AFTER: o->after = optarg; break;
+        case OPT_UNIT: o->unit = optarg; break;
+        case OPT_NAME: o->name = optarg; break;
+        case OPT_OWNER: o->owner = optarg; break;
+        case OPT_SCALE: o->scale = optarg; break;
+        case OPT_ID: o->id = optarg; break;
+        case OPT_DEBIT: o->debit = optarg; break;
+        case OPT_CREDIT: o->credit = optarg; break;
+        case OPT_AMOUNT: o->amount = optarg; break;
+        case OPT_EXPIRES: o->expires = optarg; break;
+        case OPT_DATE: o->date = optarg; break;
+        case OPT_KIND: o->kind = optarg; break;
+        case OPT_MEMO: o->memo = optarg; break;
+        case OPT_FLAG:
+            if (o->flags_count == FLAGS_MAX) {
+                cli_fail(CLI_EXIT_USAGE, "%s: at most %d --flag options", command, FLAGS_MAX);
+                return false;
+            }
+            o->flags[o->flags_count++] = optarg;
+            break;
+        default: return false;
+        }
+    }
+    o->positional = argv + optind;
+    o->positional_count = argc - optind;
+    return true;
+}
+
+/* Exactly `n` positional arguments, or a usage error. */
+static bool positional_exactly(const struct opts *o, int n, const char *command)
+{
+    if (o->positional_count == n) return true;
+    cli_fail(CLI_EXIT_USAGE, "%s: expected %d argument%s, got %d (see concord %s --help)", command,
+             n, n == 1 ? "" : "s", o->positional_count, command);
+    return false;
+}
+
+static bool parse_limit(const char *text, uint32_t fallback, uint32_t *out, const char *command)
+{
+    if (text == NULL) {
+        *out = fallback;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < 1 || v > STORE_LIST_LIMIT_MAX) {
+        cli_fail(CLI_EXIT_USAGE, "%s: --limit must be an integer in 1 … %d, not \"%s\"", command,
+                 STORE_LIST_LIMIT_MAX, text);
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+/* Parses a date option "through the end of that day"; INT64_MAX when absent. */
+static bool parse_through(const char *text, int64_t *out, const char *option, const char *command)
+{
+    if (text == NULL) {
+        *out = INT64_MAX;
+        return true;
+    }
+    if (time_parse_through(text, out)) return true;
+    cli_fail(CLI_EXIT_USAGE, "%s: %s must be a date (YYYY-MM-DD) or an RFC 3339 date-time, not \"%s\"",
+             command, option, text);
+    return false;
+}
+
+/* ---------------------------------------------------------------- output helpers */
+
+static int print_json(json_t *value)
+{
+    bool ok = value != NULL && json_dumpf(value, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0;
+    json_decref(value);
+    if (!ok || fputc('\n', stdout) == EOF)
+        return cli_fail(CLI_EXIT_STORE, "cannot write the output");
+    return CLI_EXIT_OK;
+}
+
+static void format_amount(int64_t minor, int32_t scale, char out[AMOUNT_TEXT_BYTES])
+{
+    amount_format(minor, scale, true, out);
+}
+
+/* The scale of a unit, 0 when unknown (then amounts print as integers). */
+static int32_t unit_scale(struct concord *cc, const char *code)
+{
+    struct ledger_unit u;
+    struct cc_error err;
+    return concord_unit_get(cc, code, &u, NULL, 0, &err) == CC_OK ? u.scale : 0;
+}
+
+/* ---------------------------------------------------------------- init */
+
+static int cmd_init(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "init") || !positional_exactly(&o, 0, "init"))
+        return CLI_EXIT_USAGE;
+    struct concord *cc;
+    struct cc_error err = {0};
+    if (concord_open(&cc, cli->db_path, STORE_CREATE, &err) != CC_OK) return cli_fail_error(&err);
+    concord_close(cc);
+    fprintf(stderr, "concord: database ready at %s\n", cli->db_path);
+    return CLI_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- apply */
+
+/* Reads all of f into a NUL-terminated buffer, refusing more than max bytes. */
+static char *read_all(FILE *f, size_t max, size_t *length, const char *name, int *status)
+{
+    size_t capacity = 1 << 16, n = 0;
+    char *buf = malloc(capacity);
+    while (buf != NULL) {
+        if (n + 1 >= capacity) {
+            if (capacity > max) {
+                free(buf);
+                *status = cli_fail(CLI_EXIT_USAGE, "%s: input is larger than %zu bytes", name, max);
+                return NULL;
+            }
+            char *grown = realloc(buf, capacity * 2);
+            if (grown == NULL) break;
+            buf = grown;
+            capacity *= 2;
+        }
+        size_t got = fread(buf + n, 1, capacity - n - 1, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                free(buf);
+                *status = cli_fail(CLI_EXIT_STORE, "%s: cannot read: %s", name, strerror(errno));
+                return NULL;
+            }
+            buf[n] = '\0';
+            *length = n;
+            return buf;
+        }
+    }
+    free(buf);
+    *status = cli_fail(CLI_EXIT_STORE, "%s: out of memory reading the input", name);
+    return NULL;
+}
+
+static bool blank_line(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') return false;
+    return true;
+}
+
+struct batch {
+    struct ledger_op *ops;
+    size_t count, capacity;
+    struct arena arena;
+};
+
+static void batch_free(struct batch *b)
+{
+    free(b->ops);
+    arena_free(&b->arena);
+}
+
+/*
+ * Splits text into JSON Lines and decodes each into b. Any line that is not
+ * JSON makes the whole input malformed: reported with its line and column.
+ */
+static int batch_decode(char *text, size_t length, const char *name, struct batch *b)
+{
+    size_t line_no = 0;
+    char *p = text, *end = text + length;
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        line_no++;
+        if (!blank_line(p, n)) {
+            if (b->count == LEDGER_BATCH_OPS_MAX)
+                return cli_fail(CLI_EXIT_USAGE, "%s:%zu: more than %d operations in one batch",
+                                name, line_no, LEDGER_BATCH_OPS_MAX);
+            if (b->count == b->capacity) {
+                size_t capacity = b->capacity == 0 ? 1024 : b->capacity * 2;
+                struct ledger_op *grown = realloc(b->ops, capacity * sizeof *grown);
+                if (grown == NULL) return cli_fail(CLI_EXIT_STORE, "out of memory");
+                b->ops = grown;
+                b->capacity = capacity;
+            }
+            json_error_t error;
+            json_t *value = json_parse_text(p, n, &error);
+            if (value == NULL)
+                return cli_fail(CLI_EXIT_USAGE, "%s:%zu:%d: not JSON: %s", name, line_no,
+                                error.column, error.text);
+            bool ok = json_decode_op(value, &b->ops[b->count], &b->arena);
+            json_decref(value);
+            if (!ok) return cli_fail(CLI_EXIT_STORE, "out of memory");
+            b->count++;
+        }
+        p += n + 1;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Prints one result per line and returns 0, or 1 when any was rejected. */
+static int print_results(const struct batch *b, const struct ledger_result *results)
+{
+    int status = CLI_EXIT_OK;
+    for (size_t i = 0; i < b->count; i++) {
+        json_t *r = json_encode_result(i, &b->ops[i], &results[i]);
+        bool ok = json_print_line(r, stdout);
+        json_decref(r);
+        if (!ok) return cli_fail(CLI_EXIT_STORE, "cannot write the results");
+        if (!ledger_status_ok(results[i].status)) status = CLI_EXIT_REJECTED;
+    }
+    return status;
+}
+
+/* Commits b and prints its results. */
+static int batch_commit(struct cli *cli, struct batch *b, int (*print)(const struct batch *,
+                                                                        const struct ledger_result *))
+{
+    int status;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct ledger_result *results = calloc(b->count ? b->count : 1, sizeof *results);
+    if (results == NULL) {
+        concord_close(cc);
+        return cli_fail(CLI_EXIT_STORE, "out of memory");
+    }
+    struct cc_error err = {0};
+    if (concord_apply(cc, b->ops, b->count, results, &err) != CC_OK)
+        status = cli_fail_error(&err);
+    else
+        status = print(b, results);
+    free(results);
+    concord_close(cc);
+    return status;
+}
+
+static int cmd_apply(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "apply")) return CLI_EXIT_USAGE;
+    if (o.positional_count > 1) return cli_fail(CLI_EXIT_USAGE, "apply: at most one FILE");
+    const char *name = o.positional_count == 1 ? o.positional[0] : "-";
+    FILE *f = strcmp(name, "-") == 0 ? stdin : fopen(name, "rb");
+    if (f == NULL) return cli_fail(CLI_EXIT_USAGE, "%s: cannot open: %s", name, strerror(errno));
+    int status = CLI_EXIT_OK;
+    size_t length = 0;
+    char *text = read_all(f, APPLY_INPUT_BYTES_MAX, &length, strcmp(name, "-") ? name : "stdin",
+                          &status);
+    if (f != stdin) fclose(f);
+    if (text == NULL) return status;
+    struct batch b = {0};
+    arena_init(&b.arena);
+    status = batch_decode(text, length, strcmp(name, "-") ? name : "stdin", &b);
+    if (status == CLI_EXIT_OK) status = batch_commit(cli, &b, print_results);
+    batch_free(&b);
+    free(text);
+    return status;
+}
+
+/* ---------------------------------------------------------------- friendly writes */
+
+/* Prints the single result of a friendly verb for people (or as JSON). */
+static bool friendly_json;
+
+static int print_friendly(const struct batch *b, const struct ledger_result *results)
+{
+    if (friendly_json) return print_results(b, results);
+    const struct ledger_result *r = &results[0];
+    const struct ledger_op *op = &b->ops[0];
+    if (!ledger_status_ok(r->status))
+        return cli_fail(CLI_EXIT_REJECTED, "%s %s: %s%s%s", ledger_op_name(op->type), op->id,
+                        ledger_status_name(r->status), r->message ? ": " : "",
+                        r->message ? r->message : "");
+    char ts[TIME_TEXT_BYTES];
+    time_format(r->timestamp, ts);
+    printf("%s %s %s at %s\n", ledger_op_name(op->type), op->id, ledger_status_name(r->status),
+           ts);
+    return CLI_EXIT_OK;
+}
+
+static int commit_one(struct cli *cli, struct ledger_op *op, bool json)
+{
+    struct batch b = {.ops = op, .count = 1, .capacity = 1};
+    friendly_json = json;
+    return batch_commit(cli, &b, print_friendly);
+}
+
+/* A fresh transfer id when a person gives none: "t-" and 16 random hex digits. */
+static void random_id(char out[32], const char *prefix)
+{
+    unsigned char bytes[8];
+    randombytes_buf(bytes, sizeof bytes);
+    int n = snprintf(out, 32, "%s", prefix);
+    for (size_t i = 0; i < sizeof bytes; i++) n += snprintf(out + n, (size_t)(32 - n), "%02x", bytes[i]);
+}
+
+struct unit_of {
+    char code[LEDGER_UNIT_CODE_BYTES_MAX + 1];
+    int32_t scale;
+};
+
+static int unit_of_fn(void *ctx, const struct store_balance *balance)
+{
+    struct unit_of *u = ctx;
+    snprintf(u->code, sizeof u->code, "%s", balance->unit);
+    u->scale = balance->scale;
+    return 0;
+}
+
+/*
+ * Parses a person's amount ("12.50" or "12.50 USD") in the unit of account
+ * `account`. Excess precision, another unit or a non-number are usage errors.
+ */
+static int parse_person_amount(struct cli *cli, const char *text, const char *account,
+                               int64_t *out, const char *command)
+{
+    int status;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct cc_error err = {0};
+    struct unit_of unit = {0};
+    enum cc_err rc = concord_balance(cc, account, INT64_MAX, unit_of_fn, &unit, &err);
+    concord_close(cc);
+    if (rc != CC_OK) return cli_fail_error(&err);
+    char number[AMOUNT_TEXT_BYTES];
+    const char *space = strchr(text, ' ');
+    size_t n = space != NULL ? (size_t)(space - text) : strlen(text);
+    if (n >= sizeof number)
+        return cli_fail(CLI_EXIT_USAGE, "%s: --amount \"%s\" is too long", command, text);
+    memcpy(number, text, n);
+    number[n] = '\0';
+    if (space != NULL && strcmp(space + 1, unit.code) != 0)
+        return cli_fail(CLI_EXIT_USAGE, "%s: --amount is in %s but %s counts in %s", command,
+                        space + 1, account, unit.code);
+    switch (amount_parse(number, unit.scale, out)) {
+    case AMOUNT_OK: return CLI_EXIT_OK;
+    case AMOUNT_TOO_PRECISE:
+        return cli_fail(CLI_EXIT_USAGE, "%s: --amount %s has more than %d decimal places for %s",
+                        command, text, unit.scale, unit.code);
+    case AMOUNT_OUT_OF_RANGE:
+        return cli_fail(CLI_EXIT_USAGE, "%s: --amount %s is out of range", command, text);
+    case AMOUNT_MALFORMED: break;
+    }
+    return cli_fail(CLI_EXIT_USAGE, "%s: --amount \"%s\" is not a decimal number", command, text);
+}
+
+static bool time_option(const char *text, int64_t *out, const char *option, const char *command)
+{
+    bool date_only;
+    if (time_parse(text, out, &date_only)) return true;
+    cli_fail(CLI_EXIT_USAGE, "%s: %s must be a date or an RFC 3339 date-time, not \"%s\"", command,
+             option, text);
+    return false;
+}
+
+static int cmd_unit_add(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_SCALE, OPT_NAME, OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "unit add") ||
+        !positional_exactly(&o, 1, "unit add"))
+        return CLI_EXIT_USAGE;
+    if (o.scale == NULL) return cli_fail(CLI_EXIT_USAGE, "unit add: --scale is required");
+    char *end;
+    long scale = strtol(o.scale, &end, 10);
+    if (*end != '\0' || scale < 0 || scale > LEDGER_SCALE_MAX)
+        return cli_fail(CLI_EXIT_USAGE, "unit add: --scale must be 0 … %d", LEDGER_SCALE_MAX);
+    struct ledger_op op = {.type = LEDGER_OP_UNIT, .id = o.positional[0], .name = o.name,
+                           .scale = (int32_t)scale, .flags = LEDGER_OP_HAS_SCALE};
+    return commit_one(cli, &op, o.json);
+}
+
+static int cmd_account_add(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_UNIT, OPT_NAME, OPT_OWNER, OPT_FLAG, OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "account add") ||
+        !positional_exactly(&o, 1, "account add"))
+        return CLI_EXIT_USAGE;
+    if (o.unit == NULL) return cli_fail(CLI_EXIT_USAGE, "account add: --unit is required");
+    uint32_t flags = 0;
+    for (int i = 0; i < o.flags_count; i++) {
+        if (strcmp(o.flags[i], "debits_must_not_exceed_credits") == 0)
+            flags |= LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS;
+        else if (strcmp(o.flags[i], "credits_must_not_exceed_debits") == 0)
+            flags |= LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS;
+        else
+            return cli_fail(CLI_EXIT_USAGE, "account add: unknown --flag %s", o.flags[i]);
+    }
+    struct ledger_op op = {.type = LEDGER_OP_ACCOUNT, .id = o.positional[0], .unit = o.unit,
+                           .name = o.name, .owner = o.owner, .account_flags = flags};
+    return commit_one(cli, &op, o.json);
+}
+
+static int cmd_transfer(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_ID,      OPT_DEBIT, OPT_CREDIT, OPT_AMOUNT, OPT_UNIT,
+                                   OPT_PENDING, OPT_EXPIRES, OPT_DATE, OPT_KIND, OPT_MEMO,
+                                   OPT_JSON,    0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "transfer") ||
+        !positional_exactly(&o, 0, "transfer"))
+        return CLI_EXIT_USAGE;
+    if (o.debit == NULL || o.credit == NULL || o.amount == NULL)
+        return cli_fail(CLI_EXIT_USAGE, "transfer: --debit, --credit and --amount are required");
+    char id[32];
+    if (o.id == NULL) random_id(id, "t-");
+    struct ledger_op op = {.type = LEDGER_OP_TRANSFER, .id = o.id ? o.id : id, .debit = o.debit,
+                           .credit = o.credit, .unit = o.unit, .kind = o.kind, .memo = o.memo,
+                           .flags = LEDGER_OP_HAS_AMOUNT | (o.pending ? LEDGER_OP_PENDING : 0u)};
+    int status = parse_person_amount(cli, o.amount, o.debit, &op.amount, "transfer");
+    if (status != CLI_EXIT_OK) return status;
+    if (o.expires != NULL) {
+        if (!time_option(o.expires, &op.expires, "--expires", "transfer")) return CLI_EXIT_USAGE;
+        op.flags |= LEDGER_OP_HAS_EXPIRES;
+    }
+    if (o.date != NULL) {
+        if (!time_option(o.date, &op.date, "--date", "transfer")) return CLI_EXIT_USAGE;
+        op.flags |= LEDGER_OP_HAS_DATE;
+    }
+    return commit_one(cli, &op, o.json);
+}
+
+static int copy_debit(void *ctx, const struct ledger_transfer *t)
+{
+    snprintf(ctx, LEDGER_ID_BYTES_MAX + 1, "%s", t->debit);
+    return 0;
+}
+
+/* post and void: resolve a pending transfer by hand. */
+static int resolve_pending(struct cli *cli, int argc, char **argv, enum ledger_op_type type)
+{
+    static const int accepted_post[] = {OPT_ID, OPT_AMOUNT, OPT_DATE, OPT_MEMO, OPT_JSON, 0};
+    static const int accepted_void[] = {OPT_ID, OPT_DATE, OPT_MEMO, OPT_JSON, 0};
+    const char *command = ledger_op_name(type);
+    struct opts o;
+    if (!opts_parse(argc, argv, type == LEDGER_OP_POST ? accepted_post : accepted_void, &o,
+                    command) ||
+        !positional_exactly(&o, 1, command))
+        return CLI_EXIT_USAGE;
+    const char *pending_id = o.positional[0];
+    char id[LEDGER_ID_BYTES_MAX + 16];
+    if (o.id == NULL) snprintf(id, sizeof id, "%s.%s", pending_id, command);
+    struct ledger_op op = {.type = type, .id = o.id ? o.id : id, .pending_id = pending_id,
+                           .memo = o.memo};
+    if (o.amount != NULL) {
+        /* The scale comes from the pending transfer's debit account. */
+        int status;
+        struct concord *cc = cli_open(cli, &status);
+        if (cc == NULL) return status;
+        struct cc_error err = {0};
+        char debit[LEDGER_ID_BYTES_MAX + 1] = "";
+        enum cc_err rc = concord_transfer_get(cc, pending_id, copy_debit, debit, &err);
+        concord_close(cc);
+        if (rc != CC_OK) return cli_fail_error(&err);
+        status = parse_person_amount(cli, o.amount, debit, &op.amount, command);
+        if (status != CLI_EXIT_OK) return status;
+        op.flags |= LEDGER_OP_HAS_AMOUNT;
+    }
+    if (o.date != NULL) {
+        if (!time_option(o.date, &op.date, "--date", command)) return CLI_EXIT_USAGE;
+        op.flags |= LEDGER_OP_HAS_DATE;
+    }
+    return commit_one(cli, &op, o.json);
+}
+
+static int cmd_post(struct cli *cli, int argc, char **argv)
+{
+    return resolve_pending(cli, argc, argv, LEDGER_OP_POST);
+}
+
+static int cmd_void(struct cli *cli, int argc, char **argv)
+{
+    return resolve_pending(cli, argc, argv, LEDGER_OP_VOID);
+}
+
+/* ---------------------------------------------------------------- reads */
+
+/* Opens the ledger for a read, first expiring what is due so states are current. */
+static struct concord *open_for_read(struct cli *cli, int *status)
+{
+    struct concord *cc = cli_open(cli, status);
+    if (cc == NULL) return NULL;
+    struct cc_error err = {0};
+    if (concord_expire_due(cc, &err) != CC_OK) {
+        *status = cli_fail_error(&err);
+        concord_close(cc);
+        return NULL;
+    }
+    return cc;
+}
+
+static const char *flags_text(uint32_t flags)
+{
+    if (flags & LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) return "debits_must_not_exceed_credits";
+    if (flags & LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS) return "credits_must_not_exceed_debits";
+    return "-";
+}
+
+struct show_ctx {
+    struct concord *cc;
+    bool json;
+    json_t *array; /* when collecting JSON rows */
+    struct table table;
+    int status;
+};
+
+static int account_print(void *ctx, const struct ledger_account *a)
+{
+    struct show_ctx *s = ctx;
+    if (s->json) {
+        s->status = print_json(json_encode_account(a));
+        return 0;
+    }
+    int32_t scale = unit_scale(s->cc, a->unit);
+    char ts[TIME_TEXT_BYTES], dp[AMOUNT_TEXT_BYTES], dpo[AMOUNT_TEXT_BYTES],
+        cp[AMOUNT_TEXT_BYTES], cpo[AMOUNT_TEXT_BYTES];
+    time_format(a->timestamp, ts);
+    format_amount(a->debits_pending, scale, dp);
+    format_amount(a->debits_posted, scale, dpo);
+    format_amount(a->credits_pending, scale, cp);
+    format_amount(a->credits_posted, scale, cpo);
+    printf("account  %s\nname     %s\nunit     %s\nowner    %s\nflags    %s\ncreated  %s\n\n",
+           a->id, a->name ? a->name : "-", a->unit, a->owner ? a->owner : "-",
+           flags_text(a->flags), ts);
+    static const char *const header[] = {"", "pending", "posted"};
+    static const bool right[] = {false, true, true};
+    struct table t;
+    table_init(&t, 3, header, right);
+    table_add(&t, (const char *const[]){"debits", dp, dpo});
+    table_add(&t, (const char *const[]){"credits", cp, cpo});
+    table_print(&t, stdout);
+    table_free(&t);
+    return 0;
+}
+
+static int cmd_account_show(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "account show") ||
+        !positional_exactly(&o, 1, "account show"))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = open_for_read(cli, &status);
+    if (cc == NULL) return status;
+    struct show_ctx s = {.cc = cc, .json = o.json};
+    struct cc_error err = {0};
+    if (concord_account_get(cc, o.positional[0], account_print, &s, &err) != CC_OK)
+        s.status = cli_fail_error(&err);
+    concord_close(cc);
+    return s.status;
+}
+
+static int account_row(void *ctx, const struct ledger_account *a)
+{
+    struct show_ctx *s = ctx;
+    if (s->json) {
+        json_array_append_new(s->array, json_encode_account(a));
+        return 0;
+    }
+    int32_t scale = unit_scale(s->cc, a->unit);
+    char dpo[AMOUNT_TEXT_BYTES], cpo[AMOUNT_TEXT_BYTES], dp[AMOUNT_TEXT_BYTES],
+        cp[AMOUNT_TEXT_BYTES];
+    format_amount(a->debits_posted, scale, dpo);
+    format_amount(a->credits_posted, scale, cpo);
+    format_amount(a->debits_pending, scale, dp);
+    format_amount(a->credits_pending, scale, cp);
+    table_add(&s->table, (const char *const[]){a->id, a->unit, a->name ? a->name : "",
+                                               a->owner ? a->owner : "", dp, dpo, cp, cpo});
+    return 0;
+}
+
+static int cmd_account_list(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_PREFIX, OPT_AFTER, OPT_LIMIT, OPT_JSON, 0};
+    struct opts o;
+    uint32_t limit;
+    if (!opts_parse(argc, argv, accepted, &o, "account list") ||
+        !positional_exactly(&o, 0, "account list") ||
+        !parse_limit(o.limit, LIST_LIMIT_DEFAULT, &limit, "account list"))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = open_for_read(cli, &status);
+    if (cc == NULL) return status;
+    static const char *const header[] = {"ID",           "UNIT",          "NAME",
+                                         "OWNER",        "DEBITS PENDING", "DEBITS POSTED",
+                                         "CREDITS PENDING", "CREDITS POSTED"};
+    static const bool right[] = {false, false, false, false, true, true, true, true};
+    struct show_ctx s = {.cc = cc, .json = o.json, .array = o.json ? json_array() : NULL};
+    table_init(&s.table, 8, header, right);
+    struct cc_error err = {0};
+    if (concord_accounts_list(cc, o.prefix, o.after, limit, account_row, &s, &err) != CC_OK)
+        s.status = cli_fail_error(&err);
+    else if (o.json)
+        s.status = print_json(json_incref(s.array));
+    else
+        table_print(&s.table, stdout);
+    json_decref(s.array);
+    table_free(&s.table);
+    concord_close(cc);
+    return s.status;
+}
+
+static int unit_row(void *ctx, const struct ledger_unit *u)
+{
+    struct show_ctx *s = ctx;
+    if (s->json) {
+        json_array_append_new(s->array, json_encode_unit(u));
+        return 0;
+    }
+    char scale[16];
+    snprintf(scale, sizeof scale, "%d", u->scale);
+    table_add(&s->table, (const char *const[]){u->code, scale, u->name ? u->name : ""});
+    return 0;
+}
+
+static int cmd_unit_list(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "unit list") ||
+        !positional_exactly(&o, 0, "unit list"))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    static const char *const header[] = {"CODE", "SCALE", "NAME"};
+    static const bool right[] = {false, true, false};
+    struct show_ctx s = {.cc = cc, .json = o.json, .array = o.json ? json_array() : NULL};
+    table_init(&s.table, 3, header, right);
+    struct cc_error err = {0};
+    if (concord_units_list(cc, unit_row, &s, &err) != CC_OK)
+        s.status = cli_fail_error(&err);
+    else if (o.json)
+        s.status = print_json(json_incref(s.array));
+    else
+        table_print(&s.table, stdout);
+    json_decref(s.array);
+    table_free(&s.table);
+    concord_close(cc);
+    return s.status;
+}
+
+/* balance: rows for ids, or sums over a prefix. */
+struct balance_ctx {
+    struct show_ctx show;
+    bool with_accounts;
+};
+
+static int balance_row(void *ctx, const struct store_balance *b)
+{
+    struct balance_ctx *bc = ctx;
+    struct show_ctx *s = &bc->show;
+    if (s->json) {
+        json_array_append_new(s->array, json_encode_balance(b, bc->with_accounts));
+        return 0;
+    }
+    char n[24], dp[AMOUNT_TEXT_BYTES], dpo[AMOUNT_TEXT_BYTES], cp[AMOUNT_TEXT_BYTES],
+        cpo[AMOUNT_TEXT_BYTES];
+    snprintf(n, sizeof n, "%lld", (long long)b->accounts);
+    format_amount(b->debits_pending, b->scale, dp);
+    format_amount(b->debits_posted, b->scale, dpo);
+    format_amount(b->credits_pending, b->scale, cp);
+    format_amount(b->credits_posted, b->scale, cpo);
+    const char *id = b->id[0] ? b->id : "(all)";
+    table_add(&s->table, (const char *const[]){id, b->unit, n, dp, dpo, cp, cpo});
+    return 0;
+}
+
+static int all_accounts_balance(void *ctx, const struct ledger_account *a)
+{
+    struct balance_ctx *bc = ctx;
+    struct store_balance b = {
+        .id = a->id, .unit = a->unit, .scale = unit_scale(bc->show.cc, a->unit), .accounts = 1,
+        .debits_pending = a->debits_pending, .debits_posted = a->debits_posted,
+        .credits_pending = a->credits_pending, .credits_posted = a->credits_posted,
+    };
+    return balance_row(ctx, &b);
+}
+
+static int cmd_balance(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_PREFIX, OPT_AT, OPT_JSON, 0};
+    struct opts o;
+    int64_t at;
+    if (!opts_parse(argc, argv, accepted, &o, "balance") ||
+        !parse_through(o.at, &at, "--at", "balance"))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = open_for_read(cli, &status);
+    if (cc == NULL) return status;
+    static const char *const header[] = {"ACCOUNT",        "UNIT",          "ACCOUNTS",
+                                         "DEBITS PENDING", "DEBITS POSTED", "CREDITS PENDING",
+                                         "CREDITS POSTED"};
+    static const bool right[] = {false, false, true, true, true, true, true};
+    struct balance_ctx bc = {.show = {.cc = cc, .json = o.json,
+                                      .array = o.json ? json_array() : NULL}};
+    table_init(&bc.show.table, 7, header, right);
+    struct cc_error err = {0};
+    enum cc_err rc = CC_OK;
+    for (int i = 0; i < o.positional_count && rc == CC_OK; i++)
+        rc = concord_balance(cc, o.positional[i], at, balance_row, &bc, &err);
+    if (rc == CC_OK && o.prefix != NULL) {
+        bc.with_accounts = true;
+        rc = concord_balance_prefix(cc, o.prefix, at, balance_row, &bc, &err);
+    }
+    if (rc == CC_OK && o.prefix == NULL && o.positional_count == 0) {
+        /* Every account, one row each (as of `at` when given). */
+        if (at == INT64_MAX) {
+            rc = concord_accounts_list(cc, "", "", STORE_LIST_LIMIT_MAX, all_accounts_balance, &bc,
+                                       &err);
+        } else {
+            struct show_ctx ids = {.cc = cc, .json = true, .array = json_array()};
+            rc = concord_accounts_list(cc, "", "", STORE_LIST_LIMIT_MAX, account_row, &ids, &err);
+            size_t i;
+            json_t *a;
+            json_array_foreach(ids.array, i, a) {
+                if (rc != CC_OK) break;
+                rc = concord_balance(cc, json_string_value(json_object_get(a, "id")), at,
+                                     balance_row, &bc, &err);
+            }
+            json_decref(ids.array);
+        }
+    }
+    if (rc != CC_OK)
+        status = cli_fail_error(&err);
+    else if (o.json)
+        status = print_json(json_incref(bc.show.array));
+    else
+        table_print(&bc.show.table, stdout);
+    json_decref(bc.show.array);
+    table_free(&bc.show.table);
+    concord_close(cc);
+    return status;
+}
+
+static int transfer_print(void *ctx, const struct ledger_transfer *t)
+{
+    struct show_ctx *s = ctx;
+    if (s->json) {
+        s->status = print_json(json_encode_transfer(t));
+        return 0;
+    }
+    int32_t scale = unit_scale(s->cc, t->unit);
+    char amount[AMOUNT_TEXT_BYTES], ts[TIME_TEXT_BYTES], date[TIME_TEXT_BYTES],
+        expires[TIME_TEXT_BYTES];
+    format_amount(t->amount, scale, amount);
+    time_format(t->timestamp, ts);
+    time_format_date(t->date, date);
+    printf("transfer  %s\ndebit     %s\ncredit    %s\namount    %s %s\nstate     %s\n", t->id,
+           t->debit, t->credit, amount, t->unit, ledger_state_name((enum ledger_state)t->state));
+    if (t->kind) printf("kind      %s\n", t->kind);
+    if (t->flags & LEDGER_TRANSFER_PENDING) printf("pending   yes\n");
+    if (t->cond) printf("if        %s\n", t->cond);
+    if (t->flags & LEDGER_TRANSFER_EXPIRES) {
+        time_format(t->expires, expires);
+        printf("expires   %s\n", expires);
+    }
+    if (t->pending_id)
+        printf("resolves  %s (%s)\n", t->pending_id,
+               ledger_reason_name((enum ledger_reason)t->reason));
+    printf("date      %s\nrecorded  %s\n", date, ts);
+    if (t->memo) printf("memo      %s\n", t->memo);
+    if (t->meta) printf("meta      %s\n", t->meta);
+    return 0;
+}
+
+static int cmd_transfer_show(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "transfer show") ||
+        !positional_exactly(&o, 1, "transfer show"))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = open_for_read(cli, &status);
+    if (cc == NULL) return status;
+    struct show_ctx s = {.cc = cc, .json = o.json};
+    struct cc_error err = {0};
+    if (concord_transfer_get(cc, o.positional[0], transfer_print, &s, &err) != CC_OK)
+        s.status = cli_fail_error(&err);
+    concord_close(cc);
+    return s.status;
+}
+
+static int history_row(void *ctx, const struct ledger_transfer *t)
+{
+    struct show_ctx *s = ctx;
+    if (s->json) {
+        json_array_append_new(s->array, json_encode_transfer(t));
+        return 0;
+    }
+    int32_t scale = unit_scale(s->cc, t->unit);
+    char amount[AMOUNT_TEXT_BYTES], date[TIME_TEXT_BYTES];
+    format_amount(t->amount, scale, amount);
+    time_format_date(t->date, date);
+    const char *what = t->reason ? ledger_reason_name((enum ledger_reason)t->reason)
+                                 : (t->kind ? t->kind : "");
+    table_add(&s->table,
+              (const char *const[]){date, t->id, t->debit, t->credit, amount, t->unit,
+                                    ledger_state_name((enum ledger_state)t->state), what});
+    return 0;
+}
+
+static int cmd_history(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_SINCE, OPT_UNTIL, OPT_LIMIT, OPT_JSON, 0};
+    struct opts o;
+    struct store_history_query q = {.since = INT64_MIN};
+    bool date_only;
+    if (!opts_parse(argc, argv, accepted, &o, "history") ||
+        !positional_exactly(&o, 1, "history") ||
+        !parse_limit(o.limit, HISTORY_LIMIT_DEFAULT, &q.limit, "history") ||
+        !parse_through(o.until, &q.until, "--until", "history"))
+        return CLI_EXIT_USAGE;
+    if (o.since != NULL && !time_parse(o.since, &q.since, &date_only))
+        return cli_fail(CLI_EXIT_USAGE, "history: --since must be a date or an RFC 3339 "
+                                        "date-time, not \"%s\"", o.since);
+    q.account = o.positional[0];
+    int status;
+    struct concord *cc = open_for_read(cli, &status);
+    if (cc == NULL) return status;
+    static const char *const header[] = {"DATE",   "TRANSFER", "DEBIT", "CREDIT",
+                                         "AMOUNT", "UNIT",     "STATE", "WHAT"};
+    static const bool right[] = {false, false, false, false, true, false, false, false};
+    struct show_ctx s = {.cc = cc, .json = o.json, .array = o.json ? json_array() : NULL};
+    table_init(&s.table, 8, header, right);
+    struct cc_error err = {0};
+    if (concord_history(cc, &q, history_row, &s, &err) != CC_OK)
+        s.status = cli_fail_error(&err);
+    else if (o.json)
+        s.status = print_json(json_incref(s.array));
+    else
+        table_print(&s.table, stdout);
+    json_decref(s.array);
+    table_free(&s.table);
+    concord_close(cc);
+    return s.status;
+}
+
+static int cmd_check(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "check") || !positional_exactly(&o, 0, "check"))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct cc_error err = {0};
+    enum cc_err rc = concord_check(cc, &err);
+    concord_close(cc);
+    if (o.json) {
+        json_t *r = json_pack("{s:b}", "ok", rc == CC_OK);
+        if (rc != CC_OK) json_object_set_new(r, "message", json_string(err.message));
+        print_json(r);
+    } else if (rc == CC_OK) {
+        puts("ok: every invariant holds");
+    }
+    if (rc != CC_OK) return cli_fail(CLI_EXIT_STORE, "%s", err.message);
+    return CLI_EXIT_OK;
+}
+
+static int cmd_help(struct cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    if (argc < 2) {
+        cli_print_overview(stdout);
+        return CLI_EXIT_OK;
+    }
+    char words[64];
+    snprintf(words, sizeof words, "%s%s%s", argv[1], argc > 2 ? " " : "", argc > 2 ? argv[2] : "");
+    for (const struct cli_command *c = cli_commands; c->words != NULL; c++)
+        if (strcmp(c->words, words) == 0 || strcmp(c->words, argv[1]) == 0) {
+            cli_print_help(c, stdout);
+            return CLI_EXIT_OK;
+        }
+    return cli_fail(CLI_EXIT_USAGE, "help: no command %s", words);
+}
+
+/* ---------------------------------------------------------------- the table */
+
+const struct cli_command cli_commands[] = {
+    {"init", cmd_init, "", "create the database",
+     "Creates the database file with its schema. Accepts an existing concord database\n"
+     "(bringing its schema up to date) and refuses any other file.\n"},
+    {"apply", cmd_apply, "[FILE|-]", "commit JSON Lines operations as one batch",
+     "Reads one operation per line (unit, account, transfer, post, void) from FILE\n"
+     "or standard input, commits them as one atomic batch, and prints one result\n"
+     "per line. A line that is not JSON refuses the whole input (exit 2) and names\n"
+     "the line; an operation the ledger rejects is reported in its place (exit 1).\n"
+     "At most 1,000,000 operations.\n"},
+    {"unit add", cmd_unit_add, "CODE --scale N [--name NAME] [--json]", "define a unit",
+     "Defines a unit such as USD (--scale 2: amounts in cents), PERSON or KG.\n"},
+    {"unit list", cmd_unit_list, "[--json]", "list the units", ""},
+    {"account add", cmd_account_add,
+     "ID --unit CODE [--name NAME] [--owner PARTY] [--flag FLAG] [--json]", "open an account",
+     "FLAG is debits_must_not_exceed_credits or credits_must_not_exceed_debits.\n"
+     "Dots in ID make a hierarchy that balance --prefix sums.\n"},
+    {"account show", cmd_account_show, "ID [--json]", "one account with its balances", ""},
+    {"account list", cmd_account_list, "[--prefix P] [--after ID] [--limit N] [--json]",
+     "list accounts", "Lists accounts in id order, LIMIT (default 1000) after ID.\n"},
+    {"balance", cmd_balance, "[ID...] [--prefix P] [--at DATE] [--json]", "balances",
+     "Balances of the accounts named, and with --prefix one row per unit summing\n"
+     "every account whose id starts with P (an empty P sums all). With neither,\n"
+     "every account. --at DATE counts transfers by effective date through the end\n"
+     "of that day (UTC), or through a date-time.\n"},
+    {"transfer show", cmd_transfer_show, "ID [--json]", "one transfer with its state", ""},
+    {"transfer", cmd_transfer,
+     "--debit ID --credit ID --amount AMOUNT [--id ID] [--pending] [--expires TIME]\n"
+     "                 [--date DATE] [--kind KIND] [--memo TEXT] [--unit CODE] [--json]",
+     "move an amount between two accounts",
+     "AMOUNT is a decimal in the unit's scale (\"12.50\" or \"12.50 USD\"); more decimals\n"
+     "than the unit has are refused. Without --id a random id is chosen.\n"},
+    {"post", cmd_post, "PENDING_ID [--amount AMOUNT] [--id ID] [--date DATE] [--memo TEXT] [--json]",
+     "post a pending transfer (all of it, or --amount of it)",
+     "The record's id defaults to PENDING_ID.post.\n"},
+    {"void", cmd_void, "PENDING_ID [--id ID] [--date DATE] [--memo TEXT] [--json]",
+     "void a pending transfer", "The record's id defaults to PENDING_ID.void.\n"},
+    {"history", cmd_history, "ID [--since DATE] [--until DATE] [--limit N] [--json]",
+     "an account's transfers, oldest first",
+     "Filters by effective date; --until includes the whole day. At most LIMIT\n"
+     "(default 1000) rows.\n"},
+    {"check", cmd_check, "[--json]", "verify the ledger's invariants",
+     "Checks that, per unit, debits equal credits (posted and pending), that no\n"
+     "balance is negative or breaks its account's limit, and that every account's\n"
+     "balances equal the sum of its transfers. Exit 3 naming the first fault.\n"},
+    {"help", cmd_help, "[COMMAND]", "help on a command", ""},
+    {NULL, NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,131 @@
+/*
+ * main.c — the concord binary: global options, dispatch through the command
+ * table, and the helpers every command shares.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define CONCORD_DB_DEFAULT "concord.db"
+#define CLI_WORDS_MAX 2
+
+int cli_fail(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("concord: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return status;
+}
+
+int cli_fail_error(const struct cc_error *err)
+{
+    return cli_fail(cc_err_exit_status(err->code), "%s", err->message);
+}
+
+struct concord *cli_open(struct cli *cli, int *status)
+{
+    struct concord *cc;
+    struct cc_error err = {0};
+    if (concord_open(&cc, cli->db_path, STORE_OPEN_EXISTING, &err) != CC_OK) {
+        *status = cli_fail_error(&err);
+        return NULL;
+    }
+    return cc;
+}
+
+void cli_print_help(const struct cli_command *cmd, FILE *out)
+{
+    fprintf(out, "usage: concord [--db PATH] %s%s%s\n\n%s\n", cmd->words, cmd->usage[0] ? " " : "",
+            cmd->usage, cmd->summary);
+    if (cmd->help[0]) fprintf(out, "\n%s", cmd->help);
+}
+
+void cli_print_overview(FILE *out)
+{
+    fputs("usage: concord [--db PATH] COMMAND [ARGS]\n\n"
+          "concord keeps the books of a stabilization mission: money, personnel and\n"
+          "supplies on one double-entry ledger.\n\n"
+          "The database is PATH, else $CONCORD_DB, else ./concord.db.\n"
+          "Exit status: 0 ok; 1 an operation was rejected or a thing not found;\n"
+          "2 bad usage or malformed input; 3 storage or system error.\n\ncommands:\n",
+          out);
+    for (const struct cli_command *c = cli_commands; c->words != NULL; c++)
+        fprintf(out, "  %-16s %s\n", c->words, c->summary);
+    fputs("\n`concord COMMAND --help` tells more.\n", out);
+}
+
+/* How many of argv's leading words spell cmd->words (0 if they do not). */
+static int words_match(const struct cli_command *cmd, int argc, char **argv)
+{
+    char words[64];
+    snprintf(words, sizeof words, "%s", cmd->words);
+    int n = 0;
+    for (char *save, *w = strtok_r(words, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
+        if (n >= argc || strcmp(argv[n], w) != 0) return 0;
+        n++;
+    }
+    return n;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) return false;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return true;
+    }
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = {.argv0 = argv[0]};
+    cli.db_path = getenv("CONCORD_DB");
+    if (cli.db_path == NULL || cli.db_path[0] == '\0') cli.db_path = CONCORD_DB_DEFAULT;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+            cli.db_path = argv[++i];
+        } else if (strncmp(argv[i], "--db=", 5) == 0) {
+            cli.db_path = argv[i] + 5;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cli_print_overview(stdout);
+            return CLI_EXIT_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            puts("concord 0.1.0");
+            return CLI_EXIT_OK;
+        } else {
+            cli_print_overview(stderr);
+            return cli_fail(CLI_EXIT_USAGE, "unknown option %s", argv[i]);
+        }
+    }
+    if (i == argc) {
+        cli_print_overview(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    /* The longest row whose words match wins ("transfer show" before "transfer"). */
+    const struct cli_command *best = NULL;
+    int best_words = 0;
+    for (const struct cli_command *c = cli_commands; c->words != NULL; c++) {
+        int n = words_match(c, argc - i, argv + i);
+        if (n > best_words) {
+            best = c;
+            best_words = n;
+        }
+    }
+    if (best == NULL) {
+        cli_print_overview(stderr);
+        return cli_fail(CLI_EXIT_USAGE, "unknown command %s", argv[i]);
+    }
+    int first = i + best_words - 1; /* the handler's argv[0] is the last word */
+    if (wants_help(argc - first - 1, argv + first + 1)) {
+        cli_print_help(best, stdout);
+        return CLI_EXIT_OK;
+    }
+    return best->run(&cli, argc - first, argv + first);
+}

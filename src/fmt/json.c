@@ -1,0 +1,385 @@
+/*
+ * json.c — decoding operations and encoding results and rows (see json.h).
+ *
+ * Each operation type has a table of the fields it accepts; decoding checks
+ * the table first so an unknown or misspelt field is named in the message,
+ * then reads each field with its type. The first problem found is the one
+ * reported.
+ */
+#include "fmt/json.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/timefmt.h"
+
+json_t *json_parse_text(const char *text, size_t length, json_error_t *error)
+{
+    json_t *v = json_loadb(text, length, JSON_REJECT_DUPLICATES, error);
+    if (v == NULL && json_error_code(error) == json_error_numeric_overflow)
+        v = json_loadb(text, length, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, error);
+    return v;
+}
+
+/* ---------------------------------------------------------------- decoding */
+
+struct field {
+    const char *name;
+    char type; /* s string, i integer, b boolean, t time, a array, j any JSON */
+};
+
+static const struct field unit_fields[] = {
+    {"op", 's'}, {"code", 's'}, {"scale", 'i'}, {"name", 's'}, {NULL, 0}};
+static const struct field account_fields[] = {
+    {"op", 's'}, {"id", 's'}, {"unit", 's'}, {"name", 's'}, {"owner", 's'}, {"flags", 'a'},
+    {NULL, 0}};
+static const struct field transfer_fields[] = {
+    {"op", 's'},     {"id", 's'},   {"debit", 's'},   {"credit", 's'}, {"amount", 'i'},
+    {"unit", 's'},   {"kind", 's'}, {"pending", 'b'}, {"if", 's'},     {"expires", 't'},
+    {"date", 't'},   {"memo", 's'}, {"meta", 'j'},    {"linked", 'b'}, {NULL, 0}};
+static const struct field post_fields[] = {
+    {"op", 's'},   {"id", 's'},   {"pending_id", 's'}, {"amount", 'i'}, {"kind", 's'},
+    {"date", 't'}, {"memo", 's'}, {"meta", 'j'},       {"linked", 'b'}, {NULL, 0}};
+static const struct field void_fields[] = {
+    {"op", 's'},   {"id", 's'},   {"pending_id", 's'}, {"kind", 's'},
+    {"date", 't'}, {"memo", 's'}, {"meta", 'j'},       {"linked", 'b'}, {NULL, 0}};
+
+static const struct field *const fields_of[LEDGER_OP_TYPE_COUNT] = {
+    [LEDGER_OP_UNIT] = unit_fields,         [LEDGER_OP_ACCOUNT] = account_fields,
+    [LEDGER_OP_TRANSFER] = transfer_fields, [LEDGER_OP_POST] = post_fields,
+    [LEDGER_OP_VOID] = void_fields,
+};
+
+struct decoder {
+    struct arena *arena;
+    struct ledger_op *op;
+    bool out_of_memory;
+};
+
+/* Records "field: problem" unless an earlier problem was recorded. */
+static void fail(struct decoder *d, const char *field, const char *problem)
+{
+    if (d->op->invalid != NULL) return; /* the first problem is the one reported */
+    char buf[320];
+    snprintf(buf, sizeof buf, "%s: %s", field, problem);
+    d->op->invalid = arena_strdup(d->arena, buf);
+    if (d->op->invalid == NULL) d->out_of_memory = true;
+}
+
+static const char *take_string(struct decoder *d, const json_t *obj, const char *name)
+{
+    const json_t *v = json_object_get(obj, name);
+    if (v == NULL || json_is_null(v)) return NULL;
+    if (!json_is_string(v)) {
+        fail(d, name, "must be a string");
+        return NULL;
+    }
+    const char *s = arena_strndup(d->arena, json_string_value(v), json_string_length(v));
+    if (s == NULL) d->out_of_memory = true;
+    return s;
+}
+
+/* Reads an amount-like integer; sets *given. */
+static int64_t take_integer(struct decoder *d, const json_t *obj, const char *name, bool *given,
+                            const char *range_message)
+{
+    const json_t *v = json_object_get(obj, name);
+    *given = false;
+    if (v == NULL || json_is_null(v)) return 0;
+    if (!json_is_integer(v)) {
+        fail(d, name, range_message);
+        return 0;
+    }
+    *given = true;
+    return (int64_t)json_integer_value(v);
+}
+
+static bool take_bool(struct decoder *d, const json_t *obj, const char *name)
+{
+    const json_t *v = json_object_get(obj, name);
+    if (v == NULL || json_is_null(v)) return false;
+    if (!json_is_boolean(v)) {
+        fail(d, name, "must be true or false");
+        return false;
+    }
+    return json_is_true(v);
+}
+
+static int64_t take_time(struct decoder *d, const json_t *obj, const char *name, bool *given)
+{
+    const json_t *v = json_object_get(obj, name);
+    *given = false;
+    if (v == NULL || json_is_null(v)) return 0;
+    int64_t ns;
+    bool date_only;
+    if (!json_is_string(v) || !time_parse(json_string_value(v), &ns, &date_only)) {
+        fail(d, name, "must be a date (YYYY-MM-DD) or an RFC 3339 date-time");
+        return 0;
+    }
+    *given = true;
+    return ns;
+}
+
+static const char *take_meta(struct decoder *d, const json_t *obj)
+{
+    const json_t *v = json_object_get(obj, "meta");
+    if (v == NULL || json_is_null(v)) return NULL;
+    char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    if (text == NULL) {
+        d->out_of_memory = true;
+        return NULL;
+    }
+    const char *s = arena_strdup(d->arena, text);
+    free(text);
+    if (s == NULL) d->out_of_memory = true;
+    return s;
+}
+
+static uint32_t take_account_flags(struct decoder *d, const json_t *obj)
+{
+    const json_t *v = json_object_get(obj, "flags");
+    if (v == NULL || json_is_null(v)) return 0;
+    if (!json_is_array(v)) {
+        fail(d, "flags", "must be an array of flag names");
+        return 0;
+    }
+    uint32_t flags = 0;
+    size_t i;
+    const json_t *item;
+    json_array_foreach(v, i, item) {
+        const char *name = json_string_value(item);
+        if (name != NULL && strcmp(name, "debits_must_not_exceed_credits") == 0)
+            flags |= LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS;
+        else if (name != NULL && strcmp(name, "credits_must_not_exceed_debits") == 0)
+            flags |= LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS;
+        else
+            fail(d, "flags", "unknown flag (expected debits_must_not_exceed_credits or "
+                             "credits_must_not_exceed_debits)");
+    }
+    return flags;
+}
+
+static bool known_field(const struct field *fields, const char *name)
+{
+    for (const struct field *f = fields; f->name != NULL; f++)
+        if (strcmp(f->name, name) == 0) return true;
+    return false;
+}
+
+static const char *const amount_message = "must be an integer in 1 … 2^63-1";
+
+bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *arena)
+{
+    memset(op, 0, sizeof *op);
+    struct decoder d = {.arena = arena, .op = op};
+    op->type = LEDGER_OP_TRANSFER;
+    if (!json_is_object(value)) {
+        op->invalid = "an operation must be a JSON object";
+        return true;
+    }
+    /* linked first: even an invalid member of a chain must keep the chain's shape. */
+    const json_t *linked = json_object_get(value, "linked");
+    if (json_is_true(linked)) op->flags |= LEDGER_OP_LINKED;
+    const char *name = json_string_value(json_object_get(value, "op"));
+    if (name == NULL) {
+        op->invalid = "op: required, one of unit, account, transfer, post, void";
+        return true;
+    }
+    int type = -1;
+    for (int t = 0; t < LEDGER_OP_TYPE_COUNT; t++)
+        if (strcmp(name, ledger_op_name((enum ledger_op_type)t)) == 0) type = t;
+    if (type < 0) {
+        fail(&d, "op", "unknown operation (expected unit, account, transfer, post or void)");
+        return !d.out_of_memory;
+    }
+    op->type = (enum ledger_op_type)type;
+    const char *key;
+    const json_t *member;
+    json_object_foreach((json_t *)value, key, member) {
+        if (!known_field(fields_of[type], key)) fail(&d, key, "unknown field");
+    }
+    (void)member;
+    bool given;
+    switch (op->type) {
+    case LEDGER_OP_UNIT:
+        op->id = take_string(&d, value, "code");
+        op->name = take_string(&d, value, "name");
+        op->scale = (int32_t)take_integer(&d, value, "scale", &given, "must be an integer");
+        if (given) {
+            int64_t scale = json_integer_value(json_object_get(value, "scale"));
+            if (scale < 0 || scale > LEDGER_SCALE_MAX) op->scale = -1;
+            op->flags |= LEDGER_OP_HAS_SCALE;
+        }
+        if (op->id == NULL) fail(&d, "code", "required");
+        break;
+    case LEDGER_OP_ACCOUNT:
+        op->id = take_string(&d, value, "id");
+        op->unit = take_string(&d, value, "unit");
+        op->name = take_string(&d, value, "name");
+        op->owner = take_string(&d, value, "owner");
+        op->account_flags = take_account_flags(&d, value);
+        if (op->id == NULL) fail(&d, "id", "required");
+        break;
+    case LEDGER_OP_TRANSFER:
+        op->id = take_string(&d, value, "id");
+        op->debit = take_string(&d, value, "debit");
+        op->credit = take_string(&d, value, "credit");
+        op->unit = take_string(&d, value, "unit");
+        op->kind = take_string(&d, value, "kind");
+        op->cond = take_string(&d, value, "if");
+        op->memo = take_string(&d, value, "memo");
+        op->meta = take_meta(&d, value);
+        op->amount = take_integer(&d, value, "amount", &given, amount_message);
+        if (given) op->flags |= LEDGER_OP_HAS_AMOUNT;
+        if (take_bool(&d, value, "pending")) op->flags |= LEDGER_OP_PENDING;
+        op->expires = take_time(&d, value, "expires", &given);
+        if (given) op->flags |= LEDGER_OP_HAS_EXPIRES;
+        op->date = take_time(&d, value, "date", &given);
+        if (given) op->flags |= LEDGER_OP_HAS_DATE;
+        take_bool(&d, value, "linked");
+        if (op->id == NULL) fail(&d, "id", "required");
+        if (op->debit == NULL) fail(&d, "debit", "required");
+        if (op->credit == NULL) fail(&d, "credit", "required");
+        if (!(op->flags & LEDGER_OP_HAS_AMOUNT)) fail(&d, "amount", "required");
+        break;
+    case LEDGER_OP_POST:
+    case LEDGER_OP_VOID:
+        op->id = take_string(&d, value, "id");
+        op->pending_id = take_string(&d, value, "pending_id");
+        op->kind = take_string(&d, value, "kind");
+        op->memo = take_string(&d, value, "memo");
+        op->meta = take_meta(&d, value);
+        if (op->type == LEDGER_OP_POST) {
+            op->amount = take_integer(&d, value, "amount", &given, amount_message);
+            if (given) op->flags |= LEDGER_OP_HAS_AMOUNT;
+        }
+        op->date = take_time(&d, value, "date", &given);
+        if (given) op->flags |= LEDGER_OP_HAS_DATE;
+        take_bool(&d, value, "linked");
+        if (op->id == NULL) fail(&d, "id", "required");
+        if (op->pending_id == NULL) fail(&d, "pending_id", "required");
+        break;
+    case LEDGER_OP_TYPE_COUNT: break;
+    }
+    if ((op->flags & LEDGER_OP_HAS_AMOUNT) && op->amount < 0) fail(&d, "amount", amount_message);
+    return !d.out_of_memory;
+}
+
+/* ---------------------------------------------------------------- encoding */
+
+static void set_string(json_t *obj, const char *key, const char *value)
+{
+    if (value != NULL) json_object_set_new(obj, key, json_string(value));
+}
+
+static void set_time(json_t *obj, const char *key, int64_t ns)
+{
+    char text[TIME_TEXT_BYTES];
+    time_format(ns, text);
+    json_object_set_new(obj, key, json_string(text));
+}
+
+json_t *json_encode_result(size_t index, const struct ledger_op *op,
+                           const struct ledger_result *result)
+{
+    json_t *r = json_object();
+    json_object_set_new(r, "index", json_integer((json_int_t)index));
+    json_object_set_new(r, "op", json_string(ledger_op_name(op->type)));
+    if (op->id != NULL && json_object_set_new(r, "id", json_string(op->id)) != 0)
+        json_object_del(r, "id"); /* not UTF-8 text: leave it out rather than fail */
+    json_object_set_new(r, "status", json_string(ledger_status_name(result->status)));
+    if (result->timestamp != 0) set_time(r, "timestamp", result->timestamp);
+    if (result->status == LEDGER_RESOLVED) {
+        json_object_set_new(r, "posted", json_integer(result->posted));
+        json_object_set_new(r, "voided", json_integer(result->voided));
+    }
+    set_string(r, "message", result->message);
+    return r;
+}
+
+static json_t *account_flags_array(uint32_t flags)
+{
+    json_t *a = json_array();
+    if (flags & LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS)
+        json_array_append_new(a, json_string("debits_must_not_exceed_credits"));
+    if (flags & LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS)
+        json_array_append_new(a, json_string("credits_must_not_exceed_debits"));
+    return a;
+}
+
+json_t *json_encode_account(const struct ledger_account *a)
+{
+    json_t *o = json_object();
+    set_string(o, "id", a->id);
+    set_string(o, "unit", a->unit);
+    set_string(o, "name", a->name);
+    set_string(o, "owner", a->owner);
+    json_object_set_new(o, "flags", account_flags_array(a->flags));
+    json_object_set_new(o, "debits_pending", json_integer(a->debits_pending));
+    json_object_set_new(o, "debits_posted", json_integer(a->debits_posted));
+    json_object_set_new(o, "credits_pending", json_integer(a->credits_pending));
+    json_object_set_new(o, "credits_posted", json_integer(a->credits_posted));
+    set_time(o, "timestamp", a->timestamp);
+    return o;
+}
+
+json_t *json_encode_transfer(const struct ledger_transfer *t)
+{
+    json_t *o = json_object();
+    set_string(o, "id", t->id);
+    set_string(o, "debit", t->debit);
+    set_string(o, "credit", t->credit);
+    json_object_set_new(o, "amount", json_integer(t->amount));
+    set_string(o, "unit", t->unit);
+    set_string(o, "kind", t->kind);
+    if (t->flags & LEDGER_TRANSFER_PENDING) json_object_set_new(o, "pending", json_true());
+    set_string(o, "if", t->cond);
+    if (t->flags & LEDGER_TRANSFER_EXPIRES) set_time(o, "expires", t->expires);
+    char date[TIME_TEXT_BYTES];
+    if (t->flags & LEDGER_TRANSFER_HAS_DATE)
+        time_format_date(t->date, date);
+    else
+        time_format(t->date, date);
+    json_object_set_new(o, "date", json_string(date));
+    set_string(o, "memo", t->memo);
+    if (t->meta != NULL) {
+        json_error_t error;
+        json_t *meta = json_loads(t->meta, JSON_DECODE_ANY, &error);
+        if (meta != NULL) json_object_set_new(o, "meta", meta);
+    }
+    set_string(o, "pending_id", t->pending_id);
+    set_string(o, "reason", ledger_reason_name((enum ledger_reason)t->reason));
+    set_string(o, "state", ledger_state_name((enum ledger_state)t->state));
+    set_time(o, "timestamp", t->timestamp);
+    return o;
+}
+
+json_t *json_encode_unit(const struct ledger_unit *u)
+{
+    json_t *o = json_object();
+    set_string(o, "code", u->code);
+    json_object_set_new(o, "scale", json_integer(u->scale));
+    set_string(o, "name", u->name);
+    set_time(o, "timestamp", u->timestamp);
+    return o;
+}
+
+json_t *json_encode_balance(const struct store_balance *b, bool with_accounts)
+{
+    json_t *o = json_object();
+    set_string(o, "id", b->id);
+    set_string(o, "unit", b->unit);
+    if (with_accounts) json_object_set_new(o, "accounts", json_integer(b->accounts));
+    json_object_set_new(o, "debits_pending", json_integer(b->debits_pending));
+    json_object_set_new(o, "debits_posted", json_integer(b->debits_posted));
+    json_object_set_new(o, "credits_pending", json_integer(b->credits_pending));
+    json_object_set_new(o, "credits_posted", json_integer(b->credits_posted));
+    return o;
+}
+
+bool json_print_line(const json_t *value, FILE *out)
+{
+    if (json_dumpf(value, out, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0) return false;
+    return fputc('\n', out) != EOF;
+}
