@@ -3,6 +3,7 @@
 # `make test` builds with ASan and UBSan in build/asan and runs every test.
 
 JOBS  ?= $(shell nproc 2>/dev/null || echo 2)
+MAKEFLAGS += --no-print-directory
 DB    ?= concord.db
 
 .PHONY: all build deps test bench run clean
@@ -14,7 +15,7 @@ deps:
 
 build: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@cmake --build build -j $(JOBS)
+	@cmake --build build -j $(JOBS) --target concord
 
 test: deps
 	@cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DCONCORD_SANITIZE=ON >/dev/null
@@ -22,6 +23,7 @@ test: deps
 	@cd build/asan && ctest --output-on-failure -j $(JOBS)
 
 bench: build
+	@cmake --build build -j $(JOBS) --target concord-bench
 	@build/concord-bench
 
 run: build

@@ -747,15 +747,17 @@ static int balance_row(void *ctx, const struct store_balance *b)
         json_array_append_new(s->array, json_encode_balance(b, bc->with_accounts));
         return 0;
     }
-    char n[24], dp[AMOUNT_TEXT_BYTES], dpo[AMOUNT_TEXT_BYTES], cp[AMOUNT_TEXT_BYTES],
-        cpo[AMOUNT_TEXT_BYTES];
-    snprintf(n, sizeof n, "%lld", (long long)b->accounts);
+    char n[24] = "", dp[AMOUNT_TEXT_BYTES], dpo[AMOUNT_TEXT_BYTES], cp[AMOUNT_TEXT_BYTES],
+        cpo[AMOUNT_TEXT_BYTES], net[AMOUNT_TEXT_BYTES];
+    if (bc->with_accounts) snprintf(n, sizeof n, "%lld", (long long)b->accounts);
+    /* Both sides are in 0 … 2^63−1, so their difference cannot overflow. */
+    format_amount(b->credits_posted - b->debits_posted, b->scale, net);
     format_amount(b->debits_pending, b->scale, dp);
     format_amount(b->debits_posted, b->scale, dpo);
     format_amount(b->credits_pending, b->scale, cp);
     format_amount(b->credits_posted, b->scale, cpo);
     const char *id = b->id[0] ? b->id : "(all)";
-    table_add(&s->table, (const char *const[]){id, b->unit, n, dp, dpo, cp, cpo});
+    table_add(&s->table, (const char *const[]){id, b->unit, n, dp, dpo, cp, cpo, net});
     return 0;
 }
 
@@ -778,16 +780,16 @@ static int cmd_balance(struct cli *cli, int argc, char **argv)
     if (!opts_parse(argc, argv, accepted, &o, "balance") ||
         !parse_through(o.at, &at, "--at", "balance"))
         return CLI_EXIT_USAGE;
-    int status;
+    int status = CLI_EXIT_OK;
     struct concord *cc = open_for_read(cli, &status);
     if (cc == NULL) return status;
     static const char *const header[] = {"ACCOUNT",        "UNIT",          "ACCOUNTS",
                                          "DEBITS PENDING", "DEBITS POSTED", "CREDITS PENDING",
-                                         "CREDITS POSTED"};
-    static const bool right[] = {false, false, true, true, true, true, true};
+                                         "CREDITS POSTED", "NET POSTED"};
+    static const bool right[] = {false, false, true, true, true, true, true, true};
     struct balance_ctx bc = {.show = {.cc = cc, .json = o.json,
                                       .array = o.json ? json_array() : NULL}};
-    table_init(&bc.show.table, 7, header, right);
+    table_init(&bc.show.table, 8, header, right);
     struct cc_error err = {0};
     enum cc_err rc = CC_OK;
     for (int i = 0; i < o.positional_count && rc == CC_OK; i++)

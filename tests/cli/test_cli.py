@@ -1,0 +1,452 @@
+#!/usr/bin/env python3
+"""Integration tests of the concord command line against the contract.
+
+Each test runs the real binary (argv[1]) on a fresh database in a temporary
+directory and checks what a user or another program relies on: JSON shapes,
+statuses, exit codes (0 ok, 1 rejected or not found, 2 usage or malformed
+input, 3 storage), and that malformed input commits nothing.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from datetime import datetime, timedelta, timezone
+
+CONCORD = None
+
+
+def ops(*items):
+    return "".join(json.dumps(i) + "\n" for i in items)
+
+
+SETUP = [
+    {"op": "unit", "code": "USD", "scale": 2, "name": "US dollar"},
+    {"op": "unit", "code": "PERSON", "scale": 0},
+    {"op": "account", "id": "fund.pool", "unit": "USD", "name": "Pooled fund", "owner": "fund",
+     "flags": ["debits_must_not_exceed_credits"]},
+    {"op": "account", "id": "donor.us", "unit": "USD", "owner": "us"},
+    {"op": "account", "id": "donor.eg", "unit": "USD"},
+    {"op": "account", "id": "force.salaries", "unit": "USD"},
+    {"op": "account", "id": "force.pledged", "unit": "PERSON"},
+    {"op": "account", "id": "nation.eg", "unit": "PERSON"},
+]
+
+
+class Cli(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.db = os.path.join(self.dir.name, "test.db")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def run_cc(self, *args, input=None, env=None, db=True):
+        cmd = [CONCORD] + (["--db", self.db] if db else []) + list(args)
+        return subprocess.run(cmd, input=input, capture_output=True, text=True, env=env,
+                              timeout=120)
+
+    def ok(self, *args, input=None):
+        r = self.run_cc(*args, input=input)
+        self.assertEqual(r.returncode, 0, f"{args}: {r.stderr}")
+        return r
+
+    def apply(self, *items, expect=0):
+        r = self.run_cc("apply", input=ops(*items))
+        self.assertEqual(r.returncode, expect, r.stderr + r.stdout)
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
+    def init(self, setup=True):
+        self.ok("init")
+        if setup:
+            results = self.apply(*SETUP)
+            self.assertTrue(all(r["status"] == "created" for r in results), results)
+
+    def show(self, kind, ident):
+        return json.loads(self.ok(kind, "show", ident, "--json").stdout)
+
+    # ------------------------------------------------------------ init
+
+    def test_init_creates_and_is_idempotent(self):
+        self.ok("init")
+        self.assertTrue(os.path.exists(self.db))
+        self.ok("init")
+
+    def test_init_refuses_foreign_file(self):
+        with open(self.db, "wb") as f:
+            f.write(b"this is somebody's spreadsheet\n" * 100)
+        with open(self.db, "rb") as f:
+            before = f.read()
+        r = self.run_cc("init")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("not a concord database", r.stderr)
+        with open(self.db, "rb") as f:
+            self.assertEqual(f.read(), before)
+
+    def test_init_refuses_other_sqlite_database(self):
+        import sqlite3
+        con = sqlite3.connect(self.db)
+        con.execute("CREATE TABLE people (name TEXT)")
+        con.commit()
+        con.close()
+        r = self.run_cc("init")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("not a concord database", r.stderr)
+
+    def test_missing_database_is_a_storage_error(self):
+        r = self.run_cc("account", "show", "x", "--json")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("concord init", r.stderr)
+
+    def test_database_from_environment(self):
+        env = dict(os.environ, CONCORD_DB=self.db)
+        r = subprocess.run([CONCORD, "init"], env=env, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.exists(self.db))
+
+    # ------------------------------------------------------------ apply
+
+    def test_results_shape_and_statuses(self):
+        self.init()
+        res = self.apply(
+            {"op": "transfer", "id": "t-1", "debit": "donor.us", "credit": "fund.pool",
+             "amount": 1000},
+            {"op": "transfer", "id": "t-2", "debit": "fund.pool", "credit": "force.salaries",
+             "amount": 5000},
+            expect=1)
+        self.assertEqual(res[0]["index"], 0)
+        self.assertEqual(res[0]["op"], "transfer")
+        self.assertEqual(res[0]["id"], "t-1")
+        self.assertEqual(res[0]["status"], "created")
+        self.assertRegex(res[0]["timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
+        self.assertEqual(res[1], {"index": 1, "op": "transfer", "id": "t-2",
+                                  "status": "exceeds_credits"})
+
+    def test_every_rejection_status_reachable_from_cli(self):
+        self.init()
+        big = 2**63 - 1
+        res = self.apply(
+            {"op": "account", "id": "x.1", "unit": "EUR"},                                   # 0
+            {"op": "transfer", "id": "a", "debit": "nope", "credit": "fund.pool", "amount": 1},
+            {"op": "transfer", "id": "b", "debit": "donor.us", "credit": "nope", "amount": 1},
+            {"op": "transfer", "id": "c", "debit": "donor.us", "credit": "donor.us", "amount": 1},
+            {"op": "transfer", "id": "d", "debit": "donor.us", "credit": "nation.eg", "amount": 1},
+            {"op": "transfer", "id": "e", "debit": "donor.us", "credit": "fund.pool", "amount": 0},
+            {"op": "transfer", "id": "f", "debit": "donor.us", "credit": "donor.eg", "amount": big},
+            {"op": "transfer", "id": "g", "debit": "donor.us", "credit": "donor.eg", "amount": 1},
+            {"op": "post", "id": "h", "pending_id": "missing"},
+            {"op": "post", "id": "i", "pending_id": "f"},
+            {"op": "transfer", "id": "j", "debit": "donor.us", "credit": "fund.pool", "amount": 1,
+             "if": "two_state"},
+            {"op": "transfer", "id": "k", "debit": "donor.us", "credit": "fund.pool", "amount": 1,
+             "pending": True, "if": "two_state"},
+            {"op": "transfer", "id": "f", "debit": "donor.us", "credit": "donor.eg", "amount": 2},
+            {"op": "transfer", "id": "f", "debit": "donor.us", "credit": "donor.eg", "amount": big},
+            expect=1)
+        statuses = [r["status"] for r in res]
+        self.assertEqual(statuses, [
+            "unit_not_found", "debit_account_not_found", "credit_account_not_found",
+            "accounts_must_be_different", "accounts_must_have_the_same_unit",
+            "amount_must_not_be_zero", "created", "overflows", "pending_transfer_not_found",
+            "pending_transfer_not_pending", "condition_requires_pending", "condition_not_found",
+            "exists_with_different_fields", "exists"])
+
+    def test_pending_post_void_partial(self):
+        self.init()
+        res = self.apply(
+            {"op": "transfer", "id": "c", "debit": "donor.eg", "credit": "fund.pool",
+             "amount": 100000},
+            {"op": "transfer", "id": "p1", "debit": "donor.us", "credit": "fund.pool",
+             "amount": 5000, "pending": True, "kind": "pledge"},
+            {"op": "transfer", "id": "p2", "debit": "donor.us", "credit": "fund.pool",
+             "amount": 700, "pending": True},
+            {"op": "post", "id": "p1.post", "pending_id": "p1", "amount": 3000},
+            {"op": "void", "id": "p2.void", "pending_id": "p2"},
+            {"op": "post", "id": "p1.again", "pending_id": "p1"},
+            {"op": "void", "id": "p2.again", "pending_id": "p2"},
+            {"op": "transfer", "id": "p3", "debit": "donor.us", "credit": "fund.pool",
+             "amount": 10, "pending": True},
+            {"op": "post", "id": "p3.post", "pending_id": "p3", "amount": 11},
+            expect=1)
+        self.assertEqual([r["status"] for r in res],
+                         ["created"] * 5 + ["pending_transfer_already_posted",
+                                            "pending_transfer_already_voided", "created",
+                                            "exceeds_pending_transfer_amount"])
+        pool = self.show("account", "fund.pool")
+        self.assertEqual(pool["credits_posted"], 103000)
+        self.assertEqual(pool["credits_pending"], 10)
+        p1 = self.show("transfer", "p1")
+        self.assertEqual(p1["state"], "posted")
+        self.assertEqual(p1["pending"], True)
+        self.assertEqual(p1["kind"], "pledge")
+        self.assertEqual(p1["unit"], "USD")
+        rec = self.show("transfer", "p1.post")
+        self.assertEqual((rec["pending_id"], rec["reason"], rec["amount"]), ("p1", "post", 3000))
+        self.assertEqual(self.show("transfer", "p2")["state"], "voided")
+        self.assertEqual(self.show("transfer", "p2.void")["reason"], "void")
+        self.assertEqual(self.show("transfer", "p3")["state"], "pending")
+
+    def test_expiry(self):
+        self.init()
+        expires = (datetime.now(timezone.utc) + timedelta(seconds=2)).strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ")
+        self.apply({"op": "transfer", "id": "p", "debit": "donor.us", "credit": "donor.eg",
+                    "amount": 50, "pending": True, "expires": expires})
+        self.assertEqual(self.show("account", "donor.eg")["credits_pending"], 50)
+        time.sleep(2.5)
+        t = self.show("transfer", "p")
+        self.assertEqual(t["state"], "expired")
+        rec = self.show("transfer", "p/expiry")
+        self.assertEqual((rec["reason"], rec["pending_id"], rec["state"]),
+                         ("expiry", "p", "expired"))
+        self.assertEqual(self.show("account", "donor.eg")["credits_pending"], 0)
+        res = self.apply({"op": "post", "id": "late", "pending_id": "p"}, expect=1)
+        self.assertEqual(res[0]["status"], "pending_transfer_expired")
+        res = self.apply({"op": "transfer", "id": "q", "debit": "donor.us", "credit": "donor.eg",
+                          "amount": 5, "pending": True, "expires": "2001-01-01"}, expect=1)
+        self.assertEqual(res[0]["status"], "invalid")
+
+    def test_linked_chains(self):
+        self.init()
+        res = self.apply(
+            {"op": "transfer", "id": "l1", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 10, "linked": True},
+            {"op": "transfer", "id": "l2", "debit": "fund.pool", "credit": "donor.eg",
+             "amount": 10, "linked": True},
+            {"op": "transfer", "id": "l3", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 10},
+            {"op": "transfer", "id": "l1", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 10},
+            {"op": "transfer", "id": "o1", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "linked": True},
+            {"op": "transfer", "id": "o2", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "linked": True},
+            expect=1)
+        self.assertEqual([r["status"] for r in res],
+                         ["linked_event_failed", "exceeds_credits", "linked_event_failed",
+                          "created", "linked_event_failed", "linked_event_chain_open"])
+        self.assertEqual(self.show("account", "donor.eg")["credits_posted"], 10)
+        r = self.run_cc("transfer", "show", "o1", "--json")
+        self.assertEqual(r.returncode, 1)
+
+    def test_malformed_line_commits_nothing(self):
+        self.init()
+        text = ops({"op": "transfer", "id": "t-1", "debit": "donor.us", "credit": "donor.eg",
+                    "amount": 5}) + '{"op":"transfer", "id": \n'
+        r = self.run_cc("apply", input=text)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(":2:", r.stderr)
+        self.assertEqual(r.stdout, "")
+        self.assertEqual(self.run_cc("transfer", "show", "t-1").returncode, 1)
+
+    def test_bad_utf8_is_malformed(self):
+        self.init()
+        raw = b'{"op":"unit","code":"EUR","scale":2,"name":"\xff\xfe"}\n'
+        r = subprocess.run([CONCORD, "--db", self.db, "apply"], input=raw, capture_output=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(b"stdin:1", r.stderr)
+
+    def test_duplicate_keys_are_malformed(self):
+        self.init()
+        r = self.run_cc("apply", input='{"op":"unit","code":"EUR","code":"GBP","scale":2}\n')
+        self.assertEqual(r.returncode, 2)
+
+    def test_invalid_operations_continue(self):
+        self.init()
+        res = self.apply(
+            [1, 2],
+            {"op": "teleport"},
+            {"op": "transfer", "id": "x", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 99999999999999999999},
+            {"op": "transfer", "id": "y", "debit": "donor.us", "credit": "donor.eg",
+             "amount": -5},
+            {"op": "transfer", "id": "z", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1.5},
+            {"op": "transfer", "id": "w", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "colour": "red"},
+            {"op": "transfer", "id": "has space", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1},
+            {"op": "transfer", "id": "v", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "date": "2026-02-30"},
+            {"op": "transfer", "id": "ok", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1},
+            expect=1)
+        self.assertEqual([r["status"] for r in res], ["invalid"] * 8 + ["created"])
+        for r in res[:8]:
+            self.assertTrue(r.get("message"), r)
+        self.assertIn("colour", res[5]["message"])
+        self.assertIn("amount", res[2]["message"])
+        self.assertIn("date", res[7]["message"])
+
+    def test_too_many_operations(self):
+        self.init(setup=False)
+        text = "{}\n" * 1000001
+        r = self.run_cc("apply", input=text)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("1000000", r.stderr)
+
+    def test_apply_from_file(self):
+        self.init()
+        path = os.path.join(self.dir.name, "ops.jsonl")
+        with open(path, "w") as f:
+            f.write(ops({"op": "transfer", "id": "f1", "debit": "donor.us", "credit": "donor.eg",
+                         "amount": 3}))
+        r = self.ok("apply", path)
+        self.assertEqual(json.loads(r.stdout)["status"], "created")
+        r = self.run_cc("apply", os.path.join(self.dir.name, "absent.jsonl"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("absent.jsonl", r.stderr)
+
+    # ------------------------------------------------------------ reads
+
+    def test_account_show_shape(self):
+        self.init()
+        a = self.show("account", "fund.pool")
+        self.assertEqual(set(a), {"id", "unit", "name", "owner", "flags", "debits_pending",
+                                  "debits_posted", "credits_pending", "credits_posted",
+                                  "timestamp"})
+        self.assertEqual(a["flags"], ["debits_must_not_exceed_credits"])
+        r = self.run_cc("account", "show", "absent", "--json")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("absent", r.stderr)
+        r = self.run_cc("transfer", "show", "absent", "--json")
+        self.assertEqual(r.returncode, 1)
+
+    def test_balance_prefix_and_at(self):
+        self.init()
+        self.apply(
+            {"op": "transfer", "id": "t1", "debit": "donor.us", "credit": "fund.pool",
+             "amount": 100, "date": "2026-01-10"},
+            {"op": "transfer", "id": "t2", "debit": "donor.eg", "credit": "fund.pool",
+             "amount": 40, "date": "2026-01-20T10:00:00Z"},
+            {"op": "transfer", "id": "t3", "debit": "nation.eg", "credit": "force.pledged",
+             "amount": 300, "pending": True, "date": "2026-01-15"},
+            {"op": "transfer", "id": "t4", "debit": "fund.pool", "credit": "force.salaries",
+             "amount": 30, "date": "2026-02-01"})
+        rows = json.loads(self.ok("balance", "fund.pool", "donor.us", "--json").stdout)
+        self.assertEqual(rows[0], {"id": "fund.pool", "unit": "USD", "debits_pending": 0,
+                                   "debits_posted": 30, "credits_pending": 0,
+                                   "credits_posted": 140})
+        self.assertEqual(rows[1]["id"], "donor.us")
+        rows = json.loads(self.ok("balance", "fund.pool", "--at", "2026-01-20", "--json").stdout)
+        self.assertEqual(rows[0]["credits_posted"], 140)   # the whole of Jan 20 counts
+        self.assertEqual(rows[0]["debits_posted"], 0)
+        rows = json.loads(self.ok("balance", "fund.pool", "--at", "2026-01-19", "--json").stdout)
+        self.assertEqual(rows[0]["credits_posted"], 100)
+        rows = json.loads(self.ok("balance", "fund.pool", "--at",
+                                  "2026-01-20T09:59:59Z", "--json").stdout)
+        self.assertEqual(rows[0]["credits_posted"], 100)
+        rows = json.loads(self.ok("balance", "--prefix", "donor.", "--json").stdout)
+        self.assertEqual(rows, [{"id": "donor.", "unit": "USD", "accounts": 2,
+                                 "debits_pending": 0, "debits_posted": 140,
+                                 "credits_pending": 0, "credits_posted": 0}])
+        rows = json.loads(self.ok("balance", "--prefix", "", "--json").stdout)
+        by_unit = {r["unit"]: r for r in rows}
+        self.assertEqual(by_unit["USD"]["accounts"], 4)
+        self.assertEqual(by_unit["USD"]["debits_posted"], by_unit["USD"]["credits_posted"])
+        self.assertEqual(by_unit["PERSON"]["credits_pending"], 300)
+        rows = json.loads(self.ok("balance", "--prefix", "force.", "--at", "2026-01-14",
+                                  "--json").stdout)
+        self.assertEqual({r["unit"]: r["credits_pending"] for r in rows}, {"PERSON": 0, "USD": 0})
+        self.assertEqual(self.run_cc("balance", "absent", "--json").returncode, 1)
+        self.assertEqual(self.run_cc("balance", "--at", "yesterday", "--json").returncode, 2)
+
+    def test_history(self):
+        self.init()
+        self.apply(
+            {"op": "transfer", "id": "h1", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "date": "2026-03-01"},
+            {"op": "transfer", "id": "h2", "debit": "donor.eg", "credit": "donor.us",
+             "amount": 1, "date": "2026-01-01"},
+            {"op": "transfer", "id": "h3", "debit": "donor.us", "credit": "fund.pool",
+             "amount": 1, "date": "2026-02-01"},
+            {"op": "transfer", "id": "h4", "debit": "fund.pool", "credit": "force.salaries",
+             "amount": 1, "date": "2026-02-02"})
+        h = json.loads(self.ok("history", "donor.us", "--json").stdout)
+        self.assertEqual([t["id"] for t in h], ["h1", "h2", "h3"])  # oldest first (recorded)
+        self.assertEqual(h[0]["state"], "posted")
+        self.assertEqual(h[0]["date"], "2026-03-01")
+        h = json.loads(self.ok("history", "donor.us", "--since", "2026-01-15", "--until",
+                               "2026-02-01", "--json").stdout)
+        self.assertEqual([t["id"] for t in h], ["h3"])
+        h = json.loads(self.ok("history", "donor.us", "--limit", "2", "--json").stdout)
+        self.assertEqual(len(h), 2)
+        self.assertEqual(self.run_cc("history", "absent", "--json").returncode, 1)
+        self.assertEqual(self.run_cc("history", "donor.us", "--limit", "0").returncode, 2)
+
+    def test_transfer_fields_as_given(self):
+        self.init()
+        self.apply({"op": "transfer", "id": "m", "debit": "donor.us", "credit": "fund.pool",
+                    "amount": 5, "kind": "contribution", "memo": "first", "date": "2026-11-20",
+                    "meta": {"fts": {"flow": 12}, "a": [1, 2]}})
+        t = self.show("transfer", "m")
+        self.assertEqual(t["meta"], {"fts": {"flow": 12}, "a": [1, 2]})
+        self.assertEqual((t["memo"], t["date"], t["kind"], t["state"]),
+                         ("first", "2026-11-20", "contribution", "posted"))
+        # identical meta with keys in another order is the same operation
+        res = self.apply({"op": "transfer", "id": "m", "debit": "donor.us", "credit": "fund.pool",
+                          "amount": 5, "kind": "contribution", "memo": "first",
+                          "date": "2026-11-20", "meta": {"a": [1, 2], "fts": {"flow": 12}}})
+        self.assertEqual(res[0]["status"], "exists")
+
+    # ------------------------------------------------------------ friendly verbs
+
+    def test_friendly_verbs(self):
+        self.ok("init")
+        self.ok("unit", "add", "USD", "--scale", "2", "--name", "US dollar")
+        self.ok("account", "add", "fund.pool", "--unit", "USD", "--flag",
+                "debits_must_not_exceed_credits")
+        self.ok("account", "add", "donor.us", "--unit", "USD", "--owner", "us")
+        r = self.ok("transfer", "--id", "t1", "--debit", "donor.us", "--credit", "fund.pool",
+                    "--amount", "1,234.50")
+        self.assertIn("created", r.stdout)
+        self.assertEqual(self.show("transfer", "t1")["amount"], 123450)
+        r = self.run_cc("transfer", "--debit", "donor.us", "--credit", "fund.pool",
+                        "--amount", "1.234")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("decimal places", r.stderr)
+        r = self.run_cc("transfer", "--debit", "donor.us", "--credit", "fund.pool",
+                        "--amount", "5 EUR")
+        self.assertEqual(r.returncode, 2)
+        self.ok("transfer", "--id", "p", "--debit", "donor.us", "--credit", "fund.pool",
+                "--amount", "10.00 USD", "--pending")
+        self.ok("post", "p", "--amount", "2.5")
+        self.assertEqual(self.show("transfer", "p.post")["amount"], 250)
+        r = self.run_cc("void", "p")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("pending_transfer_already_posted", r.stderr)
+        r = self.run_cc("transfer", "--debit", "fund.pool", "--credit", "donor.us",
+                        "--amount", "100000")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("exceeds_credits", r.stderr)
+        r = self.ok("transfer", "--debit", "donor.us", "--credit", "fund.pool", "--amount", "1",
+                    "--json")
+        self.assertEqual(json.loads(r.stdout)["status"], "created")
+        listing = json.loads(self.ok("account", "list", "--json").stdout)
+        self.assertEqual([a["id"] for a in listing], ["donor.us", "fund.pool"])
+        units = json.loads(self.ok("unit", "list", "--json").stdout)
+        self.assertEqual(units[0]["code"], "USD")
+        self.assertIn("fund.pool", self.ok("balance").stdout)
+        self.assertIn("1,238.00", self.ok("account", "show", "fund.pool").stdout)
+        self.ok("check")
+
+    def test_help_everywhere(self):
+        r = self.run_cc("--help", db=False)
+        self.assertEqual(r.returncode, 0)
+        commands = [line.strip().split("  ")[0] for line in r.stdout.splitlines()
+                    if line.startswith("  ")]
+        self.assertIn("apply", commands)
+        self.assertIn("account show", commands)
+        for command in commands:
+            r = self.run_cc(*command.split(), "--help", db=False)
+            self.assertEqual(r.returncode, 0, command)
+            self.assertIn("usage: concord", r.stdout, command)
+        self.assertEqual(self.run_cc("frobnicate", db=False).returncode, 2)
+        self.assertEqual(self.run_cc("balance", "--bogus").returncode, 2)
+
+
+if __name__ == "__main__":
+    CONCORD = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=1)
