@@ -761,17 +761,6 @@ static int balance_row(void *ctx, const struct store_balance *b)
     return 0;
 }
 
-static int all_accounts_balance(void *ctx, const struct ledger_account *a)
-{
-    struct balance_ctx *bc = ctx;
-    struct store_balance b = {
-        .id = a->id, .unit = a->unit, .scale = unit_scale(bc->show.cc, a->unit), .accounts = 1,
-        .debits_pending = a->debits_pending, .debits_posted = a->debits_posted,
-        .credits_pending = a->credits_pending, .credits_posted = a->credits_posted,
-    };
-    return balance_row(ctx, &b);
-}
-
 static int cmd_balance(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_PREFIX, OPT_AT, OPT_JSON, 0};
@@ -799,21 +788,22 @@ static int cmd_balance(struct cli *cli, int argc, char **argv)
         rc = concord_balance_prefix(cc, o.prefix, at, balance_row, &bc, &err);
     }
     if (rc == CC_OK && o.prefix == NULL && o.positional_count == 0) {
-        /* Every account, one row each (as of `at` when given). */
-        if (at == INT64_MAX) {
-            rc = concord_accounts_list(cc, "", "", STORE_LIST_LIMIT_MAX, all_accounts_balance, &bc,
+        /* Every account, one row each (as of `at` when given), a page at a time. */
+        char after[LEDGER_ID_BYTES_MAX + 1] = "";
+        for (;;) {
+            struct show_ctx page = {.cc = cc, .json = true, .array = json_array()};
+            rc = concord_accounts_list(cc, "", after, LIST_LIMIT_DEFAULT, account_row, &page,
                                        &err);
-        } else {
-            struct show_ctx ids = {.cc = cc, .json = true, .array = json_array()};
-            rc = concord_accounts_list(cc, "", "", STORE_LIST_LIMIT_MAX, account_row, &ids, &err);
-            size_t i;
+            size_t i, n = json_array_size(page.array);
             json_t *a;
-            json_array_foreach(ids.array, i, a) {
+            json_array_foreach(page.array, i, a) {
                 if (rc != CC_OK) break;
-                rc = concord_balance(cc, json_string_value(json_object_get(a, "id")), at,
-                                     balance_row, &bc, &err);
+                const char *id = json_string_value(json_object_get(a, "id"));
+                rc = concord_balance(cc, id, at, balance_row, &bc, &err);
+                snprintf(after, sizeof after, "%s", id);
             }
-            json_decref(ids.array);
+            json_decref(page.array);
+            if (rc != CC_OK || n < LIST_LIMIT_DEFAULT) break;
         }
     }
     if (rc != CC_OK)
