@@ -10,7 +10,10 @@
  * Checks run in a fixed order so that an operation that breaks several rules
  * always gets the same status: malformed fields (invalid), then the
  * idempotency key (exists, exists_with_different_fields), then the amount and
- * accounts, then units, conditions, overflow, and the balance limits last.
+ * accounts, then units, conditions, an `expires` already past (invalid: it
+ * depends on the commit time, so it comes after the key, letting a replay of
+ * an old operation still answer `exists`), overflow, and the balance limits
+ * last.
  */
 #include <assert.h>
 #include <stdarg.h>
@@ -358,6 +361,7 @@ static struct ledger_result account_create(struct exec *x, const struct ledger_o
         return invalid("owner must be a party id matching [a-z0-9][a-z0-9._-]{0,127}");
     const uint32_t both = LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS |
                           LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS;
+    if (op->account_flags & ~both) return invalid("flags holds an unknown flag");
     if ((op->account_flags & both) == both)
         return invalid("debits_must_not_exceed_credits and credits_must_not_exceed_debits "
                        "exclude each other");
@@ -400,6 +404,8 @@ static const char *common_invalid(struct exec *x, const struct ledger_op *op)
         return msgf(x, "meta is longer than %d bytes", LEDGER_META_BYTES_MAX);
     if ((op->flags & LEDGER_OP_HAS_AMOUNT) && op->amount < 0)
         return "amount must be an integer in 1 … 2^63-1";
+    if (op->kind != NULL && (op->kind[0] == '\0' || strlen(op->kind) > LEDGER_KIND_BYTES_MAX))
+        return msgf(x, "kind must be 1 … %d bytes", LEDGER_KIND_BYTES_MAX);
     return NULL;
 }
 
@@ -436,8 +442,6 @@ static struct ledger_result transfer_create(struct exec *x, const struct ledger_
     if (!(op->flags & LEDGER_OP_HAS_AMOUNT)) return invalid("amount is required");
     if (op->unit != NULL && !ledger_valid_unit_code(op->unit))
         return invalid("unit must match [A-Z][A-Z0-9_]{0,15}");
-    if (op->kind != NULL && (op->kind[0] == '\0' || strlen(op->kind) > LEDGER_KIND_BYTES_MAX))
-        return invalid(msgf(x, "kind must be 1 … %d bytes", LEDGER_KIND_BYTES_MAX));
     if ((op->flags & LEDGER_OP_HAS_EXPIRES) && !pending)
         return invalid("expires applies only to a pending transfer");
     if (op->cond != NULL && strlen(op->cond) > LEDGER_EXPR_BYTES_MAX)
@@ -544,14 +548,16 @@ static struct ledger_result pending_resolve(struct exec *x, uint32_t p, const ch
                                                              : LEDGER_STATE_EXPIRED;
     int64_t ts = next_timestamp(view, x->now);
     bool has_date = op != NULL && (op->flags & LEDGER_OP_HAS_DATE);
+    /* An expiry takes effect when the transfer lapsed, not when it was noticed. */
+    int64_t date = has_date ? op->date : reason == LEDGER_REASON_EXPIRY ? pt->expires : ts;
     struct ledger_transfer r = {
         .id = id, .debit = pt->debit, .credit = pt->credit, .unit = pt->unit,
         .pending_id = pt->id, .kind = op ? op->kind : NULL,
         .memo = op ? op->memo : NULL, .meta = op ? op->meta : NULL,
         .amount = reason == LEDGER_REASON_POST ? amount : pt->amount,
         .effect_posted = posted, .effect_pending = -pt->amount,
-        .date = has_date ? op->date : ts, .timestamp = ts,
-        .flags = (has_date ? LEDGER_TRANSFER_HAS_DATE : 0u) |
+        .date = date, .timestamp = ts,
+        .flags = (has_date || reason == LEDGER_REASON_EXPIRY ? LEDGER_TRANSFER_HAS_DATE : 0u) |
                  (op != NULL && (op->flags & LEDGER_OP_HAS_AMOUNT) ? LEDGER_TRANSFER_HAS_AMOUNT
                                                                    : 0u),
         .state = (uint8_t)state, .reason = (uint8_t)reason, .row = LEDGER_ROW_NEW,

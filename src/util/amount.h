@@ -20,7 +20,7 @@ enum amount_parse {
     AMOUNT_OK = 0,
     AMOUNT_MALFORMED,       /* not a decimal number */
     AMOUNT_TOO_PRECISE,     /* more fractional digits than the scale */
-    AMOUNT_OUT_OF_RANGE,    /* does not fit 1 … 2^63−1 minor units */
+    AMOUNT_OUT_OF_RANGE,    /* more than 2^63−1 minor units (zero parses: the ledger refuses it) */
 };
 
 /* Parses "1234.5", "1,234.50" (commas between groups allowed) in scale. */

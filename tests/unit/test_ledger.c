@@ -1,0 +1,1735 @@
+/*
+ * test_ledger.c — unit tests of the double-entry engine (src/ledger/).
+ *
+ * Each test builds a `struct ledger_view` by hand, as app/ would after
+ * loading rows from a store: units USD (scale 2) and KG (scale 0), accounts
+ * a, b, c (USD) and k1, k2 (KG), all with zero balances and row flags 0
+ * (stored, unchanged), and the ledger's last timestamp just below NOW. Tests
+ * add the rows they need (funded balances, pending transfers), run
+ * ledger_execute() or ledger_expire(), and assert what a caller can observe:
+ * the status and timestamp of each result, the balances, the rows the view
+ * marks LEDGER_ROW_NEW / LEDGER_ROW_DIRTY, and the fields of created rows
+ * (state, reason, effect_posted, effect_pending, date).
+ *
+ * Every status the engine can return today is reached at least once; after
+ * most tests the double-entry invariants are checked with
+ * ledger_check_accounts(), which is itself tested at the end.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ledger/ledger.h"
+
+/* The commit time of the batches, and the ledger's last timestamp before them. */
+#define NOW INT64_C(1800000000000000000) /* 2027-01-15T08:00:00Z */
+#define LAST (NOW - 1000)
+#define DAY INT64_C(86400000000000)
+
+/* ---------------------------------------------------------------- assertions */
+
+#define assert_status(result, expected)                                                  \
+    assert_string_equal(ledger_status_name((result).status), ledger_status_name(expected))
+
+/* A rejection: the status, no timestamp. */
+#define assert_rejected(result, expected)                                                \
+    do {                                                                                 \
+        assert_status(result, expected);                                                 \
+        assert_int_equal((result).timestamp, 0);                                         \
+    } while (0)
+
+#define assert_balances(view, id, dp, dpo, cp, cpo)                                      \
+    check_balances(view, id, dp, dpo, cp, cpo, __FILE__, __LINE__)
+
+static void check_balances(const struct ledger_view *view, const char *id, int64_t dp,
+                           int64_t dpo, int64_t cp, int64_t cpo, const char *file, int line)
+{
+    const struct ledger_account *a = ledger_view_account(view, id);
+    if (a == NULL) {
+        print_error("account %s is not in the view\n", id);
+        _fail(file, line);
+        return;
+    }
+    if (a->debits_pending != dp || a->debits_posted != dpo || a->credits_pending != cp ||
+        a->credits_posted != cpo) {
+        print_error("account %s: balances (dp %lld, dpo %lld, cp %lld, cpo %lld), "
+                    "expected (%lld, %lld, %lld, %lld)\n",
+                    id, (long long)a->debits_pending, (long long)a->debits_posted,
+                    (long long)a->credits_pending, (long long)a->credits_posted, (long long)dp,
+                    (long long)dpo, (long long)cp, (long long)cpo);
+        _fail(file, line);
+    }
+}
+
+/* The double-entry invariants over every account in the view. */
+#define assert_sound(view) check_sound(view, __FILE__, __LINE__)
+
+static void check_sound(const struct ledger_view *view, const char *file, int line)
+{
+    char message[256] = "";
+    if (!ledger_check_accounts(view->accounts, view->accounts_count, message, sizeof message)) {
+        print_error("ledger_check_accounts: %s\n", message);
+        _fail(file, line);
+    }
+}
+
+static uint8_t account_row(const struct ledger_view *view, const char *id)
+{
+    const struct ledger_account *a = ledger_view_account(view, id);
+    assert_non_null(a);
+    return a->row;
+}
+
+static const struct ledger_transfer *transfer(const struct ledger_view *view, const char *id)
+{
+    const struct ledger_transfer *t = ledger_view_transfer(view, id);
+    if (t == NULL) fail_msg("transfer %s is not in the view", id);
+    return t;
+}
+
+/* Timestamps of the accepted results are strictly increasing and after LAST. */
+static void assert_timestamps_increasing(const struct ledger_result *results, size_t count)
+{
+    int64_t previous = LAST;
+    for (size_t i = 0; i < count; i++) {
+        if (results[i].status != LEDGER_CREATED) continue;
+        if (results[i].timestamp <= previous)
+            fail_msg("result %zu: timestamp %lld not after %lld", i,
+                     (long long)results[i].timestamp, (long long)previous);
+        previous = results[i].timestamp;
+    }
+}
+
+/* ---------------------------------------------------------------- loading rows */
+
+static void load_unit(struct ledger_view *view, const char *code, int32_t scale)
+{
+    struct ledger_unit u = {.code = code, .scale = scale, .timestamp = view->units_count + 1};
+    assert_true(ledger_view_add_unit(view, &u));
+}
+
+static void load_account(struct ledger_view *view, const char *id, const char *unit,
+                         uint32_t flags)
+{
+    struct ledger_account a = {
+        .id = id, .unit = unit, .flags = flags, .seq = view->accounts_count + 1,
+        .timestamp = 100 + view->accounts_count,
+    };
+    assert_true(ledger_view_add_account(view, &a));
+}
+
+/* Posted balances from earlier batches: debit's debits and credit's credits. */
+static void load_funds(struct ledger_view *view, const char *debit, const char *credit,
+                       int64_t amount)
+{
+    struct ledger_account *dr = ledger_view_account(view, debit);
+    struct ledger_account *cr = ledger_view_account(view, credit);
+    assert_non_null(dr);
+    assert_non_null(cr);
+    dr->debits_posted += amount;
+    cr->credits_posted += amount;
+}
+
+/* A stored pending transfer and the amounts it reserves; expires 0: none. */
+static void load_pending(struct ledger_view *view, const char *id, const char *debit,
+                         const char *credit, int64_t amount, int64_t expires)
+{
+    struct ledger_account *dr = ledger_view_account(view, debit);
+    struct ledger_account *cr = ledger_view_account(view, credit);
+    assert_non_null(dr);
+    assert_non_null(cr);
+    dr->debits_pending += amount;
+    cr->credits_pending += amount;
+    struct ledger_transfer t = {
+        .seq = view->transfers_count + 1, .id = id, .debit = debit, .credit = credit,
+        .unit = dr->unit, .amount = amount, .effect_pending = amount,
+        .expires = expires, .date = LAST - 10, .timestamp = LAST - 10,
+        .flags = LEDGER_TRANSFER_PENDING | (expires != 0 ? LEDGER_TRANSFER_EXPIRES : 0u),
+        .state = LEDGER_STATE_PENDING,
+    };
+    assert_true(ledger_view_add_transfer(view, &t));
+}
+
+/* A stored single-phase transfer (its balances are the caller's business). */
+static void load_posted(struct ledger_view *view, const char *id, const char *debit,
+                        const char *credit, int64_t amount)
+{
+    struct ledger_transfer t = {
+        .seq = view->transfers_count + 1, .id = id, .debit = debit, .credit = credit,
+        .unit = "USD", .amount = amount, .effect_posted = amount, .date = LAST - 20,
+        .timestamp = LAST - 20, .state = LEDGER_STATE_POSTED,
+    };
+    assert_true(ledger_view_add_transfer(view, &t));
+    load_funds(view, debit, credit, amount);
+}
+
+static int view_setup(void **state)
+{
+    struct ledger_view *view = malloc(sizeof *view);
+    if (view == NULL) return -1;
+    ledger_view_init(view);
+    load_unit(view, "USD", 2);
+    load_unit(view, "KG", 0);
+    load_account(view, "a", "USD", 0);
+    load_account(view, "b", "USD", 0);
+    load_account(view, "c", "USD", 0);
+    load_account(view, "k1", "KG", 0);
+    load_account(view, "k2", "KG", 0);
+    view->timestamp_last = LAST;
+    *state = view;
+    return 0;
+}
+
+static int view_teardown(void **state)
+{
+    struct ledger_view *view = *state;
+    ledger_view_free(view);
+    free(view);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- operations */
+
+static struct ledger_op op_unit(const char *code, int32_t scale)
+{
+    return (struct ledger_op){
+        .type = LEDGER_OP_UNIT, .id = code, .scale = scale, .flags = LEDGER_OP_HAS_SCALE};
+}
+
+static struct ledger_op op_account(const char *id, const char *unit)
+{
+    return (struct ledger_op){.type = LEDGER_OP_ACCOUNT, .id = id, .unit = unit};
+}
+
+static struct ledger_op op_transfer(const char *id, const char *debit, const char *credit,
+                                    int64_t amount)
+{
+    return (struct ledger_op){.type = LEDGER_OP_TRANSFER, .id = id, .debit = debit,
+                              .credit = credit, .amount = amount,
+                              .flags = LEDGER_OP_HAS_AMOUNT};
+}
+
+static struct ledger_op op_pending(const char *id, const char *debit, const char *credit,
+                                   int64_t amount)
+{
+    struct ledger_op op = op_transfer(id, debit, credit, amount);
+    op.flags |= LEDGER_OP_PENDING;
+    return op;
+}
+
+static struct ledger_op op_post(const char *id, const char *pending_id)
+{
+    return (struct ledger_op){.type = LEDGER_OP_POST, .id = id, .pending_id = pending_id};
+}
+
+static struct ledger_op op_post_amount(const char *id, const char *pending_id, int64_t amount)
+{
+    struct ledger_op op = op_post(id, pending_id);
+    op.amount = amount;
+    op.flags |= LEDGER_OP_HAS_AMOUNT;
+    return op;
+}
+
+static struct ledger_op op_void(const char *id, const char *pending_id)
+{
+    return (struct ledger_op){.type = LEDGER_OP_VOID, .id = id, .pending_id = pending_id};
+}
+
+static struct ledger_op linked(struct ledger_op op)
+{
+    op.flags |= LEDGER_OP_LINKED;
+    return op;
+}
+
+static struct ledger_result run1_at(struct ledger_view *view, struct ledger_op op, int64_t now)
+{
+    struct ledger_result r;
+    memset(&r, 0xab, sizeof r);
+    assert_true(ledger_execute(view, &op, 1, now, &r));
+    return r;
+}
+
+static struct ledger_result run1(struct ledger_view *view, struct ledger_op op)
+{
+    return run1_at(view, op, NOW);
+}
+
+#define RUN(view, ops, results)                                                           \
+    do {                                                                                  \
+        _Static_assert(sizeof(ops) / sizeof(ops)[0] == sizeof(results) / sizeof(results)[0], \
+                       "one result per operation");                                       \
+        assert_true(ledger_execute(view, ops, sizeof(ops) / sizeof(ops)[0], NOW, results)); \
+    } while (0)
+
+/* A string of n copies of c, for the length limits. */
+static char *filled(size_t n, char c)
+{
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* ---------------------------------------------------------------- names */
+
+static void status_names_match_the_contract(void **state)
+{
+    (void)state;
+    static const struct {
+        enum ledger_status status;
+        const char *name;
+    } names[] = {
+        {LEDGER_CREATED, "created"},
+        {LEDGER_EXISTS, "exists"},
+        {LEDGER_RESOLVED, "resolved"},
+        {LEDGER_EXISTS_WITH_DIFFERENT_FIELDS, "exists_with_different_fields"},
+        {LEDGER_INVALID, "invalid"},
+        {LEDGER_UNIT_NOT_FOUND, "unit_not_found"},
+        {LEDGER_DEBIT_ACCOUNT_NOT_FOUND, "debit_account_not_found"},
+        {LEDGER_CREDIT_ACCOUNT_NOT_FOUND, "credit_account_not_found"},
+        {LEDGER_ACCOUNTS_MUST_BE_DIFFERENT, "accounts_must_be_different"},
+        {LEDGER_ACCOUNTS_MUST_HAVE_THE_SAME_UNIT, "accounts_must_have_the_same_unit"},
+        {LEDGER_AMOUNT_MUST_NOT_BE_ZERO, "amount_must_not_be_zero"},
+        {LEDGER_EXCEEDS_CREDITS, "exceeds_credits"},
+        {LEDGER_EXCEEDS_DEBITS, "exceeds_debits"},
+        {LEDGER_OVERFLOWS, "overflows"},
+        {LEDGER_PENDING_TRANSFER_NOT_FOUND, "pending_transfer_not_found"},
+        {LEDGER_PENDING_TRANSFER_NOT_PENDING, "pending_transfer_not_pending"},
+        {LEDGER_PENDING_TRANSFER_ALREADY_POSTED, "pending_transfer_already_posted"},
+        {LEDGER_PENDING_TRANSFER_ALREADY_VOIDED, "pending_transfer_already_voided"},
+        {LEDGER_PENDING_TRANSFER_EXPIRED, "pending_transfer_expired"},
+        {LEDGER_EXCEEDS_PENDING_TRANSFER_AMOUNT, "exceeds_pending_transfer_amount"},
+        {LEDGER_CONDITION_NOT_FOUND, "condition_not_found"},
+        {LEDGER_CONDITION_REQUIRES_PENDING, "condition_requires_pending"},
+        {LEDGER_CONDITION_ALREADY_RESOLVED, "condition_already_resolved"},
+        {LEDGER_LINKED_EVENT_FAILED, "linked_event_failed"},
+        {LEDGER_LINKED_EVENT_CHAIN_OPEN, "linked_event_chain_open"},
+        {LEDGER_FORBIDDEN, "forbidden"},
+    };
+    assert_int_equal(sizeof names / sizeof names[0], LEDGER_STATUS_COUNT);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        assert_string_equal(ledger_status_name(names[i].status), names[i].name);
+        bool ok = names[i].status == LEDGER_CREATED || names[i].status == LEDGER_EXISTS ||
+                  names[i].status == LEDGER_RESOLVED;
+        assert_int_equal(ledger_status_ok(names[i].status), ok);
+    }
+}
+
+static void op_state_and_reason_names(void **state)
+{
+    (void)state;
+    assert_string_equal(ledger_op_name(LEDGER_OP_UNIT), "unit");
+    assert_string_equal(ledger_op_name(LEDGER_OP_ACCOUNT), "account");
+    assert_string_equal(ledger_op_name(LEDGER_OP_TRANSFER), "transfer");
+    assert_string_equal(ledger_op_name(LEDGER_OP_POST), "post");
+    assert_string_equal(ledger_op_name(LEDGER_OP_VOID), "void");
+    assert_null(ledger_op_name(LEDGER_OP_TYPE_COUNT));
+    assert_string_equal(ledger_state_name(LEDGER_STATE_POSTED), "posted");
+    assert_string_equal(ledger_state_name(LEDGER_STATE_PENDING), "pending");
+    assert_string_equal(ledger_state_name(LEDGER_STATE_VOIDED), "voided");
+    assert_string_equal(ledger_state_name(LEDGER_STATE_EXPIRED), "expired");
+    assert_null(ledger_reason_name(LEDGER_REASON_NONE));
+    assert_string_equal(ledger_reason_name(LEDGER_REASON_POST), "post");
+    assert_string_equal(ledger_reason_name(LEDGER_REASON_VOID), "void");
+    assert_string_equal(ledger_reason_name(LEDGER_REASON_EXPIRY), "expiry");
+    assert_string_equal(ledger_reason_name(LEDGER_REASON_CONDITION), "condition");
+}
+
+static void identifier_validation(void **state)
+{
+    (void)state;
+    assert_true(ledger_valid_unit_code("USD"));
+    assert_true(ledger_valid_unit_code("X"));
+    assert_true(ledger_valid_unit_code("T_2"));
+    assert_true(ledger_valid_unit_code("ABCDEFGHIJKLMNOP")); /* 16 */
+    assert_false(ledger_valid_unit_code("ABCDEFGHIJKLMNOPQ")); /* 17 */
+    assert_false(ledger_valid_unit_code("usd"));
+    assert_false(ledger_valid_unit_code("1USD"));
+    assert_false(ledger_valid_unit_code("_USD"));
+    assert_false(ledger_valid_unit_code("US-D"));
+    assert_false(ledger_valid_unit_code(""));
+    assert_false(ledger_valid_unit_code(NULL));
+
+    char *id128 = filled(128, 'a'), *id129 = filled(129, 'a');
+    assert_true(ledger_valid_account_id("fund.pool"));
+    assert_true(ledger_valid_account_id("0-a_b.c"));
+    assert_true(ledger_valid_account_id(id128));
+    assert_false(ledger_valid_account_id(id129));
+    assert_false(ledger_valid_account_id("Fund"));
+    assert_false(ledger_valid_account_id(".a"));
+    assert_false(ledger_valid_account_id("-a"));
+    assert_false(ledger_valid_account_id("a b"));
+    assert_false(ledger_valid_account_id(""));
+    assert_false(ledger_valid_account_id(NULL));
+
+    assert_true(ledger_valid_transfer_id("p-001"));
+    assert_true(ledger_valid_transfer_id("~!A/b:c"));
+    assert_true(ledger_valid_transfer_id(id128));
+    assert_false(ledger_valid_transfer_id(id129));
+    assert_false(ledger_valid_transfer_id("a b"));
+    assert_false(ledger_valid_transfer_id("a\tb"));
+    assert_false(ledger_valid_transfer_id("caf\xc3\xa9"));
+    assert_false(ledger_valid_transfer_id(""));
+    assert_false(ledger_valid_transfer_id(NULL));
+    free(id128);
+    free(id129);
+}
+
+/* ---------------------------------------------------------------- units */
+
+static void unit_created_exists_and_different(void **state)
+{
+    struct ledger_view *view = *state;
+    struct ledger_op eur = op_unit("EUR", 2);
+    eur.name = "Euro";
+    struct ledger_result r = run1(view, eur);
+    assert_status(r, LEDGER_CREATED);
+    assert_int_equal(r.timestamp, NOW); /* the ledger's clock was behind now */
+    const struct ledger_unit *u = ledger_view_unit(view, "EUR");
+    assert_non_null(u);
+    assert_int_equal(u->row, LEDGER_ROW_NEW);
+    assert_int_equal(u->scale, 2);
+    assert_string_equal(u->name, "Euro");
+    assert_int_equal(u->timestamp, NOW);
+    assert_int_equal(view->units_count, 3);
+
+    struct ledger_result again = run1(view, eur);
+    assert_status(again, LEDGER_EXISTS);
+    assert_int_equal(again.timestamp, NOW); /* the existing row's */
+
+    struct ledger_op other_scale = eur;
+    other_scale.scale = 3;
+    assert_status(run1(view, other_scale), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    struct ledger_op other_name = eur;
+    other_name.name = "Euros";
+    assert_status(run1(view, other_name), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    struct ledger_op no_name = eur;
+    no_name.name = NULL;
+    assert_status(run1(view, no_name), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+
+    /* A stored unit: exists, with its stored timestamp, and stays unchanged. */
+    r = run1(view, op_unit("USD", 2));
+    assert_status(r, LEDGER_EXISTS);
+    assert_int_equal(r.timestamp, 1);
+    assert_int_equal(ledger_view_unit(view, "USD")->row, 0);
+    assert_status(run1(view, op_unit("USD", 0)), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    assert_int_equal(view->units_count, 3);
+
+    /* Limits are inclusive. */
+    char *name256 = filled(LEDGER_NAME_BYTES_MAX, 'n');
+    struct ledger_op longest = op_unit("ABCDEFGHIJKLMNOP", LEDGER_SCALE_MAX);
+    longest.name = name256;
+    assert_status(run1(view, longest), LEDGER_CREATED);
+    assert_status(run1(view, op_unit("NONE", 0)), LEDGER_CREATED);
+    free(name256);
+}
+
+static void unit_invalid(void **state)
+{
+    struct ledger_view *view = *state;
+    char *name257 = filled(LEDGER_NAME_BYTES_MAX + 1, 'n');
+    struct ledger_op cases[] = {
+        op_unit("usd", 2), op_unit("", 2), op_unit(NULL, 2), op_unit("ABCDEFGHIJKLMNOPQ", 2),
+        op_unit("A-B", 2), op_unit("EUR", -1), op_unit("EUR", LEDGER_SCALE_MAX + 1),
+        op_unit("EUR", 2), op_unit("EUR", 2),
+    };
+    cases[7].flags &= ~LEDGER_OP_HAS_SCALE; /* scale missing */
+    cases[8].name = name257;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ledger_result r = run1(view, cases[i]);
+        assert_rejected(r, LEDGER_INVALID);
+        assert_non_null(r.message);
+    }
+    assert_int_equal(view->units_count, 2);
+    assert_null(ledger_view_unit(view, "EUR"));
+    free(name257);
+}
+
+/* ---------------------------------------------------------------- accounts */
+
+static void account_created_exists_and_different(void **state)
+{
+    struct ledger_view *view = *state;
+    struct ledger_op pool = op_account("fund.pool", "USD");
+    pool.name = "Pooled fund";
+    pool.owner = "fund";
+    pool.account_flags = LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS;
+    struct ledger_result r = run1(view, pool);
+    assert_status(r, LEDGER_CREATED);
+    assert_int_equal(r.timestamp, NOW);
+    const struct ledger_account *a = ledger_view_account(view, "fund.pool");
+    assert_non_null(a);
+    assert_int_equal(a->row, LEDGER_ROW_NEW);
+    assert_string_equal(a->unit, "USD");
+    assert_string_equal(a->name, "Pooled fund");
+    assert_string_equal(a->owner, "fund");
+    assert_int_equal(a->flags, LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    assert_int_equal(a->timestamp, NOW);
+    assert_int_equal(a->seq, 0);
+    assert_balances(view, "fund.pool", 0, 0, 0, 0);
+
+    r = run1(view, pool);
+    assert_status(r, LEDGER_EXISTS);
+    assert_int_equal(r.timestamp, NOW);
+
+    struct ledger_op variants[5];
+    for (size_t i = 0; i < 5; i++) variants[i] = pool;
+    variants[0].unit = "KG";
+    variants[1].name = "Pool";
+    variants[2].owner = NULL;
+    variants[3].account_flags = 0;
+    variants[4].account_flags = LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS;
+    for (size_t i = 0; i < 5; i++) {
+        r = run1(view, variants[i]);
+        assert_status(r, LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+        assert_int_equal(r.timestamp, NOW); /* the existing row's */
+    }
+
+    /* A stored account. */
+    r = run1(view, op_account("a", "USD"));
+    assert_status(r, LEDGER_EXISTS);
+    assert_int_equal(r.timestamp, 100);
+    assert_int_equal(account_row(view, "a"), 0);
+    assert_status(run1(view, op_account("a", "KG")), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+
+    /* The longest id is accepted. */
+    char *id128 = filled(LEDGER_ID_BYTES_MAX, 'z');
+    assert_status(run1(view, op_account(id128, "KG")), LEDGER_CREATED);
+    free(id128);
+    assert_int_equal(view->accounts_count, 7);
+    assert_sound(view);
+}
+
+static void account_invalid_and_unit_not_found(void **state)
+{
+    struct ledger_view *view = *state;
+    char *id129 = filled(LEDGER_ID_BYTES_MAX + 1, 'z');
+    char *name257 = filled(LEDGER_NAME_BYTES_MAX + 1, 'n');
+    struct ledger_op cases[] = {
+        op_account("Upper", "USD"), op_account("", "USD"),    op_account(NULL, "USD"),
+        op_account(".a", "USD"),    op_account(id129, "USD"), op_account("d", NULL),
+        op_account("d", "usd"),     op_account("d", "USD"),   op_account("d", "USD"),
+        op_account("d", "USD"),     op_account("d", "USD"),
+    };
+    cases[10].account_flags = 1u << 7; /* a flag no decoder produces */
+    cases[7].account_flags = LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS |
+                             LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS;
+    cases[8].owner = "Not A Party";
+    cases[9].name = name257;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ledger_result r = run1(view, cases[i]);
+        assert_rejected(r, LEDGER_INVALID);
+        assert_non_null(r.message);
+    }
+    /* Both flags: the message says they exclude each other. */
+    struct ledger_result both = run1(view, cases[7]);
+    assert_non_null(strstr(both.message, "exclude"));
+
+    struct ledger_result r = run1(view, op_account("e", "EUR"));
+    assert_rejected(r, LEDGER_UNIT_NOT_FOUND);
+    assert_non_null(r.message);
+    assert_non_null(strstr(r.message, "EUR"));
+    assert_null(ledger_view_account(view, "e"));
+    assert_null(ledger_view_account(view, "d"));
+    assert_int_equal(view->accounts_count, 5);
+    free(id129);
+    free(name257);
+}
+
+/* ---------------------------------------------------------------- transfers */
+
+static void transfer_single_phase(void **state)
+{
+    struct ledger_view *view = *state;
+    struct ledger_op t2 = op_transfer("t2", "b", "c", 300);
+    t2.flags |= LEDGER_OP_HAS_DATE;
+    t2.date = NOW - 30 * DAY;
+    t2.kind = "disbursement";
+    t2.memo = "salaries";
+    t2.meta = "{\"month\":1}";
+    struct ledger_op ops[] = {op_transfer("t1", "a", "b", 1000), t2};
+    struct ledger_result results[2];
+    RUN(view, ops, results);
+    assert_status(results[0], LEDGER_CREATED);
+    assert_status(results[1], LEDGER_CREATED);
+    assert_int_equal(results[0].timestamp, NOW);
+    assert_int_equal(results[1].timestamp, NOW + 1);
+    assert_null(results[0].message);
+    assert_int_equal(view->timestamp_last, NOW + 1);
+
+    const struct ledger_transfer *r1 = transfer(view, "t1");
+    assert_int_equal(r1->row, LEDGER_ROW_NEW);
+    assert_int_equal(r1->state, LEDGER_STATE_POSTED);
+    assert_int_equal(r1->reason, LEDGER_REASON_NONE);
+    assert_string_equal(r1->unit, "USD");
+    assert_string_equal(r1->debit, "a");
+    assert_string_equal(r1->credit, "b");
+    assert_null(r1->pending_id);
+    assert_int_equal(r1->amount, 1000);
+    assert_int_equal(r1->effect_posted, 1000);
+    assert_int_equal(r1->effect_pending, 0);
+    assert_int_equal(r1->timestamp, NOW);
+    assert_int_equal(r1->date, r1->timestamp); /* date defaults to the timestamp */
+    assert_int_equal(r1->flags, 0);
+
+    const struct ledger_transfer *r2 = transfer(view, "t2");
+    assert_int_equal(r2->date, NOW - 30 * DAY);
+    assert_int_equal(r2->flags, LEDGER_TRANSFER_HAS_DATE);
+    assert_int_equal(r2->timestamp, NOW + 1);
+    assert_string_equal(r2->kind, "disbursement");
+    assert_string_equal(r2->memo, "salaries");
+    assert_string_equal(r2->meta, "{\"month\":1}");
+    assert_int_equal(r2->effect_posted, 300);
+
+    assert_balances(view, "a", 0, 1000, 0, 0);
+    assert_balances(view, "b", 0, 300, 0, 1000);
+    assert_balances(view, "c", 0, 0, 0, 300);
+    /* Stored accounts that changed are dirty, not new; untouched ones stay clean. */
+    assert_int_equal(account_row(view, "a"), LEDGER_ROW_DIRTY);
+    assert_int_equal(account_row(view, "b"), LEDGER_ROW_DIRTY);
+    assert_int_equal(account_row(view, "c"), LEDGER_ROW_DIRTY);
+    assert_int_equal(account_row(view, "k1"), 0);
+    assert_sound(view);
+
+    /* The largest amount fits fresh accounts. */
+    assert_status(run1(view, op_transfer("max", "k1", "k2", INT64_MAX)), LEDGER_CREATED);
+    assert_balances(view, "k2", 0, 0, 0, INT64_MAX);
+    assert_sound(view);
+}
+
+static void timestamps_strictly_increase(void **state)
+{
+    struct ledger_view *view = *state;
+    /* The ledger's clock is ahead of now (another node, a clock step back). */
+    view->timestamp_last = NOW + 500;
+    struct ledger_op ops[] = {
+        op_unit("EUR", 2),
+        op_account("e1", "EUR"),
+        op_transfer("bad", "a", "a", 1),
+        op_account("e2", "EUR"),
+        op_transfer("t", "e1", "e2", 5),
+        op_pending("p", "a", "b", 5),
+        op_post("p.post", "p"),
+    };
+    struct ledger_result results[7];
+    RUN(view, ops, results);
+    assert_rejected(results[2], LEDGER_ACCOUNTS_MUST_BE_DIFFERENT);
+    int64_t expected = NOW + 501;
+    for (size_t i = 0; i < 7; i++) {
+        if (i == 2) continue;
+        assert_status(results[i], LEDGER_CREATED);
+        assert_int_equal(results[i].timestamp, expected++);
+    }
+    assert_int_equal(view->timestamp_last, expected - 1);
+    assert_int_equal(ledger_view_unit(view, "EUR")->timestamp, NOW + 501);
+    assert_int_equal(ledger_view_account(view, "e2")->timestamp, NOW + 503);
+    assert_int_equal(transfer(view, "p.post")->timestamp, NOW + 506);
+    assert_int_equal(transfer(view, "p.post")->date, NOW + 506);
+
+    /* A later batch continues from there, even with an earlier now. */
+    struct ledger_result r = run1_at(view, op_transfer("later", "a", "b", 1), NOW - DAY);
+    assert_int_equal(r.timestamp, NOW + 507);
+    assert_sound(view);
+}
+
+static void transfer_pending_created(void **state)
+{
+    struct ledger_view *view = *state;
+    struct ledger_op p = op_pending("p1", "a", "b", 500);
+    p.flags |= LEDGER_OP_HAS_EXPIRES;
+    p.expires = NOW + DAY;
+    struct ledger_result r = run1(view, p);
+    assert_status(r, LEDGER_CREATED);
+    const struct ledger_transfer *t = transfer(view, "p1");
+    assert_int_equal(t->row, LEDGER_ROW_NEW);
+    assert_int_equal(t->state, LEDGER_STATE_PENDING);
+    assert_int_equal(t->flags, LEDGER_TRANSFER_PENDING | LEDGER_TRANSFER_EXPIRES);
+    assert_int_equal(t->expires, NOW + DAY);
+    assert_int_equal(t->effect_pending, 500);
+    assert_int_equal(t->effect_posted, 0);
+    assert_int_equal(t->date, r.timestamp);
+    assert_balances(view, "a", 500, 0, 0, 0);
+    assert_balances(view, "b", 0, 0, 500, 0);
+    assert_sound(view);
+}
+
+static void transfer_exists_and_different_fields(void **state)
+{
+    struct ledger_view *view = *state;
+    load_posted(view, "old", "a", "c", 7);
+    struct ledger_op t = op_transfer("t", "a", "b", 100);
+    t.kind = "grant";
+    t.memo = "m";
+    t.meta = "{}";
+    struct ledger_result first = run1(view, t);
+    assert_status(first, LEDGER_CREATED);
+
+    struct ledger_result r = run1(view, t);
+    assert_status(r, LEDGER_EXISTS);
+    assert_int_equal(r.timestamp, first.timestamp);
+    struct ledger_op with_unit = t;
+    with_unit.unit = "USD"; /* the optional unit check agrees */
+    assert_status(run1(view, with_unit), LEDGER_EXISTS);
+
+    struct ledger_op variants[11];
+    for (size_t i = 0; i < 11; i++) variants[i] = t;
+    variants[0].amount = 101;
+    variants[1].debit = "c";
+    variants[2].credit = "c";
+    variants[3].memo = NULL;
+    variants[4].kind = "loan";
+    variants[5].meta = "{\"x\":1}";
+    variants[6].flags |= LEDGER_OP_PENDING;
+    variants[7].flags |= LEDGER_OP_HAS_DATE;
+    variants[7].date = first.timestamp; /* even the same instant: date was not given */
+    variants[8].unit = "KG";
+    variants[9].kind = NULL;
+    variants[10].debit = "nobody"; /* the key decides before the accounts are looked up */
+    for (size_t i = 0; i < 11; i++) {
+        r = run1(view, variants[i]);
+        assert_status(r, LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+        assert_int_equal(r.timestamp, first.timestamp);
+    }
+    assert_balances(view, "a", 0, 107, 0, 0); /* applied once */
+
+    /* A stored transfer. */
+    r = run1(view, op_transfer("old", "a", "c", 7));
+    assert_status(r, LEDGER_EXISTS);
+    assert_int_equal(r.timestamp, LAST - 20);
+    assert_int_equal(transfer(view, "old")->row, 0);
+
+    /* Dates: given and equal, given and different, not given. */
+    struct ledger_op dated = op_transfer("dated", "a", "b", 1);
+    dated.flags |= LEDGER_OP_HAS_DATE;
+    dated.date = NOW - DAY;
+    assert_status(run1(view, dated), LEDGER_CREATED);
+    assert_status(run1(view, dated), LEDGER_EXISTS);
+    dated.date = NOW - 2 * DAY;
+    assert_status(run1(view, dated), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    dated.flags &= ~LEDGER_OP_HAS_DATE;
+    assert_status(run1(view, dated), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+
+    /* A pending transfer with expiry: exists even once the expiry has passed. */
+    struct ledger_op p = op_pending("p", "a", "b", 5);
+    p.flags |= LEDGER_OP_HAS_EXPIRES;
+    p.expires = NOW + 10;
+    assert_status(run1(view, p), LEDGER_CREATED);
+    assert_status(run1_at(view, p, NOW + 100), LEDGER_EXISTS);
+    p.expires = NOW + 11;
+    assert_status(run1(view, p), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    p.flags &= ~LEDGER_OP_HAS_EXPIRES;
+    assert_status(run1(view, p), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+
+    /* A resolution record's id, reused by a transfer. */
+    assert_status(run1(view, op_void("p.void", "p")), LEDGER_CREATED);
+    assert_status(run1(view, op_transfer("p.void", "a", "b", 5)),
+                  LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    assert_sound(view);
+}
+
+static void transfer_invalid(void **state)
+{
+    struct ledger_view *view = *state;
+    char *id129 = filled(LEDGER_ID_BYTES_MAX + 1, 't');
+    char *memo_long = filled(LEDGER_MEMO_BYTES_MAX + 1, 'm');
+    char *meta_long = filled(LEDGER_META_BYTES_MAX + 1, ' ');
+    char *kind_long = filled(LEDGER_KIND_BYTES_MAX + 1, 'k');
+    char *cond_long = filled(LEDGER_EXPR_BYTES_MAX + 1, 'x');
+    struct {
+        struct ledger_op op;
+        const char *message_part; /* in the message, when not NULL */
+    } cases[] = {
+        {op_transfer("", "a", "b", 1), "id"},
+        {op_transfer(NULL, "a", "b", 1), "id"},
+        {op_transfer("with space", "a", "b", 1), "id"},
+        {op_transfer("tab\there", "a", "b", 1), "id"},
+        {op_transfer("caf\xc3\xa9", "a", "b", 1), "id"},
+        {op_transfer(id129, "a", "b", 1), "id"},
+        {op_transfer("x/expiry", "a", "b", 1), "/expiry"},
+        {op_transfer("memo", "a", "b", 1), "memo"},
+        {op_transfer("meta", "a", "b", 1), "meta"},
+        {op_transfer("negative", "a", "b", -1), "amount"},
+        {op_transfer("no-amount", "a", "b", 1), "amount"},
+        {op_transfer("no-debit", NULL, "b", 1), "debit"},
+        {op_transfer("bad-debit", "A", "b", 1), "debit"},
+        {op_transfer("no-credit", "a", NULL, 1), "credit"},
+        {op_transfer("bad-credit", "a", "b b", 1), "credit"},
+        {op_transfer("bad-unit", "a", "b", 1), "unit"},
+        {op_transfer("empty-kind", "a", "b", 1), "kind"},
+        {op_transfer("long-kind", "a", "b", 1), "kind"},
+        {op_transfer("expires-not-pending", "a", "b", 1), "expires"},
+        {op_pending("long-if", "a", "b", 1), "if"},
+        {op_pending("expires-now", "a", "b", 1), "expires"},
+        {op_pending("expires-past", "a", "b", 1), "expires"},
+        {op_transfer("decoder", "a", "b", 1), "amount: expected an integer"},
+    };
+    cases[7].op.memo = memo_long;
+    cases[8].op.meta = meta_long;
+    cases[10].op.flags &= ~LEDGER_OP_HAS_AMOUNT;
+    cases[15].op.unit = "usd";
+    cases[16].op.kind = "";
+    cases[17].op.kind = kind_long;
+    cases[18].op.flags |= LEDGER_OP_HAS_EXPIRES;
+    cases[18].op.expires = NOW + DAY;
+    cases[19].op.cond = cond_long;
+    cases[20].op.flags |= LEDGER_OP_HAS_EXPIRES;
+    cases[20].op.expires = NOW;
+    cases[21].op.flags |= LEDGER_OP_HAS_EXPIRES;
+    cases[21].op.expires = NOW - DAY;
+    cases[22].op.invalid = "amount: expected an integer";
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ledger_result r = run1(view, cases[i].op);
+        if (r.status != LEDGER_INVALID)
+            fail_msg("case %zu: %s, expected invalid", i, ledger_status_name(r.status));
+        assert_int_equal(r.timestamp, 0);
+        assert_non_null(r.message);
+        if (strstr(r.message, cases[i].message_part) == NULL)
+            fail_msg("case %zu: message \"%s\" does not mention \"%s\"", i, r.message,
+                     cases[i].message_part);
+    }
+    /* The decoder's message is passed through as it is. */
+    assert_string_equal(run1(view, cases[22].op).message, "amount: expected an integer");
+    assert_int_equal(view->transfers_count, 0);
+    assert_balances(view, "a", 0, 0, 0, 0);
+    assert_balances(view, "b", 0, 0, 0, 0);
+    assert_int_equal(account_row(view, "a"), 0);
+
+    /* The limits themselves are accepted. */
+    struct ledger_op longest = op_transfer(id129 + 1, "a", "b", 1);
+    longest.memo = memo_long + 1;
+    longest.meta = meta_long + 1;
+    longest.kind = kind_long + 1;
+    assert_status(run1(view, longest), LEDGER_CREATED);
+    free(id129);
+    free(memo_long);
+    free(meta_long);
+    free(kind_long);
+    free(cond_long);
+}
+
+static void decoder_invalid_for_every_op(void **state)
+{
+    struct ledger_view *view = *state;
+    load_pending(view, "p", "a", "b", 10, 0);
+    struct ledger_op ops[] = {
+        op_unit("EUR", 2), op_account("d", "USD"), op_transfer("t", "a", "b", 1),
+        op_post("p.post", "p"), op_void("p.void", "p"),
+    };
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        ops[i].invalid = "line 3: unexpected field \"colour\"";
+        struct ledger_result r = run1(view, ops[i]);
+        assert_rejected(r, LEDGER_INVALID);
+        assert_string_equal(r.message, "line 3: unexpected field \"colour\"");
+    }
+    assert_int_equal(view->units_count, 2);
+    assert_int_equal(view->accounts_count, 5);
+    assert_int_equal(view->transfers_count, 1);
+    assert_int_equal(transfer(view, "p")->state, LEDGER_STATE_PENDING);
+}
+
+static void transfer_rejections(void **state)
+{
+    struct ledger_view *view = *state;
+    struct ledger_op explicit_eur = op_transfer("eur", "a", "b", 1);
+    explicit_eur.unit = "EUR";
+    struct ledger_op explicit_kg = op_transfer("kg", "a", "b", 1);
+    explicit_kg.unit = "KG";
+    struct ledger_op cond_posted = op_transfer("if-posted", "a", "b", 1);
+    cond_posted.cond = "two_state";
+    struct ledger_op cond_pending = op_pending("if-pending", "a", "b", 1);
+    cond_pending.cond = "two_state & !war";
+    struct {
+        struct ledger_op op;
+        enum ledger_status status;
+        const char *message_part; /* NULL: no message expected to check */
+    } cases[] = {
+        {op_transfer("zero", "a", "b", 0), LEDGER_AMOUNT_MUST_NOT_BE_ZERO, NULL},
+        {op_pending("zero-pending", "a", "b", 0), LEDGER_AMOUNT_MUST_NOT_BE_ZERO, NULL},
+        {op_transfer("same", "a", "a", 1), LEDGER_ACCOUNTS_MUST_BE_DIFFERENT, NULL},
+        {op_transfer("no-dr", "x", "b", 1), LEDGER_DEBIT_ACCOUNT_NOT_FOUND, "x"},
+        {op_transfer("no-both", "x", "y", 1), LEDGER_DEBIT_ACCOUNT_NOT_FOUND, "x"},
+        {op_transfer("no-cr", "a", "y", 1), LEDGER_CREDIT_ACCOUNT_NOT_FOUND, "y"},
+        {explicit_eur, LEDGER_UNIT_NOT_FOUND, "EUR"},
+        {op_transfer("mixed", "a", "k1", 1), LEDGER_ACCOUNTS_MUST_HAVE_THE_SAME_UNIT, NULL},
+        {explicit_kg, LEDGER_ACCOUNTS_MUST_HAVE_THE_SAME_UNIT, NULL},
+        {cond_posted, LEDGER_CONDITION_REQUIRES_PENDING, NULL},
+        {cond_pending, LEDGER_CONDITION_NOT_FOUND, "two_state"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ledger_result r = run1(view, cases[i].op);
+        if (r.status != cases[i].status)
+            fail_msg("case %zu: %s, expected %s", i, ledger_status_name(r.status),
+                     ledger_status_name(cases[i].status));
+        assert_int_equal(r.timestamp, 0);
+        if (cases[i].message_part != NULL) {
+            assert_non_null(r.message);
+            assert_non_null(strstr(r.message, cases[i].message_part));
+        }
+    }
+    assert_int_equal(view->transfers_count, 0);
+    for (uint32_t i = 0; i < view->accounts_count; i++) {
+        assert_int_equal(view->accounts[i].row, 0);
+        assert_int_equal(view->accounts[i].debits_posted + view->accounts[i].debits_pending +
+                             view->accounts[i].credits_posted +
+                             view->accounts[i].credits_pending,
+                         0);
+    }
+}
+
+/* ---------------------------------------------------------------- limits, overflow */
+
+static void exceeds_credits_counts_pending(void **state)
+{
+    struct ledger_view *view = *state;
+    load_account(view, "lim", "USD", LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    load_funds(view, "a", "lim", 100);
+    struct ledger_op ops[] = {
+        op_pending("p60", "lim", "b", 60),
+        op_transfer("t50", "lim", "b", 50),  /* 60 pending + 50 > 100 */
+        op_pending("p50", "lim", "b", 50),   /* pending counts the same */
+        op_pending("in", "c", "lim", 1000),  /* credits pending do not help */
+        op_transfer("t41", "lim", "b", 41),
+        op_transfer("t40", "lim", "b", 40),  /* exactly up to the limit */
+        op_transfer("t1", "lim", "b", 1),
+        op_void("p60.void", "p60"),          /* releasing makes room again */
+        op_transfer("t60", "lim", "b", 60),
+        op_transfer("t1b", "lim", "b", 1),
+    };
+    struct ledger_result results[10];
+    RUN(view, ops, results);
+    enum ledger_status expected[] = {
+        LEDGER_CREATED, LEDGER_EXCEEDS_CREDITS, LEDGER_EXCEEDS_CREDITS, LEDGER_CREATED,
+        LEDGER_EXCEEDS_CREDITS, LEDGER_CREATED, LEDGER_EXCEEDS_CREDITS, LEDGER_CREATED,
+        LEDGER_CREATED, LEDGER_EXCEEDS_CREDITS,
+    };
+    for (size_t i = 0; i < 10; i++) {
+        assert_status(results[i], expected[i]);
+        if (expected[i] != LEDGER_CREATED) assert_int_equal(results[i].timestamp, 0);
+    }
+    assert_timestamps_increasing(results, 10);
+    assert_balances(view, "lim", 0, 100, 1000, 100);
+    assert_sound(view);
+}
+
+static void exceeds_debits_counts_pending(void **state)
+{
+    struct ledger_view *view = *state;
+    load_account(view, "cap", "USD", LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS);
+    load_account(view, "lim", "USD", LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    load_funds(view, "cap", "a", 100);
+    struct ledger_op ops[] = {
+        op_pending("p70", "b", "cap", 70),
+        op_transfer("t31", "b", "cap", 31),
+        op_pending("p31", "b", "cap", 31),
+        op_pending("out", "cap", "c", 1000), /* debits pending do not help */
+        op_transfer("t30", "b", "cap", 30),
+        op_transfer("t1", "b", "cap", 1),
+        op_transfer("both", "lim", "cap", 1), /* both limits broken: the debit's first */
+    };
+    struct ledger_result results[7];
+    RUN(view, ops, results);
+    assert_status(results[0], LEDGER_CREATED);
+    assert_rejected(results[1], LEDGER_EXCEEDS_DEBITS);
+    assert_rejected(results[2], LEDGER_EXCEEDS_DEBITS);
+    assert_status(results[3], LEDGER_CREATED);
+    assert_status(results[4], LEDGER_CREATED);
+    assert_rejected(results[5], LEDGER_EXCEEDS_DEBITS);
+    assert_rejected(results[6], LEDGER_EXCEEDS_CREDITS);
+    assert_balances(view, "cap", 1000, 100, 70, 30);
+    assert_sound(view);
+}
+
+static void overflows(void **state)
+{
+    struct ledger_view *view = *state;
+    load_account(view, "x1", "USD", 0);
+    load_account(view, "x2", "USD", 0);
+    load_account(view, "x3", "USD", 0);
+    load_account(view, "x4", "USD", 0);
+    load_account(view, "x5", "USD", 0);
+    load_funds(view, "x1", "x2", INT64_MAX - 5);
+    struct ledger_op ops[] = {
+        /* posted: x2's credits_posted would pass 2^63-1 */
+        op_transfer("posted6", "x3", "x2", 6),
+        op_transfer("posted5", "x3", "x2", 5),
+        op_transfer("debits6", "x1", "x3", 6), /* x1's debits_posted */
+        /* pending: x4's credits_pending */
+        op_pending("pending-max", "x5", "x4", INT64_MAX - 1),
+        op_pending("pending2", "a", "x4", 2),
+        /* the sum: x4's credits_posted alone fits, pending + posted does not */
+        op_transfer("sum2", "a", "x4", 2),
+        op_transfer("sum1", "a", "x4", 1),
+        /* the sum on the debit side: x5 has debits_pending 2^63-2 */
+        op_transfer("dsum2", "x5", "b", 2),
+    };
+    struct ledger_result results[8];
+    RUN(view, ops, results);
+    assert_rejected(results[0], LEDGER_OVERFLOWS);
+    assert_status(results[1], LEDGER_CREATED);
+    assert_rejected(results[2], LEDGER_OVERFLOWS);
+    assert_status(results[3], LEDGER_CREATED);
+    assert_rejected(results[4], LEDGER_OVERFLOWS);
+    assert_rejected(results[5], LEDGER_OVERFLOWS);
+    assert_status(results[6], LEDGER_CREATED);
+    assert_rejected(results[7], LEDGER_OVERFLOWS);
+    assert_balances(view, "x1", 0, INT64_MAX - 5, 0, 0);
+    assert_balances(view, "x2", 0, 0, 0, INT64_MAX);
+    assert_balances(view, "x3", 0, 5, 0, 0);
+    assert_balances(view, "x4", 0, 0, INT64_MAX - 1, 1);
+    assert_balances(view, "x5", INT64_MAX - 1, 0, 0, 0);
+    assert_balances(view, "a", 0, 1, 0, 0);
+    assert_balances(view, "b", 0, 0, 0, 0);
+    assert_null(ledger_view_transfer(view, "posted6"));
+    assert_sound(view);
+
+    /* Posting the pending amount moves it to posted without overflow. */
+    assert_status(run1(view, op_post("pending-max.post", "pending-max")), LEDGER_CREATED);
+    assert_balances(view, "x4", 0, 0, 0, INT64_MAX);
+    assert_sound(view);
+}
+
+/* ---------------------------------------------------------------- post, void */
+
+static void post_full(void **state)
+{
+    struct ledger_view *view = *state;
+    load_pending(view, "p", "a", "b", 100, 0);
+    struct ledger_op post = op_post("p.post", "p");
+    post.memo = "approved";
+    struct ledger_result r = run1(view, post);
+    assert_status(r, LEDGER_CREATED);
+    assert_int_equal(r.timestamp, NOW);
+
+    const struct ledger_transfer *pt = transfer(view, "p");
+    assert_int_equal(pt->state, LEDGER_STATE_POSTED);
+    assert_int_equal(pt->row, LEDGER_ROW_DIRTY); /* stored, changed: update */
+    assert_int_equal(pt->effect_pending, 100);   /* the pending row's own effect stays */
+
+    const struct ledger_transfer *rec = transfer(view, "p.post");
+    assert_int_equal(rec->row, LEDGER_ROW_NEW);
+    assert_int_equal(rec->reason, LEDGER_REASON_POST);
+    assert_int_equal(rec->state, LEDGER_STATE_POSTED);
+    assert_string_equal(rec->pending_id, "p");
+    assert_string_equal(rec->debit, "a");
+    assert_string_equal(rec->credit, "b");
+    assert_string_equal(rec->unit, "USD");
+    assert_string_equal(rec->memo, "approved");
+    assert_int_equal(rec->amount, 100);
+    assert_int_equal(rec->effect_posted, 100);
+    assert_int_equal(rec->effect_pending, -100);
+    assert_int_equal(rec->timestamp, NOW);
+    assert_int_equal(rec->date, rec->timestamp);
+    assert_int_equal(rec->flags & LEDGER_TRANSFER_HAS_AMOUNT, 0);
+    assert_balances(view, "a", 0, 100, 0, 0);
+    assert_balances(view, "b", 0, 0, 0, 100);
+    assert_int_equal(account_row(view, "a"), LEDGER_ROW_DIRTY);
+
+    r = run1(view, post);
+    assert_status(r, LEDGER_EXISTS);
+    assert_int_equal(r.timestamp, NOW);
+    assert_rejected(run1(view, op_post("p.post2", "p")), LEDGER_PENDING_TRANSFER_ALREADY_POSTED);
+    assert_rejected(run1(view, op_void("p.void", "p")), LEDGER_PENDING_TRANSFER_ALREADY_POSTED);
+    assert_balances(view, "a", 0, 100, 0, 0);
+    assert_sound(view);
+}
+
+static void post_partial_releases_the_rest(void **state)
+{
+    struct ledger_view *view = *state;
+    load_pending(view, "p", "a", "b", 100, 0);
+    load_pending(view, "q", "a", "c", 100, 0);
+    load_pending(view, "r", "a", "c", 100, 0);
+    struct ledger_op part = op_post_amount("p.post", "p", 30);
+    part.flags |= LEDGER_OP_HAS_DATE;
+    part.date = NOW - DAY;
+    struct ledger_result res = run1(view, part);
+    assert_status(res, LEDGER_CREATED);
+    const struct ledger_transfer *rec = transfer(view, "p.post");
+    assert_int_equal(rec->amount, 30);
+    assert_int_equal(rec->effect_posted, 30);
+    assert_int_equal(rec->effect_pending, -100);
+    assert_int_equal(rec->flags, LEDGER_TRANSFER_HAS_AMOUNT | LEDGER_TRANSFER_HAS_DATE);
+    assert_int_equal(rec->date, NOW - DAY);
+    assert_int_equal(transfer(view, "p")->state, LEDGER_STATE_POSTED);
+    assert_balances(view, "a", 200, 30, 0, 0);
+    assert_balances(view, "b", 0, 0, 0, 30);
+
+    /* The rest is released for good: a pending transfer resolves once. */
+    assert_rejected(run1(view, op_post_amount("p.rest", "p", 70)),
+                    LEDGER_PENDING_TRANSFER_ALREADY_POSTED);
+    /* The same post again; and the same id with other fields. */
+    assert_status(run1(view, part), LEDGER_EXISTS);
+    struct ledger_op other = part;
+    other.amount = 31;
+    assert_status(run1(view, other), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    other = part;
+    other.flags &= ~LEDGER_OP_HAS_AMOUNT;
+    assert_status(run1(view, other), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    other = part;
+    other.date = NOW;
+    assert_status(run1(view, other), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    other = part;
+    other.pending_id = "q";
+    assert_status(run1(view, other), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    other = part;
+    other.type = LEDGER_OP_VOID;
+    other.flags &= ~LEDGER_OP_HAS_AMOUNT;
+    assert_status(run1(view, other), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+
+    /* More than pending; zero; the full amount given explicitly. */
+    res = run1(view, op_post_amount("q.post", "q", 101));
+    assert_rejected(res, LEDGER_EXCEEDS_PENDING_TRANSFER_AMOUNT);
+    assert_non_null(res.message);
+    assert_rejected(run1(view, op_post_amount("q.post", "q", 0)),
+                    LEDGER_AMOUNT_MUST_NOT_BE_ZERO);
+    assert_int_equal(transfer(view, "q")->state, LEDGER_STATE_PENDING);
+    assert_status(run1(view, op_post_amount("q.post", "q", 100)), LEDGER_CREATED);
+    assert_status(run1(view, op_post_amount("r.post", "r", 1)), LEDGER_CREATED);
+    assert_balances(view, "a", 0, 131, 0, 0);
+    assert_balances(view, "c", 0, 0, 0, 101);
+    assert_sound(view);
+}
+
+static void void_releases(void **state)
+{
+    struct ledger_view *view = *state;
+    load_pending(view, "p", "a", "b", 100, 0);
+    load_pending(view, "q", "a", "b", 5, 0);
+    struct ledger_result r = run1(view, op_void("p.void", "p"));
+    assert_status(r, LEDGER_CREATED);
+    const struct ledger_transfer *rec = transfer(view, "p.void");
+    assert_int_equal(rec->row, LEDGER_ROW_NEW);
+    assert_int_equal(rec->reason, LEDGER_REASON_VOID);
+    assert_int_equal(rec->state, LEDGER_STATE_VOIDED);
+    assert_string_equal(rec->pending_id, "p");
+    assert_int_equal(rec->amount, 100); /* the amount released */
+    assert_int_equal(rec->effect_posted, 0);
+    assert_int_equal(rec->effect_pending, -100);
+    assert_int_equal(rec->date, r.timestamp);
+    const struct ledger_transfer *pt = transfer(view, "p");
+    assert_int_equal(pt->state, LEDGER_STATE_VOIDED);
+    assert_int_equal(pt->row, LEDGER_ROW_DIRTY);
+    assert_balances(view, "a", 5, 0, 0, 0);
+    assert_balances(view, "b", 0, 0, 5, 0);
+    assert_int_equal(account_row(view, "b"), LEDGER_ROW_DIRTY);
+
+    assert_rejected(run1(view, op_void("p.void2", "p")), LEDGER_PENDING_TRANSFER_ALREADY_VOIDED);
+    assert_rejected(run1(view, op_post("p.post", "p")), LEDGER_PENDING_TRANSFER_ALREADY_VOIDED);
+    assert_status(run1(view, op_void("p.void", "p")), LEDGER_EXISTS);
+    assert_status(run1(view, op_post("p.void", "p")), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    assert_status(run1(view, op_void("p.void", "q")), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    struct ledger_op memo = op_void("p.void", "p");
+    memo.memo = "changed my mind";
+    assert_status(run1(view, memo), LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+
+    /* A void takes no amount. */
+    struct ledger_op with_amount = op_void("q.void", "q");
+    with_amount.amount = 5;
+    with_amount.flags |= LEDGER_OP_HAS_AMOUNT;
+    r = run1(view, with_amount);
+    assert_rejected(r, LEDGER_INVALID);
+    assert_non_null(strstr(r.message, "amount"));
+    assert_int_equal(transfer(view, "q")->state, LEDGER_STATE_PENDING);
+    assert_sound(view);
+}
+
+static void pending_lookup_failures(void **state)
+{
+    struct ledger_view *view = *state;
+    load_posted(view, "single", "a", "b", 10);
+    load_pending(view, "p", "a", "b", 10, 0);
+    assert_status(run1(view, op_void("p.void", "p")), LEDGER_CREATED);
+
+    struct ledger_result r = run1(view, op_post("x.post", "nope"));
+    assert_rejected(r, LEDGER_PENDING_TRANSFER_NOT_FOUND);
+    assert_non_null(strstr(r.message, "nope"));
+    assert_rejected(run1(view, op_void("x.void", "nope")), LEDGER_PENDING_TRANSFER_NOT_FOUND);
+    assert_rejected(run1(view, op_post("s.post", "single")), LEDGER_PENDING_TRANSFER_NOT_PENDING);
+    assert_rejected(run1(view, op_void("s.void", "single")), LEDGER_PENDING_TRANSFER_NOT_PENDING);
+    /* A resolution record is not pending either. */
+    assert_rejected(run1(view, op_post("v.post", "p.void")), LEDGER_PENDING_TRANSFER_NOT_PENDING);
+
+    char *memo_long = filled(LEDGER_MEMO_BYTES_MAX + 1, 'm');
+    struct ledger_op cases[] = {
+        op_post("x.post", NULL), op_post("x.post", "has space"), op_post("", "p"),
+        op_post(NULL, "p"),      op_post("x/expiry", "p"),     op_void("x/expiry", "p"),
+        op_post_amount("x.post", "p", -5), op_post("x.post", "p"), op_void("x.void", "p"),
+    };
+    cases[7].memo = memo_long;
+    cases[8].kind = ""; /* a resolution's kind is checked like a transfer's */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        r = run1(view, cases[i]);
+        if (r.status != LEDGER_INVALID)
+            fail_msg("case %zu: %s, expected invalid", i, ledger_status_name(r.status));
+        assert_non_null(r.message);
+    }
+    free(memo_long);
+    assert_int_equal(view->transfers_count, 3);
+    assert_sound(view);
+}
+
+static void pending_created_and_posted_in_one_batch(void **state)
+{
+    struct ledger_view *view = *state;
+    struct ledger_op ops[] = {
+        op_pending("p", "a", "b", 50),
+        op_post_amount("p.post", "p", 20),
+    };
+    struct ledger_result results[2];
+    RUN(view, ops, results);
+    assert_status(results[0], LEDGER_CREATED);
+    assert_status(results[1], LEDGER_CREATED);
+    assert_timestamps_increasing(results, 2);
+    const struct ledger_transfer *pt = transfer(view, "p");
+    assert_int_equal(pt->state, LEDGER_STATE_POSTED);
+    assert_int_equal(pt->row, LEDGER_ROW_NEW); /* new stays new: insert, not update */
+    assert_balances(view, "a", 0, 20, 0, 0);
+    assert_balances(view, "b", 0, 0, 0, 20);
+    assert_sound(view);
+}
+
+/* ---------------------------------------------------------------- expiry */
+
+static void expire_releases_due_pending_transfers(void **state)
+{
+    struct ledger_view *view = *state;
+    load_pending(view, "p1", "a", "b", 100, NOW - 1);
+    load_pending(view, "p2", "a", "c", 50, NOW); /* due exactly now */
+    load_pending(view, "p3", "a", "b", 70, NOW + 1);
+    load_pending(view, "p4", "a", "b", 20, 0); /* never expires */
+    assert_int_equal(ledger_expire(view, NOW), 2);
+
+    const char *expired[] = {"p1", "p2"};
+    int64_t amounts[] = {100, 50};
+    int64_t previous = LAST;
+    for (size_t i = 0; i < 2; i++) {
+        const struct ledger_transfer *pt = transfer(view, expired[i]);
+        assert_int_equal(pt->state, LEDGER_STATE_EXPIRED);
+        assert_int_equal(pt->row, LEDGER_ROW_DIRTY);
+        char id[64];
+        snprintf(id, sizeof id, "%s%s", expired[i], LEDGER_EXPIRY_SUFFIX);
+        const struct ledger_transfer *rec = transfer(view, id);
+        assert_string_equal(rec->id, id);
+        assert_int_equal(rec->row, LEDGER_ROW_NEW);
+        assert_int_equal(rec->reason, LEDGER_REASON_EXPIRY);
+        assert_string_equal(ledger_reason_name(rec->reason), "expiry");
+        assert_int_equal(rec->state, LEDGER_STATE_EXPIRED);
+        assert_string_equal(rec->pending_id, expired[i]);
+        assert_int_equal(rec->amount, amounts[i]);
+        assert_int_equal(rec->effect_posted, 0);
+        assert_int_equal(rec->effect_pending, -amounts[i]);
+        assert_true(rec->timestamp > previous);
+        assert_true(rec->timestamp >= NOW);
+        assert_int_equal(rec->date, pt->expires); /* effective when it lapsed */
+        assert_true(rec->flags & LEDGER_TRANSFER_HAS_DATE);
+        previous = rec->timestamp;
+    }
+    assert_string_equal(transfer(view, "p1/expiry")->debit, "a");
+    assert_string_equal(transfer(view, "p2/expiry")->credit, "c");
+    assert_int_equal(transfer(view, "p3")->state, LEDGER_STATE_PENDING);
+    assert_int_equal(transfer(view, "p3")->row, 0);
+    assert_int_equal(transfer(view, "p4")->state, LEDGER_STATE_PENDING);
+    assert_balances(view, "a", 90, 0, 0, 0);
+    assert_balances(view, "b", 0, 0, 90, 0);
+    assert_balances(view, "c", 0, 0, 0, 0);
+    assert_int_equal(account_row(view, "c"), LEDGER_ROW_DIRTY);
+    assert_sound(view);
+
+    assert_int_equal(ledger_expire(view, NOW), 0); /* nothing left to expire */
+    assert_int_equal(view->transfers_count, 6);
+
+    struct ledger_op ops[] = {
+        op_post("p1.post", "p1"),
+        op_void("p2.void", "p2"),
+        op_post("p3.post", "p3"),
+    };
+    struct ledger_result results[3];
+    RUN(view, ops, results);
+    assert_rejected(results[0], LEDGER_PENDING_TRANSFER_EXPIRED);
+    assert_rejected(results[1], LEDGER_PENDING_TRANSFER_EXPIRED);
+    assert_status(results[2], LEDGER_CREATED);
+    assert_true(results[2].timestamp > previous);
+    assert_sound(view);
+}
+
+static void expired_without_expire_running(void **state)
+{
+    struct ledger_view *view = *state;
+    load_pending(view, "p", "a", "b", 100, NOW);
+    load_pending(view, "q", "a", "b", 10, NOW - DAY);
+    assert_rejected(run1(view, op_post("p.post", "p")), LEDGER_PENDING_TRANSFER_EXPIRED);
+    assert_rejected(run1(view, op_void("p.void", "p")), LEDGER_PENDING_TRANSFER_EXPIRED);
+    assert_rejected(run1(view, op_post_amount("q.post", "q", 1)),
+                    LEDGER_PENDING_TRANSFER_EXPIRED);
+    /* The engine refuses, but only ledger_expire releases the reservation. */
+    assert_int_equal(transfer(view, "p")->state, LEDGER_STATE_PENDING);
+    assert_balances(view, "a", 110, 0, 0, 0);
+    assert_int_equal(view->transfers_count, 2);
+    /* One nanosecond before its expiry, it can still be posted. */
+    assert_status(run1_at(view, op_post("p.post", "p"), NOW - 1), LEDGER_CREATED);
+    assert_balances(view, "a", 10, 100, 0, 0);
+    assert_sound(view);
+}
+
+/* ---------------------------------------------------------------- linked chains */
+
+static void linked_chain_commits_whole(void **state)
+{
+    struct ledger_view *view = *state;
+    struct ledger_op ops[] = {
+        linked(op_unit("EUR", 2)),
+        linked(op_account("e1", "EUR")),
+        linked(op_account("e2", "EUR")),
+        linked(op_transfer("t0", "a", "b", 5)), /* exists below: still ok in a chain */
+        op_transfer("t", "e1", "e2", 5),
+    };
+    load_posted(view, "t0", "a", "b", 5);
+    struct ledger_result results[5];
+    RUN(view, ops, results);
+    for (size_t i = 0; i < 5; i++)
+        assert_status(results[i], i == 3 ? LEDGER_EXISTS : LEDGER_CREATED);
+    assert_timestamps_increasing(results, 5);
+    assert_int_equal(ledger_view_unit(view, "EUR")->row, LEDGER_ROW_NEW);
+    assert_int_equal(account_row(view, "e1"), LEDGER_ROW_NEW);
+    assert_balances(view, "e1", 0, 5, 0, 0);
+    assert_balances(view, "e2", 0, 0, 0, 5);
+    assert_int_equal(view->undo_count, 0);
+    assert_sound(view);
+}
+
+/* A copy of what a rollback must restore. */
+struct snapshot {
+    uint32_t units_count, accounts_count, transfers_count;
+    struct ledger_account accounts[16];
+    struct ledger_transfer transfers[16];
+};
+
+static void snapshot_take(const struct ledger_view *view, struct snapshot *s)
+{
+    assert_true(view->accounts_count <= 16 && view->transfers_count <= 16);
+    s->units_count = view->units_count;
+    s->accounts_count = view->accounts_count;
+    s->transfers_count = view->transfers_count;
+    memcpy(s->accounts, view->accounts, view->accounts_count * sizeof *view->accounts);
+    memcpy(s->transfers, view->transfers, view->transfers_count * sizeof *view->transfers);
+}
+
+static void snapshot_assert_same(const struct ledger_view *view, const struct snapshot *s)
+{
+    assert_int_equal(view->units_count, s->units_count);
+    assert_int_equal(view->accounts_count, s->accounts_count);
+    assert_int_equal(view->transfers_count, s->transfers_count);
+    for (uint32_t i = 0; i < s->accounts_count; i++) {
+        const struct ledger_account *a = &view->accounts[i], *b = &s->accounts[i];
+        assert_string_equal(a->id, b->id);
+        assert_balances(view, b->id, b->debits_pending, b->debits_posted, b->credits_pending,
+                        b->credits_posted);
+        assert_int_equal(a->row, b->row);
+    }
+    for (uint32_t i = 0; i < s->transfers_count; i++) {
+        assert_string_equal(view->transfers[i].id, s->transfers[i].id);
+        assert_int_equal(view->transfers[i].state, s->transfers[i].state);
+        assert_int_equal(view->transfers[i].row, s->transfers[i].row);
+        /* Every remaining row is still found by its id, at its index. */
+        assert_ptr_equal(ledger_view_transfer(view, s->transfers[i].id), &view->transfers[i]);
+    }
+}
+
+static void linked_chain_rolls_back_everything(void **state)
+{
+    struct ledger_view *view = *state;
+    load_pending(view, "p", "a", "b", 100, 0);
+    load_pending(view, "q", "a", "c", 40, 0);
+    struct snapshot before;
+    snapshot_take(view, &before);
+    struct ledger_op ops[] = {
+        linked(op_unit("EUR", 2)),
+        linked(op_account("e1", "EUR")),
+        linked(op_account("e2", "EUR")),
+        linked(op_transfer("t1", "a", "c", 20)),
+        linked(op_post_amount("p.post", "p", 60)),
+        linked(op_void("q.void", "q")),
+        linked(op_pending("n", "b", "c", 7)),
+        linked(op_post("n.post", "n")),
+        linked(op_transfer("t2", "e1", "e2", 3)),
+        op_transfer("t3", "a", "b", 0), /* fails: amount_must_not_be_zero */
+    };
+    struct ledger_result results[10];
+    RUN(view, ops, results);
+    for (size_t i = 0; i < 9; i++) {
+        assert_rejected(results[i], LEDGER_LINKED_EVENT_FAILED);
+        assert_null(results[i].message);
+    }
+    assert_rejected(results[9], LEDGER_AMOUNT_MUST_NOT_BE_ZERO);
+
+    snapshot_assert_same(view, &before);
+    assert_null(ledger_view_unit(view, "EUR"));
+    assert_null(ledger_view_account(view, "e1"));
+    assert_null(ledger_view_account(view, "e2"));
+    const char *gone[] = {"t1", "p.post", "q.void", "n", "n.post", "t2", "t3"};
+    for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+        assert_null(ledger_view_transfer(view, gone[i]));
+    assert_int_equal(transfer(view, "p")->state, LEDGER_STATE_PENDING);
+    assert_int_equal(transfer(view, "p")->row, 0);
+    assert_int_equal(transfer(view, "q")->state, LEDGER_STATE_PENDING);
+    assert_int_equal(account_row(view, "a"), 0);
+    assert_int_equal(view->undo_count, 0);
+    assert_false(view->undo_active);
+    assert_sound(view);
+}
+
+static void linked_chain_ids_reusable_after_rollback(void **state)
+{
+    struct ledger_view *view = *state;
+    load_pending(view, "p", "a", "b", 100, 0);
+    struct ledger_op ops[] = {
+        op_transfer("t0", "a", "b", 10),          /* alone: stays */
+        linked(op_unit("EUR", 2)),
+        linked(op_account("e1", "EUR")),
+        linked(op_transfer("t1", "a", "c", 20)),
+        linked(op_post("p.post", "p")),
+        linked(op_transfer("t2", "b", "c", 5)),
+        op_transfer("t3", "a", "nobody", 1),     /* fails the chain */
+        op_unit("EUR", 2),                         /* every id is free again */
+        op_account("e1", "EUR"),
+        op_transfer("t1", "a", "c", 20),
+        op_post("p.post", "p"),
+        op_transfer("t3", "a", "b", 1),
+        op_transfer("t2", "a", "b", 1),           /* reused with other fields */
+    };
+    struct ledger_result results[13];
+    RUN(view, ops, results);
+    assert_status(results[0], LEDGER_CREATED);
+    for (size_t i = 1; i <= 5; i++) assert_rejected(results[i], LEDGER_LINKED_EVENT_FAILED);
+    assert_rejected(results[6], LEDGER_CREDIT_ACCOUNT_NOT_FOUND);
+    for (size_t i = 7; i < 13; i++) assert_status(results[i], LEDGER_CREATED);
+    assert_timestamps_increasing(results, 13);
+
+    assert_balances(view, "a", 0, 10 + 20 + 100 + 1 + 1, 0, 0);
+    assert_balances(view, "b", 0, 0, 0, 10 + 100 + 1 + 1);
+    assert_balances(view, "c", 0, 0, 0, 20);
+    assert_int_equal(transfer(view, "p")->state, LEDGER_STATE_POSTED);
+    assert_string_equal(transfer(view, "t2")->debit, "a");
+    assert_int_equal(ledger_view_unit(view, "EUR")->timestamp, results[7].timestamp);
+    /* p, t0, t1, p.post, t3, t2: the rolled-back rows left no trace. */
+    assert_int_equal(view->transfers_count, 6);
+    assert_int_equal(view->units_count, 3);
+    assert_int_equal(view->accounts_count, 6);
+    for (uint32_t i = 0; i < view->transfers_count; i++)
+        assert_ptr_equal(ledger_view_transfer(view, view->transfers[i].id), &view->transfers[i]);
+    assert_sound(view);
+}
+
+static void linked_chain_failure_positions(void **state)
+{
+    struct ledger_view *view = *state;
+    load_account(view, "lim", "USD", LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS);
+    struct ledger_op ops[] = {
+        /* fails first */
+        linked(op_transfer("f1", "lim", "b", 1)),
+        linked(op_transfer("f2", "a", "b", 1)),
+        op_transfer("f3", "a", "b", 1),
+        /* an operation alone between chains */
+        op_transfer("alone", "a", "b", 2),
+        /* fails last, with a duplicate of an earlier op in it */
+        linked(op_transfer("g1", "a", "b", 4)),
+        linked(op_transfer("g1", "a", "b", 4)),
+        op_transfer("g2", "a", "zz", 1),
+        /* succeeds */
+        linked(op_transfer("h1", "a", "c", 8)),
+        op_transfer("h2", "c", "b", 8),
+    };
+    struct ledger_result results[9];
+    RUN(view, ops, results);
+    assert_rejected(results[0], LEDGER_EXCEEDS_CREDITS);
+    assert_rejected(results[1], LEDGER_LINKED_EVENT_FAILED);
+    assert_rejected(results[2], LEDGER_LINKED_EVENT_FAILED);
+    assert_status(results[3], LEDGER_CREATED);
+    assert_rejected(results[4], LEDGER_LINKED_EVENT_FAILED);
+    assert_rejected(results[5], LEDGER_LINKED_EVENT_FAILED);
+    assert_rejected(results[6], LEDGER_CREDIT_ACCOUNT_NOT_FOUND);
+    assert_status(results[7], LEDGER_CREATED);
+    assert_status(results[8], LEDGER_CREATED);
+    assert_balances(view, "a", 0, 10, 0, 0);
+    assert_balances(view, "b", 0, 0, 0, 10);
+    assert_balances(view, "c", 0, 8, 0, 8);
+    assert_balances(view, "lim", 0, 0, 0, 0);
+    assert_int_equal(account_row(view, "lim"), 0);
+    assert_null(ledger_view_transfer(view, "g1"));
+    assert_null(ledger_view_transfer(view, "f2"));
+    assert_sound(view);
+}
+
+static void linked_chain_left_open(void **state)
+{
+    struct ledger_view *view = *state;
+    struct ledger_op ops[] = {
+        op_transfer("t1", "a", "b", 1),
+        linked(op_transfer("t2", "a", "b", 2)),
+        linked(op_unit("EUR", 2)),
+        linked(op_transfer("t3", "a", "b", 3)),
+    };
+    struct ledger_result results[4];
+    RUN(view, ops, results);
+    assert_status(results[0], LEDGER_CREATED);
+    assert_rejected(results[1], LEDGER_LINKED_EVENT_FAILED);
+    assert_rejected(results[2], LEDGER_LINKED_EVENT_FAILED);
+    assert_rejected(results[3], LEDGER_LINKED_EVENT_CHAIN_OPEN);
+    assert_null(ledger_view_transfer(view, "t2"));
+    assert_null(ledger_view_unit(view, "EUR"));
+    assert_balances(view, "a", 0, 1, 0, 0);
+
+    /* A batch of one linked operation. */
+    struct ledger_result r = run1(view, linked(op_transfer("t4", "a", "b", 4)));
+    assert_rejected(r, LEDGER_LINKED_EVENT_CHAIN_OPEN);
+    assert_null(ledger_view_transfer(view, "t4"));
+    assert_balances(view, "a", 0, 1, 0, 0);
+    assert_sound(view);
+}
+
+/* ---------------------------------------------------------------- batches */
+
+static void duplicates_within_a_batch(void **state)
+{
+    struct ledger_view *view = *state;
+    struct ledger_op ops[] = {
+        op_transfer("t", "a", "b", 10),
+        op_transfer("t", "a", "b", 10),
+        op_transfer("t", "a", "b", 11),
+        op_unit("EUR", 2),
+        op_unit("EUR", 2),
+        op_account("e", "EUR"),
+        op_account("e", "EUR"),
+        op_pending("q", "a", "c", 5),
+        op_post("q.post", "q"),
+        op_post("q.post", "q"),
+        op_pending("q", "a", "c", 5),
+    };
+    struct ledger_result results[11];
+    RUN(view, ops, results);
+    enum ledger_status expected[] = {
+        LEDGER_CREATED, LEDGER_EXISTS, LEDGER_EXISTS_WITH_DIFFERENT_FIELDS,
+        LEDGER_CREATED, LEDGER_EXISTS, LEDGER_CREATED, LEDGER_EXISTS,
+        LEDGER_CREATED, LEDGER_CREATED, LEDGER_EXISTS, LEDGER_EXISTS,
+    };
+    for (size_t i = 0; i < 11; i++) assert_status(results[i], expected[i]);
+    assert_int_equal(results[1].timestamp, results[0].timestamp);
+    assert_int_equal(results[2].timestamp, results[0].timestamp);
+    assert_int_equal(results[4].timestamp, results[3].timestamp);
+    assert_int_equal(results[9].timestamp, results[8].timestamp);
+    assert_balances(view, "a", 0, 15, 0, 0);
+    assert_int_equal(view->transfers_count, 3);
+    assert_int_equal(view->units_count, 3);
+    assert_int_equal(view->accounts_count, 6);
+    assert_sound(view);
+}
+
+static void failures_outside_chains_are_independent(void **state)
+{
+    struct ledger_view *view = *state;
+    struct ledger_op ops[] = {
+        op_transfer("t1", "a", "b", 1),
+        op_transfer("t2", "a", "nobody", 1),
+        op_transfer("t3", "b", "c", 1),
+    };
+    struct ledger_result results[3];
+    RUN(view, ops, results);
+    assert_status(results[0], LEDGER_CREATED);
+    assert_rejected(results[1], LEDGER_CREDIT_ACCOUNT_NOT_FOUND);
+    assert_status(results[2], LEDGER_CREATED);
+    assert_balances(view, "b", 0, 1, 0, 1);
+    assert_sound(view);
+}
+
+struct refs {
+    char kinds[8];
+    const char *ids[8];
+    int count;
+};
+
+static void refs_visit(void *ctx, char kind, const char *id)
+{
+    struct refs *r = ctx;
+    assert_true(r->count < 8);
+    r->kinds[r->count] = kind;
+    r->ids[r->count] = id;
+    r->count++;
+}
+
+static void op_refs_name_what_to_load(void **state)
+{
+    (void)state;
+    struct refs r = {.count = 0};
+    struct ledger_op t = op_transfer("t", "a", "b", 1);
+    t.unit = "USD";
+    ledger_op_refs(&t, refs_visit, &r);
+    assert_int_equal(r.count, 4);
+    assert_memory_equal(r.kinds, "taau", 4);
+    assert_string_equal(r.ids[0], "t");
+    assert_string_equal(r.ids[1], "a");
+    assert_string_equal(r.ids[2], "b");
+    assert_string_equal(r.ids[3], "USD");
+
+    r.count = 0;
+    struct ledger_op post = op_post("p.post", "p");
+    ledger_op_refs(&post, refs_visit, &r);
+    assert_int_equal(r.count, 2);
+    assert_memory_equal(r.kinds, "tt", 2);
+    assert_string_equal(r.ids[1], "p");
+
+    r.count = 0;
+    struct ledger_op account = op_account("e", "EUR");
+    ledger_op_refs(&account, refs_visit, &r);
+    assert_int_equal(r.count, 2);
+    assert_memory_equal(r.kinds, "au", 2);
+
+    r.count = 0;
+    t.invalid = "bad";
+    ledger_op_refs(&t, refs_visit, &r);
+    assert_int_equal(r.count, 0);
+}
+
+static void view_reset_empties(void **state)
+{
+    struct ledger_view *view = *state;
+    assert_status(run1(view, op_transfer("t", "a", "b", 1)), LEDGER_CREATED);
+    ledger_view_reset(view);
+    assert_int_equal(view->units_count, 0);
+    assert_int_equal(view->accounts_count, 0);
+    assert_int_equal(view->transfers_count, 0);
+    assert_null(ledger_view_unit(view, "USD"));
+    assert_null(ledger_view_account(view, "a"));
+    assert_null(ledger_view_transfer(view, "t"));
+    /* Reusable for the next batch. */
+    load_unit(view, "USD", 2);
+    load_account(view, "a", "USD", 0);
+    load_account(view, "b", "USD", 0);
+    assert_status(run1(view, op_transfer("t", "a", "b", 1)), LEDGER_CREATED);
+    assert_balances(view, "b", 0, 0, 0, 1);
+}
+
+/* ---------------------------------------------------------------- invariant checker */
+
+static void check_accounts_consistent_and_broken(void **state)
+{
+    (void)state;
+    const struct ledger_account good[] = {
+        {.id = "a", .unit = "USD", .debits_posted = 100},
+        {.id = "lim", .unit = "USD", .flags = LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS,
+         .debits_pending = 10, .debits_posted = 20, .credits_posted = 30},
+        {.id = "b", .unit = "USD", .credits_pending = 10, .credits_posted = 90},
+        {.id = "k1", .unit = "KG", .debits_pending = 5},
+        {.id = "cap", .unit = "KG", .flags = LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS,
+         .credits_pending = 5, .debits_posted = 7},
+        {.id = "k3", .unit = "KG", .credits_posted = 7},
+    };
+    enum { N = sizeof good / sizeof good[0] };
+    char message[200];
+    assert_true(ledger_check_accounts(good, N, message, sizeof message));
+    assert_true(ledger_check_accounts(good, 0, message, sizeof message));
+
+    struct ledger_account bad[N];
+
+    memcpy(bad, good, sizeof bad);
+    bad[2].credits_posted += 1; /* posted unbalanced in USD */
+    message[0] = '\0';
+    assert_false(ledger_check_accounts(bad, N, message, sizeof message));
+    assert_non_null(strstr(message, "USD"));
+    assert_non_null(strstr(message, "posted"));
+
+    memcpy(bad, good, sizeof bad);
+    bad[3].debits_pending += 1; /* pending unbalanced in KG */
+    message[0] = '\0';
+    assert_false(ledger_check_accounts(bad, N, message, sizeof message));
+    assert_non_null(strstr(message, "KG"));
+    assert_non_null(strstr(message, "pending"));
+
+    memcpy(bad, good, sizeof bad);
+    bad[0].debits_posted -= 101; /* sums still balance: a alone is wrong */
+    bad[2].credits_posted -= 101;
+    message[0] = '\0';
+    assert_false(ledger_check_accounts(bad, N, message, sizeof message));
+    assert_non_null(strstr(message, "account a "));
+    assert_non_null(strstr(message, "negative"));
+
+    memcpy(bad, good, sizeof bad);
+    bad[1].debits_pending += 1; /* lim: 11 + 20 > 30, sums balanced by b */
+    bad[2].credits_pending += 1;
+    message[0] = '\0';
+    assert_false(ledger_check_accounts(bad, N, message, sizeof message));
+    assert_non_null(strstr(message, "lim"));
+    assert_non_null(strstr(message, "debits exceed credits"));
+
+    memcpy(bad, good, sizeof bad);
+    bad[4].credits_pending += 3; /* cap: 8 + 0 > 7, sums balanced by k1 */
+    bad[3].debits_pending += 3;
+    message[0] = '\0';
+    assert_false(ledger_check_accounts(bad, N, message, sizeof message));
+    assert_non_null(strstr(message, "cap"));
+    assert_non_null(strstr(message, "credits exceed debits"));
+
+    /* Sums beyond int64 are exact: 2^63-1 + 2^63-1 + 2 is not 0. */
+    const struct ledger_account wraps[] = {
+        {.id = "h1", .unit = "X", .debits_posted = INT64_MAX},
+        {.id = "h2", .unit = "X", .debits_posted = INT64_MAX},
+        {.id = "h3", .unit = "X", .debits_posted = 2},
+    };
+    assert_false(ledger_check_accounts(wraps, 3, message, sizeof message));
+    const struct ledger_account huge[] = {
+        {.id = "h1", .unit = "X", .debits_posted = INT64_MAX},
+        {.id = "h2", .unit = "X", .debits_posted = INT64_MAX},
+        {.id = "h3", .unit = "X", .credits_posted = INT64_MAX},
+        {.id = "h4", .unit = "X", .credits_posted = INT64_MAX},
+    };
+    assert_true(ledger_check_accounts(huge, 4, message, sizeof message));
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, view_setup, view_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(status_names_match_the_contract),
+        cmocka_unit_test(op_state_and_reason_names),
+        cmocka_unit_test(identifier_validation),
+        T(unit_created_exists_and_different),
+        T(unit_invalid),
+        T(account_created_exists_and_different),
+        T(account_invalid_and_unit_not_found),
+        T(transfer_single_phase),
+        T(timestamps_strictly_increase),
+        T(transfer_pending_created),
+        T(transfer_exists_and_different_fields),
+        T(transfer_invalid),
+        T(decoder_invalid_for_every_op),
+        T(transfer_rejections),
+        T(exceeds_credits_counts_pending),
+        T(exceeds_debits_counts_pending),
+        T(overflows),
+        T(post_full),
+        T(post_partial_releases_the_rest),
+        T(void_releases),
+        T(pending_lookup_failures),
+        T(pending_created_and_posted_in_one_batch),
+        T(expire_releases_due_pending_transfers),
+        T(expired_without_expire_running),
+        T(linked_chain_commits_whole),
+        T(linked_chain_rolls_back_everything),
+        T(linked_chain_ids_reusable_after_rollback),
+        T(linked_chain_failure_positions),
+        T(linked_chain_left_open),
+        T(duplicates_within_a_batch),
+        T(failures_outside_chains_are_independent),
+        cmocka_unit_test(op_refs_name_what_to_load),
+        T(view_reset_empties),
+        cmocka_unit_test(check_accounts_consistent_and_broken),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,502 @@
+/*
+ * test_util.c — unit tests of the small utilities under src/util/.
+ *
+ * strmap: put, get, replace and remove, and above all that deletion by
+ * backward shift keeps every remaining key findable: thousands of random
+ * inserts and removes are checked against a plain array model, and the
+ * linear-probing invariant (no empty slot between a key's home and its slot)
+ * is verified on the raw table after every step.
+ * timefmt: dates and RFC 3339 date-times (fractions, offsets) in and out, and
+ * the inputs it must refuse (impossible months and days, Feb 29 of common
+ * years, garbage).
+ * amount: exact decimal parsing in a unit's scale (grouping commas, too many
+ * decimals, overflow, malformed text) and formatting with grouping at the
+ * extremes of int64.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util/amount.h"
+#include "util/strmap.h"
+#include "util/timefmt.h"
+
+/* ---------------------------------------------------------------- strmap */
+
+static void strmap_put_get_replace_remove(void **state)
+{
+    (void)state;
+    struct strmap map;
+    strmap_init(&map);
+    uint32_t v = 12345;
+    assert_false(strmap_get(&map, "absent", &v));
+    assert_int_equal(v, 12345); /* untouched when absent */
+    assert_false(strmap_remove(&map, "absent"));
+
+    assert_true(strmap_put(&map, "fund.pool", 7));
+    assert_true(strmap_put(&map, "us.dod", 8));
+    assert_int_equal(map.count, 2);
+    assert_true(strmap_get(&map, "fund.pool", &v));
+    assert_int_equal(v, 7);
+    assert_true(strmap_get(&map, "us.dod", &v));
+    assert_int_equal(v, 8);
+
+    /* Keys are compared by content, not by pointer. */
+    char copy[] = "fund.pool";
+    assert_true(strmap_get(&map, copy, &v));
+    assert_int_equal(v, 7);
+
+    assert_true(strmap_put(&map, "fund.pool", 70)); /* replace */
+    assert_int_equal(map.count, 2);
+    assert_true(strmap_get(&map, "fund.pool", &v));
+    assert_int_equal(v, 70);
+
+    assert_true(strmap_remove(&map, "fund.pool"));
+    assert_false(strmap_remove(&map, "fund.pool"));
+    assert_false(strmap_get(&map, "fund.pool", &v));
+    assert_true(strmap_get(&map, "us.dod", &v));
+    assert_int_equal(v, 8);
+    assert_int_equal(map.count, 1);
+
+    strmap_clear(&map);
+    assert_int_equal(map.count, 0);
+    assert_false(strmap_get(&map, "us.dod", &v));
+    assert_true(strmap_put(&map, "us.dod", 9)); /* usable after clear */
+    assert_true(strmap_get(&map, "us.dod", &v));
+    assert_int_equal(v, 9);
+    strmap_free(&map);
+    assert_null(map.slots);
+    assert_int_equal(map.count, 0);
+}
+
+static void strmap_empty_key_and_hash(void **state)
+{
+    (void)state;
+    struct strmap map;
+    strmap_init(&map);
+    uint32_t v = 0;
+    assert_true(strmap_put(&map, "", 3));
+    assert_true(strmap_get(&map, "", &v));
+    assert_int_equal(v, 3);
+    assert_int_equal(strmap_hash("abc"), strmap_hash("abc"));
+    assert_int_not_equal(strmap_hash("abc"), strmap_hash("abd"));
+    strmap_free(&map);
+}
+
+/*
+ * Every occupied slot must be reachable from its home slot without crossing
+ * an empty one; the count must match the occupied slots. Returns false and
+ * says where on the first violation.
+ */
+static bool strmap_table_sound(const struct strmap *map)
+{
+    size_t occupied = 0;
+    for (size_t i = 0; i < map->capacity; i++) {
+        const struct strmap_slot *s = &map->slots[i];
+        if (s->key == NULL) continue;
+        occupied++;
+        if (s->hash != strmap_hash(s->key)) {
+            print_error("slot %zu: stale hash\n", i);
+            return false;
+        }
+        size_t mask = map->capacity - 1;
+        for (size_t j = (size_t)s->hash & mask; j != i; j = (j + 1) & mask) {
+            if (map->slots[j].key == NULL) {
+                print_error("slot %zu (%s): empty slot %zu in its probe run\n", i, s->key, j);
+                return false;
+            }
+        }
+    }
+    if (occupied != map->count) {
+        print_error("count %zu but %zu occupied slots\n", map->count, occupied);
+        return false;
+    }
+    return map->capacity == 0 || map->count * 4 <= map->capacity * 3;
+}
+
+/* A tiny deterministic generator, so failures reproduce. */
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void strmap_random_against_model(void **state)
+{
+    (void)state;
+    enum { KEYS = 600, STEPS = 20000 };
+    static char keys[KEYS][16];
+    uint32_t model[KEYS]; /* value + 1, or 0 when absent */
+    for (int k = 0; k < KEYS; k++) {
+        snprintf(keys[k], sizeof keys[k], "k%d", k);
+        model[k] = 0;
+    }
+    struct strmap map;
+    strmap_init(&map);
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    size_t present = 0;
+    for (uint32_t step = 0; step < STEPS; step++) {
+        uint32_t k = (uint32_t)(rng_next(&seed) % KEYS);
+        /* Bias towards inserts early and removes late, so the table both
+         * grows through several capacities and empties out again. */
+        uint32_t insert_percent = step < STEPS / 2 ? 65 : 35;
+        if (rng_next(&seed) % 100 < insert_percent) {
+            assert_true(strmap_put(&map, keys[k], step));
+            if (model[k] == 0) present++;
+            model[k] = step + 1;
+        } else {
+            bool was = model[k] != 0;
+            assert_int_equal(strmap_remove(&map, keys[k]), was);
+            if (was) present--;
+            model[k] = 0;
+        }
+        assert_int_equal(map.count, present);
+        if (step % 97 == 0 || step > STEPS - 200) {
+            assert_true(strmap_table_sound(&map));
+            for (int j = 0; j < KEYS; j++) {
+                uint32_t v = UINT32_MAX;
+                bool found = strmap_get(&map, keys[j], &v);
+                assert_int_equal(found, model[j] != 0);
+                if (found) assert_int_equal(v, model[j] - 1);
+            }
+        }
+    }
+    /* Remove everything that is left; the map must end empty and sound. */
+    for (int k = 0; k < KEYS; k++) {
+        assert_int_equal(strmap_remove(&map, keys[k]), model[k] != 0);
+        assert_true(strmap_table_sound(&map));
+    }
+    assert_int_equal(map.count, 0);
+    strmap_free(&map);
+}
+
+/* Removal from the middle of a long probe run that wraps the table's end. */
+static void strmap_remove_in_wrapping_run(void **state)
+{
+    (void)state;
+    enum { KEYS = 40 };
+    static char keys[KEYS][16];
+    struct strmap map;
+    strmap_init(&map);
+    assert_true(strmap_put(&map, "seed", 0)); /* the table now has its first capacity */
+    size_t mask = map.capacity - 1;
+    /* Pick keys whose home is one of the last three slots: their run wraps. */
+    int n = 0;
+    for (int i = 0; n < KEYS && i < 1000000; i++) {
+        snprintf(keys[n], sizeof keys[n], "w%d", i);
+        size_t home = (size_t)strmap_hash(keys[n]) & mask;
+        if (home >= mask - 2) n++;
+    }
+    int fill = (int)(map.capacity * 3 / 4) - 2; /* stay below the growth threshold */
+    if (fill > KEYS) fill = KEYS;
+    size_t capacity = map.capacity;
+    for (int i = 0; i < fill; i++) assert_true(strmap_put(&map, keys[i], (uint32_t)i));
+    assert_int_equal(map.capacity, capacity);
+    assert_true(strmap_table_sound(&map));
+    for (int i = 0; i < fill; i += 2) {
+        assert_true(strmap_remove(&map, keys[i]));
+        assert_true(strmap_table_sound(&map));
+    }
+    for (int i = 0; i < fill; i++) {
+        uint32_t v;
+        assert_int_equal(strmap_get(&map, keys[i], &v), i % 2 == 1);
+        if (i % 2 == 1) assert_int_equal(v, i);
+    }
+    strmap_free(&map);
+}
+
+/* ---------------------------------------------------------------- timefmt */
+
+static int64_t parse_ok(const char *text, bool expect_date_only)
+{
+    int64_t ns = -1;
+    bool date_only = !expect_date_only;
+    if (!time_parse(text, &ns, &date_only)) fail_msg("time_parse refused \"%s\"", text);
+    assert_int_equal(date_only, expect_date_only);
+    return ns;
+}
+
+static void timefmt_parse_dates(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_ok("1970-01-01", true), 0);
+    assert_int_equal(parse_ok("1970-01-02", true), TIME_NS_PER_DAY);
+    assert_int_equal(parse_ok("1969-12-31", true), -TIME_NS_PER_DAY);
+    /* 2026-11-20 is day 20,777 since the epoch. */
+    assert_int_equal(parse_ok("2026-11-20", true), INT64_C(20777) * TIME_NS_PER_DAY);
+    assert_int_equal(parse_ok("2000-03-01", true) - parse_ok("2000-02-28", true),
+                     2 * TIME_NS_PER_DAY); /* 2000 is a leap year */
+    assert_int_equal(parse_ok("1900-03-01", true) - parse_ok("1900-02-28", true),
+                     TIME_NS_PER_DAY); /* 1900 is not */
+    parse_ok("2024-02-29", true);
+    parse_ok("1900-01-01", true);
+    parse_ok("2199-12-31", true);
+}
+
+static void timefmt_parse_date_times(void **state)
+{
+    (void)state;
+    int64_t day = parse_ok("2026-11-28", true);
+    int64_t noon = day + INT64_C(12) * 3600 * TIME_NS_PER_SECOND;
+    assert_int_equal(parse_ok("2026-11-28T12:00:00Z", false), noon);
+    assert_int_equal(parse_ok("2026-11-28t12:00:00z", false), noon);
+    assert_int_equal(parse_ok("2026-11-28 12:00:00Z", false), noon);
+    assert_int_equal(parse_ok("2026-11-28T12:00:00.000000001Z", false), noon + 1);
+    assert_int_equal(parse_ok("2026-11-28T12:00:00.5Z", false), noon + 500000000);
+    assert_int_equal(parse_ok("2026-11-28T12:00:00.123456789Z", false), noon + 123456789);
+    /* Offsets: local time minus the offset is UTC. */
+    assert_int_equal(parse_ok("2026-11-28T14:30:00+02:30", false), noon);
+    assert_int_equal(parse_ok("2026-11-28T07:00:00-05:00", false), noon);
+    assert_int_equal(parse_ok("2026-11-28T12:00:00+00:00", false), noon);
+    assert_int_equal(parse_ok("2026-11-29T01:00:00.25+13:00", false), noon + 250000000);
+    assert_int_equal(parse_ok("2026-11-28T23:59:59Z", false),
+                     day + TIME_NS_PER_DAY - TIME_NS_PER_SECOND);
+}
+
+static void timefmt_rejects(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "",
+        "2026",
+        "2026-11",
+        "2026-1-01",
+        "2026-13-01",
+        "2026-00-10",
+        "2026-11-00",
+        "2026-11-31",
+        "2026-04-31",
+        "2026-02-29",           /* 2026 is a common year */
+        "2100-02-29",           /* divisible by 100, not by 400 */
+        "2026-02-30",
+        "1899-12-31",           /* before TIME_YEAR_MIN */
+        "2200-01-01",           /* after TIME_YEAR_MAX */
+        "20261120",
+        "2026/11/20",
+        "2026-11-20x",
+        "2026-11-20T",
+        "2026-11-20T12:00:00",  /* no offset */
+        "2026-11-20T24:00:00Z",
+        "2026-11-20T12:60:00Z",
+        "2026-11-20T12:00:60Z",
+        "2026-11-20T12:00Z",
+        "2026-11-20T12:00:00.Z",
+        "2026-11-20T12:00:00.1234567891Z", /* more than 9 fractional digits */
+        "2026-11-20T12:00:00+0200",
+        "2026-11-20T12:00:00+24:00",
+        "2026-11-20T12:00:00+02:60",
+        "2026-11-20T12:00:00+02",
+        "2026-11-20T12:00:00Zjunk",
+        "yesterday",
+        "abcd-ef-gh",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t ns = 42;
+        bool date_only;
+        if (time_parse(bad[i], &ns, &date_only)) fail_msg("time_parse accepted \"%s\"", bad[i]);
+        if (time_parse_through(bad[i], &ns))
+            fail_msg("time_parse_through accepted \"%s\"", bad[i]);
+    }
+}
+
+static void timefmt_parse_through(void **state)
+{
+    (void)state;
+    int64_t start = parse_ok("2026-11-20", true), through;
+    assert_true(time_parse_through("2026-11-20", &through));
+    assert_int_equal(through, start + TIME_NS_PER_DAY - 1);
+    assert_int_equal(through + 1, parse_ok("2026-11-21", true));
+    /* A date-time means itself. */
+    assert_true(time_parse_through("2026-11-20T08:00:00Z", &through));
+    assert_int_equal(through, start + INT64_C(8) * 3600 * TIME_NS_PER_SECOND);
+}
+
+static void timefmt_format_round_trip(void **state)
+{
+    (void)state;
+    char out[TIME_TEXT_BYTES];
+    time_format(0, out);
+    assert_string_equal(out, "1970-01-01T00:00:00.000000000Z");
+    static const char *const canonical[] = {
+        "2026-11-28T12:00:00.000000001Z", "2027-06-30T00:00:00.000000000Z",
+        "2024-02-29T23:59:59.999999999Z", "1900-01-01T00:00:00.000000000Z",
+        "2199-12-31T23:59:59.999999999Z", "1969-12-31T23:59:59.500000000Z",
+    };
+    for (size_t i = 0; i < sizeof canonical / sizeof canonical[0]; i++) {
+        int64_t ns = parse_ok(canonical[i], false);
+        time_format(ns, out);
+        assert_string_equal(out, canonical[i]);
+        assert_int_equal(strlen(out), TIME_TEXT_BYTES - 1);
+    }
+    /* Offsets and short fractions come back in canonical UTC form. */
+    time_format(parse_ok("2026-11-28T14:30:00.5+02:30", false), out);
+    assert_string_equal(out, "2026-11-28T12:00:00.500000000Z");
+    /* The canonical form parses back to the same instant, for arbitrary ns. */
+    uint64_t seed = 12345;
+    int64_t lo = parse_ok("1900-01-01", true), hi = parse_ok("2150-01-01", true);
+    for (int i = 0; i < 2000; i++) { /* hi - lo fits int64 up to about 2190 */
+        int64_t ns = lo + (int64_t)(rng_next(&seed) % (uint64_t)(hi - lo));
+        time_format(ns, out);
+        assert_int_equal(parse_ok(out, false), ns);
+    }
+}
+
+static void timefmt_format_date(void **state)
+{
+    (void)state;
+    char out[TIME_TEXT_BYTES];
+    time_format_date(parse_ok("2026-11-20", true), out);
+    assert_string_equal(out, "2026-11-20");
+    time_format_date(parse_ok("2026-11-20", true) + 1, out);
+    assert_string_equal(out, "2026-11-20T00:00:00.000000001Z");
+    time_format_date(-TIME_NS_PER_DAY, out);
+    assert_string_equal(out, "1969-12-31");
+}
+
+/* ---------------------------------------------------------------- amount */
+
+static void expect_amount(const char *text, int scale, enum amount_parse expected,
+                          int64_t expected_minor)
+{
+    int64_t minor = -12345;
+    enum amount_parse r = amount_parse(text, scale, &minor);
+    if (r != expected)
+        fail_msg("amount_parse(\"%s\", %d) = %d, expected %d", text, scale, (int)r,
+                 (int)expected);
+    if (expected == AMOUNT_OK && minor != expected_minor)
+        fail_msg("amount_parse(\"%s\", %d) gave %lld, expected %lld", text, scale,
+                 (long long)minor, (long long)expected_minor);
+}
+
+static void amount_parse_values(void **state)
+{
+    (void)state;
+    expect_amount("12.50", 2, AMOUNT_OK, 1250);
+    expect_amount("12.5", 2, AMOUNT_OK, 1250);
+    expect_amount("12", 2, AMOUNT_OK, 1200);
+    expect_amount("1,234.5", 2, AMOUNT_OK, 123450);
+    expect_amount("1,234,567", 0, AMOUNT_OK, 1234567);
+    expect_amount("50,000,000.00", 2, AMOUNT_OK, 5000000000);
+    expect_amount("1.230", 2, AMOUNT_OK, 123); /* trailing zeros beyond the scale */
+    expect_amount("1.2300000", 2, AMOUNT_OK, 123);
+    expect_amount("7.0", 0, AMOUNT_OK, 7);
+    expect_amount(".5", 1, AMOUNT_OK, 5);
+    expect_amount("0.01", 2, AMOUNT_OK, 1);
+    expect_amount("9223372036854775807", 0, AMOUNT_OK, INT64_MAX);
+    expect_amount("92233720368547758.07", 2, AMOUNT_OK, INT64_MAX);
+    expect_amount("9,223,372,036,854,775,807", 0, AMOUNT_OK, INT64_MAX);
+    expect_amount("9.223372036854775807", 18, AMOUNT_OK, INT64_MAX);
+}
+
+static void amount_parse_rejects(void **state)
+{
+    (void)state;
+    expect_amount("1.234", 2, AMOUNT_TOO_PRECISE, 0);
+    expect_amount("1.2301", 2, AMOUNT_TOO_PRECISE, 0);
+    expect_amount("0.5", 0, AMOUNT_TOO_PRECISE, 0);
+    expect_amount("9223372036854775808", 0, AMOUNT_OUT_OF_RANGE, 0);
+    expect_amount("92233720368547758.08", 2, AMOUNT_OUT_OF_RANGE, 0);
+    expect_amount("92233720368547758", 3, AMOUNT_OUT_OF_RANGE, 0); /* scaling overflows */
+    expect_amount("100000000000000000000", 0, AMOUNT_OUT_OF_RANGE, 0);
+    expect_amount("10", 18, AMOUNT_OUT_OF_RANGE, 0);
+    static const char *const malformed[] = {
+        "", ".", "1.", "-5", "+5", " 5", "5 ", "1e5", "1.2.3", "abc", "12a",
+        ",123", "1,,234", "1,", "0x10", "\xd9\xa1\xd9\xa2", /* Arabic-Indic digits */
+        /* Commas separate groups of three, never anything else. */
+        "1,23", "1,50", "12,3456", "1234,567", "1,234,56", "1,2345.00", "1,23.4",
+    };
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
+        expect_amount(malformed[i], 2, AMOUNT_MALFORMED, 0);
+    expect_amount("1.234,5", 4, AMOUNT_MALFORMED, 0); /* no commas after the point */
+}
+
+static void expect_format(int64_t minor, int scale, bool grouped, const char *expected)
+{
+    char out[AMOUNT_TEXT_BYTES];
+    memset(out, 'x', sizeof out);
+    amount_format(minor, scale, grouped, out);
+    assert_string_equal(out, expected);
+}
+
+static void amount_format_values(void **state)
+{
+    (void)state;
+    expect_format(0, 0, true, "0");
+    expect_format(0, 2, true, "0.00");
+    expect_format(5, 2, true, "0.05");
+    expect_format(1250, 2, false, "12.50");
+    expect_format(123450, 2, true, "1,234.50");
+    expect_format(123450, 2, false, "1234.50");
+    expect_format(100, 0, true, "100");
+    expect_format(1000, 0, true, "1,000");
+    expect_format(5000000000, 2, true, "50,000,000.00");
+    expect_format(INT64_MAX, 0, true, "9,223,372,036,854,775,807");
+    expect_format(INT64_MAX, 2, true, "92,233,720,368,547,758.07");
+    expect_format(INT64_MAX, 18, true, "9.223372036854775807");
+    expect_format(INT64_MAX, 0, false, "9223372036854775807");
+    expect_format(-1, 2, true, "-0.01");
+    expect_format(-123456, 2, true, "-1,234.56");
+    expect_format(-999, 0, true, "-999");
+    expect_format(INT64_MIN, 0, true, "-9,223,372,036,854,775,808");
+    expect_format(INT64_MIN, 18, true, "-9.223372036854775808");
+}
+
+static void amount_format_parse_round_trip(void **state)
+{
+    (void)state;
+    uint64_t seed = 777;
+    char out[AMOUNT_TEXT_BYTES];
+    for (int i = 0; i < 5000; i++) {
+        int64_t minor = (int64_t)(rng_next(&seed) >> (rng_next(&seed) % 63 + 1));
+        if (minor == 0) minor = 1;
+        int scale = (int)(rng_next(&seed) % (AMOUNT_SCALE_MAX + 1));
+        bool grouped = i % 2 == 0;
+        amount_format(minor, scale, grouped, out);
+        expect_amount(out, scale, AMOUNT_OK, minor);
+    }
+}
+
+static void amount_checked_arithmetic(void **state)
+{
+    (void)state;
+    int64_t r = 99;
+    assert_true(amount_add(INT64_MAX - 1, 1, &r));
+    assert_int_equal(r, INT64_MAX);
+    r = 99;
+    assert_false(amount_add(INT64_MAX, 1, &r));
+    assert_int_equal(r, 99); /* untouched on overflow */
+    assert_true(amount_sub(5, 7, &r));
+    assert_int_equal(r, -2);
+    r = 99;
+    assert_false(amount_sub(INT64_MIN, 1, &r));
+    assert_int_equal(r, 99);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(strmap_put_get_replace_remove),
+        cmocka_unit_test(strmap_empty_key_and_hash),
+        cmocka_unit_test(strmap_random_against_model),
+        cmocka_unit_test(strmap_remove_in_wrapping_run),
+        cmocka_unit_test(timefmt_parse_dates),
+        cmocka_unit_test(timefmt_parse_date_times),
+        cmocka_unit_test(timefmt_rejects),
+        cmocka_unit_test(timefmt_parse_through),
+        cmocka_unit_test(timefmt_format_round_trip),
+        cmocka_unit_test(timefmt_format_date),
+        cmocka_unit_test(amount_parse_values),
+        cmocka_unit_test(amount_parse_rejects),
+        cmocka_unit_test(amount_format_values),
+        cmocka_unit_test(amount_format_parse_round_trip),
+        cmocka_unit_test(amount_checked_arithmetic),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
