@@ -1,0 +1,870 @@
+/*
+ * bench.c — concord-bench: how many transfers per second libconcord commits,
+ * durably, on this machine (`make bench`).
+ *
+ * Not a timed test: a program that measures. Each workload runs in a forked
+ * child on a fresh database file in a temporary directory (removed after),
+ * opened with the store's own durable settings (WAL, synchronous=FULL, one
+ * storage transaction and one fsync'd commit per batch). A setup batch
+ * creates one unit and 10,000 accounts; then the workload's operations go
+ * through concord_apply() in batches of BENCH_BATCH_OPS (8,189, the API's
+ * batch limit). Operations are built directly in C as `struct ledger_op`:
+ * no JSON is encoded or decoded, so the figures are the engine and the store
+ * alone, not the CLI's or the HTTP server's parsing.
+ *
+ *   W1  single-phase transfers between accounts drawn uniformly
+ *   W2  as W1, accounts drawn from a Zipf law (s = 1) and half the transfers
+ *       debiting one of 10 hot accounts
+ *   W3  30% pending transfers, resolved in the next batch by a post (full or
+ *       partial) or a void, or left to expire two batches later; a fake clock
+ *       (concord_set_clock) advances one second per batch
+ *   W4  linked chains of 2–5 transfers; 1% of chains hold a transfer that
+ *       breaks a limit (exceeds_credits) so the whole chain fails
+ *   W5  5% of the operations repeat an earlier transfer (same id and
+ *       fields): they must come back `exists`
+ *
+ * Figures per workload: transfers committed (results with status created,
+ * including posts and voids), wall-clock seconds over the timed batches
+ * (CLOCK_MONOTONIC), transfers/s, the p50 and p99 latency of one
+ * concord_apply() call, and the child's peak RSS (wait4's ru_maxrss), plus
+ * counts of outcomes showing that each workload did what it claims. Every
+ * choice is a pure function of (workload, index) through a 64-bit mixer, so
+ * runs are repeatable and a duplicate can be rebuilt from its index alone.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "app/app.h"
+#include "util/timefmt.h"
+
+/* ---------------------------------------------------------------- limits and shapes */
+
+#define BENCH_BATCH_OPS 8189                 /* operations per concord_apply() call */
+#define BENCH_ACCOUNTS 10000                 /* accounts every workload spreads over */
+#define BENCH_TRANSFERS_DEFAULT 1000000
+#define BENCH_TRANSFERS_MAX 100000000
+#define BENCH_ID_BYTES 32                    /* "w1-000000001.post" and its NUL */
+#define BENCH_ACCOUNT_ID_BYTES 16            /* "acc.00042" */
+#define BENCH_AMOUNT_MAX 1000                /* amounts are 1 … this, minor units */
+#define BENCH_HOT_ACCOUNTS 10                /* W2: hot debit accounts */
+#define BENCH_ZIPF_S 1.0                     /* W2: the Zipf exponent */
+#define BENCH_ZIPF_STRIDE 7919               /* W2: scatters Zipf ranks over ids */
+#define BENCH_CHAIN_MIN 2                    /* W4 */
+#define BENCH_CHAIN_MAX 5
+#define BENCH_CHAIN_FAIL_PER_10000 100       /* W4: 1% of chains fail */
+#define BENCH_DUP_PER_10000 500              /* W5: 5% duplicates */
+#define BENCH_DUP_WINDOW 50000               /* W5: duplicates repeat one of the last N */
+#define BENCH_CLOCK_START_NS (INT64_C(1798761600) * TIME_NS_PER_SECOND) /* 2027-01-01 */
+#define BENCH_CLOCK_TICK_NS TIME_NS_PER_SECOND /* W3: the fake clock's step per batch */
+#define BENCH_EXPIRE_TICKS 2                 /* W3: expiring pendings live 2 batches */
+#define BENCH_RESOLVE_TICKS 10               /* W3: the others would expire after 10 */
+#define BENCH_NOTES_BYTES 256
+#define BENCH_DIR_BYTES 3072                 /* the temporary directory's path */
+#define BENCH_PATH_BYTES 3584                /* a database file's path */
+#define BENCH_MESSAGE_BYTES (CC_ERROR_MESSAGE_BYTES_MAX + 128)
+
+static const char *const bench_limited_account = "acc.limited"; /* W4: fails chains */
+
+enum workload { W1 = 0, W2, W3, W4, W5, WORKLOAD_COUNT };
+
+static const char *const workload_names[WORKLOAD_COUNT] = {"W1", "W2", "W3", "W4", "W5"};
+static const char *const workload_titles[WORKLOAD_COUNT] = {
+    "uniform single-phase transfers",
+    "Zipf accounts, 10 hot debit accounts take half",
+    "30% pending: posted (some partially), voided or expired",
+    "linked chains of 2-5, 1% of chains failing",
+    "5% duplicate ids (idempotent retries)",
+};
+
+/* W3: what becomes of a transfer, decided from its index (per 1000). */
+enum w3_role { W3_PLAIN, W3_POST, W3_POST_PARTIAL, W3_VOID, W3_EXPIRE };
+
+/* What a child sends back to the parent through a pipe. */
+struct bench_result {
+    int ok;                   /* 1 when the workload ran to its end */
+    char message[BENCH_MESSAGE_BYTES]; /* why not, when ok is 0 */
+    uint64_t ops;             /* operations applied in timed batches */
+    uint64_t created;         /* of them, status created */
+    uint64_t batches;         /* timed concord_apply() calls */
+    double seconds;           /* wall clock over the timed batches */
+    double p50_ms, p99_ms;    /* concord_apply() latency */
+    uint64_t status[LEDGER_OP_TYPE_COUNT][LEDGER_STATUS_COUNT]; /* outcomes by op type */
+    uint64_t pending_created; /* W3 */
+    uint64_t posts_partial;   /* W3 */
+    uint64_t expired;         /* W3: expiry-role pendings found expired afterwards */
+    uint64_t expire_planned;  /* W3: pendings left to expire */
+    uint64_t chains, chains_failing; /* W4 */
+    uint64_t hot_debits;      /* transfers debiting one of the first BENCH_HOT_ACCOUNTS */
+    uint64_t accounts_touched; /* distinct accounts per batch, summed over batches */
+    int check_ok;             /* concord_check() after the run: 1 ok, 0 failed, -1 skipped */
+    double check_seconds;
+};
+
+struct options {
+    uint64_t transfers;               /* per workload */
+    bool run[WORKLOAD_COUNT];
+    const char *dir;                  /* parent of the temporary directory */
+    bool check;                       /* run concord_check() after each workload */
+};
+
+/* Everything one workload's child works with. */
+struct bench {
+    enum workload workload;
+    uint64_t transfers;         /* transfer operations to issue (W3: plus resolutions) */
+    struct concord *cc;
+    struct ledger_op *ops;      /* BENCH_BATCH_OPS */
+    struct ledger_result *results;
+    char (*ids)[BENCH_ID_BYTES]; /* 2 per op: its id and a pending_id */
+    uint32_t ids_used;
+    char (*accounts)[BENCH_ACCOUNT_ID_BYTES]; /* BENCH_ACCOUNTS ids */
+    double *zipf_cdf;           /* W2: BENCH_ACCOUNTS cumulative probabilities */
+    uint8_t *touched;           /* BENCH_ACCOUNTS flags: named by this batch */
+    double *latency_ms;         /* one per timed batch */
+    size_t latency_count, latency_capacity;
+    uint64_t next;              /* next transfer index to issue */
+    uint64_t unique;            /* W5: distinct transfers issued so far */
+    uint64_t batch_first, batch_end; /* W3: transfer indexes issued by the last batch */
+    uint64_t chain_next;        /* W4: next chain index */
+    int64_t clock_ns;           /* W3: the fake clock */
+    struct bench_result *out;
+};
+
+/* ---------------------------------------------------------------- deterministic draws */
+
+/* splitmix64's finalizer: a bijection that scatters every bit. */
+static uint64_t mix64(uint64_t x)
+{
+    x += UINT64_C(0x9e3779b97f4a7c15);
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+/* The draw number `salt` for item `index` of workload w. */
+static uint64_t draw(enum workload w, uint64_t index, uint64_t salt)
+{
+    return mix64(mix64(index) ^ (salt * UINT64_C(0x100000001b3)) ^ ((uint64_t)w << 56));
+}
+
+static double draw_unit(uint64_t x)
+{
+    return (double)(x >> 11) * 0x1.0p-53; /* [0, 1) */
+}
+
+static uint32_t zipf_account(const struct bench *b, uint64_t x)
+{
+    double u = draw_unit(x);
+    uint32_t lo = 0, hi = BENCH_ACCOUNTS - 1;
+    while (lo < hi) { /* first rank whose cumulative probability exceeds u */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (b->zipf_cdf[mid] > u)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    /* Rank 0 lands mid-range, away from the hot accounts 0 … BENCH_HOT_ACCOUNTS−1. */
+    return (uint32_t)(((uint64_t)lo * BENCH_ZIPF_STRIDE + BENCH_ACCOUNTS / 2) % BENCH_ACCOUNTS);
+}
+
+/* The fields of transfer `index` (W3 and W5 rebuild them from the index). */
+struct transfer_draw {
+    uint32_t debit, credit; /* account numbers */
+    int64_t amount;
+};
+
+static struct transfer_draw transfer_fields(const struct bench *b, uint64_t index)
+{
+    struct transfer_draw t;
+    if (b->workload == W2) {
+        uint64_t h = draw(b->workload, index, 1);
+        t.debit = (h & 1) ? (uint32_t)((h >> 1) % BENCH_HOT_ACCOUNTS)
+                          : zipf_account(b, draw(b->workload, index, 2));
+        t.credit = zipf_account(b, draw(b->workload, index, 3));
+    } else {
+        t.debit = (uint32_t)(draw(b->workload, index, 1) % BENCH_ACCOUNTS);
+        t.credit = (uint32_t)(draw(b->workload, index, 3) % BENCH_ACCOUNTS);
+    }
+    if (t.credit == t.debit) t.credit = (t.credit + 1) % BENCH_ACCOUNTS;
+    t.amount = 1 + (int64_t)(draw(b->workload, index, 4) % BENCH_AMOUNT_MAX);
+    assert(t.debit < BENCH_ACCOUNTS && t.credit < BENCH_ACCOUNTS);
+    return t;
+}
+
+static enum w3_role w3_role(uint64_t index)
+{
+    uint64_t r = draw(W3, index, 5) % 1000;
+    if (r < 700) return W3_PLAIN;
+    if (r < 820) return W3_POST;         /* 12% of all: 40% of the pendings */
+    if (r < 880) return W3_POST_PARTIAL; /* 6% */
+    if (r < 940) return W3_VOID;         /* 6% */
+    return W3_EXPIRE;                    /* 6% */
+}
+
+/* ---------------------------------------------------------------- building operations */
+
+static char *id_next(struct bench *b)
+{
+    assert(b->ids_used < 2u * BENCH_BATCH_OPS);
+    return b->ids[b->ids_used++];
+}
+
+static const char *transfer_id(struct bench *b, uint64_t index)
+{
+    char *id = id_next(b);
+    snprintf(id, BENCH_ID_BYTES, "%s-%09llu", workload_names[b->workload],
+             (unsigned long long)index);
+    return id;
+}
+
+/* A single-phase transfer: the fields of `index`, ready for concord_apply. */
+static void op_transfer(struct bench *b, struct ledger_op *op, uint64_t index)
+{
+    struct transfer_draw t = transfer_fields(b, index);
+    uint32_t sides[2] = {t.debit, t.credit};
+    for (int i = 0; i < 2; i++) {
+        b->out->accounts_touched += !b->touched[sides[i]];
+        b->touched[sides[i]] = 1;
+    }
+    b->out->hot_debits += t.debit < BENCH_HOT_ACCOUNTS;
+    *op = (struct ledger_op){
+        .type = LEDGER_OP_TRANSFER,
+        .flags = LEDGER_OP_HAS_AMOUNT,
+        .id = transfer_id(b, index),
+        .debit = b->accounts[t.debit],
+        .credit = b->accounts[t.credit],
+        .amount = t.amount,
+    };
+}
+
+/* W3: a post (full or partial) or a void of pending transfer `index`. */
+static void op_resolution(struct bench *b, struct ledger_op *op, uint64_t index,
+                          enum w3_role role)
+{
+    assert(role == W3_POST || role == W3_POST_PARTIAL || role == W3_VOID);
+    const char *pending_id = transfer_id(b, index);
+    char *id = id_next(b);
+    snprintf(id, BENCH_ID_BYTES, "%s.%s", pending_id, role == W3_VOID ? "void" : "post");
+    *op = (struct ledger_op){
+        .type = role == W3_VOID ? LEDGER_OP_VOID : LEDGER_OP_POST,
+        .id = id,
+        .pending_id = pending_id,
+    };
+    if (role == W3_POST_PARTIAL) {
+        struct transfer_draw t = transfer_fields(b, index);
+        op->flags |= LEDGER_OP_HAS_AMOUNT;
+        op->amount = t.amount / 2 > 0 ? t.amount / 2 : 1;
+    }
+}
+
+/* ---------------------------------------------------------------- workloads: one batch each */
+
+/* W1, W2: the next transfers, single-phase. */
+static size_t fill_plain(struct bench *b)
+{
+    size_t n = 0;
+    while (n < BENCH_BATCH_OPS && b->next < b->transfers) op_transfer(b, &b->ops[n++], b->next++);
+    return n;
+}
+
+/* W3: resolutions of the last batch's pendings first, then new transfers. */
+static size_t fill_w3(struct bench *b)
+{
+    size_t n = 0;
+    for (uint64_t i = b->batch_first; i < b->batch_end; i++) {
+        enum w3_role role = w3_role(i);
+        if (role == W3_POST || role == W3_POST_PARTIAL || role == W3_VOID)
+            op_resolution(b, &b->ops[n++], i, role);
+    }
+    assert(n < BENCH_BATCH_OPS);
+    b->batch_first = b->next;
+    while (n < BENCH_BATCH_OPS && b->next < b->transfers) {
+        uint64_t index = b->next++;
+        struct ledger_op *op = &b->ops[n++];
+        op_transfer(b, op, index);
+        enum w3_role role = w3_role(index);
+        if (role == W3_PLAIN) continue;
+        int64_t ticks = role == W3_EXPIRE ? BENCH_EXPIRE_TICKS : BENCH_RESOLVE_TICKS;
+        op->flags |= LEDGER_OP_PENDING | LEDGER_OP_HAS_EXPIRES;
+        op->expires = b->clock_ns + ticks * BENCH_CLOCK_TICK_NS;
+        if (role == W3_EXPIRE) b->out->expire_planned++;
+    }
+    b->batch_end = b->next;
+    return n;
+}
+
+/* W4: whole chains (a chain never straddles two batches). */
+static size_t fill_w4(struct bench *b)
+{
+    size_t n = 0;
+    while (n < BENCH_BATCH_OPS && b->next < b->transfers) {
+        uint64_t chain = b->chain_next++;
+        uint64_t h = draw(W4, chain, 6);
+        size_t length = BENCH_CHAIN_MIN + (size_t)(h % (BENCH_CHAIN_MAX - BENCH_CHAIN_MIN + 1));
+        if (length > BENCH_BATCH_OPS - n) length = BENCH_BATCH_OPS - n;
+        if (length > b->transfers - b->next) length = (size_t)(b->transfers - b->next);
+        bool fails = length >= BENCH_CHAIN_MIN &&
+                     draw(W4, chain, 7) % 10000 < BENCH_CHAIN_FAIL_PER_10000;
+        size_t failing = fails ? (size_t)(draw(W4, chain, 8) % length) : SIZE_MAX;
+        for (size_t k = 0; k < length; k++) {
+            struct ledger_op *op = &b->ops[n++];
+            op_transfer(b, op, b->next++);
+            if (k + 1 < length) op->flags |= LEDGER_OP_LINKED;
+            if (k == failing) op->debit = bench_limited_account; /* has no credits */
+        }
+        if (length >= BENCH_CHAIN_MIN) b->out->chains++;
+        if (fails) b->out->chains_failing++;
+    }
+    return n;
+}
+
+/* W5: new transfers, and 5% repeats of one of the last BENCH_DUP_WINDOW. */
+static size_t fill_w5(struct bench *b)
+{
+    size_t n = 0;
+    while (n < BENCH_BATCH_OPS && b->next < b->transfers) {
+        uint64_t op_index = b->next++;
+        bool dup = b->unique > 0 && draw(W5, op_index, 9) % 10000 < BENCH_DUP_PER_10000;
+        uint64_t index;
+        if (dup) {
+            uint64_t window = b->unique < BENCH_DUP_WINDOW ? b->unique : BENCH_DUP_WINDOW;
+            index = b->unique - 1 - draw(W5, op_index, 10) % window;
+        } else {
+            index = b->unique++;
+        }
+        op_transfer(b, &b->ops[n++], index);
+    }
+    return n;
+}
+
+static size_t fill(struct bench *b)
+{
+    b->ids_used = 0;
+    memset(b->touched, 0, BENCH_ACCOUNTS);
+    switch (b->workload) {
+    case W1:
+    case W2: return fill_plain(b);
+    case W3: return fill_w3(b);
+    case W4: return fill_w4(b);
+    case W5: return fill_w5(b);
+    case WORKLOAD_COUNT: break;
+    }
+    assert(false);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- running one workload */
+
+static int64_t bench_clock(void *ctx)
+{
+    return ((const struct bench *)ctx)->clock_ns;
+}
+
+static double seconds_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) * 1e-9;
+}
+
+static bool fail(struct bench *b, const char *what, const struct cc_error *err)
+{
+    snprintf(b->out->message, sizeof b->out->message, "%s: %s", what,
+             err != NULL ? err->message : strerror(errno));
+    return false;
+}
+
+/* One batch creating the unit and the accounts (W4 adds a limited one). */
+static bool setup(struct bench *b)
+{
+    size_t count = 0;
+    size_t capacity = BENCH_ACCOUNTS + 2;
+    struct ledger_op *ops = calloc(capacity, sizeof *ops);
+    struct ledger_result *results = calloc(capacity, sizeof *results);
+    if (ops == NULL || results == NULL) {
+        free(ops);
+        free(results);
+        return fail(b, "setup", NULL);
+    }
+    ops[count++] = (struct ledger_op){.type = LEDGER_OP_UNIT, .id = "USD", .name = "US dollar",
+                                      .scale = 2, .flags = LEDGER_OP_HAS_SCALE};
+    for (uint32_t i = 0; i < BENCH_ACCOUNTS; i++)
+        ops[count++] = (struct ledger_op){.type = LEDGER_OP_ACCOUNT, .id = b->accounts[i],
+                                          .unit = "USD"};
+    if (b->workload == W4)
+        ops[count++] = (struct ledger_op){
+            .type = LEDGER_OP_ACCOUNT, .id = bench_limited_account, .unit = "USD",
+            .account_flags = LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS};
+    struct cc_error err = {0};
+    bool ok = concord_apply(b->cc, ops, count, results, &err) == CC_OK;
+    for (size_t i = 0; ok && i < count; i++)
+        if (results[i].status != LEDGER_CREATED) {
+            snprintf(b->out->message, sizeof b->out->message, "setup op %zu: %s", i,
+                     ledger_status_name(results[i].status));
+            ok = false;
+        }
+    if (!ok && err.code != CC_OK) fail(b, "setup batch", &err);
+    free(ops);
+    free(results);
+    return ok;
+}
+
+static bool latency_push(struct bench *b, double ms)
+{
+    if (b->latency_count == b->latency_capacity) {
+        size_t capacity = b->latency_capacity ? b->latency_capacity * 2 : 256;
+        double *p = realloc(b->latency_ms, capacity * sizeof *p);
+        if (p == NULL) return false;
+        b->latency_ms = p;
+        b->latency_capacity = capacity;
+    }
+    b->latency_ms[b->latency_count++] = ms;
+    return true;
+}
+
+static void tally(struct bench *b, size_t count)
+{
+    struct bench_result *r = b->out;
+    for (size_t i = 0; i < count; i++) {
+        const struct ledger_op *op = &b->ops[i];
+        enum ledger_status s = b->results[i].status;
+        assert(op->type < LEDGER_OP_TYPE_COUNT && s < LEDGER_STATUS_COUNT);
+        r->status[op->type][s]++;
+        if (s != LEDGER_CREATED) continue;
+        r->created++;
+        if (op->type == LEDGER_OP_TRANSFER && (op->flags & LEDGER_OP_PENDING))
+            r->pending_created++;
+        if (op->type == LEDGER_OP_POST && (op->flags & LEDGER_OP_HAS_AMOUNT)) r->posts_partial++;
+    }
+    r->ops += count;
+}
+
+/* The timed part: every batch of the workload through concord_apply(). */
+static bool run_batches(struct bench *b)
+{
+    struct cc_error err = {0};
+    struct timespec start, t0;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    size_t count;
+    while ((count = fill(b)) > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (concord_apply(b->cc, b->ops, count, b->results, &err) != CC_OK)
+            return fail(b, "batch", &err);
+        if (!latency_push(b, seconds_since(&t0) * 1e3)) return fail(b, "latency", NULL);
+        tally(b, count);
+        b->out->batches++;
+        b->clock_ns += BENCH_CLOCK_TICK_NS;
+    }
+    if (b->workload == W3) { /* let the last pendings' expiry come due */
+        b->clock_ns += (BENCH_EXPIRE_TICKS + 1) * BENCH_CLOCK_TICK_NS;
+        if (concord_expire_due(b->cc, &err) != CC_OK) return fail(b, "expiring", &err);
+    }
+    b->out->seconds = seconds_since(&start);
+    return true;
+}
+
+static int state_fn(void *ctx, const struct ledger_transfer *t)
+{
+    *(uint8_t *)ctx = t->state;
+    return 0;
+}
+
+/* W3, untimed: every pending left alone must now read `expired`. */
+static bool count_expired(struct bench *b)
+{
+    char id[BENCH_ID_BYTES];
+    for (uint64_t i = 0; i < b->transfers; i++) {
+        if (w3_role(i) != W3_EXPIRE) continue;
+        snprintf(id, sizeof id, "%s-%09llu", workload_names[W3], (unsigned long long)i);
+        uint8_t state = 0;
+        struct cc_error err = {0};
+        if (concord_transfer_get(b->cc, id, state_fn, &state, &err) != CC_OK)
+            return fail(b, "reading a pending transfer", &err);
+        if (state == LEDGER_STATE_EXPIRED) b->out->expired++;
+    }
+    return true;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of sorted values. */
+static double percentile(const double *sorted, size_t count, double p)
+{
+    if (count == 0) return 0;
+    size_t rank = (size_t)(p / 100.0 * (double)count + 0.999999);
+    if (rank < 1) rank = 1;
+    if (rank > count) rank = count;
+    return sorted[rank - 1];
+}
+
+static bool bench_alloc(struct bench *b)
+{
+    b->ops = calloc(BENCH_BATCH_OPS, sizeof *b->ops);
+    b->results = calloc(BENCH_BATCH_OPS, sizeof *b->results);
+    b->ids = calloc(2 * BENCH_BATCH_OPS, sizeof *b->ids);
+    b->accounts = calloc(BENCH_ACCOUNTS, sizeof *b->accounts);
+    b->zipf_cdf = calloc(BENCH_ACCOUNTS, sizeof *b->zipf_cdf);
+    b->touched = calloc(BENCH_ACCOUNTS, 1);
+    if (!b->ops || !b->results || !b->ids || !b->accounts || !b->zipf_cdf || !b->touched)
+        return false;
+    for (uint32_t i = 0; i < BENCH_ACCOUNTS; i++)
+        snprintf(b->accounts[i], BENCH_ACCOUNT_ID_BYTES, "acc.%05u", i);
+    double sum = 0;
+    for (uint32_t i = 0; i < BENCH_ACCOUNTS; i++) {
+        sum += 1.0 / pow((double)(i + 1), BENCH_ZIPF_S);
+        b->zipf_cdf[i] = sum;
+    }
+    for (uint32_t i = 0; i < BENCH_ACCOUNTS; i++) b->zipf_cdf[i] /= sum;
+    return true;
+}
+
+static void bench_free(struct bench *b)
+{
+    free(b->ops);
+    free(b->results);
+    free(b->ids);
+    free(b->accounts);
+    free(b->zipf_cdf);
+    free(b->touched);
+    free(b->latency_ms);
+}
+
+/* In the child: the whole life of one workload, its figures into *out. */
+static void workload_run(enum workload w, const struct options *o, const char *path,
+                         struct bench_result *out)
+{
+    struct bench b = {.workload = w, .transfers = o->transfers, .out = out,
+                      .clock_ns = BENCH_CLOCK_START_NS};
+    struct cc_error err = {0};
+    out->check_ok = -1;
+    if (!bench_alloc(&b)) {
+        fail(&b, "allocating", NULL);
+    } else if (concord_open(&b.cc, path, STORE_CREATE, &err) != CC_OK) {
+        fail(&b, "opening the database", &err);
+    } else {
+        if (w == W3) concord_set_clock(b.cc, bench_clock, &b);
+        bool ok = setup(&b) && run_batches(&b) && (w != W3 || count_expired(&b));
+        if (ok && o->check) {
+            struct timespec start;
+            clock_gettime(CLOCK_MONOTONIC, &start);
+            out->check_ok = concord_check(b.cc, &err) == CC_OK;
+            out->check_seconds = seconds_since(&start);
+            if (!out->check_ok) fail(&b, "concord_check", &err);
+        }
+        qsort(b.latency_ms, b.latency_count, sizeof *b.latency_ms, compare_double);
+        out->p50_ms = percentile(b.latency_ms, b.latency_count, 50);
+        out->p99_ms = percentile(b.latency_ms, b.latency_count, 99);
+        out->ok = ok;
+    }
+    concord_close(b.cc);
+    bench_free(&b);
+}
+
+/* ---------------------------------------------------------------- one child per workload */
+
+static bool write_all(int fd, const void *buf, size_t size)
+{
+    const char *p = buf;
+    while (size > 0) {
+        ssize_t n = write(fd, p, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        p += n;
+        size -= (size_t)n;
+    }
+    return true;
+}
+
+static bool read_all(int fd, void *buf, size_t size)
+{
+    char *p = buf;
+    while (size > 0) {
+        ssize_t n = read(fd, p, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        p += n;
+        size -= (size_t)n;
+    }
+    return true;
+}
+
+static void remove_database(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char file[BENCH_PATH_BYTES + 16];
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
+        unlink(file);
+    }
+}
+
+/*
+ * Runs workload w in a forked child so that its peak RSS is its own (the
+ * child's getrusage(RUSAGE_SELF) high-water mark, taken as it ends).
+ */
+static bool workload_fork(enum workload w, const struct options *o, const char *dir,
+                          struct bench_result *out, double *rss_mib)
+{
+    char path[BENCH_PATH_BYTES];
+    snprintf(path, sizeof path, "%s/%s.db", dir, workload_names[w]);
+    int fds[2];
+    if (pipe(fds) != 0) return false;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+        close(fds[0]);
+        static struct bench_result result; /* static: large, and the child's alone */
+        workload_run(w, o, path, &result);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        double rss = (double)ru.ru_maxrss / 1024.0; /* KiB on Linux */
+        bool sent = write_all(fds[1], &result, sizeof result) &&
+                    write_all(fds[1], &rss, sizeof rss);
+        _exit(sent ? 0 : 1);
+    }
+    close(fds[1]);
+    bool got = read_all(fds[0], out, sizeof *out) && read_all(fds[0], rss_mib, sizeof *rss_mib);
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    remove_database(path);
+    if (!got) snprintf(out->message, sizeof out->message, "the child died (status %d)", status);
+    return got && out->ok;
+}
+
+/* ---------------------------------------------------------------- reporting */
+
+static void notes_add(char *notes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void notes_add(char *notes, const char *fmt, ...)
+{
+    size_t used = strlen(notes);
+    if (used + 1 >= BENCH_NOTES_BYTES) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(notes + used, BENCH_NOTES_BYTES - used, fmt, ap);
+    va_end(ap);
+}
+
+/* Outcomes the workload does not expect, e.g. "transfer:exceeds_credits 3". */
+static void notes_unexpected(char *notes, const struct bench_result *r, enum workload w)
+{
+    for (int t = 0; t < LEDGER_OP_TYPE_COUNT; t++)
+        for (int s = 0; s < LEDGER_STATUS_COUNT; s++) {
+            if (r->status[t][s] == 0 || s == LEDGER_CREATED) continue;
+            if (w == W4 && t == LEDGER_OP_TRANSFER &&
+                (s == LEDGER_EXCEEDS_CREDITS || s == LEDGER_LINKED_EVENT_FAILED))
+                continue;
+            if (w == W5 && t == LEDGER_OP_TRANSFER && s == LEDGER_EXISTS) continue;
+            notes_add(notes, "; UNEXPECTED %s:%s %llu", ledger_op_name((enum ledger_op_type)t),
+                      ledger_status_name((enum ledger_status)s),
+                      (unsigned long long)r->status[t][s]);
+        }
+}
+
+static void notes_make(char *notes, const struct bench_result *r, enum workload w)
+{
+    const uint64_t(*st)[LEDGER_STATUS_COUNT] = r->status;
+    notes[0] = '\0';
+    notes_add(notes, "ops %llu, accounts/batch %.0f", (unsigned long long)r->ops,
+              r->batches ? (double)r->accounts_touched / (double)r->batches : 0.0);
+    switch (w) {
+    case W1: break;
+    case W2:
+        notes_add(notes, ", hot debits %.1f%%",
+                  r->ops ? 100.0 * (double)r->hot_debits / (double)r->ops : 0.0);
+        break;
+    case W3:
+        notes_add(notes, ", pending %llu, posted %llu (partial %llu), voided %llu, expired %llu/%llu",
+                  (unsigned long long)r->pending_created,
+                  (unsigned long long)st[LEDGER_OP_POST][LEDGER_CREATED],
+                  (unsigned long long)r->posts_partial,
+                  (unsigned long long)st[LEDGER_OP_VOID][LEDGER_CREATED],
+                  (unsigned long long)r->expired, (unsigned long long)r->expire_planned);
+        break;
+    case W4:
+        notes_add(notes, ", chains %llu (%llu failing): exceeds_credits %llu, linked_event_failed %llu",
+                  (unsigned long long)r->chains, (unsigned long long)r->chains_failing,
+                  (unsigned long long)st[LEDGER_OP_TRANSFER][LEDGER_EXCEEDS_CREDITS],
+                  (unsigned long long)st[LEDGER_OP_TRANSFER][LEDGER_LINKED_EVENT_FAILED]);
+        break;
+    case W5:
+        notes_add(notes, ", exists %llu", (unsigned long long)st[LEDGER_OP_TRANSFER][LEDGER_EXISTS]);
+        break;
+    case WORKLOAD_COUNT: break;
+    }
+    notes_unexpected(notes, r, w);
+    if (r->check_ok == 1) notes_add(notes, "; check ok (%.1f s, untimed)", r->check_seconds);
+}
+
+static void cpu_model(char *out, size_t size)
+{
+    snprintf(out, size, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f == NULL) return;
+    char line[512];
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "model name", 10) != 0) continue;
+        const char *colon = strchr(line, ':');
+        if (colon == NULL) break;
+        snprintf(out, size, "%s", colon + 2);
+        out[strcspn(out, "\n")] = '\0';
+        break;
+    }
+    fclose(f);
+}
+
+static void print_machine(const struct options *o, const char *dir)
+{
+    char cpu[256];
+    cpu_model(cpu, sizeof cpu);
+    printf("concord-bench: %llu transfers per workload, batches of %d operations, %d accounts\n",
+           (unsigned long long)o->transfers, BENCH_BATCH_OPS, BENCH_ACCOUNTS);
+    printf("machine: %ld CPUs (nproc), %s; SQLite %s\n", sysconf(_SC_NPROCESSORS_ONLN), cpu,
+           sqlite3_libversion());
+    printf("store: fresh SQLite file per workload in %s, WAL + synchronous=FULL "
+           "(the store's own settings), one fsync'd commit per batch\n", dir);
+    printf("operations are built in C as struct ledger_op and given to concord_apply(): "
+           "no JSON encoding or decoding is measured\n\n");
+}
+
+static void print_header(void)
+{
+    printf("%-8s %10s %8s %11s %8s %8s %9s  %s\n", "workload", "transfers", "seconds",
+           "transfers/s", "p50 ms", "p99 ms", "RSS MiB", "notes");
+    fflush(stdout);
+}
+
+static void print_row(enum workload w, const struct bench_result *r, double rss_mib)
+{
+    char notes[BENCH_NOTES_BYTES];
+    notes_make(notes, r, w);
+    double rate = r->seconds > 0 ? (double)r->created / r->seconds : 0;
+    printf("%-8s %10llu %8.2f %11.0f %8.1f %8.1f %9.1f  %s\n", workload_names[w],
+           (unsigned long long)r->created, r->seconds, rate, r->p50_ms, r->p99_ms, rss_mib,
+           notes);
+    fflush(stdout);
+}
+
+/* ---------------------------------------------------------------- command line */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: concord-bench [--transfers N] [--workload W1,W2,...] [--dir DIR] [--no-check]\n"
+            "  --transfers N   transfer operations per workload (default %d)\n"
+            "  --workload L    comma-separated subset of W1..W5 (default all)\n"
+            "  --dir DIR       where the temporary databases go (default $TMPDIR or /tmp)\n"
+            "  --no-check      skip the untimed concord_check() after each workload\n",
+            BENCH_TRANSFERS_DEFAULT);
+    for (int w = 0; w < WORKLOAD_COUNT; w++)
+        fprintf(f, "  %s  %s\n", workload_names[w], workload_titles[w]);
+}
+
+static bool parse_workloads(const char *list, struct options *o)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    memset(o->run, 0, sizeof o->run);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        int w = 0;
+        while (w < WORKLOAD_COUNT && strcmp(tok, workload_names[w]) != 0) w++;
+        if (w == WORKLOAD_COUNT) {
+            fprintf(stderr, "concord-bench: --workload: unknown workload \"%s\"\n", tok);
+            return false;
+        }
+        o->run[w] = true;
+    }
+    return true;
+}
+
+static bool parse_options(int argc, char **argv, struct options *o)
+{
+    const char *tmp = getenv("TMPDIR");
+    *o = (struct options){.transfers = BENCH_TRANSFERS_DEFAULT, .dir = tmp && *tmp ? tmp : "/tmp",
+                          .check = true};
+    for (int w = 0; w < WORKLOAD_COUNT; w++) o->run[w] = true;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (strcmp(a, "--help") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (strcmp(a, "--no-check") == 0) {
+            o->check = false;
+        } else if (strcmp(a, "--transfers") == 0 && has_value) {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(argv[++i], &end, 10);
+            if (errno || *end || n == 0 || n > BENCH_TRANSFERS_MAX) {
+                fprintf(stderr, "concord-bench: --transfers must be 1 … %d\n", BENCH_TRANSFERS_MAX);
+                return false;
+            }
+            o->transfers = n;
+        } else if (strcmp(a, "--workload") == 0 && has_value) {
+            if (!parse_workloads(argv[++i], o)) return false;
+        } else if (strcmp(a, "--dir") == 0 && has_value) {
+            o->dir = argv[++i];
+        } else {
+            fprintf(stderr, "concord-bench: unknown or incomplete option \"%s\"\n", a);
+            usage(stderr);
+            return false;
+        }
+    }
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    if (!parse_options(argc, argv, &o)) return 2;
+    char dir[BENCH_DIR_BYTES];
+    if (strlen(o.dir) + sizeof "/concord-bench-XXXXXX" > sizeof dir) {
+        fprintf(stderr, "concord-bench: --dir: path too long\n");
+        return 2;
+    }
+    snprintf(dir, sizeof dir, "%s/concord-bench-XXXXXX", o.dir);
+    if (mkdtemp(dir) == NULL) {
+        fprintf(stderr, "concord-bench: %s: %s\n", dir, strerror(errno));
+        return 3;
+    }
+    print_machine(&o, dir);
+    print_header();
+    int status = 0;
+    for (int w = 0; w < WORKLOAD_COUNT; w++) {
+        if (!o.run[w]) continue;
+        struct bench_result r = {0};
+        double rss_mib = 0;
+        if (workload_fork((enum workload)w, &o, dir, &r, &rss_mib)) {
+            print_row((enum workload)w, &r, rss_mib);
+        } else {
+            fprintf(stderr, "concord-bench: %s: %s\n", workload_names[w], r.message);
+            status = 3;
+        }
+    }
+    rmdir(dir);
+    printf("\ntransfers: results with status created (W3 counts posts and voids too; expiry\n"
+           "records are extra); seconds: wall clock over the timed batches; p50/p99: latency of\n"
+           "one concord_apply() batch; RSS: the child's peak resident set (ru_maxrss).\n");
+    return status;
+}
