@@ -173,6 +173,7 @@ struct ledger_account {
     int64_t credits_pending;
     int64_t credits_posted;
     int64_t timestamp; /* creation */
+    int64_t history_seq; /* the store's: its latest transfer row (0: none); the engine ignores it */
     uint8_t row;       /* LEDGER_ROW_* */
 };
 

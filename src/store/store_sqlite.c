@@ -13,17 +13,28 @@
  *   units(code, scale, name, timestamp)
  *   accounts(seq, id, unit, name, owner, flags,
  *            debits_pending, debits_posted, credits_pending, credits_posted,
- *            timestamp)              seq: row number, named by transfers
+ *            timestamp, history_seq)
  *   transfers(seq, id, debit, credit, amount, effect_posted, effect_pending,
  *             flags, state, reason, pending_id, kind, cond, memo, meta,
- *             expires, date, timestamp)
+ *             expires, date, timestamp, debit_prev, credit_prev)
  *
- * Transfers are inserted in timestamp order, so seq orders them in time and
- * the (debit, date) and (credit, date) indexes serve both an account's
- * history and its balance as of an effective date. A partial index holds the
- * pending transfers that can expire. Account balances are kept on the
- * account rows; a balance as of a date is the sum of the effects of the rows
- * dated up to it.
+ * Transfers are appended in timestamp order with seq = the previous seq + 1,
+ * so seq orders them in time and new rows fill the table's last pages only.
+ *
+ * An account's transfers form a chain, newest first: the account's
+ * history_seq names its latest transfer row, and each row names, for its
+ * debit and for its credit account, the row before it on that account
+ * (debit_prev, credit_prev; 0 ends the chain). This is the index by account
+ * and time. A B-tree index keyed by account would be rewritten at one leaf
+ * page per account a batch touches — thousands of scattered pages per
+ * commit, each written to the WAL — where the chain costs two integers in a
+ * row that is appended anyway. History and balances as of a date walk the
+ * chain: a lookup by row number per transfer of that account.
+ *
+ * Indexes: transfers by id (the idempotency key), by effective date, and a
+ * partial index of the pending transfers that can expire. Account balances
+ * are kept on the account rows; a balance as of a date is the sum of the
+ * effects of the account's rows dated up to it.
  */
 #include <assert.h>
 #include <sqlite3.h>
@@ -47,15 +58,15 @@ static const char *const migrations[] = {
     " unit TEXT NOT NULL, name TEXT, owner TEXT, flags INTEGER NOT NULL,"
     " debits_pending INTEGER NOT NULL, debits_posted INTEGER NOT NULL,"
     " credits_pending INTEGER NOT NULL, credits_posted INTEGER NOT NULL,"
-    " timestamp INTEGER NOT NULL) STRICT;"
+    " timestamp INTEGER NOT NULL, history_seq INTEGER NOT NULL) STRICT;"
     "CREATE TABLE transfers (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
     " debit INTEGER NOT NULL, credit INTEGER NOT NULL, amount INTEGER NOT NULL,"
     " effect_posted INTEGER NOT NULL, effect_pending INTEGER NOT NULL,"
     " flags INTEGER NOT NULL, state INTEGER NOT NULL, reason INTEGER NOT NULL,"
     " pending_id TEXT, kind TEXT, cond TEXT, memo TEXT, meta TEXT, expires INTEGER,"
-    " date INTEGER NOT NULL, timestamp INTEGER NOT NULL) STRICT;"
-    "CREATE INDEX transfers_debit ON transfers (debit, date);"
-    "CREATE INDEX transfers_credit ON transfers (credit, date);"
+    " date INTEGER NOT NULL, timestamp INTEGER NOT NULL,"
+    " debit_prev INTEGER NOT NULL, credit_prev INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX transfers_date ON transfers (date);"
     "CREATE INDEX transfers_expiring ON transfers (expires) WHERE state = 2 AND expires IS NOT NULL;",
 };
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
@@ -68,14 +79,15 @@ static const char *const migrations[] = {
 
 #define ACCOUNT_COLUMNS                                                                   \
     "seq, id, unit, name, owner, flags, debits_pending, debits_posted, credits_pending, " \
-    "credits_posted, timestamp FROM accounts "
+    "credits_posted, timestamp, history_seq FROM accounts "
 
 enum stmt {
     S_BEGIN, S_COMMIT, S_ROLLBACK,
     S_UNIT_GET, S_UNITS_LIST, S_ACCOUNT_GET, S_ACCOUNTS_LIST, S_ACCOUNTS_ALL, S_TRANSFER_GET,
     S_DUE_PENDING, S_TIMESTAMP_GET, S_TIMESTAMP_SET,
     S_UNIT_INSERT, S_ACCOUNT_INSERT, S_ACCOUNT_UPDATE, S_TRANSFER_INSERT, S_TRANSFER_STATE,
-    S_HISTORY, S_BALANCE_AT, S_PREFIX_NOW, S_PREFIX_AT, S_CHECK_TRANSFERS,
+    S_TRANSFER_BY_SEQ, S_CHAIN_STEP, S_PREFIX_NOW, S_PREFIX_AT, S_CHECK_SCAN,
+    S_MAX_TRANSFER_SEQ, S_MAX_ACCOUNT_SEQ,
     S_COUNT
 };
 
@@ -95,38 +107,31 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_TIMESTAMP_GET] = "SELECT value FROM meta WHERE key = 'timestamp_last'",
     [S_TIMESTAMP_SET] = "UPDATE meta SET value = ?1 WHERE key = 'timestamp_last'",
     [S_UNIT_INSERT] = "INSERT INTO units (code, scale, name, timestamp) VALUES (?1, ?2, ?3, ?4)",
-    [S_ACCOUNT_INSERT] = "INSERT INTO accounts (id, unit, name, owner, flags, debits_pending,"
-                         " debits_posted, credits_pending, credits_posted, timestamp)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_ACCOUNT_INSERT] = "INSERT INTO accounts (seq, id, unit, name, owner, flags, debits_pending,"
+                         " debits_posted, credits_pending, credits_posted, timestamp, history_seq)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [S_ACCOUNT_UPDATE] = "UPDATE accounts SET debits_pending = ?2, debits_posted = ?3,"
-                         " credits_pending = ?4, credits_posted = ?5 WHERE seq = ?1",
-    [S_TRANSFER_INSERT] = "INSERT INTO transfers (id, debit, credit, amount, effect_posted,"
+                         " credits_pending = ?4, credits_posted = ?5, history_seq = ?6"
+                         " WHERE seq = ?1",
+    [S_TRANSFER_INSERT] = "INSERT INTO transfers (seq, id, debit, credit, amount, effect_posted,"
                           " effect_pending, flags, state, reason, pending_id, kind, cond, memo,"
-                          " meta, expires, date, timestamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-                          " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                          " meta, expires, date, timestamp, debit_prev, credit_prev) VALUES (?1,"
+                          " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+                          " ?17, ?18, ?19, ?20)",
     [S_TRANSFER_STATE] = "UPDATE transfers SET state = ?2 WHERE seq = ?1",
-    [S_HISTORY] = "SELECT " TRANSFER_COLUMNS "WHERE t.seq IN ("
-                  " SELECT seq FROM transfers WHERE debit = ?1 AND date BETWEEN ?2 AND ?3"
-                  " UNION ALL"
-                  " SELECT seq FROM transfers WHERE credit = ?1 AND date BETWEEN ?2 AND ?3)"
-                  " ORDER BY t.seq LIMIT ?4",
-    [S_BALANCE_AT] = "SELECT"
-                     " (SELECT COALESCE(SUM(effect_pending), 0) FROM transfers WHERE debit = ?1 AND date <= ?2),"
-                     " (SELECT COALESCE(SUM(effect_posted), 0) FROM transfers WHERE debit = ?1 AND date <= ?2),"
-                     " (SELECT COALESCE(SUM(effect_pending), 0) FROM transfers WHERE credit = ?1 AND date <= ?2),"
-                     " (SELECT COALESCE(SUM(effect_posted), 0) FROM transfers WHERE credit = ?1 AND date <= ?2)",
+    [S_TRANSFER_BY_SEQ] = "SELECT " TRANSFER_COLUMNS "WHERE t.seq = ?1",
+    [S_CHAIN_STEP] = "SELECT debit, credit, debit_prev, credit_prev, date, effect_posted,"
+                     " effect_pending FROM transfers WHERE seq = ?1",
     [S_PREFIX_NOW] = "SELECT a.unit, u.scale, debits_pending, debits_posted, credits_pending,"
                      " credits_posted FROM accounts a JOIN units u ON u.code = a.unit"
                      " WHERE a.id >= ?1 AND a.id < ?1 || char(127) ORDER BY a.unit",
-    [S_PREFIX_AT] = "SELECT a.unit, u.scale, a.seq FROM accounts a JOIN units u ON u.code = a.unit"
+    [S_PREFIX_AT] = "SELECT a.unit, u.scale, a.seq, a.history_seq FROM accounts a"
+                    " JOIN units u ON u.code = a.unit"
                     " WHERE a.id >= ?1 AND a.id < ?1 || char(127) ORDER BY a.unit",
-    [S_CHECK_TRANSFERS] =
-        "SELECT a.id FROM accounts a WHERE"
-        " a.debits_pending != (SELECT COALESCE(SUM(effect_pending), 0) FROM transfers WHERE debit = a.seq)"
-        " OR a.debits_posted != (SELECT COALESCE(SUM(effect_posted), 0) FROM transfers WHERE debit = a.seq)"
-        " OR a.credits_pending != (SELECT COALESCE(SUM(effect_pending), 0) FROM transfers WHERE credit = a.seq)"
-        " OR a.credits_posted != (SELECT COALESCE(SUM(effect_posted), 0) FROM transfers WHERE credit = a.seq)"
-        " LIMIT 1",
+    [S_CHECK_SCAN] = "SELECT seq, debit, credit, debit_prev, credit_prev, effect_posted,"
+                     " effect_pending FROM transfers ORDER BY seq",
+    [S_MAX_TRANSFER_SEQ] = "SELECT COALESCE(MAX(seq), 0) FROM transfers",
+    [S_MAX_ACCOUNT_SEQ] = "SELECT COALESCE(MAX(seq), 0) FROM accounts",
 };
 
 struct store_sqlite {
@@ -338,6 +343,7 @@ static struct ledger_account row_account(sqlite3_stmt *st)
         .debits_pending = sqlite3_column_int64(st, 6), .debits_posted = sqlite3_column_int64(st, 7),
         .credits_pending = sqlite3_column_int64(st, 8),
         .credits_posted = sqlite3_column_int64(st, 9), .timestamp = sqlite3_column_int64(st, 10),
+        .history_seq = sqlite3_column_int64(st, 11),
     };
 }
 
@@ -462,27 +468,36 @@ static enum cc_err write_units(struct store_sqlite *s, struct ledger_view *v, st
     return CC_OK;
 }
 
+static enum cc_err max_seq(struct store_sqlite *s, enum stmt which, int64_t *out,
+                           struct cc_error *err)
+{
+    sqlite3_stmt *st = stmt_get(s, which);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? CC_OK : db_error(s, err, "reading row numbers");
+}
+
 static enum cc_err write_accounts(struct store_sqlite *s, struct ledger_view *v,
                                   struct cc_error *err)
 {
     for (uint32_t i = 0; i < v->accounts_count; i++) {
-        struct ledger_account *a = &v->accounts[i];
+        const struct ledger_account *a = &v->accounts[i];
         sqlite3_stmt *st;
         if (a->row & LEDGER_ROW_NEW) {
             st = stmt_get(s, S_ACCOUNT_INSERT);
-            bind_text(st, 1, a->id);
-            bind_text(st, 2, a->unit);
-            bind_text(st, 3, a->name);
-            bind_text(st, 4, a->owner);
-            sqlite3_bind_int64(st, 5, a->flags);
-            sqlite3_bind_int64(st, 6, a->debits_pending);
-            sqlite3_bind_int64(st, 7, a->debits_posted);
-            sqlite3_bind_int64(st, 8, a->credits_pending);
-            sqlite3_bind_int64(st, 9, a->credits_posted);
-            sqlite3_bind_int64(st, 10, a->timestamp);
-            enum cc_err rc = step_done(s, st, err, "inserting an account");
-            if (rc != CC_OK) return rc;
-            a->seq = sqlite3_last_insert_rowid(s->db);
+            sqlite3_bind_int64(st, 1, a->seq);
+            bind_text(st, 2, a->id);
+            bind_text(st, 3, a->unit);
+            bind_text(st, 4, a->name);
+            bind_text(st, 5, a->owner);
+            sqlite3_bind_int64(st, 6, a->flags);
+            sqlite3_bind_int64(st, 7, a->debits_pending);
+            sqlite3_bind_int64(st, 8, a->debits_posted);
+            sqlite3_bind_int64(st, 9, a->credits_pending);
+            sqlite3_bind_int64(st, 10, a->credits_posted);
+            sqlite3_bind_int64(st, 11, a->timestamp);
+            sqlite3_bind_int64(st, 12, a->history_seq);
         } else if (a->row & LEDGER_ROW_DIRTY) {
             st = stmt_get(s, S_ACCOUNT_UPDATE);
             sqlite3_bind_int64(st, 1, a->seq);
@@ -490,51 +505,66 @@ static enum cc_err write_accounts(struct store_sqlite *s, struct ledger_view *v,
             sqlite3_bind_int64(st, 3, a->debits_posted);
             sqlite3_bind_int64(st, 4, a->credits_pending);
             sqlite3_bind_int64(st, 5, a->credits_posted);
-            enum cc_err rc = step_done(s, st, err, "updating an account");
-            if (rc != CC_OK) return rc;
+            sqlite3_bind_int64(st, 6, a->history_seq);
+        } else {
+            continue;
         }
+        enum cc_err rc = step_done(s, st, err, "writing an account");
+        if (rc != CC_OK) return rc;
     }
     return CC_OK;
 }
 
+/*
+ * Inserts the new transfers with the next row numbers, threading each onto
+ * its accounts' chains (which moves their history_seq: write accounts after).
+ */
 static enum cc_err write_transfers(struct store_sqlite *s, struct ledger_view *v,
                                    struct cc_error *err)
 {
+    int64_t next_seq = 0;
+    enum cc_err rc = max_seq(s, S_MAX_TRANSFER_SEQ, &next_seq, err);
+    if (rc != CC_OK) return rc;
     for (uint32_t i = 0; i < v->transfers_count; i++) {
         struct ledger_transfer *t = &v->transfers[i];
+        sqlite3_stmt *st;
         if (t->row & LEDGER_ROW_NEW) {
-            const struct ledger_account *dr = ledger_view_account(v, t->debit);
-            const struct ledger_account *cr = ledger_view_account(v, t->credit);
-            assert(dr != NULL && cr != NULL && dr->seq > 0 && cr->seq > 0);
-            sqlite3_stmt *st = stmt_get(s, S_TRANSFER_INSERT);
-            bind_text(st, 1, t->id);
-            sqlite3_bind_int64(st, 2, dr->seq);
-            sqlite3_bind_int64(st, 3, cr->seq);
-            sqlite3_bind_int64(st, 4, t->amount);
-            sqlite3_bind_int64(st, 5, t->effect_posted);
-            sqlite3_bind_int64(st, 6, t->effect_pending);
-            sqlite3_bind_int64(st, 7, t->flags);
-            sqlite3_bind_int(st, 8, t->state);
-            sqlite3_bind_int(st, 9, t->reason);
-            bind_text(st, 10, t->pending_id);
-            bind_text(st, 11, t->kind);
-            bind_text(st, 12, t->cond);
-            bind_text(st, 13, t->memo);
-            bind_text(st, 14, t->meta);
-            if (t->flags & LEDGER_TRANSFER_EXPIRES)
-                sqlite3_bind_int64(st, 15, t->expires);
-            sqlite3_bind_int64(st, 16, t->date);
-            sqlite3_bind_int64(st, 17, t->timestamp);
-            enum cc_err rc = step_done(s, st, err, "inserting a transfer");
-            if (rc != CC_OK) return rc;
-            t->seq = sqlite3_last_insert_rowid(s->db);
+            struct ledger_account *dr = ledger_view_account(v, t->debit);
+            struct ledger_account *cr = ledger_view_account(v, t->credit);
+            assert(dr != NULL && cr != NULL && dr != cr && dr->seq > 0 && cr->seq > 0);
+            t->seq = ++next_seq;
+            st = stmt_get(s, S_TRANSFER_INSERT);
+            sqlite3_bind_int64(st, 1, t->seq);
+            bind_text(st, 2, t->id);
+            sqlite3_bind_int64(st, 3, dr->seq);
+            sqlite3_bind_int64(st, 4, cr->seq);
+            sqlite3_bind_int64(st, 5, t->amount);
+            sqlite3_bind_int64(st, 6, t->effect_posted);
+            sqlite3_bind_int64(st, 7, t->effect_pending);
+            sqlite3_bind_int64(st, 8, t->flags);
+            sqlite3_bind_int(st, 9, t->state);
+            sqlite3_bind_int(st, 10, t->reason);
+            bind_text(st, 11, t->pending_id);
+            bind_text(st, 12, t->kind);
+            bind_text(st, 13, t->cond);
+            bind_text(st, 14, t->memo);
+            bind_text(st, 15, t->meta);
+            if (t->flags & LEDGER_TRANSFER_EXPIRES) sqlite3_bind_int64(st, 16, t->expires);
+            sqlite3_bind_int64(st, 17, t->date);
+            sqlite3_bind_int64(st, 18, t->timestamp);
+            sqlite3_bind_int64(st, 19, dr->history_seq);
+            sqlite3_bind_int64(st, 20, cr->history_seq);
+            dr->history_seq = t->seq;
+            cr->history_seq = t->seq;
         } else if (t->row & LEDGER_ROW_DIRTY) {
-            sqlite3_stmt *st = stmt_get(s, S_TRANSFER_STATE);
+            st = stmt_get(s, S_TRANSFER_STATE);
             sqlite3_bind_int64(st, 1, t->seq);
             sqlite3_bind_int(st, 2, t->state);
-            enum cc_err rc = step_done(s, st, err, "updating a transfer");
-            if (rc != CC_OK) return rc;
+        } else {
+            continue;
         }
+        rc = step_done(s, st, err, "writing a transfer");
+        if (rc != CC_OK) return rc;
     }
     return CC_OK;
 }
@@ -542,10 +572,15 @@ static enum cc_err write_transfers(struct store_sqlite *s, struct ledger_view *v
 static enum cc_err sqlite_write(struct store *b, struct ledger_view *v, struct cc_error *err)
 {
     struct store_sqlite *s = sq(b);
-    enum cc_err rc;
+    /* New accounts get their row numbers first: new transfers name them. */
+    int64_t next_account = 0;
+    enum cc_err rc = max_seq(s, S_MAX_ACCOUNT_SEQ, &next_account, err);
+    if (rc != CC_OK) return rc;
+    for (uint32_t i = 0; i < v->accounts_count; i++)
+        if (v->accounts[i].row & LEDGER_ROW_NEW) v->accounts[i].seq = ++next_account;
     if ((rc = write_units(s, v, err)) != CC_OK) return rc;
-    if ((rc = write_accounts(s, v, err)) != CC_OK) return rc;
     if ((rc = write_transfers(s, v, err)) != CC_OK) return rc;
+    if ((rc = write_accounts(s, v, err)) != CC_OK) return rc;
     sqlite3_stmt *st = stmt_get(s, S_TIMESTAMP_SET);
     sqlite3_bind_int64(st, 1, v->timestamp_last);
     return step_done(s, st, err, "recording the last timestamp");
@@ -619,14 +654,57 @@ static enum cc_err sqlite_transfer_get(struct store *b, const char *id, store_tr
     return CC_OK;
 }
 
-/* The account's row number, or 0 when there is none. */
-static int64_t account_seq(struct store_sqlite *s, const char *id)
+/* The account's row number (0 when there is none) and its latest transfer row. */
+static int64_t account_seq(struct store_sqlite *s, const char *id, int64_t *history_seq)
 {
     sqlite3_stmt *st = stmt_get(s, S_ACCOUNT_GET);
     bind_text(st, 1, id);
-    int64_t seq = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int64_t seq = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        seq = sqlite3_column_int64(st, 0);
+        *history_seq = sqlite3_column_int64(st, 11);
+    }
     sqlite3_reset(st);
     return seq;
+}
+
+/* One link of an account's chain: the row `seq` as seen from account `account`. */
+struct chain_link {
+    int64_t prev;           /* the account's previous row, 0 at the chain's start */
+    int64_t date;
+    bool debit;             /* the account is the row's debit side */
+    int64_t effect_posted;
+    int64_t effect_pending;
+};
+
+static enum cc_err chain_step(struct store_sqlite *s, int64_t account, int64_t seq,
+                              struct chain_link *link, struct cc_error *err)
+{
+    sqlite3_stmt *st = stmt_get(s, S_CHAIN_STEP);
+    sqlite3_bind_int64(st, 1, seq);
+    int rc = sqlite3_step(st);
+    enum cc_err result = CC_OK;
+    if (rc == SQLITE_ROW) {
+        link->debit = sqlite3_column_int64(st, 0) == account;
+        bool credit = sqlite3_column_int64(st, 1) == account;
+        link->prev = sqlite3_column_int64(st, link->debit ? 2 : 3);
+        link->date = sqlite3_column_int64(st, 4);
+        link->effect_posted = sqlite3_column_int64(st, 5);
+        link->effect_pending = sqlite3_column_int64(st, 6);
+        /* Each link goes strictly back in time; anything else is a damaged chain. */
+        if ((!link->debit && !credit) || link->prev >= seq || link->prev < 0)
+            result = cc_error_set(err, CC_ERR_STORE, "%s: transfer row %lld breaks the chain "
+                                  "of account row %lld", s->path, (long long)seq,
+                                  (long long)account);
+    } else {
+        result = rc == SQLITE_DONE
+                     ? cc_error_set(err, CC_ERR_STORE, "%s: account row %lld names missing "
+                                    "transfer row %lld", s->path, (long long)account,
+                                    (long long)seq)
+                     : db_error(s, err, "walking an account's transfers");
+    }
+    sqlite3_reset(st);
+    return result;
 }
 
 static enum cc_err sqlite_history(struct store *b, const struct store_history_query *q,
@@ -634,34 +712,70 @@ static enum cc_err sqlite_history(struct store *b, const struct store_history_qu
 {
     struct store_sqlite *s = sq(b);
     assert(q->limit >= 1 && q->limit <= STORE_LIST_LIMIT_MAX);
-    int64_t seq = account_seq(s, q->account);
-    if (seq == 0) return cc_error_set(err, CC_ERR_NOT_FOUND, "no account %s", q->account);
-    sqlite3_stmt *st = stmt_get(s, S_HISTORY);
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_int64(st, 2, q->since);
-    sqlite3_bind_int64(st, 3, q->until);
-    sqlite3_bind_int64(st, 4, q->limit);
-    FOR_EACH_ROW(s, st, err, "reading history", struct ledger_transfer row_ = row_transfer(st),
-                 fn, ctx);
-    return CC_OK;
+    int64_t next = 0;
+    int64_t account = account_seq(s, q->account, &next);
+    if (account == 0) return cc_error_set(err, CC_ERR_NOT_FOUND, "no account %s", q->account);
+    /*
+     * The chain runs newest first; the answer is the oldest `limit` rows in
+     * the date range. Keep the last `limit` matches seen in a ring: those
+     * are the oldest.
+     */
+    int64_t *ring = malloc(q->limit * sizeof *ring);
+    if (ring == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    uint64_t matches = 0;
+    enum cc_err rc = CC_OK;
+    while (next != 0 && rc == CC_OK) {
+        struct chain_link link = {0};
+        int64_t seq = next;
+        rc = chain_step(s, account, seq, &link, err);
+        if (rc != CC_OK) break;
+        if (link.date >= q->since && link.date <= q->until) ring[matches++ % q->limit] = seq;
+        next = link.prev;
+    }
+    uint64_t kept = matches < q->limit ? matches : q->limit;
+    /* Oldest first: the most recently stored match is the oldest. */
+    for (uint64_t k = 0; k < kept && rc == CC_OK; k++) {
+        int64_t seq = ring[(matches - 1 - k) % q->limit];
+        sqlite3_stmt *st = stmt_get(s, S_TRANSFER_BY_SEQ);
+        sqlite3_bind_int64(st, 1, seq);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            struct ledger_transfer t = row_transfer(st);
+            fn(ctx, &t);
+        } else {
+            rc = db_error(s, err, "reading history");
+        }
+        sqlite3_reset(st);
+    }
+    free(ring);
+    return rc;
 }
 
-/* Balances of the account with row number seq as of at (sums of effects). */
-static enum cc_err balance_at(struct store_sqlite *s, int64_t seq, int64_t at,
-                              struct store_balance *out, struct cc_error *err)
+/* Balances of account row `account` as of `at`: the sum of its rows' effects. */
+static enum cc_err balance_at(struct store_sqlite *s, int64_t account, int64_t history_seq,
+                              int64_t at, struct store_balance *out, struct cc_error *err)
 {
-    sqlite3_stmt *st = stmt_get(s, S_BALANCE_AT);
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_int64(st, 2, at);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->debits_pending = sqlite3_column_int64(st, 0);
-        out->debits_posted = sqlite3_column_int64(st, 1);
-        out->credits_pending = sqlite3_column_int64(st, 2);
-        out->credits_posted = sqlite3_column_int64(st, 3);
+    int64_t dp = 0, dpo = 0, cp = 0, cpo = 0;
+    bool overflow = false;
+    for (int64_t next = history_seq; next != 0;) {
+        struct chain_link link = {0};
+        enum cc_err rc = chain_step(s, account, next, &link, err);
+        if (rc != CC_OK) return rc;
+        if (link.date <= at) {
+            int64_t *pending = link.debit ? &dp : &cp, *posted = link.debit ? &dpo : &cpo;
+            overflow |= __builtin_add_overflow(*pending, link.effect_pending, pending);
+            overflow |= __builtin_add_overflow(*posted, link.effect_posted, posted);
+        }
+        next = link.prev;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? CC_OK : db_error(s, err, "summing balances");
+    if (overflow)
+        return cc_error_set(err, CC_ERR_STORE, "%s: account row %lld: balances overflow",
+                            s->path, (long long)account);
+    out->debits_pending = dp;
+    out->debits_posted = dpo;
+    out->credits_pending = cp;
+    out->credits_posted = cpo;
+    return CC_OK;
 }
 
 static enum cc_err sqlite_balance(struct store *b, const char *id, int64_t at,
@@ -691,7 +805,7 @@ static enum cc_err sqlite_balance(struct store *b, const char *id, int64_t at,
     bal.scale = sqlite3_step(us) == SQLITE_ROW ? sqlite3_column_int(us, 1) : 0;
     sqlite3_reset(us);
     if (at != INT64_MAX) {
-        enum cc_err e = balance_at(s, seq, at, &bal, err);
+        enum cc_err e = balance_at(s, seq, a.history_seq, at, &bal, err);
         if (e != CC_OK) return e;
     }
     fn(ctx, &bal);
@@ -732,7 +846,8 @@ static enum cc_err sqlite_balance_prefix(struct store *b, const char *prefix, in
         if (as_of) {
             struct store_balance one = {0};
             /* balance_at uses another statement; this one stays positioned. */
-            enum cc_err e = balance_at(s, sqlite3_column_int64(st, 2), at, &one, err);
+            enum cc_err e = balance_at(s, sqlite3_column_int64(st, 2),
+                                       sqlite3_column_int64(st, 3), at, &one, err);
             if (e != CC_OK) {
                 sqlite3_reset(st);
                 return e;
@@ -758,20 +873,70 @@ static enum cc_err sqlite_balance_prefix(struct store *b, const char *prefix, in
     return CC_OK;
 }
 
+/* Per account row number, what its transfers add up to while scanning them. */
+struct account_sums {
+    int64_t balances[4]; /* debits_pending, debits_posted, credits_pending, credits_posted */
+    int64_t last_seq;    /* the latest row seen naming the account */
+};
+
+/* Adds one side of a transfer row into its account's sums; false on a broken chain. */
+static bool sums_add(struct account_sums *sums, int64_t account, int64_t accounts_max,
+                     int64_t seq, int64_t prev, bool debit, int64_t posted, int64_t pending)
+{
+    if (account < 1 || account > accounts_max) return false;
+    struct account_sums *a = &sums[account];
+    if (prev != a->last_seq) return false;
+    a->last_seq = seq;
+    int64_t *b = a->balances + (debit ? 0 : 2);
+    return !__builtin_add_overflow(b[0], pending, &b[0]) &&
+           !__builtin_add_overflow(b[1], posted, &b[1]);
+}
+
+/*
+ * One pass over every transfer in row order: each row must continue both of
+ * its accounts' chains, and each account's balances and latest row must be
+ * what its transfers add up to.
+ */
 static enum cc_err sqlite_check_transfers(struct store *b, struct cc_error *err)
 {
     struct store_sqlite *s = sq(b);
-    sqlite3_stmt *st = stmt_get(s, S_CHECK_TRANSFERS);
-    int rc = sqlite3_step(st);
-    enum cc_err result = CC_OK;
-    if (rc == SQLITE_ROW)
-        result = cc_error_set(err, CC_ERR_STORE,
-                              "account %s: balances differ from the sum of its transfers",
-                              col_text(st, 0));
-    else if (rc != SQLITE_DONE)
-        result = db_error(s, err, "checking transfers");
+    int64_t accounts_max = 0;
+    enum cc_err rc = max_seq(s, S_MAX_ACCOUNT_SEQ, &accounts_max, err);
+    if (rc != CC_OK) return rc;
+    struct account_sums *sums = calloc((size_t)accounts_max + 1, sizeof *sums);
+    if (sums == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    sqlite3_stmt *st = stmt_get(s, S_CHECK_SCAN);
+    int step;
+    while (rc == CC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(st, 0);
+        int64_t posted = sqlite3_column_int64(st, 5), pending = sqlite3_column_int64(st, 6);
+        if (!sums_add(sums, sqlite3_column_int64(st, 1), accounts_max, seq,
+                      sqlite3_column_int64(st, 3), true, posted, pending) ||
+            !sums_add(sums, sqlite3_column_int64(st, 2), accounts_max, seq,
+                      sqlite3_column_int64(st, 4), false, posted, pending))
+            rc = cc_error_set(err, CC_ERR_STORE,
+                              "%s: transfer row %lld does not continue its accounts' chains",
+                              s->path, (long long)seq);
+    }
+    if (rc == CC_OK && step != SQLITE_DONE) rc = db_error(s, err, "scanning transfers");
     sqlite3_reset(st);
-    return result;
+    st = stmt_get(s, S_ACCOUNTS_ALL);
+    while (rc == CC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ledger_account a = row_account(st);
+        const struct account_sums *sum = &sums[a.seq >= 1 && a.seq <= accounts_max ? a.seq : 0];
+        if (a.debits_pending != sum->balances[0] || a.debits_posted != sum->balances[1] ||
+            a.credits_pending != sum->balances[2] || a.credits_posted != sum->balances[3])
+            rc = cc_error_set(err, CC_ERR_STORE,
+                              "account %s: balances differ from the sum of its transfers", a.id);
+        else if (a.history_seq != sum->last_seq)
+            rc = cc_error_set(err, CC_ERR_STORE,
+                              "account %s: its latest transfer is row %lld, not row %lld", a.id,
+                              (long long)sum->last_seq, (long long)a.history_seq);
+    }
+    if (rc == CC_OK && step != SQLITE_DONE) rc = db_error(s, err, "reading accounts");
+    sqlite3_reset(st);
+    free(sums);
+    return rc;
 }
 
 static const struct store_driver sqlite_driver = {
