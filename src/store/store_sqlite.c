@@ -37,6 +37,7 @@
  * effects of the account's rows dated up to it.
  */
 #include <assert.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,9 +245,21 @@ static bool file_is_blank(const char *path, bool *exists)
     return !*exists || st.st_size == 0;
 }
 
+/*
+ * SQLite's memory statistics take a global mutex on every allocation; concord
+ * never reads them, and turning them off is worth 7% on W1. The setting is
+ * process-wide and must precede SQLite's initialization, hence once.
+ */
+static void sqlite_configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 enum cc_err store_sqlite_open(struct store **out, const char *path, enum store_mode mode,
                               struct cc_error *err)
 {
+    static pthread_once_t configured = PTHREAD_ONCE_INIT;
+    pthread_once(&configured, sqlite_configure);
     *out = NULL;
     bool exists;
     bool blank = file_is_blank(path, &exists);
