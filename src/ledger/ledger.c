@@ -249,6 +249,13 @@ static struct ledger_result result(enum ledger_status status, int64_t timestamp,
     return (struct ledger_result){.status = status, .timestamp = timestamp, .message = message};
 }
 
+/* exists carries the timestamp of the row found; a different row with the id is a rejection. */
+static struct ledger_result existing(bool same, int64_t timestamp)
+{
+    return same ? result(LEDGER_EXISTS, timestamp, NULL)
+                : result(LEDGER_EXISTS_WITH_DIFFERENT_FIELDS, 0, NULL);
+}
+
 static struct ledger_result invalid(const char *message)
 {
     return result(LEDGER_INVALID, 0, message);
@@ -329,8 +336,7 @@ static struct ledger_result unit_create(struct exec *x, const struct ledger_op *
     const struct ledger_unit *found = ledger_view_unit(view, op->id);
     if (found != NULL) {
         bool same = found->scale == op->scale && str_eq(found->name, op->name);
-        return result(same ? LEDGER_EXISTS : LEDGER_EXISTS_WITH_DIFFERENT_FIELDS,
-                      found->timestamp, NULL);
+        return existing(same, found->timestamp);
     }
     struct ledger_unit u = {
         .code = op->id, .name = op->name, .scale = op->scale,
@@ -369,8 +375,7 @@ static struct ledger_result account_create(struct exec *x, const struct ledger_o
     if (found != NULL) {
         bool same = str_eq(found->unit, op->unit) && str_eq(found->name, op->name) &&
                     str_eq(found->owner, op->owner) && found->flags == op->account_flags;
-        return result(same ? LEDGER_EXISTS : LEDGER_EXISTS_WITH_DIFFERENT_FIELDS,
-                      found->timestamp, NULL);
+        return existing(same, found->timestamp);
     }
     if (ledger_view_unit(view, op->unit) == NULL)
         return result(LEDGER_UNIT_NOT_FOUND, 0, msgf(x, "no unit %s", op->unit));
@@ -449,9 +454,7 @@ static struct ledger_result transfer_create(struct exec *x, const struct ledger_
 
     const struct ledger_transfer *found = ledger_view_transfer(view, op->id);
     if (found != NULL)
-        return result(transfer_same(op, found) ? LEDGER_EXISTS
-                                               : LEDGER_EXISTS_WITH_DIFFERENT_FIELDS,
-                      found->timestamp, NULL);
+        return existing(transfer_same(op, found), found->timestamp);
     if (op->amount == 0) return result(LEDGER_AMOUNT_MUST_NOT_BE_ZERO, 0, NULL);
     if (strcmp(op->debit, op->credit) == 0)
         return result(LEDGER_ACCOUNTS_MUST_BE_DIFFERENT, 0, NULL);
@@ -579,9 +582,7 @@ static struct ledger_result pending_op(struct exec *x, const struct ledger_op *o
         return invalid("a void takes no amount: it releases the whole pending amount");
     const struct ledger_transfer *found = ledger_view_transfer(view, op->id);
     if (found != NULL)
-        return result(resolution_same(op, found) ? LEDGER_EXISTS
-                                                 : LEDGER_EXISTS_WITH_DIFFERENT_FIELDS,
-                      found->timestamp, NULL);
+        return existing(resolution_same(op, found), found->timestamp);
     if ((op->flags & LEDGER_OP_HAS_AMOUNT) && op->amount == 0)
         return result(LEDGER_AMOUNT_MUST_NOT_BE_ZERO, 0, NULL);
     uint32_t p;

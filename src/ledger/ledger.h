@@ -143,7 +143,7 @@ struct ledger_op {
 /* The outcome of one operation. */
 struct ledger_result {
     enum ledger_status status;
-    int64_t timestamp;   /* of the row created or found; 0 when rejected */
+    int64_t timestamp;   /* of the row created (created) or found (exists); 0 when rejected */
     const char *message; /* for invalid (and some others): why; else NULL */
     int32_t posted;      /* resolve: transfers posted */
     int32_t voided;      /* resolve: transfers voided */

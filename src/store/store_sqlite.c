@@ -781,9 +781,10 @@ static enum cc_err balance_at(struct store_sqlite *s, int64_t account, int64_t h
         }
         next = link.prev;
     }
-    if (overflow)
-        return cc_error_set(err, CC_ERR_STORE, "%s: account row %lld: balances overflow",
-                            s->path, (long long)account);
+    if (overflow) /* backdated pendings can reserve more at a past date than fits now */
+        return cc_error_set(err, CC_ERR_REJECTED,
+                            "account row %lld: a balance as of that date exceeds 2^63-1",
+                            (long long)account);
     out->debits_pending = dp;
     out->debits_posted = dpo;
     out->credits_pending = cp;

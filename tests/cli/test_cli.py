@@ -353,6 +353,26 @@ class Cli(unittest.TestCase):
         self.assertEqual(self.run_cc("balance", "absent", "--json").returncode, 1)
         self.assertEqual(self.run_cc("balance", "--at", "yesterday", "--json").returncode, 2)
 
+    def test_balance_as_of_beyond_64_bits(self):
+        # Backdated pendings can reserve more at a past date than fits a balance:
+        # p1 is voided only in 2029, so on 2026-01-01 both p1 and p2 are pending.
+        self.init(setup=False)
+        big = 9223372036854775000
+        self.apply({"op": "unit", "code": "USD", "scale": 0},
+                   {"op": "account", "id": "a", "unit": "USD"},
+                   {"op": "account", "id": "b", "unit": "USD"},
+                   {"op": "transfer", "id": "p1", "debit": "a", "credit": "b", "amount": big,
+                    "pending": True, "date": "2021-01-01"},
+                   {"op": "void", "id": "p1.void", "pending_id": "p1", "date": "2029-01-01"},
+                   {"op": "transfer", "id": "p2", "debit": "a", "credit": "b", "amount": big,
+                    "pending": True, "date": "2025-01-01"})
+        r = self.run_cc("balance", "a", "--at", "2026-01-01", "--json")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("exceeds 2^63-1", r.stderr)
+        rows = json.loads(self.ok("balance", "a", "--at", "2022-01-01", "--json").stdout)
+        self.assertEqual(rows[0]["debits_pending"], big)
+        self.ok("check")
+
     def test_history(self):
         self.init()
         self.apply(
