@@ -34,8 +34,8 @@
  *   - concord_check (the store's own invariants), and the model's invariants:
  *     balances in 0 … 2^63−1, flag limits, per unit Σ debits = Σ credits
  *     (posted and pending), and balances recomputed from the model's rows.
- * At the end each status the issue names must have occurred at least once
- * (for runs of at least MODEL_COVERAGE_OPS_MIN operations).
+ * At the end each status the test is built to provoke must have occurred at
+ * least once (for runs of at least MODEL_COVERAGE_OPS_MIN operations).
  *
  * The model: plain arrays with chained hash indexes, rules written from the
  * contract in the check order the engine documents (malformed, then the
@@ -1728,7 +1728,7 @@ static void touch_op(struct text_list *touched, const struct ledger_op *op)
     if (op->pending_id != NULL) text_list_push(touched, op->pending_id);
 }
 
-/* The statuses the issue requires to occur, and a few more the generator aims at. */
+/* The statuses every long run must provoke. */
 static const enum ledger_status required_statuses[] = {
     LEDGER_CREATED, LEDGER_EXISTS, LEDGER_EXISTS_WITH_DIFFERENT_FIELDS, LEDGER_EXCEEDS_CREDITS,
     LEDGER_EXCEEDS_DEBITS, LEDGER_OVERFLOWS, LEDGER_PENDING_TRANSFER_ALREADY_POSTED,
@@ -1736,7 +1736,7 @@ static const enum ledger_status required_statuses[] = {
     LEDGER_EXCEEDS_PENDING_TRANSFER_AMOUNT, LEDGER_LINKED_EVENT_FAILED,
     LEDGER_LINKED_EVENT_CHAIN_OPEN, LEDGER_DEBIT_ACCOUNT_NOT_FOUND,
     LEDGER_AMOUNT_MUST_NOT_BE_ZERO, LEDGER_ACCOUNTS_MUST_HAVE_THE_SAME_UNIT,
-    /* beyond the issue's list */
+    /* the rest the generator aims at */
     LEDGER_INVALID, LEDGER_UNIT_NOT_FOUND, LEDGER_CREDIT_ACCOUNT_NOT_FOUND,
     LEDGER_ACCOUNTS_MUST_BE_DIFFERENT, LEDGER_PENDING_TRANSFER_NOT_FOUND,
     LEDGER_PENDING_TRANSFER_NOT_PENDING, LEDGER_CONDITION_NOT_FOUND,
