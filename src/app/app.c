@@ -6,6 +6,7 @@
  * so each is asked of the store at most once per batch.
  */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,6 +182,13 @@ enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_
         rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory expiring transfers");
     if (rc == CC_OK && !ledger_execute(&cc->view, ops, count, now, results))
         rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory executing the batch");
+#ifndef NDEBUG
+    char broken[CC_ERROR_MESSAGE_BYTES_MAX];
+    if (rc == CC_OK && !ledger_check_view(&cc->view, broken, sizeof broken)) {
+        fprintf(stderr, "concord: ledger invariant broken: %s\n", broken);
+        abort(); /* a debug build stops at the first broken batch, before writing it */
+    }
+#endif
     if (rc == CC_OK && !view_changed(&cc->view)) {
         store_rollback(cc->store); /* nothing to write: release the lock, skip the fsync */
         return CC_OK;

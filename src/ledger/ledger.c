@@ -18,6 +18,7 @@
 #include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ledger/ledger.h"
@@ -724,17 +725,10 @@ void ledger_op_refs(const struct ledger_op *op,
 
 /* ---------------------------------------------------------------- invariants */
 
-bool ledger_check_accounts(const struct ledger_account *accounts, size_t count, char *message,
-                           size_t message_size)
+/* Balances non-negative and within each account's flag limits. */
+static bool ledger_check_accounts_limits(const struct ledger_account *accounts, size_t count,
+                                         char *message, size_t message_size)
 {
-    /* Sums per unit; units are few, so a small linear table is enough. */
-    enum { UNITS_CHECKED_MAX = 1024 };
-    static_assert(sizeof(__int128) == 16, "need 128-bit sums");
-    struct sum {
-        const char *unit;
-        __int128 dp, dpo, cp, cpo;
-    } sums[UNITS_CHECKED_MAX];
-    size_t units = 0;
     for (size_t i = 0; i < count; i++) {
         const struct ledger_account *a = &accounts[i];
         if (a->debits_pending < 0 || a->debits_posted < 0 || a->credits_pending < 0 ||
@@ -752,6 +746,24 @@ bool ledger_check_accounts(const struct ledger_account *accounts, size_t count, 
             snprintf(message, message_size, "account %s: credits exceed debits", a->id);
             return false;
         }
+    }
+    return true;
+}
+
+bool ledger_check_accounts(const struct ledger_account *accounts, size_t count, char *message,
+                           size_t message_size)
+{
+    if (!ledger_check_accounts_limits(accounts, count, message, message_size)) return false;
+    /* Sums per unit; units are few, so a small linear table is enough. */
+    enum { UNITS_CHECKED_MAX = 1024 };
+    static_assert(sizeof(__int128) == 16, "need 128-bit sums");
+    struct sum {
+        const char *unit;
+        __int128 dp, dpo, cp, cpo;
+    } sums[UNITS_CHECKED_MAX];
+    size_t units = 0;
+    for (size_t i = 0; i < count; i++) {
+        const struct ledger_account *a = &accounts[i];
         size_t u = 0;
         while (u < units && strcmp(sums[u].unit, a->unit) != 0) u++;
         if (u == units) {
@@ -779,4 +791,52 @@ bool ledger_check_accounts(const struct ledger_account *accounts, size_t count, 
         }
     }
     return true;
+}
+
+bool ledger_check_view(const struct ledger_view *view, char *message, size_t message_size)
+{
+    __int128(*sums)[4] = calloc(view->accounts_count ? view->accounts_count : 1, sizeof *sums);
+    if (sums == NULL) {
+        snprintf(message, message_size, "out of memory checking the view");
+        return false;
+    }
+    bool ok = true;
+    for (uint32_t i = 0; i < view->accounts_count; i++)
+        for (int k = 0; k < 4; k++) sums[i][k] = view->accounts_loaded[i][k];
+    for (uint32_t i = 0; ok && i < view->transfers_count; i++) {
+        const struct ledger_transfer *t = &view->transfers[i];
+        if (!(t->row & LEDGER_ROW_NEW)) continue;
+        uint32_t dr, cr;
+        if (!strmap_get(&view->accounts_by_id, t->debit, &dr) ||
+            !strmap_get(&view->accounts_by_id, t->credit, &cr) || dr == cr) {
+            snprintf(message, message_size, "transfer %s: its accounts are not in the view", t->id);
+            ok = false;
+            break;
+        }
+        sums[dr][0] += t->effect_pending;
+        sums[dr][1] += t->effect_posted;
+        sums[cr][2] += t->effect_pending;
+        sums[cr][3] += t->effect_posted;
+        if (t->pending_id != NULL) {
+            const struct ledger_transfer *p = ledger_view_transfer(view, t->pending_id);
+            if (p == NULL || p->state == LEDGER_STATE_PENDING || p->amount != -t->effect_pending) {
+                snprintf(message, message_size, "transfer %s: resolves %s, which is not resolved",
+                         t->id, t->pending_id);
+                ok = false;
+            }
+        }
+    }
+    for (uint32_t i = 0; ok && i < view->accounts_count; i++) {
+        const struct ledger_account *a = &view->accounts[i];
+        if (sums[i][0] != a->debits_pending || sums[i][1] != a->debits_posted ||
+            sums[i][2] != a->credits_pending || sums[i][3] != a->credits_posted) {
+            snprintf(message, message_size,
+                     "account %s: balances differ from its loaded balances plus this batch's rows",
+                     a->id);
+            ok = false;
+        }
+    }
+    free(sums);
+    return ok && ledger_check_accounts_limits(view->accounts, view->accounts_count, message,
+                                              message_size);
 }

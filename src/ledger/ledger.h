@@ -241,6 +241,8 @@ struct ledger_view {
     struct ledger_account *accounts;
     uint32_t accounts_count, accounts_capacity;
     struct strmap accounts_by_id;
+    int64_t (*accounts_loaded)[4]; /* balances as added to the view, for ledger_check_view */
+    uint32_t accounts_loaded_capacity;
     struct ledger_transfer *transfers;
     uint32_t transfers_count, transfers_capacity;
     struct strmap transfers_by_id;
@@ -296,6 +298,15 @@ void ledger_op_refs(const struct ledger_op *op,
  */
 bool ledger_check_accounts(const struct ledger_account *accounts, size_t count, char *message,
                            size_t message_size);
+
+/*
+ * The engine's bookkeeping over one batch: every account in the view holds
+ * its balances as loaded plus the effects of the rows the batch created;
+ * balances are non-negative and within their flags' limits; every resolution
+ * names a pending transfer that is no longer pending. Cheap enough for debug
+ * builds to run after every batch. On failure writes a message and returns false.
+ */
+bool ledger_check_view(const struct ledger_view *view, char *message, size_t message_size);
 
 /* Validation of identifiers, shared with the decoders and the CLI. */
 bool ledger_valid_unit_code(const char *code);

@@ -30,6 +30,7 @@ void ledger_view_free(struct ledger_view *view)
     strmap_free(&view->transfers_by_id);
     free(view->units);
     free(view->accounts);
+    free(view->accounts_loaded);
     free(view->transfers);
     free(view->undo);
     ledger_view_init(view);
@@ -87,7 +88,9 @@ bool ledger_view_add_unit(struct ledger_view *view, const struct ledger_unit *un
 bool ledger_view_add_account(struct ledger_view *view, const struct ledger_account *account)
 {
     if (!ledger_grow((void **)&view->accounts, &view->accounts_capacity, view->accounts_count,
-                     sizeof *view->accounts))
+                     sizeof *view->accounts) ||
+        !ledger_grow((void **)&view->accounts_loaded, &view->accounts_loaded_capacity,
+                     view->accounts_count, sizeof *view->accounts_loaded))
         return false;
     bool ok = true;
     struct ledger_account a = *account;
@@ -96,6 +99,11 @@ bool ledger_view_add_account(struct ledger_view *view, const struct ledger_accou
     a.name = copy(view, account->name, &ok);
     a.owner = copy(view, account->owner, &ok);
     if (!ok || !strmap_put(&view->accounts_by_id, a.id, view->accounts_count)) return false;
+    int64_t *loaded = view->accounts_loaded[view->accounts_count];
+    loaded[0] = a.debits_pending;
+    loaded[1] = a.debits_posted;
+    loaded[2] = a.credits_pending;
+    loaded[3] = a.credits_posted;
     view->accounts[view->accounts_count++] = a;
     return true;
 }

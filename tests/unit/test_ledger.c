@@ -77,6 +77,10 @@ static void check_sound(const struct ledger_view *view, const char *file, int li
         print_error("ledger_check_accounts: %s\n", message);
         _fail(file, line);
     }
+    if (!ledger_check_view(view, message, sizeof message)) {
+        print_error("ledger_check_view: %s\n", message);
+        _fail(file, line);
+    }
 }
 
 static uint8_t account_row(const struct ledger_view *view, const char *id)
@@ -124,6 +128,16 @@ static void load_account(struct ledger_view *view, const char *id, const char *u
     assert_true(ledger_view_add_account(view, &a));
 }
 
+/* Records an account's present balances as the ones it was loaded with. */
+static void mark_loaded(struct ledger_view *view, const struct ledger_account *a)
+{
+    int64_t *loaded = view->accounts_loaded[a - view->accounts];
+    loaded[0] = a->debits_pending;
+    loaded[1] = a->debits_posted;
+    loaded[2] = a->credits_pending;
+    loaded[3] = a->credits_posted;
+}
+
 /* Posted balances from earlier batches: debit's debits and credit's credits. */
 static void load_funds(struct ledger_view *view, const char *debit, const char *credit,
                        int64_t amount)
@@ -134,6 +148,8 @@ static void load_funds(struct ledger_view *view, const char *debit, const char *
     assert_non_null(cr);
     dr->debits_posted += amount;
     cr->credits_posted += amount;
+    mark_loaded(view, dr);
+    mark_loaded(view, cr);
 }
 
 /* A stored pending transfer and the amounts it reserves; expires 0: none. */
@@ -146,6 +162,8 @@ static void load_pending(struct ledger_view *view, const char *id, const char *d
     assert_non_null(cr);
     dr->debits_pending += amount;
     cr->credits_pending += amount;
+    mark_loaded(view, dr);
+    mark_loaded(view, cr);
     struct ledger_transfer t = {
         .seq = view->transfers_count + 1, .id = id, .debit = debit, .credit = credit,
         .unit = dr->unit, .amount = amount, .effect_pending = amount,
@@ -1594,6 +1612,23 @@ static void op_refs_name_what_to_load(void **state)
     assert_int_equal(r.count, 0);
 }
 
+/* ledger_check_view catches bookkeeping that does not add up. */
+static void check_view_catches_broken_bookkeeping(void **state)
+{
+    struct ledger_view *view = *state;
+    assert_status(run1(view, op_transfer("t", "a", "b", 7)), LEDGER_CREATED);
+    char message[256] = "";
+    assert_true(ledger_check_view(view, message, sizeof message));
+    ledger_view_account(view, "b")->credits_posted += 1; /* a balance the rows do not explain */
+    assert_false(ledger_check_view(view, message, sizeof message));
+    assert_non_null(strstr(message, "account b"));
+    ledger_view_account(view, "b")->credits_posted -= 1;
+    ledger_view_transfer(view, "t")->effect_posted = 6; /* a row that does not explain them */
+    assert_false(ledger_check_view(view, message, sizeof message));
+    ledger_view_transfer(view, "t")->effect_posted = 7;
+    assert_true(ledger_check_view(view, message, sizeof message));
+}
+
 static void view_reset_empties(void **state)
 {
     struct ledger_view *view = *state;
@@ -1726,6 +1761,7 @@ int main(void)
         T(duplicates_within_a_batch),
         T(failures_outside_chains_are_independent),
         cmocka_unit_test(op_refs_name_what_to_load),
+        T(check_view_catches_broken_bookkeeping),
         T(view_reset_empties),
         cmocka_unit_test(check_accounts_consistent_and_broken),
     };
