@@ -596,6 +596,21 @@ struct show_ctx {
     int status;
 };
 
+/* Ends a listing: prints its JSON array or table (or the error), frees, closes. */
+static int listing_finish(struct show_ctx *s, enum cc_err rc, const struct cc_error *err)
+{
+    if (rc != CC_OK)
+        s->status = cli_fail_error(err);
+    else if (s->json)
+        s->status = print_json(json_incref(s->array));
+    else
+        table_print(&s->table, stdout);
+    json_decref(s->array);
+    table_free(&s->table);
+    concord_close(s->cc);
+    return s->status;
+}
+
 static int account_print(void *ctx, const struct ledger_account *a)
 {
     struct show_ctx *s = ctx;
@@ -623,24 +638,6 @@ static int account_print(void *ctx, const struct ledger_account *a)
     table_print(&t, stdout);
     table_free(&t);
     return 0;
-}
-
-static int cmd_account_show(struct cli *cli, int argc, char **argv)
-{
-    static const int accepted[] = {OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "account show") ||
-        !positional_exactly(&o, 1, "account show"))
-        return CLI_EXIT_USAGE;
-    int status;
-    struct concord *cc = open_for_read(cli, &status);
-    if (cc == NULL) return status;
-    struct show_ctx s = {.cc = cc, .json = o.json};
-    struct cc_error err = {0};
-    if (concord_account_get(cc, o.positional[0], account_print, &s, &err) != CC_OK)
-        s.status = cli_fail_error(&err);
-    concord_close(cc);
-    return s.status;
 }
 
 static int account_row(void *ctx, const struct ledger_account *a)
@@ -681,16 +678,7 @@ static int cmd_account_list(struct cli *cli, int argc, char **argv)
     struct show_ctx s = {.cc = cc, .json = o.json, .array = o.json ? json_array() : NULL};
     table_init(&s.table, 8, header, right);
     struct cc_error err = {0};
-    if (concord_accounts_list(cc, o.prefix, o.after, limit, account_row, &s, &err) != CC_OK)
-        s.status = cli_fail_error(&err);
-    else if (o.json)
-        s.status = print_json(json_incref(s.array));
-    else
-        table_print(&s.table, stdout);
-    json_decref(s.array);
-    table_free(&s.table);
-    concord_close(cc);
-    return s.status;
+    return listing_finish(&s, concord_accounts_list(cc, o.prefix, o.after, limit, account_row, &s, &err), &err);
 }
 
 static int unit_row(void *ctx, const struct ledger_unit *u)
@@ -721,16 +709,7 @@ static int cmd_unit_list(struct cli *cli, int argc, char **argv)
     struct show_ctx s = {.cc = cc, .json = o.json, .array = o.json ? json_array() : NULL};
     table_init(&s.table, 3, header, right);
     struct cc_error err = {0};
-    if (concord_units_list(cc, unit_row, &s, &err) != CC_OK)
-        s.status = cli_fail_error(&err);
-    else if (o.json)
-        s.status = print_json(json_incref(s.array));
-    else
-        table_print(&s.table, stdout);
-    json_decref(s.array);
-    table_free(&s.table);
-    concord_close(cc);
-    return s.status;
+    return listing_finish(&s, concord_units_list(cc, unit_row, &s, &err), &err);
 }
 
 /* balance: rows for ids, or sums over a prefix. */
@@ -849,22 +828,35 @@ static int transfer_print(void *ctx, const struct ledger_transfer *t)
     return 0;
 }
 
-static int cmd_transfer_show(struct cli *cli, int argc, char **argv)
+/* account show and transfer show: one row, for people or as the contract's object. */
+static int show_one(struct cli *cli, int argc, char **argv, bool account)
 {
+    const char *command = account ? "account show" : "transfer show";
     static const int accepted[] = {OPT_JSON, 0};
     struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "transfer show") ||
-        !positional_exactly(&o, 1, "transfer show"))
+    if (!opts_parse(argc, argv, accepted, &o, command) || !positional_exactly(&o, 1, command))
         return CLI_EXIT_USAGE;
     int status;
     struct concord *cc = open_for_read(cli, &status);
     if (cc == NULL) return status;
     struct show_ctx s = {.cc = cc, .json = o.json};
     struct cc_error err = {0};
-    if (concord_transfer_get(cc, o.positional[0], transfer_print, &s, &err) != CC_OK)
-        s.status = cli_fail_error(&err);
+    enum cc_err rc = account
+                         ? concord_account_get(cc, o.positional[0], account_print, &s, &err)
+                         : concord_transfer_get(cc, o.positional[0], transfer_print, &s, &err);
+    if (rc != CC_OK) s.status = cli_fail_error(&err);
     concord_close(cc);
     return s.status;
+}
+
+static int cmd_account_show(struct cli *cli, int argc, char **argv)
+{
+    return show_one(cli, argc, argv, true);
+}
+
+static int cmd_transfer_show(struct cli *cli, int argc, char **argv)
+{
+    return show_one(cli, argc, argv, false);
 }
 
 static int history_row(void *ctx, const struct ledger_transfer *t)
@@ -910,16 +902,7 @@ static int cmd_history(struct cli *cli, int argc, char **argv)
     struct show_ctx s = {.cc = cc, .json = o.json, .array = o.json ? json_array() : NULL};
     table_init(&s.table, 8, header, right);
     struct cc_error err = {0};
-    if (concord_history(cc, &q, history_row, &s, &err) != CC_OK)
-        s.status = cli_fail_error(&err);
-    else if (o.json)
-        s.status = print_json(json_incref(s.array));
-    else
-        table_print(&s.table, stdout);
-    json_decref(s.array);
-    table_free(&s.table);
-    concord_close(cc);
-    return s.status;
+    return listing_finish(&s, concord_history(cc, &q, history_row, &s, &err), &err);
 }
 
 static int cmd_check(struct cli *cli, int argc, char **argv)
