@@ -65,11 +65,36 @@ static void load_failed(struct concord *cc, enum cc_err rc, const struct cc_erro
     cc->load_error_detail = *detail;
 }
 
+/* Loads a whole table the batch needs (once), or the transfers a condition gates. */
+static void load_table(struct concord *cc, char kind, const char *id)
+{
+    const struct store_driver *d = cc->store->driver;
+    struct cc_error detail = {0};
+    enum cc_err rc = CC_OK;
+    if (kind == 'c' && !cc->conditions_loaded) {
+        cc->conditions_loaded = true;
+        rc = d->load_conditions(cc->store, &cc->view, &detail);
+    } else if (kind == 'q' && !cc->requirements_loaded) {
+        cc->requirements_loaded = true;
+        rc = d->load_requirements(cc->store, &cc->view, &detail);
+    } else if (kind == 'x' && !cc->rates_loaded) {
+        cc->rates_loaded = true;
+        rc = d->load_rates(cc->store, &cc->view, &detail);
+    } else if (kind == 'g') {
+        rc = d->load_gated(cc->store, id, &cc->view, &detail);
+    }
+    if (rc != CC_OK) load_failed(cc, rc, &detail);
+}
+
 /* Loads one key into the view unless it is there or known to be missing. */
 static void load_key(void *ctx, char kind, const char *id)
 {
     struct concord *cc = ctx;
     if (cc->load_error != CC_OK) return;
+    if (kind == 'c' || kind == 'q' || kind == 'x' || kind == 'g') {
+        load_table(cc, kind, id);
+        return;
+    }
     struct strmap *missing;
     enum cc_err (*load)(struct store *, const char *, struct ledger_view *, struct cc_error *);
     const struct store_driver *d = cc->store->driver;
@@ -149,6 +174,9 @@ static enum cc_err batch_load(struct concord *cc, const struct ledger_op *ops, s
 static void batch_reset(struct concord *cc)
 {
     ledger_view_reset(&cc->view);
+    cc->conditions_loaded = false;
+    cc->requirements_loaded = false;
+    cc->rates_loaded = false;
     strmap_clear(&cc->missing_units);
     strmap_clear(&cc->missing_accounts);
     strmap_clear(&cc->missing_transfers);
@@ -163,6 +191,12 @@ static bool view_changed(const struct ledger_view *v)
         if (v->accounts[i].row) return true;
     for (uint32_t i = 0; i < v->transfers_count; i++)
         if (v->transfers[i].row) return true;
+    for (uint32_t i = 0; i < v->conditions_count; i++)
+        if (v->conditions[i].row) return true;
+    for (uint32_t i = 0; i < v->requirements_count; i++)
+        if (v->requirements[i].row) return true;
+    for (uint32_t i = 0; i < v->rates_count; i++)
+        if (v->rates[i].row) return true;
     return false;
 }
 
@@ -337,4 +371,16 @@ enum cc_err concord_account_scale(struct concord *cc, const char *id, int32_t *s
                                   struct cc_error *err)
 {
     return concord_balance(cc, id, INT64_MAX, scale_fn, scale, err);
+}
+
+enum cc_err concord_conditions(struct concord *cc, struct ledger_view *view,
+                               struct cc_error *err)
+{
+    return cc->store->driver->load_conditions(cc->store, view, err);
+}
+
+enum cc_err concord_requirements(struct concord *cc, struct ledger_view *view,
+                                 struct cc_error *err)
+{
+    return cc->store->driver->load_requirements(cc->store, view, err);
 }

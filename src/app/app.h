@@ -36,6 +36,9 @@ struct concord {
     struct strmap missing_units;     /* keys a batch looked up and did not find */
     struct strmap missing_accounts;
     struct strmap missing_transfers;
+    bool conditions_loaded;          /* whole tables this batch has loaded */
+    bool requirements_loaded;
+    bool rates_loaded;
     enum cc_err load_error;          /* first error while loading a batch's keys */
     struct cc_error load_error_detail;
 };
@@ -80,6 +83,12 @@ enum cc_err concord_balance(struct concord *cc, const char *id, int64_t at, stor
                             void *ctx, struct cc_error *err);
 enum cc_err concord_balance_prefix(struct concord *cc, const char *prefix, int64_t at,
                                    store_balance_fn fn, void *ctx, struct cc_error *err);
+/* Every condition (derived states evaluated) or requirement, into a fresh view. */
+enum cc_err concord_conditions(struct concord *cc, struct ledger_view *view,
+                               struct cc_error *err);
+enum cc_err concord_requirements(struct concord *cc, struct ledger_view *view,
+                                 struct cc_error *err);
+
 /* The scale of the unit of account id (for decimal amounts typed by people). */
 enum cc_err concord_account_scale(struct concord *cc, const char *id, int32_t *scale,
                                   struct cc_error *err);

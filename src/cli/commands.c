@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "app/report.h"
 #include "cli/cli.h"
 #include "fmt/json.h"
 #include "util/amount.h"
@@ -26,7 +27,9 @@
 enum {
     OPT_JSON = 1000, OPT_PREFIX, OPT_AT, OPT_SINCE, OPT_UNTIL, OPT_LIMIT, OPT_AFTER, OPT_UNIT,
     OPT_NAME, OPT_OWNER, OPT_FLAG, OPT_SCALE, OPT_ID, OPT_DEBIT, OPT_CREDIT, OPT_AMOUNT,
-    OPT_PENDING, OPT_EXPIRES, OPT_DATE, OPT_KIND, OPT_MEMO,
+    OPT_PENDING, OPT_EXPIRES, OPT_DATE, OPT_KIND, OPT_MEMO, OPT_TITLE, OPT_PROBABILITY,
+    OPT_AUTHORITY, OPT_WHEN, OPT_ACCOUNT, OPT_MEASURE, OPT_TARGET, OPT_DUE, OPT_TO, OPT_RATE,
+    OPT_ASSUME, OPT_SAMPLES, OPT_SEED,
 };
 
 static const struct option all_options[] = {
@@ -41,7 +44,16 @@ static const struct option all_options[] = {
     {"amount", required_argument, NULL, OPT_AMOUNT},
     {"pending", no_argument, NULL, OPT_PENDING}, {"expires", required_argument, NULL, OPT_EXPIRES},
     {"date", required_argument, NULL, OPT_DATE}, {"kind", required_argument, NULL, OPT_KIND},
-    {"memo", required_argument, NULL, OPT_MEMO}, {NULL, 0, NULL, 0},
+    {"memo", required_argument, NULL, OPT_MEMO}, {"title", required_argument, NULL, OPT_TITLE},
+    {"probability", required_argument, NULL, OPT_PROBABILITY},
+    {"authority", required_argument, NULL, OPT_AUTHORITY},
+    {"when", required_argument, NULL, OPT_WHEN}, {"account", required_argument, NULL, OPT_ACCOUNT},
+    {"measure", required_argument, NULL, OPT_MEASURE},
+    {"target", required_argument, NULL, OPT_TARGET}, {"due", required_argument, NULL, OPT_DUE},
+    {"to", required_argument, NULL, OPT_TO}, {"rate", required_argument, NULL, OPT_RATE},
+    {"assume", required_argument, NULL, OPT_ASSUME},
+    {"samples", required_argument, NULL, OPT_SAMPLES}, {"seed", required_argument, NULL, OPT_SEED},
+    {NULL, 0, NULL, 0},
 };
 
 #define FLAGS_MAX 2
@@ -52,6 +64,10 @@ struct opts {
     const char *prefix, *at, *since, *until, *limit, *after, *unit, *name, *owner, *scale, *id,
         *debit, *credit, *amount, *expires, *date, *kind, *memo;
     const char *flags[FLAGS_MAX];
+    const char *title, *probability, *authority, *when, *account, *measure, *target, *due, *to,
+        *rate, *samples, *seed;
+    const char *assume[REPORT_ASSUMPTIONS_MAX];
+    int assume_count;
     int flags_count;
     int positional_count;
     char **positional;
@@ -99,6 +115,26 @@ static bool opts_parse(int argc, char **argv, const int *accepted, struct opts *
         case OPT_DATE: o->date = optarg; break;
         case OPT_KIND: o->kind = optarg; break;
         case OPT_MEMO: o->memo = optarg; break;
+        case OPT_TITLE: o->title = optarg; break;
+        case OPT_PROBABILITY: o->probability = optarg; break;
+        case OPT_AUTHORITY: o->authority = optarg; break;
+        case OPT_WHEN: o->when = optarg; break;
+        case OPT_ACCOUNT: o->account = optarg; break;
+        case OPT_MEASURE: o->measure = optarg; break;
+        case OPT_TARGET: o->target = optarg; break;
+        case OPT_DUE: o->due = optarg; break;
+        case OPT_TO: o->to = optarg; break;
+        case OPT_RATE: o->rate = optarg; break;
+        case OPT_SAMPLES: o->samples = optarg; break;
+        case OPT_SEED: o->seed = optarg; break;
+        case OPT_ASSUME:
+            if (o->assume_count == REPORT_ASSUMPTIONS_MAX) {
+                cli_fail(CLI_EXIT_USAGE, "%s: at most %d --assume options", command,
+                         REPORT_ASSUMPTIONS_MAX);
+                return false;
+            }
+            o->assume[o->assume_count++] = optarg;
+            break;
         case OPT_FLAG:
             if (o->flags_count == FLAGS_MAX) {
                 cli_fail(CLI_EXIT_USAGE, "%s: at most %d --flag options", command, FLAGS_MAX);
@@ -364,8 +400,11 @@ static int print_friendly(const struct batch *b, const struct ledger_result *res
                         r->message ? r->message : "");
     char ts[TIME_TEXT_BYTES];
     time_format(r->timestamp, ts);
-    printf("%s %s %s at %s\n", ledger_op_name(op->type), op->id, ledger_status_name(r->status),
-           ts);
+    printf("%s %s %s at %s", ledger_op_name(op->type), op->id, ledger_status_name(r->status), ts);
+    if (r->status == LEDGER_RESOLVED)
+        printf(": %d pending transfer%s posted, %d voided", r->posted, r->posted == 1 ? "" : "s",
+               r->voided);
+    putchar('\n');
     return CLI_EXIT_OK;
 }
 
@@ -928,6 +967,385 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
+/* ---------------------------------------------------------------- conditions */
+
+static int cmd_condition_add(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_TITLE, OPT_PROBABILITY, OPT_AUTHORITY, OPT_WHEN,
+                                   OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "condition add") ||
+        !positional_exactly(&o, 1, "condition add"))
+        return CLI_EXIT_USAGE;
+    struct ledger_op op = {.type = LEDGER_OP_CONDITION, .id = o.positional[0], .name = o.title,
+                           .owner = o.authority, .cond = o.when};
+    if (o.probability != NULL) {
+        char *end;
+        op.probability = strtod(o.probability, &end);
+        if (end == o.probability || *end != '\0' || !(op.probability >= 0 && op.probability <= 1))
+            return cli_fail(CLI_EXIT_USAGE, "condition add: --probability must be in [0, 1]");
+        op.flags |= LEDGER_OP_HAS_PROBABILITY;
+    }
+    return commit_one(cli, &op, o.json);
+}
+
+static int cmd_resolve(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "resolve") || !positional_exactly(&o, 2, "resolve"))
+        return CLI_EXIT_USAGE;
+    enum cond_state state;
+    if (!cond_state_parse(o.positional[1], &state) || state == COND_OPEN)
+        return cli_fail(CLI_EXIT_USAGE, "resolve: the state is met or failed, not \"%s\"",
+                        o.positional[1]);
+    struct ledger_op op = {.type = LEDGER_OP_RESOLVE, .id = o.positional[0],
+                           .state = (uint8_t)state};
+    return commit_one(cli, &op, o.json);
+}
+
+static int cmd_condition_list(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "condition list") ||
+        !positional_exactly(&o, 0, "condition list"))
+        return CLI_EXIT_USAGE;
+    int status = CLI_EXIT_OK;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct ledger_view view;
+    ledger_view_init(&view);
+    struct cc_error err = {0};
+    if (concord_conditions(cc, &view, &err) != CC_OK) {
+        status = cli_fail_error(&err);
+    } else if (o.json) {
+        json_t *array = json_array();
+        for (uint32_t i = 0; i < view.conditions_count; i++)
+            json_array_append_new(array, json_encode_condition(&view.conditions[i]));
+        status = print_json(array);
+    } else {
+        static const char *const header[] = {"CONDITION", "STATE", "PROBABILITY", "AUTHORITY",
+                                             "WHEN", "TITLE"};
+        static const bool right[] = {false, false, true, false, false, false};
+        struct table t;
+        table_init(&t, 6, header, right);
+        for (uint32_t i = 0; i < view.conditions_count; i++) {
+            const struct ledger_condition *c = &view.conditions[i];
+            char p[16] = "";
+            if (c->has_probability) snprintf(p, sizeof p, "%.2f", c->probability);
+            table_add(&t, (const char *const[]){c->name, cond_state_name(c->state), p,
+                                                c->authority ? c->authority : "",
+                                                c->when ? c->when : "",
+                                                c->title ? c->title : ""});
+        }
+        table_print(&t, stdout);
+        table_free(&t);
+    }
+    ledger_view_free(&view);
+    concord_close(cc);
+    return status;
+}
+
+/* ---------------------------------------------------------------- requirements, rates */
+
+static int cmd_requirement_add(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_TITLE, OPT_ACCOUNT, OPT_MEASURE, OPT_TARGET, OPT_DUE,
+                                   OPT_UNIT,  OPT_JSON,    0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "requirement add") ||
+        !positional_exactly(&o, 1, "requirement add"))
+        return CLI_EXIT_USAGE;
+    if (o.account == NULL || o.target == NULL)
+        return cli_fail(CLI_EXIT_USAGE, "requirement add: --account and --target are required");
+    struct ledger_op op = {.type = LEDGER_OP_REQUIREMENT, .id = o.positional[0], .name = o.title,
+                           .account = o.account, .kind = o.measure ? o.measure : "credits",
+                           .unit = o.unit, .flags = LEDGER_OP_HAS_AMOUNT};
+    /* The target is typed in the unit's scale: the unit named, or the account's. */
+    int status = CLI_EXIT_OK;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct cc_error err = {0};
+    struct unit_of unit = {0};
+    if (o.unit != NULL) {
+        struct ledger_unit u;
+        if (concord_unit_get(cc, o.unit, &u, NULL, 0, &err) == CC_OK) {
+            snprintf(unit.code, sizeof unit.code, "%s", o.unit);
+            unit.scale = u.scale;
+        }
+    } else if (concord_balance(cc, o.account, INT64_MAX, unit_of_fn, &unit, &err) != CC_OK) {
+        unit.code[0] = '\0';
+    }
+    concord_close(cc);
+    if (unit.code[0] == '\0')
+        return cli_fail(CLI_EXIT_USAGE, "requirement add: name --unit (no unit %s, or no account "
+                                        "%s to take it from)", o.unit ? o.unit : "given",
+                        o.account);
+    switch (amount_parse(o.target, unit.scale, &op.amount)) {
+    case AMOUNT_OK: break;
+    default:
+        return cli_fail(CLI_EXIT_USAGE, "requirement add: --target \"%s\" is not an amount in "
+                                        "%s (%d decimal places)", o.target, unit.code,
+                        unit.scale);
+    }
+    if (o.due != NULL) {
+        if (!time_option(o.due, &op.date, "--due", "requirement add")) return CLI_EXIT_USAGE;
+        op.flags |= LEDGER_OP_HAS_DATE;
+    }
+    return commit_one(cli, &op, o.json);
+}
+
+static int cmd_requirement_list(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "requirement list") ||
+        !positional_exactly(&o, 0, "requirement list"))
+        return CLI_EXIT_USAGE;
+    int status = CLI_EXIT_OK;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct ledger_view view;
+    ledger_view_init(&view);
+    struct cc_error err = {0};
+    if (concord_requirements(cc, &view, &err) != CC_OK) {
+        status = cli_fail_error(&err);
+    } else if (o.json) {
+        json_t *array = json_array();
+        for (uint32_t i = 0; i < view.requirements_count; i++)
+            json_array_append_new(array, json_encode_requirement(&view.requirements[i]));
+        status = print_json(array);
+    } else {
+        static const char *const header[] = {"REQUIREMENT", "ACCOUNT", "MEASURE", "TARGET",
+                                             "UNIT", "DUE", "TITLE"};
+        static const bool right[] = {false, false, false, true, false, false, false};
+        struct table t;
+        table_init(&t, 7, header, right);
+        for (uint32_t i = 0; i < view.requirements_count; i++) {
+            const struct ledger_requirement *r = &view.requirements[i];
+            char target[AMOUNT_TEXT_BYTES], due[TIME_TEXT_BYTES] = "";
+            format_amount(r->target, unit_scale(cc, r->unit), target);
+            if (r->has_due) time_format_date(r->due, due);
+            table_add(&t, (const char *const[]){
+                              r->id, r->account,
+                              r->measure == LEDGER_MEASURE_BALANCE ? "balance" : "credits",
+                              target, r->unit, due, r->title ? r->title : ""});
+        }
+        table_print(&t, stdout);
+        table_free(&t);
+    }
+    ledger_view_free(&view);
+    concord_close(cc);
+    return status;
+}
+
+static int cmd_rate_add(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_DATE, OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "rate add") ||
+        !positional_exactly(&o, 3, "rate add"))
+        return CLI_EXIT_USAGE;
+    if (o.date == NULL) return cli_fail(CLI_EXIT_USAGE, "rate add: --date is required");
+    struct ledger_op op = {.type = LEDGER_OP_RATE, .unit = o.positional[0],
+                           .to = o.positional[1], .rate = o.positional[2],
+                           .flags = LEDGER_OP_HAS_DATE};
+    if (!time_option(o.date, &op.date, "--date", "rate add")) return CLI_EXIT_USAGE;
+    char id[64];
+    snprintf(id, sizeof id, "%s/%s %s", op.unit, op.to, o.date);
+    op.id = id;
+    return commit_one(cli, &op, o.json);
+}
+
+/* ---------------------------------------------------------------- gaps, scenario, forecast */
+
+/* A figure in the requirement's unit, for people. */
+static void report_amount(const struct report_requirement *r, int64_t v, char *out)
+{
+    format_amount(v, r->scale, out);
+}
+
+static int cmd_gaps(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_AT, OPT_JSON, 0};
+    struct opts o;
+    int64_t at;
+    if (!opts_parse(argc, argv, accepted, &o, "gaps") || !positional_exactly(&o, 0, "gaps") ||
+        !parse_through(o.at, &at, "--at", "gaps"))
+        return CLI_EXIT_USAGE;
+    int status = CLI_EXIT_OK;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct report report;
+    struct cc_error err = {0};
+    if (report_gaps(cc, at, &report, &err) != CC_OK) {
+        status = cli_fail_error(&err);
+    } else if (o.json) {
+        status = print_json(report_gaps_json(&report));
+    } else {
+        static const char *const header[] = {"REQUIREMENT", "UNIT", "TARGET", "POSTED",
+                                             "PENDING", "GAP", "GAP IF PENDING POSTS"};
+        static const bool right[] = {false, false, true, true, true, true, true};
+        struct table t;
+        table_init(&t, 7, header, right);
+        for (uint32_t i = 0; i < report.requirements_count; i++) {
+            const struct report_requirement *r = &report.requirements[i];
+            char target[AMOUNT_TEXT_BYTES], posted[AMOUNT_TEXT_BYTES], pending[AMOUNT_TEXT_BYTES],
+                gap[AMOUNT_TEXT_BYTES], gap2[AMOUNT_TEXT_BYTES];
+            report_amount(r, r->requirement->target, target);
+            report_amount(r, r->posted, posted);
+            report_amount(r, r->pending, pending);
+            report_amount(r, r->gap, gap);
+            report_amount(r, r->gap_if_pending_post, gap2);
+            table_add(&t, (const char *const[]){r->requirement->id, r->requirement->unit, target,
+                                                posted, pending, gap, gap2});
+        }
+        table_print(&t, stdout);
+        table_free(&t);
+    }
+    report_free(&report);
+    concord_close(cc);
+    return status;
+}
+
+static int cmd_scenario(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_ASSUME, OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "scenario") ||
+        !positional_exactly(&o, 0, "scenario"))
+        return CLI_EXIT_USAGE;
+    struct report_assumption assume[REPORT_ASSUMPTIONS_MAX];
+    char names[REPORT_ASSUMPTIONS_MAX][COND_NAME_BYTES_MAX + 1];
+    for (int i = 0; i < o.assume_count; i++) {
+        const char *eq = strchr(o.assume[i], '=');
+        size_t n = eq ? (size_t)(eq - o.assume[i]) : 0;
+        enum cond_state state;
+        if (eq == NULL || n == 0 || n > COND_NAME_BYTES_MAX || !cond_state_parse(eq + 1, &state) ||
+            state == COND_OPEN)
+            return cli_fail(CLI_EXIT_USAGE, "scenario: --assume takes NAME=met or NAME=failed, "
+                                            "not \"%s\"", o.assume[i]);
+        memcpy(names[i], o.assume[i], n);
+        names[i][n] = '\0';
+        assume[i] = (struct report_assumption){.name = names[i], .state = state};
+    }
+    int status = CLI_EXIT_OK;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct report report;
+    struct cc_error err = {0};
+    if (report_scenario(cc, assume, (uint32_t)o.assume_count, &report, &err) != CC_OK) {
+        status = cli_fail_error(&err);
+    } else if (o.json) {
+        status = print_json(report_scenario_json(&report, assume, (uint32_t)o.assume_count));
+    } else {
+        static const char *const header[] = {"REQUIREMENT", "UNIT", "TARGET", "POSTED", "LOW",
+                                             "HIGH"};
+        static const bool right[] = {false, false, true, true, true, true};
+        struct table t;
+        table_init(&t, 6, header, right);
+        for (uint32_t i = 0; i < report.requirements_count; i++) {
+            const struct report_requirement *r = &report.requirements[i];
+            char target[AMOUNT_TEXT_BYTES], posted[AMOUNT_TEXT_BYTES], low[AMOUNT_TEXT_BYTES],
+                high[AMOUNT_TEXT_BYTES];
+            report_amount(r, r->requirement->target, target);
+            report_amount(r, r->posted, posted);
+            report_amount(r, r->low, low);
+            report_amount(r, r->high, high);
+            table_add(&t, (const char *const[]){r->requirement->id, r->requirement->unit, target,
+                                                posted, low, high});
+        }
+        table_print(&t, stdout);
+        table_free(&t);
+        if (report.exposure_count > 0) {
+            static const char *const eh[] = {"OPEN CONDITION", "UNIT", "PENDING IT DECIDES"};
+            static const bool er[] = {false, false, true};
+            table_init(&t, 3, eh, er);
+            for (uint32_t i = 0; i < report.exposure_count; i++) {
+                const struct report_exposure *e = &report.exposure[i];
+                char amount[AMOUNT_TEXT_BYTES];
+                format_amount(e->pending, unit_scale(cc, e->unit), amount);
+                table_add(&t, (const char *const[]){e->condition, e->unit, amount});
+            }
+            fputc('\n', stdout);
+            table_print(&t, stdout);
+            table_free(&t);
+        }
+    }
+    report_free(&report);
+    concord_close(cc);
+    return status;
+}
+
+static int cmd_forecast(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_SAMPLES, OPT_SEED, OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "forecast") ||
+        !positional_exactly(&o, 0, "forecast"))
+        return CLI_EXIT_USAGE;
+    struct cond_forecast_options options = {.samples = COND_SAMPLES_DEFAULT, .seed = 1};
+    if (o.samples != NULL) {
+        char *end;
+        unsigned long long v = strtoull(o.samples, &end, 10);
+        if (end == o.samples || *end != '\0' || v < 1 || v > COND_SAMPLES_MAX)
+            return cli_fail(CLI_EXIT_USAGE, "forecast: --samples must be 1 … %d",
+                            COND_SAMPLES_MAX);
+        options.samples = (uint32_t)v;
+    }
+    if (o.seed != NULL) {
+        char *end;
+        options.seed = strtoull(o.seed, &end, 10);
+        if (end == o.seed || *end != '\0')
+            return cli_fail(CLI_EXIT_USAGE, "forecast: --seed must be an integer");
+    }
+    int status = CLI_EXIT_OK;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct report report;
+    struct cc_error err = {0};
+    if (report_forecast(cc, &options, &report, &err) != CC_OK) {
+        status = cli_fail_error(&err);
+    } else if (o.json) {
+        status = print_json(report_forecast_json(&report));
+    } else {
+        printf("%s over %u open condition%s (%llu %s)\n\n",
+               report.summary.exact ? "exact" : "Monte Carlo", report.summary.conditions,
+               report.summary.conditions == 1 ? "" : "s",
+               (unsigned long long)report.summary.samples,
+               report.summary.exact ? "assignments" : "samples");
+        static const char *const header[] = {"REQUIREMENT", "UNIT", "TARGET", "EXPECTED",
+                                             "P(MET)", "P10", "P50", "P90"};
+        static const bool right[] = {false, false, true, true, true, true, true, true};
+        struct table t;
+        table_init(&t, 8, header, right);
+        for (uint32_t i = 0; i < report.requirements_count; i++) {
+            const struct report_requirement *r = &report.requirements[i];
+            char target[AMOUNT_TEXT_BYTES], expected[AMOUNT_TEXT_BYTES], p[16],
+                p10[AMOUNT_TEXT_BYTES], p50[AMOUNT_TEXT_BYTES], p90[AMOUNT_TEXT_BYTES];
+            report_amount(r, r->requirement->target, target);
+            /* Expected is a mean: shown rounded to the unit's scale for people. */
+            double e = r->forecast.expected;
+            int64_t rounded = e >= (double)INT64_MAX ? INT64_MAX
+                              : e <= (double)INT64_MIN ? INT64_MIN
+                                                       : (int64_t)(e + (e >= 0 ? 0.5 : -0.5));
+            report_amount(r, rounded, expected);
+            snprintf(p, sizeof p, "%.1f%%", 100.0 * r->forecast.p_met);
+            report_amount(r, r->forecast.p10, p10);
+            report_amount(r, r->forecast.p50, p50);
+            report_amount(r, r->forecast.p90, p90);
+            table_add(&t, (const char *const[]){r->requirement->id, r->requirement->unit, target,
+                                                expected, p, p10, p50, p90});
+        }
+        table_print(&t, stdout);
+        table_free(&t);
+    }
+    report_free(&report);
+    concord_close(cc);
+    return status;
+}
+
 static int cmd_help(struct cli *cli, int argc, char **argv)
 {
     (void)cli;
@@ -988,6 +1406,36 @@ const struct cli_command cli_commands[] = {
      "an account's transfers, oldest first",
      "Filters by effective date; --until includes the whole day. At most LIMIT\n"
      "(default 1000) rows.\n"},
+    {"condition add", cmd_condition_add,
+     "NAME [--title TEXT] [--probability P] [--authority PARTY] [--when EXPR] [--json]",
+     "define a condition pledges can hang on",
+     "A base condition is open until resolved; --when EXPR makes it derived from\n"
+     "others (names with ! & | and parentheses). P in [0, 1] feeds forecasts.\n"},
+    {"condition list", cmd_condition_list, "[--json]", "the conditions and their states", ""},
+    {"resolve", cmd_resolve, "NAME met|failed [--json]", "decide a base condition",
+     "Posts every pending transfer whose `if` becomes true and voids every one\n"
+     "that becomes false, in the same transaction. A condition is decided once.\n"},
+    {"requirement add", cmd_requirement_add,
+     "ID --account ACCOUNT|PREFIX. --target AMOUNT [--measure credits|balance]\n"
+     "                 [--due DATE] [--unit CODE] [--title TEXT] [--json]",
+     "set a target on an account or a branch of accounts",
+     "credits counts cumulative inflow; balance counts credits minus debits.\n"
+     "AMOUNT is a decimal in the unit's scale.\n"},
+    {"requirement list", cmd_requirement_list, "[--json]", "the requirements", ""},
+    {"rate add", cmd_rate_add, "UNIT TO RATE --date DATE [--json]",
+     "1 UNIT = RATE TO from DATE on (an exact decimal)", ""},
+    {"gaps", cmd_gaps, "[--at DATE] [--json]", "what each requirement still lacks",
+     "Per requirement: posted (as of DATE), pending (what every pending transfer\n"
+     "would add), the gap now and the gap if every pending transfer posts.\n"},
+    {"scenario", cmd_scenario, "--assume NAME=met|failed ... [--json]",
+     "what posts for certain and what may, under assumptions",
+     "Writes nothing. low: posted plus what posts for certain; high: low plus what\n"
+     "may still post while other conditions stay open. Pending transfers without\n"
+     "`if` count as posting. Also the pending amount each open condition decides.\n"},
+    {"forecast", cmd_forecast, "[--samples N] [--seed S] [--json]",
+     "how likely each requirement is to be met",
+     "Open base conditions are met independently with their probability (0.5 when\n"
+     "none is set); exact over up to 20 of them, seeded Monte Carlo beyond.\n"},
     {"check", cmd_check, "[--json]", "verify the ledger's invariants",
      "Checks that, per unit, debits equal credits (posted and pending), that no\n"
      "balance is negative or breaks its account's limit, and that every account's\n"

@@ -45,10 +45,24 @@ static const struct field void_fields[] = {
     {"op", 's'},   {"id", 's'},   {"pending_id", 's'}, {"kind", 's'},
     {"date", 't'}, {"memo", 's'}, {"meta", 'j'},       {"linked", 'b'}, {NULL, 0}};
 
+static const struct field condition_fields[] = {
+    {"op", 's'}, {"name", 's'}, {"title", 's'}, {"probability", 'n'}, {"authority", 's'},
+    {"when", 's'}, {"linked", 'b'}, {NULL, 0}};
+static const struct field resolve_fields[] = {
+    {"op", 's'}, {"name", 's'}, {"state", 's'}, {"linked", 'b'}, {NULL, 0}};
+static const struct field requirement_fields[] = {
+    {"op", 's'},      {"id", 's'},     {"title", 's'}, {"account", 's'}, {"measure", 's'},
+    {"target", 'i'},  {"due", 't'},    {"unit", 's'},  {"linked", 'b'},  {NULL, 0}};
+static const struct field rate_fields[] = {
+    {"op", 's'}, {"unit", 's'}, {"to", 's'}, {"rate", 's'}, {"date", 't'}, {"linked", 'b'},
+    {NULL, 0}};
+
 static const struct field *const fields_of[LEDGER_OP_TYPE_COUNT] = {
     [LEDGER_OP_UNIT] = unit_fields,         [LEDGER_OP_ACCOUNT] = account_fields,
     [LEDGER_OP_TRANSFER] = transfer_fields, [LEDGER_OP_POST] = post_fields,
-    [LEDGER_OP_VOID] = void_fields,
+    [LEDGER_OP_VOID] = void_fields,         [LEDGER_OP_CONDITION] = condition_fields,
+    [LEDGER_OP_RESOLVE] = resolve_fields,   [LEDGER_OP_REQUIREMENT] = requirement_fields,
+    [LEDGER_OP_RATE] = rate_fields,
 };
 
 struct decoder {
@@ -183,14 +197,16 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
     if (json_is_true(linked)) op->flags |= LEDGER_OP_LINKED;
     const char *name = json_string_value(json_object_get(value, "op"));
     if (name == NULL) {
-        op->invalid = "op: required, one of unit, account, transfer, post, void";
+        op->invalid = "op: required, one of unit, account, transfer, post, void, condition, "
+                      "resolve, requirement, rate";
         return true;
     }
     int type = -1;
     for (int t = 0; t < LEDGER_OP_TYPE_COUNT; t++)
         if (strcmp(name, ledger_op_name((enum ledger_op_type)t)) == 0) type = t;
     if (type < 0) {
-        fail(&d, "op", "unknown operation (expected unit, account, transfer, post or void)");
+        fail(&d, "op", "unknown operation (expected unit, account, transfer, post, void, "
+                       "condition, resolve, requirement or rate)");
         return !d.out_of_memory;
     }
     op->type = (enum ledger_op_type)type;
@@ -259,6 +275,61 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
         take_bool(&d, value, "linked");
         if (op->id == NULL) fail(&d, "id", "required");
         if (op->pending_id == NULL) fail(&d, "pending_id", "required");
+        break;
+    case LEDGER_OP_CONDITION: {
+        op->id = take_string(&d, value, "name");
+        op->name = take_string(&d, value, "title");
+        op->owner = take_string(&d, value, "authority");
+        op->cond = take_string(&d, value, "when");
+        const json_t *p = json_object_get(value, "probability");
+        if (p != NULL && !json_is_null(p)) {
+            if (!json_is_number(p))
+                fail(&d, "probability", "must be a number in [0, 1]");
+            op->probability = json_number_value(p);
+            op->flags |= LEDGER_OP_HAS_PROBABILITY;
+        }
+        take_bool(&d, value, "linked");
+        if (op->id == NULL) fail(&d, "name", "required");
+        break;
+    }
+    case LEDGER_OP_RESOLVE: {
+        op->id = take_string(&d, value, "name");
+        const char *state = take_string(&d, value, "state");
+        enum cond_state parsed = COND_OPEN;
+        if (state == NULL || !cond_state_parse(state, &parsed) || parsed == COND_OPEN)
+            fail(&d, "state", "required, met or failed");
+        op->state = (uint8_t)parsed;
+        take_bool(&d, value, "linked");
+        if (op->id == NULL) fail(&d, "name", "required");
+        break;
+    }
+    case LEDGER_OP_REQUIREMENT:
+        op->id = take_string(&d, value, "id");
+        op->name = take_string(&d, value, "title");
+        op->account = take_string(&d, value, "account");
+        op->kind = take_string(&d, value, "measure");
+        op->unit = take_string(&d, value, "unit");
+        op->amount = take_integer(&d, value, "target", &given, amount_message);
+        if (given) op->flags |= LEDGER_OP_HAS_AMOUNT;
+        op->date = take_time(&d, value, "due", &given);
+        if (given) op->flags |= LEDGER_OP_HAS_DATE;
+        take_bool(&d, value, "linked");
+        if (op->id == NULL) fail(&d, "id", "required");
+        if (op->account == NULL) fail(&d, "account", "required");
+        if (op->kind == NULL) fail(&d, "measure", "required, credits or balance");
+        if (!(op->flags & LEDGER_OP_HAS_AMOUNT)) fail(&d, "target", "required");
+        break;
+    case LEDGER_OP_RATE:
+        op->unit = take_string(&d, value, "unit");
+        op->to = take_string(&d, value, "to");
+        op->rate = take_string(&d, value, "rate");
+        op->date = take_time(&d, value, "date", &given);
+        if (given) op->flags |= LEDGER_OP_HAS_DATE;
+        take_bool(&d, value, "linked");
+        if (op->unit == NULL) fail(&d, "unit", "required");
+        if (op->to == NULL) fail(&d, "to", "required");
+        if (op->rate == NULL) fail(&d, "rate", "required, a decimal string such as \"1.0843\"");
+        if (!given) fail(&d, "date", "required");
         break;
     case LEDGER_OP_TYPE_COUNT: break;
     }
@@ -352,6 +423,39 @@ json_t *json_encode_transfer(const struct ledger_transfer *t)
     set_string(o, "reason", ledger_reason_name((enum ledger_reason)t->reason));
     set_string(o, "state", ledger_state_name((enum ledger_state)t->state));
     set_time(o, "timestamp", t->timestamp);
+    return o;
+}
+
+json_t *json_encode_condition(const struct ledger_condition *c)
+{
+    json_t *o = json_object();
+    set_string(o, "name", c->name);
+    set_string(o, "title", c->title);
+    if (c->has_probability) json_object_set_new(o, "probability", json_real(c->probability));
+    set_string(o, "authority", c->authority);
+    set_string(o, "when", c->when);
+    json_object_set_new(o, "state", json_string(cond_state_name((enum cond_state)c->state)));
+    if (c->resolved_at != 0) set_time(o, "resolved_at", c->resolved_at);
+    set_time(o, "timestamp", c->timestamp);
+    return o;
+}
+
+json_t *json_encode_requirement(const struct ledger_requirement *r)
+{
+    json_t *o = json_object();
+    set_string(o, "id", r->id);
+    set_string(o, "title", r->title);
+    set_string(o, "account", r->account);
+    set_string(o, "unit", r->unit);
+    json_object_set_new(o, "measure", json_string(r->measure == LEDGER_MEASURE_BALANCE
+                                                      ? "balance" : "credits"));
+    json_object_set_new(o, "target", json_integer(r->target));
+    if (r->has_due) {
+        char due[TIME_TEXT_BYTES];
+        time_format_date(r->due, due);
+        json_object_set_new(o, "due", json_string(due));
+    }
+    set_time(o, "timestamp", r->timestamp);
     return o;
 }
 

@@ -39,6 +39,8 @@ json_t *json_encode_result(size_t index, const struct ledger_op *op,
 json_t *json_encode_account(const struct ledger_account *account);
 json_t *json_encode_transfer(const struct ledger_transfer *transfer);
 json_t *json_encode_unit(const struct ledger_unit *unit);
+json_t *json_encode_condition(const struct ledger_condition *condition);
+json_t *json_encode_requirement(const struct ledger_requirement *requirement);
 /* with_accounts: include "accounts" (prefix sums). */
 json_t *json_encode_balance(const struct store_balance *balance, bool with_accounts);
 

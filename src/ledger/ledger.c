@@ -24,6 +24,7 @@
 #include "ledger/ledger.h"
 #include "ledger/ledger_internal.h"
 #include "util/amount.h"
+#include "util/timefmt.h"
 
 static const char *const status_names[LEDGER_STATUS_COUNT] = {
     [LEDGER_CREATED] = "created",
@@ -62,8 +63,9 @@ const char *ledger_status_name(enum ledger_status status)
 
 const char *ledger_op_name(enum ledger_op_type type)
 {
-    static const char *const names[LEDGER_OP_TYPE_COUNT] = {"unit", "account", "transfer",
-                                                            "post", "void"};
+    static const char *const names[LEDGER_OP_TYPE_COUNT] = {
+        "unit", "account", "transfer", "post", "void", "condition", "resolve", "requirement",
+        "rate"};
     return type < LEDGER_OP_TYPE_COUNT ? names[type] : NULL;
 }
 
@@ -134,12 +136,18 @@ static bool ends_with(const char *s, const char *suffix)
 
 /* ---------------------------------------------------------------- undo log */
 
+static void conditions_recompute(struct ledger_view *view);
+
 enum undo_kind {
     UNDO_UNIT_NEW,          /* remove units[index] (the last) */
     UNDO_ACCOUNT_NEW,       /* remove accounts[index] (the last) */
     UNDO_TRANSFER_NEW,      /* remove transfers[index] (the last) */
     UNDO_ACCOUNT_BALANCES,  /* restore balances and row flags of accounts[index] */
     UNDO_TRANSFER_STATE,    /* restore state and row flags of transfers[index] */
+    UNDO_CONDITION_NEW,     /* remove conditions[index] (the last) */
+    UNDO_CONDITION_STATE,   /* restore state, resolved_at and row flags of conditions[index] */
+    UNDO_REQUIREMENT_NEW,   /* remove requirements[index] (the last) */
+    UNDO_RATE_NEW,          /* remove rates[index] (the last) */
 };
 
 struct ledger_undo {
@@ -204,6 +212,29 @@ static void undo_rollback(struct ledger_view *view)
         case UNDO_TRANSFER_STATE:
             view->transfers[u->index].state = u->state;
             view->transfers[u->index].row = u->row;
+            break;
+        case UNDO_CONDITION_NEW:
+            assert(u->index == view->conditions_count - 1);
+            strmap_remove(&view->conditions_by_name, view->conditions[u->index].name);
+            cond_expr_free(&view->condition_when[u->index]);
+            view->conditions_count--;
+            break;
+        case UNDO_CONDITION_STATE:
+            view->conditions[u->index].state = u->state;
+            view->conditions[u->index].resolved_at = u->balances[0];
+            view->conditions[u->index].row = u->row;
+            view->condition_states[u->index] = u->state;
+            conditions_recompute(view);
+            break;
+        case UNDO_REQUIREMENT_NEW:
+            assert(u->index == view->requirements_count - 1);
+            strmap_remove(&view->requirements_by_id, view->requirements[u->index].id);
+            view->requirements_count--;
+            break;
+        case UNDO_RATE_NEW:
+            assert(u->index == view->rates_count - 1);
+            strmap_remove(&view->rates_by_key, view->rates[u->index].key);
+            view->rates_count--;
             break;
         }
     }
@@ -394,6 +425,94 @@ static struct ledger_result account_create(struct exec *x, const struct ledger_o
     return result(LEDGER_CREATED, a.timestamp, NULL);
 }
 
+/* ---------------------------------------------------------------- conditions: helpers */
+
+static struct ledger_result pending_resolve(struct exec *x, uint32_t p, const char *id,
+                                            enum ledger_reason reason, bool post,
+                                            int64_t amount, const struct ledger_op *op);
+
+struct bases {
+    const struct ledger_view *view;
+    uint8_t *seen;  /* per condition */
+    char *text;     /* "a b c" */
+    size_t length, capacity;
+    bool failed;
+};
+
+/* Adds the base conditions behind condition `index` (itself, or through `when`). */
+static void bases_visit(void *ctx, uint32_t index)
+{
+    struct bases *b = ctx;
+    if (b->seen[index]) return;
+    b->seen[index] = 1;
+    const struct cond_expr *when = &b->view->condition_when[index];
+    if (when->count > 0) {
+        cond_expr_names(when, bases_visit, b);
+        return;
+    }
+    const char *name = b->view->conditions[index].name;
+    size_t n = strlen(name);
+    if (b->length + n + 2 > b->capacity) {
+        b->failed = true;
+        return;
+    }
+    if (b->length > 0) b->text[b->length++] = ' ';
+    memcpy(b->text + b->length, name, n);
+    b->length += n;
+    b->text[b->length] = '\0';
+}
+
+/*
+ * The base conditions an expression depends on, through derived ones, as
+ * "a b c" in the arena: the store indexes a gated pending transfer under each,
+ * so resolving one finds every transfer it may decide.
+ */
+static const char *gate_bases(struct exec *x, const struct cond_expr *gate)
+{
+    struct ledger_view *view = x->view;
+    size_t capacity = (size_t)view->conditions_count * (COND_NAME_BYTES_MAX + 1) + 1;
+    struct bases b = {.view = view, .seen = calloc(view->conditions_count + 1, 1),
+                      .text = arena_alloc(&view->arena, capacity), .capacity = capacity};
+    if (b.seen == NULL || b.text == NULL) {
+        free(b.seen);
+        x->out_of_memory = true;
+        return NULL;
+    }
+    b.text[0] = '\0';
+    cond_expr_names(gate, bases_visit, &b);
+    free(b.seen);
+    assert(!b.failed);
+    return b.text;
+}
+
+/* Posts (met) or voids (failed) pending transfer p because its `if` is decided. */
+static struct ledger_result condition_settle(struct exec *x, uint32_t p, bool met)
+{
+    const char *pending_id = x->view->transfers[p].id;
+    size_t n = strlen(pending_id) + sizeof LEDGER_CONDITION_SUFFIX;
+    char *id = arena_alloc(&x->view->arena, n);
+    if (id == NULL) {
+        x->out_of_memory = true;
+        return invalid(NULL);
+    }
+    snprintf(id, n, "%s%s", pending_id, LEDGER_CONDITION_SUFFIX);
+    int64_t amount = x->view->transfers[p].amount;
+    return pending_resolve(x, p, id, LEDGER_REASON_CONDITION, met, amount, NULL);
+}
+
+/* Recomputes every derived condition's state, in creation order. */
+static void conditions_recompute(struct ledger_view *view)
+{
+    for (uint32_t i = 0; i < view->conditions_count; i++) {
+        if (view->condition_when[i].count == 0) continue;
+        uint8_t state = (uint8_t)cond_eval(&view->condition_when[i], view->condition_states);
+        struct ledger_condition *c = &view->conditions[i];
+        if (state != c->state && !(c->row & LEDGER_ROW_NEW)) c->row |= LEDGER_ROW_DIRTY;
+        view->condition_states[i] = state;
+        c->state = state;
+    }
+}
+
 /* ---------------------------------------------------------------- transfer */
 
 /* Checks what every transfer-like operation shares: id, memo, meta, amount sign. */
@@ -402,8 +521,9 @@ static const char *common_invalid(struct exec *x, const struct ledger_op *op)
     if (!ledger_valid_transfer_id(op->id))
         return msgf(x, "id must be 1 … %d printable ASCII characters without spaces",
                     LEDGER_ID_BYTES_MAX);
-    if (ends_with(op->id, LEDGER_EXPIRY_SUFFIX))
-        return "ids ending in " LEDGER_EXPIRY_SUFFIX " are reserved for expiry records";
+    if (ends_with(op->id, LEDGER_EXPIRY_SUFFIX) || ends_with(op->id, LEDGER_CONDITION_SUFFIX))
+        return "ids ending in " LEDGER_EXPIRY_SUFFIX " or " LEDGER_CONDITION_SUFFIX
+               " are reserved for the records the ledger makes itself";
     if (op->memo != NULL && strlen(op->memo) > LEDGER_MEMO_BYTES_MAX)
         return msgf(x, "memo is longer than %d bytes", LEDGER_MEMO_BYTES_MAX);
     if (op->meta != NULL && strlen(op->meta) > LEDGER_META_BYTES_MAX)
@@ -434,6 +554,10 @@ static bool transfer_same(const struct ledger_op *op, const struct ledger_transf
            has_expires == ((t->flags & LEDGER_TRANSFER_EXPIRES) != 0) &&
            (!has_expires || op->expires == t->expires) && date_same(op, t);
 }
+
+static struct ledger_result transfer_insert(struct exec *x, const struct ledger_op *op,
+                                            uint32_t dr_index, uint32_t cr_index,
+                                            const struct cond_expr *gate);
 
 static struct ledger_result transfer_create(struct exec *x, const struct ledger_op *op)
 {
@@ -470,12 +594,36 @@ static struct ledger_result transfer_create(struct exec *x, const struct ledger_
         return result(LEDGER_UNIT_NOT_FOUND, 0, msgf(x, "no unit %s", op->unit));
     if (strcmp(dr->unit, cr->unit) != 0 || (op->unit != NULL && strcmp(op->unit, dr->unit) != 0))
         return result(LEDGER_ACCOUNTS_MUST_HAVE_THE_SAME_UNIT, 0, NULL);
+    struct cond_expr gate = {0};
     if (op->cond != NULL) {
         if (!pending) return result(LEDGER_CONDITION_REQUIRES_PENDING, 0, NULL);
-        /* The view holds no conditions: every name in the expression is unknown. */
-        return result(LEDGER_CONDITION_NOT_FOUND, 0,
-                      msgf(x, "no condition named in \"%s\" exists", op->cond));
+        struct cond_error error;
+        if (!cond_parse(op->cond, ledger_condition_lookup, view, NULL, &gate, &error)) {
+            if (error.kind == COND_ERROR_NO_MEMORY) x->out_of_memory = true;
+            enum ledger_status status = error.kind == COND_ERROR_UNKNOWN_NAME
+                                            ? LEDGER_CONDITION_NOT_FOUND
+                                            : LEDGER_INVALID;
+            return result(status, 0, msgf(x, "if: %s", error.message));
+        }
     }
+    struct ledger_result r = transfer_insert(x, op, dr_index, cr_index, &gate);
+    cond_expr_free(&gate);
+    return r;
+}
+
+/*
+ * The rest of transfer_create, once the accounts and the `if` (compiled into
+ * gate, empty when there is none) are known: limits, the row, and — when the
+ * `if` is already decided — its resolution at once.
+ */
+static struct ledger_result transfer_insert(struct exec *x, const struct ledger_op *op,
+                                            uint32_t dr_index, uint32_t cr_index,
+                                            const struct cond_expr *gate)
+{
+    struct ledger_view *view = x->view;
+    bool pending = op->flags & LEDGER_OP_PENDING;
+    const struct ledger_account *dr = &view->accounts[dr_index];
+    const struct ledger_account *cr = &view->accounts[cr_index];
     if ((op->flags & LEDGER_OP_HAS_EXPIRES) && op->expires <= x->now)
         return invalid("expires must be later than the commit time");
 
@@ -498,6 +646,7 @@ static struct ledger_result transfer_create(struct exec *x, const struct ledger_
     struct ledger_transfer t = {
         .id = op->id, .debit = dr->id, .credit = cr->id, .unit = dr->unit, .kind = op->kind,
         .cond = op->cond, .memo = op->memo, .meta = op->meta, .amount = op->amount,
+        .gates = gate->count > 0 ? gate_bases(x, gate) : NULL,
         .effect_posted = add_posted, .effect_pending = add_pending,
         .expires = (op->flags & LEDGER_OP_HAS_EXPIRES) ? op->expires : 0,
         .date = (op->flags & LEDGER_OP_HAS_DATE) ? op->date : ts, .timestamp = ts,
@@ -507,10 +656,20 @@ static struct ledger_result transfer_create(struct exec *x, const struct ledger_
         .state = pending ? LEDGER_STATE_PENDING : LEDGER_STATE_POSTED,
         .row = LEDGER_ROW_NEW,
     };
-    if (transfer_append(x, &t) < 0) return invalid(NULL);
+    if (x->out_of_memory) return invalid(NULL);
+    int64_t index = transfer_append(x, &t);
+    if (index < 0) return invalid(NULL);
     enum ledger_status s = balances_apply(x, dr_index, cr_index, add_posted, add_pending);
     assert(s == LEDGER_CREATED || x->out_of_memory);
     (void)s;
+    if (gate->count > 0) {
+        /* An `if` already decided on arrival resolves the transfer at once. */
+        enum cond_state value = cond_eval(gate, view->condition_states);
+        if (value != COND_OPEN) {
+            struct ledger_result r = condition_settle(x, (uint32_t)index, value == COND_MET);
+            if (r.status != LEDGER_CREATED) return r;
+        }
+    }
     return result(LEDGER_CREATED, ts, NULL);
 }
 
@@ -533,8 +692,8 @@ static bool resolution_same(const struct ledger_op *op, const struct ledger_tran
  * checked by the caller except overflow.
  */
 static struct ledger_result pending_resolve(struct exec *x, uint32_t p, const char *id,
-                                            enum ledger_reason reason, int64_t amount,
-                                            const struct ledger_op *op)
+                                            enum ledger_reason reason, bool post,
+                                            int64_t amount, const struct ledger_op *op)
 {
     struct ledger_view *view = x->view;
     const struct ledger_transfer *pt = &view->transfers[p];
@@ -543,13 +702,14 @@ static struct ledger_result pending_resolve(struct exec *x, uint32_t p, const ch
                  strmap_get(&view->accounts_by_id, pt->credit, &cr_index);
     assert(found); /* the caller loads a pending transfer's accounts with it */
     if (!found) return invalid("the pending transfer's accounts are not loaded");
-    int64_t posted = reason == LEDGER_REASON_POST ? amount : 0;
+    assert(post == (reason == LEDGER_REASON_POST) || reason == LEDGER_REASON_CONDITION);
+    int64_t posted = post ? amount : 0;
     enum ledger_status s = balances_apply(x, dr_index, cr_index, posted, -pt->amount);
     if (s != LEDGER_CREATED) return result(s, 0, NULL);
     pt = &view->transfers[p];
-    enum ledger_state state = reason == LEDGER_REASON_POST   ? LEDGER_STATE_POSTED
-                              : reason == LEDGER_REASON_VOID ? LEDGER_STATE_VOIDED
-                                                             : LEDGER_STATE_EXPIRED;
+    enum ledger_state state = post                             ? LEDGER_STATE_POSTED
+                              : reason == LEDGER_REASON_EXPIRY ? LEDGER_STATE_EXPIRED
+                                                               : LEDGER_STATE_VOIDED;
     int64_t ts = next_timestamp(view, x->now);
     bool has_date = op != NULL && (op->flags & LEDGER_OP_HAS_DATE);
     /* An expiry takes effect when the transfer lapsed, not when it was noticed. */
@@ -558,7 +718,7 @@ static struct ledger_result pending_resolve(struct exec *x, uint32_t p, const ch
         .id = id, .debit = pt->debit, .credit = pt->credit, .unit = pt->unit,
         .pending_id = pt->id, .kind = op ? op->kind : NULL,
         .memo = op ? op->memo : NULL, .meta = op ? op->meta : NULL,
-        .amount = reason == LEDGER_REASON_POST ? amount : pt->amount,
+        .amount = post ? amount : pt->amount,
         .effect_posted = posted, .effect_pending = -pt->amount,
         .date = date, .timestamp = ts,
         .flags = (has_date || reason == LEDGER_REASON_EXPIRY ? LEDGER_TRANSFER_HAS_DATE : 0u) |
@@ -606,7 +766,7 @@ static struct ledger_result pending_op(struct exec *x, const struct ledger_op *o
         return result(LEDGER_EXCEEDS_PENDING_TRANSFER_AMOUNT, 0,
                       msgf(x, "%lld is more than the pending %lld", (long long)amount,
                            (long long)pt->amount));
-    return pending_resolve(x, p, op->id, post ? LEDGER_REASON_POST : LEDGER_REASON_VOID,
+    return pending_resolve(x, p, op->id, post ? LEDGER_REASON_POST : LEDGER_REASON_VOID, post,
                            amount, op);
 }
 
@@ -624,7 +784,7 @@ int32_t ledger_expire(struct ledger_view *view, int64_t now)
         char *id = arena_alloc(&view->arena, n);
         if (id == NULL) return -1;
         snprintf(id, n, "%s%s", t->id, LEDGER_EXPIRY_SUFFIX);
-        struct ledger_result r = pending_resolve(&x, i, id, LEDGER_REASON_EXPIRY, 0, NULL);
+        struct ledger_result r = pending_resolve(&x, i, id, LEDGER_REASON_EXPIRY, false, 0, NULL);
         if (x.out_of_memory) return -1;
         /* Releasing pending amounts only lowers balances: it cannot overflow. */
         assert(r.status == LEDGER_CREATED);
@@ -632,6 +792,213 @@ int32_t ledger_expire(struct ledger_view *view, int64_t now)
         expired++;
     }
     return expired;
+}
+
+/* ---------------------------------------------------------------- condition, resolve */
+
+static bool probability_same(const struct ledger_op *op, const struct ledger_condition *c)
+{
+    bool given = op->flags & LEDGER_OP_HAS_PROBABILITY;
+    return given == c->has_probability && (!given || op->probability == c->probability);
+}
+
+static struct ledger_result condition_create(struct exec *x, const struct ledger_op *op)
+{
+    struct ledger_view *view = x->view;
+    if (!cond_valid_name(op->id)) return invalid("name must match [a-z][a-z0-9_]{0,63}");
+    if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
+        return invalid(msgf(x, "title is longer than %d bytes", LEDGER_NAME_BYTES_MAX));
+    if (op->owner != NULL && !ledger_valid_account_id(op->owner))
+        return invalid("authority must be a party id matching [a-z0-9][a-z0-9._-]{0,127}");
+    if ((op->flags & LEDGER_OP_HAS_PROBABILITY) &&
+        !(op->probability >= 0.0 && op->probability <= 1.0))
+        return invalid("probability must be a number in [0, 1]");
+    const struct ledger_condition *found = ledger_view_condition(view, op->id);
+    if (found != NULL)
+        return existing(str_eq(found->title, op->name) && str_eq(found->authority, op->owner) &&
+                            str_eq(found->when, op->cond) && probability_same(op, found),
+                        found->timestamp);
+    if (op->cond != NULL) {
+        struct cond_expr when;
+        struct cond_error error;
+        if (!cond_parse(op->cond, ledger_condition_lookup, view, op->id, &when, &error)) {
+            if (error.kind == COND_ERROR_NO_MEMORY) x->out_of_memory = true;
+            return invalid(msgf(x, "when: %s", error.message));
+        }
+        cond_expr_free(&when);
+    }
+    struct ledger_condition c = {
+        .name = op->id, .title = op->name, .authority = op->owner, .when = op->cond,
+        .probability = op->probability, .has_probability = op->flags & LEDGER_OP_HAS_PROBABILITY,
+        .state = COND_OPEN, .timestamp = next_timestamp(view, x->now), .row = LEDGER_ROW_NEW,
+    };
+    char message[256];
+    if (!ledger_view_add_condition(view, &c, message, sizeof message) ||
+        !undo_push(view, (struct ledger_undo){.kind = UNDO_CONDITION_NEW,
+                                              .index = view->conditions_count - 1})) {
+        x->out_of_memory = true;
+        return invalid(NULL);
+    }
+    return result(LEDGER_CREATED, c.timestamp, NULL);
+}
+
+static struct ledger_result condition_resolve(struct exec *x, const struct ledger_op *op)
+{
+    struct ledger_view *view = x->view;
+    if (!cond_valid_name(op->id)) return invalid("name must match [a-z][a-z0-9_]{0,63}");
+    if (op->state != COND_MET && op->state != COND_FAILED)
+        return invalid("state must be met or failed");
+    uint32_t index;
+    if (!strmap_get(&view->conditions_by_name, op->id, &index))
+        return result(LEDGER_CONDITION_NOT_FOUND, 0, msgf(x, "no condition %s", op->id));
+    struct ledger_condition *c = &view->conditions[index];
+    if (c->when != NULL)
+        return invalid(msgf(x, "%s is derived from others (%s): resolve those", c->name, c->when));
+    if (c->state != COND_OPEN)
+        return result(LEDGER_CONDITION_ALREADY_RESOLVED, 0,
+                      msgf(x, "%s is already %s", c->name, cond_state_name(c->state)));
+    if (!undo_push(view, (struct ledger_undo){.kind = UNDO_CONDITION_STATE, .row = c->row,
+                                              .state = c->state, .index = index,
+                                              .balances = {c->resolved_at}})) {
+        x->out_of_memory = true;
+        return invalid(NULL);
+    }
+    int64_t ts = next_timestamp(view, x->now);
+    c->state = op->state;
+    c->resolved_at = ts;
+    if (!(c->row & LEDGER_ROW_NEW)) c->row |= LEDGER_ROW_DIRTY;
+    view->condition_states[index] = op->state;
+    conditions_recompute(view);
+    /* Every gated pending transfer the caller loaded whose `if` is now decided. */
+    struct ledger_result r = result(LEDGER_RESOLVED, ts, NULL);
+    uint32_t count = view->transfers_count; /* records appended below are not pending */
+    for (uint32_t i = 0; i < count; i++) {
+        const struct ledger_transfer *t = &view->transfers[i];
+        if (t->state != LEDGER_STATE_PENDING || t->cond == NULL) continue;
+        struct cond_expr gate;
+        struct cond_error error;
+        if (!cond_parse(t->cond, ledger_condition_lookup, view, NULL, &gate, &error)) {
+            /* Stored gates compiled when they were written; only memory can fail now. */
+            x->out_of_memory = error.kind == COND_ERROR_NO_MEMORY;
+            if (x->out_of_memory) return invalid(NULL);
+            continue;
+        }
+        enum cond_state value = cond_eval(&gate, view->condition_states);
+        cond_expr_free(&gate);
+        if (value == COND_OPEN) continue;
+        struct ledger_result settled = condition_settle(x, i, value == COND_MET);
+        if (settled.status != LEDGER_CREATED) return settled;
+        if (value == COND_MET)
+            r.posted++;
+        else
+            r.voided++;
+    }
+    return r;
+}
+
+/* ---------------------------------------------------------------- requirement, rate */
+
+static struct ledger_result requirement_create(struct exec *x, const struct ledger_op *op)
+{
+    struct ledger_view *view = x->view;
+    if (!ledger_valid_transfer_id(op->id))
+        return invalid(msgf(x, "id must be 1 … %d printable ASCII characters without spaces",
+                            LEDGER_ID_BYTES_MAX));
+    if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
+        return invalid(msgf(x, "title is longer than %d bytes", LEDGER_NAME_BYTES_MAX));
+    if (op->account == NULL || !ledger_valid_account_id(op->account))
+        return invalid("account must be an account id or a prefix ending in '.'");
+    uint8_t measure = op->kind == NULL                      ? 0
+                      : strcmp(op->kind, "credits") == 0 ? LEDGER_MEASURE_CREDITS
+                      : strcmp(op->kind, "balance") == 0 ? LEDGER_MEASURE_BALANCE
+                                                         : 0;
+    if (measure == 0) return invalid("measure must be credits or balance");
+    if (!(op->flags & LEDGER_OP_HAS_AMOUNT) || op->amount < 1)
+        return invalid("target must be an integer in 1 … 2^63-1 (minor units)");
+    if (op->unit != NULL && !ledger_valid_unit_code(op->unit))
+        return invalid("unit must match [A-Z][A-Z0-9_]{0,15}");
+    bool prefix = op->account[strlen(op->account) - 1] == '.';
+    const char *unit = op->unit;
+    const struct ledger_account *account = prefix ? NULL : ledger_view_account(view, op->account);
+    if (unit == NULL && account != NULL) unit = account->unit;
+    const struct ledger_requirement *found = ledger_view_requirement(view, op->id);
+    if (found != NULL) {
+        bool has_due = op->flags & LEDGER_OP_HAS_DATE;
+        bool same = str_eq(found->title, op->name) && str_eq(found->account, op->account) &&
+                    (op->unit == NULL || str_eq(found->unit, op->unit)) &&
+                    found->measure == measure && found->target == op->amount &&
+                    found->has_due == has_due && (!has_due || found->due == op->date);
+        return existing(same, found->timestamp);
+    }
+    if (unit == NULL)
+        return invalid(prefix ? "unit is required for a prefix"
+                              : "unit is required: no account has that id yet");
+    /* An account's unit exists; a unit named outright must be looked up. */
+    if (op->unit != NULL && ledger_view_unit(view, unit) == NULL)
+        return result(LEDGER_UNIT_NOT_FOUND, 0, msgf(x, "no unit %s", unit));
+    if (account != NULL && strcmp(account->unit, unit) != 0)
+        return result(LEDGER_ACCOUNTS_MUST_HAVE_THE_SAME_UNIT, 0,
+                      msgf(x, "%s counts in %s, not %s", account->id, account->unit, unit));
+    struct ledger_requirement r = {
+        .id = op->id, .title = op->name, .account = op->account, .unit = unit,
+        .measure = measure, .target = op->amount, .due = op->date,
+        .has_due = op->flags & LEDGER_OP_HAS_DATE, .timestamp = next_timestamp(view, x->now),
+        .row = LEDGER_ROW_NEW,
+    };
+    if (!ledger_view_add_requirement(view, &r) ||
+        !undo_push(view, (struct ledger_undo){.kind = UNDO_REQUIREMENT_NEW,
+                                              .index = view->requirements_count - 1})) {
+        x->out_of_memory = true;
+        return invalid(NULL);
+    }
+    return result(LEDGER_CREATED, r.timestamp, NULL);
+}
+
+/* A positive decimal with at most 12 integer and 18 fractional digits. */
+static bool rate_valid(const char *text)
+{
+    int int_digits = 0, frac_digits = 0;
+    bool point = false, nonzero = false;
+    for (const char *p = text; *p; p++) {
+        if (*p == '.' && !point) {
+            point = true;
+            continue;
+        }
+        if (*p < '0' || *p > '9') return false;
+        nonzero |= *p != '0';
+        if (point ? ++frac_digits > 18 : ++int_digits > 12) return false;
+    }
+    return int_digits > 0 && (!point || frac_digits > 0) && nonzero;
+}
+
+static struct ledger_result rate_create(struct exec *x, const struct ledger_op *op)
+{
+    struct ledger_view *view = x->view;
+    if (!ledger_valid_unit_code(op->unit) || !ledger_valid_unit_code(op->to))
+        return invalid("unit and to must be unit codes");
+    if (strcmp(op->unit, op->to) == 0) return invalid("unit and to must differ");
+    if (op->rate == NULL || !rate_valid(op->rate))
+        return invalid("rate must be a positive decimal string such as \"1.0843\"");
+    if (!(op->flags & LEDGER_OP_HAS_DATE)) return invalid("date is required");
+    char key[2 * LEDGER_UNIT_CODE_BYTES_MAX + 32];
+    ledger_rate_key(op->unit, op->to, op->date, key, sizeof key);
+    uint32_t index;
+    if (strmap_get(&view->rates_by_key, key, &index))
+        return existing(strcmp(view->rates[index].rate, op->rate) == 0,
+                        view->rates[index].timestamp);
+    if (ledger_view_unit(view, op->unit) == NULL)
+        return result(LEDGER_UNIT_NOT_FOUND, 0, msgf(x, "no unit %s", op->unit));
+    if (ledger_view_unit(view, op->to) == NULL)
+        return result(LEDGER_UNIT_NOT_FOUND, 0, msgf(x, "no unit %s", op->to));
+    struct ledger_rate r = {.unit = op->unit, .to = op->to, .rate = op->rate, .date = op->date,
+                            .timestamp = next_timestamp(view, x->now), .row = LEDGER_ROW_NEW};
+    if (!ledger_view_add_rate(view, &r) ||
+        !undo_push(view, (struct ledger_undo){.kind = UNDO_RATE_NEW,
+                                              .index = view->rates_count - 1})) {
+        x->out_of_memory = true;
+        return invalid(NULL);
+    }
+    return result(LEDGER_CREATED, r.timestamp, NULL);
 }
 
 /* ---------------------------------------------------------------- batch */
@@ -645,6 +1012,10 @@ static struct ledger_result op_apply(struct exec *x, const struct ledger_op *op)
     case LEDGER_OP_TRANSFER: return transfer_create(x, op);
     case LEDGER_OP_POST:
     case LEDGER_OP_VOID: return pending_op(x, op);
+    case LEDGER_OP_CONDITION: return condition_create(x, op);
+    case LEDGER_OP_RESOLVE: return condition_resolve(x, op);
+    case LEDGER_OP_REQUIREMENT: return requirement_create(x, op);
+    case LEDGER_OP_RATE: return rate_create(x, op);
     case LEDGER_OP_TYPE_COUNT: break;
     }
     return invalid("unknown operation");
@@ -713,11 +1084,30 @@ void ledger_op_refs(const struct ledger_op *op,
         if (op->debit) visit(ctx, 'a', op->debit);
         if (op->credit) visit(ctx, 'a', op->credit);
         if (op->unit) visit(ctx, 'u', op->unit);
+        if (op->cond) visit(ctx, 'c', NULL);
         break;
     case LEDGER_OP_POST:
     case LEDGER_OP_VOID:
         if (op->id) visit(ctx, 't', op->id);
         if (op->pending_id) visit(ctx, 't', op->pending_id);
+        break;
+    case LEDGER_OP_CONDITION:
+        visit(ctx, 'c', NULL);
+        break;
+    case LEDGER_OP_RESOLVE:
+        visit(ctx, 'c', NULL);
+        if (op->id) visit(ctx, 'g', op->id);
+        break;
+    case LEDGER_OP_REQUIREMENT:
+        visit(ctx, 'q', NULL);
+        if (op->unit) visit(ctx, 'u', op->unit);
+        if (op->account && op->account[0] && op->account[strlen(op->account) - 1] != '.')
+            visit(ctx, 'a', op->account);
+        break;
+    case LEDGER_OP_RATE:
+        visit(ctx, 'x', NULL);
+        if (op->unit) visit(ctx, 'u', op->unit);
+        if (op->to) visit(ctx, 'u', op->to);
         break;
     case LEDGER_OP_TYPE_COUNT: break;
     }

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cond/cond.h"
 #include "util/arena.h"
 #include "util/strmap.h"
 
@@ -49,6 +50,7 @@
 
 /* Suffixes of the ids the ledger gives to the records it creates itself. */
 #define LEDGER_EXPIRY_SUFFIX "/expiry"
+#define LEDGER_CONDITION_SUFFIX "/condition"
 
 enum ledger_status {
     LEDGER_CREATED = 0,
@@ -94,6 +96,10 @@ enum ledger_op_type {
     LEDGER_OP_TRANSFER,
     LEDGER_OP_POST,
     LEDGER_OP_VOID,
+    LEDGER_OP_CONDITION,
+    LEDGER_OP_RESOLVE,
+    LEDGER_OP_REQUIREMENT,
+    LEDGER_OP_RATE,
     LEDGER_OP_TYPE_COUNT
 };
 
@@ -107,6 +113,7 @@ const char *ledger_op_name(enum ledger_op_type type);
 #define LEDGER_OP_HAS_AMOUNT (1u << 3)  /* `amount` was given */
 #define LEDGER_OP_HAS_EXPIRES (1u << 4) /* `expires` was given */
 #define LEDGER_OP_HAS_SCALE (1u << 5)   /* `scale` was given */
+#define LEDGER_OP_HAS_PROBABILITY (1u << 6) /* condition: `probability` was given */
 
 /* Account flags, as stored. */
 #define LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS (1u << 0)
@@ -138,6 +145,14 @@ struct ledger_op {
     int64_t expires;        /* pending transfer, when LEDGER_OP_HAS_EXPIRES */
     int32_t scale;          /* unit: decimal places */
     uint32_t account_flags; /* account: LEDGER_ACCOUNT_* */
+    /* condition: id is its name, name its title, owner its authority, cond its `when` */
+    double probability;     /* condition, when LEDGER_OP_HAS_PROBABILITY */
+    uint8_t state;          /* resolve: COND_MET or COND_FAILED (id is the condition) */
+    /* requirement: id, name (title), account, unit, kind (measure), amount (target), date (due) */
+    const char *account;    /* requirement: an account id or a prefix ending in '.' */
+    /* rate: unit, to, rate, date (from which it applies) */
+    const char *to;         /* rate: the unit converted into */
+    const char *rate;       /* rate: a positive decimal, "1.0843" */
 };
 
 /* The outcome of one operation. */
@@ -212,6 +227,8 @@ struct ledger_transfer {
     const char *cond;       /* `if`, may be NULL */
     const char *memo;       /* may be NULL */
     const char *meta;       /* canonical JSON, may be NULL */
+    const char *gates;      /* new gated pending transfer: the base conditions its `if`
+                               depends on, space-separated, for the store to index */
     int64_t amount;         /* as given; void/expiry records: the amount released */
     int64_t effect_posted;  /* added to both accounts' *_posted */
     int64_t effect_pending; /* added to both accounts' *_pending (negative to release) */
@@ -222,6 +239,50 @@ struct ledger_transfer {
     uint8_t state;          /* enum ledger_state */
     uint8_t reason;         /* enum ledger_reason */
     uint8_t row;            /* LEDGER_ROW_* */
+};
+
+/* A condition: base (decided once by `resolve`) or derived (`when`). */
+struct ledger_condition {
+    const char *name;      /* [a-z][a-z0-9_]{0,63} */
+    const char *title;     /* may be NULL */
+    const char *authority; /* the party that resolves it, may be NULL */
+    const char *when;      /* derived: the expression; NULL for a base condition */
+    double probability;    /* chance it is met, when has_probability */
+    bool has_probability;
+    uint8_t state;         /* base: enum cond_state as decided; derived: computed */
+    int64_t resolved_at;   /* base: timestamp of its resolution, 0 while open */
+    int64_t timestamp;     /* creation */
+    uint8_t row;           /* LEDGER_ROW_* */
+};
+
+enum ledger_measure {
+    LEDGER_MEASURE_CREDITS = 1, /* cumulative inflow: credits */
+    LEDGER_MEASURE_BALANCE = 2, /* credits − debits */
+};
+
+/* A target on an account (or every account under a prefix ending in '.') by a date. */
+struct ledger_requirement {
+    const char *id;
+    const char *title;   /* may be NULL */
+    const char *account; /* account id, or prefix ending in '.' */
+    const char *unit;
+    uint8_t measure;     /* enum ledger_measure */
+    int64_t target;      /* minor units of unit */
+    int64_t due;         /* when has_due */
+    bool has_due;
+    int64_t timestamp;
+    uint8_t row;
+};
+
+/* 1 `unit` = `rate` `to`, for transfers effective from `date` on. */
+struct ledger_rate {
+    const char *key;  /* "UNIT TO DATE-NS": the view's index */
+    const char *unit;
+    const char *to;
+    const char *rate; /* a positive decimal as given */
+    int64_t date;
+    int64_t timestamp;
+    uint8_t row;
 };
 
 /* One step the engine can take back when a linked chain fails. */
@@ -246,6 +307,18 @@ struct ledger_view {
     struct ledger_transfer *transfers;
     uint32_t transfers_count, transfers_capacity;
     struct strmap transfers_by_id;
+    struct ledger_condition *conditions; /* every condition, in creation order */
+    uint32_t conditions_count, conditions_capacity;
+    struct strmap conditions_by_name;
+    uint8_t *condition_states;      /* per condition: base as decided, derived computed */
+    struct cond_expr *condition_when; /* per condition: compiled `when` (empty for base) */
+    uint32_t condition_states_capacity;
+    struct ledger_requirement *requirements;
+    uint32_t requirements_count, requirements_capacity;
+    struct strmap requirements_by_id;
+    struct ledger_rate *rates;
+    uint32_t rates_count, rates_capacity;
+    struct strmap rates_by_key;
     int64_t timestamp_last; /* the ledger's latest timestamp; set before executing */
     struct ledger_undo *undo; /* the current chain's undo log */
     uint32_t undo_count, undo_capacity;
@@ -261,6 +334,22 @@ void ledger_view_reset(struct ledger_view *view);
 bool ledger_view_add_unit(struct ledger_view *view, const struct ledger_unit *unit);
 bool ledger_view_add_account(struct ledger_view *view, const struct ledger_account *account);
 bool ledger_view_add_transfer(struct ledger_view *view, const struct ledger_transfer *transfer);
+
+/*
+ * Conditions must be added in creation order, all of them, before executing:
+ * derived conditions are evaluated over those before them. false: out of
+ * memory, or a stored `when` that no longer compiles (the message says why).
+ */
+bool ledger_view_add_condition(struct ledger_view *view, const struct ledger_condition *condition,
+                               char *message, size_t message_size);
+bool ledger_view_add_requirement(struct ledger_view *view,
+                                 const struct ledger_requirement *requirement);
+bool ledger_view_add_rate(struct ledger_view *view, const struct ledger_rate *rate);
+struct ledger_condition *ledger_view_condition(const struct ledger_view *view, const char *name);
+struct ledger_requirement *ledger_view_requirement(const struct ledger_view *view,
+                                                   const char *id);
+/* Writes a rate's view key for (unit, to, date) into out. */
+void ledger_rate_key(const char *unit, const char *to, int64_t date, char *out, size_t size);
 
 struct ledger_unit *ledger_view_unit(const struct ledger_view *view, const char *code);
 struct ledger_account *ledger_view_account(const struct ledger_view *view, const char *id);
@@ -284,8 +373,11 @@ bool ledger_execute(struct ledger_view *view, const struct ledger_op *ops, size_
 
 /*
  * The ids an operation refers to, for the caller to load before executing:
- * calls visit(ctx, kind, id) with kind 'u' (unit), 'a' (account) or 't'
- * (transfer) for each. Ids may repeat; the caller dedups.
+ * calls visit(ctx, kind, id) with kind 'u' (unit), 'a' (account), 't'
+ * (transfer) or 'g' (the pending transfers gated on base condition id, with
+ * their accounts) for each; and with id NULL, kind 'c' (every condition),
+ * 'q' (every requirement) or 'x' (every rate) when the operation needs that
+ * whole table. Ids may repeat; the caller dedups.
  */
 void ledger_op_refs(const struct ledger_op *op,
                     void (*visit)(void *ctx, char kind, const char *id), void *ctx);

@@ -8,4 +8,7 @@
 
 bool ledger_grow(void **array, uint32_t *capacity, uint32_t count, size_t elem);
 
+/* cond_lookup_fn over a view's conditions (ctx is the view). */
+int32_t ledger_condition_lookup(void *ctx, const char *name, size_t length);
+
 #endif

@@ -7,6 +7,8 @@
  * copied into the view's arena and freed with the batch.
  */
 #include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,11 +22,29 @@ void ledger_view_init(struct ledger_view *view)
     strmap_init(&view->units_by_code);
     strmap_init(&view->accounts_by_id);
     strmap_init(&view->transfers_by_id);
+    strmap_init(&view->conditions_by_name);
+    strmap_init(&view->requirements_by_id);
+    strmap_init(&view->rates_by_key);
+}
+
+static void conditions_code_free(struct ledger_view *view)
+{
+    for (uint32_t i = 0; i < view->conditions_count; i++)
+        cond_expr_free(&view->condition_when[i]);
 }
 
 void ledger_view_free(struct ledger_view *view)
 {
+    conditions_code_free(view);
     arena_free(&view->arena);
+    strmap_free(&view->conditions_by_name);
+    strmap_free(&view->requirements_by_id);
+    strmap_free(&view->rates_by_key);
+    free(view->conditions);
+    free(view->condition_states);
+    free(view->condition_when);
+    free(view->requirements);
+    free(view->rates);
     strmap_free(&view->units_by_code);
     strmap_free(&view->accounts_by_id);
     strmap_free(&view->transfers_by_id);
@@ -38,7 +58,14 @@ void ledger_view_free(struct ledger_view *view)
 
 void ledger_view_reset(struct ledger_view *view)
 {
+    conditions_code_free(view);
     arena_reset(&view->arena);
+    strmap_clear(&view->conditions_by_name);
+    strmap_clear(&view->requirements_by_id);
+    strmap_clear(&view->rates_by_key);
+    view->conditions_count = 0;
+    view->requirements_count = 0;
+    view->rates_count = 0;
     strmap_clear(&view->units_by_code);
     strmap_clear(&view->accounts_by_id);
     strmap_clear(&view->transfers_by_id);
@@ -124,6 +151,7 @@ bool ledger_view_add_transfer(struct ledger_view *view, const struct ledger_tran
     t.cond = copy(view, transfer->cond, &ok);
     t.memo = copy(view, transfer->memo, &ok);
     t.meta = copy(view, transfer->meta, &ok);
+    t.gates = copy(view, transfer->gates, &ok);
     if (!ok || !strmap_put(&view->transfers_by_id, t.id, view->transfers_count)) return false;
     view->transfers[view->transfers_count++] = t;
     return true;
@@ -145,4 +173,123 @@ struct ledger_transfer *ledger_view_transfer(const struct ledger_view *view, con
 {
     uint32_t i;
     return strmap_get(&view->transfers_by_id, id, &i) ? &view->transfers[i] : NULL;
+}
+
+/* ---------------------------------------------------------------- conditions, requirements, rates */
+
+int32_t ledger_condition_lookup(void *ctx, const char *name, size_t length)
+{
+    const struct ledger_view *view = ctx;
+    char key[COND_NAME_BYTES_MAX + 1];
+    if (length > COND_NAME_BYTES_MAX) return -1;
+    memcpy(key, name, length);
+    key[length] = '\0';
+    uint32_t i;
+    return strmap_get(&view->conditions_by_name, key, &i) ? (int32_t)i : -1;
+}
+
+bool ledger_view_add_condition(struct ledger_view *view, const struct ledger_condition *condition,
+                               char *message, size_t message_size)
+{
+    uint32_t n = view->conditions_count;
+    if (!ledger_grow((void **)&view->conditions, &view->conditions_capacity, n,
+                     sizeof *view->conditions)) {
+        snprintf(message, message_size, "out of memory");
+        return false;
+    }
+    if (n >= view->condition_states_capacity) {
+        uint32_t cap = view->conditions_capacity;
+        uint8_t *states = realloc(view->condition_states, cap * sizeof *states);
+        if (states != NULL) view->condition_states = states;
+        struct cond_expr *when = realloc(view->condition_when, cap * sizeof *when);
+        if (when != NULL) view->condition_when = when;
+        if (states == NULL || when == NULL) {
+            snprintf(message, message_size, "out of memory");
+            return false;
+        }
+        view->condition_states_capacity = cap;
+    }
+    bool ok = true;
+    struct ledger_condition c = *condition;
+    c.name = copy(view, condition->name, &ok);
+    c.title = copy(view, condition->title, &ok);
+    c.authority = copy(view, condition->authority, &ok);
+    c.when = copy(view, condition->when, &ok);
+    if (!ok) {
+        snprintf(message, message_size, "out of memory");
+        return false;
+    }
+    struct cond_expr code = {0};
+    if (c.when != NULL) {
+        struct cond_error error;
+        if (!cond_parse(c.when, ledger_condition_lookup, view, c.name, &code, &error)) {
+            snprintf(message, message_size, "condition %s: when: %s", c.name, error.message);
+            return false;
+        }
+        c.state = (uint8_t)cond_eval(&code, view->condition_states);
+    }
+    if (!strmap_put(&view->conditions_by_name, c.name, n)) {
+        cond_expr_free(&code);
+        snprintf(message, message_size, "out of memory");
+        return false;
+    }
+    view->conditions[n] = c;
+    view->condition_when[n] = code;
+    view->condition_states[n] = c.state;
+    view->conditions_count = n + 1;
+    return true;
+}
+
+bool ledger_view_add_requirement(struct ledger_view *view,
+                                 const struct ledger_requirement *requirement)
+{
+    if (!ledger_grow((void **)&view->requirements, &view->requirements_capacity,
+                     view->requirements_count, sizeof *view->requirements))
+        return false;
+    bool ok = true;
+    struct ledger_requirement r = *requirement;
+    r.id = copy(view, requirement->id, &ok);
+    r.title = copy(view, requirement->title, &ok);
+    r.account = copy(view, requirement->account, &ok);
+    r.unit = copy(view, requirement->unit, &ok);
+    if (!ok || !strmap_put(&view->requirements_by_id, r.id, view->requirements_count))
+        return false;
+    view->requirements[view->requirements_count++] = r;
+    return true;
+}
+
+void ledger_rate_key(const char *unit, const char *to, int64_t date, char *out, size_t size)
+{
+    snprintf(out, size, "%s %s %" PRId64, unit, to, date);
+}
+
+bool ledger_view_add_rate(struct ledger_view *view, const struct ledger_rate *rate)
+{
+    if (!ledger_grow((void **)&view->rates, &view->rates_capacity, view->rates_count,
+                     sizeof *view->rates))
+        return false;
+    bool ok = true;
+    char key[2 * LEDGER_UNIT_CODE_BYTES_MAX + 32];
+    ledger_rate_key(rate->unit, rate->to, rate->date, key, sizeof key);
+    struct ledger_rate r = *rate;
+    r.key = copy(view, key, &ok);
+    r.unit = copy(view, rate->unit, &ok);
+    r.to = copy(view, rate->to, &ok);
+    r.rate = copy(view, rate->rate, &ok);
+    if (!ok || !strmap_put(&view->rates_by_key, r.key, view->rates_count)) return false;
+    view->rates[view->rates_count++] = r;
+    return true;
+}
+
+struct ledger_condition *ledger_view_condition(const struct ledger_view *view, const char *name)
+{
+    uint32_t i;
+    return strmap_get(&view->conditions_by_name, name, &i) ? &view->conditions[i] : NULL;
+}
+
+struct ledger_requirement *ledger_view_requirement(const struct ledger_view *view,
+                                                   const char *id)
+{
+    uint32_t i;
+    return strmap_get(&view->requirements_by_id, id, &i) ? &view->requirements[i] : NULL;
 }

@@ -99,6 +99,19 @@ struct store_driver {
                                 struct cc_error *err);
     /* Checks that account balances equal the sums of their transfers' effects. */
     enum cc_err (*check_transfers)(struct store *store, struct cc_error *err);
+    /* Every condition (in creation order), requirement or rate, into the view. */
+    enum cc_err (*load_conditions)(struct store *store, struct ledger_view *view,
+                                   struct cc_error *err);
+    enum cc_err (*load_requirements)(struct store *store, struct ledger_view *view,
+                                     struct cc_error *err);
+    enum cc_err (*load_rates)(struct store *store, struct ledger_view *view,
+                              struct cc_error *err);
+    /* Every pending transfer gated on base condition `name`, into the view. */
+    enum cc_err (*load_gated)(struct store *store, const char *name, struct ledger_view *view,
+                              struct cc_error *err);
+    /* Every pending transfer, oldest first. */
+    enum cc_err (*pending_all)(struct store *store, store_transfer_fn fn, void *ctx,
+                               struct cc_error *err);
 };
 
 struct store {

@@ -69,6 +69,19 @@ static const char *const migrations[] = {
     " debit_prev INTEGER NOT NULL, credit_prev INTEGER NOT NULL) STRICT;"
     "CREATE INDEX transfers_date ON transfers (date);"
     "CREATE INDEX transfers_expiring ON transfers (expires) WHERE state = 2 AND expires IS NOT NULL;",
+    /* 2: conditions, the pending transfers they gate, requirements, rates */
+    "CREATE TABLE conditions (seq INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, title TEXT,"
+    " authority TEXT, when_expr TEXT, probability REAL, state INTEGER NOT NULL,"
+    " resolved_at INTEGER NOT NULL, timestamp INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE gates (condition TEXT NOT NULL, transfer INTEGER NOT NULL,"
+    " PRIMARY KEY (condition, transfer)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE requirements (id TEXT PRIMARY KEY, title TEXT, account TEXT NOT NULL,"
+    " unit TEXT NOT NULL, measure INTEGER NOT NULL, target INTEGER NOT NULL, due INTEGER,"
+    " timestamp INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE rates (unit TEXT NOT NULL, to_unit TEXT NOT NULL, date INTEGER NOT NULL,"
+    " rate TEXT NOT NULL, timestamp INTEGER NOT NULL, PRIMARY KEY (unit, to_unit, date))"
+    " STRICT, WITHOUT ROWID;"
+    "CREATE INDEX transfers_pending ON transfers (seq) WHERE state = 2;",
 };
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -89,6 +102,8 @@ enum stmt {
     S_UNIT_INSERT, S_ACCOUNT_INSERT, S_ACCOUNT_UPDATE, S_TRANSFER_INSERT, S_TRANSFER_STATE,
     S_TRANSFER_BY_SEQ, S_CHAIN_STEP, S_PREFIX_NOW, S_PREFIX_AT, S_CHECK_SCAN,
     S_MAX_TRANSFER_SEQ, S_MAX_ACCOUNT_SEQ,
+    S_CONDITIONS_ALL, S_CONDITION_INSERT, S_CONDITION_UPDATE, S_GATE_INSERT, S_GATED_PENDING,
+    S_REQUIREMENTS_ALL, S_REQUIREMENT_INSERT, S_RATES_ALL, S_RATE_INSERT, S_PENDING_ALL,
     S_COUNT
 };
 
@@ -133,6 +148,24 @@ static const char *const stmt_sql[S_COUNT] = {
                      " effect_pending FROM transfers ORDER BY seq",
     [S_MAX_TRANSFER_SEQ] = "SELECT COALESCE(MAX(seq), 0) FROM transfers",
     [S_MAX_ACCOUNT_SEQ] = "SELECT COALESCE(MAX(seq), 0) FROM accounts",
+    [S_CONDITIONS_ALL] = "SELECT name, title, authority, when_expr, probability, state,"
+                         " resolved_at, timestamp FROM conditions ORDER BY seq",
+    [S_CONDITION_INSERT] = "INSERT INTO conditions (name, title, authority, when_expr,"
+                           " probability, state, resolved_at, timestamp)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_CONDITION_UPDATE] = "UPDATE conditions SET state = ?2, resolved_at = ?3 WHERE name = ?1",
+    [S_GATE_INSERT] = "INSERT INTO gates (condition, transfer) VALUES (?1, ?2)",
+    [S_GATED_PENDING] = "SELECT " TRANSFER_COLUMNS "JOIN gates g ON g.transfer = t.seq"
+                        " WHERE g.condition = ?1 AND t.state = 2",
+    [S_REQUIREMENTS_ALL] = "SELECT id, title, account, unit, measure, target, due, timestamp"
+                           " FROM requirements ORDER BY timestamp",
+    [S_REQUIREMENT_INSERT] = "INSERT INTO requirements (id, title, account, unit, measure,"
+                             " target, due, timestamp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_RATES_ALL] = "SELECT unit, to_unit, date, rate, timestamp FROM rates"
+                    " ORDER BY unit, to_unit, date",
+    [S_RATE_INSERT] = "INSERT INTO rates (unit, to_unit, date, rate, timestamp)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_PENDING_ALL] = "SELECT " TRANSFER_COLUMNS "WHERE t.state = 2 ORDER BY t.seq",
 };
 
 struct store_sqlite {
@@ -463,6 +496,102 @@ static enum cc_err sqlite_timestamp_last(struct store *b, int64_t *timestamp,
     return rc == SQLITE_ROW ? CC_OK : db_error(s, err, "reading the last timestamp");
 }
 
+static enum cc_err sqlite_load_conditions(struct store *b, struct ledger_view *v,
+                                          struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_CONDITIONS_ALL);
+    int rc;
+    enum cc_err result = CC_OK;
+    while (result == CC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ledger_condition c = {
+            .name = col_text(st, 0), .title = col_text(st, 1), .authority = col_text(st, 2),
+            .when = col_text(st, 3), .has_probability = sqlite3_column_type(st, 4) != SQLITE_NULL,
+            .probability = sqlite3_column_double(st, 4),
+            .state = (uint8_t)sqlite3_column_int(st, 5),
+            .resolved_at = sqlite3_column_int64(st, 6), .timestamp = sqlite3_column_int64(st, 7),
+        };
+        char message[256];
+        if (!ledger_view_add_condition(v, &c, message, sizeof message))
+            result = cc_error_set(err, CC_ERR_STORE, "%s: %s", s->path, message);
+    }
+    if (result == CC_OK && rc != SQLITE_DONE) result = db_error(s, err, "loading conditions");
+    sqlite3_reset(st);
+    return result;
+}
+
+static enum cc_err sqlite_load_requirements(struct store *b, struct ledger_view *v,
+                                            struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_REQUIREMENTS_ALL);
+    int rc;
+    enum cc_err result = CC_OK;
+    while (result == CC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ledger_requirement r = {
+            .id = col_text(st, 0), .title = col_text(st, 1), .account = col_text(st, 2),
+            .unit = col_text(st, 3), .measure = (uint8_t)sqlite3_column_int(st, 4),
+            .target = sqlite3_column_int64(st, 5),
+            .has_due = sqlite3_column_type(st, 6) != SQLITE_NULL,
+            .due = sqlite3_column_int64(st, 6), .timestamp = sqlite3_column_int64(st, 7),
+        };
+        if (!ledger_view_add_requirement(v, &r))
+            result = cc_error_set(err, CC_ERR_NOMEM, "out of memory loading requirements");
+    }
+    if (result == CC_OK && rc != SQLITE_DONE) result = db_error(s, err, "loading requirements");
+    sqlite3_reset(st);
+    return result;
+}
+
+static enum cc_err sqlite_load_rates(struct store *b, struct ledger_view *v, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_RATES_ALL);
+    int rc;
+    enum cc_err result = CC_OK;
+    while (result == CC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ledger_rate r = {
+            .unit = col_text(st, 0), .to = col_text(st, 1), .date = sqlite3_column_int64(st, 2),
+            .rate = col_text(st, 3), .timestamp = sqlite3_column_int64(st, 4),
+        };
+        if (!ledger_view_add_rate(v, &r))
+            result = cc_error_set(err, CC_ERR_NOMEM, "out of memory loading rates");
+    }
+    if (result == CC_OK && rc != SQLITE_DONE) result = db_error(s, err, "loading rates");
+    sqlite3_reset(st);
+    return result;
+}
+
+/* Loads every pending transfer gated on base condition `name` that the view lacks. */
+static enum cc_err sqlite_load_gated(struct store *b, const char *name, struct ledger_view *v,
+                                     struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_GATED_PENDING);
+    bind_text(st, 1, name);
+    int rc;
+    enum cc_err result = CC_OK;
+    while (result == CC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ledger_transfer t = row_transfer(st);
+        if (ledger_view_transfer(v, t.id) == NULL && !ledger_view_add_transfer(v, &t))
+            result = cc_error_set(err, CC_ERR_NOMEM, "out of memory loading gated transfers");
+    }
+    if (result == CC_OK && rc != SQLITE_DONE)
+        result = db_error(s, err, "loading gated transfers");
+    sqlite3_reset(st);
+    return result;
+}
+
+static enum cc_err sqlite_pending_all(struct store *b, store_transfer_fn fn, void *ctx,
+                                      struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_PENDING_ALL);
+    FOR_EACH_ROW(s, st, err, "reading pending transfers",
+                 struct ledger_transfer row_ = row_transfer(st), fn, ctx);
+    return CC_OK;
+}
+
 /* ---------------------------------------------------------------- writing */
 
 static enum cc_err write_units(struct store_sqlite *s, struct ledger_view *v, struct cc_error *err)
@@ -528,6 +657,24 @@ static enum cc_err write_accounts(struct store_sqlite *s, struct ledger_view *v,
     return CC_OK;
 }
 
+/* One gates row per base condition a new gated pending transfer depends on. */
+static enum cc_err write_gates(struct store_sqlite *s, const struct ledger_transfer *t,
+                               struct cc_error *err)
+{
+    const char *p = t->gates;
+    while (p != NULL && *p != '\0') {
+        const char *end = strchr(p, ' ');
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        sqlite3_stmt *st = stmt_get(s, S_GATE_INSERT);
+        sqlite3_bind_text(st, 1, p, (int)n, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, t->seq);
+        enum cc_err rc = step_done(s, st, err, "indexing a gated transfer");
+        if (rc != CC_OK) return rc;
+        p = end != NULL ? end + 1 : NULL;
+    }
+    return CC_OK;
+}
+
 /*
  * Inserts the new transfers with the next row numbers, threading each onto
  * its accounts' chains (which moves their history_seq: write accounts after).
@@ -569,6 +716,12 @@ static enum cc_err write_transfers(struct store_sqlite *s, struct ledger_view *v
             sqlite3_bind_int64(st, 20, cr->history_seq);
             dr->history_seq = t->seq;
             cr->history_seq = t->seq;
+            if (t->gates != NULL) {
+                rc = step_done(s, st, err, "writing a transfer");
+                if (rc == CC_OK) rc = write_gates(s, t, err);
+                if (rc != CC_OK) return rc;
+                continue;
+            }
         } else if (t->row & LEDGER_ROW_DIRTY) {
             st = stmt_get(s, S_TRANSFER_STATE);
             sqlite3_bind_int64(st, 1, t->seq);
@@ -577,6 +730,69 @@ static enum cc_err write_transfers(struct store_sqlite *s, struct ledger_view *v
             continue;
         }
         rc = step_done(s, st, err, "writing a transfer");
+        if (rc != CC_OK) return rc;
+    }
+    return CC_OK;
+}
+
+static enum cc_err write_conditions(struct store_sqlite *s, const struct ledger_view *v,
+                                   struct cc_error *err)
+{
+    for (uint32_t i = 0; i < v->conditions_count; i++) {
+        const struct ledger_condition *c = &v->conditions[i];
+        sqlite3_stmt *st;
+        if (c->row & LEDGER_ROW_NEW) {
+            st = stmt_get(s, S_CONDITION_INSERT);
+            bind_text(st, 1, c->name);
+            bind_text(st, 2, c->title);
+            bind_text(st, 3, c->authority);
+            bind_text(st, 4, c->when);
+            if (c->has_probability) sqlite3_bind_double(st, 5, c->probability);
+            sqlite3_bind_int(st, 6, c->state);
+            sqlite3_bind_int64(st, 7, c->resolved_at);
+            sqlite3_bind_int64(st, 8, c->timestamp);
+        } else if (c->row & LEDGER_ROW_DIRTY) {
+            st = stmt_get(s, S_CONDITION_UPDATE);
+            bind_text(st, 1, c->name);
+            sqlite3_bind_int(st, 2, c->state);
+            sqlite3_bind_int64(st, 3, c->resolved_at);
+        } else {
+            continue;
+        }
+        enum cc_err rc = step_done(s, st, err, "writing a condition");
+        if (rc != CC_OK) return rc;
+    }
+    return CC_OK;
+}
+
+static enum cc_err write_requirements_rates(struct store_sqlite *s, const struct ledger_view *v,
+                                           struct cc_error *err)
+{
+    for (uint32_t i = 0; i < v->requirements_count; i++) {
+        const struct ledger_requirement *r = &v->requirements[i];
+        if (!(r->row & LEDGER_ROW_NEW)) continue;
+        sqlite3_stmt *st = stmt_get(s, S_REQUIREMENT_INSERT);
+        bind_text(st, 1, r->id);
+        bind_text(st, 2, r->title);
+        bind_text(st, 3, r->account);
+        bind_text(st, 4, r->unit);
+        sqlite3_bind_int(st, 5, r->measure);
+        sqlite3_bind_int64(st, 6, r->target);
+        if (r->has_due) sqlite3_bind_int64(st, 7, r->due);
+        sqlite3_bind_int64(st, 8, r->timestamp);
+        enum cc_err rc = step_done(s, st, err, "writing a requirement");
+        if (rc != CC_OK) return rc;
+    }
+    for (uint32_t i = 0; i < v->rates_count; i++) {
+        const struct ledger_rate *r = &v->rates[i];
+        if (!(r->row & LEDGER_ROW_NEW)) continue;
+        sqlite3_stmt *st = stmt_get(s, S_RATE_INSERT);
+        bind_text(st, 1, r->unit);
+        bind_text(st, 2, r->to);
+        sqlite3_bind_int64(st, 3, r->date);
+        bind_text(st, 4, r->rate);
+        sqlite3_bind_int64(st, 5, r->timestamp);
+        enum cc_err rc = step_done(s, st, err, "writing a rate");
         if (rc != CC_OK) return rc;
     }
     return CC_OK;
@@ -594,6 +810,8 @@ static enum cc_err sqlite_write(struct store *b, struct ledger_view *v, struct c
     if ((rc = write_units(s, v, err)) != CC_OK) return rc;
     if ((rc = write_transfers(s, v, err)) != CC_OK) return rc;
     if ((rc = write_accounts(s, v, err)) != CC_OK) return rc;
+    if ((rc = write_conditions(s, v, err)) != CC_OK) return rc;
+    if ((rc = write_requirements_rates(s, v, err)) != CC_OK) return rc;
     sqlite3_stmt *st = stmt_get(s, S_TIMESTAMP_SET);
     sqlite3_bind_int64(st, 1, v->timestamp_last);
     return step_done(s, st, err, "recording the last timestamp");
@@ -975,4 +1193,9 @@ static const struct store_driver sqlite_driver = {
     .balance_prefix = sqlite_balance_prefix,
     .accounts_all = sqlite_accounts_all,
     .check_transfers = sqlite_check_transfers,
+    .load_conditions = sqlite_load_conditions,
+    .load_requirements = sqlite_load_requirements,
+    .load_rates = sqlite_load_rates,
+    .load_gated = sqlite_load_gated,
+    .pending_all = sqlite_pending_all,
 };

@@ -237,6 +237,10 @@ static const char *op_type_name(enum ledger_op_type type)
     case LEDGER_OP_TRANSFER: return "transfer";
     case LEDGER_OP_POST: return "post";
     case LEDGER_OP_VOID: return "void";
+    case LEDGER_OP_CONDITION: return "condition";
+    case LEDGER_OP_RESOLVE: return "resolve";
+    case LEDGER_OP_REQUIREMENT: return "requirement";
+    case LEDGER_OP_RATE: return "rate";
     case LEDGER_OP_TYPE_COUNT: break;
     }
     return "?";
@@ -798,7 +802,11 @@ static struct expect model_op(struct model *m, const struct ledger_op *op, int64
     case LEDGER_OP_TRANSFER: return model_transfer_op(m, op, now);
     case LEDGER_OP_POST:
     case LEDGER_OP_VOID: return model_pending_op(m, op, now);
-    case LEDGER_OP_TYPE_COUNT: break;
+    case LEDGER_OP_CONDITION:
+    case LEDGER_OP_RESOLVE:
+    case LEDGER_OP_REQUIREMENT:
+    case LEDGER_OP_RATE:
+    case LEDGER_OP_TYPE_COUNT: break; /* the generator makes none of these */
     }
     return expect_only(LEDGER_INVALID);
 }

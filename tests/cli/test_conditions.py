@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Integration tests of conditions, gated pledges, requirements, gaps,
+scenarios and forecasts, through the concord command line (argv[1]).
+
+The figures are worked out by hand in each test: a planner must be able to
+trust them to the cent.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+CONCORD = None
+
+BASE = [
+    {"op": "unit", "code": "USD", "scale": 2},
+    {"op": "unit", "code": "PERSON", "scale": 0},
+    {"op": "account", "id": "fund.pool", "unit": "USD"},
+    {"op": "account", "id": "fund.reserve", "unit": "USD"},
+    {"op": "account", "id": "us.dod", "unit": "USD"},
+    {"op": "account", "id": "eu.commission", "unit": "USD"},
+    {"op": "account", "id": "jp.mofa", "unit": "USD"},
+    {"op": "account", "id": "eg.army", "unit": "PERSON"},
+    {"op": "account", "id": "force.pledged", "unit": "PERSON"},
+    {"op": "condition", "name": "two_state", "title": "Two-state commitment",
+     "probability": 0.35},
+    {"op": "condition", "name": "ceasefire", "probability": 0.7, "authority": "council"},
+    {"op": "condition", "name": "all_clear", "when": "two_state & ceasefire"},
+    {"op": "requirement", "id": "salaries", "title": "Force salaries", "account": "fund.",
+     "measure": "credits", "target": 12000000000, "due": "2027-12-31", "unit": "USD"},
+    {"op": "requirement", "id": "troops", "account": "force.pledged", "measure": "credits",
+     "target": 500},
+    {"op": "transfer", "id": "p-us", "debit": "us.dod", "credit": "fund.pool",
+     "amount": 5000000000, "pending": True, "if": "two_state", "kind": "pledge"},
+    {"op": "transfer", "id": "p-eu", "debit": "eu.commission", "credit": "fund.reserve",
+     "amount": 3000000000, "pending": True, "if": "all_clear"},
+    {"op": "transfer", "id": "p-jp", "debit": "jp.mofa", "credit": "fund.pool",
+     "amount": 2000000000, "pending": True},
+    {"op": "transfer", "id": "c-jp", "debit": "jp.mofa", "credit": "fund.pool",
+     "amount": 1000000000},
+    {"op": "transfer", "id": "p-eg", "debit": "eg.army", "credit": "force.pledged",
+     "amount": 300, "pending": True, "if": "ceasefire | two_state"},
+]
+
+
+class Conditions(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.db = os.path.join(self.dir.name, "c.db")
+        self.ok("init")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def run_cc(self, *args, input=None):
+        return subprocess.run([CONCORD, "--db", self.db] + list(args), input=input,
+                              capture_output=True, text=True, timeout=120)
+
+    def ok(self, *args, input=None):
+        r = self.run_cc(*args, input=input)
+        self.assertEqual(r.returncode, 0, f"{args}: {r.stderr}")
+        return r
+
+    def apply(self, *items, expect=0):
+        r = self.run_cc("apply", input="".join(json.dumps(i) + "\n" for i in items))
+        self.assertEqual(r.returncode, expect, r.stderr + r.stdout)
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
+    def js(self, *args):
+        return json.loads(self.ok(*args, "--json").stdout)
+
+    def base(self):
+        res = self.apply(*BASE)
+        self.assertTrue(all(r["status"] == "created" for r in res), res)
+
+    def test_condition_errors_name_the_position(self):
+        res = self.apply(
+            {"op": "condition", "name": "a"},
+            {"op": "condition", "name": "b", "when": "a & (a | "},
+            {"op": "condition", "name": "c", "when": "a && a"},
+            {"op": "condition", "name": "d", "when": "a | d"},
+            {"op": "condition", "name": "e", "when": "a | nope"},
+            {"op": "condition", "name": "Bad"},
+            {"op": "condition", "name": "f", "probability": 1.5},
+            {"op": "condition", "name": "a", "title": "other"},
+            {"op": "condition", "name": "a"},
+            expect=1)
+        self.assertEqual([r["status"] for r in res],
+                         ["created", "invalid", "invalid", "invalid", "invalid", "invalid",
+                          "invalid", "exists_with_different_fields", "exists"])
+        self.assertIn("column", res[1]["message"])
+        self.assertIn("column 4", res[2]["message"])
+        self.assertIn("column 5", res[3]["message"])   # d names itself
+        self.assertIn("nope", res[4]["message"])
+
+    def test_if_rules(self):
+        self.base()
+        res = self.apply(
+            {"op": "transfer", "id": "x1", "debit": "us.dod", "credit": "fund.pool",
+             "amount": 1, "if": "two_state"},
+            {"op": "transfer", "id": "x2", "debit": "us.dod", "credit": "fund.pool",
+             "amount": 1, "pending": True, "if": "peace"},
+            {"op": "transfer", "id": "x3", "debit": "us.dod", "credit": "fund.pool",
+             "amount": 1, "pending": True, "if": "two_state &"},
+            {"op": "transfer", "id": "x4/condition", "debit": "us.dod", "credit": "fund.pool",
+             "amount": 1},
+            expect=1)
+        self.assertEqual([r["status"] for r in res],
+                         ["condition_requires_pending", "condition_not_found", "invalid",
+                          "invalid"])
+
+    def test_resolution_posts_and_voids_through_derived(self):
+        self.base()
+        res = self.apply({"op": "resolve", "name": "ceasefire", "state": "met"})
+        # p-eg (ceasefire | two_state) posts; p-eu (all_clear) stays open.
+        self.assertEqual(res[0], {"index": 0, "op": "resolve", "id": "ceasefire",
+                                  "status": "resolved", "timestamp": res[0]["timestamp"],
+                                  "posted": 1, "voided": 0})
+        self.assertEqual(self.js("transfer", "show", "p-eg")["state"], "posted")
+        rec = self.js("transfer", "show", "p-eg/condition")
+        self.assertEqual((rec["reason"], rec["pending_id"], rec["amount"]),
+                         ("condition", "p-eg", 300))
+        self.assertEqual(self.js("transfer", "show", "p-eu")["state"], "pending")
+        res = self.apply({"op": "resolve", "name": "two_state", "state": "failed"})
+        self.assertEqual((res[0]["posted"], res[0]["voided"]), (0, 2))  # p-us and p-eu
+        self.assertEqual(self.js("transfer", "show", "p-us")["state"], "voided")
+        self.assertEqual(self.js("transfer", "show", "p-eu")["state"], "voided")
+        pool = self.js("account", "show", "fund.pool")
+        self.assertEqual((pool["credits_pending"], pool["credits_posted"]),
+                         (2000000000, 1000000000))
+        conds = {c["name"]: c for c in self.js("condition", "list")}
+        self.assertEqual(conds["all_clear"]["state"], "failed")
+        self.assertEqual(conds["ceasefire"]["state"], "met")
+        res = self.apply({"op": "resolve", "name": "two_state", "state": "met"},
+                         {"op": "resolve", "name": "all_clear", "state": "met"},
+                         {"op": "resolve", "name": "nothing", "state": "met"},
+                         {"op": "resolve", "name": "ceasefire", "state": "open"},
+                         expect=1)
+        self.assertEqual([r["status"] for r in res],
+                         ["condition_already_resolved", "invalid", "condition_not_found",
+                          "invalid"])
+        # An `if` already decided on arrival resolves at once.
+        res = self.apply({"op": "transfer", "id": "late", "debit": "us.dod",
+                          "credit": "fund.pool", "amount": 7, "pending": True,
+                          "if": "!two_state"})
+        self.assertEqual(res[0]["status"], "created")
+        self.assertEqual(self.js("transfer", "show", "late")["state"], "posted")
+        self.ok("check")
+
+    def test_resolution_in_a_failed_chain_changes_nothing(self):
+        self.base()
+        res = self.apply(
+            {"op": "resolve", "name": "two_state", "state": "met", "linked": True},
+            {"op": "transfer", "id": "boom", "debit": "us.dod", "credit": "us.dod",
+             "amount": 1},
+            expect=1)
+        self.assertEqual([r["status"] for r in res],
+                         ["linked_event_failed", "accounts_must_be_different"])
+        conds = {c["name"]: c for c in self.js("condition", "list")}
+        self.assertEqual(conds["two_state"]["state"], "open")
+        self.assertEqual(self.js("transfer", "show", "p-us")["state"], "pending")
+
+    def test_gaps(self):
+        self.base()
+        rows = {r["id"]: r for r in self.js("gaps")}
+        self.assertEqual(rows["salaries"], {
+            "id": "salaries", "title": "Force salaries", "unit": "USD", "target": 12000000000,
+            "due": "2027-12-31", "posted": 1000000000, "pending": 10000000000,
+            "gap": 11000000000, "gap_if_pending_post": 1000000000})
+        self.assertEqual((rows["troops"]["unit"], rows["troops"]["posted"],
+                          rows["troops"]["pending"], rows["troops"]["gap"],
+                          rows["troops"]["gap_if_pending_post"]), ("PERSON", 0, 300, 500, 200))
+        self.assertIn("salaries", self.ok("gaps").stdout)
+
+    def test_scenario(self):
+        self.base()
+        out = self.js("scenario", "--assume", "ceasefire=met")
+        self.assertEqual(out["assume"], {"ceasefire": "met"})
+        req = {r["id"]: r for r in out["requirements"]}
+        # certain: c-jp posted 10M + p-jp (no if) 20M; may: p-us 50M + p-eu 30M
+        self.assertEqual((req["salaries"]["low"], req["salaries"]["high"]),
+                         (3000000000, 11000000000))
+        self.assertEqual((req["troops"]["low"], req["troops"]["high"]), (300, 300))
+        exposure = {(e["condition"], e["unit"]): e["pending"] for e in out["exposure"]}
+        self.assertEqual(exposure, {("two_state", "USD"): 8000000000})
+        out = self.js("scenario", "--assume", "two_state=failed", "--assume", "ceasefire=failed")
+        req = {r["id"]: r for r in out["requirements"]}
+        self.assertEqual((req["salaries"]["low"], req["salaries"]["high"]),
+                         (3000000000, 3000000000))
+        self.assertEqual((req["troops"]["low"], req["troops"]["high"]), (0, 0))
+        self.assertEqual(out["exposure"], [])
+        self.assertEqual(self.js("transfer", "show", "p-us")["state"], "pending")  # wrote nothing
+        self.assertEqual(self.run_cc("scenario", "--assume", "all_clear=met").returncode, 2)
+        self.assertEqual(self.run_cc("scenario", "--assume", "nope=met").returncode, 1)
+        self.assertEqual(self.run_cc("scenario", "--assume", "two_state").returncode, 2)
+
+    def test_forecast_exact(self):
+        self.base()
+        out = self.js("forecast")
+        self.assertEqual(out["method"], "exact")
+        req = {r["id"]: r for r in out["requirements"]}
+        s = req["salaries"]
+        # total = 30M + 50M·[two_state] + 30M·[two_state ∧ ceasefire]
+        self.assertAlmostEqual(s["expected"], 3000000000 + 0.35 * 5000000000
+                               + 0.35 * 0.7 * 3000000000, delta=0.5)
+        self.assertEqual(s["p_met"], 0.0)
+        self.assertEqual((s["p10"], s["p50"], s["p90"]), (3000000000, 3000000000, 11000000000))
+        t = req["troops"]
+        p = 1 - 0.65 * 0.3  # ceasefire | two_state
+        self.assertAlmostEqual(t["expected"], 300 * p, delta=1e-6)
+        self.assertEqual((t["p10"], t["p50"], t["p90"]), (0, 300, 300))
+        self.assertEqual(t["p_met"], 0.0)
+        same = self.js("forecast", "--samples", "5000", "--seed", "9")
+        self.assertEqual(same, out)  # exact ignores the seed
+
+    def test_friendly_verbs(self):
+        self.apply(*BASE[:9])
+        self.ok("condition", "add", "peace", "--probability", "0.5", "--title", "Peace deal")
+        self.ok("requirement", "add", "pool-2027", "--account", "fund.pool", "--target",
+                "1,000.50")
+        reqs = {r["id"]: r for r in self.js("requirement", "list")}
+        self.assertEqual((reqs["pool-2027"]["target"], reqs["pool-2027"]["unit"]),
+                         (100050, "USD"))
+        self.ok("transfer", "--id", "g1", "--debit", "us.dod", "--credit", "fund.pool",
+                "--amount", "10", "--pending")
+        r = self.ok("resolve", "peace", "met")
+        self.assertIn("resolved", r.stdout)
+        self.assertEqual(self.run_cc("resolve", "peace", "maybe").returncode, 2)
+        self.assertIn("pool-2027", self.ok("gaps").stdout)
+        self.assertIn("P(MET)", self.ok("forecast").stdout)
+
+
+if __name__ == "__main__":
+    CONCORD = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=1)
