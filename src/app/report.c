@@ -52,9 +52,107 @@ static int64_t contribution(const struct ledger_requirement *r, const struct led
     return clamp64(c);
 }
 
+/* ---------------------------------------------------------------- conversion */
+
+/* Parses a rate "12.345" into mantissa and decimal places (validated on entry). */
+static bool rate_parse(const char *text, __int128 *mantissa, int *places)
+{
+    __int128 m = 0;
+    int k = 0;
+    bool point = false;
+    for (const char *p = text; *p; p++) {
+        if (*p == '.') {
+            point = true;
+            continue;
+        }
+        if (*p < '0' || *p > '9' || m > (__int128)1 << 100) return false;
+        m = m * 10 + (*p - '0');
+        if (point) k++;
+    }
+    *mantissa = m;
+    *places = k;
+    return true;
+}
+
+static __int128 pow10_i128(int e)
+{
+    __int128 p = 1;
+    while (e-- > 0) p *= 10;
+    return p;
+}
+
+/* a / b rounded half away from zero (b > 0). */
+static __int128 div_round(__int128 a, __int128 b)
+{
+    __int128 q = a / b, r = a % b;
+    if (r < 0) r = -r;
+    if (2 * r >= b) q += a < 0 ? -1 : 1;
+    return q;
+}
+
+struct converter {
+    struct report *report;
+    struct concord *cc;
+};
+
+/*
+ * Converts `amount` minor units of `unit` into REPORT_SUBUNITS_PER_MINOR-ths
+ * of a minor unit of report->in, at the latest rate from `unit` to it dated
+ * at or before `date`. Integer arithmetic throughout.
+ */
+static enum cc_err convert(const struct converter *c, const char *unit, int64_t amount,
+                           int64_t date, __int128 *out, struct cc_error *err)
+{
+    struct report *report = c->report;
+    if (strcmp(unit, report->in) == 0) {
+        *out = (__int128)amount * REPORT_SUBUNITS_PER_MINOR;
+        return CC_OK;
+    }
+    const struct ledger_rate *best = NULL;
+    for (uint32_t i = 0; i < report->view.rates_count; i++) {
+        const struct ledger_rate *r = &report->view.rates[i];
+        if (r->date <= date && strcmp(r->unit, unit) == 0 && strcmp(r->to, report->in) == 0 &&
+            (best == NULL || r->date > best->date))
+            best = r;
+    }
+    if (best == NULL) {
+        char when[TIME_TEXT_BYTES];
+        time_format_date(date, when);
+        return cc_error_set(err, CC_ERR_NOT_FOUND, "no rate from %s to %s on or before %s",
+                            unit, report->in, when);
+    }
+    struct ledger_unit from;
+    enum cc_err rc = concord_unit_get(c->cc, unit, &from, NULL, 0, err);
+    if (rc != CC_OK) return rc;
+    __int128 mantissa;
+    int places;
+    if (!rate_parse(best->rate, &mantissa, &places))
+        return cc_error_set(err, CC_ERR_STORE, "rate %s is not a decimal", best->rate);
+    /* amount · mantissa · 10^(to_scale − from_scale + 9 − places) */
+    int e = report->in_scale - from.scale + 9 - places;
+    __int128 v;
+    if (__builtin_mul_overflow((__int128)amount, mantissa, &v) ||
+        (e > 0 && __builtin_mul_overflow(v, pow10_i128(e), &v)))
+        return cc_error_set(err, CC_ERR_REJECTED, "converting %lld %s into %s overflows",
+                            (long long)amount, unit, report->in);
+    *out = e >= 0 ? v : div_round(v, pow10_i128(-e));
+    return CC_OK;
+}
+
+/* A sum of subunits, rounded once into minor units. */
+static int64_t to_minor(__int128 subunits)
+{
+    return clamp64(div_round(subunits, REPORT_SUBUNITS_PER_MINOR));
+}
+
+/* ---------------------------------------------------------------- measuring */
+
 struct measured {
     const struct ledger_requirement *r;
     __int128 posted, pending;
+    const struct converter *conv; /* NULL: no conversion, figures in r->unit */
+    enum cc_err error;
+    struct cc_error *err;
 };
 
 static int measure_row(void *ctx, const struct store_balance *b)
@@ -70,54 +168,169 @@ static int measure_row(void *ctx, const struct store_balance *b)
     return 0;
 }
 
-/* Loads conditions and requirements, and measures every requirement as of `at`. */
-static enum cc_err report_load(struct concord *cc, int64_t at, struct report *report,
-                               struct cc_error *err)
+/* One row of an account in scope, converted at its dates. */
+static int measure_effect(void *ctx, const struct store_effect *e)
+{
+    struct measured *m = ctx;
+    if (e->debit && m->r->measure != LEDGER_MEASURE_BALANCE) return 0;
+    __int128 posted, pending;
+    m->error = convert(m->conv, m->r->unit, e->posted, e->date, &posted, m->err);
+    if (m->error == CC_OK)
+        m->error = convert(m->conv, m->r->unit, e->pending, e->pending_date, &pending, m->err);
+    if (m->error != CC_OK) return 1;
+    int sign = e->debit ? -1 : 1;
+    m->posted += sign * posted;
+    m->pending += sign * pending;
+    return 0;
+}
+
+struct scope_walk {
+    struct concord *cc;
+    struct measured *m;
+    int64_t at;
+    char last[LEDGER_ID_BYTES_MAX + 1];
+    uint32_t seen;
+};
+
+static int scope_account(void *ctx, const struct ledger_account *a)
+{
+    struct scope_walk *w = ctx;
+    snprintf(w->last, sizeof w->last, "%s", a->id);
+    w->seen++;
+    if (strcmp(a->unit, w->m->r->unit) != 0) return 0;
+    enum cc_err rc = w->cc->store->driver->account_effects(w->cc->store, a->id, w->at,
+                                                           measure_effect, w->m, w->m->err);
+    if (rc != CC_OK && w->m->error == CC_OK) w->m->error = rc;
+    return w->m->error != CC_OK;
+}
+
+/* Posted and pending of a requirement, converted transfer by transfer. */
+static enum cc_err measure_converted(struct concord *cc, int64_t at, struct measured *m)
+{
+    const struct ledger_requirement *r = m->r;
+    size_t len = strlen(r->account);
+    if (r->account[len - 1] != '.') {
+        enum cc_err rc = cc->store->driver->account_effects(cc->store, r->account, at,
+                                                            measure_effect, m, m->err);
+        if (rc == CC_ERR_NOT_FOUND) return CC_OK;
+        return rc != CC_OK ? rc : m->error;
+    }
+    struct scope_walk w = {.cc = cc, .m = m, .at = at};
+    for (;;) {
+        w.seen = 0;
+        enum cc_err rc = concord_accounts_list(cc, r->account, w.last, STORE_LIST_LIMIT_MAX,
+                                               scope_account, &w, m->err);
+        if (rc != CC_OK) return rc;
+        if (m->error != CC_OK) return m->error;
+        if (w.seen < STORE_LIST_LIMIT_MAX) return CC_OK;
+    }
+}
+
+/* The target in the reporting unit: at the rate of its due date, or now. */
+static enum cc_err target_converted(const struct converter *conv,
+                                    const struct ledger_requirement *r, int64_t *out,
+                                    struct cc_error *err)
+{
+    __int128 v;
+    enum cc_err rc = convert(conv, r->unit, r->target, r->has_due ? r->due : time_now_ns(), &v,
+                             err);
+    if (rc == CC_OK) *out = to_minor(v);
+    return rc;
+}
+
+/* Loads conditions, requirements and rates, and measures every requirement as of `at`. */
+static enum cc_err report_load(struct concord *cc, int64_t at, const char *in,
+                               struct report *report, struct cc_error *err)
 {
     memset(report, 0, sizeof *report);
     ledger_view_init(&report->view);
     const struct store_driver *d = cc->store->driver;
     enum cc_err rc = d->load_conditions(cc->store, &report->view, err);
     if (rc == CC_OK) rc = d->load_requirements(cc->store, &report->view, err);
+    if (rc == CC_OK && in != NULL) rc = d->load_rates(cc->store, &report->view, err);
     if (rc != CC_OK) return rc;
+    if (in != NULL) {
+        struct ledger_unit unit;
+        if (concord_unit_get(cc, in, &unit, NULL, 0, err) != CC_OK)
+            return cc_error_set(err, CC_ERR_NOT_FOUND, "no unit %s to report in", in);
+        report->in = arena_strdup(&report->view.arena, in);
+        if (report->in == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+        report->in_scale = unit.scale;
+    }
+    struct converter conv = {.report = report, .cc = cc};
     uint32_t n = report->view.requirements_count;
     report->requirements = calloc(n ? n : 1, sizeof *report->requirements);
     if (report->requirements == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
     report->requirements_count = n;
     for (uint32_t i = 0; i < n && rc == CC_OK; i++) {
         const struct ledger_requirement *r = &report->view.requirements[i];
-        struct measured m = {.r = r};
-        struct ledger_unit unit;
-        if (concord_unit_get(cc, r->unit, &unit, NULL, 0, err) != CC_OK) return CC_ERR_STORE;
-        size_t len = strlen(r->account);
-        if (r->account[len - 1] == '.') {
-            rc = concord_balance_prefix(cc, r->account, at, measure_row, &m, err);
-        } else {
-            rc = concord_balance(cc, r->account, at, measure_row, &m, err);
-            if (rc == CC_ERR_NOT_FOUND) rc = CC_OK; /* planned before the account exists */
-        }
         struct report_requirement *out = &report->requirements[i];
+        struct measured m = {.r = r, .err = err};
         out->requirement = r;
-        out->scale = unit.scale;
+        out->target = r->target;
+        out->unit = r->unit;
+        bool converting = in != NULL && strcmp(in, r->unit) != 0;
+        if (converting) {
+            m.conv = &conv;
+            out->unit = report->in;
+            out->scale = report->in_scale;
+            rc = target_converted(&conv, r, &out->target, err);
+            if (rc == CC_OK) rc = measure_converted(cc, at, &m);
+            m.posted = to_minor(m.posted);
+            m.pending = to_minor(m.pending);
+        } else {
+            struct ledger_unit unit;
+            rc = concord_unit_get(cc, r->unit, &unit, NULL, 0, err);
+            out->scale = unit.scale;
+            size_t len = strlen(r->account);
+            if (rc != CC_OK) {
+                /* reported below */
+            } else if (r->account[len - 1] == '.') {
+                rc = concord_balance_prefix(cc, r->account, at, measure_row, &m, err);
+            } else {
+                rc = concord_balance(cc, r->account, at, measure_row, &m, err);
+                if (rc == CC_ERR_NOT_FOUND) rc = CC_OK; /* planned before the account exists */
+            }
+        }
         out->posted = clamp64(m.posted);
         out->pending = clamp64(m.pending);
-        out->gap = gap_of(r->target, m.posted);
-        out->gap_if_pending_post = gap_of(r->target, m.posted + m.pending);
+        out->gap = gap_of(out->target, m.posted);
+        out->gap_if_pending_post = gap_of(out->target, m.posted + m.pending);
     }
     return rc;
 }
 
-enum cc_err report_gaps(struct concord *cc, int64_t at, struct report *report,
+enum cc_err report_gaps(struct concord *cc, int64_t at, const char *in, struct report *report,
                         struct cc_error *err)
 {
     enum cc_err rc = concord_expire_due(cc, err);
-    if (rc == CC_OK) rc = report_load(cc, at, report, err);
+    if (rc == CC_OK) rc = report_load(cc, at, in, report, err);
     return rc;
+}
+
+/*
+ * What pending transfer t adds to requirement i if it posts, in subunits of
+ * the requirement's figures (converted at t's date when reporting in another
+ * unit). 0 when it is out of scope.
+ */
+static enum cc_err contribution_subunits(struct concord *cc, struct report *report, uint32_t i,
+                                         const struct ledger_transfer *t, __int128 *out,
+                                         struct cc_error *err)
+{
+    const struct report_requirement *rr = &report->requirements[i];
+    int64_t c = contribution(rr->requirement, t);
+    if (c == 0 || strcmp(rr->unit, rr->requirement->unit) == 0) {
+        *out = (__int128)c * REPORT_SUBUNITS_PER_MINOR;
+        return CC_OK;
+    }
+    struct converter conv = {.report = report, .cc = cc};
+    return convert(&conv, rr->requirement->unit, c, t->date, out, err);
 }
 
 /* ---------------------------------------------------------------- scenario */
 
 struct scenario {
+    struct concord *cc;
     struct report *report;
     const uint8_t *states;  /* per condition, with the assumptions */
     __int128 *low, *high;   /* per requirement */
@@ -186,9 +399,11 @@ static int scenario_pending(void *ctx, const struct ledger_transfer *t)
         }
         value = cond_eval(&gate, s->states);
     }
-    for (uint32_t i = 0; i < report->requirements_count; i++) {
-        int64_t c = contribution(report->requirements[i].requirement, t);
-        if (c == 0 || value == COND_FAILED) continue;
+    for (uint32_t i = 0; i < report->requirements_count && value != COND_FAILED; i++) {
+        __int128 c;
+        s->error = contribution_subunits(s->cc, report, i, t, &c, s->err);
+        if (s->error != CC_OK) break;
+        if (c == 0) continue;
         if (value == COND_MET) {
             s->low[i] += c;
             s->high[i] += c;
@@ -198,7 +413,7 @@ static int scenario_pending(void *ctx, const struct ledger_transfer *t)
             s->low[i] += c;
         }
     }
-    if (value == COND_OPEN) {
+    if (value == COND_OPEN && s->error == CC_OK) {
         memset(s->bases, 0, report->view.conditions_count);
         struct expose e = {.s = s, .t = t};
         cond_expr_names(&gate, expose_visit, &e);
@@ -209,11 +424,12 @@ static int scenario_pending(void *ctx, const struct ledger_transfer *t)
 }
 
 enum cc_err report_scenario(struct concord *cc, const struct report_assumption *assume,
-                            uint32_t count, struct report *report, struct cc_error *err)
+                            uint32_t count, const char *in, struct report *report,
+                            struct cc_error *err)
 {
     if (count > REPORT_ASSUMPTIONS_MAX)
         return cc_error_set(err, CC_ERR_USAGE, "at most %d assumptions", REPORT_ASSUMPTIONS_MAX);
-    enum cc_err rc = report_gaps(cc, INT64_MAX, report, err);
+    enum cc_err rc = report_gaps(cc, INT64_MAX, in, report, err);
     if (rc != CC_OK) return rc;
     struct ledger_view *v = &report->view;
     uint32_t n = v->conditions_count, m = report->requirements_count;
@@ -243,14 +459,15 @@ enum cc_err report_scenario(struct concord *cc, const struct report_assumption *
     for (uint32_t i = 0; i < n; i++)
         if (v->condition_when[i].count > 0)
             states[i] = (uint8_t)cond_eval(&v->condition_when[i], states);
-    for (uint32_t i = 0; i < m; i++) low[i] = high[i] = report->requirements[i].posted;
-    struct scenario s = {.report = report, .states = states, .low = low, .high = high,
-                         .bases = bases, .err = err};
+    for (uint32_t i = 0; i < m; i++)
+        low[i] = high[i] = (__int128)report->requirements[i].posted * REPORT_SUBUNITS_PER_MINOR;
+    struct scenario s = {.cc = cc, .report = report, .states = states, .low = low,
+                         .high = high, .bases = bases, .err = err};
     rc = cc->store->driver->pending_all(cc->store, scenario_pending, &s, err);
     if (rc == CC_OK) rc = s.error;
     for (uint32_t i = 0; i < m; i++) {
-        report->requirements[i].low = clamp64(low[i]);
-        report->requirements[i].high = clamp64(high[i]);
+        report->requirements[i].low = to_minor(low[i]);
+        report->requirements[i].high = to_minor(high[i]);
     }
 done:
     free(states);
@@ -265,27 +482,33 @@ done:
 /* The pending amounts of one requirement, grouped by the text of their `if`. */
 struct terms {
     struct cond_term *items;
-    uint32_t count, capacity;
+    __int128 *subunits;   /* per item: its amount before the one rounding */
+    uint32_t count, capacity, subunits_capacity;
     struct strmap by_text; /* `if` text (in the view's arena) → index; "" for none */
 };
 
 struct forecast {
+    struct concord *cc;
     struct report *report;
     struct terms *terms; /* per requirement */
     enum cc_err error;
     struct cc_error *err;
 };
 
-static bool terms_add(struct forecast *f, struct terms *terms, const char *text, int64_t amount)
+static bool terms_add(struct forecast *f, struct terms *terms, const char *text,
+                      __int128 amount)
 {
     uint32_t i;
     const char *key = text != NULL ? text : "";
     if (strmap_get(&terms->by_text, key, &i)) {
-        terms->items[i].amount = clamp64((__int128)terms->items[i].amount + amount);
+        terms->subunits[i] += amount;
         return true;
     }
     if (!ledger_grow((void **)&terms->items, &terms->capacity, terms->count,
                      sizeof *terms->items))
+        return false;
+    if (!ledger_grow((void **)&terms->subunits, &terms->subunits_capacity, terms->count,
+                     sizeof *terms->subunits))
         return false;
     struct cond_expr *expr = NULL;
     if (text != NULL) {
@@ -304,7 +527,8 @@ static bool terms_add(struct forecast *f, struct terms *terms, const char *text,
         free(expr);
         return false;
     }
-    terms->items[terms->count++] = (struct cond_term){.expr = expr, .amount = amount};
+    terms->subunits[terms->count] = amount;
+    terms->items[terms->count++] = (struct cond_term){.expr = expr};
     return true;
 }
 
@@ -312,7 +536,9 @@ static int forecast_pending(void *ctx, const struct ledger_transfer *t)
 {
     struct forecast *f = ctx;
     for (uint32_t i = 0; i < f->report->requirements_count; i++) {
-        int64_t c = contribution(f->report->requirements[i].requirement, t);
+        __int128 c;
+        f->error = contribution_subunits(f->cc, f->report, i, t, &c, f->err);
+        if (f->error != CC_OK) return 1;
         if (c != 0 && !terms_add(f, &f->terms[i], t->cond, c)) {
             if (f->error == CC_OK) f->error = cc_error_set(f->err, CC_ERR_NOMEM, "out of memory");
             return 1;
@@ -322,9 +548,9 @@ static int forecast_pending(void *ctx, const struct ledger_transfer *t)
 }
 
 enum cc_err report_forecast(struct concord *cc, const struct cond_forecast_options *options,
-                            struct report *report, struct cc_error *err)
+                            const char *in, struct report *report, struct cc_error *err)
 {
-    enum cc_err rc = report_gaps(cc, INT64_MAX, report, err);
+    enum cc_err rc = report_gaps(cc, INT64_MAX, in, report, err);
     if (rc != CC_OK) return rc;
     struct ledger_view *v = &report->view;
     uint32_t n = v->conditions_count, m = report->requirements_count;
@@ -339,7 +565,7 @@ enum cc_err report_forecast(struct concord *cc, const struct cond_forecast_optio
         goto done;
     }
     for (uint32_t i = 0; i < m; i++) strmap_init(&terms[i].by_text);
-    struct forecast f = {.report = report, .terms = terms, .err = err};
+    struct forecast f = {.cc = cc, .report = report, .terms = terms, .err = err};
     rc = cc->store->driver->pending_all(cc->store, forecast_pending, &f, err);
     if (rc == CC_OK) rc = f.error;
     if (rc != CC_OK) goto done;
@@ -347,10 +573,15 @@ enum cc_err report_forecast(struct concord *cc, const struct cond_forecast_optio
         probability[i] = v->conditions[i].has_probability ? v->conditions[i].probability : 0.5;
         when[i] = v->condition_when[i].count > 0 ? &v->condition_when[i] : NULL;
     }
+    for (uint32_t i = 0; i < m; i++) {
+        /* Each group of amounts is rounded once, from its exact sum. */
+        for (uint32_t k = 0; k < terms[i].count; k++)
+            terms[i].items[k].amount = to_minor(terms[i].subunits[k]);
+    }
     for (uint32_t i = 0; i < m; i++)
         inputs[i] = (struct cond_forecast_input){
             .posted = report->requirements[i].posted,
-            .target = report->requirements[i].requirement->target,
+            .target = report->requirements[i].target,
             .terms = terms[i].items, .terms_count = terms[i].count};
     struct cond_system system = {.count = n, .when = when, .state = v->condition_states,
                                  .probability = probability};
@@ -365,6 +596,7 @@ done:
             free(e);
         }
         free(terms[i].items);
+        free(terms[i].subunits);
         strmap_free(&terms[i].by_text);
     }
     free(terms);
@@ -381,7 +613,7 @@ static json_t *requirement_head(const struct report_requirement *r)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(r->requirement->id));
-    json_object_set_new(o, "target", json_integer(r->requirement->target));
+    json_object_set_new(o, "target", json_integer(r->target));
     return o;
 }
 
@@ -394,8 +626,8 @@ json_t *report_gaps_json(const struct report *report)
         json_t *o = json_object();
         json_object_set_new(o, "id", json_string(q->id));
         json_object_set_new(o, "title", q->title ? json_string(q->title) : json_null());
-        json_object_set_new(o, "unit", json_string(q->unit));
-        json_object_set_new(o, "target", json_integer(q->target));
+        json_object_set_new(o, "unit", json_string(r->unit));
+        json_object_set_new(o, "target", json_integer(r->target));
         if (q->has_due) {
             char due[TIME_TEXT_BYTES];
             time_format_date(q->due, due);
@@ -422,7 +654,7 @@ json_t *report_scenario_json(const struct report *report, const struct report_as
     for (uint32_t i = 0; i < report->requirements_count; i++) {
         const struct report_requirement *r = &report->requirements[i];
         json_t *o = requirement_head(r);
-        json_object_set_new(o, "unit", json_string(r->requirement->unit));
+        json_object_set_new(o, "unit", json_string(r->unit));
         json_object_set_new(o, "posted", json_integer(r->posted));
         json_object_set_new(o, "low", json_integer(r->low));
         json_object_set_new(o, "high", json_integer(r->high));
@@ -445,7 +677,7 @@ json_t *report_forecast_json(const struct report *report)
     for (uint32_t i = 0; i < report->requirements_count; i++) {
         const struct report_requirement *r = &report->requirements[i];
         json_t *o = requirement_head(r);
-        json_object_set_new(o, "unit", json_string(r->requirement->unit));
+        json_object_set_new(o, "unit", json_string(r->unit));
         json_object_set_new(o, "expected", json_real(r->forecast.expected));
         json_object_set_new(o, "p_met", json_real(r->forecast.p_met));
         json_object_set_new(o, "p10", json_integer(r->forecast.p10));

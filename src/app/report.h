@@ -29,7 +29,9 @@
 
 struct report_requirement {
     const struct ledger_requirement *requirement; /* in report.view */
-    int32_t scale;          /* the unit's */
+    const char *unit;       /* the unit of the figures: the requirement's, or report.in */
+    int32_t scale;          /* that unit's */
+    int64_t target;         /* in that unit */
     int64_t posted;         /* measured as of the date asked */
     int64_t pending;        /* what every pending transfer would add */
     int64_t gap;            /* max(0, target − posted) */
@@ -49,8 +51,13 @@ struct report_assumption {
     enum cond_state state;
 };
 
+/* Conversions are exact to 10^-9 of the reporting unit's minor unit. */
+#define REPORT_SUBUNITS_PER_MINOR INT64_C(1000000000)
+
 struct report {
-    struct ledger_view view; /* conditions and requirements, and their strings */
+    struct ledger_view view; /* conditions, requirements, rates, and their strings */
+    const char *in;          /* reporting unit (in view), or NULL: each requirement's own */
+    int32_t in_scale;
     struct report_requirement *requirements;
     uint32_t requirements_count;
     struct report_exposure *exposure;
@@ -60,17 +67,23 @@ struct report {
 
 void report_free(struct report *report);
 
-/* Every requirement's posted, pending and gaps as of `at` (INT64_MAX: now). */
-enum cc_err report_gaps(struct concord *cc, int64_t at, struct report *report,
+/*
+ * Every requirement's posted, pending and gaps as of `at` (INT64_MAX: now).
+ * With `in` (a unit code, or NULL), every figure is converted into that unit
+ * with the rate in force on each transfer's effective date (the target at
+ * the rate in force on the due date, or now when there is none).
+ */
+enum cc_err report_gaps(struct concord *cc, int64_t at, const char *in, struct report *report,
                         struct cc_error *err);
 
 /* Every requirement's low and high with the assumptions, and the exposure per condition. */
 enum cc_err report_scenario(struct concord *cc, const struct report_assumption *assume,
-                            uint32_t count, struct report *report, struct cc_error *err);
+                            uint32_t count, const char *in, struct report *report,
+                            struct cc_error *err);
 
 /* Every requirement's forecast (conditions without a probability count as 0.5). */
 enum cc_err report_forecast(struct concord *cc, const struct cond_forecast_options *options,
-                            struct report *report, struct cc_error *err);
+                            const char *in, struct report *report, struct cc_error *err);
 
 /* The contract's JSON of each report. */
 json_t *report_gaps_json(const struct report *report);

@@ -29,7 +29,7 @@ enum {
     OPT_NAME, OPT_OWNER, OPT_FLAG, OPT_SCALE, OPT_ID, OPT_DEBIT, OPT_CREDIT, OPT_AMOUNT,
     OPT_PENDING, OPT_EXPIRES, OPT_DATE, OPT_KIND, OPT_MEMO, OPT_TITLE, OPT_PROBABILITY,
     OPT_AUTHORITY, OPT_WHEN, OPT_ACCOUNT, OPT_MEASURE, OPT_TARGET, OPT_DUE, OPT_TO, OPT_RATE,
-    OPT_ASSUME, OPT_SAMPLES, OPT_SEED,
+    OPT_ASSUME, OPT_SAMPLES, OPT_SEED, OPT_IN,
 };
 
 static const struct option all_options[] = {
@@ -53,6 +53,7 @@ static const struct option all_options[] = {
     {"to", required_argument, NULL, OPT_TO}, {"rate", required_argument, NULL, OPT_RATE},
     {"assume", required_argument, NULL, OPT_ASSUME},
     {"samples", required_argument, NULL, OPT_SAMPLES}, {"seed", required_argument, NULL, OPT_SEED},
+    {"in", required_argument, NULL, OPT_IN},
     {NULL, 0, NULL, 0},
 };
 
@@ -65,7 +66,7 @@ struct opts {
         *debit, *credit, *amount, *expires, *date, *kind, *memo;
     const char *flags[FLAGS_MAX];
     const char *title, *probability, *authority, *when, *account, *measure, *target, *due, *to,
-        *rate, *samples, *seed;
+        *rate, *samples, *seed, *in;
     const char *assume[REPORT_ASSUMPTIONS_MAX];
     int assume_count;
     int flags_count;
@@ -127,6 +128,7 @@ static bool opts_parse(int argc, char **argv, const int *accepted, struct opts *
         case OPT_RATE: o->rate = optarg; break;
         case OPT_SAMPLES: o->samples = optarg; break;
         case OPT_SEED: o->seed = optarg; break;
+        case OPT_IN: o->in = optarg; break;
         case OPT_ASSUME:
             if (o->assume_count == REPORT_ASSUMPTIONS_MAX) {
                 cli_fail(CLI_EXIT_USAGE, "%s: at most %d --assume options", command,
@@ -1168,7 +1170,7 @@ static void report_amount(const struct report_requirement *r, int64_t v, char *o
 
 static int cmd_gaps(struct cli *cli, int argc, char **argv)
 {
-    static const int accepted[] = {OPT_AT, OPT_JSON, 0};
+    static const int accepted[] = {OPT_AT, OPT_IN, OPT_JSON, 0};
     struct opts o;
     int64_t at;
     if (!opts_parse(argc, argv, accepted, &o, "gaps") || !positional_exactly(&o, 0, "gaps") ||
@@ -1179,7 +1181,7 @@ static int cmd_gaps(struct cli *cli, int argc, char **argv)
     if (cc == NULL) return status;
     struct report report;
     struct cc_error err = {0};
-    if (report_gaps(cc, at, &report, &err) != CC_OK) {
+    if (report_gaps(cc, at, o.in, &report, &err) != CC_OK) {
         status = cli_fail_error(&err);
     } else if (o.json) {
         status = print_json(report_gaps_json(&report));
@@ -1193,12 +1195,12 @@ static int cmd_gaps(struct cli *cli, int argc, char **argv)
             const struct report_requirement *r = &report.requirements[i];
             char target[AMOUNT_TEXT_BYTES], posted[AMOUNT_TEXT_BYTES], pending[AMOUNT_TEXT_BYTES],
                 gap[AMOUNT_TEXT_BYTES], gap2[AMOUNT_TEXT_BYTES];
-            report_amount(r, r->requirement->target, target);
+            report_amount(r, r->target, target);
             report_amount(r, r->posted, posted);
             report_amount(r, r->pending, pending);
             report_amount(r, r->gap, gap);
             report_amount(r, r->gap_if_pending_post, gap2);
-            table_add(&t, (const char *const[]){r->requirement->id, r->requirement->unit, target,
+            table_add(&t, (const char *const[]){r->requirement->id, r->unit, target,
                                                 posted, pending, gap, gap2});
         }
         table_print(&t, stdout);
@@ -1211,7 +1213,7 @@ static int cmd_gaps(struct cli *cli, int argc, char **argv)
 
 static int cmd_scenario(struct cli *cli, int argc, char **argv)
 {
-    static const int accepted[] = {OPT_ASSUME, OPT_JSON, 0};
+    static const int accepted[] = {OPT_ASSUME, OPT_IN, OPT_JSON, 0};
     struct opts o;
     if (!opts_parse(argc, argv, accepted, &o, "scenario") ||
         !positional_exactly(&o, 0, "scenario"))
@@ -1235,7 +1237,7 @@ static int cmd_scenario(struct cli *cli, int argc, char **argv)
     if (cc == NULL) return status;
     struct report report;
     struct cc_error err = {0};
-    if (report_scenario(cc, assume, (uint32_t)o.assume_count, &report, &err) != CC_OK) {
+    if (report_scenario(cc, assume, (uint32_t)o.assume_count, o.in, &report, &err) != CC_OK) {
         status = cli_fail_error(&err);
     } else if (o.json) {
         status = print_json(report_scenario_json(&report, assume, (uint32_t)o.assume_count));
@@ -1249,11 +1251,11 @@ static int cmd_scenario(struct cli *cli, int argc, char **argv)
             const struct report_requirement *r = &report.requirements[i];
             char target[AMOUNT_TEXT_BYTES], posted[AMOUNT_TEXT_BYTES], low[AMOUNT_TEXT_BYTES],
                 high[AMOUNT_TEXT_BYTES];
-            report_amount(r, r->requirement->target, target);
+            report_amount(r, r->target, target);
             report_amount(r, r->posted, posted);
             report_amount(r, r->low, low);
             report_amount(r, r->high, high);
-            table_add(&t, (const char *const[]){r->requirement->id, r->requirement->unit, target,
+            table_add(&t, (const char *const[]){r->requirement->id, r->unit, target,
                                                 posted, low, high});
         }
         table_print(&t, stdout);
@@ -1280,7 +1282,7 @@ static int cmd_scenario(struct cli *cli, int argc, char **argv)
 
 static int cmd_forecast(struct cli *cli, int argc, char **argv)
 {
-    static const int accepted[] = {OPT_SAMPLES, OPT_SEED, OPT_JSON, 0};
+    static const int accepted[] = {OPT_SAMPLES, OPT_SEED, OPT_IN, OPT_JSON, 0};
     struct opts o;
     if (!opts_parse(argc, argv, accepted, &o, "forecast") ||
         !positional_exactly(&o, 0, "forecast"))
@@ -1305,7 +1307,7 @@ static int cmd_forecast(struct cli *cli, int argc, char **argv)
     if (cc == NULL) return status;
     struct report report;
     struct cc_error err = {0};
-    if (report_forecast(cc, &options, &report, &err) != CC_OK) {
+    if (report_forecast(cc, &options, o.in, &report, &err) != CC_OK) {
         status = cli_fail_error(&err);
     } else if (o.json) {
         status = print_json(report_forecast_json(&report));
@@ -1324,7 +1326,7 @@ static int cmd_forecast(struct cli *cli, int argc, char **argv)
             const struct report_requirement *r = &report.requirements[i];
             char target[AMOUNT_TEXT_BYTES], expected[AMOUNT_TEXT_BYTES], p[16],
                 p10[AMOUNT_TEXT_BYTES], p50[AMOUNT_TEXT_BYTES], p90[AMOUNT_TEXT_BYTES];
-            report_amount(r, r->requirement->target, target);
+            report_amount(r, r->target, target);
             /* Expected is a mean: shown rounded to the unit's scale for people. */
             double e = r->forecast.expected;
             int64_t rounded = e >= (double)INT64_MAX ? INT64_MAX
@@ -1335,7 +1337,7 @@ static int cmd_forecast(struct cli *cli, int argc, char **argv)
             report_amount(r, r->forecast.p10, p10);
             report_amount(r, r->forecast.p50, p50);
             report_amount(r, r->forecast.p90, p90);
-            table_add(&t, (const char *const[]){r->requirement->id, r->requirement->unit, target,
+            table_add(&t, (const char *const[]){r->requirement->id, r->unit, target,
                                                 expected, p, p10, p50, p90});
         }
         table_print(&t, stdout);
@@ -1424,15 +1426,17 @@ const struct cli_command cli_commands[] = {
     {"requirement list", cmd_requirement_list, "[--json]", "the requirements", ""},
     {"rate add", cmd_rate_add, "UNIT TO RATE --date DATE [--json]",
      "1 UNIT = RATE TO from DATE on (an exact decimal)", ""},
-    {"gaps", cmd_gaps, "[--at DATE] [--json]", "what each requirement still lacks",
+    {"gaps", cmd_gaps, "[--at DATE] [--in UNIT] [--json]", "what each requirement still lacks",
      "Per requirement: posted (as of DATE), pending (what every pending transfer\n"
-     "would add), the gap now and the gap if every pending transfer posts.\n"},
-    {"scenario", cmd_scenario, "--assume NAME=met|failed ... [--json]",
+     "would add), the gap now and the gap if every pending transfer posts.\n"
+     "--in UNIT converts every figure with the rate in force on each transfer's\n"
+     "effective date (see rate add), exactly, rounding once at the end.\n"},
+    {"scenario", cmd_scenario, "--assume NAME=met|failed ... [--in UNIT] [--json]",
      "what posts for certain and what may, under assumptions",
      "Writes nothing. low: posted plus what posts for certain; high: low plus what\n"
      "may still post while other conditions stay open. Pending transfers without\n"
      "`if` count as posting. Also the pending amount each open condition decides.\n"},
-    {"forecast", cmd_forecast, "[--samples N] [--seed S] [--json]",
+    {"forecast", cmd_forecast, "[--samples N] [--seed S] [--in UNIT] [--json]",
      "how likely each requirement is to be met",
      "Open base conditions are met independently with their probability (0.5 when\n"
      "none is set); exact over up to 20 of them, seeded Monte Carlo beyond.\n"},

@@ -48,6 +48,16 @@ struct store_history_query {
     uint32_t limit;   /* rows, 1 … STORE_LIST_LIMIT_MAX */
 };
 
+/* What one transfer row did to one account: for conversions at its date. */
+struct store_effect {
+    bool debit;      /* the account is the row's debit side */
+    int64_t date;    /* the row's effective date: posted amounts convert at it */
+    int64_t pending_date; /* pending amounts convert at the pending transfer's date */
+    int64_t posted;  /* effect_posted */
+    int64_t pending; /* effect_pending */
+};
+
+typedef int (*store_effect_fn)(void *ctx, const struct store_effect *effect);
 typedef int (*store_account_fn)(void *ctx, const struct ledger_account *account);
 typedef int (*store_transfer_fn)(void *ctx, const struct ledger_transfer *transfer);
 typedef int (*store_unit_fn)(void *ctx, const struct ledger_unit *unit);
@@ -109,6 +119,9 @@ struct store_driver {
     /* Every pending transfer gated on base condition `name`, into the view. */
     enum cc_err (*load_gated)(struct store *store, const char *name, struct ledger_view *view,
                               struct cc_error *err);
+    /* Every row of account id effective at or before `at`, newest first. */
+    enum cc_err (*account_effects)(struct store *store, const char *id, int64_t at,
+                                   store_effect_fn fn, void *ctx, struct cc_error *err);
     /* Every pending transfer, oldest first. */
     enum cc_err (*pending_all)(struct store *store, store_transfer_fn fn, void *ctx,
                                struct cc_error *err);

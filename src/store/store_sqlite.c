@@ -104,6 +104,7 @@ enum stmt {
     S_MAX_TRANSFER_SEQ, S_MAX_ACCOUNT_SEQ,
     S_CONDITIONS_ALL, S_CONDITION_INSERT, S_CONDITION_UPDATE, S_GATE_INSERT, S_GATED_PENDING,
     S_REQUIREMENTS_ALL, S_REQUIREMENT_INSERT, S_RATES_ALL, S_RATE_INSERT, S_PENDING_ALL,
+    S_PENDING_DATE,
     S_COUNT
 };
 
@@ -137,7 +138,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_TRANSFER_STATE] = "UPDATE transfers SET state = ?2 WHERE seq = ?1",
     [S_TRANSFER_BY_SEQ] = "SELECT " TRANSFER_COLUMNS "WHERE t.seq = ?1",
     [S_CHAIN_STEP] = "SELECT debit, credit, debit_prev, credit_prev, date, effect_posted,"
-                     " effect_pending FROM transfers WHERE seq = ?1",
+                     " effect_pending, pending_id FROM transfers WHERE seq = ?1",
     [S_PREFIX_NOW] = "SELECT a.unit, u.scale, debits_pending, debits_posted, credits_pending,"
                      " credits_posted FROM accounts a JOIN units u ON u.code = a.unit"
                      " WHERE a.id >= ?1 AND a.id < ?1 || char(127) ORDER BY a.unit",
@@ -166,6 +167,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_RATE_INSERT] = "INSERT INTO rates (unit, to_unit, date, rate, timestamp)"
                       " VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_PENDING_ALL] = "SELECT " TRANSFER_COLUMNS "WHERE t.state = 2 ORDER BY t.seq",
+    [S_PENDING_DATE] = "SELECT p.date FROM transfers r JOIN transfers p ON p.id = r.pending_id"
+                       " WHERE r.seq = ?1",
 };
 
 struct store_sqlite {
@@ -906,6 +909,7 @@ struct chain_link {
     bool debit;             /* the account is the row's debit side */
     int64_t effect_posted;
     int64_t effect_pending;
+    bool resolution;        /* the row resolves a pending transfer (pending_id set) */
 };
 
 static enum cc_err chain_step(struct store_sqlite *s, int64_t account, int64_t seq,
@@ -922,6 +926,7 @@ static enum cc_err chain_step(struct store_sqlite *s, int64_t account, int64_t s
         link->date = sqlite3_column_int64(st, 4);
         link->effect_posted = sqlite3_column_int64(st, 5);
         link->effect_pending = sqlite3_column_int64(st, 6);
+        link->resolution = sqlite3_column_type(st, 7) != SQLITE_NULL;
         /* Each link goes strictly back in time; anything else is a damaged chain. */
         if ((!link->debit && !credit) || link->prev >= seq || link->prev < 0)
             result = cc_error_set(err, CC_ERR_STORE, "%s: transfer row %lld breaks the chain "
@@ -1007,6 +1012,45 @@ static enum cc_err balance_at(struct store_sqlite *s, int64_t account, int64_t h
     out->debits_posted = dpo;
     out->credits_pending = cp;
     out->credits_posted = cpo;
+    return CC_OK;
+}
+
+/* The effective date of the pending transfer that row `seq` resolves. */
+static enum cc_err pending_date_of(struct store_sqlite *s, int64_t seq, int64_t *date,
+                                   struct cc_error *err)
+{
+    sqlite3_stmt *st = stmt_get(s, S_PENDING_DATE);
+    sqlite3_bind_int64(st, 1, seq);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *date = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? CC_OK : db_error(s, err, "reading a pending transfer's date");
+}
+
+static enum cc_err sqlite_account_effects(struct store *b, const char *id, int64_t at,
+                                          store_effect_fn fn, void *ctx, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    int64_t next = 0;
+    int64_t account = account_seq(s, id, &next);
+    if (account == 0) return cc_error_set(err, CC_ERR_NOT_FOUND, "no account %s", id);
+    while (next != 0) {
+        struct chain_link link = {0};
+        enum cc_err rc = chain_step(s, account, next, &link, err);
+        if (rc != CC_OK) return rc;
+        if (link.date <= at) {
+            struct store_effect e = {.debit = link.debit, .date = link.date,
+                                     .pending_date = link.date, .posted = link.effect_posted,
+                                     .pending = link.effect_pending};
+            /* A release converts at the date its reservation did, so the two cancel. */
+            if (link.resolution) {
+                rc = pending_date_of(s, next, &e.pending_date, err);
+                if (rc != CC_OK) return rc;
+            }
+            if (fn(ctx, &e) != 0) break;
+        }
+        next = link.prev;
+    }
     return CC_OK;
 }
 
@@ -1198,4 +1242,5 @@ static const struct store_driver sqlite_driver = {
     .load_rates = sqlite_load_rates,
     .load_gated = sqlite_load_gated,
     .pending_all = sqlite_pending_all,
+    .account_effects = sqlite_account_effects,
 };

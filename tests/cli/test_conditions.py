@@ -215,6 +215,61 @@ class Conditions(unittest.TestCase):
         same = self.js("forecast", "--samples", "5000", "--seed", "9")
         self.assertEqual(same, out)  # exact ignores the seed
 
+    def test_reporting_currency(self):
+        self.apply(
+            {"op": "unit", "code": "USD", "scale": 2},
+            {"op": "unit", "code": "EUR", "scale": 2},
+            {"op": "account", "id": "fund.pool", "unit": "USD"},
+            {"op": "account", "id": "donor.a", "unit": "USD"},
+            {"op": "requirement", "id": "r", "account": "fund.", "unit": "USD",
+             "measure": "credits", "target": 100000000, "due": "2026-12-31"},
+            {"op": "rate", "unit": "USD", "to": "EUR", "rate": "0.9", "date": "2026-01-01"},
+            {"op": "rate", "unit": "USD", "to": "EUR", "rate": "0.8", "date": "2026-02-01"},
+            {"op": "transfer", "id": "c1", "debit": "donor.a", "credit": "fund.pool",
+             "amount": 10000, "date": "2026-01-10"},
+            {"op": "transfer", "id": "p1", "debit": "donor.a", "credit": "fund.pool",
+             "amount": 5000, "pending": True, "date": "2026-02-10"})
+        rows = self.js("gaps", "--in", "EUR")
+        self.assertEqual((rows[0]["unit"], rows[0]["target"], rows[0]["posted"],
+                          rows[0]["pending"]), ("EUR", 80000000, 9000, 4000))
+        self.assertEqual(rows[0]["gap"], 80000000 - 9000)
+        rows = self.js("gaps", "--in", "EUR", "--at", "2026-01-31")
+        self.assertEqual((rows[0]["posted"], rows[0]["pending"]), (9000, 0))
+        rows = self.js("gaps")  # in the requirement's own unit
+        self.assertEqual((rows[0]["unit"], rows[0]["posted"], rows[0]["pending"]),
+                         ("USD", 10000, 5000))
+        # Exact until the final figure: three cents at 0.3333 make one cent, not zero.
+        res = self.apply(
+            {"op": "rate", "unit": "USD", "to": "EUR", "rate": "0.3333", "date": "2026-03-01"},
+            {"op": "transfer", "id": "s1", "debit": "donor.a", "credit": "fund.pool",
+             "amount": 1, "date": "2026-03-02"},
+            {"op": "transfer", "id": "s2", "debit": "donor.a", "credit": "fund.pool",
+             "amount": 1, "date": "2026-03-02"},
+            {"op": "transfer", "id": "s3", "debit": "donor.a", "credit": "fund.pool",
+             "amount": 1, "date": "2026-03-02"},
+            {"op": "rate", "unit": "USD", "to": "EUR", "rate": "0.3333", "date": "2026-03-01"},
+            {"op": "rate", "unit": "USD", "to": "EUR", "rate": "0.4", "date": "2026-03-01"},
+            {"op": "rate", "unit": "USD", "to": "EUR", "rate": "1.5e3", "date": "2026-03-05"},
+            {"op": "rate", "unit": "USD", "to": "GBP", "rate": "1", "date": "2026-03-05"},
+            expect=1)
+        self.assertEqual([r["status"] for r in res],
+                         ["created"] * 4 + ["exists", "exists_with_different_fields", "invalid",
+                                            "unit_not_found"])
+        rows = self.js("gaps", "--in", "EUR", "--at", "2026-03-31")
+        self.assertEqual(rows[0]["posted"], 9000 + 1)
+        out = self.js("scenario", "--in", "EUR")
+        self.assertEqual((out["requirements"][0]["low"], out["requirements"][0]["unit"]),
+                         (9000 + 1 + 4000, "EUR"))
+        out = self.js("forecast", "--in", "EUR")
+        self.assertAlmostEqual(out["requirements"][0]["expected"], 13001, delta=0.01)
+        r = self.run_cc("gaps", "--in", "JPY", "--json")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("JPY", r.stderr)
+        self.apply({"op": "unit", "code": "JPY", "scale": 0})
+        r = self.run_cc("gaps", "--in", "JPY", "--json")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no rate from USD to JPY", r.stderr)
+
     def test_friendly_verbs(self):
         self.apply(*BASE[:9])
         self.ok("condition", "add", "peace", "--probability", "0.5", "--title", "Peace deal")
