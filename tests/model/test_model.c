@@ -14,9 +14,17 @@
  * single-phase and pending transfers (with and without expiry), full and
  * partial posts, voids, duplicates of earlier operations (exact and altered),
  * references to missing accounts, units and pending transfers, zero amounts,
- * equal and mismatched accounts, `if` expressions, malformed operations,
- * linked chains of 2…5 (some failing part-way, some left open at the end of
- * a batch), and amounts near 2^63 to provoke overflows. A fake clock
+ * equal and mismatched accounts, malformed operations, linked chains of
+ * 2…5 (some failing part-way, some left open at the end of a batch), and
+ * amounts near 2^63 to provoke overflows. Conditions too: base conditions
+ * (with and without title, authority, probability), derived ones whose
+ * `when` names earlier conditions, malformed ones (a name naming itself, an
+ * unknown name, syntax errors, 1,024/1,025-byte and 32/33-level
+ * expressions), pending transfers gated by `if` (some already decided when
+ * they arrive, some not pending at all), and resolutions (met, failed, of a
+ * decided condition, of a derived one, of an unknown name), all of them
+ * also inside chains, so that a resolution and the settlements it causes are
+ * rolled back with a failing chain. A fake clock
  * (concord_set_clock) moves between batches so that pending transfers expire
  * deterministically: at the start of each batch every pending transfer whose
  * expires ≤ now expires, recorded as "<id>/expiry", before the operations run.
@@ -29,13 +37,21 @@
  *   - every account the run ever named, through concord_account_get: present
  *     exactly when the model has it, with the model's fields and balances;
  *   - every unit code, through concord_unit_get;
- *   - every transfer the batch named or expired, through concord_transfer_get:
+ *   - every transfer the batch named, expired or settled by a condition, and
+ *     every gated transfer ever created, through concord_transfer_get:
  *     state, reason, amounts, effects, flags, accounts and fields;
+ *   - every condition, read into a fresh view by concord_conditions: in
+ *     creation order, its fields, its state (derived ones evaluated) and,
+ *     for a base condition, resolved_at = the timestamp of its `resolved`;
+ *   - for `resolve`, the posted and voided counts; for every expression
+ *     error, the column the model's parser blames named in the message;
  *   - concord_check (the store's own invariants), and the model's invariants:
  *     balances in 0 … 2^63−1, flag limits, per unit Σ debits = Σ credits
  *     (posted and pending), and balances recomputed from the model's rows.
  * At the end each status the test is built to provoke must have occurred at
- * least once (for runs of at least MODEL_COVERAGE_OPS_MIN operations).
+ * least once (for runs of at least MODEL_COVERAGE_OPS_MIN operations), and
+ * so must gated transfers posted and voided by a resolution, posted and
+ * voided on arrival, and a resolution rolled back by its chain.
  *
  * The model: plain arrays with chained hash indexes, rules written from the
  * contract in the check order the engine documents (malformed, then the
@@ -44,8 +60,20 @@
  * before the chain and copying it back when the chain fails: rows are
  * append-only, and the one field that changes after creation (a transfer's
  * state) lives in its own array, copied with the rest. The engine instead
- * keeps an undo log. The model calls no ledger_* function; it shares only the
- * header's types and constants.
+ * keeps an undo log. The model calls no ledger_* or cond_* function; it
+ * shares only the headers' types and constants.
+ *
+ * Conditions in the model: a table of rows (name, fields, the root of the
+ * `when` expression for a derived one) with a state per row that the
+ * snapshot copies. Expressions are parsed by the model's own recursive
+ * descent parser, written from the contract (names, `!` tightest, then `&`,
+ * then `|`, parentheses, spaces; at most 1,024 bytes and 32 levels of `(`
+ * and `!`; the first error from the left is the one reported) into a tree of
+ * nodes, evaluated by Kleene's tables. After a resolution every derived
+ * state is recomputed in creation order, then every gated transfer still
+ * pending whose `if` is now decided is settled: posted in full (met) or
+ * voided (failed), with the record "<id>/condition", reason condition. A
+ * transfer whose `if` is decided on arrival is settled the same way at once.
  *
  * Replay: the seed comes from argv[1], else $CONCORD_MODEL_SEED, else the
  * clock. It is printed first ("seed=N") and again, with a command that
@@ -57,6 +85,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -83,6 +112,7 @@
 #define DATE_MIN (INT64_C(1577836800) * SECOND)    /* 2020-01-01T00:00:00Z */
 #define DATE_SPAN (INT64_C(315532800) * SECOND)    /* ten years */
 #define EXPIRY_SUFFIX "/expiry"
+#define CONDITION_SUFFIX "/condition"
 
 /* ---------------------------------------------------------------- random numbers */
 
@@ -189,6 +219,14 @@ static const char *pool_printf(struct pool *p, const char *fmt, ...)
     return s;
 }
 
+static const char *pool_strdup(struct pool *p, const char *text)
+{
+    size_t n = strlen(text) + 1;
+    char *s = pool_alloc(p, n);
+    memcpy(s, text, n);
+    return s;
+}
+
 static void pool_free(struct pool *p)
 {
     while (p->head != NULL) {
@@ -196,6 +234,18 @@ static void pool_free(struct pool *p)
         free(p->head);
         p->head = next;
     }
+}
+
+/* A growable list of strings (ids). */
+struct text_list {
+    const char **items;
+    uint32_t count, capacity;
+};
+
+static void text_list_push(struct text_list *l, const char *s)
+{
+    grow((void **)&l->items, &l->capacity, l->count + 1, sizeof *l->items);
+    l->items[l->count++] = s;
 }
 
 /* ---------------------------------------------------------------- failing */
@@ -254,7 +304,8 @@ static void op_describe(const struct ledger_op *op, char *out, size_t size)
              "{op=%s id=%s debit=%s credit=%s unit=%s pending_id=%s amount=%" PRId64
              " has_amount=%d pending=%d linked=%d expires=%" PRId64 " has_expires=%d"
              " date=%" PRId64 " has_date=%d scale=%" PRId32 " has_scale=%d kind=%s memo=%s"
-             " meta=%s if=%s name=%s owner=%s account_flags=%" PRIu32 "}",
+             " meta=%s if/when=%s name=%s owner=%s account_flags=%" PRIu32 " state=%u"
+             " probability=%g has_probability=%d}",
              op_type_name(op->type), text_or_null(op->id), text_or_null(op->debit),
              text_or_null(op->credit), text_or_null(op->unit), text_or_null(op->pending_id),
              op->amount, (f & LEDGER_OP_HAS_AMOUNT) != 0, (f & LEDGER_OP_PENDING) != 0,
@@ -262,7 +313,8 @@ static void op_describe(const struct ledger_op *op, char *out, size_t size)
              (f & LEDGER_OP_HAS_DATE) != 0, op->scale, (f & LEDGER_OP_HAS_SCALE) != 0,
              text_or_null(op->kind), text_or_null(op->memo), text_or_null(op->meta),
              text_or_null(op->cond), text_or_null(op->name), text_or_null(op->owner),
-             op->account_flags);
+             op->account_flags, op->state, op->probability,
+             (f & LEDGER_OP_HAS_PROBABILITY) != 0);
 }
 
 /* ================================================================ the model */
@@ -271,6 +323,10 @@ static void op_describe(const struct ledger_op *op, char *out, size_t size)
 #define M_UNITS_MAX 16
 #define M_ACCOUNT_BUCKETS (1u << 10)
 #define M_TRANSFER_BUCKETS (1u << 15)
+#define M_CONDITION_BUCKETS (1u << 10)
+#define M_EXPR_BYTES_MAX 1024 /* DESIGN.md: an expression is at most 1,024 bytes */
+#define M_EXPR_DEPTH_MAX 32   /* … and 32 levels of nesting ('(' and '!') */
+#define M_CONDITION_NAME_BYTES_MAX 64
 
 struct m_unit {
     const char *code;
@@ -302,7 +358,26 @@ struct m_transfer {
     int64_t effect_posted, effect_pending;
     int64_t expires, date;  /* when has_expires, has_date */
     int64_t timestamp;      /* from the engine's created result; 0 until known */
+    uint32_t gate;          /* a transfer with `if`: the root node of its expression; else M_NONE */
     uint32_t next;          /* the next row in the same hash bucket */
+};
+
+/* A node of a parsed expression; nodes live in model.nodes and are never freed. */
+enum m_node_kind { M_NODE_NAME, M_NODE_NOT, M_NODE_AND, M_NODE_OR };
+
+struct m_node {
+    uint8_t kind;          /* enum m_node_kind */
+    uint32_t left, right;  /* NAME: left is the condition's index; NOT: left; AND, OR: both */
+};
+
+/* A condition row: base (when == NULL) or derived. Its state lives in model.condition_states. */
+struct m_condition {
+    const char *name, *title, *authority, *when;
+    uint32_t when_root;    /* derived: the root node of `when`; base: M_NONE */
+    bool has_probability;
+    double probability;
+    int64_t timestamp;     /* from the engine's created result; 0 until known */
+    uint32_t next;         /* the next row in the same hash bucket */
 };
 
 struct model {
@@ -316,6 +391,22 @@ struct model {
     uint8_t *states; /* enum ledger_state per transfer: the one thing that changes later */
     uint32_t states_capacity;
     uint32_t *transfer_heads; /* M_TRANSFER_BUCKETS */
+    struct m_condition *conditions; /* append-only, in creation order */
+    uint32_t conditions_count, conditions_capacity;
+    uint32_t condition_heads[M_CONDITION_BUCKETS];
+    uint8_t *condition_states;    /* per condition: base as decided, derived computed */
+    int64_t *condition_resolved_at; /* per condition: its `resolved` result's timestamp, else 0 */
+    uint32_t condition_states_capacity;
+    struct m_node *nodes;         /* every parsed expression (append-only) */
+    uint32_t nodes_count, nodes_capacity;
+    uint32_t *gated;              /* transfers whose `if` was open on arrival (some settled since) */
+    uint32_t gated_count, gated_capacity;
+    uint32_t *gated_all;          /* every transfer created with an `if`, to read back */
+    uint32_t gated_all_count, gated_all_capacity;
+    /* Not part of the ledger: where settlements put the ids they make and touch. */
+    struct pool *pool;
+    struct text_list *touched;
+    uint64_t resolves_rolled_back; /* resolutions a failing chain took back */
 };
 
 /* Everything in a model that a linked chain can change, copied whole. */
@@ -329,13 +420,21 @@ struct model_snapshot {
     uint8_t *states;
     uint32_t states_capacity;
     uint32_t *transfer_heads;
+    uint32_t conditions_count;
+    uint32_t condition_heads[M_CONDITION_BUCKETS];
+    uint8_t *condition_states;
+    uint32_t condition_states_capacity;
+    uint32_t gated_count, gated_all_count;
 };
 
 /* What the model says an operation gives, and which row it names. */
 struct expect {
     enum ledger_status status;
-    char table;      /* 'u', 'a' or 't' when record names a row; else 0 */
+    char table;      /* 'u', 'a', 't', 'c' when record names a row; 'r': the condition resolved */
     uint32_t record; /* the row created (created) or found (exists, …different_fields) */
+    int32_t posted, voided; /* resolved: gated transfers it settles */
+    uint8_t arrival; /* a created gated transfer: 0 open, else the cond_state it was settled by */
+    uint32_t column; /* an expression error: the 1-based column the message must name; else 0 */
 };
 
 static uint32_t hash_text(const char *s)
@@ -354,10 +453,13 @@ static bool text_same(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
-static void model_init(struct model *m)
+static void model_init(struct model *m, struct pool *pool, struct text_list *touched)
 {
     memset(m, 0, sizeof *m);
+    m->pool = pool;
+    m->touched = touched;
     for (uint32_t i = 0; i < M_ACCOUNT_BUCKETS; i++) m->account_heads[i] = M_NONE;
+    for (uint32_t i = 0; i < M_CONDITION_BUCKETS; i++) m->condition_heads[i] = M_NONE;
     m->transfer_heads = xrealloc(NULL, M_TRANSFER_BUCKETS * sizeof *m->transfer_heads);
     for (uint32_t i = 0; i < M_TRANSFER_BUCKETS; i++) m->transfer_heads[i] = M_NONE;
 }
@@ -368,6 +470,12 @@ static void model_free(struct model *m)
     free(m->transfers);
     free(m->states);
     free(m->transfer_heads);
+    free(m->conditions);
+    free(m->condition_states);
+    free(m->condition_resolved_at);
+    free(m->nodes);
+    free(m->gated);
+    free(m->gated_all);
     memset(m, 0, sizeof *m);
 }
 
@@ -390,6 +498,41 @@ static uint32_t model_transfer_find(const struct model *m, const char *id)
     uint32_t i = m->transfer_heads[hash_text(id) % M_TRANSFER_BUCKETS];
     while (i != M_NONE && strcmp(m->transfers[i].id, id) != 0) i = m->transfers[i].next;
     return i;
+}
+
+static uint32_t model_condition_find(const struct model *m, const char *name)
+{
+    uint32_t i = m->condition_heads[hash_text(name) % M_CONDITION_BUCKETS];
+    while (i != M_NONE && strcmp(m->conditions[i].name, name) != 0) i = m->conditions[i].next;
+    return i;
+}
+
+static uint32_t model_condition_append(struct model *m, struct m_condition c, uint8_t state)
+{
+    assert(model_condition_find(m, c.name) == M_NONE);
+    uint32_t need = m->conditions_count + 1;
+    grow((void **)&m->conditions, &m->conditions_capacity, need, sizeof c);
+    if (need > m->condition_states_capacity) {
+        uint32_t cap = m->conditions_capacity;
+        m->condition_states = xrealloc(m->condition_states, cap * sizeof *m->condition_states);
+        m->condition_resolved_at =
+            xrealloc(m->condition_resolved_at, cap * sizeof *m->condition_resolved_at);
+        m->condition_states_capacity = cap;
+    }
+    uint32_t index = m->conditions_count++;
+    uint32_t *head = &m->condition_heads[hash_text(c.name) % M_CONDITION_BUCKETS];
+    c.next = *head;
+    *head = index;
+    m->conditions[index] = c;
+    m->condition_states[index] = state;
+    m->condition_resolved_at[index] = 0;
+    return index;
+}
+
+static void index_list_push(uint32_t **items, uint32_t *count, uint32_t *capacity, uint32_t v)
+{
+    grow((void **)items, capacity, *count + 1, sizeof **items);
+    (*items)[(*count)++] = v;
 }
 
 static uint32_t model_account_append(struct model *m, struct m_account a)
@@ -434,6 +577,14 @@ static void snapshot_take(struct model_snapshot *s, const struct model *m)
     if (s->transfer_heads == NULL)
         s->transfer_heads = xrealloc(NULL, M_TRANSFER_BUCKETS * sizeof *s->transfer_heads);
     memcpy(s->transfer_heads, m->transfer_heads, M_TRANSFER_BUCKETS * sizeof *s->transfer_heads);
+    s->conditions_count = m->conditions_count;
+    memcpy(s->condition_heads, m->condition_heads, sizeof s->condition_heads);
+    grow((void **)&s->condition_states, &s->condition_states_capacity, m->conditions_count,
+         sizeof *s->condition_states);
+    if (m->conditions_count > 0)
+        memcpy(s->condition_states, m->condition_states, m->conditions_count);
+    s->gated_count = m->gated_count;
+    s->gated_all_count = m->gated_all_count;
 }
 
 /* Puts back what snapshot_take copied; rows appended since are forgotten. */
@@ -449,6 +600,13 @@ static void snapshot_restore(struct model *m, const struct model_snapshot *s)
     if (s->transfers_count > 0) memcpy(m->states, s->states, s->transfers_count);
     m->transfers_count = s->transfers_count;
     memcpy(m->transfer_heads, s->transfer_heads, M_TRANSFER_BUCKETS * sizeof *m->transfer_heads);
+    assert(s->conditions_count <= m->conditions_count && s->gated_count <= m->gated_count);
+    m->conditions_count = s->conditions_count;
+    memcpy(m->condition_heads, s->condition_heads, sizeof m->condition_heads);
+    if (s->conditions_count > 0)
+        memcpy(m->condition_states, s->condition_states, s->conditions_count);
+    m->gated_count = s->gated_count;
+    m->gated_all_count = s->gated_all_count;
 }
 
 static void snapshot_free(struct model_snapshot *s)
@@ -456,6 +614,7 @@ static void snapshot_free(struct model_snapshot *s)
     free(s->accounts);
     free(s->states);
     free(s->transfer_heads);
+    free(s->condition_states);
 }
 
 /* ---------------------------------------------------------------- model: identifiers */
@@ -498,6 +657,17 @@ static bool text_is_transfer_id(const char *s)
     return true;
 }
 
+/* [a-z][a-z0-9_]{0,63} */
+static bool text_is_condition_name(const char *s)
+{
+    if (s == NULL || !char_lower(s[0])) return false;
+    size_t n = strlen(s);
+    if (n > M_CONDITION_NAME_BYTES_MAX) return false;
+    for (size_t i = 1; i < n; i++)
+        if (!char_lower(s[i]) && !char_digit(s[i]) && s[i] != '_') return false;
+    return true;
+}
+
 static bool text_ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
@@ -512,6 +682,197 @@ static struct expect expect_only(enum ledger_status status)
 static struct expect expect_row(enum ledger_status status, char table, uint32_t record)
 {
     return (struct expect){.status = status, .table = table, .record = record};
+}
+
+/* ---------------------------------------------------------------- model: expressions */
+
+/*
+ * The model's reading of an expression, from the contract alone:
+ *
+ *   or      := and ( '|' and )*
+ *   and     := unary ( '&' unary )*
+ *   unary   := '!' unary | primary
+ *   primary := name | '(' or ')'
+ *
+ * with spaces between tokens. A name is a run of letters, digits and '_'
+ * that must read [a-z][a-z0-9_]{0,63}; it must name an existing condition
+ * and not the one being defined. Each '(' and each '!' opens a level while
+ * its operand is read, and no more than 32 may be open. The first error from
+ * the left wins, and its column (1-based) is where the offending token
+ * starts, or the end of the text.
+ */
+enum m_parse_error {
+    M_PARSE_OK = 0,
+    M_PARSE_SYNTAX,   /* invalid */
+    M_PARSE_UNKNOWN,  /* no such condition: condition_not_found for `if`, invalid for `when` */
+    M_PARSE_SELF,     /* a `when` naming its own condition: invalid */
+    M_PARSE_TOO_LONG, /* more than 1,024 bytes: invalid (no column) */
+    M_PARSE_TOO_DEEP, /* more than 32 levels: invalid */
+};
+
+struct m_parser {
+    struct model *model;
+    const char *text;
+    size_t at;          /* the next byte */
+    const char *self;   /* the condition being defined, or NULL */
+    uint32_t depth;     /* '(' and '!' open around the operand being read */
+    enum m_parse_error error;
+    size_t error_at;    /* 0-based byte of the first error */
+};
+
+static bool m_parse_fail(struct m_parser *p, enum m_parse_error error, size_t at)
+{
+    p->error = error;
+    p->error_at = at;
+    return false;
+}
+
+static void m_parse_space(struct m_parser *p)
+{
+    while (p->text[p->at] == ' ') p->at++;
+}
+
+static uint32_t m_node_add(struct model *m, uint8_t kind, uint32_t left, uint32_t right)
+{
+    grow((void **)&m->nodes, &m->nodes_capacity, m->nodes_count + 1, sizeof *m->nodes);
+    m->nodes[m->nodes_count] = (struct m_node){.kind = kind, .left = left, .right = right};
+    return m->nodes_count++;
+}
+
+static bool char_word(char c)
+{
+    return char_lower(c) || char_upper(c) || char_digit(c) || c == '_';
+}
+
+static bool m_parse_or(struct m_parser *p, uint32_t *out);
+
+static bool m_parse_name(struct m_parser *p, uint32_t *out)
+{
+    size_t start = p->at;
+    while (char_word(p->text[p->at])) p->at++;
+    size_t n = p->at - start;
+    char name[M_EXPR_BYTES_MAX + 1];
+    memcpy(name, p->text + start, n);
+    name[n] = '\0';
+    if (!text_is_condition_name(name)) return m_parse_fail(p, M_PARSE_SYNTAX, start);
+    if (p->self != NULL && strcmp(name, p->self) == 0) return m_parse_fail(p, M_PARSE_SELF, start);
+    uint32_t c = model_condition_find(p->model, name);
+    if (c == M_NONE) return m_parse_fail(p, M_PARSE_UNKNOWN, start);
+    *out = m_node_add(p->model, M_NODE_NAME, c, M_NONE);
+    return true;
+}
+
+static bool m_parse_primary(struct m_parser *p, uint32_t *out)
+{
+    m_parse_space(p);
+    char c = p->text[p->at];
+    if (char_word(c)) return m_parse_name(p, out);
+    if (c != '(') return m_parse_fail(p, M_PARSE_SYNTAX, p->at);
+    if (p->depth >= M_EXPR_DEPTH_MAX) return m_parse_fail(p, M_PARSE_TOO_DEEP, p->at);
+    p->depth++;
+    p->at++;
+    if (!m_parse_or(p, out)) return false;
+    m_parse_space(p);
+    if (p->text[p->at] != ')') return m_parse_fail(p, M_PARSE_SYNTAX, p->at);
+    p->at++;
+    p->depth--;
+    return true;
+}
+
+static bool m_parse_unary(struct m_parser *p, uint32_t *out)
+{
+    m_parse_space(p);
+    if (p->text[p->at] != '!') return m_parse_primary(p, out);
+    if (p->depth >= M_EXPR_DEPTH_MAX) return m_parse_fail(p, M_PARSE_TOO_DEEP, p->at);
+    p->depth++;
+    p->at++;
+    uint32_t operand;
+    if (!m_parse_unary(p, &operand)) return false;
+    p->depth--;
+    *out = m_node_add(p->model, M_NODE_NOT, operand, M_NONE);
+    return true;
+}
+
+/* One level of left-associative binary operators: `next` operands joined by `op`. */
+static bool m_parse_binary(struct m_parser *p, uint32_t *out, char op, uint8_t kind,
+                           bool (*next)(struct m_parser *, uint32_t *))
+{
+    if (!next(p, out)) return false;
+    for (;;) {
+        m_parse_space(p);
+        if (p->text[p->at] != op) return true;
+        p->at++;
+        uint32_t right;
+        if (!next(p, &right)) return false;
+        *out = m_node_add(p->model, kind, *out, right);
+    }
+}
+
+static bool m_parse_and(struct m_parser *p, uint32_t *out)
+{
+    return m_parse_binary(p, out, '&', M_NODE_AND, m_parse_unary);
+}
+
+static bool m_parse_or(struct m_parser *p, uint32_t *out)
+{
+    return m_parse_binary(p, out, '|', M_NODE_OR, m_parse_and);
+}
+
+/* What parsing an expression gave: a root node, or an error and its column. */
+struct m_parsed {
+    enum m_parse_error error;
+    uint32_t root;   /* when error is M_PARSE_OK */
+    uint32_t column; /* 1-based; 0 when the error has none (too long) */
+};
+
+static struct m_parsed model_parse(struct model *m, const char *text, const char *self)
+{
+    if (strlen(text) > M_EXPR_BYTES_MAX) return (struct m_parsed){.error = M_PARSE_TOO_LONG};
+    struct m_parser p = {.model = m, .text = text, .self = self};
+    uint32_t root = M_NONE;
+    m_parse_space(&p);
+    if (text[p.at] == '\0') m_parse_fail(&p, M_PARSE_SYNTAX, 0); /* empty: column 1 */
+    else if (m_parse_or(&p, &root)) {
+        m_parse_space(&p);
+        if (text[p.at] != '\0') m_parse_fail(&p, M_PARSE_SYNTAX, p.at);
+    }
+    if (p.error != M_PARSE_OK)
+        return (struct m_parsed){.error = p.error, .column = (uint32_t)p.error_at + 1};
+    assert(p.depth == 0);
+    return (struct m_parsed){.error = M_PARSE_OK, .root = root};
+}
+
+/* Kleene's three-valued logic over the model's condition states. */
+static uint8_t model_eval(const struct model *m, uint32_t node)
+{
+    const struct m_node *n = &m->nodes[node];
+    switch ((enum m_node_kind)n->kind) {
+    case M_NODE_NAME: return m->condition_states[n->left];
+    case M_NODE_NOT: {
+        uint8_t v = model_eval(m, n->left);
+        return v == COND_MET ? COND_FAILED : v == COND_FAILED ? COND_MET : COND_OPEN;
+    }
+    case M_NODE_AND: {
+        uint8_t a = model_eval(m, n->left), b = model_eval(m, n->right);
+        if (a == COND_FAILED || b == COND_FAILED) return COND_FAILED;
+        return a == COND_MET && b == COND_MET ? COND_MET : COND_OPEN;
+    }
+    case M_NODE_OR: {
+        uint8_t a = model_eval(m, n->left), b = model_eval(m, n->right);
+        if (a == COND_MET || b == COND_MET) return COND_MET;
+        return a == COND_FAILED && b == COND_FAILED ? COND_FAILED : COND_OPEN;
+    }
+    }
+    assert(false);
+    return COND_OPEN;
+}
+
+/* Every derived state again, in creation order: each names only earlier ones. */
+static void model_conditions_recompute(struct model *m)
+{
+    for (uint32_t i = 0; i < m->conditions_count; i++)
+        if (m->conditions[i].when_root != M_NONE)
+            m->condition_states[i] = model_eval(m, m->conditions[i].when_root);
 }
 
 /* ---------------------------------------------------------------- model: units, accounts */
@@ -565,7 +926,9 @@ static struct expect model_account_op(struct model *m, const struct ledger_op *o
 /* What every transfer-like operation must satisfy before anything else is looked at. */
 static bool model_common_valid(const struct ledger_op *op)
 {
-    if (!text_is_transfer_id(op->id) || text_ends_with(op->id, EXPIRY_SUFFIX)) return false;
+    if (!text_is_transfer_id(op->id) || text_ends_with(op->id, EXPIRY_SUFFIX) ||
+        text_ends_with(op->id, CONDITION_SUFFIX))
+        return false;
     if (op->memo != NULL && strlen(op->memo) > LEDGER_MEMO_BYTES_MAX) return false;
     if (op->meta != NULL && strlen(op->meta) > LEDGER_META_BYTES_MAX) return false;
     if ((op->flags & LEDGER_OP_HAS_AMOUNT) && op->amount < 0) return false;
@@ -607,9 +970,15 @@ static bool model_transfer_same(const struct model *m, const struct m_transfer *
     return model_date_same(t, op);
 }
 
-/* The transfer passed every check but the arithmetic: overflow, limits, then it holds. */
+static enum ledger_status model_settle(struct model *m, uint32_t p, bool met);
+
+/*
+ * The transfer passed every check but the arithmetic: overflow, limits, then
+ * it holds; gated by an `if` already decided (gate: its root node), it is
+ * settled at once.
+ */
 static struct expect model_transfer_commit(struct model *m, const struct ledger_op *op,
-                                           uint32_t dr, uint32_t cr)
+                                           uint32_t dr, uint32_t cr, uint32_t gate)
 {
     bool two_phase = op->flags & LEDGER_OP_PENDING;
     struct m_account *d = &m->accounts[dr], *c = &m->accounts[cr];
@@ -639,10 +1008,23 @@ static struct expect model_transfer_commit(struct model *m, const struct ledger_
         .has_expires = (op->flags & LEDGER_OP_HAS_EXPIRES) != 0, .kind = op->kind,
         .cond = op->cond, .memo = op->memo, .meta = op->meta, .amount = op->amount,
         .effect_posted = (int64_t)add_posted, .effect_pending = (int64_t)add_pending,
-        .expires = op->expires, .date = op->date,
+        .expires = op->expires, .date = op->date, .gate = gate,
     };
     uint8_t state = two_phase ? LEDGER_STATE_PENDING : LEDGER_STATE_POSTED;
-    return expect_row(LEDGER_CREATED, 't', model_transfer_append(m, t, state));
+    uint32_t index = model_transfer_append(m, t, state);
+    struct expect e = expect_row(LEDGER_CREATED, 't', index);
+    if (gate == M_NONE) return e;
+    assert(two_phase);
+    index_list_push(&m->gated_all, &m->gated_all_count, &m->gated_all_capacity, index);
+    uint8_t value = model_eval(m, gate);
+    if (value == COND_OPEN) {
+        index_list_push(&m->gated, &m->gated_count, &m->gated_capacity, index);
+        return e;
+    }
+    enum ledger_status settled = model_settle(m, index, value == COND_MET);
+    if (settled != LEDGER_CREATED) return expect_only(settled);
+    e.arrival = value;
+    return e;
 }
 
 static struct expect model_transfer_op(struct model *m, const struct ledger_op *op, int64_t now)
@@ -669,13 +1051,22 @@ static struct expect model_transfer_op(struct model *m, const struct ledger_op *
     if (m->accounts[dr].unit != m->accounts[cr].unit ||
         (unit != M_NONE && unit != m->accounts[dr].unit))
         return expect_only(LEDGER_ACCOUNTS_MUST_HAVE_THE_SAME_UNIT);
-    /* No condition exists in this ledger, so any `if` names an unknown one. */
-    if (op->cond != NULL)
-        return expect_only(two_phase ? LEDGER_CONDITION_NOT_FOUND
-                                     : LEDGER_CONDITION_REQUIRES_PENDING);
+    uint32_t gate = M_NONE;
+    if (op->cond != NULL) {
+        if (!two_phase) return expect_only(LEDGER_CONDITION_REQUIRES_PENDING);
+        struct m_parsed parsed = model_parse(m, op->cond, NULL);
+        if (parsed.error != M_PARSE_OK) {
+            struct expect e = expect_only(parsed.error == M_PARSE_UNKNOWN
+                                              ? LEDGER_CONDITION_NOT_FOUND
+                                              : LEDGER_INVALID);
+            e.column = parsed.column;
+            return e;
+        }
+        gate = parsed.root;
+    }
     if ((op->flags & LEDGER_OP_HAS_EXPIRES) && op->expires <= now)
         return expect_only(LEDGER_INVALID);
-    return model_transfer_commit(m, op, dr, cr);
+    return model_transfer_commit(m, op, dr, cr, gate);
 }
 
 /* ---------------------------------------------------------------- model: post, void, expiry */
@@ -693,15 +1084,17 @@ static bool model_resolution_same(const struct model *m, const struct m_transfer
 }
 
 /*
- * Resolves pending transfer p: posts amount of it (post) or releases it
- * (void, expiry), appending the record id. op is NULL for expiry.
+ * Resolves pending transfer p: posts amount of it (post, or a condition
+ * met) or releases it (void, expiry, a condition failed), appending the
+ * record id. op is NULL for expiry and conditions.
  */
 static struct expect model_resolve(struct model *m, uint32_t p, const char *id, uint8_t reason,
-                                   int64_t amount, const struct ledger_op *op)
+                                   bool post, int64_t amount, const struct ledger_op *op)
 {
     const struct m_transfer pt = m->transfers[p]; /* a copy: the array may move */
     struct m_account *d = &m->accounts[pt.debit], *c = &m->accounts[pt.credit];
-    int64_t posted = reason == LEDGER_REASON_POST ? amount : 0;
+    assert(post == (reason == LEDGER_REASON_POST) || reason == LEDGER_REASON_CONDITION);
+    int64_t posted = post ? amount : 0;
     __int128 d_posted = (__int128)d->debits_posted + posted;
     __int128 c_posted = (__int128)c->credits_posted + posted;
     if (d_posted > AMOUNT_MAX || c_posted > AMOUNT_MAX) return expect_only(LEDGER_OVERFLOWS);
@@ -710,9 +1103,9 @@ static struct expect model_resolve(struct model *m, uint32_t p, const char *id, 
     d->debits_posted = (int64_t)d_posted;
     c->credits_pending -= pt.amount;
     c->credits_posted = (int64_t)c_posted;
-    uint8_t state = reason == LEDGER_REASON_POST   ? LEDGER_STATE_POSTED
-                    : reason == LEDGER_REASON_VOID ? LEDGER_STATE_VOIDED
-                                                   : LEDGER_STATE_EXPIRED;
+    uint8_t state = post                             ? LEDGER_STATE_POSTED
+                    : reason == LEDGER_REASON_EXPIRY ? LEDGER_STATE_EXPIRED
+                                                     : LEDGER_STATE_VOIDED;
     m->states[p] = state;
     /* An expiry is dated when the transfer lapsed; a post or void as given (or its commit). */
     bool expiry = reason == LEDGER_REASON_EXPIRY;
@@ -723,9 +1116,9 @@ static struct expect model_resolve(struct model *m, uint32_t p, const char *id, 
         .has_amount = op != NULL && (op->flags & LEDGER_OP_HAS_AMOUNT),
         .has_expires = false, .kind = op ? op->kind : NULL, .cond = NULL,
         .memo = op ? op->memo : NULL, .meta = op ? op->meta : NULL,
-        .amount = reason == LEDGER_REASON_POST ? amount : pt.amount,
+        .amount = post ? amount : pt.amount,
         .effect_posted = posted, .effect_pending = -pt.amount,
-        .date = expiry ? pt.expires : op->date,
+        .date = expiry ? pt.expires : op != NULL ? op->date : 0, .gate = M_NONE,
     };
     return expect_row(LEDGER_CREATED, 't', model_transfer_append(m, r, state));
 }
@@ -757,20 +1150,8 @@ static struct expect model_pending_op(struct model *m, const struct ledger_op *o
     if (pt->has_expires && pt->expires <= now) return expect_only(LEDGER_PENDING_TRANSFER_EXPIRED);
     int64_t amount = has_amount ? op->amount : pt->amount;
     if (post && amount > pt->amount) return expect_only(LEDGER_EXCEEDS_PENDING_TRANSFER_AMOUNT);
-    return model_resolve(m, p, op->id, post ? LEDGER_REASON_POST : LEDGER_REASON_VOID, amount,
-                         op);
-}
-
-/* A growable list of strings (ids). */
-struct text_list {
-    const char **items;
-    uint32_t count, capacity;
-};
-
-static void text_list_push(struct text_list *l, const char *s)
-{
-    grow((void **)&l->items, &l->capacity, l->count + 1, sizeof *l->items);
-    l->items[l->count++] = s;
+    return model_resolve(m, p, op->id, post ? LEDGER_REASON_POST : LEDGER_REASON_VOID, post,
+                         amount, op);
 }
 
 /*
@@ -787,10 +1168,94 @@ static void model_expire(struct model *m, int64_t now, struct pool *pool,
         const char *id = pool_printf(pool, "%s%s", t->id, EXPIRY_SUFFIX);
         text_list_push(touched, t->id);
         text_list_push(touched, id);
-        struct expect e = model_resolve(m, i, id, LEDGER_REASON_EXPIRY, 0, NULL);
+        struct expect e = model_resolve(m, i, id, LEDGER_REASON_EXPIRY, false, 0, NULL);
         assert(e.status == LEDGER_CREATED);
         (void)e;
     }
+}
+
+/* ---------------------------------------------------------------- model: conditions */
+
+/* Posts in full (met) or voids (failed) pending transfer p because its `if` is decided. */
+static enum ledger_status model_settle(struct model *m, uint32_t p, bool met)
+{
+    assert(m->states[p] == LEDGER_STATE_PENDING && m->transfers[p].gate != M_NONE);
+    const char *pending_id = m->transfers[p].id;
+    const char *id = pool_printf(m->pool, "%s%s", pending_id, CONDITION_SUFFIX);
+    text_list_push(m->touched, pending_id);
+    text_list_push(m->touched, id);
+    int64_t amount = m->transfers[p].amount;
+    return model_resolve(m, p, id, LEDGER_REASON_CONDITION, met, amount, NULL).status;
+}
+
+static struct expect model_condition_op(struct model *m, const struct ledger_op *op)
+{
+    bool has_probability = op->flags & LEDGER_OP_HAS_PROBABILITY;
+    if (!text_is_condition_name(op->id)) return expect_only(LEDGER_INVALID);
+    if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
+        return expect_only(LEDGER_INVALID);
+    if (op->owner != NULL && !text_is_account_id(op->owner)) return expect_only(LEDGER_INVALID);
+    if (has_probability && !(op->probability >= 0.0 && op->probability <= 1.0))
+        return expect_only(LEDGER_INVALID);
+    uint32_t found = model_condition_find(m, op->id);
+    if (found != M_NONE) {
+        const struct m_condition *c = &m->conditions[found];
+        bool same = text_same(c->title, op->name) && text_same(c->authority, op->owner) &&
+                    text_same(c->when, op->cond) && c->has_probability == has_probability &&
+                    (!has_probability || c->probability == op->probability);
+        return expect_row(same ? LEDGER_EXISTS : LEDGER_EXISTS_WITH_DIFFERENT_FIELDS, 'c', found);
+    }
+    struct m_condition c = {.name = op->id, .title = op->name, .authority = op->owner,
+                            .when = op->cond, .when_root = M_NONE,
+                            .has_probability = has_probability,
+                            .probability = has_probability ? op->probability : 0.0};
+    uint8_t state = COND_OPEN;
+    if (op->cond != NULL) {
+        struct m_parsed parsed = model_parse(m, op->cond, op->id);
+        if (parsed.error != M_PARSE_OK) {
+            struct expect e = expect_only(LEDGER_INVALID);
+            e.column = parsed.column;
+            return e;
+        }
+        c.when_root = parsed.root;
+        state = model_eval(m, parsed.root); /* over decided conditions it is decided at once */
+    }
+    return expect_row(LEDGER_CREATED, 'c', model_condition_append(m, c, state));
+}
+
+static struct expect model_resolve_op(struct model *m, const struct ledger_op *op)
+{
+    if (!text_is_condition_name(op->id)) return expect_only(LEDGER_INVALID);
+    if (op->state != COND_MET && op->state != COND_FAILED) return expect_only(LEDGER_INVALID);
+    uint32_t c = model_condition_find(m, op->id);
+    if (c == M_NONE) return expect_only(LEDGER_CONDITION_NOT_FOUND);
+    if (m->conditions[c].when != NULL) return expect_only(LEDGER_INVALID); /* derived: it follows */
+    if (m->condition_states[c] != COND_OPEN) return expect_only(LEDGER_CONDITION_ALREADY_RESOLVED);
+    m->condition_states[c] = op->state;
+    model_conditions_recompute(m);
+    struct expect e = expect_row(LEDGER_RESOLVED, 'r', c);
+    for (uint32_t i = 0; i < m->gated_count; i++) {
+        uint32_t t = m->gated[i];
+        if (m->states[t] != LEDGER_STATE_PENDING) continue;
+        uint8_t value = model_eval(m, m->transfers[t].gate);
+        if (value == COND_OPEN) continue;
+        enum ledger_status settled = model_settle(m, t, value == COND_MET);
+        if (settled != LEDGER_CREATED) return expect_only(settled);
+        if (value == COND_MET)
+            e.posted++;
+        else
+            e.voided++;
+    }
+    return e;
+}
+
+/* Forgets gated transfers no longer pending (outside chains only: snapshots keep a count). */
+static void model_gated_compact(struct model *m)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < m->gated_count; i++)
+        if (m->states[m->gated[i]] == LEDGER_STATE_PENDING) m->gated[kept++] = m->gated[i];
+    m->gated_count = kept;
 }
 
 static struct expect model_op(struct model *m, const struct ledger_op *op, int64_t now)
@@ -802,8 +1267,8 @@ static struct expect model_op(struct model *m, const struct ledger_op *op, int64
     case LEDGER_OP_TRANSFER: return model_transfer_op(m, op, now);
     case LEDGER_OP_POST:
     case LEDGER_OP_VOID: return model_pending_op(m, op, now);
-    case LEDGER_OP_CONDITION:
-    case LEDGER_OP_RESOLVE:
+    case LEDGER_OP_CONDITION: return model_condition_op(m, op);
+    case LEDGER_OP_RESOLVE: return model_resolve_op(m, op);
     case LEDGER_OP_REQUIREMENT:
     case LEDGER_OP_RATE:
     case LEDGER_OP_TYPE_COUNT: break; /* the generator makes none of these */
@@ -824,6 +1289,7 @@ static bool status_holds(enum ledger_status s)
 static void model_batch(struct model *m, struct model_snapshot *snapshot,
                         const struct ledger_op *ops, size_t count, int64_t now, struct expect *out)
 {
+    model_gated_compact(m);
     size_t i = 0;
     while (i < count) {
         if (!(ops[i].flags & LEDGER_OP_LINKED)) {
@@ -846,8 +1312,11 @@ static void model_batch(struct model *m, struct model_snapshot *snapshot,
         }
         if (failed != SIZE_MAX) {
             snapshot_restore(m, snapshot);
-            for (size_t k = i; k <= last; k++)
-                if (k != failed) out[k] = expect_only(LEDGER_LINKED_EVENT_FAILED);
+            for (size_t k = i; k <= last; k++) {
+                if (k == failed) continue;
+                m->resolves_rolled_back += k < failed && out[k].status == LEDGER_RESOLVED;
+                out[k] = expect_only(LEDGER_LINKED_EVENT_FAILED);
+            }
         }
         i = last + 1;
     }
@@ -858,7 +1327,8 @@ static void model_batch(struct model *m, struct model_snapshot *snapshot,
 /*
  * The model's own invariants. Balances are recomputed from the rows by a
  * different rule than the one that maintains them: pending = the amounts of
- * transfers still pending; posted = single-phase amounts plus post amounts.
+ * transfers still pending; posted = single-phase amounts plus post amounts
+ * plus the condition records of the transfers their condition posted.
  */
 static bool model_check(const struct model *m, char *message, size_t size)
 {
@@ -872,7 +1342,9 @@ static bool model_check(const struct model *m, char *message, size_t size)
             d[0] += t->amount;
             c[2] += t->amount;
         } else if ((!t->two_phase && t->reason == LEDGER_REASON_NONE) ||
-                   t->reason == LEDGER_REASON_POST) {
+                   t->reason == LEDGER_REASON_POST ||
+                   (t->reason == LEDGER_REASON_CONDITION &&
+                    m->states[t->pending] == LEDGER_STATE_POSTED)) {
             d[1] += t->amount;
             c[3] += t->amount;
         }
@@ -920,6 +1392,8 @@ static bool model_check(const struct model *m, char *message, size_t size)
 #define GEN_WINDOW 40        /* the recent accounts most transfers use */
 #define GEN_HISTORY 4096     /* earlier operations kept for duplicates */
 #define GEN_GHOSTS 6         /* account ids never created */
+#define GEN_CONDITION_WINDOW 16 /* the recent conditions most expressions name */
+#define GEN_UNKNOWN_CONDITIONS 8 /* condition names never created: "zz0" … */
 #define GEN_ANY UINT32_MAX
 
 static const struct gen_unit {
@@ -950,6 +1424,9 @@ struct gen {
     struct text_list pendings;    /* ids of pending transfers generated */
     struct text_list plains;      /* ids of single-phase transfers generated */
     struct text_list resolutions; /* ids of posts and voids generated */
+    struct text_list conditions;  /* names of the conditions meant to be created */
+    struct text_list bases;       /* … of them, the base ones */
+    struct text_list deriveds;    /* … and the derived ones */
     struct ledger_op history[GEN_HISTORY];
     uint32_t history_count; /* operations ever put in history (a ring) */
     uint64_t serial;        /* for fresh ids */
@@ -1178,7 +1655,10 @@ static void gen_transfer_break(struct gen *g, struct ledger_op *op)
 {
     switch (rng_below(&g->rng, 7)) {
     case 0: op->id = pool_printf(g->pool, "bad id %" PRIu64, g->serial++); break;
-    case 1: op->id = pool_printf(g->pool, "%s%s", op->id, EXPIRY_SUFFIX); break;
+    case 1:
+        op->id = pool_printf(g->pool, "%s%s", op->id,
+                             rng_percent(&g->rng, 50) ? EXPIRY_SUFFIX : CONDITION_SUFFIX);
+        break;
     case 2: op->debit = "Not.An.Account"; break;
     case 3: op->flags &= ~LEDGER_OP_HAS_AMOUNT; break;
     case 4: op->amount = -rng_between(&g->rng, 1, 1000); break;
@@ -1196,6 +1676,164 @@ static int64_t gen_expires(struct gen *g, bool sane)
     if (!sane && rng_percent(r, 4)) return g->now - rng_between(r, 0, 1000) * SECOND; /* past */
     int64_t at = g->now + rng_between(r, 1, 6000) * SECOND;
     return rng_percent(r, 50) ? at : at + rng_between(r, 0, SECOND - 1);
+}
+
+/* ---------------------------------------------------------------- generator: expressions */
+
+/* An expression being written (generated ones stay far below this size). */
+struct expr_text {
+    char text[M_EXPR_BYTES_MAX + 64];
+    size_t length;
+};
+
+static void expr_add(struct expr_text *e, const char *s)
+{
+    size_t n = strlen(s);
+    assert(e->length + n < sizeof e->text);
+    memcpy(e->text + e->length, s, n + 1);
+    e->length += n;
+}
+
+static const char *gen_unknown_condition(struct gen *g)
+{
+    return pool_printf(g->pool, "zz%" PRIu32, rng_index(&g->rng, GEN_UNKNOWN_CONDITIONS));
+}
+
+/*
+ * A name for an expression: mostly a recent condition that the model holds
+ * (a name generated may have been rolled back with its chain), now and then
+ * one that does not exist.
+ */
+static const char *gen_expr_name(struct gen *g, uint32_t unknown_percent)
+{
+    if (g->conditions.count == 0 || rng_percent(&g->rng, unknown_percent))
+        return gen_unknown_condition(g);
+    const char *name = NULL;
+    for (int tries = 0; tries < 4; tries++) {
+        name = gen_pick_text(g, &g->conditions, GEN_CONDITION_WINDOW);
+        if (model_condition_find(g->model, name) != M_NONE) break;
+    }
+    return name;
+}
+
+/* A well-formed expression of at most three levels of operators, parenthesized or not. */
+static void gen_expr_build(struct gen *g, struct expr_text *e, uint32_t depth,
+                           uint32_t unknown_percent)
+{
+    struct rng *r = &g->rng;
+    uint32_t choice = depth >= 3 ? 0 : rng_index(r, 100);
+    if (choice < 40) {
+        expr_add(e, gen_expr_name(g, unknown_percent));
+        return;
+    }
+    if (choice < 55) {
+        expr_add(e, rng_percent(r, 25) ? "! " : "!");
+        gen_expr_build(g, e, depth + 1, unknown_percent);
+        return;
+    }
+    bool parens = rng_percent(r, 50), and = choice < 78;
+    if (parens) expr_add(e, rng_percent(r, 20) ? "( " : "(");
+    gen_expr_build(g, e, depth + 1, unknown_percent);
+    expr_add(e, rng_percent(r, 60) ? (and ? " & " : " | ") : (and ? "&" : "|"));
+    gen_expr_build(g, e, depth + 1, unknown_percent);
+    if (parens) expr_add(e, rng_percent(r, 20) ? " )" : ")");
+}
+
+/* Breaks an expression in one of the ways the contract calls invalid. */
+static void gen_expr_break(struct gen *g, struct expr_text *e, const char *self)
+{
+    struct rng *r = &g->rng;
+    struct expr_text broken = {.length = 0};
+    broken.text[0] = '\0';
+    switch (rng_below(r, self != NULL ? 12 : 11)) {
+    case 0: expr_add(e, " &"); return;                    /* an operator short of an operand */
+    case 10: /* a name that does not exist */
+        expr_add(e, rng_percent(r, 50) ? " & " : " | ");
+        expr_add(e, gen_unknown_condition(g));
+        return;
+    case 1: expr_add(&broken, "("); break;                /* '(' never closed */
+    case 2: expr_add(e, ")"); return;                     /* ')' never opened */
+    case 3: e->length = 0; e->text[0] = '\0'; return;     /* empty */
+    case 4: e->length = 0; expr_add(e, "  "); return;     /* nothing but spaces */
+    case 5: /* two operands and no operator between them */
+        expr_add(e, " ");
+        expr_add(e, gen_expr_name(g, 0));
+        return;
+    case 6: /* a character that starts no token */
+        expr_add(e, " # ");
+        expr_add(e, gen_expr_name(g, 0));
+        return;
+    case 7: expr_add(&broken, "() | "); break;            /* empty parentheses */
+    case 8: expr_add(&broken, "Two_state & "); break;     /* not a condition name */
+    case 9: expr_add(&broken, "| "); break;               /* an operator first */
+    default: /* a derived condition naming itself */
+        if (rng_percent(r, 50)) {
+            expr_add(e, " | ");
+            expr_add(e, self);
+            return;
+        }
+        expr_add(&broken, self);
+        expr_add(&broken, " & ");
+        break;
+    }
+    expr_add(&broken, e->text);
+    *e = broken;
+}
+
+/* 1,023 … 1,025 bytes: a name among spaces, around the length limit. */
+static const char *gen_expr_long(struct gen *g)
+{
+    size_t n = M_EXPR_BYTES_MAX - 1 + rng_index(&g->rng, 3);
+    const char *name = gen_expr_name(g, 0);
+    size_t k = strlen(name);
+    char *s = pool_alloc(g->pool, n + 1);
+    memset(s, ' ', n);
+    s[n] = '\0';
+    memcpy(s + rng_index(&g->rng, (uint32_t)(n - k)), name, k);
+    return s;
+}
+
+/* 31 … 33 levels of '(' and '!' around a name, around the nesting limit. */
+static void gen_expr_deep(struct gen *g, struct expr_text *e)
+{
+    uint32_t levels = M_EXPR_DEPTH_MAX - 1 + rng_index(&g->rng, 3), parens = 0;
+    for (uint32_t i = 0; i < levels; i++) {
+        bool paren = rng_percent(&g->rng, 50);
+        expr_add(e, paren ? "(" : "!");
+        parens += paren;
+    }
+    expr_add(e, gen_expr_name(g, 0));
+    for (uint32_t i = 0; i < parens; i++) expr_add(e, ")");
+}
+
+/*
+ * An expression for an `if` (self NULL) or for the `when` of condition
+ * self: broken on purpose in broken_percent of cases (and then sometimes
+ * around the length or nesting limit; *broken tells), naming a condition
+ * that does not exist at unknown_percent of its names.
+ */
+static const char *gen_expression(struct gen *g, const char *self, uint32_t broken_percent,
+                                  uint32_t unknown_percent, bool *broken)
+{
+    struct rng *r = &g->rng;
+    struct expr_text e = {.length = 0};
+    e.text[0] = '\0';
+    bool unused;
+    if (broken == NULL) broken = &unused;
+    *broken = rng_percent(r, broken_percent);
+    if (*broken) {
+        uint32_t choice = rng_index(r, 100);
+        if (choice < 6) return gen_expr_long(g);
+        if (choice < 12) {
+            gen_expr_deep(g, &e);
+            return pool_strdup(g->pool, e.text);
+        }
+        gen_expr_build(g, &e, 0, unknown_percent);
+        gen_expr_break(g, &e, self);
+        return pool_strdup(g->pool, e.text);
+    }
+    gen_expr_build(g, &e, 0, unknown_percent);
+    return pool_strdup(g->pool, e.text);
 }
 
 /*
@@ -1238,7 +1876,13 @@ static struct ledger_op gen_transfer(struct gen *g, bool sane, const char *id)
     if (rng_percent(r, 8)) op.unit = gen_units[dr->unit].code;
     if (!sane && rng_percent(r, 2))
         op.unit = rng_percent(r, 50) ? GEN_UNIT_NEVER : gen_units[rng_index(r, GEN_UNITS)].code;
-    if (!sane && rng_percent(r, 1)) op.cond = "two_state";
+    if (op.flags & LEDGER_OP_PENDING) {
+        if (rng_percent(r, sane ? 35 : 30))
+            op.cond = gen_expression(g, NULL, sane ? 0 : 8, sane ? 0 : 1, NULL);
+    } else if (!sane && rng_percent(r, 2)) {
+        op.cond = gen_expression(g, NULL, 8, 1, NULL); /* condition_requires_pending */
+    }
+    if (!sane && rng_percent(r, 1)) op.cond = "two_state"; /* never created */
     gen_extras(g, &op, sane ? 5 : 15);
     if (!sane && rng_percent(r, 2)) gen_transfer_break(g, &op);
     text_list_push((op.flags & LEDGER_OP_PENDING) ? &g->pendings : &g->plains, op.id);
@@ -1270,7 +1914,8 @@ static const char *gen_pick_pending(struct gen *g, bool sane)
     if (choice < 14 && g->plains.count > 0) return gen_pick_text(g, &g->plains, 400);
     if (choice < 16 && g->resolutions.count > 0) return gen_pick_text(g, &g->resolutions, 400);
     if (choice < 18)
-        return pool_printf(g->pool, "%s%s", gen_pick_text(g, &g->pendings, 400), EXPIRY_SUFFIX);
+        return pool_printf(g->pool, "%s%s", gen_pick_text(g, &g->pendings, 400),
+                           rng_percent(r, 50) ? EXPIRY_SUFFIX : CONDITION_SUFFIX);
     if (choice < 65) return gen_pick_pending_open(g);
     return gen_pick_text(g, &g->pendings, 400);
 }
@@ -1317,12 +1962,123 @@ static struct ledger_op gen_resolution(struct gen *g, bool post, bool sane, cons
     return op;
 }
 
+/* ---------------------------------------------------------------- generator: conditions */
+
+static const double gen_probabilities[] = {0.0, 0.25, 0.35, 0.5, 0.7, 1.0};
+
+/* Makes a condition operation malformed in one of several ways. */
+static void gen_condition_break(struct gen *g, struct ledger_op *op)
+{
+    struct rng *r = &g->rng;
+    switch (rng_below(r, 7)) {
+    case 0: op->id = "Two_state"; break;
+    case 1: op->id = rng_percent(r, 50) ? "9lives" : ""; break;
+    case 2: /* 65 bytes */
+        op->id = pool_printf(g->pool, "c%064" PRIu32, rng_index(r, 1000));
+        break;
+    case 3: op->owner = "Not Valid"; break;
+    case 4: {
+        char *title = pool_alloc(g->pool, LEDGER_NAME_BYTES_MAX + 2);
+        memset(title, 't', LEDGER_NAME_BYTES_MAX + 1);
+        title[LEDGER_NAME_BYTES_MAX + 1] = '\0';
+        op->name = title;
+        break;
+    }
+    case 5:
+        op->flags |= LEDGER_OP_HAS_PROBABILITY;
+        op->probability = rng_percent(r, 50) ? 1.5 : -0.25;
+        break;
+    default:
+        op->flags |= LEDGER_OP_HAS_PROBABILITY;
+        op->probability = (double)NAN;
+        break;
+    }
+}
+
+/* A new condition: base, or derived from recent ones; sometimes malformed. */
+static struct ledger_op gen_condition_op(struct gen *g, bool sane)
+{
+    struct rng *r = &g->rng;
+    struct ledger_op op = {.type = LEDGER_OP_CONDITION};
+    bool derived = g->conditions.count > 0 && rng_percent(r, 45);
+    op.id = gen_fresh_id(g, derived ? "d" : "c");
+    if (rng_percent(r, 40)) op.name = pool_printf(g->pool, "Condition %s", op.id);
+    if (rng_percent(r, 25)) op.owner = pool_printf(g->pool, "party.%" PRIu32, rng_index(r, 5));
+    if (rng_percent(r, 50)) {
+        op.flags |= LEDGER_OP_HAS_PROBABILITY;
+        op.probability = gen_probabilities[rng_index(r, 6)];
+    }
+    bool broken = false;
+    if (derived) op.cond = gen_expression(g, op.id, sane ? 0 : 12, 0, &broken);
+    if (!sane && rng_percent(r, 6)) {
+        gen_condition_break(g, &op);
+    } else if (!broken) { /* later expressions name only what should exist */
+        text_list_push(&g->conditions, op.id);
+        text_list_push(derived ? &g->deriveds : &g->bases, op.id);
+    }
+    gen_remember(g, &op);
+    return op;
+}
+
+/* A base condition the model holds open, if a few tries find one. */
+static const char *gen_pick_base_open(struct gen *g)
+{
+    const char *name = NULL;
+    for (int tries = 0; tries < 16; tries++) {
+        name = gen_pick_text(g, &g->bases, 40);
+        uint32_t c = model_condition_find(g->model, name);
+        if (c != M_NONE && g->model->condition_states[c] == COND_OPEN) return name;
+    }
+    return name;
+}
+
+/* A resolution: mostly of an open base condition; else of every kind that is refused. */
+static struct ledger_op gen_resolve_op(struct gen *g, bool sane)
+{
+    struct rng *r = &g->rng;
+    struct ledger_op op = {.type = LEDGER_OP_RESOLVE,
+                           .state = rng_percent(r, 50) ? COND_MET : COND_FAILED};
+    uint32_t choice = sane ? 0 : rng_index(r, 100);
+    if (g->bases.count == 0) op.id = gen_unknown_condition(g);
+    else if (choice < 62) op.id = gen_pick_base_open(g);
+    else if (choice < 78) op.id = gen_pick_text(g, &g->bases, 200); /* often decided */
+    else if (choice < 86 && g->deriveds.count > 0) op.id = gen_pick_text(g, &g->deriveds, 40);
+    else if (choice < 93) op.id = gen_unknown_condition(g);
+    else if (choice < 96) op.id = rng_percent(r, 50) ? "Two_state" : "";
+    else {
+        op.id = gen_pick_base_open(g);
+        op.state = rng_percent(r, 50) ? COND_OPEN : 7; /* neither met nor failed */
+    }
+    gen_remember(g, &op);
+    return op;
+}
+
+/* Alters a condition operation so that it is no longer the one it repeats. */
+static void gen_condition_alter(struct gen *g, struct ledger_op *op)
+{
+    struct rng *r = &g->rng;
+    switch (rng_below(r, 4)) {
+    case 0: op->name = op->name != NULL ? NULL : "Renamed"; break;
+    case 1: op->owner = op->owner != NULL ? NULL : "party.x"; break;
+    case 2:
+        if (op->flags & LEDGER_OP_HAS_PROBABILITY) {
+            op->probability = op->probability == 0.5 ? 0.25 : 0.5;
+        } else {
+            op->flags |= LEDGER_OP_HAS_PROBABILITY;
+            op->probability = 0.35;
+        }
+        break;
+    default: op->cond = gen_expression(g, op->id, 0, 0, NULL); break;
+    }
+}
+
 /* ---------------------------------------------------------------- generator: duplicates */
 
 static void gen_transfer_alter(struct gen *g, struct ledger_op *op)
 {
     struct rng *r = &g->rng;
-    switch (rng_below(r, 7)) {
+    switch (rng_below(r, 8)) {
+    case 7: op->cond = op->cond != NULL ? NULL : gen_expression(g, NULL, 0, 0, NULL); break;
     case 0: op->amount = op->amount <= 0 ? 1 : op->amount == AMOUNT_MAX ? 1 : op->amount + 1; break;
     case 1: op->memo = "altered"; break;
     case 2:
@@ -1381,6 +2137,8 @@ static struct ledger_op gen_duplicate(struct gen *g)
         break;
     case LEDGER_OP_ACCOUNT: gen_account_alter(g, &op); break;
     case LEDGER_OP_TRANSFER: gen_transfer_alter(g, &op); break;
+    case LEDGER_OP_CONDITION: gen_condition_alter(g, &op); break;
+    case LEDGER_OP_RESOLVE: op.state = op.state == COND_MET ? COND_FAILED : COND_MET; break;
     default: gen_resolution_alter(g, &op); break;
     }
     return op;
@@ -1405,24 +2163,28 @@ static struct ledger_op gen_op(struct gen *g, bool sane)
     if (g->history_count == 0) return gen_transfer(g, sane, NULL);
     if (sane) {
         uint32_t choice = rng_index(r, 100);
-        if (choice < 60) return gen_transfer(g, true, NULL);
-        if (choice < 80) return gen_resolution(g, true, true, NULL);
-        if (choice < 92) return gen_resolution(g, false, true, NULL);
-        if (choice < 96) return gen_account_op(g);
+        if (choice < 55) return gen_transfer(g, true, NULL);
+        if (choice < 72) return gen_resolution(g, true, true, NULL);
+        if (choice < 83) return gen_resolution(g, false, true, NULL);
+        if (choice < 90) return gen_resolve_op(g, true);
+        if (choice < 94) return gen_condition_op(g, true);
+        if (choice < 97) return gen_account_op(g);
         return gen_unit_op(g);
     }
     uint32_t choice = rng_index(r, 1000);
     if (choice < 15) return gen_unit_op(g);
     if (choice < 35) return gen_account_op(g);
-    if (choice < 540) return gen_transfer(g, false, NULL);
-    if (choice < 680) return gen_resolution(g, true, false, NULL);
-    if (choice < 770) return gen_resolution(g, false, false, NULL);
-    if (choice < 900) return gen_duplicate(g);
-    if (choice < 930) return gen_collision(g);
+    if (choice < 510) return gen_transfer(g, false, NULL);
+    if (choice < 645) return gen_resolution(g, true, false, NULL);
+    if (choice < 730) return gen_resolution(g, false, false, NULL);
+    if (choice < 860) return gen_duplicate(g);
+    if (choice < 890) return gen_collision(g);
+    if (choice < 925) return gen_condition_op(g, false);
+    if (choice < 965) return gen_resolve_op(g, false);
     return gen_transfer(g, false, NULL);
 }
 
-/* The first batch's setup: four of the five units, and twenty accounts. */
+/* The first batch's setup: four of the five units, twenty accounts, four base conditions. */
 static size_t gen_setup(struct gen *g, struct ledger_op *ops)
 {
     size_t n = 0;
@@ -1435,6 +2197,7 @@ static size_t gen_setup(struct gen *g, struct ledger_op *ops)
                                       LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS, 0};
     for (uint32_t i = 0; i < 20; i++)
         ops[n++] = gen_account_fresh(g, i % 4, flags[i % 4], i % 5 == 0);
+    for (uint32_t i = 0; i < 4; i++) ops[n++] = gen_condition_op(g, true);
     return n;
 }
 
@@ -1622,6 +2385,45 @@ static void check_unit(const struct run *run, struct concord *cc, const struct m
                  " name %s", code, row.scale, name, e->scale, text_or_null(e->name));
 }
 
+/*
+ * Every condition, read back into a fresh view: the model's rows in the
+ * same (creation) order, with their fields, states and resolution times.
+ */
+static void check_conditions(const struct run *run, struct concord *cc, const struct model *m)
+{
+    struct ledger_view view;
+    ledger_view_init(&view);
+    struct cc_error err = {0};
+    enum cc_err rc = concord_conditions(cc, &view, &err);
+    if (rc != CC_OK) run_fail(run, "concord_conditions: %d: %s", rc, err.message);
+    if (view.conditions_count != m->conditions_count)
+        run_fail(run, "the store has %" PRIu32 " conditions, the model %" PRIu32,
+                 view.conditions_count, m->conditions_count);
+    for (uint32_t i = 0; i < m->conditions_count; i++) {
+        const struct ledger_condition *got = &view.conditions[i];
+        const struct m_condition *want = &m->conditions[i];
+        const char *what = NULL;
+        if (strcmp(got->name, want->name) != 0) what = "name (order)";
+        else if (!text_same(got->title, want->title)) what = "title";
+        else if (!text_same(got->authority, want->authority)) what = "authority";
+        else if (!text_same(got->when, want->when)) what = "when";
+        else if (got->has_probability != want->has_probability ||
+                 (want->has_probability && got->probability != want->probability))
+            what = "probability";
+        else if (got->state != m->condition_states[i]) what = "state";
+        else if (got->resolved_at != m->condition_resolved_at[i]) what = "resolved_at";
+        else if (want->timestamp != 0 && got->timestamp != want->timestamp) what = "timestamp";
+        if (what != NULL)
+            run_fail(run,
+                     "condition %s (#%" PRIu32 "): %s differs: store state %s resolved_at %" PRId64
+                     " when %s; model state %s resolved_at %" PRId64 " when %s",
+                     want->name, i, what, cond_state_name(got->state), got->resolved_at,
+                     text_or_null(got->when), cond_state_name(m->condition_states[i]),
+                     m->condition_resolved_at[i], text_or_null(want->when));
+    }
+    ledger_view_free(&view);
+}
+
 /* ================================================================ the run */
 
 struct fake_clock {
@@ -1636,7 +2438,9 @@ struct batch_state {
     struct expect *expects;
     struct text_list touched; /* transfer ids to read back after the batch */
     uint64_t counts[LEDGER_STATUS_COUNT];
-    int64_t timestamp_last; /* the latest timestamp of a created result */
+    int64_t timestamp_last; /* the latest timestamp of a created or resolved result */
+    uint64_t resolve_posted, resolve_voided;   /* gated transfers settled by `resolve` */
+    uint64_t arrival_posted, arrival_voided;   /* … and on arrival */
 };
 
 static int64_t model_row_timestamp(const struct model *m, const struct expect *e)
@@ -1645,6 +2449,7 @@ static int64_t model_row_timestamp(const struct model *m, const struct expect *e
     case 'u': return m->units[e->record].timestamp;
     case 'a': return m->accounts[e->record].timestamp;
     case 't': return m->transfers[e->record].timestamp;
+    case 'c': return m->conditions[e->record].timestamp;
     default: return 0;
     }
 }
@@ -1655,6 +2460,8 @@ static void model_row_set_timestamp(struct model *m, const struct expect *e, int
     case 'u': m->units[e->record].timestamp = timestamp; break;
     case 'a': m->accounts[e->record].timestamp = timestamp; break;
     case 't': m->transfers[e->record].timestamp = timestamp; break;
+    case 'c': m->conditions[e->record].timestamp = timestamp; break;
+    case 'r': m->condition_resolved_at[e->record] = timestamp; break;
     default: assert(false);
     }
 }
@@ -1665,9 +2472,22 @@ static _Noreturn void fail_result(const struct run *run, const struct ledger_op 
 {
     char text[2048];
     op_describe(op, text, sizeof text);
-    run_fail(run, "op %zu %s: %s: engine %s (timestamp %" PRId64 ", message %s), model %s",
-             index, text, what, ledger_status_name(got->status), got->timestamp,
-             text_or_null(got->message), ledger_status_name(want->status));
+    run_fail(run,
+             "op %zu %s: %s: engine %s (timestamp %" PRId64 ", posted %" PRId32 ", voided %" PRId32
+             ", message %s), model %s (posted %" PRId32 ", voided %" PRId32 ", column %" PRIu32 ")",
+             index, text, what, ledger_status_name(got->status), got->timestamp, got->posted,
+             got->voided, text_or_null(got->message), ledger_status_name(want->status),
+             want->posted, want->voided, want->column);
+}
+
+/* Does message say "column N" for exactly this N? */
+static bool message_names_column(const char *message, uint32_t column)
+{
+    char needle[32];
+    int n = snprintf(needle, sizeof needle, "column %" PRIu32, column);
+    for (const char *at = message; (at = strstr(at, needle)) != NULL; at++)
+        if (!char_digit(at[n])) return true;
+    return false;
 }
 
 /* Compares each result with the model's, in order, and records created timestamps. */
@@ -1682,7 +2502,23 @@ static void compare_results(const struct run *run, struct model *m, struct batch
         b->counts[got->status]++;
         if (got->status != want->status)
             fail_result(run, &b->ops[i], i, "status differs", got, want);
-        if (got->status == LEDGER_CREATED) {
+        if (got->status == LEDGER_RESOLVED) {
+            if (got->posted != want->posted || got->voided != want->voided)
+                fail_result(run, &b->ops[i], i, "posted/voided counts differ", got, want);
+            b->resolve_posted += (uint64_t)got->posted;
+            b->resolve_voided += (uint64_t)got->voided;
+        } else if (got->posted != 0 || got->voided != 0) {
+            fail_result(run, &b->ops[i], i, "posted/voided counts on a result not resolved", got,
+                        want);
+        }
+        if (want->column != 0 &&
+            (got->message == NULL || !message_names_column(got->message, want->column)))
+            fail_result(run, &b->ops[i], i, "the message does not name the column", got, want);
+        if (got->status == LEDGER_CREATED && want->arrival != COND_OPEN) {
+            b->arrival_posted += want->arrival == COND_MET;
+            b->arrival_voided += want->arrival == COND_FAILED;
+        }
+        if (got->status == LEDGER_CREATED || got->status == LEDGER_RESOLVED) {
             if (got->timestamp <= b->timestamp_last)
                 fail_result(run, &b->ops[i], i, "timestamp not after the last one", got, want);
             b->timestamp_last = got->timestamp;
@@ -1720,6 +2556,9 @@ static void check_batch(const struct run *run, struct concord *cc, const struct 
     for (uint32_t u = 0; u < GEN_UNITS; u++) check_unit(run, cc, m, gen_units[u].code);
     check_unit(run, cc, m, GEN_UNIT_NEVER);
     for (uint32_t i = 0; i < b->touched.count; i++) check_transfer(run, cc, m, b->touched.items[i]);
+    for (uint32_t i = 0; i < m->gated_all_count; i++)
+        check_transfer(run, cc, m, m->transfers[m->gated_all[i]].id);
+    check_conditions(run, cc, m);
     struct cc_error err = {0};
     enum cc_err rc = concord_check(cc, &err);
     if (rc != CC_OK) run_fail(run, "concord_check: %d: %s", rc, err.message);
@@ -1748,25 +2587,41 @@ static const enum ledger_status required_statuses[] = {
     LEDGER_INVALID, LEDGER_UNIT_NOT_FOUND, LEDGER_CREDIT_ACCOUNT_NOT_FOUND,
     LEDGER_ACCOUNTS_MUST_BE_DIFFERENT, LEDGER_PENDING_TRANSFER_NOT_FOUND,
     LEDGER_PENDING_TRANSFER_NOT_PENDING, LEDGER_CONDITION_NOT_FOUND,
-    LEDGER_CONDITION_REQUIRES_PENDING,
+    LEDGER_CONDITION_REQUIRES_PENDING, LEDGER_RESOLVED, LEDGER_CONDITION_ALREADY_RESOLVED,
 };
 
+static void coverage_require(const struct run *run, long ops_done, uint64_t count,
+                             const char *what)
+{
+    if (count > 0) return;
+    if (ops_done >= MODEL_COVERAGE_OPS_MIN) run_fail(run, "%s never occurred", what);
+    printf("note: %s never occurred (a short run)\n", what);
+}
+
 static void report_and_check_coverage(const struct run *run, const struct batch_state *b,
-                                      long ops_done)
+                                      const struct model *m, long ops_done)
 {
     printf("statuses:");
     for (int s = 0; s < LEDGER_STATUS_COUNT; s++)
         if (b->counts[s] > 0)
             printf(" %s=%" PRIu64, ledger_status_name((enum ledger_status)s), b->counts[s]);
     printf("\n");
+    printf("conditions: %" PRIu32 " created; gated transfers settled by resolve: %" PRIu64
+           " posted, %" PRIu64 " voided; on arrival: %" PRIu64 " posted, %" PRIu64
+           " voided; resolutions rolled back by their chain: %" PRIu64 "\n",
+           m->conditions_count, b->resolve_posted, b->resolve_voided, b->arrival_posted,
+           b->arrival_voided, m->resolves_rolled_back);
     size_t n = sizeof required_statuses / sizeof required_statuses[0];
     for (size_t i = 0; i < n; i++) {
-        if (b->counts[required_statuses[i]] > 0) continue;
-        if (ops_done >= MODEL_COVERAGE_OPS_MIN)
-            run_fail(run, "status %s never occurred", ledger_status_name(required_statuses[i]));
-        printf("note: status %s never occurred (a short run)\n",
-               ledger_status_name(required_statuses[i]));
+        char what[96];
+        snprintf(what, sizeof what, "status %s", ledger_status_name(required_statuses[i]));
+        coverage_require(run, ops_done, b->counts[required_statuses[i]], what);
     }
+    coverage_require(run, ops_done, b->resolve_posted, "a gated transfer posted by resolve");
+    coverage_require(run, ops_done, b->resolve_voided, "a gated transfer voided by resolve");
+    coverage_require(run, ops_done, b->arrival_posted, "a gated transfer posted on arrival");
+    coverage_require(run, ops_done, b->arrival_voided, "a gated transfer voided on arrival");
+    coverage_require(run, ops_done, m->resolves_rolled_back, "a resolution rolled back");
 }
 
 static int64_t clock_step(struct rng *r)
@@ -1863,11 +2718,11 @@ int main(int argc, char **argv)
     struct fake_clock fake = {.now = CLOCK_START};
     concord_set_clock(cc, fake_clock_now, &fake);
     struct pool pool = {0};
+    struct batch_state batch = {0};
     struct model model;
-    model_init(&model);
+    model_init(&model, &pool, &batch.touched);
     struct model_snapshot snapshot = {0};
     struct gen gen = {.rng = {run.seed}, .pool = &pool, .model = &model};
-    struct batch_state batch = {0};
     size_t capacity = MODEL_BATCH_OPS_MAX + MODEL_BATCH_SLACK;
     batch.ops = xrealloc(NULL, capacity * sizeof *batch.ops);
     batch.results = xrealloc(NULL, capacity * sizeof *batch.results);
@@ -1891,9 +2746,10 @@ int main(int argc, char **argv)
     uint64_t total = 0;
     for (int s = 0; s < LEDGER_STATUS_COUNT; s++) total += batch.counts[s];
     printf("model: %" PRIu64 " operations in %" PRIu32 " batches, %" PRIu32 " accounts, %" PRIu32
-           " transfer rows, %.1f s\n",
-           total, run.batch, model.accounts_count, model.transfers_count, seconds);
-    report_and_check_coverage(&run, &batch, ops_done);
+           " transfer rows, %" PRIu32 " gated, %.1f s\n",
+           total, run.batch, model.accounts_count, model.transfers_count, model.gated_all_count,
+           seconds);
+    report_and_check_coverage(&run, &batch, &model, ops_done);
 
     concord_close(cc);
     remove_database(&run);
@@ -1905,6 +2761,9 @@ int main(int argc, char **argv)
     free(gen.pendings.items);
     free(gen.plains.items);
     free(gen.resolutions.items);
+    free(gen.conditions.items);
+    free(gen.bases.items);
+    free(gen.deriveds.items);
     snapshot_free(&snapshot);
     model_free(&model);
     pool_free(&pool);

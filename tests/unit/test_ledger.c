@@ -15,7 +15,9 @@
  * most tests the double-entry invariants are checked with
  * ledger_check_accounts(), which is itself tested at the end.
  */
+#include <math.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -348,6 +350,10 @@ static void op_state_and_reason_names(void **state)
     assert_string_equal(ledger_op_name(LEDGER_OP_TRANSFER), "transfer");
     assert_string_equal(ledger_op_name(LEDGER_OP_POST), "post");
     assert_string_equal(ledger_op_name(LEDGER_OP_VOID), "void");
+    assert_string_equal(ledger_op_name(LEDGER_OP_CONDITION), "condition");
+    assert_string_equal(ledger_op_name(LEDGER_OP_RESOLVE), "resolve");
+    assert_string_equal(ledger_op_name(LEDGER_OP_REQUIREMENT), "requirement");
+    assert_string_equal(ledger_op_name(LEDGER_OP_RATE), "rate");
     assert_null(ledger_op_name(LEDGER_OP_TYPE_COUNT));
     assert_string_equal(ledger_state_name(LEDGER_STATE_POSTED), "posted");
     assert_string_equal(ledger_state_name(LEDGER_STATE_PENDING), "pending");
@@ -1648,6 +1654,877 @@ static void view_reset_empties(void **state)
     assert_balances(view, "b", 0, 0, 0, 1);
 }
 
+/* ---------------------------------------------------------------- conditions */
+
+/* A stored condition, added in creation order; derived states are the view's to compute. */
+static void load_condition(struct ledger_view *view, const char *name, const char *when,
+                           uint8_t state)
+{
+    struct ledger_condition c = {
+        .name = name, .when = when, .state = state,
+        .resolved_at = when == NULL && state != COND_OPEN ? LAST - 50 : 0,
+        .timestamp = LAST - 100 + view->conditions_count,
+    };
+    char message[256] = "";
+    if (!ledger_view_add_condition(view, &c, message, sizeof message))
+        fail_msg("ledger_view_add_condition %s: %s", name, message);
+}
+
+static uint8_t condition_state(const struct ledger_view *view, const char *name)
+{
+    const struct ledger_condition *c = ledger_view_condition(view, name);
+    if (c == NULL) fail_msg("condition %s is not in the view", name);
+    return c->state;
+}
+
+/* A stored pending transfer gated by `if` (cond must outlive the view: a literal). */
+static void load_gated(struct ledger_view *view, const char *id, const char *debit,
+                       const char *credit, int64_t amount, const char *cond)
+{
+    load_pending(view, id, debit, credit, amount, 0);
+    ledger_view_transfer(view, id)->cond = cond;
+}
+
+static struct ledger_op op_gated(const char *id, const char *debit, const char *credit,
+                                 int64_t amount, const char *cond)
+{
+    struct ledger_op op = op_pending(id, debit, credit, amount);
+    op.cond = cond;
+    return op;
+}
+
+static struct ledger_op op_condition(const char *name, const char *when)
+{
+    return (struct ledger_op){.type = LEDGER_OP_CONDITION, .id = name, .cond = when};
+}
+
+static struct ledger_op op_resolve(const char *name, uint8_t state)
+{
+    return (struct ledger_op){.type = LEDGER_OP_RESOLVE, .id = name, .state = state};
+}
+
+/* What a condition settlement record must hold: PENDING/condition, reason condition, in full. */
+static void assert_settled(const struct ledger_view *view, const char *pending_id, bool posted,
+                           int64_t after)
+{
+    char id[LEDGER_ID_BYTES_MAX + sizeof LEDGER_CONDITION_SUFFIX];
+    snprintf(id, sizeof id, "%s%s", pending_id, LEDGER_CONDITION_SUFFIX);
+    const struct ledger_transfer *p = transfer(view, pending_id);
+    const struct ledger_transfer *r = transfer(view, id);
+    uint8_t state = posted ? LEDGER_STATE_POSTED : LEDGER_STATE_VOIDED;
+    assert_int_equal(p->state, state);
+    assert_int_equal(r->state, state);
+    assert_int_equal(r->reason, LEDGER_REASON_CONDITION);
+    assert_string_equal(r->pending_id, pending_id);
+    assert_string_equal(r->debit, p->debit);
+    assert_string_equal(r->credit, p->credit);
+    assert_int_equal(r->amount, p->amount);
+    assert_int_equal(r->effect_posted, posted ? p->amount : 0);
+    assert_int_equal(r->effect_pending, -p->amount);
+    assert_int_equal(r->flags, 0); /* no date given, no amount given */
+    assert_int_equal(r->row, LEDGER_ROW_NEW);
+    assert_true(r->timestamp > after);
+    assert_int_equal(r->date, r->timestamp);
+    assert_null(r->cond);
+}
+
+/* Conditions loaded into a view: base as stored, derived evaluated (Kleene) over earlier ones. */
+static void view_conditions_base_and_derived(void **state)
+{
+    struct ledger_view *view = *state;
+    load_condition(view, "open1", NULL, COND_OPEN);
+    load_condition(view, "failed1", NULL, COND_FAILED);
+    load_condition(view, "met1", NULL, COND_MET);
+    load_condition(view, "d_and", "open1 & failed1", COND_OPEN);  /* failed & open = failed */
+    load_condition(view, "d_or", "open1 | met1", COND_FAILED);    /* met; the state given is ignored */
+    load_condition(view, "d_open", "open1 & met1", COND_MET);     /* open */
+    load_condition(view, "d_not", "!failed1", COND_OPEN);         /* met */
+    load_condition(view, "d_not_open", "!open1", COND_OPEN);      /* open */
+    load_condition(view, "d_chain", "d_open | d_and", COND_OPEN); /* open | failed = open */
+    load_condition(view, "d_prec", "failed1 & open1 | met1", COND_OPEN); /* & before |: met */
+    assert_int_equal(view->conditions_count, 10);
+    assert_int_equal(condition_state(view, "open1"), COND_OPEN);
+    assert_int_equal(condition_state(view, "failed1"), COND_FAILED);
+    assert_int_equal(condition_state(view, "met1"), COND_MET);
+    assert_int_equal(condition_state(view, "d_and"), COND_FAILED);
+    assert_int_equal(condition_state(view, "d_or"), COND_MET);
+    assert_int_equal(condition_state(view, "d_open"), COND_OPEN);
+    assert_int_equal(condition_state(view, "d_not"), COND_MET);
+    assert_int_equal(condition_state(view, "d_not_open"), COND_OPEN);
+    assert_int_equal(condition_state(view, "d_chain"), COND_OPEN);
+    assert_int_equal(condition_state(view, "d_prec"), COND_MET);
+    for (uint32_t i = 0; i < view->conditions_count; i++) {
+        assert_int_equal(view->condition_states[i], view->conditions[i].state);
+        assert_int_equal(view->conditions[i].row, 0); /* loaded, unchanged */
+        assert_ptr_equal(ledger_view_condition(view, view->conditions[i].name),
+                         &view->conditions[i]);
+    }
+    assert_string_equal(ledger_view_condition(view, "d_and")->when, "open1 & failed1");
+    assert_null(ledger_view_condition(view, "met1")->when);
+    assert_null(ledger_view_condition(view, "nope"));
+
+    /* A stored `when` that no longer compiles is refused with a message; nothing is added. */
+    char message[256] = "";
+    struct ledger_condition unknown = {.name = "bad", .when = "open1 & nope"};
+    assert_false(ledger_view_add_condition(view, &unknown, message, sizeof message));
+    assert_non_null(strstr(message, "nope"));
+    assert_non_null(strstr(message, "column 9"));
+    struct ledger_condition self = {.name = "selfish", .when = "met1 | selfish"};
+    assert_false(ledger_view_add_condition(view, &self, message, sizeof message));
+    assert_non_null(strstr(message, "selfish"));
+    assert_int_equal(view->conditions_count, 10);
+    assert_null(ledger_view_condition(view, "bad"));
+    assert_null(ledger_view_condition(view, "selfish"));
+}
+
+static void condition_created_exists_and_different(void **state)
+{
+    struct ledger_view *view = *state;
+    load_condition(view, "met1", NULL, COND_MET);
+    struct ledger_op two_state = op_condition("two_state", NULL);
+    two_state.name = "Two-state commitment";
+    two_state.owner = "council";
+    two_state.flags |= LEDGER_OP_HAS_PROBABILITY;
+    two_state.probability = 0.35;
+    struct ledger_result r = run1(view, two_state);
+    assert_status(r, LEDGER_CREATED);
+    assert_int_equal(r.timestamp, NOW);
+    const struct ledger_condition *c = ledger_view_condition(view, "two_state");
+    assert_non_null(c);
+    assert_string_equal(c->title, "Two-state commitment");
+    assert_string_equal(c->authority, "council");
+    assert_null(c->when);
+    assert_true(c->has_probability);
+    assert_true(c->probability == 0.35);
+    assert_int_equal(c->state, COND_OPEN);
+    assert_int_equal(c->resolved_at, 0);
+    assert_int_equal(c->timestamp, NOW);
+    assert_int_equal(c->row, LEDGER_ROW_NEW);
+
+    /* A derived condition over decided ones is decided when created. */
+    r = run1(view, op_condition("all_clear", "two_state & met1"));
+    assert_status(r, LEDGER_CREATED);
+    assert_int_equal(condition_state(view, "all_clear"), COND_OPEN);
+    assert_status(run1(view, op_condition("either", "two_state | met1")), LEDGER_CREATED);
+    assert_int_equal(condition_state(view, "either"), COND_MET);
+    assert_int_equal(view->conditions_count, 4);
+
+    /* The same again: exists, with the row's timestamp. */
+    r = run1(view, two_state);
+    assert_status(r, LEDGER_EXISTS);
+    assert_int_equal(r.timestamp, NOW);
+    r = run1(view, op_condition("all_clear", "two_state & met1"));
+    assert_status(r, LEDGER_EXISTS);
+    assert_int_equal(r.timestamp, NOW + 1);
+
+    /* Any field different. */
+    struct ledger_op changed[6];
+    for (size_t i = 0; i < 6; i++) changed[i] = two_state;
+    changed[0].name = "Other";
+    changed[1].name = NULL;
+    changed[2].owner = "board";
+    changed[3].probability = 0.5;
+    changed[4].flags &= ~LEDGER_OP_HAS_PROBABILITY;
+    changed[5].cond = "met1";
+    for (size_t i = 0; i < 6; i++) {
+        r = run1(view, changed[i]);
+        if (r.status != LEDGER_EXISTS_WITH_DIFFERENT_FIELDS)
+            fail_msg("case %zu: %s", i, ledger_status_name(r.status));
+        assert_int_equal(r.timestamp, 0);
+    }
+    assert_rejected(run1(view, op_condition("all_clear", "met1 & two_state")),
+                    LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    assert_int_equal(view->conditions_count, 4);
+}
+
+static void condition_invalid(void **state)
+{
+    struct ledger_view *view = *state;
+    load_condition(view, "two_state", NULL, COND_OPEN);
+    load_condition(view, "ceasefire", NULL, COND_OPEN);
+    char *name65 = filled(COND_NAME_BYTES_MAX + 1, 'n');
+    char *title257 = filled(LEDGER_NAME_BYTES_MAX + 1, 't');
+    char *when_long = filled(COND_EXPR_BYTES_MAX + 1, ' ');
+    memcpy(when_long, "ceasefire", 9);
+    struct {
+        struct ledger_op op;
+        const char *message_part;
+    } cases[] = {
+        {op_condition("Two_state", NULL), "name"},
+        {op_condition("", NULL), "name"},
+        {op_condition(NULL, NULL), "name"},
+        {op_condition("9lives", NULL), "name"},
+        {op_condition(name65, NULL), "name"},
+        {op_condition("titled", NULL), "title"},
+        {op_condition("owned", NULL), "authority"},
+        {op_condition("likely", NULL), "probability"},
+        {op_condition("unlikely", NULL), "probability"},
+        {op_condition("nan", NULL), "probability"},
+        /* The contract's own example of a message. */
+        {op_condition("all_clear", "two_state & (ceasefire"),
+         "when: unbalanced parentheses: '(' at column 13 is not closed by the end at column 23"},
+        {op_condition("unknown", "ceasefire | nope"), "column 13"},
+        {op_condition("selfish", "ceasefire & selfish"), "column 13"},
+        {op_condition("trailing", "ceasefire &"), "column 12"},
+        {op_condition("empty", ""), "column 1"},
+        {op_condition("long", when_long), "1024"},
+        {op_condition("upper", "Ceasefire"), "column 1"},
+    };
+    cases[5].op.name = title257;
+    cases[6].op.owner = "The Council";
+    cases[7].op.flags |= LEDGER_OP_HAS_PROBABILITY;
+    cases[7].op.probability = 1.01;
+    cases[8].op.flags |= LEDGER_OP_HAS_PROBABILITY;
+    cases[8].op.probability = -0.01;
+    cases[9].op.flags |= LEDGER_OP_HAS_PROBABILITY;
+    cases[9].op.probability = (double)NAN;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ledger_result r = run1(view, cases[i].op);
+        if (r.status != LEDGER_INVALID)
+            fail_msg("case %zu: %s, expected invalid", i, ledger_status_name(r.status));
+        assert_int_equal(r.timestamp, 0);
+        assert_non_null(r.message);
+        if (strstr(r.message, cases[i].message_part) == NULL)
+            fail_msg("case %zu: message \"%s\" does not mention \"%s\"", i, r.message,
+                     cases[i].message_part);
+    }
+    assert_int_equal(view->conditions_count, 2);
+
+    /* The limits are accepted: 64-byte name, 256-byte title, 1,024-byte when, 0 and 1. */
+    struct ledger_op edge = op_condition(name65 + 1, when_long + 1);
+    memcpy(when_long + 1, "ceasefire", 9);
+    edge.name = title257 + 1;
+    edge.flags |= LEDGER_OP_HAS_PROBABILITY;
+    edge.probability = 1.0;
+    assert_status(run1(view, edge), LEDGER_CREATED);
+    struct ledger_op zero = op_condition("never", NULL);
+    zero.flags |= LEDGER_OP_HAS_PROBABILITY;
+    zero.probability = 0.0;
+    assert_status(run1(view, zero), LEDGER_CREATED);
+    assert_int_equal(view->conditions_count, 4);
+    free(name65);
+    free(title257);
+    free(when_long);
+}
+
+/* `if` on arrival: an unknown name, a syntax error, a non-pending transfer. */
+static void gated_transfer_rejections(void **state)
+{
+    struct ledger_view *view = *state;
+    load_condition(view, "ceasefire", NULL, COND_OPEN);
+    struct ledger_result r = run1(view, op_gated("g1", "a", "b", 5, "ceasefire & nope"));
+    assert_rejected(r, LEDGER_CONDITION_NOT_FOUND);
+    assert_non_null(strstr(r.message, "nope"));
+    assert_non_null(strstr(r.message, "column 13"));
+    r = run1(view, op_gated("g2", "a", "b", 5, "ceasefire &| nope"));
+    assert_rejected(r, LEDGER_INVALID); /* the first error from the left: a syntax error */
+    assert_non_null(strstr(r.message, "column 12"));
+    r = run1(view, op_gated("g3", "a", "b", 5, "nope &| ceasefire"));
+    assert_rejected(r, LEDGER_CONDITION_NOT_FOUND); /* … here the unknown name */
+    assert_non_null(strstr(r.message, "column 1"));
+    r = run1(view, op_gated("g4", "a", "b", 5, "(ceasefire"));
+    assert_rejected(r, LEDGER_INVALID);
+    /* Not pending: refused whatever the expression says. */
+    struct ledger_op plain = op_transfer("g5", "a", "b", 5);
+    plain.cond = "ceasefire &";
+    assert_rejected(run1(view, plain), LEDGER_CONDITION_REQUIRES_PENDING);
+    plain.cond = "ceasefire";
+    assert_rejected(run1(view, plain), LEDGER_CONDITION_REQUIRES_PENDING);
+    /* The accounts are checked before the expression. */
+    assert_rejected(run1(view, op_gated("g6", "a", "nobody", 5, "nope")),
+                    LEDGER_CREDIT_ACCOUNT_NOT_FOUND);
+    assert_int_equal(view->transfers_count, 0);
+    assert_balances(view, "a", 0, 0, 0, 0);
+}
+
+/* An `if` already decided on arrival: the pending transfer is created and settled at once. */
+static void gated_decided_on_arrival(void **state)
+{
+    struct ledger_view *view = *state;
+    load_condition(view, "yes", NULL, COND_MET);
+    load_condition(view, "no", NULL, COND_FAILED);
+    load_condition(view, "open1", NULL, COND_OPEN);
+    load_condition(view, "maybe", "open1 & yes", COND_OPEN);
+    struct ledger_op ops[] = {
+        op_gated("t-met", "a", "b", 10, "yes"),
+        op_gated("t-failed", "a", "c", 20, "no & open1"), /* failed & open = failed */
+        op_gated("t-or", "b", "c", 30, "open1 | yes"),    /* open | met = met */
+        op_gated("t-not", "b", "a", 40, "!no"),
+        op_gated("t-open", "c", "a", 50, "maybe"),        /* open: stays pending */
+        op_gated("t-open-not", "c", "b", 60, "!open1"),
+    };
+    struct ledger_result results[6];
+    RUN(view, ops, results);
+    for (size_t i = 0; i < 6; i++) {
+        assert_status(results[i], LEDGER_CREATED);
+        assert_int_equal(results[i].posted, 0);
+        assert_int_equal(results[i].voided, 0);
+    }
+    assert_timestamps_increasing(results, 6);
+    assert_settled(view, "t-met", true, results[0].timestamp);
+    assert_settled(view, "t-failed", false, results[1].timestamp);
+    assert_settled(view, "t-or", true, results[2].timestamp);
+    assert_settled(view, "t-not", true, results[3].timestamp);
+    /* Each settlement comes right after its transfer, before the next operation. */
+    assert_true(transfer(view, "t-met/condition")->timestamp < results[1].timestamp);
+    assert_int_equal(transfer(view, "t-open")->state, LEDGER_STATE_PENDING);
+    assert_int_equal(transfer(view, "t-open-not")->state, LEDGER_STATE_PENDING);
+    assert_null(ledger_view_transfer(view, "t-open/condition"));
+    assert_null(ledger_view_transfer(view, "t-open-not/condition"));
+    /* The pending rows keep what they were given: pending flag, `if`, amount. */
+    const struct ledger_transfer *met = transfer(view, "t-met");
+    assert_true(met->flags & LEDGER_TRANSFER_PENDING);
+    assert_string_equal(met->cond, "yes");
+    assert_int_equal(met->effect_pending, 10);
+    assert_int_equal(met->effect_posted, 0);
+    assert_int_equal(view->transfers_count, 10);
+    /* Posted: t-met a→b 10, t-or b→c 30, t-not b→a 40; pending: t-open c→a 50,
+     * t-open-not c→b 60. */
+    assert_balances(view, "a", 0, 10, 50, 40);
+    assert_balances(view, "b", 0, 70, 60, 10);
+    assert_balances(view, "c", 110, 0, 0, 30);
+    /* The conditions did not change. */
+    for (uint32_t i = 0; i < view->conditions_count; i++)
+        assert_int_equal(view->conditions[i].row, 0);
+    assert_sound(view);
+
+    /* Replays answer exists and settle nothing twice. */
+    struct ledger_result again = run1(view, ops[0]);
+    assert_status(again, LEDGER_EXISTS);
+    assert_int_equal(again.timestamp, results[0].timestamp);
+    assert_int_equal(view->transfers_count, 10);
+}
+
+/* A resolution settles what it decides, through derived conditions, and counts it. */
+static void resolve_through_derived(void **state)
+{
+    struct ledger_view *view = *state;
+    load_condition(view, "ceasefire", NULL, COND_OPEN);
+    load_condition(view, "two_state", NULL, COND_OPEN);
+    load_condition(view, "all_clear", "two_state & ceasefire", COND_OPEN);
+    load_condition(view, "any", "ceasefire | two_state", COND_OPEN);
+    load_condition(view, "not_both", "!all_clear", COND_OPEN);
+    load_gated(view, "p-eu", "a", "b", 30, "all_clear");
+    load_gated(view, "p-eg", "a", "c", 300, "any");
+    load_gated(view, "p-us", "b", "c", 50, "two_state");
+    load_gated(view, "p-war", "c", "a", 7, "!ceasefire");
+    load_gated(view, "p-nb", "c", "b", 9, "not_both");
+    load_pending(view, "p-jp", "b", "a", 20, 0); /* no `if`: never settled by a condition */
+
+    struct ledger_result r = run1(view, op_resolve("ceasefire", COND_MET));
+    assert_status(r, LEDGER_RESOLVED);
+    assert_true(r.timestamp > LAST);
+    assert_int_equal(r.posted, 1); /* p-eg through `any` */
+    assert_int_equal(r.voided, 1); /* p-war */
+    const struct ledger_condition *ceasefire = ledger_view_condition(view, "ceasefire");
+    assert_int_equal(ceasefire->state, COND_MET);
+    assert_int_equal(ceasefire->resolved_at, r.timestamp);
+    assert_int_equal(ceasefire->row, LEDGER_ROW_DIRTY);
+    assert_int_equal(condition_state(view, "any"), COND_MET);
+    assert_int_equal(ledger_view_condition(view, "any")->row, LEDGER_ROW_DIRTY);
+    assert_int_equal(ledger_view_condition(view, "any")->resolved_at, 0);
+    assert_int_equal(condition_state(view, "all_clear"), COND_OPEN);
+    assert_int_equal(ledger_view_condition(view, "all_clear")->row, 0);
+    assert_int_equal(condition_state(view, "two_state"), COND_OPEN);
+    assert_settled(view, "p-eg", true, r.timestamp);
+    assert_settled(view, "p-war", false, r.timestamp);
+    assert_int_equal(transfer(view, "p-eg")->row, LEDGER_ROW_DIRTY);
+    assert_int_equal(transfer(view, "p-eu")->state, LEDGER_STATE_PENDING);
+    assert_int_equal(transfer(view, "p-us")->state, LEDGER_STATE_PENDING);
+    assert_int_equal(transfer(view, "p-nb")->state, LEDGER_STATE_PENDING);
+    assert_int_equal(transfer(view, "p-jp")->state, LEDGER_STATE_PENDING);
+    assert_sound(view);
+
+    /* two_state fails: all_clear fails, so not_both is met; p-eu and p-us void, p-nb posts. */
+    struct ledger_result r2 = run1(view, op_resolve("two_state", COND_FAILED));
+    assert_status(r2, LEDGER_RESOLVED);
+    assert_true(r2.timestamp > transfer(view, "p-war/condition")->timestamp);
+    assert_int_equal(r2.posted, 1);
+    assert_int_equal(r2.voided, 2);
+    assert_int_equal(condition_state(view, "all_clear"), COND_FAILED);
+    assert_int_equal(condition_state(view, "not_both"), COND_MET);
+    assert_int_equal(condition_state(view, "any"), COND_MET);
+    assert_settled(view, "p-eu", false, r2.timestamp);
+    assert_settled(view, "p-us", false, r2.timestamp);
+    assert_settled(view, "p-nb", true, r2.timestamp);
+    assert_int_equal(transfer(view, "p-jp")->state, LEDGER_STATE_PENDING);
+    /* Only p-jp still reserves; p-eg (300 a→c) and p-nb (9 c→b) posted. */
+    assert_balances(view, "a", 0, 300, 20, 0);
+    assert_balances(view, "b", 20, 0, 0, 9);
+    assert_balances(view, "c", 0, 9, 0, 300);
+    assert_int_equal(view->transfers_count, 6 + 5);
+    assert_sound(view);
+}
+
+/* Every status a resolution can get. */
+static void resolve_statuses(void **state)
+{
+    struct ledger_view *view = *state;
+    load_condition(view, "ceasefire", NULL, COND_OPEN);
+    load_condition(view, "decided", NULL, COND_FAILED);
+    load_condition(view, "all_clear", "ceasefire & decided", COND_OPEN);
+    load_condition(view, "open_derived", "ceasefire | decided", COND_OPEN);
+    struct ledger_op decoder = op_resolve("ceasefire", COND_MET);
+    decoder.invalid = "state: expected \"met\" or \"failed\"";
+    struct {
+        struct ledger_op op;
+        enum ledger_status status;
+        const char *message_part;
+    } cases[] = {
+        {op_resolve("Ceasefire", COND_MET), LEDGER_INVALID, "name"},
+        {op_resolve("", COND_MET), LEDGER_INVALID, "name"},
+        {op_resolve(NULL, COND_FAILED), LEDGER_INVALID, "name"},
+        {op_resolve("ceasefire", COND_OPEN), LEDGER_INVALID, "state"},
+        {op_resolve("ceasefire", 7), LEDGER_INVALID, "state"},
+        {decoder, LEDGER_INVALID, "state: expected"},
+        {op_resolve("nope", COND_MET), LEDGER_CONDITION_NOT_FOUND, "nope"},
+        {op_resolve("open_derived", COND_MET), LEDGER_INVALID, "derived"},
+        {op_resolve("all_clear", COND_FAILED), LEDGER_INVALID, "derived"},
+        {op_resolve("decided", COND_FAILED), LEDGER_CONDITION_ALREADY_RESOLVED, "failed"},
+        {op_resolve("decided", COND_MET), LEDGER_CONDITION_ALREADY_RESOLVED, "failed"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ledger_result r = run1(view, cases[i].op);
+        if (r.status != cases[i].status)
+            fail_msg("case %zu: %s, expected %s", i, ledger_status_name(r.status),
+                     ledger_status_name(cases[i].status));
+        assert_int_equal(r.timestamp, 0);
+        assert_int_equal(r.posted, 0);
+        assert_int_equal(r.voided, 0);
+        assert_non_null(r.message);
+        if (strstr(r.message, cases[i].message_part) == NULL)
+            fail_msg("case %zu: message \"%s\" does not mention \"%s\"", i, r.message,
+                     cases[i].message_part);
+    }
+    for (uint32_t i = 0; i < view->conditions_count; i++)
+        assert_int_equal(view->conditions[i].row, 0);
+    assert_int_equal(condition_state(view, "ceasefire"), COND_OPEN);
+
+    struct ledger_result r = run1(view, op_resolve("ceasefire", COND_FAILED));
+    assert_status(r, LEDGER_RESOLVED);
+    assert_int_equal(r.timestamp, NOW);
+    assert_int_equal(r.posted, 0);
+    assert_int_equal(r.voided, 0);
+    assert_null(r.message);
+    assert_int_equal(condition_state(view, "open_derived"), COND_FAILED); /* failed | failed */
+    assert_int_equal(ledger_view_condition(view, "open_derived")->row, LEDGER_ROW_DIRTY);
+    /* Decided once: a second resolution, either way, is refused and changes nothing. */
+    for (uint8_t s = COND_MET; s <= COND_FAILED; s++) {
+        r = run1(view, op_resolve("ceasefire", s));
+        assert_rejected(r, LEDGER_CONDITION_ALREADY_RESOLVED);
+        assert_non_null(strstr(r.message, "already failed"));
+    }
+    assert_int_equal(ledger_view_condition(view, "ceasefire")->resolved_at, NOW);
+    /* A condition created in the batch can be resolved in it. */
+    struct ledger_op ops[] = {op_condition("fresh", NULL), op_resolve("fresh", COND_MET),
+                              op_resolve("fresh", COND_MET)};
+    struct ledger_result results[3];
+    RUN(view, ops, results);
+    assert_status(results[0], LEDGER_CREATED);
+    assert_status(results[1], LEDGER_RESOLVED);
+    assert_rejected(results[2], LEDGER_CONDITION_ALREADY_RESOLVED);
+    assert_timestamps_increasing(results, 2);
+    assert_true(results[1].timestamp > results[0].timestamp);
+    const struct ledger_condition *fresh = ledger_view_condition(view, "fresh");
+    assert_int_equal(fresh->row, LEDGER_ROW_NEW); /* new and resolved: still one insert */
+    assert_int_equal(fresh->state, COND_MET);
+    assert_int_equal(fresh->resolved_at, results[1].timestamp);
+}
+
+/* A resolution inside a failing chain is taken back whole: states, settlements, balances. */
+static void resolve_rolled_back_with_its_chain(void **state)
+{
+    struct ledger_view *view = *state;
+    load_condition(view, "ceasefire", NULL, COND_OPEN);
+    load_condition(view, "two_state", NULL, COND_OPEN);
+    load_condition(view, "all_clear", "two_state & ceasefire", COND_OPEN);
+    load_condition(view, "war", "!ceasefire", COND_OPEN);
+    load_gated(view, "p1", "a", "b", 100, "all_clear");
+    load_gated(view, "p2", "a", "c", 40, "war");
+    load_gated(view, "p3", "b", "c", 5, "ceasefire");
+    struct snapshot before;
+    snapshot_take(view, &before);
+    struct ledger_op ops[] = {
+        linked(op_resolve("ceasefire", COND_MET)),      /* p3 posts, p2 voids */
+        linked(op_resolve("two_state", COND_MET)),      /* p1 posts */
+        linked(op_gated("n", "c", "a", 3, "all_clear")), /* decided on arrival: posts */
+        linked(op_condition("later", "all_clear")),
+        linked(op_resolve("later", COND_MET)),          /* derived: invalid, fails the chain */
+        op_transfer("t", "a", "b", 1),
+    };
+    struct ledger_result results[6];
+    RUN(view, ops, results);
+    for (size_t i = 0; i < 6; i++) {
+        if (i == 4) continue;
+        assert_rejected(results[i], LEDGER_LINKED_EVENT_FAILED);
+        assert_int_equal(results[i].posted, 0);
+        assert_int_equal(results[i].voided, 0);
+    }
+    assert_rejected(results[4], LEDGER_INVALID);
+
+    snapshot_assert_same(view, &before);
+    const char *gone[] = {"p1/condition", "p2/condition", "p3/condition", "n", "n/condition", "t"};
+    for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+        assert_null(ledger_view_transfer(view, gone[i]));
+    assert_null(ledger_view_condition(view, "later"));
+    assert_int_equal(view->conditions_count, 4);
+    for (uint32_t i = 0; i < view->conditions_count; i++) {
+        const struct ledger_condition *c = &view->conditions[i];
+        assert_int_equal(c->state, COND_OPEN);
+        assert_int_equal(view->condition_states[i], COND_OPEN);
+        assert_int_equal(c->resolved_at, 0);
+    }
+    assert_int_equal(ledger_view_condition(view, "ceasefire")->row, 0);
+    assert_int_equal(ledger_view_condition(view, "two_state")->row, 0);
+    assert_balances(view, "a", 140, 0, 0, 0);
+    assert_balances(view, "b", 5, 0, 100, 0);
+    assert_balances(view, "c", 0, 0, 45, 0);
+    assert_int_equal(view->undo_count, 0);
+    assert_false(view->undo_active);
+    assert_sound(view);
+
+    /* The same resolutions alone, afterwards, hold as if the chain had never run. */
+    struct ledger_result r = run1(view, op_resolve("ceasefire", COND_MET));
+    assert_status(r, LEDGER_RESOLVED);
+    assert_int_equal(r.posted, 1);
+    assert_int_equal(r.voided, 1);
+    r = run1(view, op_resolve("two_state", COND_MET));
+    assert_status(r, LEDGER_RESOLVED);
+    assert_int_equal(r.posted, 1);
+    assert_int_equal(r.voided, 0);
+    assert_settled(view, "p1", true, LAST);
+    assert_balances(view, "a", 0, 100, 0, 0);
+    assert_balances(view, "c", 0, 0, 0, 5);
+    assert_sound(view);
+}
+
+/* Splits a gates string into its names (at most 8), checking there are no repeats. */
+static size_t gates_split(const char *gates, char names[8][COND_NAME_BYTES_MAX + 1])
+{
+    size_t count = 0;
+    for (const char *p = gates; *p != '\0';) {
+        const char *end = strchr(p, ' ');
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        assert_true(n > 0 && n <= COND_NAME_BYTES_MAX && count < 8);
+        memcpy(names[count], p, n);
+        names[count][n] = '\0';
+        for (size_t i = 0; i < count; i++)
+            if (strcmp(names[i], names[count]) == 0)
+                fail_msg("gates %s repeats %s", gates, names[i]);
+        count++;
+        p += n;
+        if (*p == ' ') p++;
+    }
+    return count;
+}
+
+static bool gates_has(char names[8][COND_NAME_BYTES_MAX + 1], size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(names[i], name) == 0) return true;
+    return false;
+}
+
+/* A new gated transfer lists the base conditions its `if` depends on, through derived ones. */
+static void gates_list_base_conditions(void **state)
+{
+    struct ledger_view *view = *state;
+    load_condition(view, "alpha", NULL, COND_OPEN);
+    load_condition(view, "beta", NULL, COND_OPEN);
+    load_condition(view, "gamma", NULL, COND_OPEN);
+    load_condition(view, "unrelated", NULL, COND_OPEN);
+    load_condition(view, "d1", "alpha & !beta", COND_OPEN);
+    load_condition(view, "d2", "d1 | gamma", COND_OPEN);
+    struct ledger_op ops[] = {
+        op_gated("g-derived", "a", "b", 1, "d2 & alpha"),
+        op_gated("g-base", "a", "b", 1, "gamma"),
+        op_gated("g-both", "a", "b", 1, "(d1 | gamma) & !d1"),
+        op_pending("g-none", "a", "b", 1),
+    };
+    struct ledger_result results[4];
+    RUN(view, ops, results);
+    for (size_t i = 0; i < 4; i++) assert_status(results[i], LEDGER_CREATED);
+    char names[8][COND_NAME_BYTES_MAX + 1];
+    const char *gates = transfer(view, "g-derived")->gates;
+    assert_non_null(gates);
+    size_t n = gates_split(gates, names);
+    assert_int_equal(n, 3);
+    assert_true(gates_has(names, n, "alpha"));
+    assert_true(gates_has(names, n, "beta"));
+    assert_true(gates_has(names, n, "gamma"));
+    gates = transfer(view, "g-base")->gates;
+    assert_non_null(gates);
+    assert_string_equal(gates, "gamma");
+    n = gates_split(transfer(view, "g-both")->gates, names);
+    assert_int_equal(n, 3);
+    assert_false(gates_has(names, n, "unrelated"));
+    assert_null(transfer(view, "g-none")->gates);
+    assert_null(transfer(view, "g-none")->cond);
+    assert_sound(view);
+}
+
+/* ---------------------------------------------------------------- requirements, rates */
+
+static struct ledger_op op_requirement(const char *id, const char *account, const char *measure,
+                                       int64_t target)
+{
+    return (struct ledger_op){.type = LEDGER_OP_REQUIREMENT, .id = id, .account = account,
+                              .kind = measure, .amount = target, .flags = LEDGER_OP_HAS_AMOUNT};
+}
+
+static struct ledger_op op_rate(const char *unit, const char *to, const char *rate, int64_t date)
+{
+    return (struct ledger_op){.type = LEDGER_OP_RATE, .unit = unit, .to = to, .rate = rate,
+                              .date = date, .flags = LEDGER_OP_HAS_DATE};
+}
+
+static void requirement_created_exists_and_different(void **state)
+{
+    struct ledger_view *view = *state;
+    struct ledger_op salaries = op_requirement("salaries", "a", "credits", 12000);
+    salaries.name = "Force salaries";
+    salaries.flags |= LEDGER_OP_HAS_DATE;
+    salaries.date = NOW + DAY;
+    struct ledger_result r = run1(view, salaries);
+    assert_status(r, LEDGER_CREATED);
+    assert_int_equal(r.timestamp, NOW);
+    const struct ledger_requirement *q = ledger_view_requirement(view, "salaries");
+    assert_non_null(q);
+    assert_string_equal(q->title, "Force salaries");
+    assert_string_equal(q->account, "a");
+    assert_string_equal(q->unit, "USD"); /* from the account */
+    assert_int_equal(q->measure, LEDGER_MEASURE_CREDITS);
+    assert_int_equal(q->target, 12000);
+    assert_true(q->has_due);
+    assert_int_equal(q->due, NOW + DAY);
+    assert_int_equal(q->timestamp, NOW);
+    assert_int_equal(q->row, LEDGER_ROW_NEW);
+
+    /* A prefix with its unit; balance as the measure; no due date. */
+    struct ledger_op troops = op_requirement("troops", "force.", "balance", 500);
+    troops.unit = "KG";
+    assert_status(run1(view, troops), LEDGER_CREATED);
+    q = ledger_view_requirement(view, "troops");
+    assert_string_equal(q->unit, "KG");
+    assert_int_equal(q->measure, LEDGER_MEASURE_BALANCE);
+    assert_false(q->has_due);
+    assert_null(q->title);
+
+    /* The same again; naming the unit the account implies is the same too. */
+    r = run1(view, salaries);
+    assert_status(r, LEDGER_EXISTS);
+    assert_int_equal(r.timestamp, NOW);
+    struct ledger_op explicit_unit = salaries;
+    explicit_unit.unit = "USD";
+    assert_status(run1(view, explicit_unit), LEDGER_EXISTS);
+    assert_status(run1(view, troops), LEDGER_EXISTS);
+
+    struct ledger_op changed[7];
+    for (size_t i = 0; i < 7; i++) changed[i] = salaries;
+    changed[0].name = "Other";
+    changed[1].account = "b";
+    changed[2].kind = "balance";
+    changed[3].amount = 12001;
+    changed[4].date = NOW + 2 * DAY;
+    changed[5].flags &= ~LEDGER_OP_HAS_DATE;
+    changed[6].unit = "KG";
+    for (size_t i = 0; i < 7; i++) {
+        r = run1(view, changed[i]);
+        if (r.status != LEDGER_EXISTS_WITH_DIFFERENT_FIELDS)
+            fail_msg("case %zu: %s", i, ledger_status_name(r.status));
+        assert_int_equal(r.timestamp, 0);
+    }
+    assert_int_equal(view->requirements_count, 2);
+}
+
+static void requirement_rejections(void **state)
+{
+    struct ledger_view *view = *state;
+    char *title257 = filled(LEDGER_NAME_BYTES_MAX + 1, 't');
+    struct {
+        struct ledger_op op;
+        enum ledger_status status;
+        const char *message_part; /* NULL: not checked */
+    } cases[] = {
+        {op_requirement("bad id", "a", "credits", 1), LEDGER_INVALID, "id"},
+        {op_requirement(NULL, "a", "credits", 1), LEDGER_INVALID, "id"},
+        {op_requirement("long-title", "a", "credits", 1), LEDGER_INVALID, "title"},
+        {op_requirement("no-account", NULL, "credits", 1), LEDGER_INVALID, "account"},
+        {op_requirement("bad-account", "Fund.", "credits", 1), LEDGER_INVALID, "account"},
+        {op_requirement("no-measure", "a", NULL, 1), LEDGER_INVALID, "measure"},
+        {op_requirement("bad-measure", "a", "debits", 1), LEDGER_INVALID, "measure"},
+        {op_requirement("zero", "a", "credits", 0), LEDGER_INVALID, "target"},
+        {op_requirement("negative", "a", "credits", -5), LEDGER_INVALID, "target"},
+        {op_requirement("no-target", "a", "credits", 5), LEDGER_INVALID, "target"},
+        {op_requirement("bad-unit", "a", "credits", 5), LEDGER_INVALID, "unit"},
+        {op_requirement("prefix", "fund.", "credits", 5), LEDGER_INVALID, "prefix"},
+        {op_requirement("unknown", "nobody", "credits", 5), LEDGER_INVALID, "unit is required"},
+        {op_requirement("eur", "fund.", "credits", 5), LEDGER_UNIT_NOT_FOUND, "EUR"},
+        {op_requirement("eur-acct", "a", "credits", 5), LEDGER_UNIT_NOT_FOUND, "EUR"},
+        {op_requirement("mixed", "a", "credits", 5), LEDGER_ACCOUNTS_MUST_HAVE_THE_SAME_UNIT, "KG"},
+    };
+    cases[2].op.name = title257;
+    cases[9].op.flags &= ~LEDGER_OP_HAS_AMOUNT;
+    cases[10].op.unit = "usd";
+    cases[13].op.unit = "EUR";
+    cases[14].op.unit = "EUR";
+    cases[15].op.unit = "KG";
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ledger_result r = run1(view, cases[i].op);
+        if (r.status != cases[i].status)
+            fail_msg("case %zu: %s, expected %s", i, ledger_status_name(r.status),
+                     ledger_status_name(cases[i].status));
+        assert_int_equal(r.timestamp, 0);
+        assert_non_null(r.message);
+        if (strstr(r.message, cases[i].message_part) == NULL)
+            fail_msg("case %zu: message \"%s\" does not mention \"%s\"", i, r.message,
+                     cases[i].message_part);
+    }
+    assert_int_equal(view->requirements_count, 0);
+    /* An account that does not exist yet is fine once the unit is given. */
+    struct ledger_op later = op_requirement("later", "force.pledged", "credits", 5);
+    later.unit = "KG";
+    assert_status(run1(view, later), LEDGER_CREATED);
+    free(title257);
+}
+
+static void rate_created_exists_and_different(void **state)
+{
+    struct ledger_view *view = *state;
+    struct ledger_result r = run1(view, op_rate("USD", "KG", "1.0843", NOW - DAY));
+    assert_status(r, LEDGER_CREATED);
+    assert_int_equal(r.timestamp, NOW);
+    assert_int_equal(view->rates_count, 1);
+    const struct ledger_rate *rate = &view->rates[0];
+    assert_string_equal(rate->unit, "USD");
+    assert_string_equal(rate->to, "KG");
+    assert_string_equal(rate->rate, "1.0843");
+    assert_int_equal(rate->date, NOW - DAY);
+    assert_int_equal(rate->timestamp, NOW);
+    assert_int_equal(rate->row, LEDGER_ROW_NEW);
+    r = run1(view, op_rate("USD", "KG", "1.0843", NOW - DAY));
+    assert_status(r, LEDGER_EXISTS);
+    assert_int_equal(r.timestamp, NOW);
+    assert_rejected(run1(view, op_rate("USD", "KG", "1.0844", NOW - DAY)),
+                    LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
+    /* The key is (unit, to, date): another date or direction is another rate. */
+    assert_status(run1(view, op_rate("USD", "KG", "1.0844", NOW)), LEDGER_CREATED);
+    assert_status(run1(view, op_rate("KG", "USD", "0.92", NOW - DAY)), LEDGER_CREATED);
+    assert_int_equal(view->rates_count, 3);
+    /* Limits: 12 integer and 18 fractional digits. */
+    assert_status(run1(view, op_rate("USD", "KG", "123456789012.123456789012345678", 1)),
+                  LEDGER_CREATED);
+}
+
+static void rate_rejections(void **state)
+{
+    struct ledger_view *view = *state;
+    struct {
+        struct ledger_op op;
+        enum ledger_status status;
+    } cases[] = {
+        {op_rate("usd", "KG", "1.5", NOW), LEDGER_INVALID},
+        {op_rate("USD", NULL, "1.5", NOW), LEDGER_INVALID},
+        {op_rate("USD", "USD", "1.5", NOW), LEDGER_INVALID},
+        {op_rate("USD", "KG", NULL, NOW), LEDGER_INVALID},
+        {op_rate("USD", "KG", "0", NOW), LEDGER_INVALID},
+        {op_rate("USD", "KG", "0.000", NOW), LEDGER_INVALID},
+        {op_rate("USD", "KG", "-1.5", NOW), LEDGER_INVALID},
+        {op_rate("USD", "KG", "1.", NOW), LEDGER_INVALID},
+        {op_rate("USD", "KG", ".5", NOW), LEDGER_INVALID},
+        {op_rate("USD", "KG", "1.2.3", NOW), LEDGER_INVALID},
+        {op_rate("USD", "KG", "1e3", NOW), LEDGER_INVALID},
+        {op_rate("USD", "KG", "", NOW), LEDGER_INVALID},
+        {op_rate("USD", "KG", "1234567890123", NOW), LEDGER_INVALID},         /* 13 digits */
+        {op_rate("USD", "KG", "1.1234567890123456789", NOW), LEDGER_INVALID}, /* 19 */
+        {op_rate("USD", "KG", "1.5", NOW), LEDGER_INVALID},                   /* no date */
+        {op_rate("EUR", "KG", "1.5", NOW), LEDGER_UNIT_NOT_FOUND},
+        {op_rate("USD", "EUR", "1.5", NOW), LEDGER_UNIT_NOT_FOUND},
+    };
+    cases[14].op.flags &= ~LEDGER_OP_HAS_DATE;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ledger_result r = run1(view, cases[i].op);
+        if (r.status != cases[i].status)
+            fail_msg("case %zu: %s, expected %s", i, ledger_status_name(r.status),
+                     ledger_status_name(cases[i].status));
+        assert_int_equal(r.timestamp, 0);
+        assert_non_null(r.message);
+    }
+    assert_int_equal(view->rates_count, 0);
+    assert_non_null(strstr(run1(view, cases[15].op).message, "EUR"));
+}
+
+/* Conditions, requirements and rates created in a failing chain are taken back too. */
+static void chain_rolls_back_conditions_requirements_rates(void **state)
+{
+    struct ledger_view *view = *state;
+    load_condition(view, "ceasefire", NULL, COND_OPEN);
+    struct ledger_op ops[] = {
+        linked(op_condition("c_new", NULL)),
+        linked(op_condition("d_new", "c_new | ceasefire")),
+        linked(op_requirement("req", "a", "credits", 5)),
+        linked(op_rate("USD", "KG", "2", NOW)),
+        linked(op_resolve("c_new", COND_MET)),
+        op_resolve("d_new", COND_MET), /* derived: fails the chain */
+        op_condition("c_new", NULL),   /* every key is free again */
+        op_requirement("req", "a", "credits", 5),
+        op_rate("USD", "KG", "2", NOW),
+    };
+    struct ledger_result results[9];
+    RUN(view, ops, results);
+    for (size_t i = 0; i < 5; i++) assert_rejected(results[i], LEDGER_LINKED_EVENT_FAILED);
+    assert_rejected(results[5], LEDGER_INVALID);
+    for (size_t i = 6; i < 9; i++) assert_status(results[i], LEDGER_CREATED);
+    assert_int_equal(view->conditions_count, 2);
+    assert_null(ledger_view_condition(view, "d_new"));
+    assert_int_equal(condition_state(view, "c_new"), COND_OPEN);
+    assert_int_equal(view->requirements_count, 1);
+    assert_int_equal(view->rates_count, 1);
+    assert_int_equal(view->undo_count, 0);
+}
+
+static void op_refs_of_conditions(void **state)
+{
+    (void)state;
+    struct refs r = {.count = 0};
+    struct ledger_op gated = op_gated("g", "a", "b", 1, "ceasefire");
+    ledger_op_refs(&gated, refs_visit, &r);
+    assert_int_equal(r.count, 4);
+    assert_memory_equal(r.kinds, "taac", 4);
+    assert_null(r.ids[3]);
+
+    r.count = 0;
+    struct ledger_op condition = op_condition("all_clear", "a & b");
+    ledger_op_refs(&condition, refs_visit, &r);
+    assert_int_equal(r.count, 1);
+    assert_int_equal(r.kinds[0], 'c');
+
+    r.count = 0;
+    struct ledger_op resolve = op_resolve("ceasefire", COND_MET);
+    ledger_op_refs(&resolve, refs_visit, &r);
+    assert_int_equal(r.count, 2);
+    assert_memory_equal(r.kinds, "cg", 2);
+    assert_string_equal(r.ids[1], "ceasefire");
+
+    r.count = 0;
+    struct ledger_op requirement = op_requirement("q", "fund.", "credits", 1);
+    requirement.unit = "USD";
+    ledger_op_refs(&requirement, refs_visit, &r);
+    assert_int_equal(r.count, 2);
+    assert_memory_equal(r.kinds, "qu", 2);
+    r.count = 0;
+    requirement.account = "a";
+    ledger_op_refs(&requirement, refs_visit, &r);
+    assert_int_equal(r.count, 3);
+    assert_memory_equal(r.kinds, "qua", 3);
+
+    r.count = 0;
+    struct ledger_op rate = op_rate("USD", "KG", "1", NOW);
+    ledger_op_refs(&rate, refs_visit, &r);
+    assert_int_equal(r.count, 3);
+    assert_memory_equal(r.kinds, "xuu", 3);
+}
+
 /* ---------------------------------------------------------------- invariant checker */
 
 static void check_accounts_consistent_and_broken(void **state)
@@ -1761,6 +2638,21 @@ int main(void)
         T(duplicates_within_a_batch),
         T(failures_outside_chains_are_independent),
         cmocka_unit_test(op_refs_name_what_to_load),
+        T(view_conditions_base_and_derived),
+        T(condition_created_exists_and_different),
+        T(condition_invalid),
+        T(gated_transfer_rejections),
+        T(gated_decided_on_arrival),
+        T(resolve_through_derived),
+        T(resolve_statuses),
+        T(resolve_rolled_back_with_its_chain),
+        T(gates_list_base_conditions),
+        T(requirement_created_exists_and_different),
+        T(requirement_rejections),
+        T(rate_created_exists_and_different),
+        T(rate_rejections),
+        T(chain_rolls_back_conditions_requirements_rates),
+        cmocka_unit_test(op_refs_of_conditions),
         T(check_view_catches_broken_bookkeeping),
         T(view_reset_empties),
         cmocka_unit_test(check_accounts_consistent_and_broken),
