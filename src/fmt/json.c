@@ -10,9 +10,11 @@
 
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/timefmt.h"
+#include "util/utf8.h"
 
 json_t *json_parse_text(const char *text, size_t length, json_error_t *error)
 {
@@ -63,7 +65,8 @@ static void fail(struct decoder *d, const char *field, const char *problem)
     if (d->op->invalid != NULL) return; /* the first problem is the one reported */
     char buf[320];
     snprintf(buf, sizeof buf, "%s: %s", field, problem);
-    d->op->invalid = arena_strdup(d->arena, buf);
+    /* A long field name cut mid-character would make the message unprintable as JSON. */
+    d->op->invalid = arena_strdup(d->arena, utf8_truncate(buf));
     if (d->op->invalid == NULL) d->out_of_memory = true;
 }
 
@@ -268,9 +271,39 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
 
 /* ---------------------------------------------------------------- encoding */
 
+/*
+ * A JSON string for text that should be UTF-8 but may not be (rows stored
+ * before the engine checked, a caller's C strings): each byte that does not
+ * belong to a valid character is written as the four characters \xNN, so
+ * the text is shown, never dropped.
+ */
+static json_t *text_or_escaped(const char *value)
+{
+    size_t n = strlen(value);
+    if (utf8_valid(value, n)) return json_string(value);
+    char *escaped = malloc(4 * n + 1);
+    if (escaped == NULL) return json_string("(message not UTF-8)");
+    size_t out = 0;
+    for (size_t i = 0; i < n;) {
+        size_t length = utf8_char_length(value + i, n - i);
+        if (length == 0) {
+            out += (size_t)snprintf(escaped + out, 5, "\\x%02x", (unsigned char)value[i]);
+            i++;
+        } else {
+            memcpy(escaped + out, value + i, length);
+            out += length;
+            i += length;
+        }
+    }
+    escaped[out] = '\0';
+    json_t *s = json_string(escaped);
+    free(escaped);
+    return s != NULL ? s : json_string("(message not UTF-8)");
+}
+
 static void set_string(json_t *obj, const char *key, const char *value)
 {
-    if (value != NULL) json_object_set_new(obj, key, json_string(value));
+    if (value != NULL) json_object_set_new(obj, key, text_or_escaped(value));
 }
 
 static void set_time(json_t *obj, const char *key, int64_t ns)
@@ -286,8 +319,7 @@ json_t *json_encode_result(size_t index, const struct ledger_op *op,
     json_t *r = json_object();
     json_object_set_new(r, "index", json_integer((json_int_t)index));
     json_object_set_new(r, "op", json_string(ledger_op_name(op->type)));
-    if (op->id != NULL && json_object_set_new(r, "id", json_string(op->id)) != 0)
-        json_object_del(r, "id"); /* not UTF-8 text: leave it out rather than fail */
+    set_string(r, "id", op->id);
     json_object_set_new(r, "status", json_string(ledger_status_name(result->status)));
     if (result->timestamp != 0) set_time(r, "timestamp", result->timestamp);
     if (result->status == LEDGER_RESOLVED) {

@@ -24,6 +24,7 @@
 #include "ledger/ledger.h"
 #include "ledger/ledger_internal.h"
 #include "util/amount.h"
+#include "util/utf8.h"
 
 static const char *const status_names[LEDGER_STATUS_COUNT] = {
     [LEDGER_CREATED] = "created",
@@ -226,7 +227,8 @@ static const char *msgf(struct exec *x, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    const char *m = arena_strdup(&x->view->arena, buf);
+    /* Truncation can cut a character of a quoted field in two: the message must stay UTF-8. */
+    const char *m = arena_strdup(&x->view->arena, utf8_truncate(buf));
     if (m == NULL) x->out_of_memory = true;
     return m;
 }

@@ -280,6 +280,15 @@ class Cli(unittest.TestCase):
         self.assertIn("amount", res[2]["message"])
         self.assertIn("date", res[7]["message"])
 
+    def test_invalid_message_survives_truncation(self):
+        # A long field name is cut to fit the message; cut inside a character, the
+        # message used to vanish from the result.
+        self.init()
+        key = "\u00e9" * 200
+        res = self.apply({"op": "unit", "code": "EUR", "scale": 2, key: 1}, expect=1)
+        self.assertEqual(res[0]["status"], "invalid")
+        self.assertIn("\u00e9" * 100, res[0]["message"])
+
     def test_too_many_operations(self):
         self.init(setup=False)
         text = "{}\n" * 1000001

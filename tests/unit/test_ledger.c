@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "ledger/ledger.h"
+#include "util/utf8.h"
 
 /* The commit time of the batches, and the ledger's last timestamp before them. */
 #define NOW INT64_C(1800000000000000000) /* 2027-01-15T08:00:00Z */
@@ -899,6 +900,28 @@ static void transfer_rejections(void **state)
     }
 }
 
+/*
+ * A message quoting a long field is cut to fit its buffer; the cut must not
+ * leave half a character, or JSON output could not carry the message.
+ */
+static void messages_stay_utf8_when_cut(void **state)
+{
+    struct ledger_view *view = *state;
+    /* "x" and 500 two-byte characters: 1,001 bytes, under the `if` limit, so the
+       quoting message is cut at an odd offset, inside a character. */
+    char cond[1 + 500 * 2 + 1];
+    cond[0] = 'x';
+    for (int i = 0; i < 500; i++) memcpy(cond + 1 + 2 * i, "\xc3\xa9", 2);
+    cond[sizeof cond - 1] = '\0';
+    struct ledger_op op = op_pending("quoted", "a", "b", 1);
+    op.cond = cond;
+    struct ledger_result r = run1(view, op);
+    assert_rejected(r, LEDGER_CONDITION_NOT_FOUND);
+    assert_non_null(r.message);
+    assert_true(strlen(r.message) > 400);
+    assert_true(utf8_valid(r.message, strlen(r.message)));
+}
+
 /* ---------------------------------------------------------------- limits, overflow */
 
 static void exceeds_credits_counts_pending(void **state)
@@ -1743,6 +1766,7 @@ int main(void)
         T(transfer_invalid),
         T(decoder_invalid_for_every_op),
         T(transfer_rejections),
+        T(messages_stay_utf8_when_cut),
         T(exceeds_credits_counts_pending),
         T(exceeds_debits_counts_pending),
         T(overflows),

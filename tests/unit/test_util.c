@@ -12,6 +12,8 @@
  * amount: exact decimal parsing in a unit's scale (grouping commas, too many
  * decimals, overflow, malformed text) and formatting with grouping at the
  * extremes of int64.
+ * utf8: what counts as valid (shortest forms, no surrogates, nothing past
+ * U+10FFFF) and trimming a character that truncation cut short.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +27,7 @@
 #include "util/amount.h"
 #include "util/strmap.h"
 #include "util/timefmt.h"
+#include "util/utf8.h"
 
 /* ---------------------------------------------------------------- strmap */
 
@@ -479,6 +482,62 @@ static void amount_checked_arithmetic(void **state)
     assert_int_equal(r, 99);
 }
 
+/* ---------------------------------------------------------------- utf8 */
+
+static bool valid(const char *s) { return utf8_valid(s, strlen(s)); }
+
+static void utf8_validity(void **state)
+{
+    (void)state;
+    assert_true(valid(""));
+    assert_true(valid("plain ASCII"));
+    assert_true(valid("caf\xc3\xa9"));               /* é */
+    assert_true(valid("\xe2\x82\xac"));              /* € */
+    assert_true(valid("\xf0\x9f\x98\x80"));          /* U+1F600 */
+    assert_true(valid("\xf4\x8f\xbf\xbf"));          /* U+10FFFF, the last */
+    assert_true(utf8_valid("a\0b", 3));               /* NUL is a character */
+    assert_false(valid("\xff"));
+    assert_false(valid("\x80"));                      /* a lone continuation */
+    assert_false(valid("\xc3"));                      /* cut short */
+    assert_false(valid("\xc3("));                     /* not a continuation */
+    assert_false(valid("\xc0\xaf"));                  /* overlong '/' */
+    assert_false(valid("\xe0\x80\xaf"));              /* overlong, 3 bytes */
+    assert_false(valid("\xf0\x80\x80\xaf"));          /* overlong, 4 bytes */
+    assert_false(valid("\xed\xa0\x80"));              /* U+D800, a surrogate */
+    assert_false(valid("\xf4\x90\x80\x80"));          /* U+110000 */
+    assert_int_equal(utf8_char_length("\xe2\x82\xac", 3), 3);
+    assert_int_equal(utf8_char_length("\xe2\x82\xac", 2), 0);
+    assert_int_equal(utf8_char_length("x", 1), 1);
+    assert_int_equal(utf8_char_length("x", 0), 0);
+}
+
+static void utf8_truncate_trims_a_cut_character(void **state)
+{
+    (void)state;
+    char buf[16];
+    strcpy(buf, "ab\xe2\x82");                       /* € cut after 2 of 3 bytes */
+    assert_string_equal(utf8_truncate(buf), "ab");
+    strcpy(buf, "ab\xe2");
+    assert_string_equal(utf8_truncate(buf), "ab");
+    strcpy(buf, "ab\xf0\x9f\x98");
+    assert_string_equal(utf8_truncate(buf), "ab");
+    strcpy(buf, "ab\xe2\x82\xac");                   /* complete: kept */
+    assert_string_equal(utf8_truncate(buf), "ab\xe2\x82\xac");
+    strcpy(buf, "caf\xc3\xa9");
+    assert_string_equal(utf8_truncate(buf), "caf\xc3\xa9");
+    strcpy(buf, "");
+    assert_string_equal(utf8_truncate(buf), "");
+    strcpy(buf, "x\x80\x80\x80\x80");                /* not a cut character: left alone */
+    assert_string_equal(utf8_truncate(buf), "x\x80\x80\x80\x80");
+    /* What snprintf leaves when the buffer ends inside a character. */
+    char small[6];
+    const char *volatile text = "abc\xe2\x82\xac"; /* volatile: the compiler may not see the cut */
+    int wanted = snprintf(small, sizeof small, "%s", text);
+    assert_int_equal(wanted, 6); /* it did truncate */
+    assert_true(valid(utf8_truncate(small)));
+    assert_string_equal(small, "abc");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +556,8 @@ int main(void)
         cmocka_unit_test(amount_format_values),
         cmocka_unit_test(amount_format_parse_round_trip),
         cmocka_unit_test(amount_checked_arithmetic),
+        cmocka_unit_test(utf8_validity),
+        cmocka_unit_test(utf8_truncate_trims_a_cut_character),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
