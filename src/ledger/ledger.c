@@ -127,6 +127,16 @@ bool ledger_valid_transfer_id(const char *id)
     return true;
 }
 
+/*
+ * Free text (names, kind, memo, meta, `if`) is shown as JSON and to people:
+ * it must be UTF-8. JSON input always is; a C caller or a command line may
+ * hand over anything.
+ */
+static bool text_ok(const char *s)
+{
+    return s == NULL || utf8_valid(s, strlen(s));
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
@@ -336,6 +346,7 @@ static struct ledger_result unit_create(struct exec *x, const struct ledger_op *
         return invalid(msgf(x, "scale must be 0 … %d", LEDGER_SCALE_MAX));
     if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
         return invalid(msgf(x, "name is longer than %d bytes", LEDGER_NAME_BYTES_MAX));
+    if (!text_ok(op->name)) return invalid("name must be UTF-8 text");
     const struct ledger_unit *found = ledger_view_unit(view, op->id);
     if (found != NULL) {
         bool same = found->scale == op->scale && str_eq(found->name, op->name);
@@ -366,6 +377,7 @@ static struct ledger_result account_create(struct exec *x, const struct ledger_o
         return invalid("unit must match [A-Z][A-Z0-9_]{0,15}");
     if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
         return invalid(msgf(x, "name is longer than %d bytes", LEDGER_NAME_BYTES_MAX));
+    if (!text_ok(op->name)) return invalid("name must be UTF-8 text");
     if (op->owner != NULL && !ledger_valid_account_id(op->owner))
         return invalid("owner must be a party id matching [a-z0-9][a-z0-9._-]{0,127}");
     const uint32_t both = LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS |
@@ -408,12 +420,15 @@ static const char *common_invalid(struct exec *x, const struct ledger_op *op)
         return "ids ending in " LEDGER_EXPIRY_SUFFIX " are reserved for expiry records";
     if (op->memo != NULL && strlen(op->memo) > LEDGER_MEMO_BYTES_MAX)
         return msgf(x, "memo is longer than %d bytes", LEDGER_MEMO_BYTES_MAX);
+    if (!text_ok(op->memo)) return "memo must be UTF-8 text";
     if (op->meta != NULL && strlen(op->meta) > LEDGER_META_BYTES_MAX)
         return msgf(x, "meta is longer than %d bytes", LEDGER_META_BYTES_MAX);
+    if (!text_ok(op->meta)) return "meta must be UTF-8 text";
     if ((op->flags & LEDGER_OP_HAS_AMOUNT) && op->amount < 0)
         return "amount must be an integer in 1 … 2^63-1";
     if (op->kind != NULL && (op->kind[0] == '\0' || strlen(op->kind) > LEDGER_KIND_BYTES_MAX))
         return msgf(x, "kind must be 1 … %d bytes", LEDGER_KIND_BYTES_MAX);
+    if (!text_ok(op->kind)) return "kind must be UTF-8 text";
     return NULL;
 }
 
@@ -454,6 +469,7 @@ static struct ledger_result transfer_create(struct exec *x, const struct ledger_
         return invalid("expires applies only to a pending transfer");
     if (op->cond != NULL && strlen(op->cond) > LEDGER_EXPR_BYTES_MAX)
         return invalid(msgf(x, "if is longer than %d bytes", LEDGER_EXPR_BYTES_MAX));
+    if (!text_ok(op->cond)) return invalid("if must be UTF-8 text");
 
     const struct ledger_transfer *found = ledger_view_transfer(view, op->id);
     if (found != NULL)

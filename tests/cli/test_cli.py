@@ -461,6 +461,24 @@ class Cli(unittest.TestCase):
         self.assertIn("1,238.00", self.ok("account", "show", "fund.pool").stdout)
         self.ok("check")
 
+    def test_friendly_verbs_refuse_text_that_is_not_utf8(self):
+        # The shortcut verbs pass argv bytes straight to the engine; JSON output
+        # could not show them, so the engine refuses them naming the field.
+        self.init()
+        r = self.run_cc("transfer", "--debit", "donor.us", "--credit", "donor.eg",
+                        "--amount", "1", "--memo", b"caf\xe9", "--json")
+        self.assertEqual(r.returncode, 1)
+        res = json.loads(r.stdout)
+        self.assertEqual(res["status"], "invalid")
+        self.assertIn("memo", res["message"])
+        r = self.run_cc("account", "add", "x.latin", "--unit", "USD", "--name", b"Caf\xe9")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("name", r.stderr)
+        self.assertEqual(self.run_cc("account", "show", "x.latin").returncode, 1)
+        r = self.run_cc("unit", "add", "EUR", "--scale", "2", "--name", b"\xa4")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("name", r.stderr)
+
     def test_help_everywhere(self):
         r = self.run_cc("--help", db=False)
         self.assertEqual(r.returncode, 0)

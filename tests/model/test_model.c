@@ -14,7 +14,8 @@
  * single-phase and pending transfers (with and without expiry), full and
  * partial posts, voids, duplicates of earlier operations (exact and altered),
  * references to missing accounts, units and pending transfers, zero amounts,
- * equal and mismatched accounts, `if` expressions, malformed operations,
+ * equal and mismatched accounts, `if` expressions, malformed operations
+ * (free text that is not UTF-8 among them),
  * linked chains of 2…5 (some failing part-way, some left open at the end of
  * a batch), and amounts near 2^63 to provoke overflows. A fake clock
  * (concord_set_clock) moves between batches so that pending transfers expire
@@ -494,6 +495,36 @@ static bool text_is_transfer_id(const char *s)
     return true;
 }
 
+/*
+ * UTF-8 as RFC 3629 tabulates it (section 4): each well-formed sequence by
+ * the ranges its bytes may take, so no overlong forms, no surrogates, nothing
+ * above U+10FFFF.
+ */
+static bool text_is_utf8(const char *s)
+{
+    if (s == NULL) return true;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p != 0) {
+        unsigned char b = *p;
+        unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+        int more;
+        if (b <= 0x7f) { p++; continue; }
+        else if (b >= 0xc2 && b <= 0xdf) more = 1;
+        else if (b == 0xe0) { more = 2; lo = 0xa0; }
+        else if (b == 0xed) { more = 2; hi = 0x9f; }
+        else if (b >= 0xe1 && b <= 0xef) more = 2;
+        else if (b == 0xf0) { more = 3; lo = 0x90; }
+        else if (b == 0xf4) { more = 3; hi = 0x8f; }
+        else if (b >= 0xf1 && b <= 0xf3) more = 3;
+        else return false;
+        if (p[1] < lo || p[1] > hi) return false;
+        for (int k = 2; k <= more; k++)
+            if (p[k] < 0x80 || p[k] > 0xbf) return false;
+        p += more + 1;
+    }
+    return true;
+}
+
 static bool text_ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
@@ -519,6 +550,7 @@ static struct expect model_unit_op(struct model *m, const struct ledger_op *op)
         return expect_only(LEDGER_INVALID);
     if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
         return expect_only(LEDGER_INVALID);
+    if (!text_is_utf8(op->name)) return expect_only(LEDGER_INVALID);
     uint32_t u = model_unit_find(m, op->id);
     if (u != M_NONE) {
         bool same = m->units[u].scale == op->scale && text_same(m->units[u].name, op->name);
@@ -538,6 +570,7 @@ static struct expect model_account_op(struct model *m, const struct ledger_op *o
         return expect_only(LEDGER_INVALID);
     if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
         return expect_only(LEDGER_INVALID);
+    if (!text_is_utf8(op->name)) return expect_only(LEDGER_INVALID);
     if (op->owner != NULL && !text_is_account_id(op->owner)) return expect_only(LEDGER_INVALID);
     if ((op->account_flags & ~both) != 0 || (op->account_flags & both) == both)
         return expect_only(LEDGER_INVALID);
@@ -565,6 +598,8 @@ static bool model_common_valid(const struct ledger_op *op)
     if (op->memo != NULL && strlen(op->memo) > LEDGER_MEMO_BYTES_MAX) return false;
     if (op->meta != NULL && strlen(op->meta) > LEDGER_META_BYTES_MAX) return false;
     if ((op->flags & LEDGER_OP_HAS_AMOUNT) && op->amount < 0) return false;
+    if (!text_is_utf8(op->memo) || !text_is_utf8(op->meta) || !text_is_utf8(op->kind))
+        return false;
     return op->kind == NULL || (op->kind[0] != '\0' && strlen(op->kind) <= LEDGER_KIND_BYTES_MAX);
 }
 
@@ -576,7 +611,7 @@ static bool model_transfer_valid(const struct ledger_op *op)
     if (!(op->flags & LEDGER_OP_HAS_AMOUNT)) return false;
     if (op->unit != NULL && !text_is_unit_code(op->unit)) return false;
     if ((op->flags & LEDGER_OP_HAS_EXPIRES) && !two_phase) return false;
-    return op->cond == NULL || strlen(op->cond) <= LEDGER_EXPR_BYTES_MAX;
+    return op->cond == NULL || (strlen(op->cond) <= LEDGER_EXPR_BYTES_MAX && text_is_utf8(op->cond));
 }
 
 static bool model_date_same(const struct m_transfer *t, const struct ledger_op *op)
@@ -1073,10 +1108,13 @@ static struct ledger_op gen_unit_op(struct gen *g)
         else
             op.name = "Other name";
     } else if (choice < 95) {
-        if (rng_percent(r, 50))
+        uint32_t how = rng_index(r, 3);
+        if (how == 0)
             op.flags &= ~LEDGER_OP_HAS_SCALE;
-        else
+        else if (how == 1)
             op.scale = rng_percent(r, 50) ? LEDGER_SCALE_MAX + 1 : -1;
+        else
+            op.name = "Dollar \xa4"; /* Latin-9 text, not UTF-8 */
     } else {
         op.id = rng_percent(r, 50) ? "usd" : "U-1";
     }
@@ -1149,7 +1187,8 @@ static struct ledger_op gen_account_op(struct gen *g)
         gen_account_alter(g, &op);
         return op;
     }
-    switch (rng_below(r, 6)) {
+    switch (rng_below(r, 7)) {
+    case 6: op.name = "Caf\xe9"; break; /* Latin-1, not UTF-8 */
     case 0:
         op.account_flags = LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS |
                            LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS;
@@ -1168,7 +1207,9 @@ static struct ledger_op gen_account_op(struct gen *g)
 /* Makes a transfer malformed in one of several ways. */
 static void gen_transfer_break(struct gen *g, struct ledger_op *op)
 {
-    switch (rng_below(&g->rng, 7)) {
+    switch (rng_below(&g->rng, 9)) {
+    case 7: op->memo = "half a character: \xc3"; break;
+    case 8: op->kind = rng_percent(&g->rng, 50) ? "\xed\xa0\x80" /* a surrogate */ : "\xff"; break;
     case 0: op->id = pool_printf(g->pool, "bad id %" PRIu64, g->serial++); break;
     case 1: op->id = pool_printf(g->pool, "%s%s", op->id, EXPIRY_SUFFIX); break;
     case 2: op->debit = "Not.An.Account"; break;
@@ -1304,6 +1345,7 @@ static struct ledger_op gen_resolution(struct gen *g, bool post, bool sane, cons
     gen_extras(g, &op, sane ? 3 : 10);
     if (!sane && rng_percent(r, 1)) op.id = pool_printf(g->pool, "%s%s", op.id, EXPIRY_SUFFIX);
     if (!sane && rng_percent(r, 1)) op.kind = ""; /* malformed for every operation */
+    if (!sane && rng_percent(r, 1)) op.memo = "\xc0\xaf"; /* an overlong '/': not UTF-8 */
     text_list_push(&g->resolutions, op.id);
     gen_remember(g, &op);
     return op;

@@ -900,6 +900,52 @@ static void transfer_rejections(void **state)
     }
 }
 
+/* Free text that is not UTF-8 (a command line can pass any bytes) is invalid, naming the field. */
+static void free_text_must_be_utf8(void **state)
+{
+    struct ledger_view *view = *state;
+    const char *bad = "caf\xe9"; /* Latin-1 é */
+    struct ledger_op unit = op_unit("EUR", 2);
+    unit.name = bad;
+    struct ledger_op account = op_account("x", "USD");
+    account.name = bad;
+    struct ledger_op memo = op_transfer("memo", "a", "b", 1);
+    memo.memo = bad;
+    struct ledger_op kind = op_transfer("kind", "a", "b", 1);
+    kind.kind = bad;
+    struct ledger_op meta = op_transfer("meta", "a", "b", 1);
+    meta.meta = "\"\xff\"";
+    struct ledger_op cond = op_pending("cond", "a", "b", 1);
+    cond.cond = bad;
+    load_pending(view, "p", "a", "b", 10, 0);
+    struct ledger_op post = op_post("p.post", "p");
+    post.memo = bad;
+    struct ledger_op void_ = op_void("p.void", "p");
+    void_.kind = "\xed\xa0\x80"; /* a UTF-16 surrogate encoded: not UTF-8 */
+    const struct {
+        struct ledger_op op;
+        const char *field;
+    } cases[] = {
+        {unit, "name"}, {account, "name"}, {memo, "memo"}, {kind, "kind"},
+        {meta, "meta"}, {cond, "if"},      {post, "memo"}, {void_, "kind"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ledger_result r = run1(view, cases[i].op);
+        assert_rejected(r, LEDGER_INVALID);
+        assert_non_null(r.message);
+        if (strncmp(r.message, cases[i].field, strlen(cases[i].field)) != 0 ||
+            strstr(r.message, "UTF-8") == NULL)
+            fail_msg("case %zu: message \"%s\" does not name %s", i, r.message, cases[i].field);
+    }
+    assert_int_equal(view->transfers_count, 1); /* only the pending loaded */
+    assert_int_equal(view->units_count, 2);
+    assert_int_equal(view->accounts_count, 5);
+    /* Valid multi-byte text is accepted. */
+    struct ledger_op fine = op_transfer("fine", "a", "b", 1);
+    fine.memo = "caf\xc3\xa9 \xe2\x82\xac";
+    assert_status(run1(view, fine), LEDGER_CREATED);
+}
+
 /*
  * A message quoting a long field is cut to fit its buffer; the cut must not
  * leave half a character, or JSON output could not carry the message.
@@ -1767,6 +1813,7 @@ int main(void)
         T(decoder_invalid_for_every_op),
         T(transfer_rejections),
         T(messages_stay_utf8_when_cut),
+        T(free_text_must_be_utf8),
         T(exceeds_credits_counts_pending),
         T(exceeds_debits_counts_pending),
         T(overflows),
