@@ -13,7 +13,15 @@
  * accounts, then units, conditions, an `expires` already past (invalid: it
  * depends on the commit time, so it comes after the key, letting a replay of
  * an old operation still answer `exists`), overflow, and the balance limits
- * last.
+ * last. A post or void checks its pending transfer (found, pending, not
+ * lapsed) before its own `date` against the pending one's (invalid when
+ * earlier: it depends on another row, so it too comes after the key), then
+ * the amount.
+ *
+ * Dates: a resolution never takes effect before the pending transfer it
+ * resolves. A `date` given earlier is refused; the defaults (the commit time
+ * for a post or void, `expires` for an expiry) move up to the pending
+ * transfer's date when they fall before it.
  */
 #include <assert.h>
 #include <stdarg.h>
@@ -24,6 +32,7 @@
 #include "ledger/ledger.h"
 #include "ledger/ledger_internal.h"
 #include "util/amount.h"
+#include "util/timefmt.h"
 #include "util/utf8.h"
 
 static const char *const status_names[LEDGER_STATUS_COUNT] = {
@@ -467,6 +476,10 @@ static struct ledger_result transfer_create(struct exec *x, const struct ledger_
         return invalid("unit must match [A-Z][A-Z0-9_]{0,15}");
     if ((op->flags & LEDGER_OP_HAS_EXPIRES) && !pending)
         return invalid("expires applies only to a pending transfer");
+    /* Its expiry record would take effect before the transfer itself did. */
+    if ((op->flags & LEDGER_OP_HAS_EXPIRES) && (op->flags & LEDGER_OP_HAS_DATE) &&
+        op->expires < op->date)
+        return invalid("expires is before the transfer's date");
     if (op->cond != NULL && strlen(op->cond) > LEDGER_EXPR_BYTES_MAX)
         return invalid(msgf(x, "if is longer than %d bytes", LEDGER_EXPR_BYTES_MAX));
     if (!text_ok(op->cond)) return invalid("if must be UTF-8 text");
@@ -572,6 +585,15 @@ static struct ledger_result pending_resolve(struct exec *x, uint32_t p, const ch
     bool has_date = op != NULL && (op->flags & LEDGER_OP_HAS_DATE);
     /* An expiry takes effect when the transfer lapsed, not when it was noticed. */
     int64_t date = has_date ? op->date : reason == LEDGER_REASON_EXPIRY ? pt->expires : ts;
+    /*
+     * Nor before the transfer it resolves: a pending transfer dated ahead of
+     * the commit (or lapsing before its date, as rows stored before this rule
+     * may) would otherwise be released at a date when it did not yet reserve
+     * anything, and balances as of that date would go negative. A date given
+     * by the caller was checked (pending_op); a default moves up to it.
+     */
+    assert(!has_date || date >= pt->date);
+    if (date < pt->date) date = pt->date;
     struct ledger_transfer r = {
         .id = id, .debit = pt->debit, .credit = pt->credit, .unit = pt->unit,
         .pending_id = pt->id, .kind = op ? op->kind : NULL,
@@ -619,6 +641,11 @@ static struct ledger_result pending_op(struct exec *x, const struct ledger_op *o
     }
     if ((pt->flags & LEDGER_TRANSFER_EXPIRES) && pt->expires <= x->now)
         return result(LEDGER_PENDING_TRANSFER_EXPIRED, 0, NULL);
+    if ((op->flags & LEDGER_OP_HAS_DATE) && op->date < pt->date) {
+        char date[TIME_TEXT_BYTES];
+        time_format_date(pt->date, date);
+        return invalid(msgf(x, "date is before the pending transfer's date (%s)", date));
+    }
     int64_t amount = (op->flags & LEDGER_OP_HAS_AMOUNT) ? op->amount : pt->amount;
     if (post && amount > pt->amount)
         return result(LEDGER_EXCEEDS_PENDING_TRANSFER_AMOUNT, 0,

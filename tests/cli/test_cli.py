@@ -382,6 +382,34 @@ class Cli(unittest.TestCase):
         self.assertEqual(rows[0]["debits_pending"], big)
         self.ok("check")
 
+    def test_resolution_never_dated_before_its_pending(self):
+        # A post dated by default at the commit time used to take effect before a
+        # pending transfer dated ahead, so balances as of dates between went negative.
+        self.init()
+        res = self.apply(
+            {"op": "transfer", "id": "p1", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 100, "pending": True, "date": "2099-06-30"},
+            {"op": "post", "id": "p1.post", "pending_id": "p1", "amount": 40},
+            {"op": "transfer", "id": "p2", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 5, "pending": True, "date": "2099-06-30"},
+            {"op": "void", "id": "p2.void", "pending_id": "p2", "date": "2099-06-29"},
+            {"op": "transfer", "id": "p3", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 5, "pending": True, "date": "2099-06-30", "expires": "2099-06-29"},
+            expect=1)
+        self.assertEqual([r["status"] for r in res],
+                         ["created", "created", "created", "invalid", "invalid"])
+        self.assertIn("before the pending transfer's date (2099-06-30)", res[3]["message"])
+        self.assertIn("expires", res[4]["message"])
+        self.assertTrue(self.show("transfer", "p1.post")["date"].startswith("2099-06-30"))
+        rows = json.loads(self.ok("balance", "donor.us", "--at", "2099-01-01", "--json").stdout)
+        self.assertEqual((rows[0]["debits_pending"], rows[0]["debits_posted"]), (0, 0))
+        rows = json.loads(self.ok("balance", "donor.us", "--at", "2099-07-01", "--json").stdout)
+        self.assertEqual((rows[0]["debits_pending"], rows[0]["debits_posted"]), (5, 40))
+        res = self.apply({"op": "void", "id": "p2.void", "pending_id": "p2",
+                          "date": "2099-06-30"})
+        self.assertEqual(res[0]["status"], "created")
+        self.ok("check")
+
     def test_history(self):
         self.init()
         self.apply(

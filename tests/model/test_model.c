@@ -611,6 +611,10 @@ static bool model_transfer_valid(const struct ledger_op *op)
     if (!(op->flags & LEDGER_OP_HAS_AMOUNT)) return false;
     if (op->unit != NULL && !text_is_unit_code(op->unit)) return false;
     if ((op->flags & LEDGER_OP_HAS_EXPIRES) && !two_phase) return false;
+    /* It would lapse before it takes effect. */
+    if ((op->flags & LEDGER_OP_HAS_EXPIRES) && (op->flags & LEDGER_OP_HAS_DATE) &&
+        op->expires < op->date)
+        return false;
     return op->cond == NULL || (strlen(op->cond) <= LEDGER_EXPR_BYTES_MAX && text_is_utf8(op->cond));
 }
 
@@ -711,6 +715,14 @@ static struct expect model_transfer_op(struct model *m, const struct ledger_op *
 
 /* ---------------------------------------------------------------- model: post, void, expiry */
 
+/* When a row takes effect: its date as given, else its timestamp (0 while still unknown). */
+static int64_t model_effective_date(const struct m_transfer *t)
+{
+    return t->has_date ? t->date : t->timestamp;
+}
+
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
 static bool model_resolution_same(const struct model *m, const struct m_transfer *t,
                                   const struct ledger_op *op)
 {
@@ -745,8 +757,14 @@ static struct expect model_resolve(struct model *m, uint32_t p, const char *id, 
                     : reason == LEDGER_REASON_VOID ? LEDGER_STATE_VOIDED
                                                    : LEDGER_STATE_EXPIRED;
     m->states[p] = state;
-    /* An expiry is dated when the transfer lapsed; a post or void as given (or its commit). */
+    /*
+     * An expiry is dated when the transfer lapsed, a post or void as given (or
+     * at its commit: see expected_default_date) — never before the pending
+     * transfer itself. An expiry comes batches after its transfer was
+     * created, so that transfer's timestamp is known.
+     */
     bool expiry = reason == LEDGER_REASON_EXPIRY;
+    assert(!expiry || model_effective_date(&pt) != 0);
     struct m_transfer r = {
         .id = id, .debit = pt.debit, .credit = pt.credit, .pending = p, .reason = reason,
         .two_phase = false,
@@ -756,7 +774,7 @@ static struct expect model_resolve(struct model *m, uint32_t p, const char *id, 
         .memo = op ? op->memo : NULL, .meta = op ? op->meta : NULL,
         .amount = reason == LEDGER_REASON_POST ? amount : pt.amount,
         .effect_posted = posted, .effect_pending = -pt.amount,
-        .date = expiry ? pt.expires : op->date,
+        .date = expiry ? max64(pt.expires, model_effective_date(&pt)) : op->date,
     };
     return expect_row(LEDGER_CREATED, 't', model_transfer_append(m, r, state));
 }
@@ -786,6 +804,14 @@ static struct expect model_pending_op(struct model *m, const struct ledger_op *o
     default: assert(m->states[p] == LEDGER_STATE_PENDING); break;
     }
     if (pt->has_expires && pt->expires <= now) return expect_only(LEDGER_PENDING_TRANSFER_EXPIRED);
+    /*
+     * A resolution may not be dated before its pending transfer. One created
+     * earlier in this batch without a date has no timestamp yet: it lies in
+     * [now, now + 1 s), and gen_batch keeps given dates out of that window,
+     * so comparing with now decides exactly as the timestamp would.
+     */
+    int64_t pending_date = model_effective_date(pt) != 0 ? model_effective_date(pt) : now;
+    if ((op->flags & LEDGER_OP_HAS_DATE) && op->date < pending_date) return expect_only(LEDGER_INVALID);
     int64_t amount = has_amount ? op->amount : pt->amount;
     if (post && amount > pt->amount) return expect_only(LEDGER_EXCEEDS_PENDING_TRANSFER_AMOUNT);
     return model_resolve(m, p, op->id, post ? LEDGER_REASON_POST : LEDGER_REASON_VOID, amount,
@@ -1273,6 +1299,11 @@ static struct ledger_op gen_transfer(struct gen *g, bool sane, const char *id)
         op.unit = rng_percent(r, 50) ? GEN_UNIT_NEVER : gen_units[rng_index(r, GEN_UNITS)].code;
     if (!sane && rng_percent(r, 1)) op.cond = "two_state";
     gen_extras(g, &op, sane ? 5 : 15);
+    if ((op.flags & LEDGER_OP_HAS_EXPIRES) && rng_percent(r, 5)) {
+        /* Lapsing the instant it takes effect, or a nanosecond before (invalid). */
+        op.flags |= LEDGER_OP_HAS_DATE;
+        op.date = op.expires + rng_between(r, 0, 1);
+    }
     if (!sane && rng_percent(r, 2)) gen_transfer_break(g, &op);
     text_list_push((op.flags & LEDGER_OP_PENDING) ? &g->pendings : &g->plains, op.id);
     gen_remember(g, &op);
@@ -1343,6 +1374,15 @@ static struct ledger_op gen_resolution(struct gen *g, bool post, bool sane, cons
         op.amount = 1;
     }
     gen_extras(g, &op, sane ? 3 : 10);
+    uint32_t pending = model_transfer_find(g->model, op.pending_id);
+    if (pending != M_NONE && rng_percent(r, sane ? 3 : 8)) {
+        /* Dated at the pending transfer's own date, or a nanosecond before (invalid). */
+        int64_t at = model_effective_date(&g->model->transfers[pending]);
+        if (at != 0) {
+            op.flags |= LEDGER_OP_HAS_DATE;
+            op.date = at - (sane ? 0 : rng_between(r, 0, 1));
+        }
+    }
     if (!sane && rng_percent(r, 1)) op.id = pool_printf(g->pool, "%s%s", op.id, EXPIRY_SUFFIX);
     if (!sane && rng_percent(r, 1)) op.kind = ""; /* malformed for every operation */
     if (!sane && rng_percent(r, 1)) op.memo = "\xc0\xaf"; /* an overlong '/': not UTF-8 */
@@ -1493,6 +1533,18 @@ static size_t gen_batch(struct gen *g, struct ledger_op *ops, size_t target)
         }
     }
     if (rng_percent(r, 6)) ops[n - 1].flags |= LEDGER_OP_LINKED; /* leave the last chain open */
+    /*
+     * A pending transfer created in this batch without a date is dated at its
+     * timestamp, which the model learns only after the batch: somewhere in
+     * [now, now + 1 s). Dates given to posts and voids stay out of that
+     * window so that the model can decide "before the pending's date" exactly.
+     */
+    for (size_t i = 0; i < n; i++) {
+        bool resolution = ops[i].type == LEDGER_OP_POST || ops[i].type == LEDGER_OP_VOID;
+        if (resolution && (ops[i].flags & LEDGER_OP_HAS_DATE) && ops[i].date >= g->now &&
+            ops[i].date < g->now + SECOND)
+            ops[i].date = g->now - 1;
+    }
     return n;
 }
 
@@ -1569,6 +1621,18 @@ static uint32_t expected_transfer_flags(const struct m_transfer *t)
            (t->has_expires ? LEDGER_TRANSFER_EXPIRES : 0u);
 }
 
+/*
+ * The date of a row created without one: its timestamp, moved up for a
+ * resolution to its pending transfer's date. 0 while a timestamp is unknown.
+ */
+static int64_t expected_default_date(const struct model *m, const struct m_transfer *e)
+{
+    if (e->timestamp == 0) return 0;
+    if (e->pending == M_NONE) return e->timestamp;
+    int64_t pending_date = model_effective_date(&m->transfers[e->pending]);
+    return pending_date == 0 ? 0 : max64(e->timestamp, pending_date);
+}
+
 /* The fields of a stored transfer row that the model knows. */
 static int transfer_probe_fn(void *ctx, const struct ledger_transfer *t)
 {
@@ -1607,6 +1671,10 @@ static int transfer_probe_fn(void *ctx, const struct ledger_transfer *t)
         snprintf(out, size, "expires %" PRId64 ", model %" PRId64, t->expires, e->expires);
     else if (e->has_date && t->date != e->date)
         snprintf(out, size, "date %" PRId64 ", model %" PRId64, t->date, e->date);
+    else if (!e->has_date && expected_default_date(m, e) != 0 &&
+             t->date != expected_default_date(m, e))
+        snprintf(out, size, "default date %" PRId64 ", model %" PRId64, t->date,
+                 expected_default_date(m, e));
     else if (e->timestamp != 0 && t->timestamp != e->timestamp)
         snprintf(out, size, "timestamp %" PRId64 ", created with %" PRId64, t->timestamp,
                  e->timestamp);

@@ -1133,7 +1133,7 @@ static void post_partial_releases_the_rest(void **state)
     load_pending(view, "r", "a", "c", 100, 0);
     struct ledger_op part = op_post_amount("p.post", "p", 30);
     part.flags |= LEDGER_OP_HAS_DATE;
-    part.date = NOW - DAY;
+    part.date = NOW + DAY; /* given dates are kept (never before the pending's) */
     struct ledger_result res = run1(view, part);
     assert_status(res, LEDGER_CREATED);
     const struct ledger_transfer *rec = transfer(view, "p.post");
@@ -1141,7 +1141,7 @@ static void post_partial_releases_the_rest(void **state)
     assert_int_equal(rec->effect_posted, 30);
     assert_int_equal(rec->effect_pending, -100);
     assert_int_equal(rec->flags, LEDGER_TRANSFER_HAS_AMOUNT | LEDGER_TRANSFER_HAS_DATE);
-    assert_int_equal(rec->date, NOW - DAY);
+    assert_int_equal(rec->date, NOW + DAY);
     assert_int_equal(transfer(view, "p")->state, LEDGER_STATE_POSTED);
     assert_balances(view, "a", 200, 30, 0, 0);
     assert_balances(view, "b", 0, 0, 0, 30);
@@ -1281,6 +1281,81 @@ static void pending_created_and_posted_in_one_batch(void **state)
 }
 
 /* ---------------------------------------------------------------- expiry */
+
+/*
+ * A resolution never takes effect before the pending transfer it resolves:
+ * as-of balances would otherwise release a reservation not yet made.
+ */
+static void resolutions_not_dated_before_their_pending(void **state)
+{
+    struct ledger_view *view = *state;
+    const int64_t later = NOW + 100 * DAY; /* the pending transfers' own date */
+    load_pending(view, "p", "a", "b", 100, 0);
+    load_pending(view, "q", "a", "b", 10, 0);
+    load_pending(view, "r", "a", "b", 7, 0);
+    ledger_view_transfer(view, "p")->date = later;
+    ledger_view_transfer(view, "q")->date = later;
+    ledger_view_transfer(view, "r")->date = later;
+
+    /* An explicit date before it is refused, naming the pending transfer's date. */
+    struct ledger_op early = op_post_amount("p.early", "p", 40);
+    early.flags |= LEDGER_OP_HAS_DATE;
+    early.date = later - 1;
+    struct ledger_result r = run1(view, early);
+    assert_rejected(r, LEDGER_INVALID);
+    assert_non_null(strstr(r.message, "before the pending transfer's date"));
+    assert_int_equal(transfer(view, "p")->state, LEDGER_STATE_PENDING);
+    assert_balances(view, "a", 117, 0, 0, 0);
+    struct ledger_op early_void = op_void("q.early", "q");
+    early_void.flags |= LEDGER_OP_HAS_DATE;
+    early_void.date = NOW;
+    assert_rejected(run1(view, early_void), LEDGER_INVALID);
+
+    /* The same date is fine. */
+    struct ledger_op same = op_post_amount("p.post", "p", 40);
+    same.flags |= LEDGER_OP_HAS_DATE;
+    same.date = later;
+    assert_status(run1(view, same), LEDGER_CREATED);
+    assert_int_equal(transfer(view, "p.post")->date, later);
+
+    /* The default (the commit time, before `later`) moves up to the pending date. */
+    r = run1(view, op_void("q.void", "q"));
+    assert_status(r, LEDGER_CREATED);
+    const struct ledger_transfer *rec = transfer(view, "q.void");
+    assert_true(r.timestamp < later);
+    assert_int_equal(rec->date, later);
+    assert_false(rec->flags & LEDGER_TRANSFER_HAS_DATE); /* still a default */
+    assert_status(run1(view, op_void("q.void", "q")), LEDGER_EXISTS);
+    assert_status(run1(view, op_post("r.post", "r")), LEDGER_CREATED);
+    assert_int_equal(transfer(view, "r.post")->date, later);
+    assert_balances(view, "a", 0, 47, 0, 0);
+    assert_sound(view);
+}
+
+/* A pending transfer cannot lapse before it takes effect. */
+static void expires_not_before_the_transfers_date(void **state)
+{
+    struct ledger_view *view = *state;
+    /* A row stored before the rule: dated a day ahead, lapsing just before now. */
+    load_pending(view, "old", "a", "c", 9, NOW - 5);
+    ledger_view_transfer(view, "old")->date = NOW + DAY;
+
+    struct ledger_op op = op_pending("p", "a", "b", 5);
+    op.flags |= LEDGER_OP_HAS_DATE | LEDGER_OP_HAS_EXPIRES;
+    op.date = NOW + 10 * DAY;
+    op.expires = NOW + 10 * DAY - 1;
+    struct ledger_result r = run1(view, op);
+    assert_rejected(r, LEDGER_INVALID);
+    assert_non_null(strstr(r.message, "expires"));
+    op.expires = NOW + 10 * DAY; /* lapsing the instant it takes effect is allowed */
+    assert_status(run1(view, op), LEDGER_CREATED);
+
+    /* Its expiry still takes effect no earlier than the transfer itself. */
+    assert_int_equal(ledger_expire(view, NOW), 1);
+    const struct ledger_transfer *rec = transfer(view, "old/expiry");
+    assert_int_equal(rec->date, NOW + DAY);
+    assert_sound(view);
+}
 
 static void expire_releases_due_pending_transfers(void **state)
 {
@@ -1822,6 +1897,8 @@ int main(void)
         T(void_releases),
         T(pending_lookup_failures),
         T(pending_created_and_posted_in_one_batch),
+        T(resolutions_not_dated_before_their_pending),
+        T(expires_not_before_the_transfers_date),
         T(expire_releases_due_pending_transfers),
         T(expired_without_expire_running),
         T(linked_chain_commits_whole),
