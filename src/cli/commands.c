@@ -274,12 +274,19 @@ static int batch_decode(char *text, size_t length, const char *name, struct batc
                 b->capacity = capacity;
             }
             json_error_t error;
-            json_t *value = json_parse_text(p, n, &error);
-            if (value == NULL)
+            struct json_place too_big;
+            json_t *stand_in = NULL;
+            json_t *value = json_parse_text(p, n, &error, &too_big, &stand_in);
+            if (value == NULL && too_big.line == 0)
                 return cli_fail(CLI_EXIT_USAGE, "%s:%zu:%d: not JSON: %s", name, line_no,
                                 error.column, error.text);
-            bool ok = json_decode_op(value, &b->ops[b->count], &b->arena);
+            /* JSON whose numbers do not fit is an invalid operation, not malformed input. */
+            bool ok = value != NULL
+                          ? json_decode_op(value, &b->ops[b->count], &b->arena)
+                          : json_decode_op_too_big(stand_in, too_big.column, &b->ops[b->count],
+                                                   &b->arena);
             json_decref(value);
+            json_decref(stand_in);
             if (!ok) return cli_fail(CLI_EXIT_STORE, "out of memory");
             b->count++;
         }

@@ -58,6 +58,11 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, expect, r.stderr + r.stdout)
         return [json.loads(line) for line in r.stdout.splitlines()]
 
+    def apply_text(self, text, expect=0):
+        r = self.run_cc("apply", input=text)
+        self.assertEqual(r.returncode, expect, r.stderr + r.stdout)
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
     def init(self, setup=True):
         self.ok("init")
         if setup:
@@ -277,7 +282,7 @@ class Cli(unittest.TestCase):
         for r in res[:8]:
             self.assertTrue(r.get("message"), r)
         self.assertIn("colour", res[5]["message"])
-        self.assertIn("amount", res[2]["message"])
+        self.assertIn("does not fit 64 bits", res[2]["message"])
         self.assertIn("date", res[7]["message"])
 
     def test_invalid_message_survives_truncation(self):
@@ -288,6 +293,71 @@ class Cli(unittest.TestCase):
         res = self.apply({"op": "unit", "code": "EUR", "scale": 2, key: 1}, expect=1)
         self.assertEqual(res[0]["status"], "invalid")
         self.assertIn("\u00e9" * 100, res[0]["message"])
+
+    def test_numbers_beyond_64_bits_are_invalid_not_malformed(self):
+        # A number jansson cannot hold used to make the whole line be re-read with
+        # every integer as a real: meta changed silently and amount was blamed.
+        self.init()
+        lines = [
+            {"op": "transfer", "id": "m1", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "meta": {"n": 99999999999999999999}},
+            {"op": "transfer", "id": "m2", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "meta": {"x": 1, "r": float("inf")}},
+            {"op": "transfer", "id": "m3", "debit": "donor.us", "credit": "donor.eg",
+             "amount": -99999999999999999999, "linked": True},
+            {"op": "transfer", "id": "m4", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 2, "meta": {"small": 1e-400, "n": [1, 2]}},
+        ]
+        text = "".join(json.dumps(i) + "\n" for i in lines).replace("Infinity", "1e400")
+        r = self.run_cc("apply", input=text)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        res = [json.loads(line) for line in r.stdout.splitlines()]
+        self.assertEqual([x["status"] for x in res], ["invalid", "invalid", "invalid", "created"])
+        for i, number in enumerate(["99999999999999999999", "1e400", "-99999999999999999999"]):
+            column = text.splitlines()[i].index(number) + 1
+            self.assertEqual(res[i]["message"],
+                             f"a number at column {column} does not fit 64 bits")
+            self.assertEqual((res[i]["op"], res[i]["id"]), ("transfer", f"m{i + 1}"))
+        # m3 was linked: its chain cannot be trusted, so m4 stands alone and holds.
+        self.assertEqual(self.show("transfer", "m4")["meta"], {"small": 0.0, "n": [1, 2]})
+        # Multi-byte characters before the number count once each, as jansson counts
+        # (bytes would say 51).
+        line = '{"op":"transfer","id":"m5","memo":"\u00e9\u00e9","amount":1e999}\n'
+        res = self.apply_text(line, expect=1)
+        self.assertEqual(res[0]["message"], "a number at column 49 does not fit 64 bits")
+        # Anything else wrong on the line still makes the input malformed.
+        r = self.run_cc("apply", input='{"op":"transfer","amount":99999999999999999999,}\n')
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("stdin:1", r.stderr)
+        r = self.run_cc("apply", input='[99999999999999999999 1]\n')
+        self.assertEqual(r.returncode, 2)
+
+    def test_json_scalars_and_nul_are_invalid_operations(self):
+        self.init()
+        r = self.run_cc("apply", input='42\n"x"\ntrue\nnull\n')
+        self.assertEqual(r.returncode, 1, r.stderr)
+        res = [json.loads(line) for line in r.stdout.splitlines()]
+        self.assertEqual([x["status"] for x in res], ["invalid"] * 4)
+        for x in res:
+            self.assertEqual(x["message"], "an operation must be a JSON object")
+        res = self.apply(
+            {"op": "transfer", "id": "n1", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "memo": "a\u0000b"},
+            {"op": "transfer", "id": "n2", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "date": "2026-01-01\u0000junk"},
+            {"op": "account", "id": "n.3", "unit": "USD",
+             "flags": ["debits_must_not_exceed_credits\u0000"]},
+            {"op": "transfer\u0000", "id": "n4"},
+            {"op": "transfer", "id": "n5", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "meta": {"s": "a\u0000b"}},
+            expect=1)
+        self.assertEqual([x["status"] for x in res], ["invalid"] * 4 + ["created"])
+        self.assertIn("memo", res[0]["message"])
+        self.assertIn("NUL", res[0]["message"])
+        self.assertIn("date", res[1]["message"])
+        self.assertIn("flags", res[2]["message"])
+        self.assertIn("op", res[3]["message"])
+        self.assertEqual(self.show("transfer", "n5")["meta"], {"s": "a\u0000b"})
 
     def test_too_many_operations(self):
         self.init(setup=False)
