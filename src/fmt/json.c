@@ -157,11 +157,12 @@ struct field {
     char type; /* s string, i integer, b boolean, t time, a array, j any JSON */
 };
 
+/* Every operation may be `linked`: an account and its first transfer can be one chain. */
 static const struct field unit_fields[] = {
-    {"op", 's'}, {"code", 's'}, {"scale", 'i'}, {"name", 's'}, {NULL, 0}};
+    {"op", 's'}, {"code", 's'}, {"scale", 'i'}, {"name", 's'}, {"linked", 'b'}, {NULL, 0}};
 static const struct field account_fields[] = {
-    {"op", 's'}, {"id", 's'}, {"unit", 's'}, {"name", 's'}, {"owner", 's'}, {"flags", 'a'},
-    {NULL, 0}};
+    {"op", 's'},    {"id", 's'},    {"unit", 's'},   {"name", 's'},
+    {"owner", 's'}, {"flags", 'a'}, {"linked", 'b'}, {NULL, 0}};
 static const struct field transfer_fields[] = {
     {"op", 's'},     {"id", 's'},   {"debit", 's'},   {"credit", 's'}, {"amount", 'i'},
     {"unit", 's'},   {"kind", 's'}, {"pending", 'b'}, {"if", 's'},     {"expires", 't'},
@@ -355,6 +356,7 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
             if (scale < 0 || scale > LEDGER_SCALE_MAX) op->scale = -1;
             op->flags |= LEDGER_OP_HAS_SCALE;
         }
+        take_bool(&d, value, "linked");
         if (op->id == NULL) fail(&d, "code", "required");
         break;
     case LEDGER_OP_ACCOUNT:
@@ -363,6 +365,7 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
         op->name = take_string(&d, value, "name");
         op->owner = take_string(&d, value, "owner");
         op->account_flags = take_account_flags(&d, value);
+        take_bool(&d, value, "linked");
         if (op->id == NULL) fail(&d, "id", "required");
         break;
     case LEDGER_OP_TRANSFER:

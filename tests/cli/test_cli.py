@@ -236,6 +236,28 @@ class Cli(unittest.TestCase):
         r = self.run_cc("transfer", "show", "o1", "--json")
         self.assertEqual(r.returncode, 1)
 
+    def test_linked_unit_and_account(self):
+        # An account and its first transfer as one chain: all or nothing.
+        self.init()
+        res = self.apply(
+            {"op": "account", "id": "new.a", "unit": "USD", "linked": True},
+            {"op": "transfer", "id": "first", "debit": "fund.pool", "credit": "new.a",
+             "amount": 10},
+            expect=1)
+        self.assertEqual([r["status"] for r in res], ["linked_event_failed", "exceeds_credits"])
+        self.assertEqual(self.run_cc("account", "show", "new.a").returncode, 1)
+        res = self.apply(
+            {"op": "unit", "code": "EUR", "scale": 2, "linked": True},
+            {"op": "account", "id": "new.a", "unit": "EUR", "linked": True},
+            {"op": "account", "id": "new.b", "unit": "EUR", "linked": True},
+            {"op": "transfer", "id": "first", "debit": "new.b", "credit": "new.a",
+             "amount": 10})
+        self.assertEqual([r["status"] for r in res], ["created"] * 4)
+        self.assertEqual(self.show("account", "new.a")["credits_posted"], 10)
+        res = self.apply({"op": "account", "id": "new.c", "unit": "EUR", "linked": "yes"},
+                         expect=1)
+        self.assertIn("linked", res[0]["message"])
+
     def test_malformed_line_commits_nothing(self):
         self.init()
         text = ops({"op": "transfer", "id": "t-1", "debit": "donor.us", "credit": "donor.eg",
