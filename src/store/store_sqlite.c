@@ -144,8 +144,14 @@ struct store_sqlite {
 
 static struct store_sqlite *sq(struct store *s) { return (struct store_sqlite *)s; }
 
+/* A damaged file is named as such: it needs a restore, not a retry. */
+static bool is_corrupt(int rc) { return (rc & 0xff) == SQLITE_CORRUPT; }
+
 static enum cc_err db_error(struct store_sqlite *s, struct cc_error *err, const char *what)
 {
+    if (is_corrupt(sqlite3_errcode(s->db)))
+        return cc_error_set(err, CC_ERR_STORE, "%s: database is damaged: %s: %s", s->path, what,
+                            sqlite3_errmsg(s->db));
     return cc_error_set(err, CC_ERR_STORE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
@@ -185,26 +191,36 @@ static enum cc_err step_done(struct store_sqlite *s, sqlite3_stmt *st, struct cc
 static enum cc_err exec_sql(struct store_sqlite *s, const char *sql, struct cc_error *err)
 {
     char *message = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &message) == SQLITE_OK) return CC_OK;
-    cc_error_set(err, CC_ERR_STORE, "%s: %s", s->path, message ? message : "error");
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &message);
+    if (rc == SQLITE_OK) return CC_OK;
+    cc_error_set(err, CC_ERR_STORE, "%s: %s%s", s->path,
+                 is_corrupt(rc) ? "database is damaged: " : "", message ? message : "error");
     sqlite3_free(message);
     return CC_ERR_STORE;
 }
 
-static int pragma_int(struct store_sqlite *s, const char *sql)
+/* Runs a PRAGMA that answers one integer: SQLITE_OK and *value, or SQLite's error code. */
+static int pragma_int(struct store_sqlite *s, const char *sql, int *value)
 {
     sqlite3_stmt *st;
-    int value = -1;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
-    if (sqlite3_step(st) == SQLITE_ROW) value = sqlite3_column_int(st, 0);
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *value = sqlite3_column_int(st, 0);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_ERROR; /* a pragma that answers nothing: this is no database we know */
+    }
     sqlite3_finalize(st);
-    return value;
+    return rc;
 }
 
 static enum cc_err migrate(struct store_sqlite *s, struct cc_error *err)
 {
-    int version = pragma_int(s, "PRAGMA user_version");
-    if (version < 0) return db_error(s, err, "reading the schema version");
+    int version;
+    if (pragma_int(s, "PRAGMA user_version", &version) != SQLITE_OK)
+        return db_error(s, err, "reading the schema version");
     if (version > MIGRATIONS_COUNT)
         return cc_error_set(err, CC_ERR_STORE,
                             "%s: schema version %d is newer than this concord (%d)", s->path,
@@ -281,11 +297,24 @@ enum cc_err store_sqlite_open(struct store **out, const char *path, enum store_m
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
-    /* A file that is not ours is refused before anything is written to it. */
-    int app_id = pragma_int(s, "PRAGMA application_id");
-    if (app_id < 0) {
-        rc = cc_error_set(err, CC_ERR_STORE, "%s: not a concord database (%s)", path,
-                          sqlite3_errmsg(s->db));
+    /*
+     * A file that is not ours is refused before anything is written to it.
+     * Only SQLite's "not a database" (or another application's id) means
+     * that: a read-only directory that prevents the WAL, a lock held too
+     * long, an I/O error or a damaged file are said as what they are.
+     */
+    int app_id;
+    int sql_rc = pragma_int(s, "PRAGMA application_id", &app_id);
+    if (sql_rc != SQLITE_OK) {
+        if ((sql_rc & 0xff) == SQLITE_NOTADB)
+            rc = cc_error_set(err, CC_ERR_STORE, "%s: not a concord database (%s)", path,
+                              sqlite3_errmsg(s->db));
+        else if (is_corrupt(sql_rc))
+            rc = cc_error_set(err, CC_ERR_STORE, "%s: database is damaged: %s", path,
+                              sqlite3_errmsg(s->db));
+        else
+            rc = cc_error_set(err, CC_ERR_STORE, "cannot open %s: %s", path,
+                              sqlite3_errmsg(s->db));
         goto fail;
     }
     if (app_id != STORE_APPLICATION_ID && !(blank && mode == STORE_CREATE)) {

@@ -43,10 +43,33 @@ class Cli(unittest.TestCase):
     def tearDown(self):
         self.dir.cleanup()
 
-    def run_cc(self, *args, input=None, env=None, db=True):
+    def run_cc(self, *args, input=None, env=None, db=True, preexec_fn=None):
         cmd = [CONCORD] + (["--db", self.db] if db else []) + list(args)
         return subprocess.run(cmd, input=input, capture_output=True, text=True, env=env,
-                              timeout=120)
+                              timeout=120, preexec_fn=preexec_fn)
+
+    def read_only(self, directory_too):
+        """Makes the database read-only for the process run_cc(preexec_fn=...) starts.
+
+        Root ignores file modes, so as root the command runs as nobody (uid 65534)
+        on root's files; otherwise it runs as this user on files made read-only.
+        The directory stays writable (for SQLite's -shm and -wal) unless
+        directory_too. Returns the preexec_fn to pass to run_cc.
+        """
+        os.chmod(self.db, 0o444)
+        if os.geteuid() != 0:
+            os.chmod(self.dir.name, 0o555 if directory_too else 0o755)
+            self.addCleanup(os.chmod, self.dir.name, 0o755)
+            return None
+        os.chmod(self.dir.name, 0o555 if directory_too else 0o755)
+        if not directory_too:
+            os.chown(self.dir.name, 65534, -1)
+
+        def as_nobody():
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+        return as_nobody
 
     def ok(self, *args, input=None):
         r = self.run_cc(*args, input=input)
@@ -110,6 +133,46 @@ class Cli(unittest.TestCase):
         r = subprocess.run([CONCORD, "init"], env=env, capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(os.path.exists(self.db))
+
+    def test_reads_go_on_when_due_expiries_cannot_be_recorded(self):
+        # Reads record due expiries first, which writes; on a database this user
+        # may only read, that used to make every read fail.
+        self.init()
+        expires = (datetime.now(timezone.utc) + timedelta(seconds=1)).strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ")
+        self.apply({"op": "transfer", "id": "p", "debit": "donor.us", "credit": "donor.eg",
+                    "amount": 50, "pending": True, "expires": expires})
+        time.sleep(1.5)
+        reader = self.read_only(directory_too=False)
+        r = self.run_cc("transfer", "show", "p", "--json", preexec_fn=reader)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["state"], "pending")  # stale, and said so
+        self.assertIn("could not record due expiries", r.stderr)
+        self.assertIn("states shown may be stale", r.stderr)
+        r = self.run_cc("balance", "donor.eg", "--json", preexec_fn=reader)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)[0]["credits_pending"], 50)
+
+    def test_open_failures_say_what_they_are(self):
+        self.init()
+        # A read-only directory prevents SQLite's WAL files: that is no foreign file.
+        reader = self.read_only(directory_too=True)
+        r = self.run_cc("account", "show", "donor.us", preexec_fn=reader)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("cannot open " + self.db, r.stderr)
+        self.assertNotIn("not a concord database", r.stderr)
+        os.chmod(self.dir.name, 0o755)
+        # A damaged file is named as damaged.
+        damaged = os.path.join(self.dir.name, "damaged.db")
+        with open(self.db, "rb") as f:
+            data = bytearray(f.read())
+        data[100:3000] = b"\xff" * 2900  # page 1 past the header: the schema
+        with open(damaged, "wb") as f:
+            f.write(data)
+        r = subprocess.run([CONCORD, "--db", damaged, "account", "show", "donor.us"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("database is damaged", r.stderr)
 
     # ------------------------------------------------------------ apply
 
