@@ -39,6 +39,12 @@ extern const struct cli_command cli_commands[];
 
 /* Prints "concord: message" to stderr and returns status. */
 int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Flushes standard output. A full disk, a closed pipe or /dev/full must not
+ * pass for success: on failure reports "cannot write the output: …" and
+ * returns false (the command then exits 3).
+ */
+bool cli_flush_output(void);
 /* Reports err on stderr and returns the matching exit status. */
 int cli_fail_error(const struct cc_error *err);
 /* Opens the ledger at cli->db_path (the file must exist). NULL after reporting. */

@@ -160,9 +160,17 @@ static int print_json(json_t *value)
 {
     bool ok = value != NULL && json_dumpf(value, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0;
     json_decref(value);
-    if (!ok || fputc('\n', stdout) == EOF)
-        return cli_fail(CLI_EXIT_STORE, "cannot write the output");
+    if (ok) fputc('\n', stdout);
+    if (!cli_flush_output()) return CLI_EXIT_STORE;
+    if (!ok) return cli_fail(CLI_EXIT_STORE, "cannot write the output: it could not be encoded");
     return CLI_EXIT_OK;
+}
+
+/* Prints a table for people and says whether it reached the output. */
+static int print_table(const struct table *t)
+{
+    table_print(t, stdout);
+    return cli_flush_output() ? CLI_EXIT_OK : CLI_EXIT_STORE;
 }
 
 static void format_amount(int64_t minor, int32_t scale, char out[AMOUNT_TEXT_BYTES])
@@ -303,9 +311,11 @@ static int print_results(const struct batch *b, const struct ledger_result *resu
         json_t *r = json_encode_result(i, &b->ops[i], &results[i]);
         bool ok = json_print_line(r, stdout);
         json_decref(r);
-        if (!ok) return cli_fail(CLI_EXIT_STORE, "cannot write the results");
+        if (!ok) break; /* the flush below tells why */
         if (!ledger_status_ok(results[i].status)) status = CLI_EXIT_REJECTED;
     }
+    /* The batch is committed either way; the message says its results were not all shown. */
+    if (!cli_flush_output()) return CLI_EXIT_STORE;
     return status;
 }
 
@@ -614,7 +624,7 @@ static int listing_finish(struct show_ctx *s, enum cc_err rc, const struct cc_er
     else if (s->json)
         s->status = print_json(json_incref(s->array));
     else
-        table_print(&s->table, stdout);
+        s->status = print_table(&s->table);
     json_decref(s->array);
     table_free(&s->table);
     concord_close(s->cc);
@@ -800,7 +810,7 @@ static int cmd_balance(struct cli *cli, int argc, char **argv)
     else if (o.json)
         status = print_json(json_incref(bc.show.array));
     else
-        table_print(&bc.show.table, stdout);
+        status = print_table(&bc.show.table);
     json_decref(bc.show.array);
     table_free(&bc.show.table);
     concord_close(cc);
@@ -927,15 +937,16 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
     struct cc_error err = {0};
     enum cc_err rc = concord_check(cc, &err);
     concord_close(cc);
+    int printed = CLI_EXIT_OK;
     if (o.json) {
         json_t *r = json_pack("{s:b}", "ok", rc == CC_OK);
         if (rc != CC_OK) json_object_set_new(r, "message", json_string(err.message));
-        print_json(r);
+        printed = print_json(r);
     } else if (rc == CC_OK) {
         puts("ok: every invariant holds");
     }
     if (rc != CC_OK) return cli_fail(CLI_EXIT_STORE, "%s", err.message);
-    return CLI_EXIT_OK;
+    return printed;
 }
 
 static int cmd_help(struct cli *cli, int argc, char **argv)

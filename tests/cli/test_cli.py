@@ -662,6 +662,28 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("name", r.stderr)
 
+    @unittest.skipUnless(os.path.exists("/dev/full"), "needs /dev/full")
+    def test_output_write_errors_fail(self):
+        # Output that cannot be written (a full disk) used to pass for success.
+        self.init()
+        self.apply({"op": "transfer", "id": "t", "debit": "donor.us", "credit": "donor.eg",
+                    "amount": 5})
+        for args in (["account", "show", "donor.us", "--json"], ["account", "show", "donor.us"],
+                     ["balance"], ["balance", "--json"], ["history", "donor.us"],
+                     ["transfer", "show", "t"], ["unit", "list"], ["check"], ["--help"]):
+            with open("/dev/full", "w") as full:
+                r = subprocess.run([CONCORD, "--db", self.db] + args, stdout=full,
+                                   stderr=subprocess.PIPE, text=True)
+            self.assertEqual(r.returncode, 3, args)
+            self.assertIn("cannot write the output: No space left on device", r.stderr, args)
+            self.assertEqual(r.stderr.count("cannot write"), 1, args)
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([CONCORD, "--db", self.db, "apply"], stdout=full,
+                               stderr=subprocess.PIPE, text=True,
+                               input=ops({"op": "unit", "code": "EUR", "scale": 2}))
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("cannot write the output", r.stderr)
+
     def test_help_everywhere(self):
         r = self.run_cc("--help", db=False)
         self.assertEqual(r.returncode, 0)
