@@ -987,12 +987,18 @@ const struct cli_command cli_commands[] = {
      "Dots in ID make a hierarchy that balance --prefix sums.\n"},
     {"account show", cmd_account_show, "ID [--json]", "one account with its balances", ""},
     {"account list", cmd_account_list, "[--prefix P] [--after ID] [--limit N] [--json]",
-     "list accounts", "Lists accounts in id order, LIMIT (default 1000) after ID.\n"},
+     "list accounts",
+     "Lists accounts in id order, LIMIT (default 1000) after ID. --prefix P lists\n"
+     "account P and the accounts under P. (dots make the hierarchy: fund covers\n"
+     "fund and fund.pool, not fundraising); a P ending in '.' lists the ids that\n"
+     "start with it.\n"},
     {"balance", cmd_balance, "[ID...] [--prefix P] [--at DATE] [--json]", "balances",
      "Balances of the accounts named, and with --prefix one row per unit summing\n"
-     "every account whose id starts with P (an empty P sums all). With neither,\n"
-     "every account. --at DATE counts transfers by effective date through the end\n"
-     "of that day (UTC), or through a date-time.\n"},
+     "account P and every account under P. (dots make the hierarchy: fund sums\n"
+     "fund and fund.pool, not fundraising; a P ending in '.' sums the ids that\n"
+     "start with it; an empty P sums all). With neither, every account. --at DATE\n"
+     "counts transfers by effective date through the end of that day (UTC), or\n"
+     "through a date-time.\n"},
     {"transfer show", cmd_transfer_show, "ID [--json]", "one transfer with its state", ""},
     {"transfer", cmd_transfer,
      "--debit ID --credit ID --amount AMOUNT [--id ID] [--pending] [--expires TIME]\n"

@@ -99,8 +99,10 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_UNIT_GET] = "SELECT code, scale, name, timestamp FROM units WHERE code = ?1",
     [S_UNITS_LIST] = "SELECT code, scale, name, timestamp FROM units ORDER BY code",
     [S_ACCOUNT_GET] = "SELECT " ACCOUNT_COLUMNS "WHERE id = ?1",
+    /* A prefix covers ?3 and [?4, ?2): one index range from ?1 (the lower of the two). */
     [S_ACCOUNTS_LIST] = "SELECT " ACCOUNT_COLUMNS
-                        "WHERE id >= ?1 AND id < ?1 || char(127) AND id > ?2 ORDER BY id LIMIT ?3",
+                        "WHERE id >= ?1 AND id < ?2 AND (id = ?3 OR id >= ?4) AND id > ?5"
+                        " ORDER BY id LIMIT ?6",
     [S_ACCOUNTS_ALL] = "SELECT " ACCOUNT_COLUMNS "ORDER BY seq",
     [S_TRANSFER_GET] = "SELECT " TRANSFER_COLUMNS "WHERE t.id = ?1",
     [S_DUE_PENDING] = "SELECT " TRANSFER_COLUMNS
@@ -125,10 +127,12 @@ static const char *const stmt_sql[S_COUNT] = {
                      " effect_pending FROM transfers WHERE seq = ?1",
     [S_PREFIX_NOW] = "SELECT a.unit, u.scale, debits_pending, debits_posted, credits_pending,"
                      " credits_posted FROM accounts a JOIN units u ON u.code = a.unit"
-                     " WHERE a.id >= ?1 AND a.id < ?1 || char(127) ORDER BY a.unit",
+                     " WHERE a.id >= ?1 AND a.id < ?2 AND (a.id = ?3 OR a.id >= ?4)"
+                     " ORDER BY a.unit",
     [S_PREFIX_AT] = "SELECT a.unit, u.scale, a.seq, a.history_seq FROM accounts a"
                     " JOIN units u ON u.code = a.unit"
-                    " WHERE a.id >= ?1 AND a.id < ?1 || char(127) ORDER BY a.unit",
+                    " WHERE a.id >= ?1 AND a.id < ?2 AND (a.id = ?3 OR a.id >= ?4)"
+                    " ORDER BY a.unit",
     [S_CHECK_SCAN] = "SELECT seq, debit, credit, debit_prev, credit_prev, effect_posted,"
                      " effect_pending FROM transfers ORDER BY seq",
     [S_MAX_TRANSFER_SEQ] = "SELECT COALESCE(MAX(seq), 0) FROM transfers",
@@ -170,6 +174,15 @@ static void bind_text(sqlite3_stmt *st, int i, const char *text)
         sqlite3_bind_null(st, i);
     else
         sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+}
+
+/* Binds the ids prefix covers to ?1 … ?4 of S_ACCOUNTS_LIST, S_PREFIX_NOW, S_PREFIX_AT. */
+static void bind_prefix(sqlite3_stmt *st, const struct store_prefix_range *range)
+{
+    sqlite3_bind_text(st, 1, range->exact[0] ? range->exact : range->lo, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, range->hi, -1, SQLITE_STATIC);
+    bind_text(st, 3, range->exact[0] ? range->exact : NULL);
+    sqlite3_bind_text(st, 4, range->lo, -1, SQLITE_STATIC);
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -666,10 +679,12 @@ static enum cc_err sqlite_accounts_list(struct store *b, const char *prefix, con
 {
     struct store_sqlite *s = sq(b);
     assert(limit <= STORE_LIST_LIMIT_MAX);
+    struct store_prefix_range range;
+    store_prefix_range(prefix ? prefix : "", &range);
     sqlite3_stmt *st = stmt_get(s, S_ACCOUNTS_LIST);
-    bind_text(st, 1, prefix ? prefix : "");
-    bind_text(st, 2, after ? after : "");
-    sqlite3_bind_int64(st, 3, limit);
+    bind_prefix(st, &range);
+    bind_text(st, 5, after ? after : "");
+    sqlite3_bind_int64(st, 6, limit);
     FOR_EACH_ROW(s, st, err, "listing accounts", struct ledger_account row_ = row_account(st),
                  fn, ctx);
     return CC_OK;
@@ -871,8 +886,10 @@ static enum cc_err sqlite_balance_prefix(struct store *b, const char *prefix, in
     struct store_sqlite *s = sq(b);
     bool as_of = at != INT64_MAX;
     /* Rows come ordered by unit; emit a sum each time the unit changes. */
+    struct store_prefix_range range;
+    store_prefix_range(prefix, &range);
     sqlite3_stmt *st = stmt_get(s, as_of ? S_PREFIX_AT : S_PREFIX_NOW);
-    bind_text(st, 1, prefix);
+    bind_prefix(st, &range);
     char unit[LEDGER_UNIT_CODE_BYTES_MAX + 1] = "";
     struct store_balance sum = {.id = prefix, .unit = unit};
     int rc;

@@ -517,6 +517,35 @@ class Cli(unittest.TestCase):
         self.assertEqual(self.run_cc("balance", "absent", "--json").returncode, 1)
         self.assertEqual(self.run_cc("balance", "--at", "yesterday", "--json").returncode, 2)
 
+    def test_prefix_follows_the_dots(self):
+        # --prefix fund used to match fundraising too.
+        self.init(setup=False)
+        self.apply({"op": "unit", "code": "USD", "scale": 0},
+                   *[{"op": "account", "id": i, "unit": "USD"}
+                     for i in ("fund", "fund.pool", "fund.a.b", "fundraising", "fund-x", "fun")],
+                   {"op": "transfer", "id": "t1", "debit": "fundraising", "credit": "fund.pool",
+                    "amount": 7},
+                   {"op": "transfer", "id": "t2", "debit": "fund-x", "credit": "fund",
+                    "amount": 5})
+
+        def listed(prefix):
+            return [a["id"] for a in
+                    json.loads(self.ok("account", "list", "--prefix", prefix, "--json").stdout)]
+
+        self.assertEqual(listed("fund"), ["fund", "fund.a.b", "fund.pool"])
+        self.assertEqual(listed("fund."), ["fund.a.b", "fund.pool"])
+        self.assertEqual(listed("fund.a"), ["fund.a.b"])
+        self.assertEqual(listed("fun"), ["fun"])
+        self.assertEqual(len(listed("")), 6)
+        self.assertEqual(listed("x" * 200), [])
+        for at in ([], ["--at", "2199-01-01"]):
+            rows = json.loads(self.ok("balance", "--prefix", "fund", "--json", *at).stdout)
+            self.assertEqual(rows, [{"id": "fund", "unit": "USD", "accounts": 3,
+                                     "debits_pending": 0, "debits_posted": 0,
+                                     "credits_pending": 0, "credits_posted": 12}])
+            rows = json.loads(self.ok("balance", "--prefix", "fund.", "--json", *at).stdout)
+            self.assertEqual((rows[0]["accounts"], rows[0]["credits_posted"]), (2, 7))
+
     def test_balance_as_of_beyond_64_bits(self):
         # Backdated pendings can reserve more at a past date than fits a balance:
         # p1 is voided only in 2029, so on 2026-01-01 both p1 and p2 are pending.
