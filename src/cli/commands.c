@@ -178,13 +178,6 @@ static void format_amount(int64_t minor, int32_t scale, char out[AMOUNT_TEXT_BYT
     amount_format(minor, scale, true, out);
 }
 
-/* The scale of a unit, 0 when unknown (then amounts print as integers). */
-static int32_t unit_scale(struct concord *cc, const char *code)
-{
-    struct ledger_unit u;
-    struct cc_error err;
-    return concord_unit_get(cc, code, &u, NULL, 0, &err) == CC_OK ? u.scale : 0;
-}
 
 /* ---------------------------------------------------------------- init */
 
@@ -614,13 +607,37 @@ struct show_ctx {
     json_t *array; /* when collecting JSON rows */
     struct table table;
     int status;
+    bool failed;           /* a read inside a row callback failed: show nothing */
+    struct cc_error error; /* the first such failure */
 };
+
+/*
+ * The scale of a unit, for showing amounts of it. A failure to read it is
+ * recorded in s (amounts in a wrong scale would misstate them) and the
+ * listing ends with that error instead of the rows.
+ */
+static int32_t unit_scale(struct show_ctx *s, const char *code)
+{
+    struct ledger_unit u;
+    struct cc_error err = {0};
+    enum cc_err rc = concord_unit_get(s->cc, code, &u, NULL, 0, &err);
+    if (rc == CC_OK) return u.scale;
+    if (rc == CC_ERR_NOT_FOUND) /* rows name only units that exist */
+        cc_error_set(&err, CC_ERR_STORE, "the database is damaged: unit %s is missing", code);
+    if (!s->failed) {
+        s->failed = true;
+        s->error = err;
+    }
+    return 0;
+}
 
 /* Ends a listing: prints its JSON array or table (or the error), frees, closes. */
 static int listing_finish(struct show_ctx *s, enum cc_err rc, const struct cc_error *err)
 {
     if (rc != CC_OK)
         s->status = cli_fail_error(err);
+    else if (s->failed)
+        s->status = cli_fail_error(&s->error);
     else if (s->json)
         s->status = print_json(json_incref(s->array));
     else
@@ -638,7 +655,8 @@ static int account_print(void *ctx, const struct ledger_account *a)
         s->status = print_json(json_encode_account(a));
         return 0;
     }
-    int32_t scale = unit_scale(s->cc, a->unit);
+    int32_t scale = unit_scale(s, a->unit);
+    if (s->failed) return 1;
     char ts[TIME_TEXT_BYTES], dp[AMOUNT_TEXT_BYTES], dpo[AMOUNT_TEXT_BYTES],
         cp[AMOUNT_TEXT_BYTES], cpo[AMOUNT_TEXT_BYTES];
     time_format(a->timestamp, ts);
@@ -667,7 +685,7 @@ static int account_row(void *ctx, const struct ledger_account *a)
         json_array_append_new(s->array, json_encode_account(a));
         return 0;
     }
-    int32_t scale = unit_scale(s->cc, a->unit);
+    int32_t scale = unit_scale(s, a->unit);
     char dpo[AMOUNT_TEXT_BYTES], cpo[AMOUNT_TEXT_BYTES], dp[AMOUNT_TEXT_BYTES],
         cp[AMOUNT_TEXT_BYTES];
     format_amount(a->debits_posted, scale, dpo);
@@ -824,7 +842,8 @@ static int transfer_print(void *ctx, const struct ledger_transfer *t)
         s->status = print_json(json_encode_transfer(t));
         return 0;
     }
-    int32_t scale = unit_scale(s->cc, t->unit);
+    int32_t scale = unit_scale(s, t->unit);
+    if (s->failed) return 1;
     char amount[AMOUNT_TEXT_BYTES], ts[TIME_TEXT_BYTES], date[TIME_TEXT_BYTES],
         expires[TIME_TEXT_BYTES];
     format_amount(t->amount, scale, amount);
@@ -864,7 +883,10 @@ static int show_one(struct cli *cli, int argc, char **argv, bool account)
     enum cc_err rc = account
                          ? concord_account_get(cc, o.positional[0], account_print, &s, &err)
                          : concord_transfer_get(cc, o.positional[0], transfer_print, &s, &err);
-    if (rc != CC_OK) s.status = cli_fail_error(&err);
+    if (rc != CC_OK)
+        s.status = cli_fail_error(&err);
+    else if (s.failed)
+        s.status = cli_fail_error(&s.error);
     concord_close(cc);
     return s.status;
 }
@@ -886,7 +908,7 @@ static int history_row(void *ctx, const struct ledger_transfer *t)
         json_array_append_new(s->array, json_encode_transfer(t));
         return 0;
     }
-    int32_t scale = unit_scale(s->cc, t->unit);
+    int32_t scale = unit_scale(s, t->unit);
     char amount[AMOUNT_TEXT_BYTES], date[TIME_TEXT_BYTES];
     format_amount(t->amount, scale, amount);
     time_format_date(t->date, date);

@@ -711,18 +711,28 @@ static enum cc_err sqlite_transfer_get(struct store *b, const char *id, store_tr
     return CC_OK;
 }
 
-/* The account's row number (0 when there is none) and its latest transfer row. */
-static int64_t account_seq(struct store_sqlite *s, const char *id, int64_t *history_seq)
+/*
+ * The account's row number and its latest transfer row; CC_ERR_NOT_FOUND
+ * when there is no such account — and a storage error when SQLite fails, which
+ * must never read as "no account".
+ */
+static enum cc_err account_seq(struct store_sqlite *s, const char *id, int64_t *seq,
+                               int64_t *history_seq, struct cc_error *err)
 {
     sqlite3_stmt *st = stmt_get(s, S_ACCOUNT_GET);
     bind_text(st, 1, id);
-    int64_t seq = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        seq = sqlite3_column_int64(st, 0);
+    int rc = sqlite3_step(st);
+    enum cc_err result = CC_OK;
+    if (rc == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
         *history_seq = sqlite3_column_int64(st, 11);
+    } else if (rc == SQLITE_DONE) {
+        result = cc_error_set(err, CC_ERR_NOT_FOUND, "no account %s", id);
+    } else {
+        result = db_error(s, err, "reading an account");
     }
     sqlite3_reset(st);
-    return seq;
+    return result;
 }
 
 /* One link of an account's chain: the row `seq` as seen from account `account`. */
@@ -769,9 +779,9 @@ static enum cc_err sqlite_history(struct store *b, const struct store_history_qu
 {
     struct store_sqlite *s = sq(b);
     assert(q->limit >= 1 && q->limit <= STORE_LIST_LIMIT_MAX);
-    int64_t next = 0;
-    int64_t account = account_seq(s, q->account, &next);
-    if (account == 0) return cc_error_set(err, CC_ERR_NOT_FOUND, "no account %s", q->account);
+    int64_t account = 0, next = 0;
+    enum cc_err found = account_seq(s, q->account, &account, &next, err);
+    if (found != CC_OK) return found;
     /*
      * The chain runs newest first; the answer is the oldest `limit` rows in
      * the date range. Keep the last `limit` matches seen in a ring: those
@@ -858,10 +868,21 @@ static enum cc_err sqlite_balance(struct store *b, const char *id, int64_t at,
     };
     int64_t seq = a.seq;
     sqlite3_reset(st);
+    /* Amounts are shown in the unit's scale: a guess would misstate them a hundredfold. */
     sqlite3_stmt *us = stmt_get(s, S_UNIT_GET);
     bind_text(us, 1, unit);
-    bal.scale = sqlite3_step(us) == SQLITE_ROW ? sqlite3_column_int(us, 1) : 0;
+    int unit_rc = sqlite3_step(us);
+    enum cc_err unit_error = CC_OK;
+    if (unit_rc == SQLITE_ROW)
+        bal.scale = sqlite3_column_int(us, 1);
+    else if (unit_rc == SQLITE_DONE)
+        unit_error = cc_error_set(err, CC_ERR_STORE,
+                                  "%s: database is damaged: account %s names unit %s, which is "
+                                  "missing", s->path, id, unit);
+    else
+        unit_error = db_error(s, err, "reading a unit");
     sqlite3_reset(us);
+    if (unit_error != CC_OK) return unit_error;
     if (at != INT64_MAX) {
         enum cc_err e = balance_at(s, seq, a.history_seq, at, &bal, err);
         if (e != CC_OK) return e;

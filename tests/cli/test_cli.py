@@ -174,6 +174,41 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, 3)
         self.assertIn("database is damaged", r.stderr)
 
+    def test_read_errors_are_errors(self):
+        # A failure reading an account's row or its unit used to read as "no account"
+        # or as scale 0 (amounts a hundred times too large for USD).
+        import sqlite3
+        self.init()
+        self.apply({"op": "transfer", "id": "t", "debit": "donor.us", "credit": "donor.eg",
+                    "amount": 150})
+        damaged = os.path.join(self.dir.name, "damaged.db")
+        con = sqlite3.connect(self.db)
+        con.execute("VACUUM INTO ?", (damaged,))
+        con.close()
+        con = sqlite3.connect(damaged)
+        root = con.execute("SELECT rootpage FROM sqlite_master"
+                           " WHERE name = 'sqlite_autoindex_accounts_1'").fetchone()[0]
+        page = con.execute("PRAGMA page_size").fetchone()[0]
+        con.close()
+        with open(damaged, "r+b") as f:  # the index that finds accounts by id
+            f.seek((root - 1) * page)
+            f.write(b"\xa5" * page)
+        r = subprocess.run([CONCORD, "--db", damaged, "history", "donor.us"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("damaged", r.stderr)
+        self.assertNotIn("no account", r.stderr)
+        con = sqlite3.connect(self.db)
+        con.execute("DELETE FROM units WHERE code = 'USD'")
+        con.commit()
+        con.close()
+        for args in (["balance", "donor.us"], ["account", "show", "donor.us"],
+                     ["transfer", "show", "t"], ["history", "donor.us"]):
+            r = self.run_cc(*args)
+            self.assertEqual(r.returncode, 3, (args, r.stdout, r.stderr))
+            self.assertIn("USD", r.stderr, args)
+            self.assertNotIn("150", r.stdout, args)
+
     # ------------------------------------------------------------ apply
 
     def test_results_shape_and_statuses(self):
