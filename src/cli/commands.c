@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "fmt/json.h"
 #include "util/amount.h"
+#include "util/readall.h"
 #include "util/timefmt.h"
 
 #define APPLY_INPUT_BYTES_MAX ((size_t)1 << 30) /* 1 GiB of JSON Lines */
@@ -197,37 +198,20 @@ static int cmd_init(struct cli *cli, int argc, char **argv)
 
 /* ---------------------------------------------------------------- apply */
 
-/* Reads all of f into a NUL-terminated buffer, refusing more than max bytes. */
-static char *read_all(FILE *f, size_t max, size_t *length, const char *name, int *status)
+/* Reads all of f, refusing more than max bytes; NULL after reporting. */
+static char *read_input(FILE *f, size_t max, size_t *length, const char *name, int *status)
 {
-    size_t capacity = 1 << 16, n = 0;
-    char *buf = malloc(capacity);
-    while (buf != NULL) {
-        if (n + 1 >= capacity) {
-            if (capacity > max) {
-                free(buf);
-                *status = cli_fail(CLI_EXIT_USAGE, "%s: input is larger than %zu bytes", name, max);
-                return NULL;
-            }
-            char *grown = realloc(buf, capacity * 2);
-            if (grown == NULL) break;
-            buf = grown;
-            capacity *= 2;
-        }
-        size_t got = fread(buf + n, 1, capacity - n - 1, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                free(buf);
-                *status = cli_fail(CLI_EXIT_STORE, "%s: cannot read: %s", name, strerror(errno));
-                return NULL;
-            }
-            buf[n] = '\0';
-            *length = n;
-            return buf;
-        }
+    char *text;
+    switch (read_all(f, max, &text, length)) {
+    case READ_ALL_OK: return text;
+    case READ_ALL_TOO_LARGE:
+        *status = cli_fail(CLI_EXIT_USAGE, "%s: input is larger than %zu bytes", name, max);
+        return NULL;
+    case READ_ALL_IO_ERROR:
+        *status = cli_fail(CLI_EXIT_STORE, "%s: cannot read: %s", name, strerror(errno));
+        return NULL;
+    case READ_ALL_NO_MEMORY: break;
     }
-    free(buf);
     *status = cli_fail(CLI_EXIT_STORE, "%s: out of memory reading the input", name);
     return NULL;
 }
@@ -345,8 +329,8 @@ static int cmd_apply(struct cli *cli, int argc, char **argv)
     if (f == NULL) return cli_fail(CLI_EXIT_USAGE, "%s: cannot open: %s", name, strerror(errno));
     int status = CLI_EXIT_OK;
     size_t length = 0;
-    char *text = read_all(f, APPLY_INPUT_BYTES_MAX, &length, strcmp(name, "-") ? name : "stdin",
-                          &status);
+    char *text = read_input(f, APPLY_INPUT_BYTES_MAX, &length, strcmp(name, "-") ? name : "stdin",
+                            &status);
     if (f != stdin) fclose(f);
     if (text == NULL) return status;
     struct batch b = {0};
@@ -386,7 +370,7 @@ static int commit_one(struct cli *cli, struct ledger_op *op, bool json)
     return batch_commit(cli, &b, print_friendly);
 }
 
-/* A fresh transfer id when a person gives none: "t-" and 16 random hex digits. */
+/* A fresh id when a person gives none (or the default would be too long): prefix and 16 random hex digits. */
 static void random_id(char out[32], const char *prefix)
 {
     unsigned char bytes[8];
@@ -463,8 +447,10 @@ static int cmd_unit_add(struct cli *cli, int argc, char **argv)
         return CLI_EXIT_USAGE;
     if (o.scale == NULL) return cli_fail(CLI_EXIT_USAGE, "unit add: --scale is required");
     char *end;
+    errno = 0;
     long scale = strtol(o.scale, &end, 10);
-    if (*end != '\0' || scale < 0 || scale > LEDGER_SCALE_MAX)
+    /* No digits at all (--scale '') is no scale, not 0. */
+    if (end == o.scale || *end != '\0' || errno != 0 || scale < 0 || scale > LEDGER_SCALE_MAX)
         return cli_fail(CLI_EXIT_USAGE, "unit add: --scale must be 0 … %d", LEDGER_SCALE_MAX);
     struct ledger_op op = {.type = LEDGER_OP_UNIT, .id = o.positional[0], .name = o.name,
                            .scale = (int32_t)scale, .flags = LEDGER_OP_HAS_SCALE};
@@ -541,7 +527,16 @@ static int resolve_pending(struct cli *cli, int argc, char **argv, enum ledger_o
         return CLI_EXIT_USAGE;
     const char *pending_id = o.positional[0];
     char id[LEDGER_ID_BYTES_MAX + 16];
-    if (o.id == NULL) snprintf(id, sizeof id, "%s.%s", pending_id, command);
+    if (o.id == NULL) {
+        /* PENDING_ID.post, unless that is longer than an id may be: then a fresh one. */
+        if (strlen(pending_id) + 1 + strlen(command) <= LEDGER_ID_BYTES_MAX) {
+            snprintf(id, sizeof id, "%s.%s", pending_id, command);
+        } else {
+            char prefix[8];
+            snprintf(prefix, sizeof prefix, "%s-", command);
+            random_id(id, prefix);
+        }
+    }
     struct ledger_op op = {.type = type, .id = o.id ? o.id : id, .pending_id = pending_id,
                            .memo = o.memo};
     if (o.amount != NULL) {
@@ -1030,9 +1025,12 @@ const struct cli_command cli_commands[] = {
      "than the unit has are refused. Without --id a random id is chosen.\n"},
     {"post", cmd_post, "PENDING_ID [--amount AMOUNT] [--id ID] [--date DATE] [--memo TEXT] [--json]",
      "post a pending transfer (all of it, or --amount of it)",
-     "The record's id defaults to PENDING_ID.post.\n"},
+     "The record's id defaults to PENDING_ID.post (a random post-… id when that\n"
+     "would be longer than 128 bytes).\n"},
     {"void", cmd_void, "PENDING_ID [--id ID] [--date DATE] [--memo TEXT] [--json]",
-     "void a pending transfer", "The record's id defaults to PENDING_ID.void.\n"},
+     "void a pending transfer",
+     "The record's id defaults to PENDING_ID.void (a random void-… id when that\n"
+     "would be longer than 128 bytes).\n"},
     {"history", cmd_history, "ID [--since DATE] [--until DATE] [--limit N] [--json]",
      "an account's transfers, oldest first",
      "Filters by effective date; --until includes the whole day. At most LIMIT\n"

@@ -110,7 +110,11 @@ static int run(int argc, char **argv)
     if (cli.db_path == NULL || cli.db_path[0] == '\0') cli.db_path = CONCORD_DB_DEFAULT;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "--db") == 0) {
+            if (i + 1 == argc) {
+                cli_print_overview(stderr);
+                return cli_fail(CLI_EXIT_USAGE, "--db needs a PATH");
+            }
             cli.db_path = argv[++i];
         } else if (strncmp(argv[i], "--db=", 5) == 0) {
             cli.db_path = argv[i] + 5;

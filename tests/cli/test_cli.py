@@ -748,6 +748,32 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, 3)
         self.assertIn("cannot write the output", r.stderr)
 
+    def test_small_usage_checks(self):
+        self.init()
+        r = self.run_cc("unit", "add", "EUR", "--scale", "")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--scale", r.stderr)
+        self.assertEqual(self.run_cc("unit", "add", "EUR", "--scale", "2x").returncode, 2)
+        r = subprocess.run([CONCORD, "--db"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--db needs a PATH", r.stderr)
+
+    def test_default_resolution_id_too_long(self):
+        # PENDING_ID.post would pass 128 bytes: a random id is used instead.
+        self.init()
+        long_id = "p" * 128
+        self.apply({"op": "transfer", "id": long_id, "debit": "donor.us", "credit": "donor.eg",
+                    "amount": 5, "pending": True},
+                   {"op": "transfer", "id": "q" * 120, "debit": "donor.us",
+                    "credit": "donor.eg", "amount": 5, "pending": True})
+        r = self.ok("post", long_id, "--json")
+        rec = json.loads(r.stdout)
+        self.assertEqual(rec["status"], "created")
+        self.assertRegex(rec["id"], r"^post-[0-9a-f]{16}$")
+        self.assertEqual(self.show("transfer", long_id)["state"], "posted")
+        rec = json.loads(self.ok("void", "q" * 120, "--json").stdout)
+        self.assertEqual(rec["id"], "q" * 120 + ".void")  # 125 bytes: the default holds
+
     def test_help_everywhere(self):
         r = self.run_cc("--help", db=False)
         self.assertEqual(r.returncode, 0)

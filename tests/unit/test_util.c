@@ -12,6 +12,7 @@
  * amount: exact decimal parsing in a unit's scale (grouping commas, too many
  * decimals, overflow, malformed text) and formatting with grouping at the
  * extremes of int64.
+ * readall: the size limit holds to the byte, whatever the buffer's growth.
  * utf8: what counts as valid (shortest forms, no surrogates, nothing past
  * U+10FFFF) and trimming a character that truncation cut short.
  */
@@ -20,11 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "util/amount.h"
+#include "util/readall.h"
 #include "util/strmap.h"
 #include "util/timefmt.h"
 #include "util/utf8.h"
@@ -482,6 +485,46 @@ static void amount_checked_arithmetic(void **state)
     assert_int_equal(r, 99);
 }
 
+/* ---------------------------------------------------------------- readall */
+
+/* read_all of n bytes of a pattern with limit max; checks the text when it is read. */
+static enum read_all_status read_n(size_t n, size_t max)
+{
+    char *input = malloc(n + 1);
+    assert_non_null(input);
+    for (size_t i = 0; i < n; i++) input[i] = (char)('a' + i % 26);
+    FILE *f = fmemopen(input, n ? n : 1, "r");
+    assert_non_null(f);
+    if (n == 0) fgetc(f); /* fmemopen wants a size of at least 1: consume it */
+    char *text = NULL;
+    size_t length = 12345;
+    enum read_all_status status = read_all(f, max, &text, &length);
+    fclose(f);
+    if (status == READ_ALL_OK) {
+        assert_int_equal(length, n);
+        assert_memory_equal(text, input, n);
+        assert_int_equal(text[n], '\0');
+        free(text);
+    } else {
+        assert_null(text);
+    }
+    free(input);
+    return status;
+}
+
+static void read_all_limit_is_exact(void **state)
+{
+    (void)state;
+    assert_int_equal(read_n(0, 10), READ_ALL_OK);
+    assert_int_equal(read_n(10, 10), READ_ALL_OK);
+    assert_int_equal(read_n(11, 10), READ_ALL_TOO_LARGE);
+    /* Past the first buffer (64 KiB), where growth used to overshoot the limit. */
+    assert_int_equal(read_n(100000, 100000), READ_ALL_OK);
+    assert_int_equal(read_n(100001, 100000), READ_ALL_TOO_LARGE);
+    assert_int_equal(read_n(131000, 100000), READ_ALL_TOO_LARGE);
+    assert_int_equal(read_n(300000, 1 << 20), READ_ALL_OK);
+}
+
 /* ---------------------------------------------------------------- utf8 */
 
 static bool valid(const char *s) { return utf8_valid(s, strlen(s)); }
@@ -556,6 +599,7 @@ int main(void)
         cmocka_unit_test(amount_format_values),
         cmocka_unit_test(amount_format_parse_round_trip),
         cmocka_unit_test(amount_checked_arithmetic),
+        cmocka_unit_test(read_all_limit_is_exact),
         cmocka_unit_test(utf8_validity),
         cmocka_unit_test(utf8_truncate_trims_a_cut_character),
     };
