@@ -896,17 +896,28 @@ static int cmd_transfer_show(struct cli *cli, int argc, char **argv)
     return show_one(cli, argc, argv, false);
 }
 
+/* history for people: rows up to `shown_max`; one more fetched tells that there are more. */
+struct history_ctx {
+    struct show_ctx show; /* first: listing_finish takes it */
+    uint32_t shown_max;
+    uint32_t seen;
+};
+
 static int history_row(void *ctx, const struct ledger_transfer *t)
 {
-    struct show_ctx *s = ctx;
+    struct history_ctx *h = ctx;
+    struct show_ctx *s = &h->show;
     if (s->json) {
         json_array_append_new(s->array, json_encode_transfer(t));
         return 0;
     }
+    if (h->seen++ >= h->shown_max) return 1; /* the extra row: not shown */
     int32_t scale = unit_scale(s, t->unit);
     char amount[AMOUNT_TEXT_BYTES], date[TIME_TEXT_BYTES];
     format_amount(t->amount, scale, amount);
-    time_format_date(t->date, date);
+    /* The day only, so that the column lines up (the JSON keeps the instant). */
+    time_format(t->date, date);
+    date[10] = '\0';
     const char *what = t->reason ? ledger_reason_name((enum ledger_reason)t->reason)
                                  : (t->kind ? t->kind : "");
     table_add(&s->table,
@@ -936,10 +947,19 @@ static int cmd_history(struct cli *cli, int argc, char **argv)
     static const char *const header[] = {"DATE",   "TRANSFER", "DEBIT", "CREDIT",
                                          "AMOUNT", "UNIT",     "STATE", "WHAT"};
     static const bool right[] = {false, false, false, false, true, false, false, false};
-    struct show_ctx s = {.cc = cc, .json = o.json, .array = o.json ? json_array() : NULL};
-    table_init(&s.table, 8, header, right);
+    struct history_ctx h = {
+        .show = {.cc = cc, .json = o.json, .array = o.json ? json_array() : NULL},
+        .shown_max = q.limit,
+    };
+    /* People are told when the table is cut: fetch one row more than is shown. */
+    if (!o.json) q.limit++;
+    table_init(&h.show.table, 8, header, right);
     struct cc_error err = {0};
-    return listing_finish(&s, concord_history(cc, &q, history_row, &s, &err), &err);
+    enum cc_err rc = concord_history(cc, &q, history_row, &h, &err);
+    if (rc == CC_OK && !h.show.failed && h.seen > h.shown_max)
+        fprintf(stderr, "concord: showing the first %u of more; narrow with --since/--until or "
+                        "raise --limit\n", (unsigned)h.shown_max);
+    return listing_finish(&h.show, rc, &err);
 }
 
 static int cmd_check(struct cli *cli, int argc, char **argv)
@@ -1034,7 +1054,8 @@ const struct cli_command cli_commands[] = {
     {"history", cmd_history, "ID [--since DATE] [--until DATE] [--limit N] [--json]",
      "an account's transfers, oldest first",
      "Filters by effective date; --until includes the whole day. At most LIMIT\n"
-     "(default 1000) rows.\n"},
+     "(default 1000) rows, the oldest; the table for people says on stderr when\n"
+     "there are more.\n"},
     {"check", cmd_check, "[--json]", "verify the ledger's invariants",
      "Checks that, per unit, debits equal credits (posted and pending), that no\n"
      "balance is negative or breaks its account's limit, and that every account's\n"

@@ -25,6 +25,8 @@
 
 #define STORE_BUSY_TIMEOUT_MS 10000 /* a CLI and a server share one file */
 #define STORE_LIST_LIMIT_MAX 100000 /* rows one list or history call returns */
+/* A history call may ask for one row more than a listing shows, to tell that more exist. */
+#define STORE_HISTORY_LIMIT_MAX (STORE_LIST_LIMIT_MAX + 1)
 
 enum store_mode {
     STORE_OPEN_EXISTING = 0, /* the file must be a concord database */
@@ -45,7 +47,7 @@ struct store_history_query {
     const char *account;
     int64_t since;    /* effective date ≥ since */
     int64_t until;    /* effective date ≤ until */
-    uint32_t limit;   /* rows, 1 … STORE_LIST_LIMIT_MAX */
+    uint32_t limit;   /* rows, 1 … STORE_HISTORY_LIMIT_MAX */
 };
 
 /*

@@ -778,7 +778,7 @@ static enum cc_err sqlite_history(struct store *b, const struct store_history_qu
                                   store_transfer_fn fn, void *ctx, struct cc_error *err)
 {
     struct store_sqlite *s = sq(b);
-    assert(q->limit >= 1 && q->limit <= STORE_LIST_LIMIT_MAX);
+    assert(q->limit >= 1 && q->limit <= STORE_HISTORY_LIMIT_MAX);
     int64_t account = 0, next = 0;
     enum cc_err found = account_seq(s, q->account, &account, &next, err);
     if (found != CC_OK) return found;

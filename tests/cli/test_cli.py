@@ -652,6 +652,38 @@ class Cli(unittest.TestCase):
         self.assertEqual(self.run_cc("history", "absent", "--json").returncode, 1)
         self.assertEqual(self.run_cc("history", "donor.us", "--limit", "0").returncode, 2)
 
+    def test_history_for_people(self):
+        self.init()
+        self.apply(
+            {"op": "transfer", "id": "h1", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "date": "2026-03-01"},
+            {"op": "transfer", "id": "h2", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "date": "2026-01-20T10:00:00Z"},
+            {"op": "transfer", "id": "h3", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1},
+            {"op": "transfer", "id": "h4", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1},
+            {"op": "transfer", "id": "h5", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1})
+        # The DATE column is the day only, whatever the time of the effective date.
+        r = self.ok("history", "donor.us")
+        rows = r.stdout.splitlines()[1:]
+        self.assertEqual(len(rows), 5)
+        for row in rows:
+            self.assertRegex(row, r"^\d{4}-\d\d-\d\d  h\d ")
+        self.assertEqual(r.stderr, "")
+        # A table cut by --limit says so on stderr; JSON stays exactly LIMIT rows.
+        r = self.ok("history", "donor.us", "--limit", "3")
+        self.assertEqual([line.split()[1] for line in r.stdout.splitlines()[1:]],
+                         ["h1", "h2", "h3"])
+        self.assertIn("showing the first 3 of more; narrow with --since/--until or raise "
+                      "--limit", r.stderr)
+        self.assertEqual(self.ok("history", "donor.us", "--limit", "5").stderr, "")
+        r = self.ok("history", "donor.us", "--limit", "3", "--json")
+        self.assertEqual(len(json.loads(r.stdout)), 3)
+        self.assertEqual(r.stderr, "")
+        self.ok("history", "donor.us", "--limit", "100000")
+
     def test_transfer_fields_as_given(self):
         self.init()
         self.apply({"op": "transfer", "id": "m", "debit": "donor.us", "credit": "fund.pool",
