@@ -54,6 +54,17 @@ void cli_print_overview(FILE *out);
 /* Prints usage and help of cmd to out. */
 void cli_print_help(const struct cli_command *cmd, FILE *out);
 
+/* ---- text for people */
+
+/*
+ * A copy of s fit for a terminal: control characters (below 0x20, 0x7f)
+ * written as \n, \t, \r or \xNN, so that stored text cannot move the
+ * cursor, recolour the screen or forge lines. malloc'd; NULL when out of memory.
+ */
+char *cli_text_escaped(const char *s);
+/* Prints label, then text escaped (see cli_text_escaped), then a newline. */
+void cli_put_line(FILE *out, const char *label, const char *text);
+
 /* ---- aligned tables for people */
 
 #define TABLE_COLUMNS_MAX 12
@@ -67,7 +78,7 @@ struct table {
 };
 
 void table_init(struct table *t, int columns, const char *const *header, const bool *right);
-/* Adds a row of `columns` strings (copied). */
+/* Adds a row of `columns` strings (copied, control characters escaped). */
 void table_add(struct table *t, const char *const *cells);
 void table_print(const struct table *t, FILE *out);
 void table_free(struct table *t);

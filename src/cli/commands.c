@@ -352,10 +352,15 @@ static int print_friendly(const struct batch *b, const struct ledger_result *res
     if (friendly_json) return print_results(b, results);
     const struct ledger_result *r = &results[0];
     const struct ledger_op *op = &b->ops[0];
-    if (!ledger_status_ok(r->status))
-        return cli_fail(CLI_EXIT_REJECTED, "%s %s: %s%s%s", ledger_op_name(op->type), op->id,
-                        ledger_status_name(r->status), r->message ? ": " : "",
-                        r->message ? r->message : "");
+    if (!ledger_status_ok(r->status)) {
+        /* The id came from the command line, as typed: escape it like any text shown. */
+        char *id = cli_text_escaped(op->id);
+        int status = cli_fail(CLI_EXIT_REJECTED, "%s %s: %s%s%s", ledger_op_name(op->type),
+                              id != NULL ? id : "?", ledger_status_name(r->status),
+                              r->message ? ": " : "", r->message ? r->message : "");
+        free(id);
+        return status;
+    }
     char ts[TIME_TEXT_BYTES];
     time_format(r->timestamp, ts);
     printf("%s %s %s at %s\n", ledger_op_name(op->type), op->id, ledger_status_name(r->status),
@@ -659,9 +664,10 @@ static int account_print(void *ctx, const struct ledger_account *a)
     format_amount(a->debits_posted, scale, dpo);
     format_amount(a->credits_pending, scale, cp);
     format_amount(a->credits_posted, scale, cpo);
-    printf("account  %s\nname     %s\nunit     %s\nowner    %s\nflags    %s\ncreated  %s\n\n",
-           a->id, a->name ? a->name : "-", a->unit, a->owner ? a->owner : "-",
-           flags_text(a->flags), ts);
+    printf("account  %s\n", a->id);
+    cli_put_line(stdout, "name     ", a->name ? a->name : "-"); /* free text: escaped */
+    printf("unit     %s\nowner    %s\nflags    %s\ncreated  %s\n\n", a->unit,
+           a->owner ? a->owner : "-", flags_text(a->flags), ts);
     static const char *const header[] = {"", "pending", "posted"};
     static const bool right[] = {false, true, true};
     struct table t;
@@ -846,9 +852,10 @@ static int transfer_print(void *ctx, const struct ledger_transfer *t)
     time_format_date(t->date, date);
     printf("transfer  %s\ndebit     %s\ncredit    %s\namount    %s %s\nstate     %s\n", t->id,
            t->debit, t->credit, amount, t->unit, ledger_state_name((enum ledger_state)t->state));
-    if (t->kind) printf("kind      %s\n", t->kind);
+    /* Free text goes out escaped: a memo must not drive the terminal. */
+    if (t->kind) cli_put_line(stdout, "kind      ", t->kind);
     if (t->flags & LEDGER_TRANSFER_PENDING) printf("pending   yes\n");
-    if (t->cond) printf("if        %s\n", t->cond);
+    if (t->cond) cli_put_line(stdout, "if        ", t->cond);
     if (t->flags & LEDGER_TRANSFER_EXPIRES) {
         time_format(t->expires, expires);
         printf("expires   %s\n", expires);
@@ -857,8 +864,8 @@ static int transfer_print(void *ctx, const struct ledger_transfer *t)
         printf("resolves  %s (%s)\n", t->pending_id,
                ledger_reason_name((enum ledger_reason)t->reason));
     printf("date      %s\nrecorded  %s\n", date, ts);
-    if (t->memo) printf("memo      %s\n", t->memo);
-    if (t->meta) printf("meta      %s\n", t->meta);
+    if (t->memo) cli_put_line(stdout, "memo      ", t->memo);
+    if (t->meta) cli_put_line(stdout, "meta      ", t->meta);
     return 0;
 }
 

@@ -699,6 +699,28 @@ class Cli(unittest.TestCase):
                           "date": "2026-11-20", "meta": {"a": [1, 2], "fts": {"flow": 12}}})
         self.assertEqual(res[0]["status"], "exists")
 
+    def test_control_characters_shown_escaped_to_people(self):
+        # Stored text must not drive the terminal (ESC sequences) or forge lines.
+        self.init()
+        self.apply({"op": "account", "id": "odd", "unit": "USD", "name": "A\tB\x7f"},
+                   {"op": "transfer", "id": "m", "debit": "donor.us", "credit": "odd",
+                    "amount": 5, "memo": "one\ntwo\x1b[31mred", "kind": "k\r"})
+        out = self.ok("transfer", "show", "m").stdout
+        self.assertIn("memo      one\\ntwo\\x1b[31mred\n", out)
+        self.assertIn("kind      k\\r\n", out)
+        self.assertNotIn("\x1b", out)
+        out = self.ok("account", "show", "odd").stdout
+        self.assertIn("name     A\\tB\\x7f\n", out)
+        for args in (["account", "list"], ["history", "odd"]):
+            out = self.ok(*args).stdout
+            self.assertNotIn("\x7f", out)
+            self.assertNotIn("\r", out)
+            self.assertNotIn("\t", out)
+        self.assertIn("A\\tB\\x7f", self.ok("account", "list").stdout)
+        self.assertIn("k\\r", self.ok("history", "odd").stdout)
+        # The contract's JSON is the text as stored.
+        self.assertEqual(self.show("transfer", "m")["memo"], "one\ntwo\x1b[31mred")
+
     # ------------------------------------------------------------ friendly verbs
 
     def test_friendly_verbs(self):
