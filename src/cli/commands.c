@@ -754,7 +754,8 @@ static int cmd_unit_list(struct cli *cli, int argc, char **argv)
 /* balance: rows for ids, or sums over a prefix. */
 struct balance_ctx {
     struct show_ctx show;
-    bool with_accounts;
+    bool with_accounts;   /* this row is a prefix sum: its JSON has "accounts" */
+    bool accounts_column; /* the table has an ACCOUNTS column (--prefix given) */
 };
 
 static int balance_row(void *ctx, const struct store_balance *b)
@@ -775,7 +776,10 @@ static int balance_row(void *ctx, const struct store_balance *b)
     format_amount(b->credits_pending, b->scale, cp);
     format_amount(b->credits_posted, b->scale, cpo);
     const char *id = b->id[0] ? b->id : "(all)";
-    table_add(&s->table, (const char *const[]){id, b->unit, n, dp, dpo, cp, cpo, net});
+    if (bc->accounts_column)
+        table_add(&s->table, (const char *const[]){id, b->unit, n, dp, dpo, cp, cpo, net});
+    else
+        table_add(&s->table, (const char *const[]){id, b->unit, dp, dpo, cp, cpo, net});
     return 0;
 }
 
@@ -790,13 +794,21 @@ static int cmd_balance(struct cli *cli, int argc, char **argv)
     int status = CLI_EXIT_OK;
     struct concord *cc = open_for_read(cli, &status);
     if (cc == NULL) return status;
+    /* ACCOUNTS counts what a prefix sums: without --prefix it would be 1 (or blank) on every row. */
     static const char *const header[] = {"ACCOUNT",        "UNIT",          "ACCOUNTS",
                                          "DEBITS PENDING", "DEBITS POSTED", "CREDITS PENDING",
                                          "CREDITS POSTED", "NET POSTED"};
+    static const char *const header_no_accounts[] = {
+        "ACCOUNT",         "UNIT",           "DEBITS PENDING", "DEBITS POSTED",
+        "CREDITS PENDING", "CREDITS POSTED", "NET POSTED"};
     static const bool right[] = {false, false, true, true, true, true, true, true};
     struct balance_ctx bc = {.show = {.cc = cc, .json = o.json,
-                                      .array = o.json ? json_array() : NULL}};
-    table_init(&bc.show.table, 8, header, right);
+                                      .array = o.json ? json_array() : NULL},
+                             .accounts_column = o.prefix != NULL};
+    if (bc.accounts_column)
+        table_init(&bc.show.table, 8, header, right);
+    else
+        table_init(&bc.show.table, 7, header_no_accounts, right + 1);
     struct cc_error err = {0};
     enum cc_err rc = CC_OK;
     for (int i = 0; i < o.positional_count && rc == CC_OK; i++)

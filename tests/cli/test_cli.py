@@ -581,6 +581,16 @@ class Cli(unittest.TestCase):
             rows = json.loads(self.ok("balance", "--prefix", "fund.", "--json", *at).stdout)
             self.assertEqual((rows[0]["accounts"], rows[0]["credits_posted"]), (2, 7))
 
+    def test_balance_table_accounts_column_only_with_prefix(self):
+        self.init()
+        header = self.ok("balance").stdout.splitlines()[0]
+        self.assertNotIn("ACCOUNTS", header)
+        self.assertEqual(header.split()[:3], ["ACCOUNT", "UNIT", "DEBITS"])
+        self.assertNotIn("ACCOUNTS", self.ok("balance", "donor.us").stdout)
+        out = self.ok("balance", "--prefix", "donor").stdout.splitlines()
+        self.assertIn("ACCOUNTS", out[0])
+        self.assertEqual(out[1].split()[:3], ["donor", "USD", "2"])
+
     def test_balance_as_of_beyond_64_bits(self):
         # Backdated pendings can reserve more at a past date than fits a balance:
         # p1 is voided only in 2029, so on 2026-01-01 both p1 and p2 are pending.
