@@ -996,7 +996,7 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
     int printed = CLI_EXIT_OK;
     if (o.json) {
         json_t *r = json_pack("{s:b}", "ok", rc == CC_OK);
-        if (rc != CC_OK) json_object_set_new(r, "message", json_string(err.message));
+        if (rc != CC_OK) json_object_set_new(r, "message", json_text(err.message));
         printed = print_json(r);
     } else if (rc == CC_OK) {
         puts("ok: every invariant holds");

@@ -433,7 +433,7 @@ bool json_decode_op_too_big(const json_t *stand_in, int column, struct ledger_op
  * belong to a valid character is written as the four characters \xNN, so
  * the text is shown, never dropped.
  */
-static json_t *text_or_escaped(const char *value)
+json_t *json_text(const char *value)
 {
     size_t n = strlen(value);
     if (utf8_valid(value, n)) return json_string(value);
@@ -459,7 +459,7 @@ static json_t *text_or_escaped(const char *value)
 
 static void set_string(json_t *obj, const char *key, const char *value)
 {
-    if (value != NULL) json_object_set_new(obj, key, text_or_escaped(value));
+    if (value != NULL) json_object_set_new(obj, key, json_text(value));
 }
 
 static void set_time(json_t *obj, const char *key, int64_t ns)

@@ -69,6 +69,13 @@ json_t *json_encode_unit(const struct ledger_unit *unit);
 /* with_accounts: include "accounts" (prefix sums). */
 json_t *json_encode_balance(const struct store_balance *balance, bool with_accounts);
 
+/*
+ * A JSON string of text that should be UTF-8 but may not be: stray bytes
+ * are written as \xNN rather than the text being lost. Never NULL unless
+ * memory runs out.
+ */
+json_t *json_text(const char *text);
+
 /* Writes value compactly followed by a newline; false on a write error. */
 bool json_print_line(const json_t *value, FILE *out);
 

@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "util/amount.h"
+#include "util/error.h"
 #include "util/readall.h"
 #include "util/strmap.h"
 #include "util/timefmt.h"
@@ -554,6 +555,19 @@ static void utf8_validity(void **state)
     assert_int_equal(utf8_char_length("x", 0), 0);
 }
 
+/* An error message cut to its buffer inside a character is trimmed back to a whole one. */
+static void error_message_stays_utf8(void **state)
+{
+    (void)state;
+    char name[CC_ERROR_MESSAGE_BYTES_MAX * 2];
+    for (size_t i = 0; i + 2 < sizeof name; i += 2) memcpy(name + i, "\xc3\xa9", 2);
+    name[sizeof name - 2] = '\0';
+    struct cc_error err;
+    cc_error_set(&err, CC_ERR_NOT_FOUND, "no account x%s", name); /* odd offset: cut mid-character */
+    assert_true(utf8_valid(err.message, strlen(err.message)));
+    assert_true(strlen(err.message) >= CC_ERROR_MESSAGE_BYTES_MAX - 2);
+}
+
 static void utf8_truncate_trims_a_cut_character(void **state)
 {
     (void)state;
@@ -601,6 +615,7 @@ int main(void)
         cmocka_unit_test(amount_checked_arithmetic),
         cmocka_unit_test(read_all_limit_is_exact),
         cmocka_unit_test(utf8_validity),
+        cmocka_unit_test(error_message_stays_utf8),
         cmocka_unit_test(utf8_truncate_trims_a_cut_character),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
