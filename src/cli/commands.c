@@ -534,8 +534,11 @@ static int resolve_pending(struct cli *cli, int argc, char **argv, enum ledger_o
     char id[LEDGER_ID_BYTES_MAX + 16];
     if (o.id == NULL) {
         /* PENDING_ID.post, unless that is longer than an id may be: then a fresh one. */
-        if (strlen(pending_id) + 1 + strlen(command) <= LEDGER_ID_BYTES_MAX) {
-            snprintf(id, sizeof id, "%s.%s", pending_id, command);
+        size_t n = strlen(pending_id), m = strlen(command);
+        if (n + 1 + m <= LEDGER_ID_BYTES_MAX) {
+            memcpy(id, pending_id, n);
+            id[n] = '.';
+            memcpy(id + n + 1, command, m + 1);
         } else {
             char prefix[8];
             snprintf(prefix, sizeof prefix, "%s-", command);

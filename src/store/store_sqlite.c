@@ -231,7 +231,7 @@ static int pragma_int(struct store_sqlite *s, const char *sql, int *value)
 
 static enum cc_err migrate(struct store_sqlite *s, struct cc_error *err)
 {
-    int version;
+    int version = 0;
     if (pragma_int(s, "PRAGMA user_version", &version) != SQLITE_OK)
         return db_error(s, err, "reading the schema version");
     if (version > MIGRATIONS_COUNT)
@@ -316,7 +316,7 @@ enum cc_err store_sqlite_open(struct store **out, const char *path, enum store_m
      * that: a read-only directory that prevents the WAL, a lock held too
      * long, an I/O error or a damaged file are said as what they are.
      */
-    int app_id;
+    int app_id = 0;
     int sql_rc = pragma_int(s, "PRAGMA application_id", &app_id);
     if (sql_rc != SQLITE_OK) {
         if ((sql_rc & 0xff) == SQLITE_NOTADB)
