@@ -284,15 +284,16 @@ static int batch_decode(char *text, size_t length, const char *name, struct batc
 static int print_results(const struct batch *b, const struct ledger_result *results)
 {
     int status = CLI_EXIT_OK;
-    for (size_t i = 0; i < b->count; i++) {
+    bool ok = true;
+    for (size_t i = 0; i < b->count && ok; i++) {
         json_t *r = json_encode_result(i, &b->ops[i], &results[i]);
-        bool ok = json_print_line(r, stdout);
+        ok = r != NULL && json_print_line(r, stdout);
         json_decref(r);
-        if (!ok) break; /* the flush below tells why */
         if (!ledger_status_ok(results[i].status)) status = CLI_EXIT_REJECTED;
     }
     /* The batch is committed either way; the message says its results were not all shown. */
     if (!cli_flush_output()) return CLI_EXIT_STORE;
+    if (!ok) return cli_fail(CLI_EXIT_STORE, "cannot write the output: a result could not be encoded");
     return status;
 }
 
