@@ -39,7 +39,10 @@ void concord_disconnect(struct concord *cc);
  * batch. On success returns a malloc'd JSON array of results, one per
  * operation, and sets *status to 0, or to 1 if any operation was rejected.
  * Returns NULL (nothing committed) when the input is not a JSON array of at
- * most LEDGER_BATCH_OPS_MAX values (*status 2) or storage failed (*status 3).
+ * most LEDGER_BATCH_OPS_MAX values, or holds a number that does not fit 64
+ * bits (*status 2; the message gives its line and column), or storage failed
+ * (*status 3). A value of the array that is not an operation (a scalar, an
+ * unknown op) is only that operation's `invalid` result.
  */
 char *concord_submit(struct concord *cc, const char *json, size_t length, int *status,
                      char *error, size_t error_size);

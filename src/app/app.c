@@ -344,7 +344,7 @@ enum cc_err concord_transfer_get(struct concord *cc, const char *id, store_trans
 enum cc_err concord_history(struct concord *cc, const struct store_history_query *query,
                             store_transfer_fn fn, void *ctx, struct cc_error *err)
 {
-    if (query->limit == 0 || query->limit > STORE_LIST_LIMIT_MAX)
+    if (query->limit == 0 || query->limit > STORE_HISTORY_LIMIT_MAX)
         return cc_error_set(err, CC_ERR_USAGE, "limit must be 1 … %d", STORE_LIST_LIMIT_MAX);
     return cc->store->driver->history(cc->store, query, fn, ctx, err);
 }

@@ -34,10 +34,16 @@ char *concord_submit(struct concord *cc, const char *json, size_t length, int *s
                      char *error, size_t error_size)
 {
     json_error_t jerr;
-    json_t *input = json_parse_text(json, length, &jerr);
+    struct json_place too_big;
+    json_t *input = json_parse_text(json, length, &jerr, &too_big, NULL);
     char message[CC_ERROR_MESSAGE_BYTES_MAX];
     if (input == NULL || !json_is_array(input) || json_array_size(input) > LEDGER_BATCH_OPS_MAX) {
-        if (input == NULL)
+        /* One text for the whole batch: a number that does not fit refuses all of it. */
+        if (input == NULL && too_big.line != 0)
+            snprintf(message, sizeof message,
+                     "line %d, column %d: a number does not fit 64 bits; nothing was committed",
+                     too_big.line, too_big.column);
+        else if (input == NULL)
             snprintf(message, sizeof message, "line %d, column %d: %s", jerr.line, jerr.column,
                      jerr.text);
         else

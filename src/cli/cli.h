@@ -39,6 +39,12 @@ extern const struct cli_command cli_commands[];
 
 /* Prints "concord: message" to stderr and returns status. */
 int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Flushes standard output. A full disk, a closed pipe or /dev/full must not
+ * pass for success: on failure reports "cannot write the output: …" and
+ * returns false (the command then exits 3).
+ */
+bool cli_flush_output(void);
 /* Reports err on stderr and returns the matching exit status. */
 int cli_fail_error(const struct cc_error *err);
 /* Opens the ledger at cli->db_path (the file must exist). NULL after reporting. */
@@ -47,6 +53,17 @@ struct concord *cli_open(struct cli *cli, int *status);
 void cli_print_overview(FILE *out);
 /* Prints usage and help of cmd to out. */
 void cli_print_help(const struct cli_command *cmd, FILE *out);
+
+/* ---- text for people */
+
+/*
+ * A copy of s fit for a terminal: control characters (below 0x20, 0x7f)
+ * written as \n, \t, \r or \xNN, so that stored text cannot move the
+ * cursor, recolour the screen or forge lines. malloc'd; NULL when out of memory.
+ */
+char *cli_text_escaped(const char *s);
+/* Prints label, then text escaped (see cli_text_escaped), then a newline. */
+void cli_put_line(FILE *out, const char *label, const char *text);
 
 /* ---- aligned tables for people */
 
@@ -61,7 +78,7 @@ struct table {
 };
 
 void table_init(struct table *t, int columns, const char *const *header, const bool *right);
-/* Adds a row of `columns` strings (copied). */
+/* Adds a row of `columns` strings (copied, control characters escaped). */
 void table_add(struct table *t, const char *const *cells);
 void table_print(const struct table *t, FILE *out);
 void table_free(struct table *t);

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "fmt/json.h"
 #include "util/amount.h"
+#include "util/readall.h"
 #include "util/timefmt.h"
 
 #define APPLY_INPUT_BYTES_MAX ((size_t)1 << 30) /* 1 GiB of JSON Lines */
@@ -198,9 +199,17 @@ static int print_json(json_t *value)
 {
     bool ok = value != NULL && json_dumpf(value, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0;
     json_decref(value);
-    if (!ok || fputc('\n', stdout) == EOF)
-        return cli_fail(CLI_EXIT_STORE, "cannot write the output");
+    if (ok) fputc('\n', stdout);
+    if (!cli_flush_output()) return CLI_EXIT_STORE;
+    if (!ok) return cli_fail(CLI_EXIT_STORE, "cannot write the output: it could not be encoded");
     return CLI_EXIT_OK;
+}
+
+/* Prints a table for people and says whether it reached the output. */
+static int print_table(const struct table *t)
+{
+    table_print(t, stdout);
+    return cli_flush_output() ? CLI_EXIT_OK : CLI_EXIT_STORE;
 }
 
 static void format_amount(int64_t minor, int32_t scale, char out[AMOUNT_TEXT_BYTES])
@@ -208,13 +217,6 @@ static void format_amount(int64_t minor, int32_t scale, char out[AMOUNT_TEXT_BYT
     amount_format(minor, scale, true, out);
 }
 
-/* The scale of a unit, 0 when unknown (then amounts print as integers). */
-static int32_t unit_scale(struct concord *cc, const char *code)
-{
-    struct ledger_unit u;
-    struct cc_error err;
-    return concord_unit_get(cc, code, &u, NULL, 0, &err) == CC_OK ? u.scale : 0;
-}
 
 /* ---------------------------------------------------------------- init */
 
@@ -234,37 +236,20 @@ static int cmd_init(struct cli *cli, int argc, char **argv)
 
 /* ---------------------------------------------------------------- apply */
 
-/* Reads all of f into a NUL-terminated buffer, refusing more than max bytes. */
-static char *read_all(FILE *f, size_t max, size_t *length, const char *name, int *status)
+/* Reads all of f, refusing more than max bytes; NULL after reporting. */
+static char *read_input(FILE *f, size_t max, size_t *length, const char *name, int *status)
 {
-    size_t capacity = 1 << 16, n = 0;
-    char *buf = malloc(capacity);
-    while (buf != NULL) {
-        if (n + 1 >= capacity) {
-            if (capacity > max) {
-                free(buf);
-                *status = cli_fail(CLI_EXIT_USAGE, "%s: input is larger than %zu bytes", name, max);
-                return NULL;
-            }
-            char *grown = realloc(buf, capacity * 2);
-            if (grown == NULL) break;
-            buf = grown;
-            capacity *= 2;
-        }
-        size_t got = fread(buf + n, 1, capacity - n - 1, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                free(buf);
-                *status = cli_fail(CLI_EXIT_STORE, "%s: cannot read: %s", name, strerror(errno));
-                return NULL;
-            }
-            buf[n] = '\0';
-            *length = n;
-            return buf;
-        }
+    char *text;
+    switch (read_all(f, max, &text, length)) {
+    case READ_ALL_OK: return text;
+    case READ_ALL_TOO_LARGE:
+        *status = cli_fail(CLI_EXIT_USAGE, "%s: input is larger than %zu bytes", name, max);
+        return NULL;
+    case READ_ALL_IO_ERROR:
+        *status = cli_fail(CLI_EXIT_STORE, "%s: cannot read: %s", name, strerror(errno));
+        return NULL;
+    case READ_ALL_NO_MEMORY: break;
     }
-    free(buf);
     *status = cli_fail(CLI_EXIT_STORE, "%s: out of memory reading the input", name);
     return NULL;
 }
@@ -312,12 +297,19 @@ static int batch_decode(char *text, size_t length, const char *name, struct batc
                 b->capacity = capacity;
             }
             json_error_t error;
-            json_t *value = json_parse_text(p, n, &error);
-            if (value == NULL)
+            struct json_place too_big;
+            json_t *stand_in = NULL;
+            json_t *value = json_parse_text(p, n, &error, &too_big, &stand_in);
+            if (value == NULL && too_big.line == 0)
                 return cli_fail(CLI_EXIT_USAGE, "%s:%zu:%d: not JSON: %s", name, line_no,
                                 error.column, error.text);
-            bool ok = json_decode_op(value, &b->ops[b->count], &b->arena);
+            /* JSON whose numbers do not fit is an invalid operation, not malformed input. */
+            bool ok = value != NULL
+                          ? json_decode_op(value, &b->ops[b->count], &b->arena)
+                          : json_decode_op_too_big(stand_in, too_big.column, &b->ops[b->count],
+                                                   &b->arena);
             json_decref(value);
+            json_decref(stand_in);
             if (!ok) return cli_fail(CLI_EXIT_STORE, "out of memory");
             b->count++;
         }
@@ -330,13 +322,16 @@ static int batch_decode(char *text, size_t length, const char *name, struct batc
 static int print_results(const struct batch *b, const struct ledger_result *results)
 {
     int status = CLI_EXIT_OK;
-    for (size_t i = 0; i < b->count; i++) {
+    bool ok = true;
+    for (size_t i = 0; i < b->count && ok; i++) {
         json_t *r = json_encode_result(i, &b->ops[i], &results[i]);
-        bool ok = json_print_line(r, stdout);
+        ok = r != NULL && json_print_line(r, stdout);
         json_decref(r);
-        if (!ok) return cli_fail(CLI_EXIT_STORE, "cannot write the results");
         if (!ledger_status_ok(results[i].status)) status = CLI_EXIT_REJECTED;
     }
+    /* The batch is committed either way; the message says its results were not all shown. */
+    if (!cli_flush_output()) return CLI_EXIT_STORE;
+    if (!ok) return cli_fail(CLI_EXIT_STORE, "cannot write the output: a result could not be encoded");
     return status;
 }
 
@@ -373,8 +368,8 @@ static int cmd_apply(struct cli *cli, int argc, char **argv)
     if (f == NULL) return cli_fail(CLI_EXIT_USAGE, "%s: cannot open: %s", name, strerror(errno));
     int status = CLI_EXIT_OK;
     size_t length = 0;
-    char *text = read_all(f, APPLY_INPUT_BYTES_MAX, &length, strcmp(name, "-") ? name : "stdin",
-                          &status);
+    char *text = read_input(f, APPLY_INPUT_BYTES_MAX, &length, strcmp(name, "-") ? name : "stdin",
+                            &status);
     if (f != stdin) fclose(f);
     if (text == NULL) return status;
     struct batch b = {0};
@@ -396,10 +391,15 @@ static int print_friendly(const struct batch *b, const struct ledger_result *res
     if (friendly_json) return print_results(b, results);
     const struct ledger_result *r = &results[0];
     const struct ledger_op *op = &b->ops[0];
-    if (!ledger_status_ok(r->status))
-        return cli_fail(CLI_EXIT_REJECTED, "%s %s: %s%s%s", ledger_op_name(op->type), op->id,
-                        ledger_status_name(r->status), r->message ? ": " : "",
-                        r->message ? r->message : "");
+    if (!ledger_status_ok(r->status)) {
+        /* The id came from the command line, as typed: escape it like any text shown. */
+        char *id = cli_text_escaped(op->id);
+        int status = cli_fail(CLI_EXIT_REJECTED, "%s %s: %s%s%s", ledger_op_name(op->type),
+                              id != NULL ? id : "?", ledger_status_name(r->status),
+                              r->message ? ": " : "", r->message ? r->message : "");
+        free(id);
+        return status;
+    }
     char ts[TIME_TEXT_BYTES];
     time_format(r->timestamp, ts);
     printf("%s %s %s at %s", ledger_op_name(op->type), op->id, ledger_status_name(r->status), ts);
@@ -417,7 +417,7 @@ static int commit_one(struct cli *cli, struct ledger_op *op, bool json)
     return batch_commit(cli, &b, print_friendly);
 }
 
-/* A fresh transfer id when a person gives none: "t-" and 16 random hex digits. */
+/* A fresh id when a person gives none (or the default would be too long): prefix and 16 random hex digits. */
 static void random_id(char out[32], const char *prefix)
 {
     unsigned char bytes[8];
@@ -494,8 +494,10 @@ static int cmd_unit_add(struct cli *cli, int argc, char **argv)
         return CLI_EXIT_USAGE;
     if (o.scale == NULL) return cli_fail(CLI_EXIT_USAGE, "unit add: --scale is required");
     char *end;
+    errno = 0;
     long scale = strtol(o.scale, &end, 10);
-    if (*end != '\0' || scale < 0 || scale > LEDGER_SCALE_MAX)
+    /* No digits at all (--scale '') is no scale, not 0. */
+    if (end == o.scale || *end != '\0' || errno != 0 || scale < 0 || scale > LEDGER_SCALE_MAX)
         return cli_fail(CLI_EXIT_USAGE, "unit add: --scale must be 0 … %d", LEDGER_SCALE_MAX);
     struct ledger_op op = {.type = LEDGER_OP_UNIT, .id = o.positional[0], .name = o.name,
                            .scale = (int32_t)scale, .flags = LEDGER_OP_HAS_SCALE};
@@ -572,7 +574,19 @@ static int resolve_pending(struct cli *cli, int argc, char **argv, enum ledger_o
         return CLI_EXIT_USAGE;
     const char *pending_id = o.positional[0];
     char id[LEDGER_ID_BYTES_MAX + 16];
-    if (o.id == NULL) snprintf(id, sizeof id, "%s.%s", pending_id, command);
+    if (o.id == NULL) {
+        /* PENDING_ID.post, unless that is longer than an id may be: then a fresh one. */
+        size_t n = strlen(pending_id), m = strlen(command);
+        if (n + 1 + m <= LEDGER_ID_BYTES_MAX) {
+            memcpy(id, pending_id, n);
+            id[n] = '.';
+            memcpy(id + n + 1, command, m + 1);
+        } else {
+            char prefix[8];
+            snprintf(prefix, sizeof prefix, "%s-", command);
+            random_id(id, prefix);
+        }
+    }
     struct ledger_op op = {.type = type, .id = o.id ? o.id : id, .pending_id = pending_id,
                            .memo = o.memo};
     if (o.amount != NULL) {
@@ -608,17 +622,20 @@ static int cmd_void(struct cli *cli, int argc, char **argv)
 
 /* ---------------------------------------------------------------- reads */
 
-/* Opens the ledger for a read, first expiring what is due so states are current. */
+/*
+ * Opens the ledger for a read, first recording the expiries that are due so
+ * states are current. That is a write: on a database this user may only
+ * read (or while the writer's lock stays taken) it fails, and the read goes
+ * on with a warning rather than showing nothing.
+ */
 static struct concord *open_for_read(struct cli *cli, int *status)
 {
     struct concord *cc = cli_open(cli, status);
     if (cc == NULL) return NULL;
     struct cc_error err = {0};
-    if (concord_expire_due(cc, &err) != CC_OK) {
-        *status = cli_fail_error(&err);
-        concord_close(cc);
-        return NULL;
-    }
+    if (concord_expire_due(cc, &err) != CC_OK)
+        fprintf(stderr, "concord: could not record due expiries: %s; states shown may be stale\n",
+                err.message);
     return cc;
 }
 
@@ -635,17 +652,41 @@ struct show_ctx {
     json_t *array; /* when collecting JSON rows */
     struct table table;
     int status;
+    bool failed;           /* a read inside a row callback failed: show nothing */
+    struct cc_error error; /* the first such failure */
 };
+
+/*
+ * The scale of a unit, for showing amounts of it. A failure to read it is
+ * recorded in s (amounts in a wrong scale would misstate them) and the
+ * listing ends with that error instead of the rows.
+ */
+static int32_t unit_scale(struct show_ctx *s, const char *code)
+{
+    struct ledger_unit u;
+    struct cc_error err = {0};
+    enum cc_err rc = concord_unit_get(s->cc, code, &u, NULL, 0, &err);
+    if (rc == CC_OK) return u.scale;
+    if (rc == CC_ERR_NOT_FOUND) /* rows name only units that exist */
+        cc_error_set(&err, CC_ERR_STORE, "the database is damaged: unit %s is missing", code);
+    if (!s->failed) {
+        s->failed = true;
+        s->error = err;
+    }
+    return 0;
+}
 
 /* Ends a listing: prints its JSON array or table (or the error), frees, closes. */
 static int listing_finish(struct show_ctx *s, enum cc_err rc, const struct cc_error *err)
 {
     if (rc != CC_OK)
         s->status = cli_fail_error(err);
+    else if (s->failed)
+        s->status = cli_fail_error(&s->error);
     else if (s->json)
         s->status = print_json(json_incref(s->array));
     else
-        table_print(&s->table, stdout);
+        s->status = print_table(&s->table);
     json_decref(s->array);
     table_free(&s->table);
     concord_close(s->cc);
@@ -659,7 +700,8 @@ static int account_print(void *ctx, const struct ledger_account *a)
         s->status = print_json(json_encode_account(a));
         return 0;
     }
-    int32_t scale = unit_scale(s->cc, a->unit);
+    int32_t scale = unit_scale(s, a->unit);
+    if (s->failed) return 1;
     char ts[TIME_TEXT_BYTES], dp[AMOUNT_TEXT_BYTES], dpo[AMOUNT_TEXT_BYTES],
         cp[AMOUNT_TEXT_BYTES], cpo[AMOUNT_TEXT_BYTES];
     time_format(a->timestamp, ts);
@@ -667,9 +709,10 @@ static int account_print(void *ctx, const struct ledger_account *a)
     format_amount(a->debits_posted, scale, dpo);
     format_amount(a->credits_pending, scale, cp);
     format_amount(a->credits_posted, scale, cpo);
-    printf("account  %s\nname     %s\nunit     %s\nowner    %s\nflags    %s\ncreated  %s\n\n",
-           a->id, a->name ? a->name : "-", a->unit, a->owner ? a->owner : "-",
-           flags_text(a->flags), ts);
+    printf("account  %s\n", a->id);
+    cli_put_line(stdout, "name     ", a->name ? a->name : "-"); /* free text: escaped */
+    printf("unit     %s\nowner    %s\nflags    %s\ncreated  %s\n\n", a->unit,
+           a->owner ? a->owner : "-", flags_text(a->flags), ts);
     static const char *const header[] = {"", "pending", "posted"};
     static const bool right[] = {false, true, true};
     struct table t;
@@ -688,7 +731,7 @@ static int account_row(void *ctx, const struct ledger_account *a)
         json_array_append_new(s->array, json_encode_account(a));
         return 0;
     }
-    int32_t scale = unit_scale(s->cc, a->unit);
+    int32_t scale = unit_scale(s, a->unit);
     char dpo[AMOUNT_TEXT_BYTES], cpo[AMOUNT_TEXT_BYTES], dp[AMOUNT_TEXT_BYTES],
         cp[AMOUNT_TEXT_BYTES];
     format_amount(a->debits_posted, scale, dpo);
@@ -756,7 +799,8 @@ static int cmd_unit_list(struct cli *cli, int argc, char **argv)
 /* balance: rows for ids, or sums over a prefix. */
 struct balance_ctx {
     struct show_ctx show;
-    bool with_accounts;
+    bool with_accounts;   /* this row is a prefix sum: its JSON has "accounts" */
+    bool accounts_column; /* the table has an ACCOUNTS column (--prefix given) */
 };
 
 static int balance_row(void *ctx, const struct store_balance *b)
@@ -777,7 +821,10 @@ static int balance_row(void *ctx, const struct store_balance *b)
     format_amount(b->credits_pending, b->scale, cp);
     format_amount(b->credits_posted, b->scale, cpo);
     const char *id = b->id[0] ? b->id : "(all)";
-    table_add(&s->table, (const char *const[]){id, b->unit, n, dp, dpo, cp, cpo, net});
+    if (bc->accounts_column)
+        table_add(&s->table, (const char *const[]){id, b->unit, n, dp, dpo, cp, cpo, net});
+    else
+        table_add(&s->table, (const char *const[]){id, b->unit, dp, dpo, cp, cpo, net});
     return 0;
 }
 
@@ -792,13 +839,21 @@ static int cmd_balance(struct cli *cli, int argc, char **argv)
     int status = CLI_EXIT_OK;
     struct concord *cc = open_for_read(cli, &status);
     if (cc == NULL) return status;
+    /* ACCOUNTS counts what a prefix sums: without --prefix it would be 1 (or blank) on every row. */
     static const char *const header[] = {"ACCOUNT",        "UNIT",          "ACCOUNTS",
                                          "DEBITS PENDING", "DEBITS POSTED", "CREDITS PENDING",
                                          "CREDITS POSTED", "NET POSTED"};
+    static const char *const header_no_accounts[] = {
+        "ACCOUNT",         "UNIT",           "DEBITS PENDING", "DEBITS POSTED",
+        "CREDITS PENDING", "CREDITS POSTED", "NET POSTED"};
     static const bool right[] = {false, false, true, true, true, true, true, true};
     struct balance_ctx bc = {.show = {.cc = cc, .json = o.json,
-                                      .array = o.json ? json_array() : NULL}};
-    table_init(&bc.show.table, 8, header, right);
+                                      .array = o.json ? json_array() : NULL},
+                             .accounts_column = o.prefix != NULL};
+    if (bc.accounts_column)
+        table_init(&bc.show.table, 8, header, right);
+    else
+        table_init(&bc.show.table, 7, header_no_accounts, right + 1);
     struct cc_error err = {0};
     enum cc_err rc = CC_OK;
     for (int i = 0; i < o.positional_count && rc == CC_OK; i++)
@@ -831,7 +886,7 @@ static int cmd_balance(struct cli *cli, int argc, char **argv)
     else if (o.json)
         status = print_json(json_incref(bc.show.array));
     else
-        table_print(&bc.show.table, stdout);
+        status = print_table(&bc.show.table);
     json_decref(bc.show.array);
     table_free(&bc.show.table);
     concord_close(cc);
@@ -845,7 +900,8 @@ static int transfer_print(void *ctx, const struct ledger_transfer *t)
         s->status = print_json(json_encode_transfer(t));
         return 0;
     }
-    int32_t scale = unit_scale(s->cc, t->unit);
+    int32_t scale = unit_scale(s, t->unit);
+    if (s->failed) return 1;
     char amount[AMOUNT_TEXT_BYTES], ts[TIME_TEXT_BYTES], date[TIME_TEXT_BYTES],
         expires[TIME_TEXT_BYTES];
     format_amount(t->amount, scale, amount);
@@ -853,9 +909,10 @@ static int transfer_print(void *ctx, const struct ledger_transfer *t)
     time_format_date(t->date, date);
     printf("transfer  %s\ndebit     %s\ncredit    %s\namount    %s %s\nstate     %s\n", t->id,
            t->debit, t->credit, amount, t->unit, ledger_state_name((enum ledger_state)t->state));
-    if (t->kind) printf("kind      %s\n", t->kind);
+    /* Free text goes out escaped: a memo must not drive the terminal. */
+    if (t->kind) cli_put_line(stdout, "kind      ", t->kind);
     if (t->flags & LEDGER_TRANSFER_PENDING) printf("pending   yes\n");
-    if (t->cond) printf("if        %s\n", t->cond);
+    if (t->cond) cli_put_line(stdout, "if        ", t->cond);
     if (t->flags & LEDGER_TRANSFER_EXPIRES) {
         time_format(t->expires, expires);
         printf("expires   %s\n", expires);
@@ -864,8 +921,8 @@ static int transfer_print(void *ctx, const struct ledger_transfer *t)
         printf("resolves  %s (%s)\n", t->pending_id,
                ledger_reason_name((enum ledger_reason)t->reason));
     printf("date      %s\nrecorded  %s\n", date, ts);
-    if (t->memo) printf("memo      %s\n", t->memo);
-    if (t->meta) printf("meta      %s\n", t->meta);
+    if (t->memo) cli_put_line(stdout, "memo      ", t->memo);
+    if (t->meta) cli_put_line(stdout, "meta      ", t->meta);
     return 0;
 }
 
@@ -885,7 +942,10 @@ static int show_one(struct cli *cli, int argc, char **argv, bool account)
     enum cc_err rc = account
                          ? concord_account_get(cc, o.positional[0], account_print, &s, &err)
                          : concord_transfer_get(cc, o.positional[0], transfer_print, &s, &err);
-    if (rc != CC_OK) s.status = cli_fail_error(&err);
+    if (rc != CC_OK)
+        s.status = cli_fail_error(&err);
+    else if (s.failed)
+        s.status = cli_fail_error(&s.error);
     concord_close(cc);
     return s.status;
 }
@@ -900,17 +960,28 @@ static int cmd_transfer_show(struct cli *cli, int argc, char **argv)
     return show_one(cli, argc, argv, false);
 }
 
+/* history for people: rows up to `shown_max`; one more fetched tells that there are more. */
+struct history_ctx {
+    struct show_ctx show; /* first: listing_finish takes it */
+    uint32_t shown_max;
+    uint32_t seen;
+};
+
 static int history_row(void *ctx, const struct ledger_transfer *t)
 {
-    struct show_ctx *s = ctx;
+    struct history_ctx *h = ctx;
+    struct show_ctx *s = &h->show;
     if (s->json) {
         json_array_append_new(s->array, json_encode_transfer(t));
         return 0;
     }
-    int32_t scale = unit_scale(s->cc, t->unit);
+    if (h->seen++ >= h->shown_max) return 1; /* the extra row: not shown */
+    int32_t scale = unit_scale(s, t->unit);
     char amount[AMOUNT_TEXT_BYTES], date[TIME_TEXT_BYTES];
     format_amount(t->amount, scale, amount);
-    time_format_date(t->date, date);
+    /* The day only, so that the column lines up (the JSON keeps the instant). */
+    time_format(t->date, date);
+    date[10] = '\0';
     const char *what = t->reason ? ledger_reason_name((enum ledger_reason)t->reason)
                                  : (t->kind ? t->kind : "");
     table_add(&s->table,
@@ -940,10 +1011,19 @@ static int cmd_history(struct cli *cli, int argc, char **argv)
     static const char *const header[] = {"DATE",   "TRANSFER", "DEBIT", "CREDIT",
                                          "AMOUNT", "UNIT",     "STATE", "WHAT"};
     static const bool right[] = {false, false, false, false, true, false, false, false};
-    struct show_ctx s = {.cc = cc, .json = o.json, .array = o.json ? json_array() : NULL};
-    table_init(&s.table, 8, header, right);
+    struct history_ctx h = {
+        .show = {.cc = cc, .json = o.json, .array = o.json ? json_array() : NULL},
+        .shown_max = q.limit,
+    };
+    /* People are told when the table is cut: fetch one row more than is shown. */
+    if (!o.json) q.limit++;
+    table_init(&h.show.table, 8, header, right);
     struct cc_error err = {0};
-    return listing_finish(&s, concord_history(cc, &q, history_row, &s, &err), &err);
+    enum cc_err rc = concord_history(cc, &q, history_row, &h, &err);
+    if (rc == CC_OK && !h.show.failed && h.seen > h.shown_max)
+        fprintf(stderr, "concord: showing the first %u of more; narrow with --since/--until or "
+                        "raise --limit\n", (unsigned)h.shown_max);
+    return listing_finish(&h.show, rc, &err);
 }
 
 static int cmd_check(struct cli *cli, int argc, char **argv)
@@ -958,15 +1038,16 @@ static int cmd_check(struct cli *cli, int argc, char **argv)
     struct cc_error err = {0};
     enum cc_err rc = concord_check(cc, &err);
     concord_close(cc);
+    int printed = CLI_EXIT_OK;
     if (o.json) {
         json_t *r = json_pack("{s:b}", "ok", rc == CC_OK);
-        if (rc != CC_OK) json_object_set_new(r, "message", json_string(err.message));
-        print_json(r);
+        if (rc != CC_OK) json_object_set_new(r, "message", json_text(err.message));
+        printed = print_json(r);
     } else if (rc == CC_OK) {
         puts("ok: every invariant holds");
     }
     if (rc != CC_OK) return cli_fail(CLI_EXIT_STORE, "%s", err.message);
-    return CLI_EXIT_OK;
+    return printed;
 }
 
 /* ---------------------------------------------------------------- conditions */
@@ -1119,6 +1200,7 @@ static int cmd_requirement_list(struct cli *cli, int argc, char **argv)
             json_array_append_new(array, json_encode_requirement(&view.requirements[i]));
         status = print_json(array);
     } else {
+        struct show_ctx units = {.cc = cc};
         static const char *const header[] = {"REQUIREMENT", "ACCOUNT", "MEASURE", "TARGET",
                                              "UNIT", "DUE", "TITLE"};
         static const bool right[] = {false, false, false, true, false, false, false};
@@ -1127,7 +1209,7 @@ static int cmd_requirement_list(struct cli *cli, int argc, char **argv)
         for (uint32_t i = 0; i < view.requirements_count; i++) {
             const struct ledger_requirement *r = &view.requirements[i];
             char target[AMOUNT_TEXT_BYTES], due[TIME_TEXT_BYTES] = "";
-            format_amount(r->target, unit_scale(cc, r->unit), target);
+            format_amount(r->target, unit_scale(&units, r->unit), target);
             if (r->has_due) time_format_date(r->due, due);
             table_add(&t, (const char *const[]){
                               r->id, r->account,
@@ -1136,6 +1218,7 @@ static int cmd_requirement_list(struct cli *cli, int argc, char **argv)
         }
         table_print(&t, stdout);
         table_free(&t);
+        if (units.failed) status = cli_fail_error(&units.error);
     }
     ledger_view_free(&view);
     concord_close(cc);
@@ -1261,18 +1344,20 @@ static int cmd_scenario(struct cli *cli, int argc, char **argv)
         table_print(&t, stdout);
         table_free(&t);
         if (report.exposure_count > 0) {
+            struct show_ctx units = {.cc = cc};
             static const char *const eh[] = {"OPEN CONDITION", "UNIT", "PENDING IT DECIDES"};
             static const bool er[] = {false, false, true};
             table_init(&t, 3, eh, er);
             for (uint32_t i = 0; i < report.exposure_count; i++) {
                 const struct report_exposure *e = &report.exposure[i];
                 char amount[AMOUNT_TEXT_BYTES];
-                format_amount(e->pending, unit_scale(cc, e->unit), amount);
+                format_amount(e->pending, unit_scale(&units, e->unit), amount);
                 table_add(&t, (const char *const[]){e->condition, e->unit, amount});
             }
             fputc('\n', stdout);
             table_print(&t, stdout);
             table_free(&t);
+            if (units.failed) status = cli_fail_error(&units.error);
         }
     }
     report_free(&report);
@@ -1386,12 +1471,18 @@ const struct cli_command cli_commands[] = {
      "Dots in ID make a hierarchy that balance --prefix sums.\n"},
     {"account show", cmd_account_show, "ID [--json]", "one account with its balances", ""},
     {"account list", cmd_account_list, "[--prefix P] [--after ID] [--limit N] [--json]",
-     "list accounts", "Lists accounts in id order, LIMIT (default 1000) after ID.\n"},
+     "list accounts",
+     "Lists accounts in id order, LIMIT (default 1000) after ID. --prefix P lists\n"
+     "account P and the accounts under P. (dots make the hierarchy: fund covers\n"
+     "fund and fund.pool, not fundraising); a P ending in '.' lists the ids that\n"
+     "start with it.\n"},
     {"balance", cmd_balance, "[ID...] [--prefix P] [--at DATE] [--json]", "balances",
      "Balances of the accounts named, and with --prefix one row per unit summing\n"
-     "every account whose id starts with P (an empty P sums all). With neither,\n"
-     "every account. --at DATE counts transfers by effective date through the end\n"
-     "of that day (UTC), or through a date-time.\n"},
+     "account P and every account under P. (dots make the hierarchy: fund sums\n"
+     "fund and fund.pool, not fundraising; a P ending in '.' sums the ids that\n"
+     "start with it; an empty P sums all). With neither, every account. --at DATE\n"
+     "counts transfers by effective date through the end of that day (UTC), or\n"
+     "through a date-time.\n"},
     {"transfer show", cmd_transfer_show, "ID [--json]", "one transfer with its state", ""},
     {"transfer", cmd_transfer,
      "--debit ID --credit ID --amount AMOUNT [--id ID] [--pending] [--expires TIME]\n"
@@ -1401,13 +1492,17 @@ const struct cli_command cli_commands[] = {
      "than the unit has are refused. Without --id a random id is chosen.\n"},
     {"post", cmd_post, "PENDING_ID [--amount AMOUNT] [--id ID] [--date DATE] [--memo TEXT] [--json]",
      "post a pending transfer (all of it, or --amount of it)",
-     "The record's id defaults to PENDING_ID.post.\n"},
+     "The record's id defaults to PENDING_ID.post (a random post-… id when that\n"
+     "would be longer than 128 bytes).\n"},
     {"void", cmd_void, "PENDING_ID [--id ID] [--date DATE] [--memo TEXT] [--json]",
-     "void a pending transfer", "The record's id defaults to PENDING_ID.void.\n"},
+     "void a pending transfer",
+     "The record's id defaults to PENDING_ID.void (a random void-… id when that\n"
+     "would be longer than 128 bytes).\n"},
     {"history", cmd_history, "ID [--since DATE] [--until DATE] [--limit N] [--json]",
      "an account's transfers, oldest first",
      "Filters by effective date; --until includes the whole day. At most LIMIT\n"
-     "(default 1000) rows.\n"},
+     "(default 1000) rows, the oldest; the table for people says on stderr when\n"
+     "there are more.\n"},
     {"condition add", cmd_condition_add,
      "NAME [--title TEXT] [--probability P] [--authority PARTY] [--when EXPR] [--json]",
      "define a condition pledges can hang on",

@@ -2,6 +2,7 @@
  * main.c — the concord binary: global options, dispatch through the command
  * table, and the helpers every command shares.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,15 @@ int cli_fail(int status, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     return status;
+}
+
+bool cli_flush_output(void)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout)) return true;
+    /* An earlier write may have failed with the buffer since emptied: errno then says nothing. */
+    cli_fail(CLI_EXIT_STORE, "cannot write the output: %s", strerror(errno != 0 ? errno : EIO));
+    return false;
 }
 
 int cli_fail_error(const struct cc_error *err)
@@ -82,14 +92,29 @@ static bool wants_help(int argc, char **argv)
     return false;
 }
 
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    int status = run(argc, argv);
+    /* A command that failed on storage has said so; any other status needs its output out. */
+    if (status != CLI_EXIT_STORE && !cli_flush_output()) status = CLI_EXIT_STORE;
+    return status;
+}
+
+/* Global options, then the command. */
+static int run(int argc, char **argv)
 {
     struct cli cli = {.argv0 = argv[0]};
     cli.db_path = getenv("CONCORD_DB");
     if (cli.db_path == NULL || cli.db_path[0] == '\0') cli.db_path = CONCORD_DB_DEFAULT;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "--db") == 0) {
+            if (i + 1 == argc) {
+                cli_print_overview(stderr);
+                return cli_fail(CLI_EXIT_USAGE, "--db needs a PATH");
+            }
             cli.db_path = argv[++i];
         } else if (strncmp(argv[i], "--db=", 5) == 0) {
             cli.db_path = argv[i] + 5;

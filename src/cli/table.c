@@ -1,8 +1,43 @@
-/* table.c — aligned text tables for people (see cli.h). */
+/* table.c — text for people: escaped control characters and aligned tables (see cli.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+
+static bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
+
+char *cli_text_escaped(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(4 * n + 1); /* each byte at worst \xNN */
+    if (out == NULL) return NULL;
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (!is_control(*p)) {
+            out[k++] = (char)*p;
+            continue;
+        }
+        out[k++] = '\\';
+        switch (*p) {
+        case '\n': out[k++] = 'n'; break;
+        case '\t': out[k++] = 't'; break;
+        case '\r': out[k++] = 'r'; break;
+        default:
+            k += (size_t)snprintf(out + k, 4, "x%02x", *p);
+            break;
+        }
+    }
+    out[k] = '\0';
+    return out;
+}
+
+void cli_put_line(FILE *out, const char *label, const char *text)
+{
+    char *shown = cli_text_escaped(text);
+    fprintf(out, "%s%s\n", label, shown != NULL ? shown : "(out of memory)");
+    free(shown);
+}
 
 void table_init(struct table *t, int columns, const char *const *header, const bool *right)
 {
@@ -24,7 +59,7 @@ void table_add(struct table *t, const char *const *cells)
         t->capacity = capacity;
     }
     for (int c = 0; c < t->columns; c++)
-        t->cells[t->rows * t->columns + c] = strdup(cells[c] ? cells[c] : "");
+        t->cells[t->rows * t->columns + c] = cli_text_escaped(cells[c] ? cells[c] : "");
     t->rows++;
 }
 

@@ -9,17 +9,145 @@
 #include "fmt/json.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/timefmt.h"
+#include "util/utf8.h"
 
-json_t *json_parse_text(const char *text, size_t length, json_error_t *error)
+/* ---------------------------------------------------------------- parsing */
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* Does the number token[0..n) overflow what jansson holds (int64, or a double)? */
+static bool number_too_big(const char *token, size_t n)
 {
-    json_t *v = json_loadb(text, length, JSON_REJECT_DUPLICATES, error);
-    if (v == NULL && json_error_code(error) == json_error_numeric_overflow)
-        v = json_loadb(text, length, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, error);
-    return v;
+    char *copy = malloc(n + 1);
+    if (copy == NULL) return false; /* then the caller reports jansson's error as is */
+    memcpy(copy, token, n);
+    copy[n] = '\0';
+    bool real = strpbrk(copy, ".eE") != NULL;
+    errno = 0;
+    bool too_big;
+    if (real) {
+        double v = strtod(copy, NULL);
+        too_big = errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL); /* underflow reads as 0 */
+    } else {
+        (void)strtoll(copy, NULL, 10);
+        too_big = errno == ERANGE;
+    }
+    free(copy);
+    return too_big;
+}
+
+/*
+ * The end of the number starting at text[i] (a '-' or a digit outside any
+ * string), following jansson's lexer: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+ * Whatever follows that is not part of the grammar is left where it is, so
+ * jansson still reports it after the number is replaced.
+ */
+static size_t number_end(const char *text, size_t n, size_t i)
+{
+    size_t j = i;
+    if (j < n && text[j] == '-') j++;
+    if (j < n && text[j] == '0') {
+        j++;
+    } else if (j < n && is_digit(text[j])) {
+        while (j < n && is_digit(text[j])) j++;
+    } else {
+        return i; /* a lone '-': not a number */
+    }
+    if (j + 1 < n && text[j] == '.' && is_digit(text[j + 1])) {
+        j += 2;
+        while (j < n && is_digit(text[j])) j++;
+    }
+    if (j < n && (text[j] == 'e' || text[j] == 'E')) {
+        size_t k = j + 1;
+        if (k < n && (text[k] == '+' || text[k] == '-')) k++;
+        if (k < n && is_digit(text[k])) {
+            j = k;
+            while (j < n && is_digit(text[j])) j++;
+        }
+    }
+    return j;
+}
+
+/*
+ * Overwrites, in text[0..n), every number outside strings that is too big
+ * with "0" and spaces (keeping every other byte where it was, so jansson's
+ * lines and columns still hold), and records the first one's place.
+ */
+static void numbers_neutralize(char *text, size_t n, struct json_place *first)
+{
+    bool in_string = false;
+    int line = 1, column = 0; /* characters before text[i] on its line */
+    size_t i = 0;
+    while (i < n) {
+        char c = text[i];
+        size_t next = i + 1;
+        if (in_string) {
+            if (c == '\\' && next < n) next++; /* the escaped byte is ASCII: one column */
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '-' || is_digit(c)) {
+            size_t end = number_end(text, n, i);
+            if (end > i) {
+                if (number_too_big(text + i, end - i)) {
+                    if (first->line == 0) *first = (struct json_place){line, column + 1};
+                    text[i] = '0';
+                    memset(text + i + 1, ' ', end - i - 1);
+                }
+                next = end;
+            }
+        }
+        for (size_t k = i; k < next; k++) { /* count what was passed over */
+            if (text[k] == '\n') {
+                line++;
+                column = 0;
+            } else if (((unsigned char)text[k] & 0xc0) != 0x80) {
+                column++;
+            }
+        }
+        i = next;
+    }
+}
+
+json_t *json_parse_text(const char *text, size_t length, json_error_t *error,
+                        struct json_place *too_big, json_t **stand_in)
+{
+    *too_big = (struct json_place){0, 0};
+    if (stand_in != NULL) *stand_in = NULL;
+    json_t *v = json_loadb(text, length, JSON_INPUT_FLAGS, error);
+    if (v != NULL || json_error_code(error) != json_error_numeric_overflow) return v;
+    /*
+     * jansson stops at the first number it cannot hold. Whether the text is
+     * JSON otherwise is found by parsing a copy with every such number made
+     * 0; the copy's value only stands in to name the operation.
+     */
+    char *copy = malloc(length ? length : 1);
+    if (copy == NULL) return NULL; /* report jansson's error: still true */
+    memcpy(copy, text, length);
+    struct json_place first = {0, 0};
+    numbers_neutralize(copy, length, &first);
+    json_error_t copy_error;
+    json_t *neutral = first.line != 0 ? json_loadb(copy, length, JSON_INPUT_FLAGS, &copy_error)
+                                      : NULL;
+    free(copy);
+    if (neutral == NULL) {
+        /* Something else is wrong too (or the numbers were not found): not JSON. */
+        if (first.line != 0) *error = copy_error;
+        return NULL;
+    }
+    *too_big = first;
+    if (stand_in != NULL)
+        *stand_in = neutral;
+    else
+        json_decref(neutral);
+    return NULL;
 }
 
 /* ---------------------------------------------------------------- decoding */
@@ -29,11 +157,12 @@ struct field {
     char type; /* s string, i integer, b boolean, t time, a array, j any JSON */
 };
 
+/* Every operation may be `linked`: an account and its first transfer can be one chain. */
 static const struct field unit_fields[] = {
-    {"op", 's'}, {"code", 's'}, {"scale", 'i'}, {"name", 's'}, {NULL, 0}};
+    {"op", 's'}, {"code", 's'}, {"scale", 'i'}, {"name", 's'}, {"linked", 'b'}, {NULL, 0}};
 static const struct field account_fields[] = {
-    {"op", 's'}, {"id", 's'}, {"unit", 's'}, {"name", 's'}, {"owner", 's'}, {"flags", 'a'},
-    {NULL, 0}};
+    {"op", 's'},    {"id", 's'},    {"unit", 's'},   {"name", 's'},
+    {"owner", 's'}, {"flags", 'a'}, {"linked", 'b'}, {NULL, 0}};
 static const struct field transfer_fields[] = {
     {"op", 's'},     {"id", 's'},   {"debit", 's'},   {"credit", 's'}, {"amount", 'i'},
     {"unit", 's'},   {"kind", 's'}, {"pending", 'b'}, {"if", 's'},     {"expires", 't'},
@@ -77,8 +206,15 @@ static void fail(struct decoder *d, const char *field, const char *problem)
     if (d->op->invalid != NULL) return; /* the first problem is the one reported */
     char buf[320];
     snprintf(buf, sizeof buf, "%s: %s", field, problem);
-    d->op->invalid = arena_strdup(d->arena, buf);
+    /* A long field name cut mid-character would make the message unprintable as JSON. */
+    d->op->invalid = arena_strdup(d->arena, utf8_truncate(buf));
     if (d->op->invalid == NULL) d->out_of_memory = true;
+}
+
+/* A JSON string may hold \u0000; C text ends there, so a field that needs text refuses it. */
+static bool has_nul(const json_t *v)
+{
+    return json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v);
 }
 
 static const char *take_string(struct decoder *d, const json_t *obj, const char *name)
@@ -87,6 +223,10 @@ static const char *take_string(struct decoder *d, const json_t *obj, const char 
     if (v == NULL || json_is_null(v)) return NULL;
     if (!json_is_string(v)) {
         fail(d, name, "must be a string");
+        return NULL;
+    }
+    if (has_nul(v)) {
+        fail(d, name, "must not contain a NUL character (\\u0000)");
         return NULL;
     }
     const char *s = arena_strndup(d->arena, json_string_value(v), json_string_length(v));
@@ -127,7 +267,7 @@ static int64_t take_time(struct decoder *d, const json_t *obj, const char *name,
     if (v == NULL || json_is_null(v)) return 0;
     int64_t ns;
     bool date_only;
-    if (!json_is_string(v) || !time_parse(json_string_value(v), &ns, &date_only)) {
+    if (!json_is_string(v) || has_nul(v) || !time_parse(json_string_value(v), &ns, &date_only)) {
         fail(d, name, "must be a date (YYYY-MM-DD) or an RFC 3339 date-time");
         return 0;
     }
@@ -162,7 +302,7 @@ static uint32_t take_account_flags(struct decoder *d, const json_t *obj)
     size_t i;
     const json_t *item;
     json_array_foreach(v, i, item) {
-        const char *name = json_string_value(item);
+        const char *name = has_nul(item) ? NULL : json_string_value(item);
         if (name != NULL && strcmp(name, "debits_must_not_exceed_credits") == 0)
             flags |= LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS;
         else if (name != NULL && strcmp(name, "credits_must_not_exceed_debits") == 0)
@@ -195,10 +335,15 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
     /* linked first: even an invalid member of a chain must keep the chain's shape. */
     const json_t *linked = json_object_get(value, "linked");
     if (json_is_true(linked)) op->flags |= LEDGER_OP_LINKED;
-    const char *name = json_string_value(json_object_get(value, "op"));
+    const json_t *op_field = json_object_get(value, "op");
+    const char *name = json_string_value(op_field);
     if (name == NULL) {
         op->invalid = "op: required, one of unit, account, transfer, post, void, condition, "
                       "resolve, requirement, rate";
+        return true;
+    }
+    if (has_nul(op_field)) {
+        op->invalid = "op: must not contain a NUL character (\\u0000)";
         return true;
     }
     int type = -1;
@@ -227,6 +372,7 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
             if (scale < 0 || scale > LEDGER_SCALE_MAX) op->scale = -1;
             op->flags |= LEDGER_OP_HAS_SCALE;
         }
+        take_bool(&d, value, "linked");
         if (op->id == NULL) fail(&d, "code", "required");
         break;
     case LEDGER_OP_ACCOUNT:
@@ -235,6 +381,7 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
         op->name = take_string(&d, value, "name");
         op->owner = take_string(&d, value, "owner");
         op->account_flags = take_account_flags(&d, value);
+        take_bool(&d, value, "linked");
         if (op->id == NULL) fail(&d, "id", "required");
         break;
     case LEDGER_OP_TRANSFER:
@@ -337,11 +484,53 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
     return !d.out_of_memory;
 }
 
+bool json_decode_op_too_big(const json_t *stand_in, int column, struct ledger_op *op,
+                            struct arena *arena)
+{
+    if (!json_decode_op(stand_in, op, arena)) return false;
+    char message[96];
+    snprintf(message, sizeof message, "a number at column %d does not fit 64 bits", column);
+    op->invalid = arena_strdup(arena, message);
+    /* Its chain cannot be trusted either way; alone, it fails by itself. */
+    op->flags &= ~LEDGER_OP_LINKED;
+    return op->invalid != NULL;
+}
+
 /* ---------------------------------------------------------------- encoding */
+
+/*
+ * A JSON string for text that should be UTF-8 but may not be (rows stored
+ * before the engine checked, a caller's C strings): each byte that does not
+ * belong to a valid character is written as the four characters \xNN, so
+ * the text is shown, never dropped.
+ */
+json_t *json_text(const char *value)
+{
+    size_t n = strlen(value);
+    if (utf8_valid(value, n)) return json_string(value);
+    char *escaped = malloc(4 * n + 1);
+    if (escaped == NULL) return json_string("(message not UTF-8)");
+    size_t out = 0;
+    for (size_t i = 0; i < n;) {
+        size_t length = utf8_char_length(value + i, n - i);
+        if (length == 0) {
+            out += (size_t)snprintf(escaped + out, 5, "\\x%02x", (unsigned char)value[i]);
+            i++;
+        } else {
+            memcpy(escaped + out, value + i, length);
+            out += length;
+            i += length;
+        }
+    }
+    escaped[out] = '\0';
+    json_t *s = json_string(escaped);
+    free(escaped);
+    return s != NULL ? s : json_string("(message not UTF-8)");
+}
 
 static void set_string(json_t *obj, const char *key, const char *value)
 {
-    if (value != NULL) json_object_set_new(obj, key, json_string(value));
+    if (value != NULL) json_object_set_new(obj, key, json_text(value));
 }
 
 static void set_time(json_t *obj, const char *key, int64_t ns)
@@ -357,8 +546,7 @@ json_t *json_encode_result(size_t index, const struct ledger_op *op,
     json_t *r = json_object();
     json_object_set_new(r, "index", json_integer((json_int_t)index));
     json_object_set_new(r, "op", json_string(ledger_op_name(op->type)));
-    if (op->id != NULL && json_object_set_new(r, "id", json_string(op->id)) != 0)
-        json_object_del(r, "id"); /* not UTF-8 text: leave it out rather than fail */
+    set_string(r, "id", op->id);
     json_object_set_new(r, "status", json_string(ledger_status_name(result->status)));
     if (result->timestamp != 0) set_time(r, "timestamp", result->timestamp);
     if (result->status == LEDGER_RESOLVED) {
@@ -416,7 +604,8 @@ json_t *json_encode_transfer(const struct ledger_transfer *t)
     set_string(o, "memo", t->memo);
     if (t->meta != NULL) {
         json_error_t error;
-        json_t *meta = json_loads(t->meta, JSON_DECODE_ANY, &error);
+        /* Stored meta is canonical JSON and may hold \u0000 in its strings. */
+        json_t *meta = json_loads(t->meta, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
         if (meta != NULL) json_object_set_new(o, "meta", meta);
     }
     set_string(o, "pending_id", t->pending_id);

@@ -20,18 +20,45 @@
 #include "util/arena.h"
 #include "util/error.h"
 
-/* Flags for every json_loads of input: duplicate keys are an error. */
+/*
+ * Flags for every json_loads of input: duplicate keys are an error (an
+ * operation must not mean two things); any JSON value is accepted at the top
+ * (a scalar is JSON, just not an operation); strings may hold \u0000 (valid
+ * JSON: decoding refuses it where a field needs text).
+ */
+#define JSON_INPUT_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
 
+/* A place in a JSON text: line from 1, column from 1 in characters (as jansson counts). */
+struct json_place {
+    int line;   /* 0: no place */
+    int column;
+};
 
 /*
- * Parses one JSON text. A number too large for 64 bits is not a reason to
- * refuse the whole input: it is read as a real, which decoding then reports
- * as an invalid amount. Returns NULL with err filled when text is not JSON.
+ * Parses one JSON text of input. Returns NULL with error filled when it is
+ * not JSON — or when it is JSON whose only fault is numbers beyond 64 bits
+ * (an integer outside int64, a real beyond a double), which jansson cannot
+ * hold. That case is told apart: *too_big gets the first such number's
+ * place (else its line stays 0), and *stand_in, when not NULL, gets the
+ * text parsed with each such number read as 0 — enough to name the
+ * operation, never to use its data. The caller releases *stand_in.
+ * Nothing is ever re-read with changed meaning: a value returned is exactly
+ * the text.
  */
-json_t *json_parse_text(const char *text, size_t length, json_error_t *error);
+json_t *json_parse_text(const char *text, size_t length, json_error_t *error,
+                        struct json_place *too_big, json_t **stand_in);
 
 /* Decodes value into op; strings are copied into arena. false: out of memory. */
 bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *arena);
+
+/*
+ * Fills op for a line whose only fault is a number beyond 64 bits at column:
+ * named from stand_in (see json_parse_text) when it is an operation, invalid
+ * with a message giving the column, and not linked — its `linked` cannot be
+ * trusted. false: out of memory.
+ */
+bool json_decode_op_too_big(const json_t *stand_in, int column, struct ledger_op *op,
+                            struct arena *arena);
 
 /* {"index","op","id","status",["timestamp"],["message"]} */
 json_t *json_encode_result(size_t index, const struct ledger_op *op,
@@ -43,6 +70,13 @@ json_t *json_encode_condition(const struct ledger_condition *condition);
 json_t *json_encode_requirement(const struct ledger_requirement *requirement);
 /* with_accounts: include "accounts" (prefix sums). */
 json_t *json_encode_balance(const struct store_balance *balance, bool with_accounts);
+
+/*
+ * A JSON string of text that should be UTF-8 but may not be: stray bytes
+ * are written as \xNN rather than the text being lost. Never NULL unless
+ * memory runs out.
+ */
+json_t *json_text(const char *text);
 
 /* Writes value compactly followed by a newline; false on a write error. */
 bool json_print_line(const json_t *value, FILE *out);

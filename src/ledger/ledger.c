@@ -13,7 +13,15 @@
  * accounts, then units, conditions, an `expires` already past (invalid: it
  * depends on the commit time, so it comes after the key, letting a replay of
  * an old operation still answer `exists`), overflow, and the balance limits
- * last.
+ * last. A post or void checks its pending transfer (found, pending, not
+ * lapsed) before its own `date` against the pending one's (invalid when
+ * earlier: it depends on another row, so it too comes after the key), then
+ * the amount.
+ *
+ * Dates: a resolution never takes effect before the pending transfer it
+ * resolves. A `date` given earlier is refused; the defaults (the commit time
+ * for a post or void, `expires` for an expiry) move up to the pending
+ * transfer's date when they fall before it.
  */
 #include <assert.h>
 #include <stdarg.h>
@@ -25,6 +33,7 @@
 #include "ledger/ledger_internal.h"
 #include "util/amount.h"
 #include "util/timefmt.h"
+#include "util/utf8.h"
 
 static const char *const status_names[LEDGER_STATUS_COUNT] = {
     [LEDGER_CREATED] = "created",
@@ -126,6 +135,16 @@ bool ledger_valid_transfer_id(const char *id)
     for (const unsigned char *p = (const unsigned char *)id; *p; p++, n++)
         if (*p < 0x21 || *p > 0x7e || n >= LEDGER_ID_BYTES_MAX) return false;
     return true;
+}
+
+/*
+ * Free text (names, kind, memo, meta, `if`) is shown as JSON and to people:
+ * it must be UTF-8. JSON input always is; a C caller or a command line may
+ * hand over anything.
+ */
+static bool text_ok(const char *s)
+{
+    return s == NULL || utf8_valid(s, strlen(s));
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -257,7 +276,8 @@ static const char *msgf(struct exec *x, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    const char *m = arena_strdup(&x->view->arena, buf);
+    /* Truncation can cut a character of a quoted field in two: the message must stay UTF-8. */
+    const char *m = arena_strdup(&x->view->arena, utf8_truncate(buf));
     if (m == NULL) x->out_of_memory = true;
     return m;
 }
@@ -365,6 +385,7 @@ static struct ledger_result unit_create(struct exec *x, const struct ledger_op *
         return invalid(msgf(x, "scale must be 0 … %d", LEDGER_SCALE_MAX));
     if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
         return invalid(msgf(x, "name is longer than %d bytes", LEDGER_NAME_BYTES_MAX));
+    if (!text_ok(op->name)) return invalid("name must be UTF-8 text");
     const struct ledger_unit *found = ledger_view_unit(view, op->id);
     if (found != NULL) {
         bool same = found->scale == op->scale && str_eq(found->name, op->name);
@@ -395,6 +416,7 @@ static struct ledger_result account_create(struct exec *x, const struct ledger_o
         return invalid("unit must match [A-Z][A-Z0-9_]{0,15}");
     if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
         return invalid(msgf(x, "name is longer than %d bytes", LEDGER_NAME_BYTES_MAX));
+    if (!text_ok(op->name)) return invalid("name must be UTF-8 text");
     if (op->owner != NULL && !ledger_valid_account_id(op->owner))
         return invalid("owner must be a party id matching [a-z0-9][a-z0-9._-]{0,127}");
     const uint32_t both = LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS |
@@ -526,12 +548,15 @@ static const char *common_invalid(struct exec *x, const struct ledger_op *op)
                " are reserved for the records the ledger makes itself";
     if (op->memo != NULL && strlen(op->memo) > LEDGER_MEMO_BYTES_MAX)
         return msgf(x, "memo is longer than %d bytes", LEDGER_MEMO_BYTES_MAX);
+    if (!text_ok(op->memo)) return "memo must be UTF-8 text";
     if (op->meta != NULL && strlen(op->meta) > LEDGER_META_BYTES_MAX)
         return msgf(x, "meta is longer than %d bytes", LEDGER_META_BYTES_MAX);
+    if (!text_ok(op->meta)) return "meta must be UTF-8 text";
     if ((op->flags & LEDGER_OP_HAS_AMOUNT) && op->amount < 0)
         return "amount must be an integer in 1 … 2^63-1";
     if (op->kind != NULL && (op->kind[0] == '\0' || strlen(op->kind) > LEDGER_KIND_BYTES_MAX))
         return msgf(x, "kind must be 1 … %d bytes", LEDGER_KIND_BYTES_MAX);
+    if (!text_ok(op->kind)) return "kind must be UTF-8 text";
     return NULL;
 }
 
@@ -574,8 +599,13 @@ static struct ledger_result transfer_create(struct exec *x, const struct ledger_
         return invalid("unit must match [A-Z][A-Z0-9_]{0,15}");
     if ((op->flags & LEDGER_OP_HAS_EXPIRES) && !pending)
         return invalid("expires applies only to a pending transfer");
+    /* Its expiry record would take effect before the transfer itself did. */
+    if ((op->flags & LEDGER_OP_HAS_EXPIRES) && (op->flags & LEDGER_OP_HAS_DATE) &&
+        op->expires < op->date)
+        return invalid("expires is before the transfer's date");
     if (op->cond != NULL && strlen(op->cond) > LEDGER_EXPR_BYTES_MAX)
         return invalid(msgf(x, "if is longer than %d bytes", LEDGER_EXPR_BYTES_MAX));
+    if (!text_ok(op->cond)) return invalid("if must be UTF-8 text");
 
     const struct ledger_transfer *found = ledger_view_transfer(view, op->id);
     if (found != NULL)
@@ -714,6 +744,15 @@ static struct ledger_result pending_resolve(struct exec *x, uint32_t p, const ch
     bool has_date = op != NULL && (op->flags & LEDGER_OP_HAS_DATE);
     /* An expiry takes effect when the transfer lapsed, not when it was noticed. */
     int64_t date = has_date ? op->date : reason == LEDGER_REASON_EXPIRY ? pt->expires : ts;
+    /*
+     * Nor before the transfer it resolves: a pending transfer dated ahead of
+     * the commit (or lapsing before its date, as rows stored before this rule
+     * may) would otherwise be released at a date when it did not yet reserve
+     * anything, and balances as of that date would go negative. A date given
+     * by the caller was checked (pending_op); a default moves up to it.
+     */
+    assert(!has_date || date >= pt->date);
+    if (date < pt->date) date = pt->date;
     struct ledger_transfer r = {
         .id = id, .debit = pt->debit, .credit = pt->credit, .unit = pt->unit,
         .pending_id = pt->id, .kind = op ? op->kind : NULL,
@@ -761,6 +800,11 @@ static struct ledger_result pending_op(struct exec *x, const struct ledger_op *o
     }
     if ((pt->flags & LEDGER_TRANSFER_EXPIRES) && pt->expires <= x->now)
         return result(LEDGER_PENDING_TRANSFER_EXPIRED, 0, NULL);
+    if ((op->flags & LEDGER_OP_HAS_DATE) && op->date < pt->date) {
+        char date[TIME_TEXT_BYTES];
+        time_format_date(pt->date, date);
+        return invalid(msgf(x, "date is before the pending transfer's date (%s)", date));
+    }
     int64_t amount = (op->flags & LEDGER_OP_HAS_AMOUNT) ? op->amount : pt->amount;
     if (post && amount > pt->amount)
         return result(LEDGER_EXCEEDS_PENDING_TRANSFER_AMOUNT, 0,
@@ -808,6 +852,8 @@ static struct ledger_result condition_create(struct exec *x, const struct ledger
     if (!cond_valid_name(op->id)) return invalid("name must match [a-z][a-z0-9_]{0,63}");
     if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
         return invalid(msgf(x, "title is longer than %d bytes", LEDGER_NAME_BYTES_MAX));
+    if (!text_ok(op->name)) return invalid("title must be UTF-8 text");
+    if (!text_ok(op->cond)) return invalid("when must be UTF-8 text");
     if (op->owner != NULL && !ledger_valid_account_id(op->owner))
         return invalid("authority must be a party id matching [a-z0-9][a-z0-9._-]{0,127}");
     if ((op->flags & LEDGER_OP_HAS_PROBABILITY) &&
@@ -906,6 +952,7 @@ static struct ledger_result requirement_create(struct exec *x, const struct ledg
                             LEDGER_ID_BYTES_MAX));
     if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
         return invalid(msgf(x, "title is longer than %d bytes", LEDGER_NAME_BYTES_MAX));
+    if (!text_ok(op->name)) return invalid("title must be UTF-8 text");
     if (op->account == NULL || !ledger_valid_account_id(op->account))
         return invalid("account must be an account id or a prefix ending in '.'");
     uint8_t measure = op->kind == NULL                      ? 0

@@ -23,7 +23,9 @@
  * their own that name the pending one (`pending_id`) and a `reason`; the
  * pending row itself changes only its `state`. Each row carries its effect on
  * balances (effect_posted, effect_pending) so that balances as of any
- * effective date are a plain sum over rows.
+ * effective date are a plain sum over rows. For that sum never to release
+ * what was not yet reserved, a resolution's date is never before the date of
+ * the pending transfer it resolves.
  */
 #ifndef CONCORD_LEDGER_H
 #define CONCORD_LEDGER_H

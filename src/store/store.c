@@ -1,4 +1,8 @@
-/* store.c — what every backend shares: the full invariant check of a stored ledger. */
+/*
+ * store.c — what every backend shares: the full invariant check of a stored
+ * ledger, and which ids an account prefix covers.
+ */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,4 +39,24 @@ enum cc_err store_check(struct store *store, struct cc_error *err)
     if (rc == CC_OK) rc = store->driver->check_transfers(store, err);
     ledger_view_free(&c.view);
     return rc;
+}
+
+void store_prefix_range(const char *prefix, struct store_prefix_range *range)
+{
+    size_t n = strlen(prefix);
+    memset(range, 0, sizeof *range);
+    if (n > LEDGER_ID_BYTES_MAX) return; /* longer than any id: covers none (["", "")) */
+    if (n == 0) {
+        range->hi[0] = 0x7f;
+        return;
+    }
+    if (prefix[n - 1] == '.') {
+        memcpy(range->lo, prefix, n + 1);
+    } else {
+        memcpy(range->exact, prefix, n + 1);
+        snprintf(range->lo, sizeof range->lo, "%s.", prefix);
+    }
+    size_t lo_n = strlen(range->lo);
+    memcpy(range->hi, range->lo, lo_n + 1);
+    range->hi[lo_n - 1] = (char)(range->hi[lo_n - 1] + 1); /* '.' + 1 is '/' */
 }

@@ -25,6 +25,8 @@
 
 #define STORE_BUSY_TIMEOUT_MS 10000 /* a CLI and a server share one file */
 #define STORE_LIST_LIMIT_MAX 100000 /* rows one list or history call returns */
+/* A history call may ask for one row more than a listing shows, to tell that more exist. */
+#define STORE_HISTORY_LIMIT_MAX (STORE_LIST_LIMIT_MAX + 1)
 
 enum store_mode {
     STORE_OPEN_EXISTING = 0, /* the file must be a concord database */
@@ -45,7 +47,7 @@ struct store_history_query {
     const char *account;
     int64_t since;    /* effective date ≥ since */
     int64_t until;    /* effective date ≤ until */
-    uint32_t limit;   /* rows, 1 … STORE_LIST_LIMIT_MAX */
+    uint32_t limit;   /* rows, 1 … STORE_HISTORY_LIMIT_MAX */
 };
 
 /* What one transfer row did to one account: for conversions at its date. */
@@ -58,6 +60,24 @@ struct store_effect {
 };
 
 typedef int (*store_effect_fn)(void *ctx, const struct store_effect *effect);
+
+/*
+ * The account ids a prefix P covers. Dots make the hierarchy: P is the
+ * account P and everything under "P." ("fund" covers fund and fund.pool,
+ * not fundraising). A P that ends in '.', or is empty, covers every id that
+ * starts with it. As ranges of an index on id: the ids in [lo, hi), and the
+ * id `exact` when it is not empty. Ids use bytes below 0x7f only, so "\x7f"
+ * is above all of them.
+ */
+struct store_prefix_range {
+    char exact[LEDGER_ID_BYTES_MAX + 1]; /* P itself, or "" */
+    char lo[LEDGER_ID_BYTES_MAX + 2];    /* "P." or P */
+    char hi[LEDGER_ID_BYTES_MAX + 2];    /* lo with its last byte raised by one */
+};
+
+/* Fills range for prefix (see struct store_prefix_range). */
+void store_prefix_range(const char *prefix, struct store_prefix_range *range);
+
 typedef int (*store_account_fn)(void *ctx, const struct ledger_account *account);
 typedef int (*store_transfer_fn)(void *ctx, const struct ledger_transfer *transfer);
 typedef int (*store_unit_fn)(void *ctx, const struct ledger_unit *unit);
@@ -101,7 +121,7 @@ struct store_driver {
     /* One account's balances as of effective date `at` (INT64_MAX: now). */
     enum cc_err (*balance)(struct store *store, const char *id, int64_t at, store_balance_fn fn,
                            void *ctx, struct cc_error *err);
-    /* Sums per unit over accounts whose id starts with prefix, as of `at`. */
+    /* Sums per unit over the accounts prefix covers (store_prefix_range), as of `at`. */
     enum cc_err (*balance_prefix)(struct store *store, const char *prefix, int64_t at,
                                   store_balance_fn fn, void *ctx, struct cc_error *err);
     /* Every account, for invariant checks. */

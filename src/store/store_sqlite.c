@@ -115,8 +115,10 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_UNIT_GET] = "SELECT code, scale, name, timestamp FROM units WHERE code = ?1",
     [S_UNITS_LIST] = "SELECT code, scale, name, timestamp FROM units ORDER BY code",
     [S_ACCOUNT_GET] = "SELECT " ACCOUNT_COLUMNS "WHERE id = ?1",
+    /* A prefix covers ?3 and [?4, ?2): one index range from ?1 (the lower of the two). */
     [S_ACCOUNTS_LIST] = "SELECT " ACCOUNT_COLUMNS
-                        "WHERE id >= ?1 AND id < ?1 || char(127) AND id > ?2 ORDER BY id LIMIT ?3",
+                        "WHERE id >= ?1 AND id < ?2 AND (id = ?3 OR id >= ?4) AND id > ?5"
+                        " ORDER BY id LIMIT ?6",
     [S_ACCOUNTS_ALL] = "SELECT " ACCOUNT_COLUMNS "ORDER BY seq",
     [S_TRANSFER_GET] = "SELECT " TRANSFER_COLUMNS "WHERE t.id = ?1",
     [S_DUE_PENDING] = "SELECT " TRANSFER_COLUMNS
@@ -141,10 +143,12 @@ static const char *const stmt_sql[S_COUNT] = {
                      " effect_pending, pending_id FROM transfers WHERE seq = ?1",
     [S_PREFIX_NOW] = "SELECT a.unit, u.scale, debits_pending, debits_posted, credits_pending,"
                      " credits_posted FROM accounts a JOIN units u ON u.code = a.unit"
-                     " WHERE a.id >= ?1 AND a.id < ?1 || char(127) ORDER BY a.unit",
+                     " WHERE a.id >= ?1 AND a.id < ?2 AND (a.id = ?3 OR a.id >= ?4)"
+                     " ORDER BY a.unit",
     [S_PREFIX_AT] = "SELECT a.unit, u.scale, a.seq, a.history_seq FROM accounts a"
                     " JOIN units u ON u.code = a.unit"
-                    " WHERE a.id >= ?1 AND a.id < ?1 || char(127) ORDER BY a.unit",
+                    " WHERE a.id >= ?1 AND a.id < ?2 AND (a.id = ?3 OR a.id >= ?4)"
+                    " ORDER BY a.unit",
     [S_CHECK_SCAN] = "SELECT seq, debit, credit, debit_prev, credit_prev, effect_posted,"
                      " effect_pending FROM transfers ORDER BY seq",
     [S_MAX_TRANSFER_SEQ] = "SELECT COALESCE(MAX(seq), 0) FROM transfers",
@@ -180,8 +184,14 @@ struct store_sqlite {
 
 static struct store_sqlite *sq(struct store *s) { return (struct store_sqlite *)s; }
 
+/* A damaged file is named as such: it needs a restore, not a retry. */
+static bool is_corrupt(int rc) { return (rc & 0xff) == SQLITE_CORRUPT; }
+
 static enum cc_err db_error(struct store_sqlite *s, struct cc_error *err, const char *what)
 {
+    if (is_corrupt(sqlite3_errcode(s->db)))
+        return cc_error_set(err, CC_ERR_STORE, "%s: database is damaged: %s: %s", s->path, what,
+                            sqlite3_errmsg(s->db));
     return cc_error_set(err, CC_ERR_STORE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
 }
 
@@ -200,6 +210,15 @@ static void bind_text(sqlite3_stmt *st, int i, const char *text)
         sqlite3_bind_null(st, i);
     else
         sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+}
+
+/* Binds the ids prefix covers to ?1 … ?4 of S_ACCOUNTS_LIST, S_PREFIX_NOW, S_PREFIX_AT. */
+static void bind_prefix(sqlite3_stmt *st, const struct store_prefix_range *range)
+{
+    sqlite3_bind_text(st, 1, range->exact[0] ? range->exact : range->lo, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, range->hi, -1, SQLITE_STATIC);
+    bind_text(st, 3, range->exact[0] ? range->exact : NULL);
+    sqlite3_bind_text(st, 4, range->lo, -1, SQLITE_STATIC);
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -221,26 +240,36 @@ static enum cc_err step_done(struct store_sqlite *s, sqlite3_stmt *st, struct cc
 static enum cc_err exec_sql(struct store_sqlite *s, const char *sql, struct cc_error *err)
 {
     char *message = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &message) == SQLITE_OK) return CC_OK;
-    cc_error_set(err, CC_ERR_STORE, "%s: %s", s->path, message ? message : "error");
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &message);
+    if (rc == SQLITE_OK) return CC_OK;
+    cc_error_set(err, CC_ERR_STORE, "%s: %s%s", s->path,
+                 is_corrupt(rc) ? "database is damaged: " : "", message ? message : "error");
     sqlite3_free(message);
     return CC_ERR_STORE;
 }
 
-static int pragma_int(struct store_sqlite *s, const char *sql)
+/* Runs a PRAGMA that answers one integer: SQLITE_OK and *value, or SQLite's error code. */
+static int pragma_int(struct store_sqlite *s, const char *sql, int *value)
 {
     sqlite3_stmt *st;
-    int value = -1;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
-    if (sqlite3_step(st) == SQLITE_ROW) value = sqlite3_column_int(st, 0);
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *value = sqlite3_column_int(st, 0);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_ERROR; /* a pragma that answers nothing: this is no database we know */
+    }
     sqlite3_finalize(st);
-    return value;
+    return rc;
 }
 
 static enum cc_err migrate(struct store_sqlite *s, struct cc_error *err)
 {
-    int version = pragma_int(s, "PRAGMA user_version");
-    if (version < 0) return db_error(s, err, "reading the schema version");
+    int version = 0;
+    if (pragma_int(s, "PRAGMA user_version", &version) != SQLITE_OK)
+        return db_error(s, err, "reading the schema version");
     if (version > MIGRATIONS_COUNT)
         return cc_error_set(err, CC_ERR_STORE,
                             "%s: schema version %d is newer than this concord (%d)", s->path,
@@ -317,11 +346,24 @@ enum cc_err store_sqlite_open(struct store **out, const char *path, enum store_m
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
-    /* A file that is not ours is refused before anything is written to it. */
-    int app_id = pragma_int(s, "PRAGMA application_id");
-    if (app_id < 0) {
-        rc = cc_error_set(err, CC_ERR_STORE, "%s: not a concord database (%s)", path,
-                          sqlite3_errmsg(s->db));
+    /*
+     * A file that is not ours is refused before anything is written to it.
+     * Only SQLite's "not a database" (or another application's id) means
+     * that: a read-only directory that prevents the WAL, a lock held too
+     * long, an I/O error or a damaged file are said as what they are.
+     */
+    int app_id = 0;
+    int sql_rc = pragma_int(s, "PRAGMA application_id", &app_id);
+    if (sql_rc != SQLITE_OK) {
+        if ((sql_rc & 0xff) == SQLITE_NOTADB)
+            rc = cc_error_set(err, CC_ERR_STORE, "%s: not a concord database (%s)", path,
+                              sqlite3_errmsg(s->db));
+        else if (is_corrupt(sql_rc))
+            rc = cc_error_set(err, CC_ERR_STORE, "%s: database is damaged: %s", path,
+                              sqlite3_errmsg(s->db));
+        else
+            rc = cc_error_set(err, CC_ERR_STORE, "cannot open %s: %s", path,
+                              sqlite3_errmsg(s->db));
         goto fail;
     }
     if (app_id != STORE_APPLICATION_ID && !(blank && mode == STORE_CREATE)) {
@@ -858,10 +900,12 @@ static enum cc_err sqlite_accounts_list(struct store *b, const char *prefix, con
 {
     struct store_sqlite *s = sq(b);
     assert(limit <= STORE_LIST_LIMIT_MAX);
+    struct store_prefix_range range;
+    store_prefix_range(prefix ? prefix : "", &range);
     sqlite3_stmt *st = stmt_get(s, S_ACCOUNTS_LIST);
-    bind_text(st, 1, prefix ? prefix : "");
-    bind_text(st, 2, after ? after : "");
-    sqlite3_bind_int64(st, 3, limit);
+    bind_prefix(st, &range);
+    bind_text(st, 5, after ? after : "");
+    sqlite3_bind_int64(st, 6, limit);
     FOR_EACH_ROW(s, st, err, "listing accounts", struct ledger_account row_ = row_account(st),
                  fn, ctx);
     return CC_OK;
@@ -888,18 +932,28 @@ static enum cc_err sqlite_transfer_get(struct store *b, const char *id, store_tr
     return CC_OK;
 }
 
-/* The account's row number (0 when there is none) and its latest transfer row. */
-static int64_t account_seq(struct store_sqlite *s, const char *id, int64_t *history_seq)
+/*
+ * The account's row number and its latest transfer row; CC_ERR_NOT_FOUND
+ * when there is no such account — and a storage error when SQLite fails, which
+ * must never read as "no account".
+ */
+static enum cc_err account_seq(struct store_sqlite *s, const char *id, int64_t *seq,
+                               int64_t *history_seq, struct cc_error *err)
 {
     sqlite3_stmt *st = stmt_get(s, S_ACCOUNT_GET);
     bind_text(st, 1, id);
-    int64_t seq = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        seq = sqlite3_column_int64(st, 0);
+    int rc = sqlite3_step(st);
+    enum cc_err result = CC_OK;
+    if (rc == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
         *history_seq = sqlite3_column_int64(st, 11);
+    } else if (rc == SQLITE_DONE) {
+        result = cc_error_set(err, CC_ERR_NOT_FOUND, "no account %s", id);
+    } else {
+        result = db_error(s, err, "reading an account");
     }
     sqlite3_reset(st);
-    return seq;
+    return result;
 }
 
 /* One link of an account's chain: the row `seq` as seen from account `account`. */
@@ -947,10 +1001,10 @@ static enum cc_err sqlite_history(struct store *b, const struct store_history_qu
                                   store_transfer_fn fn, void *ctx, struct cc_error *err)
 {
     struct store_sqlite *s = sq(b);
-    assert(q->limit >= 1 && q->limit <= STORE_LIST_LIMIT_MAX);
-    int64_t next = 0;
-    int64_t account = account_seq(s, q->account, &next);
-    if (account == 0) return cc_error_set(err, CC_ERR_NOT_FOUND, "no account %s", q->account);
+    assert(q->limit >= 1 && q->limit <= STORE_HISTORY_LIMIT_MAX);
+    int64_t account = 0, next = 0;
+    enum cc_err found = account_seq(s, q->account, &account, &next, err);
+    if (found != CC_OK) return found;
     /*
      * The chain runs newest first; the answer is the oldest `limit` rows in
      * the date range. Keep the last `limit` matches seen in a ring: those
@@ -1031,9 +1085,9 @@ static enum cc_err sqlite_account_effects(struct store *b, const char *id, int64
                                           store_effect_fn fn, void *ctx, struct cc_error *err)
 {
     struct store_sqlite *s = sq(b);
-    int64_t next = 0;
-    int64_t account = account_seq(s, id, &next);
-    if (account == 0) return cc_error_set(err, CC_ERR_NOT_FOUND, "no account %s", id);
+    int64_t next = 0, account = 0;
+    enum cc_err found = account_seq(s, id, &account, &next, err);
+    if (found != CC_OK) return found;
     while (next != 0) {
         struct chain_link link = {0};
         enum cc_err rc = chain_step(s, account, next, &link, err);
@@ -1076,10 +1130,21 @@ static enum cc_err sqlite_balance(struct store *b, const char *id, int64_t at,
     };
     int64_t seq = a.seq;
     sqlite3_reset(st);
+    /* Amounts are shown in the unit's scale: a guess would misstate them a hundredfold. */
     sqlite3_stmt *us = stmt_get(s, S_UNIT_GET);
     bind_text(us, 1, unit);
-    bal.scale = sqlite3_step(us) == SQLITE_ROW ? sqlite3_column_int(us, 1) : 0;
+    int unit_rc = sqlite3_step(us);
+    enum cc_err unit_error = CC_OK;
+    if (unit_rc == SQLITE_ROW)
+        bal.scale = sqlite3_column_int(us, 1);
+    else if (unit_rc == SQLITE_DONE)
+        unit_error = cc_error_set(err, CC_ERR_STORE,
+                                  "%s: database is damaged: account %s names unit %s, which is "
+                                  "missing", s->path, id, unit);
+    else
+        unit_error = db_error(s, err, "reading a unit");
     sqlite3_reset(us);
+    if (unit_error != CC_OK) return unit_error;
     if (at != INT64_MAX) {
         enum cc_err e = balance_at(s, seq, a.history_seq, at, &bal, err);
         if (e != CC_OK) return e;
@@ -1104,8 +1169,10 @@ static enum cc_err sqlite_balance_prefix(struct store *b, const char *prefix, in
     struct store_sqlite *s = sq(b);
     bool as_of = at != INT64_MAX;
     /* Rows come ordered by unit; emit a sum each time the unit changes. */
+    struct store_prefix_range range;
+    store_prefix_range(prefix, &range);
     sqlite3_stmt *st = stmt_get(s, as_of ? S_PREFIX_AT : S_PREFIX_NOW);
-    bind_text(st, 1, prefix);
+    bind_prefix(st, &range);
     char unit[LEDGER_UNIT_CODE_BYTES_MAX + 1] = "";
     struct store_balance sum = {.id = prefix, .unit = unit};
     int rc;

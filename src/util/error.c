@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "util/utf8.h"
+
 enum cc_err cc_error_set(struct cc_error *err, enum cc_err code, const char *fmt, ...)
 {
     if (err == NULL) return code;
@@ -12,6 +14,7 @@ enum cc_err cc_error_set(struct cc_error *err, enum cc_err code, const char *fmt
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
+    utf8_truncate(err->message); /* a quoted name cut in two would not survive JSON output */
     return code;
 }
 

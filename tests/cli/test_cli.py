@@ -43,10 +43,33 @@ class Cli(unittest.TestCase):
     def tearDown(self):
         self.dir.cleanup()
 
-    def run_cc(self, *args, input=None, env=None, db=True):
+    def run_cc(self, *args, input=None, env=None, db=True, preexec_fn=None):
         cmd = [CONCORD] + (["--db", self.db] if db else []) + list(args)
         return subprocess.run(cmd, input=input, capture_output=True, text=True, env=env,
-                              timeout=120)
+                              timeout=120, preexec_fn=preexec_fn)
+
+    def read_only(self, directory_too):
+        """Makes the database read-only for the process run_cc(preexec_fn=...) starts.
+
+        Root ignores file modes, so as root the command runs as nobody (uid 65534)
+        on root's files; otherwise it runs as this user on files made read-only.
+        The directory stays writable (for SQLite's -shm and -wal) unless
+        directory_too. Returns the preexec_fn to pass to run_cc.
+        """
+        os.chmod(self.db, 0o444)
+        if os.geteuid() != 0:
+            os.chmod(self.dir.name, 0o555 if directory_too else 0o755)
+            self.addCleanup(os.chmod, self.dir.name, 0o755)
+            return None
+        os.chmod(self.dir.name, 0o555 if directory_too else 0o755)
+        if not directory_too:
+            os.chown(self.dir.name, 65534, -1)
+
+        def as_nobody():
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+        return as_nobody
 
     def ok(self, *args, input=None):
         r = self.run_cc(*args, input=input)
@@ -55,6 +78,11 @@ class Cli(unittest.TestCase):
 
     def apply(self, *items, expect=0):
         r = self.run_cc("apply", input=ops(*items))
+        self.assertEqual(r.returncode, expect, r.stderr + r.stdout)
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
+    def apply_text(self, text, expect=0):
+        r = self.run_cc("apply", input=text)
         self.assertEqual(r.returncode, expect, r.stderr + r.stdout)
         return [json.loads(line) for line in r.stdout.splitlines()]
 
@@ -105,6 +133,81 @@ class Cli(unittest.TestCase):
         r = subprocess.run([CONCORD, "init"], env=env, capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(os.path.exists(self.db))
+
+    def test_reads_go_on_when_due_expiries_cannot_be_recorded(self):
+        # Reads record due expiries first, which writes; on a database this user
+        # may only read, that used to make every read fail.
+        self.init()
+        expires = (datetime.now(timezone.utc) + timedelta(seconds=1)).strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ")
+        self.apply({"op": "transfer", "id": "p", "debit": "donor.us", "credit": "donor.eg",
+                    "amount": 50, "pending": True, "expires": expires})
+        time.sleep(1.5)
+        reader = self.read_only(directory_too=False)
+        r = self.run_cc("transfer", "show", "p", "--json", preexec_fn=reader)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["state"], "pending")  # stale, and said so
+        self.assertIn("could not record due expiries", r.stderr)
+        self.assertIn("states shown may be stale", r.stderr)
+        r = self.run_cc("balance", "donor.eg", "--json", preexec_fn=reader)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)[0]["credits_pending"], 50)
+
+    def test_open_failures_say_what_they_are(self):
+        self.init()
+        # A read-only directory prevents SQLite's WAL files: that is no foreign file.
+        reader = self.read_only(directory_too=True)
+        r = self.run_cc("account", "show", "donor.us", preexec_fn=reader)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("cannot open " + self.db, r.stderr)
+        self.assertNotIn("not a concord database", r.stderr)
+        os.chmod(self.dir.name, 0o755)
+        # A damaged file is named as damaged.
+        damaged = os.path.join(self.dir.name, "damaged.db")
+        with open(self.db, "rb") as f:
+            data = bytearray(f.read())
+        data[100:3000] = b"\xff" * 2900  # page 1 past the header: the schema
+        with open(damaged, "wb") as f:
+            f.write(data)
+        r = subprocess.run([CONCORD, "--db", damaged, "account", "show", "donor.us"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("database is damaged", r.stderr)
+
+    def test_read_errors_are_errors(self):
+        # A failure reading an account's row or its unit used to read as "no account"
+        # or as scale 0 (amounts a hundred times too large for USD).
+        import sqlite3
+        self.init()
+        self.apply({"op": "transfer", "id": "t", "debit": "donor.us", "credit": "donor.eg",
+                    "amount": 150})
+        damaged = os.path.join(self.dir.name, "damaged.db")
+        con = sqlite3.connect(self.db)
+        con.execute("VACUUM INTO ?", (damaged,))
+        con.close()
+        con = sqlite3.connect(damaged)
+        root = con.execute("SELECT rootpage FROM sqlite_master"
+                           " WHERE name = 'sqlite_autoindex_accounts_1'").fetchone()[0]
+        page = con.execute("PRAGMA page_size").fetchone()[0]
+        con.close()
+        with open(damaged, "r+b") as f:  # the index that finds accounts by id
+            f.seek((root - 1) * page)
+            f.write(b"\xa5" * page)
+        r = subprocess.run([CONCORD, "--db", damaged, "history", "donor.us"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("damaged", r.stderr)
+        self.assertNotIn("no account", r.stderr)
+        con = sqlite3.connect(self.db)
+        con.execute("DELETE FROM units WHERE code = 'USD'")
+        con.commit()
+        con.close()
+        for args in (["balance", "donor.us"], ["account", "show", "donor.us"],
+                     ["transfer", "show", "t"], ["history", "donor.us"]):
+            r = self.run_cc(*args)
+            self.assertEqual(r.returncode, 3, (args, r.stdout, r.stderr))
+            self.assertIn("USD", r.stderr, args)
+            self.assertNotIn("150", r.stdout, args)
 
     # ------------------------------------------------------------ apply
 
@@ -231,6 +334,28 @@ class Cli(unittest.TestCase):
         r = self.run_cc("transfer", "show", "o1", "--json")
         self.assertEqual(r.returncode, 1)
 
+    def test_linked_unit_and_account(self):
+        # An account and its first transfer as one chain: all or nothing.
+        self.init()
+        res = self.apply(
+            {"op": "account", "id": "new.a", "unit": "USD", "linked": True},
+            {"op": "transfer", "id": "first", "debit": "fund.pool", "credit": "new.a",
+             "amount": 10},
+            expect=1)
+        self.assertEqual([r["status"] for r in res], ["linked_event_failed", "exceeds_credits"])
+        self.assertEqual(self.run_cc("account", "show", "new.a").returncode, 1)
+        res = self.apply(
+            {"op": "unit", "code": "EUR", "scale": 2, "linked": True},
+            {"op": "account", "id": "new.a", "unit": "EUR", "linked": True},
+            {"op": "account", "id": "new.b", "unit": "EUR", "linked": True},
+            {"op": "transfer", "id": "first", "debit": "new.b", "credit": "new.a",
+             "amount": 10})
+        self.assertEqual([r["status"] for r in res], ["created"] * 4)
+        self.assertEqual(self.show("account", "new.a")["credits_posted"], 10)
+        res = self.apply({"op": "account", "id": "new.c", "unit": "EUR", "linked": "yes"},
+                         expect=1)
+        self.assertIn("linked", res[0]["message"])
+
     def test_malformed_line_commits_nothing(self):
         self.init()
         text = ops({"op": "transfer", "id": "t-1", "debit": "donor.us", "credit": "donor.eg",
@@ -277,8 +402,82 @@ class Cli(unittest.TestCase):
         for r in res[:8]:
             self.assertTrue(r.get("message"), r)
         self.assertIn("colour", res[5]["message"])
-        self.assertIn("amount", res[2]["message"])
+        self.assertIn("does not fit 64 bits", res[2]["message"])
         self.assertIn("date", res[7]["message"])
+
+    def test_invalid_message_survives_truncation(self):
+        # A long field name is cut to fit the message; cut inside a character, the
+        # message used to vanish from the result.
+        self.init()
+        key = "\u00e9" * 200
+        res = self.apply({"op": "unit", "code": "EUR", "scale": 2, key: 1}, expect=1)
+        self.assertEqual(res[0]["status"], "invalid")
+        self.assertIn("\u00e9" * 100, res[0]["message"])
+
+    def test_numbers_beyond_64_bits_are_invalid_not_malformed(self):
+        # A number jansson cannot hold used to make the whole line be re-read with
+        # every integer as a real: meta changed silently and amount was blamed.
+        self.init()
+        lines = [
+            {"op": "transfer", "id": "m1", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "meta": {"n": 99999999999999999999}},
+            {"op": "transfer", "id": "m2", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "meta": {"x": 1, "r": float("inf")}},
+            {"op": "transfer", "id": "m3", "debit": "donor.us", "credit": "donor.eg",
+             "amount": -99999999999999999999, "linked": True},
+            {"op": "transfer", "id": "m4", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 2, "meta": {"small": 1e-400, "n": [1, 2]}},
+        ]
+        text = "".join(json.dumps(i) + "\n" for i in lines).replace("Infinity", "1e400")
+        r = self.run_cc("apply", input=text)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        res = [json.loads(line) for line in r.stdout.splitlines()]
+        self.assertEqual([x["status"] for x in res], ["invalid", "invalid", "invalid", "created"])
+        for i, number in enumerate(["99999999999999999999", "1e400", "-99999999999999999999"]):
+            column = text.splitlines()[i].index(number) + 1
+            self.assertEqual(res[i]["message"],
+                             f"a number at column {column} does not fit 64 bits")
+            self.assertEqual((res[i]["op"], res[i]["id"]), ("transfer", f"m{i + 1}"))
+        # m3 was linked: its chain cannot be trusted, so m4 stands alone and holds.
+        self.assertEqual(self.show("transfer", "m4")["meta"], {"small": 0.0, "n": [1, 2]})
+        # Multi-byte characters before the number count once each, as jansson counts
+        # (bytes would say 51).
+        line = '{"op":"transfer","id":"m5","memo":"\u00e9\u00e9","amount":1e999}\n'
+        res = self.apply_text(line, expect=1)
+        self.assertEqual(res[0]["message"], "a number at column 49 does not fit 64 bits")
+        # Anything else wrong on the line still makes the input malformed.
+        r = self.run_cc("apply", input='{"op":"transfer","amount":99999999999999999999,}\n')
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("stdin:1", r.stderr)
+        r = self.run_cc("apply", input='[99999999999999999999 1]\n')
+        self.assertEqual(r.returncode, 2)
+
+    def test_json_scalars_and_nul_are_invalid_operations(self):
+        self.init()
+        r = self.run_cc("apply", input='42\n"x"\ntrue\nnull\n')
+        self.assertEqual(r.returncode, 1, r.stderr)
+        res = [json.loads(line) for line in r.stdout.splitlines()]
+        self.assertEqual([x["status"] for x in res], ["invalid"] * 4)
+        for x in res:
+            self.assertEqual(x["message"], "an operation must be a JSON object")
+        res = self.apply(
+            {"op": "transfer", "id": "n1", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "memo": "a\u0000b"},
+            {"op": "transfer", "id": "n2", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "date": "2026-01-01\u0000junk"},
+            {"op": "account", "id": "n.3", "unit": "USD",
+             "flags": ["debits_must_not_exceed_credits\u0000"]},
+            {"op": "transfer\u0000", "id": "n4"},
+            {"op": "transfer", "id": "n5", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "meta": {"s": "a\u0000b"}},
+            expect=1)
+        self.assertEqual([x["status"] for x in res], ["invalid"] * 4 + ["created"])
+        self.assertIn("memo", res[0]["message"])
+        self.assertIn("NUL", res[0]["message"])
+        self.assertIn("date", res[1]["message"])
+        self.assertIn("flags", res[2]["message"])
+        self.assertIn("op", res[3]["message"])
+        self.assertEqual(self.show("transfer", "n5")["meta"], {"s": "a\u0000b"})
 
     def test_too_many_operations(self):
         self.init(setup=False)
@@ -353,6 +552,45 @@ class Cli(unittest.TestCase):
         self.assertEqual(self.run_cc("balance", "absent", "--json").returncode, 1)
         self.assertEqual(self.run_cc("balance", "--at", "yesterday", "--json").returncode, 2)
 
+    def test_prefix_follows_the_dots(self):
+        # --prefix fund used to match fundraising too.
+        self.init(setup=False)
+        self.apply({"op": "unit", "code": "USD", "scale": 0},
+                   *[{"op": "account", "id": i, "unit": "USD"}
+                     for i in ("fund", "fund.pool", "fund.a.b", "fundraising", "fund-x", "fun")],
+                   {"op": "transfer", "id": "t1", "debit": "fundraising", "credit": "fund.pool",
+                    "amount": 7},
+                   {"op": "transfer", "id": "t2", "debit": "fund-x", "credit": "fund",
+                    "amount": 5})
+
+        def listed(prefix):
+            return [a["id"] for a in
+                    json.loads(self.ok("account", "list", "--prefix", prefix, "--json").stdout)]
+
+        self.assertEqual(listed("fund"), ["fund", "fund.a.b", "fund.pool"])
+        self.assertEqual(listed("fund."), ["fund.a.b", "fund.pool"])
+        self.assertEqual(listed("fund.a"), ["fund.a.b"])
+        self.assertEqual(listed("fun"), ["fun"])
+        self.assertEqual(len(listed("")), 6)
+        self.assertEqual(listed("x" * 200), [])
+        for at in ([], ["--at", "2199-01-01"]):
+            rows = json.loads(self.ok("balance", "--prefix", "fund", "--json", *at).stdout)
+            self.assertEqual(rows, [{"id": "fund", "unit": "USD", "accounts": 3,
+                                     "debits_pending": 0, "debits_posted": 0,
+                                     "credits_pending": 0, "credits_posted": 12}])
+            rows = json.loads(self.ok("balance", "--prefix", "fund.", "--json", *at).stdout)
+            self.assertEqual((rows[0]["accounts"], rows[0]["credits_posted"]), (2, 7))
+
+    def test_balance_table_accounts_column_only_with_prefix(self):
+        self.init()
+        header = self.ok("balance").stdout.splitlines()[0]
+        self.assertNotIn("ACCOUNTS", header)
+        self.assertEqual(header.split()[:3], ["ACCOUNT", "UNIT", "DEBITS"])
+        self.assertNotIn("ACCOUNTS", self.ok("balance", "donor.us").stdout)
+        out = self.ok("balance", "--prefix", "donor").stdout.splitlines()
+        self.assertIn("ACCOUNTS", out[0])
+        self.assertEqual(out[1].split()[:3], ["donor", "USD", "2"])
+
     def test_balance_as_of_beyond_64_bits(self):
         # Backdated pendings can reserve more at a past date than fits a balance:
         # p1 is voided only in 2029, so on 2026-01-01 both p1 and p2 are pending.
@@ -371,6 +609,34 @@ class Cli(unittest.TestCase):
         self.assertIn("exceeds 2^63-1", r.stderr)
         rows = json.loads(self.ok("balance", "a", "--at", "2022-01-01", "--json").stdout)
         self.assertEqual(rows[0]["debits_pending"], big)
+        self.ok("check")
+
+    def test_resolution_never_dated_before_its_pending(self):
+        # A post dated by default at the commit time used to take effect before a
+        # pending transfer dated ahead, so balances as of dates between went negative.
+        self.init()
+        res = self.apply(
+            {"op": "transfer", "id": "p1", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 100, "pending": True, "date": "2099-06-30"},
+            {"op": "post", "id": "p1.post", "pending_id": "p1", "amount": 40},
+            {"op": "transfer", "id": "p2", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 5, "pending": True, "date": "2099-06-30"},
+            {"op": "void", "id": "p2.void", "pending_id": "p2", "date": "2099-06-29"},
+            {"op": "transfer", "id": "p3", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 5, "pending": True, "date": "2099-06-30", "expires": "2099-06-29"},
+            expect=1)
+        self.assertEqual([r["status"] for r in res],
+                         ["created", "created", "created", "invalid", "invalid"])
+        self.assertIn("before the pending transfer's date (2099-06-30)", res[3]["message"])
+        self.assertIn("expires", res[4]["message"])
+        self.assertTrue(self.show("transfer", "p1.post")["date"].startswith("2099-06-30"))
+        rows = json.loads(self.ok("balance", "donor.us", "--at", "2099-01-01", "--json").stdout)
+        self.assertEqual((rows[0]["debits_pending"], rows[0]["debits_posted"]), (0, 0))
+        rows = json.loads(self.ok("balance", "donor.us", "--at", "2099-07-01", "--json").stdout)
+        self.assertEqual((rows[0]["debits_pending"], rows[0]["debits_posted"]), (5, 40))
+        res = self.apply({"op": "void", "id": "p2.void", "pending_id": "p2",
+                          "date": "2099-06-30"})
+        self.assertEqual(res[0]["status"], "created")
         self.ok("check")
 
     def test_history(self):
@@ -396,6 +662,38 @@ class Cli(unittest.TestCase):
         self.assertEqual(self.run_cc("history", "absent", "--json").returncode, 1)
         self.assertEqual(self.run_cc("history", "donor.us", "--limit", "0").returncode, 2)
 
+    def test_history_for_people(self):
+        self.init()
+        self.apply(
+            {"op": "transfer", "id": "h1", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "date": "2026-03-01"},
+            {"op": "transfer", "id": "h2", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1, "date": "2026-01-20T10:00:00Z"},
+            {"op": "transfer", "id": "h3", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1},
+            {"op": "transfer", "id": "h4", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1},
+            {"op": "transfer", "id": "h5", "debit": "donor.us", "credit": "donor.eg",
+             "amount": 1})
+        # The DATE column is the day only, whatever the time of the effective date.
+        r = self.ok("history", "donor.us")
+        rows = r.stdout.splitlines()[1:]
+        self.assertEqual(len(rows), 5)
+        for row in rows:
+            self.assertRegex(row, r"^\d{4}-\d\d-\d\d  h\d ")
+        self.assertEqual(r.stderr, "")
+        # A table cut by --limit says so on stderr; JSON stays exactly LIMIT rows.
+        r = self.ok("history", "donor.us", "--limit", "3")
+        self.assertEqual([line.split()[1] for line in r.stdout.splitlines()[1:]],
+                         ["h1", "h2", "h3"])
+        self.assertIn("showing the first 3 of more; narrow with --since/--until or raise "
+                      "--limit", r.stderr)
+        self.assertEqual(self.ok("history", "donor.us", "--limit", "5").stderr, "")
+        r = self.ok("history", "donor.us", "--limit", "3", "--json")
+        self.assertEqual(len(json.loads(r.stdout)), 3)
+        self.assertEqual(r.stderr, "")
+        self.ok("history", "donor.us", "--limit", "100000")
+
     def test_transfer_fields_as_given(self):
         self.init()
         self.apply({"op": "transfer", "id": "m", "debit": "donor.us", "credit": "fund.pool",
@@ -410,6 +708,28 @@ class Cli(unittest.TestCase):
                           "amount": 5, "kind": "contribution", "memo": "first",
                           "date": "2026-11-20", "meta": {"a": [1, 2], "fts": {"flow": 12}}})
         self.assertEqual(res[0]["status"], "exists")
+
+    def test_control_characters_shown_escaped_to_people(self):
+        # Stored text must not drive the terminal (ESC sequences) or forge lines.
+        self.init()
+        self.apply({"op": "account", "id": "odd", "unit": "USD", "name": "A\tB\x7f"},
+                   {"op": "transfer", "id": "m", "debit": "donor.us", "credit": "odd",
+                    "amount": 5, "memo": "one\ntwo\x1b[31mred", "kind": "k\r"})
+        out = self.ok("transfer", "show", "m").stdout
+        self.assertIn("memo      one\\ntwo\\x1b[31mred\n", out)
+        self.assertIn("kind      k\\r\n", out)
+        self.assertNotIn("\x1b", out)
+        out = self.ok("account", "show", "odd").stdout
+        self.assertIn("name     A\\tB\\x7f\n", out)
+        for args in (["account", "list"], ["history", "odd"]):
+            out = self.ok(*args).stdout
+            self.assertNotIn("\x7f", out)
+            self.assertNotIn("\r", out)
+            self.assertNotIn("\t", out)
+        self.assertIn("A\\tB\\x7f", self.ok("account", "list").stdout)
+        self.assertIn("k\\r", self.ok("history", "odd").stdout)
+        # The contract's JSON is the text as stored.
+        self.assertEqual(self.show("transfer", "m")["memo"], "one\ntwo\x1b[31mred")
 
     # ------------------------------------------------------------ friendly verbs
 
@@ -451,6 +771,72 @@ class Cli(unittest.TestCase):
         self.assertIn("fund.pool", self.ok("balance").stdout)
         self.assertIn("1,238.00", self.ok("account", "show", "fund.pool").stdout)
         self.ok("check")
+
+    def test_friendly_verbs_refuse_text_that_is_not_utf8(self):
+        # The shortcut verbs pass argv bytes straight to the engine; JSON output
+        # could not show them, so the engine refuses them naming the field.
+        self.init()
+        r = self.run_cc("transfer", "--debit", "donor.us", "--credit", "donor.eg",
+                        "--amount", "1", "--memo", b"caf\xe9", "--json")
+        self.assertEqual(r.returncode, 1)
+        res = json.loads(r.stdout)
+        self.assertEqual(res["status"], "invalid")
+        self.assertIn("memo", res["message"])
+        r = self.run_cc("account", "add", "x.latin", "--unit", "USD", "--name", b"Caf\xe9")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("name", r.stderr)
+        self.assertEqual(self.run_cc("account", "show", "x.latin").returncode, 1)
+        r = self.run_cc("unit", "add", "EUR", "--scale", "2", "--name", b"\xa4")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("name", r.stderr)
+
+    @unittest.skipUnless(os.path.exists("/dev/full"), "needs /dev/full")
+    def test_output_write_errors_fail(self):
+        # Output that cannot be written (a full disk) used to pass for success.
+        self.init()
+        self.apply({"op": "transfer", "id": "t", "debit": "donor.us", "credit": "donor.eg",
+                    "amount": 5})
+        for args in (["account", "show", "donor.us", "--json"], ["account", "show", "donor.us"],
+                     ["balance"], ["balance", "--json"], ["history", "donor.us"],
+                     ["transfer", "show", "t"], ["unit", "list"], ["check"], ["--help"]):
+            with open("/dev/full", "w") as full:
+                r = subprocess.run([CONCORD, "--db", self.db] + args, stdout=full,
+                                   stderr=subprocess.PIPE, text=True)
+            self.assertEqual(r.returncode, 3, args)
+            self.assertIn("cannot write the output: No space left on device", r.stderr, args)
+            self.assertEqual(r.stderr.count("cannot write"), 1, args)
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([CONCORD, "--db", self.db, "apply"], stdout=full,
+                               stderr=subprocess.PIPE, text=True,
+                               input=ops({"op": "unit", "code": "EUR", "scale": 2}))
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("cannot write the output", r.stderr)
+
+    def test_small_usage_checks(self):
+        self.init()
+        r = self.run_cc("unit", "add", "EUR", "--scale", "")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--scale", r.stderr)
+        self.assertEqual(self.run_cc("unit", "add", "EUR", "--scale", "2x").returncode, 2)
+        r = subprocess.run([CONCORD, "--db"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--db needs a PATH", r.stderr)
+
+    def test_default_resolution_id_too_long(self):
+        # PENDING_ID.post would pass 128 bytes: a random id is used instead.
+        self.init()
+        long_id = "p" * 128
+        self.apply({"op": "transfer", "id": long_id, "debit": "donor.us", "credit": "donor.eg",
+                    "amount": 5, "pending": True},
+                   {"op": "transfer", "id": "q" * 120, "debit": "donor.us",
+                    "credit": "donor.eg", "amount": 5, "pending": True})
+        r = self.ok("post", long_id, "--json")
+        rec = json.loads(r.stdout)
+        self.assertEqual(rec["status"], "created")
+        self.assertRegex(rec["id"], r"^post-[0-9a-f]{16}$")
+        self.assertEqual(self.show("transfer", long_id)["state"], "posted")
+        rec = json.loads(self.ok("void", "q" * 120, "--json").stdout)
+        self.assertEqual(rec["id"], "q" * 120 + ".void")  # 125 bytes: the default holds
 
     def test_help_everywhere(self):
         r = self.run_cc("--help", db=False)

@@ -14,35 +14,11 @@ import unittest
 
 CONCORD = None
 
-BASE = [
-    {"op": "unit", "code": "USD", "scale": 2},
-    {"op": "unit", "code": "PERSON", "scale": 0},
-    {"op": "account", "id": "fund.pool", "unit": "USD"},
-    {"op": "account", "id": "fund.reserve", "unit": "USD"},
-    {"op": "account", "id": "us.dod", "unit": "USD"},
-    {"op": "account", "id": "eu.commission", "unit": "USD"},
-    {"op": "account", "id": "jp.mofa", "unit": "USD"},
-    {"op": "account", "id": "eg.army", "unit": "PERSON"},
-    {"op": "account", "id": "force.pledged", "unit": "PERSON"},
-    {"op": "condition", "name": "two_state", "title": "Two-state commitment",
-     "probability": 0.35},
-    {"op": "condition", "name": "ceasefire", "probability": 0.7, "authority": "council"},
-    {"op": "condition", "name": "all_clear", "when": "two_state & ceasefire"},
-    {"op": "requirement", "id": "salaries", "title": "Force salaries", "account": "fund.",
-     "measure": "credits", "target": 12000000000, "due": "2027-12-31", "unit": "USD"},
-    {"op": "requirement", "id": "troops", "account": "force.pledged", "measure": "credits",
-     "target": 500},
-    {"op": "transfer", "id": "p-us", "debit": "us.dod", "credit": "fund.pool",
-     "amount": 5000000000, "pending": True, "if": "two_state", "kind": "pledge"},
-    {"op": "transfer", "id": "p-eu", "debit": "eu.commission", "credit": "fund.reserve",
-     "amount": 3000000000, "pending": True, "if": "all_clear"},
-    {"op": "transfer", "id": "p-jp", "debit": "jp.mofa", "credit": "fund.pool",
-     "amount": 2000000000, "pending": True},
-    {"op": "transfer", "id": "c-jp", "debit": "jp.mofa", "credit": "fund.pool",
-     "amount": 1000000000},
-    {"op": "transfer", "id": "p-eg", "debit": "eg.army", "credit": "force.pledged",
-     "amount": 300, "pending": True, "if": "ceasefire | two_state"},
-]
+# The ledger of the tour and of docs/CONDITIONS.md: what they show is tested here.
+EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples",
+                       "conditions.jsonl")
+with open(EXAMPLE) as example:
+    BASE = [json.loads(line) for line in example if line.strip()]
 
 
 class Conditions(unittest.TestCase):

@@ -14,9 +14,10 @@
  * single-phase and pending transfers (with and without expiry), full and
  * partial posts, voids, duplicates of earlier operations (exact and altered),
  * references to missing accounts, units and pending transfers, zero amounts,
- * equal and mismatched accounts, malformed operations, linked chains of
- * 2…5 (some failing part-way, some left open at the end of a batch), and
- * amounts near 2^63 to provoke overflows. Conditions too: base conditions
+ * equal and mismatched accounts, malformed operations (free text that is not
+ * UTF-8 among them), linked chains of 2…5 (some failing part-way, some left
+ * open at the end of a batch), and amounts near 2^63 to provoke overflows.
+ * Conditions too: base conditions
  * (with and without title, authority, probability), derived ones whose
  * `when` names earlier conditions, malformed ones (a name naming itself, an
  * unknown name, syntax errors, 1,024/1,025-byte and 32/33-level
@@ -668,6 +669,36 @@ static bool text_is_condition_name(const char *s)
     return true;
 }
 
+/*
+ * UTF-8 as RFC 3629 tabulates it (section 4): each well-formed sequence by
+ * the ranges its bytes may take, so no overlong forms, no surrogates, nothing
+ * above U+10FFFF.
+ */
+static bool text_is_utf8(const char *s)
+{
+    if (s == NULL) return true;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p != 0) {
+        unsigned char b = *p;
+        unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+        int more;
+        if (b <= 0x7f) { p++; continue; }
+        else if (b >= 0xc2 && b <= 0xdf) more = 1;
+        else if (b == 0xe0) { more = 2; lo = 0xa0; }
+        else if (b == 0xed) { more = 2; hi = 0x9f; }
+        else if (b >= 0xe1 && b <= 0xef) more = 2;
+        else if (b == 0xf0) { more = 3; lo = 0x90; }
+        else if (b == 0xf4) { more = 3; hi = 0x8f; }
+        else if (b >= 0xf1 && b <= 0xf3) more = 3;
+        else return false;
+        if (p[1] < lo || p[1] > hi) return false;
+        for (int k = 2; k <= more; k++)
+            if (p[k] < 0x80 || p[k] > 0xbf) return false;
+        p += more + 1;
+    }
+    return true;
+}
+
 static bool text_ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
@@ -884,6 +915,7 @@ static struct expect model_unit_op(struct model *m, const struct ledger_op *op)
         return expect_only(LEDGER_INVALID);
     if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
         return expect_only(LEDGER_INVALID);
+    if (!text_is_utf8(op->name)) return expect_only(LEDGER_INVALID);
     uint32_t u = model_unit_find(m, op->id);
     if (u != M_NONE) {
         bool same = m->units[u].scale == op->scale && text_same(m->units[u].name, op->name);
@@ -903,6 +935,7 @@ static struct expect model_account_op(struct model *m, const struct ledger_op *o
         return expect_only(LEDGER_INVALID);
     if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
         return expect_only(LEDGER_INVALID);
+    if (!text_is_utf8(op->name)) return expect_only(LEDGER_INVALID);
     if (op->owner != NULL && !text_is_account_id(op->owner)) return expect_only(LEDGER_INVALID);
     if ((op->account_flags & ~both) != 0 || (op->account_flags & both) == both)
         return expect_only(LEDGER_INVALID);
@@ -932,6 +965,8 @@ static bool model_common_valid(const struct ledger_op *op)
     if (op->memo != NULL && strlen(op->memo) > LEDGER_MEMO_BYTES_MAX) return false;
     if (op->meta != NULL && strlen(op->meta) > LEDGER_META_BYTES_MAX) return false;
     if ((op->flags & LEDGER_OP_HAS_AMOUNT) && op->amount < 0) return false;
+    if (!text_is_utf8(op->memo) || !text_is_utf8(op->meta) || !text_is_utf8(op->kind))
+        return false;
     return op->kind == NULL || (op->kind[0] != '\0' && strlen(op->kind) <= LEDGER_KIND_BYTES_MAX);
 }
 
@@ -943,7 +978,11 @@ static bool model_transfer_valid(const struct ledger_op *op)
     if (!(op->flags & LEDGER_OP_HAS_AMOUNT)) return false;
     if (op->unit != NULL && !text_is_unit_code(op->unit)) return false;
     if ((op->flags & LEDGER_OP_HAS_EXPIRES) && !two_phase) return false;
-    return op->cond == NULL || strlen(op->cond) <= LEDGER_EXPR_BYTES_MAX;
+    /* It would lapse before it takes effect. */
+    if ((op->flags & LEDGER_OP_HAS_EXPIRES) && (op->flags & LEDGER_OP_HAS_DATE) &&
+        op->expires < op->date)
+        return false;
+    return op->cond == NULL || (strlen(op->cond) <= LEDGER_EXPR_BYTES_MAX && text_is_utf8(op->cond));
 }
 
 static bool model_date_same(const struct m_transfer *t, const struct ledger_op *op)
@@ -1071,6 +1110,14 @@ static struct expect model_transfer_op(struct model *m, const struct ledger_op *
 
 /* ---------------------------------------------------------------- model: post, void, expiry */
 
+/* When a row takes effect: its date as given, else its timestamp (0 while still unknown). */
+static int64_t model_effective_date(const struct m_transfer *t)
+{
+    return t->has_date ? t->date : t->timestamp;
+}
+
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
 static bool model_resolution_same(const struct model *m, const struct m_transfer *t,
                                   const struct ledger_op *op)
 {
@@ -1107,8 +1154,14 @@ static struct expect model_resolve(struct model *m, uint32_t p, const char *id, 
                     : reason == LEDGER_REASON_EXPIRY ? LEDGER_STATE_EXPIRED
                                                      : LEDGER_STATE_VOIDED;
     m->states[p] = state;
-    /* An expiry is dated when the transfer lapsed; a post or void as given (or its commit). */
+    /*
+     * An expiry is dated when the transfer lapsed, a post or void as given (or
+     * at its commit: see expected_default_date) — never before the pending
+     * transfer itself. An expiry comes batches after its transfer was
+     * created, so that transfer's timestamp is known.
+     */
     bool expiry = reason == LEDGER_REASON_EXPIRY;
+    assert(!expiry || model_effective_date(&pt) != 0);
     struct m_transfer r = {
         .id = id, .debit = pt.debit, .credit = pt.credit, .pending = p, .reason = reason,
         .two_phase = false,
@@ -1118,7 +1171,9 @@ static struct expect model_resolve(struct model *m, uint32_t p, const char *id, 
         .memo = op ? op->memo : NULL, .meta = op ? op->meta : NULL,
         .amount = post ? amount : pt.amount,
         .effect_posted = posted, .effect_pending = -pt.amount,
-        .date = expiry ? pt.expires : op != NULL ? op->date : 0, .gate = M_NONE,
+        .date = expiry ? max64(pt.expires, model_effective_date(&pt))
+                       : op != NULL ? op->date : 0,
+        .gate = M_NONE,
     };
     return expect_row(LEDGER_CREATED, 't', model_transfer_append(m, r, state));
 }
@@ -1148,6 +1203,14 @@ static struct expect model_pending_op(struct model *m, const struct ledger_op *o
     default: assert(m->states[p] == LEDGER_STATE_PENDING); break;
     }
     if (pt->has_expires && pt->expires <= now) return expect_only(LEDGER_PENDING_TRANSFER_EXPIRED);
+    /*
+     * A resolution may not be dated before its pending transfer. One created
+     * earlier in this batch without a date has no timestamp yet: it lies in
+     * [now, now + 1 s), and gen_batch keeps given dates out of that window,
+     * so comparing with now decides exactly as the timestamp would.
+     */
+    int64_t pending_date = model_effective_date(pt) != 0 ? model_effective_date(pt) : now;
+    if ((op->flags & LEDGER_OP_HAS_DATE) && op->date < pending_date) return expect_only(LEDGER_INVALID);
     int64_t amount = has_amount ? op->amount : pt->amount;
     if (post && amount > pt->amount) return expect_only(LEDGER_EXCEEDS_PENDING_TRANSFER_AMOUNT);
     return model_resolve(m, p, op->id, post ? LEDGER_REASON_POST : LEDGER_REASON_VOID, post,
@@ -1558,10 +1621,13 @@ static struct ledger_op gen_unit_op(struct gen *g)
         else
             op.name = "Other name";
     } else if (choice < 95) {
-        if (rng_percent(r, 50))
+        uint32_t how = rng_index(r, 3);
+        if (how == 0)
             op.flags &= ~LEDGER_OP_HAS_SCALE;
-        else
+        else if (how == 1)
             op.scale = rng_percent(r, 50) ? LEDGER_SCALE_MAX + 1 : -1;
+        else
+            op.name = "Dollar \xa4"; /* Latin-9 text, not UTF-8 */
     } else {
         op.id = rng_percent(r, 50) ? "usd" : "U-1";
     }
@@ -1634,7 +1700,8 @@ static struct ledger_op gen_account_op(struct gen *g)
         gen_account_alter(g, &op);
         return op;
     }
-    switch (rng_below(r, 6)) {
+    switch (rng_below(r, 7)) {
+    case 6: op.name = "Caf\xe9"; break; /* Latin-1, not UTF-8 */
     case 0:
         op.account_flags = LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS |
                            LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS;
@@ -1653,7 +1720,9 @@ static struct ledger_op gen_account_op(struct gen *g)
 /* Makes a transfer malformed in one of several ways. */
 static void gen_transfer_break(struct gen *g, struct ledger_op *op)
 {
-    switch (rng_below(&g->rng, 7)) {
+    switch (rng_below(&g->rng, 9)) {
+    case 7: op->memo = "half a character: \xc3"; break;
+    case 8: op->kind = rng_percent(&g->rng, 50) ? "\xed\xa0\x80" /* a surrogate */ : "\xff"; break;
     case 0: op->id = pool_printf(g->pool, "bad id %" PRIu64, g->serial++); break;
     case 1:
         op->id = pool_printf(g->pool, "%s%s", op->id,
@@ -1884,6 +1953,11 @@ static struct ledger_op gen_transfer(struct gen *g, bool sane, const char *id)
     }
     if (!sane && rng_percent(r, 1)) op.cond = "two_state"; /* never created */
     gen_extras(g, &op, sane ? 5 : 15);
+    if ((op.flags & LEDGER_OP_HAS_EXPIRES) && rng_percent(r, 5)) {
+        /* Lapsing the instant it takes effect, or a nanosecond before (invalid). */
+        op.flags |= LEDGER_OP_HAS_DATE;
+        op.date = op.expires + rng_between(r, 0, 1);
+    }
     if (!sane && rng_percent(r, 2)) gen_transfer_break(g, &op);
     text_list_push((op.flags & LEDGER_OP_PENDING) ? &g->pendings : &g->plains, op.id);
     gen_remember(g, &op);
@@ -1955,8 +2029,18 @@ static struct ledger_op gen_resolution(struct gen *g, bool post, bool sane, cons
         op.amount = 1;
     }
     gen_extras(g, &op, sane ? 3 : 10);
+    uint32_t pending = model_transfer_find(g->model, op.pending_id);
+    if (pending != M_NONE && rng_percent(r, sane ? 3 : 8)) {
+        /* Dated at the pending transfer's own date, or a nanosecond before (invalid). */
+        int64_t at = model_effective_date(&g->model->transfers[pending]);
+        if (at != 0) {
+            op.flags |= LEDGER_OP_HAS_DATE;
+            op.date = at - (sane ? 0 : rng_between(r, 0, 1));
+        }
+    }
     if (!sane && rng_percent(r, 1)) op.id = pool_printf(g->pool, "%s%s", op.id, EXPIRY_SUFFIX);
     if (!sane && rng_percent(r, 1)) op.kind = ""; /* malformed for every operation */
+    if (!sane && rng_percent(r, 1)) op.memo = "\xc0\xaf"; /* an overlong '/': not UTF-8 */
     text_list_push(&g->resolutions, op.id);
     gen_remember(g, &op);
     return op;
@@ -2222,6 +2306,18 @@ static size_t gen_batch(struct gen *g, struct ledger_op *ops, size_t target)
         }
     }
     if (rng_percent(r, 6)) ops[n - 1].flags |= LEDGER_OP_LINKED; /* leave the last chain open */
+    /*
+     * A pending transfer created in this batch without a date is dated at its
+     * timestamp, which the model learns only after the batch: somewhere in
+     * [now, now + 1 s). Dates given to posts and voids stay out of that
+     * window so that the model can decide "before the pending's date" exactly.
+     */
+    for (size_t i = 0; i < n; i++) {
+        bool resolution = ops[i].type == LEDGER_OP_POST || ops[i].type == LEDGER_OP_VOID;
+        if (resolution && (ops[i].flags & LEDGER_OP_HAS_DATE) && ops[i].date >= g->now &&
+            ops[i].date < g->now + SECOND)
+            ops[i].date = g->now - 1;
+    }
     return n;
 }
 
@@ -2298,6 +2394,18 @@ static uint32_t expected_transfer_flags(const struct m_transfer *t)
            (t->has_expires ? LEDGER_TRANSFER_EXPIRES : 0u);
 }
 
+/*
+ * The date of a row created without one: its timestamp, moved up for a
+ * resolution to its pending transfer's date. 0 while a timestamp is unknown.
+ */
+static int64_t expected_default_date(const struct model *m, const struct m_transfer *e)
+{
+    if (e->timestamp == 0) return 0;
+    if (e->pending == M_NONE) return e->timestamp;
+    int64_t pending_date = model_effective_date(&m->transfers[e->pending]);
+    return pending_date == 0 ? 0 : max64(e->timestamp, pending_date);
+}
+
 /* The fields of a stored transfer row that the model knows. */
 static int transfer_probe_fn(void *ctx, const struct ledger_transfer *t)
 {
@@ -2336,6 +2444,10 @@ static int transfer_probe_fn(void *ctx, const struct ledger_transfer *t)
         snprintf(out, size, "expires %" PRId64 ", model %" PRId64, t->expires, e->expires);
     else if (e->has_date && t->date != e->date)
         snprintf(out, size, "date %" PRId64 ", model %" PRId64, t->date, e->date);
+    else if (!e->has_date && expected_default_date(m, e) != 0 &&
+             t->date != expected_default_date(m, e))
+        snprintf(out, size, "default date %" PRId64 ", model %" PRId64, t->date,
+                 expected_default_date(m, e));
     else if (e->timestamp != 0 && t->timestamp != e->timestamp)
         snprintf(out, size, "timestamp %" PRId64 ", created with %" PRId64, t->timestamp,
                  e->timestamp);

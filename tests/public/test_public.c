@@ -87,10 +87,36 @@ static void test_connect_submit_verify(void **state)
     concord_disconnect(cc);
 }
 
+/* JSON scalars are invalid operations; a number beyond 64 bits refuses the batch, saying so. */
+static void test_scalars_and_numbers_too_big(void **state)
+{
+    (void)state;
+    char error[256] = "";
+    struct concord *cc = concord_connect(db_path, true, error, sizeof error);
+    assert_non_null(cc);
+    json_t *r = submit(cc, "[42, \"x\", null, true]", 1);
+    assert_int_equal(json_array_size(r), 4);
+    for (size_t i = 0; i < 4; i++) assert_string_equal(status_at(r, i), "invalid");
+    json_decref(r);
+    const char *text = "[{\"op\":\"unit\",\"code\":\"KG\",\"scale\":0},\n"
+                       " {\"op\":\"unit\",\"code\":\"T\",\"scale\":99999999999999999999}]";
+    int status = -1;
+    char *out = concord_submit(cc, text, strlen(text), &status, error, sizeof error);
+    assert_null(out);
+    assert_int_equal(status, 2);
+    assert_non_null(strstr(error, "line 2, column 34"));
+    assert_non_null(strstr(error, "does not fit 64 bits"));
+    r = submit(cc, "[{\"op\":\"unit\",\"code\":\"KG\",\"scale\":0}]", 0);
+    assert_string_equal(status_at(r, 0), "created"); /* nothing was committed before */
+    json_decref(r);
+    concord_disconnect(cc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_connect_submit_verify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scalars_and_numbers_too_big, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

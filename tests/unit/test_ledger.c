@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "ledger/ledger.h"
+#include "util/utf8.h"
 
 /* The commit time of the batches, and the ledger's last timestamp before them. */
 #define NOW INT64_C(1800000000000000000) /* 2027-01-15T08:00:00Z */
@@ -905,6 +906,79 @@ static void transfer_rejections(void **state)
     }
 }
 
+/* Free text that is not UTF-8 (a command line can pass any bytes) is invalid, naming the field. */
+static void free_text_must_be_utf8(void **state)
+{
+    struct ledger_view *view = *state;
+    const char *bad = "caf\xe9"; /* Latin-1 é */
+    struct ledger_op unit = op_unit("EUR", 2);
+    unit.name = bad;
+    struct ledger_op account = op_account("x", "USD");
+    account.name = bad;
+    struct ledger_op memo = op_transfer("memo", "a", "b", 1);
+    memo.memo = bad;
+    struct ledger_op kind = op_transfer("kind", "a", "b", 1);
+    kind.kind = bad;
+    struct ledger_op meta = op_transfer("meta", "a", "b", 1);
+    meta.meta = "\"\xff\"";
+    struct ledger_op cond = op_pending("cond", "a", "b", 1);
+    cond.cond = bad;
+    load_pending(view, "p", "a", "b", 10, 0);
+    struct ledger_op post = op_post("p.post", "p");
+    post.memo = bad;
+    struct ledger_op void_ = op_void("p.void", "p");
+    void_.kind = "\xed\xa0\x80"; /* a UTF-16 surrogate encoded: not UTF-8 */
+    const struct {
+        struct ledger_op op;
+        const char *field;
+    } cases[] = {
+        {unit, "name"}, {account, "name"}, {memo, "memo"}, {kind, "kind"},
+        {meta, "meta"}, {cond, "if"},      {post, "memo"}, {void_, "kind"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ledger_result r = run1(view, cases[i].op);
+        assert_rejected(r, LEDGER_INVALID);
+        assert_non_null(r.message);
+        if (strncmp(r.message, cases[i].field, strlen(cases[i].field)) != 0 ||
+            strstr(r.message, "UTF-8") == NULL)
+            fail_msg("case %zu: message \"%s\" does not name %s", i, r.message, cases[i].field);
+    }
+    assert_int_equal(view->transfers_count, 1); /* only the pending loaded */
+    assert_int_equal(view->units_count, 2);
+    assert_int_equal(view->accounts_count, 5);
+    /* Valid multi-byte text is accepted. */
+    struct ledger_op fine = op_transfer("fine", "a", "b", 1);
+    fine.memo = "caf\xc3\xa9 \xe2\x82\xac";
+    assert_status(run1(view, fine), LEDGER_CREATED);
+}
+
+/*
+ * Messages about a long field of non-ASCII text must stay UTF-8 (a message
+ * cut inside a character could not be carried by JSON): an `if` of 1,001
+ * bytes, "x" and 500 two-byte characters, and a bad one that quotes them.
+ * (utf8_truncate itself is tested with the utilities.)
+ */
+static void messages_stay_utf8_when_cut(void **state)
+{
+    struct ledger_view *view = *state;
+    char cond[1 + 500 * 2 + 1];
+    cond[0] = 'x';
+    for (int i = 0; i < 500; i++) memcpy(cond + 1 + 2 * i, "\xc3\xa9", 2);
+    cond[sizeof cond - 1] = '\0';
+    struct ledger_op op = op_pending("quoted", "a", "b", 1);
+    op.cond = cond;
+    struct ledger_result r = run1(view, op);
+    assert_rejected(r, LEDGER_CONDITION_NOT_FOUND);
+    assert_non_null(r.message);
+    assert_non_null(strstr(r.message, "column 1"));
+    assert_true(utf8_valid(r.message, strlen(r.message)));
+    op.cond = cond + 1; /* starts inside no name: a syntax error quoting the text */
+    r = run1(view, op);
+    assert_rejected(r, LEDGER_INVALID);
+    assert_non_null(r.message);
+    assert_true(utf8_valid(r.message, strlen(r.message)));
+}
+
 /* ---------------------------------------------------------------- limits, overflow */
 
 static void exceeds_credits_counts_pending(void **state)
@@ -1070,7 +1144,7 @@ static void post_partial_releases_the_rest(void **state)
     load_pending(view, "r", "a", "c", 100, 0);
     struct ledger_op part = op_post_amount("p.post", "p", 30);
     part.flags |= LEDGER_OP_HAS_DATE;
-    part.date = NOW - DAY;
+    part.date = NOW + DAY; /* given dates are kept (never before the pending's) */
     struct ledger_result res = run1(view, part);
     assert_status(res, LEDGER_CREATED);
     const struct ledger_transfer *rec = transfer(view, "p.post");
@@ -1078,7 +1152,7 @@ static void post_partial_releases_the_rest(void **state)
     assert_int_equal(rec->effect_posted, 30);
     assert_int_equal(rec->effect_pending, -100);
     assert_int_equal(rec->flags, LEDGER_TRANSFER_HAS_AMOUNT | LEDGER_TRANSFER_HAS_DATE);
-    assert_int_equal(rec->date, NOW - DAY);
+    assert_int_equal(rec->date, NOW + DAY);
     assert_int_equal(transfer(view, "p")->state, LEDGER_STATE_POSTED);
     assert_balances(view, "a", 200, 30, 0, 0);
     assert_balances(view, "b", 0, 0, 0, 30);
@@ -1218,6 +1292,81 @@ static void pending_created_and_posted_in_one_batch(void **state)
 }
 
 /* ---------------------------------------------------------------- expiry */
+
+/*
+ * A resolution never takes effect before the pending transfer it resolves:
+ * as-of balances would otherwise release a reservation not yet made.
+ */
+static void resolutions_not_dated_before_their_pending(void **state)
+{
+    struct ledger_view *view = *state;
+    const int64_t later = NOW + 100 * DAY; /* the pending transfers' own date */
+    load_pending(view, "p", "a", "b", 100, 0);
+    load_pending(view, "q", "a", "b", 10, 0);
+    load_pending(view, "r", "a", "b", 7, 0);
+    ledger_view_transfer(view, "p")->date = later;
+    ledger_view_transfer(view, "q")->date = later;
+    ledger_view_transfer(view, "r")->date = later;
+
+    /* An explicit date before it is refused, naming the pending transfer's date. */
+    struct ledger_op early = op_post_amount("p.early", "p", 40);
+    early.flags |= LEDGER_OP_HAS_DATE;
+    early.date = later - 1;
+    struct ledger_result r = run1(view, early);
+    assert_rejected(r, LEDGER_INVALID);
+    assert_non_null(strstr(r.message, "before the pending transfer's date"));
+    assert_int_equal(transfer(view, "p")->state, LEDGER_STATE_PENDING);
+    assert_balances(view, "a", 117, 0, 0, 0);
+    struct ledger_op early_void = op_void("q.early", "q");
+    early_void.flags |= LEDGER_OP_HAS_DATE;
+    early_void.date = NOW;
+    assert_rejected(run1(view, early_void), LEDGER_INVALID);
+
+    /* The same date is fine. */
+    struct ledger_op same = op_post_amount("p.post", "p", 40);
+    same.flags |= LEDGER_OP_HAS_DATE;
+    same.date = later;
+    assert_status(run1(view, same), LEDGER_CREATED);
+    assert_int_equal(transfer(view, "p.post")->date, later);
+
+    /* The default (the commit time, before `later`) moves up to the pending date. */
+    r = run1(view, op_void("q.void", "q"));
+    assert_status(r, LEDGER_CREATED);
+    const struct ledger_transfer *rec = transfer(view, "q.void");
+    assert_true(r.timestamp < later);
+    assert_int_equal(rec->date, later);
+    assert_false(rec->flags & LEDGER_TRANSFER_HAS_DATE); /* still a default */
+    assert_status(run1(view, op_void("q.void", "q")), LEDGER_EXISTS);
+    assert_status(run1(view, op_post("r.post", "r")), LEDGER_CREATED);
+    assert_int_equal(transfer(view, "r.post")->date, later);
+    assert_balances(view, "a", 0, 47, 0, 0);
+    assert_sound(view);
+}
+
+/* A pending transfer cannot lapse before it takes effect. */
+static void expires_not_before_the_transfers_date(void **state)
+{
+    struct ledger_view *view = *state;
+    /* A row stored before the rule: dated a day ahead, lapsing just before now. */
+    load_pending(view, "old", "a", "c", 9, NOW - 5);
+    ledger_view_transfer(view, "old")->date = NOW + DAY;
+
+    struct ledger_op op = op_pending("p", "a", "b", 5);
+    op.flags |= LEDGER_OP_HAS_DATE | LEDGER_OP_HAS_EXPIRES;
+    op.date = NOW + 10 * DAY;
+    op.expires = NOW + 10 * DAY - 1;
+    struct ledger_result r = run1(view, op);
+    assert_rejected(r, LEDGER_INVALID);
+    assert_non_null(strstr(r.message, "expires"));
+    op.expires = NOW + 10 * DAY; /* lapsing the instant it takes effect is allowed */
+    assert_status(run1(view, op), LEDGER_CREATED);
+
+    /* Its expiry still takes effect no earlier than the transfer itself. */
+    assert_int_equal(ledger_expire(view, NOW), 1);
+    const struct ledger_transfer *rec = transfer(view, "old/expiry");
+    assert_int_equal(rec->date, NOW + DAY);
+    assert_sound(view);
+}
 
 static void expire_releases_due_pending_transfers(void **state)
 {
@@ -2620,6 +2769,8 @@ int main(void)
         T(transfer_invalid),
         T(decoder_invalid_for_every_op),
         T(transfer_rejections),
+        T(messages_stay_utf8_when_cut),
+        T(free_text_must_be_utf8),
         T(exceeds_credits_counts_pending),
         T(exceeds_debits_counts_pending),
         T(overflows),
@@ -2628,6 +2779,8 @@ int main(void)
         T(void_releases),
         T(pending_lookup_failures),
         T(pending_created_and_posted_in_one_batch),
+        T(resolutions_not_dated_before_their_pending),
+        T(expires_not_before_the_transfers_date),
         T(expire_releases_due_pending_transfers),
         T(expired_without_expire_running),
         T(linked_chain_commits_whole),

@@ -12,19 +12,26 @@
  * amount: exact decimal parsing in a unit's scale (grouping commas, too many
  * decimals, overflow, malformed text) and formatting with grouping at the
  * extremes of int64.
+ * readall: the size limit holds to the byte, whatever the buffer's growth.
+ * utf8: what counts as valid (shortest forms, no surrogates, nothing past
+ * U+10FFFF) and trimming a character that truncation cut short.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "util/amount.h"
+#include "util/error.h"
+#include "util/readall.h"
 #include "util/strmap.h"
 #include "util/timefmt.h"
+#include "util/utf8.h"
 
 /* ---------------------------------------------------------------- strmap */
 
@@ -479,6 +486,115 @@ static void amount_checked_arithmetic(void **state)
     assert_int_equal(r, 99);
 }
 
+/* ---------------------------------------------------------------- readall */
+
+/* read_all of n bytes of a pattern with limit max; checks the text when it is read. */
+static enum read_all_status read_n(size_t n, size_t max)
+{
+    char *input = malloc(n + 1);
+    assert_non_null(input);
+    for (size_t i = 0; i < n; i++) input[i] = (char)('a' + i % 26);
+    FILE *f = fmemopen(input, n ? n : 1, "r");
+    assert_non_null(f);
+    if (n == 0) fgetc(f); /* fmemopen wants a size of at least 1: consume it */
+    char *text = NULL;
+    size_t length = 12345;
+    enum read_all_status status = read_all(f, max, &text, &length);
+    fclose(f);
+    if (status == READ_ALL_OK) {
+        assert_int_equal(length, n);
+        assert_memory_equal(text, input, n);
+        assert_int_equal(text[n], '\0');
+        free(text);
+    } else {
+        assert_null(text);
+    }
+    free(input);
+    return status;
+}
+
+static void read_all_limit_is_exact(void **state)
+{
+    (void)state;
+    assert_int_equal(read_n(0, 10), READ_ALL_OK);
+    assert_int_equal(read_n(10, 10), READ_ALL_OK);
+    assert_int_equal(read_n(11, 10), READ_ALL_TOO_LARGE);
+    /* Past the first buffer (64 KiB), where growth used to overshoot the limit. */
+    assert_int_equal(read_n(100000, 100000), READ_ALL_OK);
+    assert_int_equal(read_n(100001, 100000), READ_ALL_TOO_LARGE);
+    assert_int_equal(read_n(131000, 100000), READ_ALL_TOO_LARGE);
+    assert_int_equal(read_n(300000, 1 << 20), READ_ALL_OK);
+}
+
+/* ---------------------------------------------------------------- utf8 */
+
+static bool valid(const char *s) { return utf8_valid(s, strlen(s)); }
+
+static void utf8_validity(void **state)
+{
+    (void)state;
+    assert_true(valid(""));
+    assert_true(valid("plain ASCII"));
+    assert_true(valid("caf\xc3\xa9"));               /* é */
+    assert_true(valid("\xe2\x82\xac"));              /* € */
+    assert_true(valid("\xf0\x9f\x98\x80"));          /* U+1F600 */
+    assert_true(valid("\xf4\x8f\xbf\xbf"));          /* U+10FFFF, the last */
+    assert_true(utf8_valid("a\0b", 3));               /* NUL is a character */
+    assert_false(valid("\xff"));
+    assert_false(valid("\x80"));                      /* a lone continuation */
+    assert_false(valid("\xc3"));                      /* cut short */
+    assert_false(valid("\xc3("));                     /* not a continuation */
+    assert_false(valid("\xc0\xaf"));                  /* overlong '/' */
+    assert_false(valid("\xe0\x80\xaf"));              /* overlong, 3 bytes */
+    assert_false(valid("\xf0\x80\x80\xaf"));          /* overlong, 4 bytes */
+    assert_false(valid("\xed\xa0\x80"));              /* U+D800, a surrogate */
+    assert_false(valid("\xf4\x90\x80\x80"));          /* U+110000 */
+    assert_int_equal(utf8_char_length("\xe2\x82\xac", 3), 3);
+    assert_int_equal(utf8_char_length("\xe2\x82\xac", 2), 0);
+    assert_int_equal(utf8_char_length("x", 1), 1);
+    assert_int_equal(utf8_char_length("x", 0), 0);
+}
+
+/* An error message cut to its buffer inside a character is trimmed back to a whole one. */
+static void error_message_stays_utf8(void **state)
+{
+    (void)state;
+    char name[CC_ERROR_MESSAGE_BYTES_MAX * 2];
+    for (size_t i = 0; i + 2 < sizeof name; i += 2) memcpy(name + i, "\xc3\xa9", 2);
+    name[sizeof name - 2] = '\0';
+    struct cc_error err;
+    cc_error_set(&err, CC_ERR_NOT_FOUND, "no account x%s", name); /* odd offset: cut mid-character */
+    assert_true(utf8_valid(err.message, strlen(err.message)));
+    assert_true(strlen(err.message) >= CC_ERROR_MESSAGE_BYTES_MAX - 2);
+}
+
+static void utf8_truncate_trims_a_cut_character(void **state)
+{
+    (void)state;
+    char buf[16];
+    strcpy(buf, "ab\xe2\x82");                       /* € cut after 2 of 3 bytes */
+    assert_string_equal(utf8_truncate(buf), "ab");
+    strcpy(buf, "ab\xe2");
+    assert_string_equal(utf8_truncate(buf), "ab");
+    strcpy(buf, "ab\xf0\x9f\x98");
+    assert_string_equal(utf8_truncate(buf), "ab");
+    strcpy(buf, "ab\xe2\x82\xac");                   /* complete: kept */
+    assert_string_equal(utf8_truncate(buf), "ab\xe2\x82\xac");
+    strcpy(buf, "caf\xc3\xa9");
+    assert_string_equal(utf8_truncate(buf), "caf\xc3\xa9");
+    strcpy(buf, "");
+    assert_string_equal(utf8_truncate(buf), "");
+    strcpy(buf, "x\x80\x80\x80\x80");                /* not a cut character: left alone */
+    assert_string_equal(utf8_truncate(buf), "x\x80\x80\x80\x80");
+    /* What snprintf leaves when the buffer ends inside a character. */
+    char small[6];
+    const char *volatile text = "abc\xe2\x82\xac"; /* volatile: the compiler may not see the cut */
+    int wanted = snprintf(small, sizeof small, "%s", text);
+    assert_int_equal(wanted, 6); /* it did truncate */
+    assert_true(valid(utf8_truncate(small)));
+    assert_string_equal(small, "abc");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +613,10 @@ int main(void)
         cmocka_unit_test(amount_format_values),
         cmocka_unit_test(amount_format_parse_round_trip),
         cmocka_unit_test(amount_checked_arithmetic),
+        cmocka_unit_test(read_all_limit_is_exact),
+        cmocka_unit_test(utf8_validity),
+        cmocka_unit_test(error_message_stays_utf8),
+        cmocka_unit_test(utf8_truncate_trims_a_cut_character),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
