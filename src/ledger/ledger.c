@@ -155,7 +155,7 @@ static bool ends_with(const char *s, const char *suffix)
 
 /* ---------------------------------------------------------------- undo log */
 
-static void conditions_recompute(struct ledger_view *view);
+static bool conditions_recompute(struct ledger_view *view);
 
 enum undo_kind {
     UNDO_UNIT_NEW,          /* remove units[index] (the last) */
@@ -164,7 +164,8 @@ enum undo_kind {
     UNDO_ACCOUNT_BALANCES,  /* restore balances and row flags of accounts[index] */
     UNDO_TRANSFER_STATE,    /* restore state and row flags of transfers[index] */
     UNDO_CONDITION_NEW,     /* remove conditions[index] (the last) */
-    UNDO_CONDITION_STATE,   /* restore state, resolved_at and row flags of conditions[index] */
+    UNDO_CONDITION_STATE,   /* restore state, resolved_at and row flags of conditions[index]
+                               (a base condition resolved, or a derived one that followed) */
     UNDO_REQUIREMENT_NEW,   /* remove requirements[index] (the last) */
     UNDO_RATE_NEW,          /* remove rates[index] (the last) */
 };
@@ -243,7 +244,6 @@ static void undo_rollback(struct ledger_view *view)
             view->conditions[u->index].resolved_at = u->balances[0];
             view->conditions[u->index].row = u->row;
             view->condition_states[u->index] = u->state;
-            conditions_recompute(view);
             break;
         case UNDO_REQUIREMENT_NEW:
             assert(u->index == view->requirements_count - 1);
@@ -522,17 +522,27 @@ static struct ledger_result condition_settle(struct exec *x, uint32_t p, bool me
     return pending_resolve(x, p, id, LEDGER_REASON_CONDITION, met, amount, NULL);
 }
 
-/* Recomputes every derived condition's state, in creation order. */
-static void conditions_recompute(struct ledger_view *view)
+/*
+ * Recomputes every derived condition's state, in creation order. Each change
+ * goes into the undo log first, so a failing chain puts back states and row
+ * flags exactly. false: out of memory.
+ */
+static bool conditions_recompute(struct ledger_view *view)
 {
     for (uint32_t i = 0; i < view->conditions_count; i++) {
         if (view->condition_when[i].count == 0) continue;
         uint8_t state = (uint8_t)cond_eval(&view->condition_when[i], view->condition_states);
         struct ledger_condition *c = &view->conditions[i];
-        if (state != c->state && !(c->row & LEDGER_ROW_NEW)) c->row |= LEDGER_ROW_DIRTY;
+        if (state == c->state) continue;
+        if (!undo_push(view, (struct ledger_undo){.kind = UNDO_CONDITION_STATE, .row = c->row,
+                                                  .state = c->state, .index = i,
+                                                  .balances = {c->resolved_at}}))
+            return false;
+        if (!(c->row & LEDGER_ROW_NEW)) c->row |= LEDGER_ROW_DIRTY;
         view->condition_states[i] = state;
         c->state = state;
     }
+    return true;
 }
 
 /* ---------------------------------------------------------------- transfer */
@@ -914,7 +924,10 @@ static struct ledger_result condition_resolve(struct exec *x, const struct ledge
     c->resolved_at = ts;
     if (!(c->row & LEDGER_ROW_NEW)) c->row |= LEDGER_ROW_DIRTY;
     view->condition_states[index] = op->state;
-    conditions_recompute(view);
+    if (!conditions_recompute(view)) {
+        x->out_of_memory = true;
+        return invalid(NULL);
+    }
     /* Every gated pending transfer the caller loaded whose `if` is now decided. */
     struct ledger_result r = result(LEDGER_RESOLVED, ts, NULL);
     uint32_t count = view->transfers_count; /* records appended below are not pending */
