@@ -15,6 +15,7 @@
 #include "app/report.h"
 #include "cli/cli.h"
 #include "fmt/json.h"
+#include "http/http.h"
 #include "util/amount.h"
 #include "util/readall.h"
 #include "util/timefmt.h"
@@ -30,7 +31,7 @@ enum {
     OPT_NAME, OPT_OWNER, OPT_FLAG, OPT_SCALE, OPT_ID, OPT_DEBIT, OPT_CREDIT, OPT_AMOUNT,
     OPT_PENDING, OPT_EXPIRES, OPT_DATE, OPT_KIND, OPT_MEMO, OPT_TITLE, OPT_PROBABILITY,
     OPT_AUTHORITY, OPT_WHEN, OPT_ACCOUNT, OPT_MEASURE, OPT_TARGET, OPT_DUE, OPT_TO, OPT_RATE,
-    OPT_ASSUME, OPT_SAMPLES, OPT_SEED, OPT_IN,
+    OPT_ASSUME, OPT_SAMPLES, OPT_SEED, OPT_IN, OPT_LISTEN, OPT_THREADS, OPT_QUIET,
 };
 
 static const struct option all_options[] = {
@@ -55,6 +56,8 @@ static const struct option all_options[] = {
     {"assume", required_argument, NULL, OPT_ASSUME},
     {"samples", required_argument, NULL, OPT_SAMPLES}, {"seed", required_argument, NULL, OPT_SEED},
     {"in", required_argument, NULL, OPT_IN},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"threads", required_argument, NULL, OPT_THREADS}, {"quiet", no_argument, NULL, OPT_QUIET},
     {NULL, 0, NULL, 0},
 };
 
@@ -67,7 +70,8 @@ struct opts {
         *debit, *credit, *amount, *expires, *date, *kind, *memo;
     const char *flags[FLAGS_MAX];
     const char *title, *probability, *authority, *when, *account, *measure, *target, *due, *to,
-        *rate, *samples, *seed, *in;
+        *rate, *samples, *seed, *in, *listen, *threads;
+    bool quiet;
     const char *assume[REPORT_ASSUMPTIONS_MAX];
     int assume_count;
     int flags_count;
@@ -130,6 +134,9 @@ static bool opts_parse(int argc, char **argv, const int *accepted, struct opts *
         case OPT_SAMPLES: o->samples = optarg; break;
         case OPT_SEED: o->seed = optarg; break;
         case OPT_IN: o->in = optarg; break;
+        case OPT_LISTEN: o->listen = optarg; break;
+        case OPT_THREADS: o->threads = optarg; break;
+        case OPT_QUIET: o->quiet = true; break;
         case OPT_ASSUME:
             if (o->assume_count == REPORT_ASSUMPTIONS_MAX) {
                 cli_fail(CLI_EXIT_USAGE, "%s: at most %d --assume options", command,
@@ -1260,7 +1267,7 @@ static int cmd_gaps(struct cli *cli, int argc, char **argv)
         !parse_through(o.at, &at, "--at", "gaps"))
         return CLI_EXIT_USAGE;
     int status = CLI_EXIT_OK;
-    struct concord *cc = cli_open(cli, &status);
+    struct concord *cc = open_for_read(cli, &status);
     if (cc == NULL) return status;
     struct report report;
     struct cc_error err = {0};
@@ -1316,7 +1323,7 @@ static int cmd_scenario(struct cli *cli, int argc, char **argv)
         assume[i] = (struct report_assumption){.name = names[i], .state = state};
     }
     int status = CLI_EXIT_OK;
-    struct concord *cc = cli_open(cli, &status);
+    struct concord *cc = open_for_read(cli, &status);
     if (cc == NULL) return status;
     struct report report;
     struct cc_error err = {0};
@@ -1388,7 +1395,7 @@ static int cmd_forecast(struct cli *cli, int argc, char **argv)
             return cli_fail(CLI_EXIT_USAGE, "forecast: --seed must be an integer");
     }
     int status = CLI_EXIT_OK;
-    struct concord *cc = cli_open(cli, &status);
+    struct concord *cc = open_for_read(cli, &status);
     if (cc == NULL) return status;
     struct report report;
     struct cc_error err = {0};
@@ -1431,6 +1438,28 @@ static int cmd_forecast(struct cli *cli, int argc, char **argv)
     report_free(&report);
     concord_close(cc);
     return status;
+}
+
+/* ---------------------------------------------------------------- serve */
+
+static int cmd_serve(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_LISTEN, OPT_THREADS, OPT_QUIET, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "serve") || !positional_exactly(&o, 0, "serve"))
+        return CLI_EXIT_USAGE;
+    struct http_options options = {.db_path = cli->db_path, .listen = o.listen,
+                                   .quiet = o.quiet};
+    if (o.threads != NULL) {
+        char *end;
+        long n = strtol(o.threads, &end, 10);
+        if (end == o.threads || *end != '\0' || n < 1 || n > HTTP_THREADS_MAX)
+            return cli_fail(CLI_EXIT_USAGE, "serve: --threads must be 1 … %d", HTTP_THREADS_MAX);
+        options.threads = (uint32_t)n;
+    }
+    struct cc_error err = {0};
+    if (http_serve(&options, &err) != CC_OK) return cli_fail_error(&err);
+    return CLI_EXIT_OK;
 }
 
 static int cmd_help(struct cli *cli, int argc, char **argv)
@@ -1535,6 +1564,13 @@ const struct cli_command cli_commands[] = {
      "how likely each requirement is to be met",
      "Open base conditions are met independently with their probability (0.5 when\n"
      "none is set); exact over up to 20 of them, seeded Monte Carlo beyond.\n"},
+    {"serve", cmd_serve, "[--listen ADDR:PORT] [--threads N] [--quiet]",
+     "serve the API over HTTP",
+     "JSON over HTTP/1.1 under /v1/ (docs/API.md); the OpenAPI document is at\n"
+     "/v1/openapi.json. ADDR:PORT defaults to 127.0.0.1:8080 (port 0: any free\n"
+     "port, printed when ready); N defaults to one worker per core. One access-log\n"
+     "line per request on stderr unless --quiet. SIGTERM or SIGINT stops it after\n"
+     "the requests in flight.\n"},
     {"check", cmd_check, "[--json]", "verify the ledger's invariants",
      "Checks that, per unit, debits equal credits (posted and pending), that no\n"
      "balance is negative or breaks its account's limit, and that every account's\n"

@@ -48,6 +48,7 @@ struct store_history_query {
     int64_t since;    /* effective date ≥ since */
     int64_t until;    /* effective date ≤ until */
     uint32_t limit;   /* rows, 1 … STORE_HISTORY_LIMIT_MAX */
+    int64_t after_seq; /* only rows recorded after this row number (a cursor); 0: all */
 };
 
 /* What one transfer row did to one account: for conversions at its date. */

@@ -1019,6 +1019,7 @@ static enum cc_err sqlite_history(struct store *b, const struct store_history_qu
         int64_t seq = next;
         rc = chain_step(s, account, seq, &link, err);
         if (rc != CC_OK) break;
+        if (seq <= q->after_seq) break; /* newest first: the rest are before the cursor */
         if (link.date >= q->since && link.date <= q->until) ring[matches++ % q->limit] = seq;
         next = link.prev;
     }

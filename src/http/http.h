@@ -1,0 +1,95 @@
+/*
+ * http.h — concord over HTTP: `concord serve`.
+ *
+ * JSON over HTTP/1.1 under /v1/, the same operations, results and shapes as
+ * the CLI (DESIGN.md, "The contract"). libmicrohttpd does the protocol: an
+ * epoll loop, a pool of worker threads, keep-alive, and per-connection
+ * limits. This layer holds the one table of routes (routes.c) and the server
+ * around it (server.c): a pool of store connections (one per worker, so
+ * reads run side by side under WAL), a writer lock that serializes batches
+ * into the single store writer, the access log, and a graceful stop.
+ */
+#ifndef CONCORD_HTTP_H
+#define CONCORD_HTTP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "app/app.h"
+#include "util/error.h"
+
+/* Limits, checked where requests enter. */
+#define HTTP_BODY_BYTES_MAX (8u * 1024u * 1024u) /* a request body */
+#define HTTP_BATCH_OPS_MAX 8189                  /* operations per POST /v1/batch */
+#define HTTP_CONNECTION_MEMORY_BYTES (128u * 1024u) /* headers and buffers per connection */
+#define HTTP_CONNECTIONS_MAX 1024
+#define HTTP_CONNECTION_TIMEOUT_S 30  /* idle or stalled connections are closed */
+#define HTTP_THREADS_MAX 64
+#define HTTP_PAGE_LIMIT_DEFAULT 100
+#define HTTP_PAGE_LIMIT_MAX 1000
+#define HTTP_WRITERS_WAITING_MAX 64   /* batches queued for the writer before 503 */
+#define HTTP_SHUTDOWN_GRACE_S 30      /* how long a stop waits for requests in flight */
+#define HTTP_LISTEN_DEFAULT "127.0.0.1:8080"
+
+struct http_options {
+    const char *db_path;
+    const char *listen;  /* "ADDR:PORT"; port 0 lets the system choose */
+    uint32_t threads;    /* worker threads (0: one per core) */
+    bool quiet;          /* no access log */
+};
+
+/* Serves until SIGTERM or SIGINT; returns CC_OK after a clean stop. */
+enum cc_err http_serve(const struct http_options *options, struct cc_error *err);
+
+/* ---- between server.c and routes.c ---- */
+
+struct http_server;
+
+/* A request being answered: what the route needs and what it answers. */
+struct http_request {
+    struct http_server *server;
+    struct MHD_Connection *connection;
+    const char *method;
+    const char *path;
+    char id[256];          /* the {id} of the path, when the route has one */
+    const char *body;      /* POST body (NUL-terminated), or NULL */
+    size_t body_length;
+    unsigned status;       /* the answer */
+    json_t *json;
+    char allow[64];        /* 405: the methods the path takes */
+};
+
+typedef void (*http_handler)(struct http_request *request, struct concord *cc);
+
+struct http_route {
+    const char *method;
+    const char *pattern;     /* "/v1/accounts/{id}" */
+    http_handler handler;
+    bool writes;             /* takes the writer lock */
+    const char *summary;     /* for OpenAPI */
+    const char *query;       /* query parameters, "prefix unit owner limit after" */
+    const char *body;        /* request body schema, or NULL */
+    const char *response;    /* response schema */
+};
+
+extern const struct http_route http_routes[];
+
+/* Finds the route for method and path; fills request->id. NULL when none:
+   then *path_known tells 404 from 405, and allow lists the path's methods. */
+const struct http_route *http_route_find(const char *method, const char *path, char *id,
+                                         size_t id_size, bool *path_known, char *allow,
+                                         size_t allow_size);
+
+/* Sets an error answer {"error":{"code","message"}}. */
+void http_error(struct http_request *request, unsigned status, const char *code,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Sets the answer from a cc_error (404 not found, 400 usage/input, 500 store…). */
+void http_error_from(struct http_request *request, const struct cc_error *err);
+/* A query argument, or NULL. */
+const char *http_query(const struct http_request *request, const char *name);
+/* The OpenAPI 3.1 document of the route table. */
+json_t *http_openapi(void);
+
+#endif

@@ -1,0 +1,655 @@
+/*
+ * routes.c — the one table of HTTP routes, their handlers, and the OpenAPI
+ * document generated from the table (so the two cannot disagree).
+ *
+ * A handler reads its request (path id, query, body), calls the use cases
+ * with the store connection it was lent, and leaves a status and a JSON
+ * answer in the request. Shapes are the CLI's --json shapes exactly.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "app/report.h"
+#include "fmt/json.h"
+#include "http/http.h"
+#include "util/timefmt.h"
+
+/* ---------------------------------------------------------------- answers */
+
+void http_error(struct http_request *request, unsigned status, const char *code,
+                const char *fmt, ...)
+{
+    char message[CC_ERROR_MESSAGE_BYTES_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    json_decref(request->json);
+    request->status = status;
+    request->json = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
+    if (request->json == NULL) /* a message that is not UTF-8: say so without it */
+        request->json = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
+                                  "(the message could not be encoded)");
+}
+
+void http_error_from(struct http_request *request, const struct cc_error *err)
+{
+    switch (err->code) {
+    case CC_ERR_NOT_FOUND: http_error(request, 404, "not_found", "%s", err->message); return;
+    case CC_ERR_USAGE:
+    case CC_ERR_INPUT:
+    case CC_ERR_REJECTED: http_error(request, 400, "bad_request", "%s", err->message); return;
+    case CC_ERR_NOMEM: http_error(request, 503, "overloaded", "%s", err->message); return;
+    case CC_OK:
+    case CC_ERR_STORE:
+    case CC_ERR_SYSTEM: break;
+    }
+    http_error(request, 500, "internal", "%s", err->message);
+}
+
+static void answer(struct http_request *request, json_t *json)
+{
+    request->status = 200;
+    request->json = json;
+}
+
+const char *http_query(const struct http_request *request, const char *name)
+{
+    return MHD_lookup_connection_value(request->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* An optional date query argument "through the end of that day"; false after an error. */
+static bool query_through(struct http_request *request, const char *name, int64_t *out)
+{
+    const char *text = http_query(request, name);
+    *out = INT64_MAX;
+    if (text == NULL || text[0] == '\0') return true;
+    if (time_parse_through(text, out)) return true;
+    http_error(request, 400, "bad_request",
+               "%s: expected a date (YYYY-MM-DD) or an RFC 3339 date-time", name);
+    return false;
+}
+
+static bool query_limit(struct http_request *request, uint32_t *out)
+{
+    const char *text = http_query(request, "limit");
+    *out = HTTP_PAGE_LIMIT_DEFAULT;
+    if (text == NULL || text[0] == '\0') return true;
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (*end != '\0' || v < 1 || v > HTTP_PAGE_LIMIT_MAX) {
+        http_error(request, 400, "bad_request", "limit: expected an integer in 1 … %d",
+                   HTTP_PAGE_LIMIT_MAX);
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+/* ---------------------------------------------------------------- bodies */
+
+/*
+ * Parses a request body; NULL after answering 400 with the line and column.
+ * A number beyond 64 bits refuses the whole body: it is one JSON text.
+ */
+static json_t *body_parse(struct http_request *request)
+{
+    json_error_t jerr;
+    struct json_place too_big;
+    json_t *value = json_parse_text(request->body ? request->body : "", request->body_length,
+                                    &jerr, &too_big, NULL);
+    if (value != NULL) return value;
+    if (too_big.line != 0)
+        http_error(request, 400, "bad_request",
+                   "line %d, column %d: a number does not fit 64 bits; nothing was committed",
+                   too_big.line, too_big.column);
+    else
+        http_error(request, 400, "bad_request", "line %d, column %d: %s", jerr.line,
+                   jerr.column, jerr.text);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- batch */
+
+static void h_batch(struct http_request *request, struct concord *cc)
+{
+    json_t *input = body_parse(request);
+    if (input == NULL) return;
+    if (!json_is_array(input)) {
+        json_decref(input);
+        http_error(request, 400, "bad_request", "expected a JSON array of operations");
+        return;
+    }
+    size_t count = json_array_size(input);
+    if (count > HTTP_BATCH_OPS_MAX) {
+        json_decref(input);
+        http_error(request, 413, "payload_too_large", "%zu operations: at most %d per batch",
+                   count, HTTP_BATCH_OPS_MAX);
+        return;
+    }
+    struct ledger_op *ops = calloc(count ? count : 1, sizeof *ops);
+    struct ledger_result *results = calloc(count ? count : 1, sizeof *results);
+    struct arena arena;
+    arena_init(&arena);
+    bool ok = ops != NULL && results != NULL;
+    for (size_t i = 0; ok && i < count; i++)
+        ok = json_decode_op(json_array_get(input, i), &ops[i], &arena);
+    struct cc_error err = {0};
+    if (!ok) {
+        http_error(request, 503, "overloaded", "out of memory decoding the batch");
+    } else if (concord_apply(cc, ops, count, results, &err) != CC_OK) {
+        http_error_from(request, &err);
+    } else {
+        json_t *array = json_array();
+        for (size_t i = 0; i < count; i++)
+            json_array_append_new(array, json_encode_result(i, &ops[i], &results[i]));
+        answer(request, array);
+    }
+    arena_free(&arena);
+    free(ops);
+    free(results);
+    json_decref(input);
+}
+
+/* ---------------------------------------------------------------- accounts, transfers */
+
+static int one_account(void *ctx, const struct ledger_account *account)
+{
+    *(json_t **)ctx = json_encode_account(account);
+    return 0;
+}
+
+static void h_account(struct http_request *request, struct concord *cc)
+{
+    json_t *json = NULL;
+    struct cc_error err = {0};
+    if (concord_account_get(cc, request->id, one_account, &json, &err) != CC_OK)
+        http_error_from(request, &err);
+    else
+        answer(request, json);
+}
+
+struct account_page {
+    const char *unit, *owner;
+    uint32_t limit;     /* rows wanted */
+    json_t *rows;       /* up to limit + 1: one more tells there is a next page */
+    char last[LEDGER_ID_BYTES_MAX + 1]; /* the last id read, matching or not */
+    uint32_t read;
+};
+
+static int account_page_row(void *ctx, const struct ledger_account *a)
+{
+    struct account_page *p = ctx;
+    snprintf(p->last, sizeof p->last, "%s", a->id);
+    p->read++;
+    if (p->unit != NULL && strcmp(a->unit, p->unit) != 0) return 0;
+    if (p->owner != NULL && (a->owner == NULL || strcmp(a->owner, p->owner) != 0)) return 0;
+    json_array_append_new(p->rows, json_encode_account(a));
+    return json_array_size(p->rows) > p->limit; /* one more than asked: stop */
+}
+
+static void h_accounts(struct http_request *request, struct concord *cc)
+{
+    struct account_page page = {.unit = http_query(request, "unit"),
+                                .owner = http_query(request, "owner"), .rows = json_array()};
+    if (!query_limit(request, &page.limit)) {
+        json_decref(page.rows);
+        return;
+    }
+    const char *prefix = http_query(request, "prefix");
+    const char *after = http_query(request, "after");
+    snprintf(page.last, sizeof page.last, "%s", after ? after : "");
+    struct cc_error err = {0};
+    /* Filters may skip rows: read pages of the index until enough match. */
+    for (;;) {
+        page.read = 0;
+        if (concord_accounts_list(cc, prefix ? prefix : "", page.last, page.limit + 1,
+                                  account_page_row, &page, &err) != CC_OK) {
+            json_decref(page.rows);
+            http_error_from(request, &err);
+            return;
+        }
+        if (json_array_size(page.rows) > page.limit || page.read < page.limit + 1) break;
+    }
+    json_t *next = json_null();
+    if (json_array_size(page.rows) > page.limit) {
+        json_array_remove(page.rows, page.limit);
+        next = json_incref(json_object_get(json_array_get(page.rows, page.limit - 1), "id"));
+    }
+    answer(request, json_pack("{s:o, s:o}", "accounts", page.rows, "next", next));
+}
+
+static int one_transfer(void *ctx, const struct ledger_transfer *transfer)
+{
+    *(json_t **)ctx = json_encode_transfer(transfer);
+    return 0;
+}
+
+static int transfer_seq(void *ctx, const struct ledger_transfer *transfer)
+{
+    *(int64_t *)ctx = transfer->seq;
+    return 0;
+}
+
+static int transfer_row(void *ctx, const struct ledger_transfer *transfer)
+{
+    json_array_append_new(ctx, json_encode_transfer(transfer));
+    return 0;
+}
+
+static void h_account_transfers(struct http_request *request, struct concord *cc)
+{
+    struct store_history_query q = {.account = request->id, .since = INT64_MIN};
+    uint32_t limit;
+    const char *since = http_query(request, "since");
+    bool date_only;
+    if (!query_limit(request, &limit) || !query_through(request, "until", &q.until)) return;
+    if (since != NULL && since[0] != '\0' && !time_parse(since, &q.since, &date_only)) {
+        http_error(request, 400, "bad_request",
+                   "since: expected a date (YYYY-MM-DD) or an RFC 3339 date-time");
+        return;
+    }
+    struct cc_error err = {0};
+    const char *after = http_query(request, "after");
+    if (after != NULL && after[0] != '\0' &&
+        concord_transfer_get(cc, after, transfer_seq, &q.after_seq, &err) != CC_OK) {
+        http_error(request, 400, "bad_request", "after: %s", err.message);
+        return;
+    }
+    q.limit = limit + 1; /* one more tells there is a next page */
+    json_t *rows = json_array();
+    if (concord_history(cc, &q, transfer_row, rows, &err) != CC_OK) {
+        json_decref(rows);
+        http_error_from(request, &err);
+        return;
+    }
+    json_t *next = json_null();
+    if (json_array_size(rows) > limit) {
+        json_array_remove(rows, limit);
+        next = json_incref(json_object_get(json_array_get(rows, limit - 1), "id"));
+    }
+    answer(request, json_pack("{s:o, s:o}", "transfers", rows, "next", next));
+}
+
+static void h_transfer(struct http_request *request, struct concord *cc)
+{
+    json_t *json = NULL;
+    struct cc_error err = {0};
+    if (concord_transfer_get(cc, request->id, one_transfer, &json, &err) != CC_OK)
+        http_error_from(request, &err);
+    else
+        answer(request, json);
+}
+
+/* ---------------------------------------------------------------- balances */
+
+struct balances {
+    json_t *rows;
+    bool with_accounts;
+    int64_t at;
+};
+
+static int balance_row(void *ctx, const struct store_balance *b)
+{
+    struct balances *bs = ctx;
+    json_array_append_new(bs->rows, json_encode_balance(b, bs->with_accounts));
+    return 0;
+}
+
+static void h_balances(struct http_request *request, struct concord *cc)
+{
+    struct cc_error err = {0};
+    struct balances bs = {.rows = json_array()};
+    if (!query_through(request, "at", &bs.at)) {
+        json_decref(bs.rows);
+        return;
+    }
+    const char *prefix = http_query(request, "prefix");
+    enum cc_err rc;
+    if (prefix != NULL) {
+        bs.with_accounts = true;
+        rc = concord_balance_prefix(cc, prefix, bs.at, balance_row, &bs, &err);
+    } else {
+        /* Every account, a page of the id index at a time. */
+        char after[LEDGER_ID_BYTES_MAX + 1] = "";
+        struct account_page page = {.limit = STORE_LIST_LIMIT_MAX};
+        do {
+            page.rows = json_array();
+            page.read = 0;
+            rc = concord_accounts_list(cc, "", after, STORE_LIST_LIMIT_MAX, account_page_row,
+                                       &page, &err);
+            size_t i;
+            json_t *a;
+            json_array_foreach(page.rows, i, a) {
+                if (rc != CC_OK) break;
+                rc = concord_balance(cc, json_string_value(json_object_get(a, "id")), bs.at,
+                                     balance_row, &bs, &err);
+            }
+            snprintf(after, sizeof after, "%s", page.last);
+            json_decref(page.rows);
+        } while (rc == CC_OK && page.read == STORE_LIST_LIMIT_MAX);
+    }
+    if (rc != CC_OK) {
+        json_decref(bs.rows);
+        http_error_from(request, &err);
+        return;
+    }
+    answer(request, bs.rows);
+}
+
+/* ---------------------------------------------------------------- conditions and reports */
+
+static void h_conditions(struct http_request *request, struct concord *cc)
+{
+    struct ledger_view view;
+    ledger_view_init(&view);
+    struct cc_error err = {0};
+    if (concord_conditions(cc, &view, &err) != CC_OK) {
+        http_error_from(request, &err);
+    } else {
+        json_t *array = json_array();
+        for (uint32_t i = 0; i < view.conditions_count; i++)
+            json_array_append_new(array, json_encode_condition(&view.conditions[i]));
+        answer(request, array);
+    }
+    ledger_view_free(&view);
+}
+
+static void h_requirements(struct http_request *request, struct concord *cc)
+{
+    struct ledger_view view;
+    ledger_view_init(&view);
+    struct cc_error err = {0};
+    if (concord_requirements(cc, &view, &err) != CC_OK) {
+        http_error_from(request, &err);
+    } else {
+        json_t *array = json_array();
+        for (uint32_t i = 0; i < view.requirements_count; i++)
+            json_array_append_new(array, json_encode_requirement(&view.requirements[i]));
+        answer(request, array);
+    }
+    ledger_view_free(&view);
+}
+
+static void h_gaps(struct http_request *request, struct concord *cc)
+{
+    int64_t at;
+    if (!query_through(request, "at", &at)) return;
+    struct report report;
+    struct cc_error err = {0};
+    if (report_gaps(cc, at, http_query(request, "in"), &report, &err) != CC_OK)
+        http_error_from(request, &err);
+    else
+        answer(request, report_gaps_json(&report));
+    report_free(&report);
+}
+
+static void h_scenario(struct http_request *request, struct concord *cc)
+{
+    json_t *body = body_parse(request);
+    if (body == NULL) return;
+    json_t *assume = json_object_get(body, "assume");
+    json_t *in = json_object_get(body, "in");
+    struct report_assumption assumptions[REPORT_ASSUMPTIONS_MAX];
+    uint32_t count = 0;
+    const char *key;
+    json_t *value;
+    bool ok = json_is_object(body) && (assume == NULL || json_is_object(assume)) &&
+              (in == NULL || json_is_string(in));
+    json_object_foreach(body, key, value) {
+        if (strcmp(key, "assume") != 0 && strcmp(key, "in") != 0) ok = false;
+    }
+    if (ok && assume != NULL) {
+        json_object_foreach(assume, key, value) {
+            enum cond_state state;
+            if (count == REPORT_ASSUMPTIONS_MAX || !json_is_string(value) ||
+                !cond_state_parse(json_string_value(value), &state) || state == COND_OPEN) {
+                ok = false;
+                break;
+            }
+            assumptions[count++] = (struct report_assumption){.name = key, .state = state};
+        }
+    }
+    if (!ok) {
+        json_decref(body);
+        http_error(request, 400, "bad_request",
+                   "expected {\"assume\":{\"NAME\":\"met\"|\"failed\", …}, \"in\":\"UNIT\"} "
+                   "(at most %d assumptions)", REPORT_ASSUMPTIONS_MAX);
+        return;
+    }
+    struct report report;
+    struct cc_error err = {0};
+    if (report_scenario(cc, assumptions, count, json_string_value(in), &report, &err) != CC_OK)
+        http_error_from(request, &err);
+    else
+        answer(request, report_scenario_json(&report, assumptions, count));
+    report_free(&report);
+    json_decref(body);
+}
+
+static void h_forecast(struct http_request *request, struct concord *cc)
+{
+    struct cond_forecast_options options = {.samples = COND_SAMPLES_DEFAULT, .seed = 1};
+    const char *samples = http_query(request, "samples"), *seed = http_query(request, "seed");
+    char *end;
+    if (samples != NULL) {
+        unsigned long long v = strtoull(samples, &end, 10);
+        if (end == samples || *end != '\0' || v < 1 || v > COND_SAMPLES_MAX) {
+            http_error(request, 400, "bad_request", "samples: expected 1 … %d",
+                       COND_SAMPLES_MAX);
+            return;
+        }
+        options.samples = (uint32_t)v;
+    }
+    if (seed != NULL) {
+        options.seed = strtoull(seed, &end, 10);
+        if (end == seed || *end != '\0') {
+            http_error(request, 400, "bad_request", "seed: expected an integer");
+            return;
+        }
+    }
+    struct report report;
+    struct cc_error err = {0};
+    if (report_forecast(cc, &options, http_query(request, "in"), &report, &err) != CC_OK)
+        http_error_from(request, &err);
+    else
+        answer(request, report_forecast_json(&report));
+    report_free(&report);
+}
+
+static void h_health(struct http_request *request, struct concord *cc)
+{
+    struct cc_error err = {0};
+    json_t *none = NULL;
+    /* A read through the store: any unit will do, or none. */
+    enum cc_err rc = concord_account_get(cc, "", one_account, &none, &err);
+    json_decref(none);
+    if (rc != CC_OK && rc != CC_ERR_NOT_FOUND)
+        http_error(request, 503, "unavailable", "the store does not answer: %s", err.message);
+    else
+        answer(request, json_pack("{s:s}", "status", "ok"));
+}
+
+static void h_openapi(struct http_request *request, struct concord *cc)
+{
+    (void)cc;
+    answer(request, http_openapi());
+}
+
+/* ---------------------------------------------------------------- the table */
+
+const struct http_route http_routes[] = {
+    {"POST", "/v1/batch", h_batch, true, "Commit a batch of operations", NULL, "Operations",
+     "Results"},
+    {"GET", "/v1/accounts", h_accounts, false, "List accounts in id order",
+     "prefix unit owner limit after", NULL, "AccountPage"},
+    {"GET", "/v1/accounts/{id}", h_account, false, "One account with its balances", NULL, NULL,
+     "Account"},
+    {"GET", "/v1/accounts/{id}/transfers", h_account_transfers, false,
+     "An account's transfers, oldest first", "since until limit after", NULL, "TransferPage"},
+    {"GET", "/v1/transfers/{id}", h_transfer, false, "One transfer with its state", NULL, NULL,
+     "Transfer"},
+    {"GET", "/v1/balances", h_balances, false,
+     "Balances of every account, or per unit under a prefix, as of a date", "prefix at", NULL,
+     "Balances"},
+    {"GET", "/v1/conditions", h_conditions, false, "The conditions and their states", NULL,
+     NULL, "Conditions"},
+    {"GET", "/v1/requirements", h_requirements, false, "The requirements", NULL, NULL,
+     "Requirements"},
+    {"GET", "/v1/gaps", h_gaps, false, "What each requirement still lacks", "at in", NULL,
+     "Gaps"},
+    {"POST", "/v1/scenario", h_scenario, false, "Low and high under assumptions", NULL,
+     "Assumptions", "Scenario"},
+    {"GET", "/v1/forecast", h_forecast, false, "How likely each requirement is to be met",
+     "samples seed in", NULL, "Forecast"},
+    {"GET", "/healthz", h_health, false, "Whether the store answers", NULL, NULL, "Health"},
+    {"GET", "/v1/openapi.json", h_openapi, false, "This document", NULL, NULL, "OpenAPI"},
+    {NULL, NULL, NULL, false, NULL, NULL, NULL, NULL},
+};
+
+/* Does path match pattern? A {name} segment matches one non-empty segment into id. */
+static bool pattern_match(const char *pattern, const char *path, char *id, size_t id_size)
+{
+    const char *p = pattern, *s = path;
+    while (*p != '\0') {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            const char *end = strchr(s, '/');
+            size_t n = end ? (size_t)(end - s) : strlen(s);
+            if (close == NULL || n == 0 || n >= id_size) return false;
+            memcpy(id, s, n);
+            id[n] = '\0';
+            p = close + 1;
+            s += n;
+            continue;
+        }
+        if (*p != *s) return false;
+        p++;
+        s++;
+    }
+    return *s == '\0';
+}
+
+const struct http_route *http_route_find(const char *method, const char *path, char *id,
+                                         size_t id_size, bool *path_known, char *allow,
+                                         size_t allow_size)
+{
+    *path_known = false;
+    allow[0] = '\0';
+    for (const struct http_route *r = http_routes; r->method != NULL; r++) {
+        if (!pattern_match(r->pattern, path, id, id_size)) continue;
+        if (strcmp(r->method, method) == 0) return r;
+        *path_known = true;
+        size_t n = strlen(allow);
+        snprintf(allow + n, allow_size - n, "%s%s", n ? ", " : "", r->method);
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- OpenAPI */
+
+static json_t *parameter(const char *name, const char *in, const char *description)
+{
+    return json_pack("{s:s, s:s, s:b, s:s, s:{s:s}}", "name", name, "in", in, "required",
+                     strcmp(in, "path") == 0, "description", description, "schema", "type",
+                     strcmp(name, "limit") == 0 || strcmp(name, "samples") == 0 ||
+                             strcmp(name, "seed") == 0
+                         ? "integer"
+                         : "string");
+}
+
+static const char *query_description(const char *name)
+{
+    static const struct {
+        const char *name, *text;
+    } texts[] = {
+        {"prefix", "accounts under this prefix (dots make the hierarchy)"},
+        {"unit", "only accounts of this unit"},
+        {"owner", "only accounts of this party"},
+        {"limit", "rows per page (1 … 1000, default 100)"},
+        {"after", "the cursor: the `next` of the previous page"},
+        {"since", "effective date from (YYYY-MM-DD or RFC 3339)"},
+        {"until", "effective date through (a bare date includes the whole day)"},
+        {"at", "as of this effective date (a bare date includes the whole day)"},
+        {"in", "report in this unit, converting at each transfer's date"},
+        {"samples", "Monte Carlo samples beyond 20 open conditions"},
+        {"seed", "Monte Carlo seed"},
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        if (strcmp(texts[i].name, name) == 0) return texts[i].text;
+    return "";
+}
+
+static json_t *error_response(const char *description)
+{
+    return json_pack("{s:s, s:{s:{s:{s:s}}}}", "description", description, "content",
+                     "application/json", "schema", "$ref", "#/components/schemas/Error");
+}
+
+json_t *http_openapi(void)
+{
+    json_t *paths = json_object();
+    for (const struct http_route *r = http_routes; r->method != NULL; r++) {
+        json_t *item = json_object_get(paths, r->pattern);
+        if (item == NULL) {
+            item = json_object();
+            json_object_set_new(paths, r->pattern, item);
+        }
+        json_t *params = json_array();
+        if (strstr(r->pattern, "{id}") != NULL)
+            json_array_append_new(params, parameter("id", "path", "the account or transfer id"));
+        if (r->query != NULL) {
+            char names[128];
+            snprintf(names, sizeof names, "%s", r->query);
+            for (char *save, *q = strtok_r(names, " ", &save); q; q = strtok_r(NULL, " ", &save))
+                json_array_append_new(params, parameter(q, "query", query_description(q)));
+        }
+        char ref[96];
+        snprintf(ref, sizeof ref, "#/components/schemas/%s", r->response);
+        json_t *responses = json_pack(
+            "{s:{s:s, s:{s:{s:{s:s}}}}}", "200", "description", "OK", "content",
+            "application/json", "schema", "$ref", ref);
+        json_object_set_new(responses, "400", error_response("malformed request"));
+        json_object_set_new(responses, "404", error_response("no such route or resource"));
+        json_object_set_new(responses, "405", error_response("method not allowed (see Allow)"));
+        json_object_set_new(responses, "503", error_response("overloaded"));
+        json_t *op = json_pack("{s:s, s:s, s:o, s:o}", "summary", r->summary, "operationId",
+                               r->summary, "parameters", params, "responses", responses);
+        if (r->body != NULL) {
+            snprintf(ref, sizeof ref, "#/components/schemas/%s", r->body);
+            json_object_set_new(op, "requestBody",
+                                json_pack("{s:b, s:{s:{s:{s:s}}}}", "required", 1, "content",
+                                          "application/json", "schema", "$ref", ref));
+            json_object_set_new(responses, "411", error_response("Content-Length required"));
+            json_object_set_new(responses, "413", error_response("body over 8 MiB or batch "
+                                                                 "over 8,189 operations"));
+            json_object_set_new(responses, "415", error_response("not application/json"));
+        }
+        json_object_set_new(item, strcmp(r->method, "POST") == 0 ? "post" : "get", op);
+    }
+    json_t *schemas = json_object();
+    static const struct {
+        const char *name, *type;
+    } kinds[] = {
+        {"Operations", "array"}, {"Results", "array"},        {"AccountPage", "object"},
+        {"Account", "object"},   {"TransferPage", "object"},  {"Transfer", "object"},
+        {"Balances", "array"},   {"Conditions", "array"},     {"Requirements", "array"},
+        {"Gaps", "array"},       {"Assumptions", "object"},   {"Scenario", "object"},
+        {"Forecast", "object"},  {"Health", "object"},        {"OpenAPI", "object"},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        json_object_set_new(schemas, kinds[i].name,
+                            json_pack("{s:s, s:s}", "type", kinds[i].type, "description",
+                                      "as described in docs/API.md and docs/OPERATIONS.md"));
+    json_object_set_new(schemas, "Error",
+                        json_pack("{s:s, s:{s:{s:s, s:{s:{s:s}, s:{s:s}}}}}", "type", "object",
+                                  "properties", "error", "type", "object", "properties", "code",
+                                  "type", "string", "message", "type", "string"));
+    return json_pack("{s:s, s:{s:s, s:s}, s:o, s:{s:o}}", "openapi", "3.1.0", "info", "title",
+                     "concord", "version", "0.1.0", "paths", paths, "components", "schemas",
+                     schemas);
+}

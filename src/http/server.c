@@ -1,0 +1,379 @@
+/*
+ * server.c — the HTTP server around the route table.
+ *
+ * libmicrohttpd runs an epoll loop and a pool of worker threads; each request
+ * passes through request_handler three ways: once when its headers have
+ * arrived (route, method, length and type are checked here, so a bad request
+ * is refused before its body is read), once per chunk of body (kept up to
+ * HTTP_BODY_BYTES_MAX), and once at the end, when the route's handler runs.
+ *
+ * Store connections: a pool with one per worker, each used by one request at
+ * a time. Reads proceed side by side (SQLite WAL); a route that writes takes
+ * the writer lock first, so batches queue in the process rather than spinning
+ * on SQLite's busy timeout, and at most HTTP_WRITERS_WAITING_MAX wait (503
+ * beyond). Due expiries are recorded once a second by the main thread.
+ *
+ * Stopping: SIGTERM or SIGINT (blocked in every thread, taken by the main
+ * thread with sigtimedwait) stops accepting, waits for the requests in flight
+ * (up to HTTP_SHUTDOWN_GRACE_S), stops the workers, closes the store, and
+ * returns CC_OK.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http/http.h"
+#include "util/timefmt.h"
+
+#define POOL_SIZE_MAX (HTTP_THREADS_MAX + 1)
+
+struct http_server {
+    const struct http_options *options;
+    pthread_mutex_t lock;         /* guards the pool and the counters below */
+    pthread_cond_t returned;      /* a connection came back to the pool */
+    struct concord *pool[POOL_SIZE_MAX];
+    uint32_t pool_free;           /* connections in pool[0 .. pool_free) */
+    uint32_t in_flight;           /* requests between headers and completion */
+    uint32_t writers_waiting;
+    pthread_mutex_t writer;       /* held by the one request writing */
+};
+
+/* Per request, from its headers to its completion. */
+struct request_state {
+    struct http_request request;
+    const struct http_route *route;
+    char *body;                   /* accumulated upload */
+    size_t body_length, body_capacity;
+    bool too_large;               /* more than HTTP_BODY_BYTES_MAX arrived */
+    bool refused;                 /* answered at the headers already */
+    int64_t started_ns;
+};
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * TIME_NS_PER_SECOND + ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- the pool */
+
+static struct concord *pool_take(struct http_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    while (s->pool_free == 0) pthread_cond_wait(&s->returned, &s->lock);
+    struct concord *cc = s->pool[--s->pool_free];
+    pthread_mutex_unlock(&s->lock);
+    return cc;
+}
+
+static void pool_give(struct http_server *s, struct concord *cc)
+{
+    pthread_mutex_lock(&s->lock);
+    s->pool[s->pool_free++] = cc;
+    pthread_cond_signal(&s->returned);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---------------------------------------------------------------- answering */
+
+static enum MHD_Result respond(struct MHD_Connection *connection, struct request_state *state)
+{
+    struct http_request *r = &state->request;
+    if (r->json == NULL) http_error(r, 500, "internal", "no answer");
+    char *text = json_dumps(r->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (text == NULL) {
+        static const char fallback[] =
+            "{\"error\":{\"code\":\"internal\",\"message\":\"the answer could not be encoded\"}}";
+        text = strdup(fallback);
+        r->status = 500;
+    }
+    size_t length = text ? strlen(text) : 0;
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(length, text, MHD_RESPMEM_MUST_FREE);
+    if (response == NULL) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (r->status == 405 && r->allow[0] != '\0')
+        MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->status == 503) MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    enum MHD_Result result = MHD_queue_response(connection, r->status, response);
+    MHD_destroy_response(response);
+    if (!state->request.server->options->quiet)
+        fprintf(stderr, "%s %s %u %zu %lld\n", r->method, r->path, r->status, length,
+                (long long)((monotonic_ns() - state->started_ns) / 1000));
+    return result;
+}
+
+/* Checks what can be checked from the headers alone; false when refused. */
+static bool headers_acceptable(struct MHD_Connection *connection, struct request_state *state)
+{
+    struct http_request *r = &state->request;
+    bool path_known;
+    state->route = http_route_find(r->method, r->path, r->id, sizeof r->id, &path_known,
+                                   r->allow, sizeof r->allow);
+    if (state->route == NULL) {
+        if (path_known)
+            http_error(r, 405, "method_not_allowed", "%s %s: this path takes %s", r->method,
+                       r->path, r->allow);
+        else
+            http_error(r, 404, "not_found", "no route %s %s", r->method, r->path);
+        return false;
+    }
+    if (state->route->body == NULL) return true;
+    const char *type = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (type == NULL || strncasecmp(type, "application/json", 16) != 0 ||
+        (type[16] != '\0' && type[16] != ';' && type[16] != ' ')) {
+        http_error(r, 415, "unsupported_media_type", "the body must be application/json, not %s",
+                   type ? type : "untyped");
+        return false;
+    }
+    if (length == NULL) {
+        http_error(r, 411, "length_required", "a body needs a Content-Length");
+        return false;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(length, &end, 10);
+    if (errno != 0 || *end != '\0' || n > HTTP_BODY_BYTES_MAX) {
+        http_error(r, 413, "payload_too_large", "a body holds at most %u bytes",
+                   HTTP_BODY_BYTES_MAX);
+        return false;
+    }
+    return true;
+}
+
+static bool body_append(struct request_state *state, const char *data, size_t size)
+{
+    if (state->too_large || state->body_length + size > HTTP_BODY_BYTES_MAX) {
+        state->too_large = true;
+        return true; /* keep reading to the end, then refuse */
+    }
+    if (state->body_length + size + 1 > state->body_capacity) {
+        size_t capacity = state->body_capacity ? state->body_capacity : 4096;
+        while (capacity < state->body_length + size + 1) capacity *= 2;
+        char *grown = realloc(state->body, capacity);
+        if (grown == NULL) return false;
+        state->body = grown;
+        state->body_capacity = capacity;
+    }
+    memcpy(state->body + state->body_length, data, size);
+    state->body_length += size;
+    state->body[state->body_length] = '\0';
+    return true;
+}
+
+/* Runs the route's handler with a store connection (and the writer lock). */
+static void dispatch(struct http_server *s, struct request_state *state)
+{
+    struct http_request *r = &state->request;
+    r->body = state->body;
+    r->body_length = state->body_length;
+    if (state->route->writes) {
+        pthread_mutex_lock(&s->lock);
+        bool full = s->writers_waiting >= HTTP_WRITERS_WAITING_MAX;
+        if (!full) s->writers_waiting++;
+        pthread_mutex_unlock(&s->lock);
+        if (full) {
+            http_error(r, 503, "overloaded", "%d batches are already waiting for the writer",
+                       HTTP_WRITERS_WAITING_MAX);
+            return;
+        }
+        pthread_mutex_lock(&s->writer);
+    }
+    struct concord *cc = pool_take(s);
+    state->route->handler(r, cc);
+    pool_give(s, cc);
+    if (state->route->writes) {
+        pthread_mutex_unlock(&s->writer);
+        pthread_mutex_lock(&s->lock);
+        s->writers_waiting--;
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+static enum MHD_Result request_handler(void *cls, struct MHD_Connection *connection,
+                                       const char *url, const char *method,
+                                       const char *version, const char *upload_data,
+                                       size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    struct http_server *s = cls;
+    struct request_state *state = *con_cls;
+    if (state == NULL) { /* the headers have arrived */
+        state = calloc(1, sizeof *state);
+        if (state == NULL) return MHD_NO;
+        state->started_ns = monotonic_ns();
+        state->request = (struct http_request){.server = s, .connection = connection,
+                                               .method = method, .path = url};
+        *con_cls = state;
+        pthread_mutex_lock(&s->lock);
+        s->in_flight++;
+        pthread_mutex_unlock(&s->lock);
+        if (!headers_acceptable(connection, state)) {
+            state->refused = true;
+            return respond(connection, state); /* answered before any body is read */
+        }
+        return MHD_YES;
+    }
+    if (state->refused) {
+        *upload_data_size = 0; /* discard what still comes */
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!body_append(state, upload_data, *upload_data_size)) return MHD_NO;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (state->too_large)
+        http_error(&state->request, 413, "payload_too_large", "a body holds at most %u bytes",
+                   HTTP_BODY_BYTES_MAX);
+    else
+        dispatch(s, state);
+    return respond(connection, state);
+}
+
+static void request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                              enum MHD_RequestTerminationCode code)
+{
+    (void)connection;
+    (void)code;
+    struct http_server *s = cls;
+    struct request_state *state = *con_cls;
+    if (state == NULL) return;
+    json_decref(state->request.json);
+    free(state->body);
+    free(state);
+    *con_cls = NULL;
+    pthread_mutex_lock(&s->lock);
+    s->in_flight--;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---------------------------------------------------------------- serving */
+
+static bool parse_listen(const char *text, struct sockaddr_in *addr, struct cc_error *err)
+{
+    const char *colon = strrchr(text, ':');
+    char host[64];
+    if (colon == NULL || (size_t)(colon - text) >= sizeof host) goto bad;
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || port < 0 || port > 65535) goto bad;
+    memset(addr, 0, sizeof *addr);
+    addr->sin_family = AF_INET;
+    addr->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &addr->sin_addr) != 1) goto bad;
+    return true;
+bad:
+    cc_error_set(err, CC_ERR_USAGE, "--listen takes ADDR:PORT (IPv4), not \"%s\"", text);
+    return false;
+}
+
+static void pool_close(struct http_server *s)
+{
+    for (uint32_t i = 0; i < s->pool_free; i++) concord_close(s->pool[i]);
+    s->pool_free = 0;
+}
+
+/* Waits for the requests in flight to finish, up to the grace period. */
+static void drain(struct http_server *s)
+{
+    int64_t deadline = monotonic_ns() + HTTP_SHUTDOWN_GRACE_S * TIME_NS_PER_SECOND;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        uint32_t busy = s->in_flight;
+        pthread_mutex_unlock(&s->lock);
+        if (busy == 0 || monotonic_ns() > deadline) return;
+        struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+}
+
+enum cc_err http_serve(const struct http_options *options, struct cc_error *err)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    uint32_t threads = options->threads ? options->threads : (uint32_t)(cores > 0 ? cores : 2);
+    if (threads > HTTP_THREADS_MAX)
+        return cc_error_set(err, CC_ERR_USAGE, "--threads: at most %d", HTTP_THREADS_MAX);
+    struct sockaddr_in addr;
+    if (!parse_listen(options->listen ? options->listen : HTTP_LISTEN_DEFAULT, &addr, err))
+        return CC_ERR_USAGE;
+    struct http_server s = {.options = options};
+    pthread_mutex_init(&s.lock, NULL);
+    pthread_mutex_init(&s.writer, NULL);
+    pthread_cond_init(&s.returned, NULL);
+    enum cc_err rc = CC_OK;
+    for (uint32_t i = 0; i < threads + 1 && rc == CC_OK; i++) {
+        rc = concord_open(&s.pool[i], options->db_path, STORE_OPEN_EXISTING, err);
+        if (rc == CC_OK) s.pool_free++;
+    }
+    /* Signals go to the main thread only: block them before any thread starts. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct MHD_Daemon *daemon = NULL;
+    if (rc == CC_OK) {
+        daemon = MHD_start_daemon(
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+            0, NULL, NULL, request_handler, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+            MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned int)HTTP_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned int)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)HTTP_CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, request_completed,
+            &s, MHD_OPTION_END);
+        if (daemon == NULL)
+            rc = cc_error_set(err, CC_ERR_SYSTEM, "cannot listen on %s: %s",
+                              options->listen ? options->listen : HTTP_LISTEN_DEFAULT,
+                              strerror(errno));
+    }
+    if (rc == CC_OK) {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+        char host[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &addr.sin_addr, host, sizeof host);
+        fprintf(stderr, "concord: listening on http://%s:%u\n", host,
+                info ? (unsigned)info->port : (unsigned)ntohs(addr.sin_port));
+        /* The main thread: record due expiries every second until told to stop. */
+        struct concord *ticker = pool_take(&s);
+        for (;;) {
+            struct timespec second = {.tv_sec = 1};
+            int sig = sigtimedwait(&stop, NULL, &second);
+            if (sig == SIGTERM || sig == SIGINT) break;
+            struct cc_error tick_err = {0};
+            pthread_mutex_lock(&s.writer);
+            if (concord_expire_due(ticker, &tick_err) != CC_OK && !options->quiet)
+                fprintf(stderr, "concord: recording due expiries: %s\n", tick_err.message);
+            pthread_mutex_unlock(&s.writer);
+        }
+        pool_give(&s, ticker);
+        fprintf(stderr, "concord: stopping: finishing the requests in flight\n");
+        MHD_socket listener = MHD_quiesce_daemon(daemon);
+        if (listener != MHD_INVALID_SOCKET) close(listener);
+        drain(&s);
+    }
+    if (daemon != NULL) MHD_stop_daemon(daemon);
+    pool_close(&s);
+    pthread_cond_destroy(&s.returned);
+    pthread_mutex_destroy(&s.writer);
+    pthread_mutex_destroy(&s.lock);
+    if (rc == CC_OK) fprintf(stderr, "concord: stopped\n");
+    return rc;
+}
