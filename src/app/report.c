@@ -147,10 +147,14 @@ static int64_t to_minor(__int128 subunits)
 
 /* ---------------------------------------------------------------- measuring */
 
+/* The four balances of a scope (an account, or accounts under a prefix) in one unit. */
 struct measured {
-    const struct ledger_requirement *r;
-    __int128 posted, pending;
-    const struct converter *conv; /* NULL: no conversion, figures in r->unit */
+    const char *unit;      /* the unit of the accounts measured */
+    const char *scope;     /* account id, or prefix */
+    bool prefix;           /* scope is a prefix */
+    __int128 b[4];         /* debits_pending, debits_posted, credits_pending, credits_posted */
+    int64_t accounts;
+    const struct converter *conv; /* NULL: no conversion, b in minor units of unit */
     enum cc_err error;
     struct cc_error *err;
 };
@@ -158,29 +162,27 @@ struct measured {
 static int measure_row(void *ctx, const struct store_balance *b)
 {
     struct measured *m = ctx;
-    if (strcmp(b->unit, m->r->unit) != 0) return 0;
-    m->posted += b->credits_posted;
-    m->pending += b->credits_pending;
-    if (m->r->measure == LEDGER_MEASURE_BALANCE) {
-        m->posted -= b->debits_posted;
-        m->pending -= b->debits_pending;
-    }
+    if (strcmp(b->unit, m->unit) != 0) return 0;
+    m->b[0] += b->debits_pending;
+    m->b[1] += b->debits_posted;
+    m->b[2] += b->credits_pending;
+    m->b[3] += b->credits_posted;
+    m->accounts += b->accounts;
     return 0;
 }
 
-/* One row of an account in scope, converted at its dates. */
+/* One row of an account in scope, converted at its dates (subunits). */
 static int measure_effect(void *ctx, const struct store_effect *e)
 {
     struct measured *m = ctx;
-    if (e->debit && m->r->measure != LEDGER_MEASURE_BALANCE) return 0;
     __int128 posted, pending;
-    m->error = convert(m->conv, m->r->unit, e->posted, e->date, &posted, m->err);
+    m->error = convert(m->conv, m->unit, e->posted, e->date, &posted, m->err);
     if (m->error == CC_OK)
-        m->error = convert(m->conv, m->r->unit, e->pending, e->pending_date, &pending, m->err);
+        m->error = convert(m->conv, m->unit, e->pending, e->pending_date, &pending, m->err);
     if (m->error != CC_OK) return 1;
-    int sign = e->debit ? -1 : 1;
-    m->posted += sign * posted;
-    m->pending += sign * pending;
+    __int128 *side = m->b + (e->debit ? 0 : 2);
+    side[0] += pending;
+    side[1] += posted;
     return 0;
 }
 
@@ -197,33 +199,44 @@ static int scope_account(void *ctx, const struct ledger_account *a)
     struct scope_walk *w = ctx;
     snprintf(w->last, sizeof w->last, "%s", a->id);
     w->seen++;
-    if (strcmp(a->unit, w->m->r->unit) != 0) return 0;
+    if (strcmp(a->unit, w->m->unit) != 0) return 0;
+    w->m->accounts++;
     enum cc_err rc = w->cc->store->driver->account_effects(w->cc->store, a->id, w->at,
                                                            measure_effect, w->m, w->m->err);
     if (rc != CC_OK && w->m->error == CC_OK) w->m->error = rc;
     return w->m->error != CC_OK;
 }
 
-/* Posted and pending of a requirement, converted transfer by transfer. */
+/* A scope's balances, converted transfer by transfer (in subunits). */
 static enum cc_err measure_converted(struct concord *cc, int64_t at, struct measured *m)
 {
-    const struct ledger_requirement *r = m->r;
-    size_t len = strlen(r->account);
-    if (r->account[len - 1] != '.') {
-        enum cc_err rc = cc->store->driver->account_effects(cc->store, r->account, at,
+    if (!m->prefix) {
+        m->accounts = 1;
+        enum cc_err rc = cc->store->driver->account_effects(cc->store, m->scope, at,
                                                             measure_effect, m, m->err);
-        if (rc == CC_ERR_NOT_FOUND) return CC_OK;
+        if (rc == CC_ERR_NOT_FOUND) {
+            m->accounts = 0;
+            return CC_OK;
+        }
         return rc != CC_OK ? rc : m->error;
     }
     struct scope_walk w = {.cc = cc, .m = m, .at = at};
     for (;;) {
         w.seen = 0;
-        enum cc_err rc = concord_accounts_list(cc, r->account, w.last, STORE_LIST_LIMIT_MAX,
+        enum cc_err rc = concord_accounts_list(cc, m->scope, w.last, STORE_LIST_LIMIT_MAX,
                                                scope_account, &w, m->err);
         if (rc != CC_OK) return rc;
         if (m->error != CC_OK) return m->error;
         if (w.seen < STORE_LIST_LIMIT_MAX) return CC_OK;
     }
+}
+
+/* A scope's balances in its own unit, from the account rows or as of a date. */
+static enum cc_err measure_plain(struct concord *cc, int64_t at, struct measured *m)
+{
+    if (m->prefix) return concord_balance_prefix(cc, m->scope, at, measure_row, m, m->err);
+    enum cc_err rc = concord_balance(cc, m->scope, at, measure_row, m, m->err);
+    return rc == CC_ERR_NOT_FOUND ? CC_OK : rc; /* planned before the account exists */
 }
 
 /* The target in the reporting unit: at the rate of its due date, or now. */
@@ -265,7 +278,8 @@ static enum cc_err report_load(struct concord *cc, int64_t at, const char *in,
     for (uint32_t i = 0; i < n && rc == CC_OK; i++) {
         const struct ledger_requirement *r = &report->view.requirements[i];
         struct report_requirement *out = &report->requirements[i];
-        struct measured m = {.r = r, .err = err};
+        struct measured m = {.unit = r->unit, .scope = r->account,
+                             .prefix = r->account[strlen(r->account) - 1] == '.', .err = err};
         out->requirement = r;
         out->target = r->target;
         out->unit = r->unit;
@@ -276,26 +290,22 @@ static enum cc_err report_load(struct concord *cc, int64_t at, const char *in,
             out->scale = report->in_scale;
             rc = target_converted(&conv, r, &out->target, err);
             if (rc == CC_OK) rc = measure_converted(cc, at, &m);
-            m.posted = to_minor(m.posted);
-            m.pending = to_minor(m.pending);
+            for (int k = 0; k < 4; k++) m.b[k] = to_minor(m.b[k]);
         } else {
             struct ledger_unit unit;
             rc = concord_unit_get(cc, r->unit, &unit, NULL, 0, err);
             out->scale = unit.scale;
-            size_t len = strlen(r->account);
-            if (rc != CC_OK) {
-                /* reported below */
-            } else if (r->account[len - 1] == '.') {
-                rc = concord_balance_prefix(cc, r->account, at, measure_row, &m, err);
-            } else {
-                rc = concord_balance(cc, r->account, at, measure_row, &m, err);
-                if (rc == CC_ERR_NOT_FOUND) rc = CC_OK; /* planned before the account exists */
-            }
+            if (rc == CC_OK) rc = measure_plain(cc, at, &m);
         }
-        out->posted = clamp64(m.posted);
-        out->pending = clamp64(m.pending);
-        out->gap = gap_of(out->target, m.posted);
-        out->gap_if_pending_post = gap_of(out->target, m.posted + m.pending);
+        __int128 posted = m.b[3], pending = m.b[2];
+        if (r->measure == LEDGER_MEASURE_BALANCE) {
+            posted -= m.b[1];
+            pending -= m.b[0];
+        }
+        out->posted = clamp64(posted);
+        out->pending = clamp64(pending);
+        out->gap = gap_of(out->target, posted);
+        out->gap_if_pending_post = gap_of(out->target, posted + pending);
     }
     return rc;
 }
@@ -688,4 +698,36 @@ json_t *report_forecast_json(const struct report *report)
                      report->summary.exact ? "exact" : "monte_carlo", "samples",
                      (json_int_t)report->summary.samples, "conditions",
                      (json_int_t)report->summary.conditions, "requirements", requirements);
+}
+
+/* ---------------------------------------------------------------- balances in a unit */
+
+enum cc_err report_balance_in(struct concord *cc, const char *scope, bool prefix,
+                              const char *unit, int64_t at, const char *in,
+                              struct store_balance *out, struct cc_error *err)
+{
+    struct report report;
+    memset(&report, 0, sizeof report);
+    ledger_view_init(&report.view);
+    struct ledger_unit target;
+    enum cc_err rc = concord_unit_get(cc, in, &target, NULL, 0, err);
+    if (rc == CC_ERR_NOT_FOUND) rc = cc_error_set(err, CC_ERR_NOT_FOUND, "no unit %s", in);
+    if (rc == CC_OK) rc = cc->store->driver->load_rates(cc->store, &report.view, err);
+    if (rc == CC_OK) {
+        report.in = in;
+        report.in_scale = target.scale;
+        struct converter conv = {.report = &report, .cc = cc};
+        struct measured m = {.unit = unit, .scope = scope, .prefix = prefix, .conv = &conv,
+                             .err = err};
+        rc = measure_converted(cc, at, &m);
+        out->accounts = m.accounts;
+        out->debits_pending = to_minor(m.b[0]);
+        out->debits_posted = to_minor(m.b[1]);
+        out->credits_pending = to_minor(m.b[2]);
+        out->credits_posted = to_minor(m.b[3]);
+        out->unit = in;
+        out->scale = target.scale;
+    }
+    ledger_view_free(&report.view);
+    return rc;
 }

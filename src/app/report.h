@@ -85,6 +85,15 @@ enum cc_err report_scenario(struct concord *cc, const struct report_assumption *
 enum cc_err report_forecast(struct concord *cc, const struct cond_forecast_options *options,
                             const char *in, struct report *report, struct cc_error *err);
 
+/*
+ * The balances of account `scope` (or of every account under prefix `scope`)
+ * counted in `unit`, converted into `in` transfer by transfer at their
+ * effective dates, as of `at`; each figure rounded once.
+ */
+enum cc_err report_balance_in(struct concord *cc, const char *scope, bool prefix,
+                              const char *unit, int64_t at, const char *in,
+                              struct store_balance *out, struct cc_error *err);
+
 /* The contract's JSON of each report. */
 json_t *report_gaps_json(const struct report *report);
 json_t *report_scenario_json(const struct report *report, const struct report_assumption *assume,

@@ -300,6 +300,81 @@ static int balance_row(void *ctx, const struct store_balance *b)
     return 0;
 }
 
+/* Units a prefix holds, collected from its per-unit sums. */
+struct units_seen {
+    char codes[64][LEDGER_UNIT_CODE_BYTES_MAX + 1];
+    uint32_t count;
+};
+
+static int unit_seen(void *ctx, const struct store_balance *b)
+{
+    struct units_seen *u = ctx;
+    if (u->count < sizeof u->codes / sizeof u->codes[0])
+        snprintf(u->codes[u->count++], sizeof u->codes[0], "%s", b->unit);
+    return 0;
+}
+
+/* Adds b into sum; false when a figure would pass 2^63−1. */
+static bool balance_sum(struct store_balance *sum, const struct store_balance *b)
+{
+    sum->accounts += b->accounts;
+    return !__builtin_add_overflow(sum->debits_pending, b->debits_pending, &sum->debits_pending) &&
+           !__builtin_add_overflow(sum->debits_posted, b->debits_posted, &sum->debits_posted) &&
+           !__builtin_add_overflow(sum->credits_pending, b->credits_pending,
+                                   &sum->credits_pending) &&
+           !__builtin_add_overflow(sum->credits_posted, b->credits_posted, &sum->credits_posted);
+}
+
+/* GET /v1/balances?in=: every figure converted into one unit. */
+static void balances_in(struct http_request *request, struct concord *cc, const char *prefix,
+                        int64_t at, const char *in)
+{
+    struct cc_error err = {0};
+    json_t *rows = json_array();
+    enum cc_err rc = CC_OK;
+    if (prefix != NULL) {
+        struct units_seen units = {.count = 0};
+        rc = concord_balance_prefix(cc, prefix, at, unit_seen, &units, &err);
+        struct store_balance sum = {.id = prefix, .unit = in};
+        for (uint32_t i = 0; rc == CC_OK && i < units.count; i++) {
+            struct store_balance one = {0};
+            rc = report_balance_in(cc, prefix, true, units.codes[i], at, in, &one, &err);
+            if (rc == CC_OK && !balance_sum(&sum, &one))
+                rc = cc_error_set(&err, CC_ERR_REJECTED, "the sum in %s exceeds 2^63-1", in);
+        }
+        if (rc == CC_OK && units.count > 0) json_array_append_new(rows, json_encode_balance(&sum, true));
+    } else {
+        char after[LEDGER_ID_BYTES_MAX + 1] = "";
+        struct account_page page = {.limit = STORE_LIST_LIMIT_MAX};
+        do {
+            page.rows = json_array();
+            page.read = 0;
+            rc = concord_accounts_list(cc, "", after, STORE_LIST_LIMIT_MAX, account_page_row,
+                                       &page, &err);
+            size_t i;
+            json_t *a;
+            json_array_foreach(page.rows, i, a) {
+                if (rc != CC_OK) break;
+                const char *id = json_string_value(json_object_get(a, "id"));
+                struct store_balance one = {.id = id};
+                rc = report_balance_in(cc, id, false,
+                                       json_string_value(json_object_get(a, "unit")), at, in,
+                                       &one, &err);
+                one.id = id;
+                if (rc == CC_OK) json_array_append_new(rows, json_encode_balance(&one, false));
+            }
+            snprintf(after, sizeof after, "%s", page.last);
+            json_decref(page.rows);
+        } while (rc == CC_OK && page.read == STORE_LIST_LIMIT_MAX);
+    }
+    if (rc != CC_OK) {
+        json_decref(rows);
+        http_error_from(request, &err);
+        return;
+    }
+    answer(request, rows);
+}
+
 static void h_balances(struct http_request *request, struct concord *cc)
 {
     struct cc_error err = {0};
@@ -309,6 +384,12 @@ static void h_balances(struct http_request *request, struct concord *cc)
         return;
     }
     const char *prefix = http_query(request, "prefix");
+    const char *in = http_query(request, "in");
+    if (in != NULL && in[0] != '\0') {
+        json_decref(bs.rows);
+        balances_in(request, cc, prefix, bs.at, in);
+        return;
+    }
     enum cc_err rc;
     if (prefix != NULL) {
         bs.with_accounts = true;
@@ -494,8 +575,8 @@ const struct http_route http_routes[] = {
     {"GET", "/v1/transfers/{id}", h_transfer, false, "One transfer with its state", NULL, NULL,
      "Transfer"},
     {"GET", "/v1/balances", h_balances, false,
-     "Balances of every account, or per unit under a prefix, as of a date", "prefix at", NULL,
-     "Balances"},
+     "Balances of every account, or per unit under a prefix, as of a date", "prefix at in",
+     NULL, "Balances"},
     {"GET", "/v1/conditions", h_conditions, false, "The conditions and their states", NULL,
      NULL, "Conditions"},
     {"GET", "/v1/requirements", h_requirements, false, "The requirements", NULL, NULL,
@@ -575,7 +656,7 @@ static const char *query_description(const char *name)
         {"since", "effective date from (YYYY-MM-DD or RFC 3339)"},
         {"until", "effective date through (a bare date includes the whole day)"},
         {"at", "as of this effective date (a bare date includes the whole day)"},
-        {"in", "report in this unit, converting at each transfer's date"},
+        {"in", "report in this unit, converting each transfer at its effective date"},
         {"samples", "Monte Carlo samples beyond 20 open conditions"},
         {"seed", "Monte Carlo seed"},
     };
