@@ -25,6 +25,7 @@
 #define HTTP_BATCH_OPS_MAX 8189                  /* operations per POST /v1/batch */
 #define HTTP_CONNECTION_MEMORY_BYTES (128u * 1024u) /* headers and buffers per connection */
 #define HTTP_CONNECTIONS_MAX 1024
+#define HTTP_CONNECTIONS_PER_CLIENT_MAX 256 /* one address cannot take them all */
 #define HTTP_CONNECTION_TIMEOUT_S 30  /* idle or stalled connections are closed */
 #define HTTP_THREADS_MAX 64
 #define HTTP_PAGE_LIMIT_DEFAULT 100

@@ -336,7 +336,8 @@ enum cc_err http_serve(const struct http_options *options, struct cc_error *err)
             MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
             0, NULL, NULL, request_handler, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
             MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned int)HTTP_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned int)HTTP_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            (unsigned int)HTTP_CONNECTIONS_PER_CLIENT_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned int)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)HTTP_CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, request_completed,
             &s, MHD_OPTION_END);
