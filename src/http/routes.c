@@ -568,10 +568,10 @@ const struct http_route http_routes[] = {
      "Results"},
     {"GET", "/v1/accounts", h_accounts, false, "List accounts in id order",
      "prefix unit owner limit after", NULL, "AccountPage"},
-    {"GET", "/v1/accounts/{id}", h_account, false, "One account with its balances", NULL, NULL,
-     "Account"},
     {"GET", "/v1/accounts/{id}/transfers", h_account_transfers, false,
      "An account's transfers, oldest first", "since until limit after", NULL, "TransferPage"},
+    {"GET", "/v1/accounts/{id}", h_account, false, "One account with its balances", NULL, NULL,
+     "Account"},
     {"GET", "/v1/transfers/{id}", h_transfer, false, "One transfer with its state", NULL, NULL,
      "Transfer"},
     {"GET", "/v1/balances", h_balances, false,
@@ -592,14 +592,19 @@ const struct http_route http_routes[] = {
     {NULL, NULL, NULL, false, NULL, NULL, NULL, NULL},
 };
 
-/* Does path match pattern? A {name} segment matches one non-empty segment into id. */
+/*
+ * Does path match pattern? A {name} segment matches one non-empty segment
+ * into id — or, when it ends the pattern, the whole rest of the path:
+ * transfer ids may hold '/' (the ledger's own "p-1/expiry"), and the server
+ * receives %2F already decoded. More specific patterns come first in the table.
+ */
 static bool pattern_match(const char *pattern, const char *path, char *id, size_t id_size)
 {
     const char *p = pattern, *s = path;
     while (*p != '\0') {
         if (*p == '{') {
             const char *close = strchr(p, '}');
-            const char *end = strchr(s, '/');
+            const char *end = close != NULL && close[1] == '\0' ? NULL : strchr(s, '/');
             size_t n = end ? (size_t)(end - s) : strlen(s);
             if (close == NULL || n == 0 || n >= id_size) return false;
             memcpy(id, s, n);
