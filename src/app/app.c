@@ -384,3 +384,39 @@ enum cc_err concord_requirements(struct concord *cc, struct ledger_view *view,
 {
     return cc->store->driver->load_requirements(cc->store, view, err);
 }
+
+/* One page of account ids and units, copied out of the store's rows. */
+#define ACCOUNTS_PAGE 1000
+
+struct account_page {
+    char ids[ACCOUNTS_PAGE][LEDGER_ID_BYTES_MAX + 1];
+    char units[ACCOUNTS_PAGE][LEDGER_UNIT_CODE_BYTES_MAX + 1];
+    uint32_t count;
+};
+
+static int account_page_add(void *ctx, const struct ledger_account *a)
+{
+    struct account_page *p = ctx;
+    snprintf(p->ids[p->count], sizeof p->ids[0], "%s", a->id);
+    snprintf(p->units[p->count], sizeof p->units[0], "%s", a->unit);
+    p->count++;
+    return 0;
+}
+
+enum cc_err concord_accounts_each(struct concord *cc, const char *prefix,
+                                  concord_account_visit_fn fn, void *ctx, struct cc_error *err)
+{
+    struct account_page *page = malloc(sizeof *page);
+    if (page == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    char after[LEDGER_ID_BYTES_MAX + 1] = "";
+    enum cc_err rc;
+    do {
+        page->count = 0;
+        rc = concord_accounts_list(cc, prefix, after, ACCOUNTS_PAGE, account_page_add, page, err);
+        for (uint32_t i = 0; rc == CC_OK && i < page->count; i++)
+            rc = fn(ctx, page->ids[i], page->units[i], err);
+        if (page->count > 0) snprintf(after, sizeof after, "%s", page->ids[page->count - 1]);
+    } while (rc == CC_OK && page->count == ACCOUNTS_PAGE);
+    free(page);
+    return rc;
+}

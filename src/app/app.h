@@ -89,6 +89,16 @@ enum cc_err concord_conditions(struct concord *cc, struct ledger_view *view,
 enum cc_err concord_requirements(struct concord *cc, struct ledger_view *view,
                                  struct cc_error *err);
 
+/*
+ * Calls fn for every account under prefix ("" for all), in id order. Ids are
+ * read a page at a time and copied out first, so fn may use the store.
+ */
+typedef enum cc_err (*concord_account_visit_fn)(void *ctx, const char *id, const char *unit,
+                                                struct cc_error *err);
+enum cc_err concord_accounts_each(struct concord *cc, const char *prefix,
+                                  concord_account_visit_fn fn, void *ctx,
+                                  struct cc_error *err);
+
 /* The scale of the unit of account id (for decimal amounts typed by people). */
 enum cc_err concord_account_scale(struct concord *cc, const char *id, int32_t *scale,
                                   struct cc_error *err);

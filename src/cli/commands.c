@@ -806,6 +806,7 @@ static int cmd_unit_list(struct cli *cli, int argc, char **argv)
 /* balance: rows for ids, or sums over a prefix. */
 struct balance_ctx {
     struct show_ctx show;
+    int64_t at;
     bool with_accounts;   /* this row is a prefix sum: its JSON has "accounts" */
     bool accounts_column; /* the table has an ACCOUNTS column (--prefix given) */
 };
@@ -833,6 +834,14 @@ static int balance_row(void *ctx, const struct store_balance *b)
     else
         table_add(&s->table, (const char *const[]){id, b->unit, dp, dpo, cp, cpo, net});
     return 0;
+}
+
+static enum cc_err balance_of_account(void *ctx, const char *id, const char *unit,
+                                      struct cc_error *err)
+{
+    (void)unit;
+    struct balance_ctx *bc = ctx;
+    return concord_balance(bc->show.cc, id, bc->at, balance_row, bc, err);
 }
 
 static int cmd_balance(struct cli *cli, int argc, char **argv)
@@ -870,23 +879,9 @@ static int cmd_balance(struct cli *cli, int argc, char **argv)
         rc = concord_balance_prefix(cc, o.prefix, at, balance_row, &bc, &err);
     }
     if (rc == CC_OK && o.prefix == NULL && o.positional_count == 0) {
-        /* Every account, one row each (as of `at` when given), a page at a time. */
-        char after[LEDGER_ID_BYTES_MAX + 1] = "";
-        for (;;) {
-            struct show_ctx page = {.cc = cc, .json = true, .array = json_array()};
-            rc = concord_accounts_list(cc, "", after, LIST_LIMIT_DEFAULT, account_row, &page,
-                                       &err);
-            size_t i, n = json_array_size(page.array);
-            json_t *a;
-            json_array_foreach(page.array, i, a) {
-                if (rc != CC_OK) break;
-                const char *id = json_string_value(json_object_get(a, "id"));
-                rc = concord_balance(cc, id, at, balance_row, &bc, &err);
-                snprintf(after, sizeof after, "%s", id);
-            }
-            json_decref(page.array);
-            if (rc != CC_OK || n < LIST_LIMIT_DEFAULT) break;
-        }
+        /* Every account, one row each (as of `at` when given). */
+        bc.at = at;
+        rc = concord_accounts_each(cc, "", balance_of_account, &bc, &err);
     }
     if (rc != CC_OK)
         status = cli_fail_error(&err);
@@ -1110,10 +1105,7 @@ static int cmd_condition_list(struct cli *cli, int argc, char **argv)
     if (concord_conditions(cc, &view, &err) != CC_OK) {
         status = cli_fail_error(&err);
     } else if (o.json) {
-        json_t *array = json_array();
-        for (uint32_t i = 0; i < view.conditions_count; i++)
-            json_array_append_new(array, json_encode_condition(&view.conditions[i]));
-        status = print_json(array);
+        status = print_json(json_encode_conditions(&view));
     } else {
         static const char *const header[] = {"CONDITION", "STATE", "PROBABILITY", "AUTHORITY",
                                              "WHEN", "TITLE"};
@@ -1202,10 +1194,7 @@ static int cmd_requirement_list(struct cli *cli, int argc, char **argv)
     if (concord_requirements(cc, &view, &err) != CC_OK) {
         status = cli_fail_error(&err);
     } else if (o.json) {
-        json_t *array = json_array();
-        for (uint32_t i = 0; i < view.requirements_count; i++)
-            json_array_append_new(array, json_encode_requirement(&view.requirements[i]));
-        status = print_json(array);
+        status = print_json(json_encode_requirements(&view));
     } else {
         struct show_ctx units = {.cc = cc};
         static const char *const header[] = {"REQUIREMENT", "ACCOUNT", "MEASURE", "TARGET",

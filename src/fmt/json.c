@@ -648,6 +648,22 @@ json_t *json_encode_requirement(const struct ledger_requirement *r)
     return o;
 }
 
+json_t *json_encode_conditions(const struct ledger_view *view)
+{
+    json_t *array = json_array();
+    for (uint32_t i = 0; i < view->conditions_count; i++)
+        json_array_append_new(array, json_encode_condition(&view->conditions[i]));
+    return array;
+}
+
+json_t *json_encode_requirements(const struct ledger_view *view)
+{
+    json_t *array = json_array();
+    for (uint32_t i = 0; i < view->requirements_count; i++)
+        json_array_append_new(array, json_encode_requirement(&view->requirements[i]));
+    return array;
+}
+
 json_t *json_encode_unit(const struct ledger_unit *u)
 {
     json_t *o = json_object();

@@ -68,6 +68,9 @@ json_t *json_encode_transfer(const struct ledger_transfer *transfer);
 json_t *json_encode_unit(const struct ledger_unit *unit);
 json_t *json_encode_condition(const struct ledger_condition *condition);
 json_t *json_encode_requirement(const struct ledger_requirement *requirement);
+/* Every condition or requirement of a view, as an array. */
+json_t *json_encode_conditions(const struct ledger_view *view);
+json_t *json_encode_requirements(const struct ledger_view *view);
 /* with_accounts: include "accounts" (prefix sums). */
 json_t *json_encode_balance(const struct store_balance *balance, bool with_accounts);
 

@@ -291,6 +291,7 @@ struct balances {
     json_t *rows;
     bool with_accounts;
     int64_t at;
+    struct concord *cc;
 };
 
 static int balance_row(void *ctx, const struct store_balance *b)
@@ -298,6 +299,14 @@ static int balance_row(void *ctx, const struct store_balance *b)
     struct balances *bs = ctx;
     json_array_append_new(bs->rows, json_encode_balance(b, bs->with_accounts));
     return 0;
+}
+
+static enum cc_err account_balance(void *ctx, const char *id, const char *unit,
+                                   struct cc_error *err)
+{
+    (void)unit;
+    struct balances *bs = ctx;
+    return concord_balance(bs->cc, id, bs->at, balance_row, bs, err);
 }
 
 /* Units a prefix holds, collected from its per-unit sums. */
@@ -325,6 +334,24 @@ static bool balance_sum(struct store_balance *sum, const struct store_balance *b
            !__builtin_add_overflow(sum->credits_posted, b->credits_posted, &sum->credits_posted);
 }
 
+struct converted_rows {
+    json_t *rows;
+    int64_t at;
+    const char *in;
+    struct concord *cc;
+};
+
+static enum cc_err account_converted(void *ctx, const char *id, const char *unit,
+                                     struct cc_error *err)
+{
+    struct converted_rows *each = ctx;
+    struct store_balance one = {0};
+    enum cc_err rc = report_balance_in(each->cc, id, false, unit, each->at, each->in, &one, err);
+    one.id = id;
+    if (rc == CC_OK) json_array_append_new(each->rows, json_encode_balance(&one, false));
+    return rc;
+}
+
 /* GET /v1/balances?in=: every figure converted into one unit. */
 static void balances_in(struct http_request *request, struct concord *cc, const char *prefix,
                         int64_t at, const char *in)
@@ -344,28 +371,8 @@ static void balances_in(struct http_request *request, struct concord *cc, const 
         }
         if (rc == CC_OK && units.count > 0) json_array_append_new(rows, json_encode_balance(&sum, true));
     } else {
-        char after[LEDGER_ID_BYTES_MAX + 1] = "";
-        struct account_page page = {.limit = STORE_LIST_LIMIT_MAX};
-        do {
-            page.rows = json_array();
-            page.read = 0;
-            rc = concord_accounts_list(cc, "", after, STORE_LIST_LIMIT_MAX, account_page_row,
-                                       &page, &err);
-            size_t i;
-            json_t *a;
-            json_array_foreach(page.rows, i, a) {
-                if (rc != CC_OK) break;
-                const char *id = json_string_value(json_object_get(a, "id"));
-                struct store_balance one = {.id = id};
-                rc = report_balance_in(cc, id, false,
-                                       json_string_value(json_object_get(a, "unit")), at, in,
-                                       &one, &err);
-                one.id = id;
-                if (rc == CC_OK) json_array_append_new(rows, json_encode_balance(&one, false));
-            }
-            snprintf(after, sizeof after, "%s", page.last);
-            json_decref(page.rows);
-        } while (rc == CC_OK && page.read == STORE_LIST_LIMIT_MAX);
+        struct converted_rows each = {.rows = rows, .at = at, .in = in, .cc = cc};
+        rc = concord_accounts_each(cc, "", account_converted, &each, &err);
     }
     if (rc != CC_OK) {
         json_decref(rows);
@@ -395,24 +402,8 @@ static void h_balances(struct http_request *request, struct concord *cc)
         bs.with_accounts = true;
         rc = concord_balance_prefix(cc, prefix, bs.at, balance_row, &bs, &err);
     } else {
-        /* Every account, a page of the id index at a time. */
-        char after[LEDGER_ID_BYTES_MAX + 1] = "";
-        struct account_page page = {.limit = STORE_LIST_LIMIT_MAX};
-        do {
-            page.rows = json_array();
-            page.read = 0;
-            rc = concord_accounts_list(cc, "", after, STORE_LIST_LIMIT_MAX, account_page_row,
-                                       &page, &err);
-            size_t i;
-            json_t *a;
-            json_array_foreach(page.rows, i, a) {
-                if (rc != CC_OK) break;
-                rc = concord_balance(cc, json_string_value(json_object_get(a, "id")), bs.at,
-                                     balance_row, &bs, &err);
-            }
-            snprintf(after, sizeof after, "%s", page.last);
-            json_decref(page.rows);
-        } while (rc == CC_OK && page.read == STORE_LIST_LIMIT_MAX);
+        bs.cc = cc;
+        rc = concord_accounts_each(cc, "", account_balance, &bs, &err);
     }
     if (rc != CC_OK) {
         json_decref(bs.rows);
@@ -429,14 +420,10 @@ static void h_conditions(struct http_request *request, struct concord *cc)
     struct ledger_view view;
     ledger_view_init(&view);
     struct cc_error err = {0};
-    if (concord_conditions(cc, &view, &err) != CC_OK) {
+    if (concord_conditions(cc, &view, &err) != CC_OK)
         http_error_from(request, &err);
-    } else {
-        json_t *array = json_array();
-        for (uint32_t i = 0; i < view.conditions_count; i++)
-            json_array_append_new(array, json_encode_condition(&view.conditions[i]));
-        answer(request, array);
-    }
+    else
+        answer(request, json_encode_conditions(&view));
     ledger_view_free(&view);
 }
 
@@ -445,14 +432,10 @@ static void h_requirements(struct http_request *request, struct concord *cc)
     struct ledger_view view;
     ledger_view_init(&view);
     struct cc_error err = {0};
-    if (concord_requirements(cc, &view, &err) != CC_OK) {
+    if (concord_requirements(cc, &view, &err) != CC_OK)
         http_error_from(request, &err);
-    } else {
-        json_t *array = json_array();
-        for (uint32_t i = 0; i < view.requirements_count; i++)
-            json_array_append_new(array, json_encode_requirement(&view.requirements[i]));
-        answer(request, array);
-    }
+    else
+        answer(request, json_encode_requirements(&view));
     ledger_view_free(&view);
 }
 
