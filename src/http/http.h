@@ -30,7 +30,7 @@
 #define HTTP_THREADS_MAX 64
 #define HTTP_PAGE_LIMIT_DEFAULT 100
 #define HTTP_PAGE_LIMIT_MAX 1000
-#define HTTP_WRITERS_WAITING_MAX 64   /* batches queued for the writer before 503 */
+#define HTTP_READ_WORKERS_RESERVED 1  /* workers a queue of batches cannot take */
 #define HTTP_SHUTDOWN_GRACE_S 30      /* how long a stop waits for requests in flight */
 #define HTTP_LISTEN_DEFAULT "127.0.0.1:8080"
 

@@ -74,6 +74,13 @@ static bool query_through(struct http_request *request, const char *name, int64_
     return false;
 }
 
+/* The `in` query argument: a unit code, or NULL when absent or empty. */
+static const char *query_unit(const struct http_request *request)
+{
+    const char *in = http_query(request, "in");
+    return in != NULL && in[0] != '\0' ? in : NULL;
+}
+
 static bool query_limit(struct http_request *request, uint32_t *out)
 {
     const char *text = http_query(request, "limit");
@@ -445,7 +452,7 @@ static void h_gaps(struct http_request *request, struct concord *cc)
     if (!query_through(request, "at", &at)) return;
     struct report report;
     struct cc_error err = {0};
-    if (report_gaps(cc, at, http_query(request, "in"), &report, &err) != CC_OK)
+    if (report_gaps(cc, at, query_unit(request), &report, &err) != CC_OK)
         http_error_from(request, &err);
     else
         answer(request, report_gaps_json(&report));
@@ -518,7 +525,7 @@ static void h_forecast(struct http_request *request, struct concord *cc)
     }
     struct report report;
     struct cc_error err = {0};
-    if (report_forecast(cc, &options, http_query(request, "in"), &report, &err) != CC_OK)
+    if (report_forecast(cc, &options, query_unit(request), &report, &err) != CC_OK)
         http_error_from(request, &err);
     else
         answer(request, report_forecast_json(&report));

@@ -10,8 +10,8 @@
  * Store connections: a pool with one per worker, each used by one request at
  * a time. Reads proceed side by side (SQLite WAL); a route that writes takes
  * the writer lock first, so batches queue in the process rather than spinning
- * on SQLite's busy timeout, and at most HTTP_WRITERS_WAITING_MAX wait (503
- * beyond). Due expiries are recorded once a second by the main thread.
+ * on SQLite's busy timeout; a waiting batch holds its worker, so at most
+ * threads − HTTP_READ_WORKERS_RESERVED write or wait at once (503 beyond). Due expiries are recorded once a second by the main thread.
  *
  * Stopping: SIGTERM or SIGINT (blocked in every thread, taken by the main
  * thread with sigtimedwait) stops accepting, waits for the requests in flight
@@ -42,7 +42,8 @@ struct http_server {
     struct concord *pool[POOL_SIZE_MAX];
     uint32_t pool_free;           /* connections in pool[0 .. pool_free) */
     uint32_t in_flight;           /* requests between headers and completion */
-    uint32_t writers_waiting;
+    uint32_t writers_waiting;     /* batches writing or waiting for the writer lock */
+    uint32_t writers_max;         /* beyond it, 503: a worker stays free for reads */
     pthread_mutex_t writer;       /* held by the one request writing */
 };
 
@@ -53,7 +54,8 @@ struct request_state {
     char *body;                   /* accumulated upload */
     size_t body_length, body_capacity;
     bool too_large;               /* more than HTTP_BODY_BYTES_MAX arrived */
-    bool refused;                 /* answered at the headers already */
+    bool refused;                 /* refused from its headers */
+    bool answered;                /* the answer is queued */
     int64_t started_ns;
 };
 
@@ -115,12 +117,23 @@ static enum MHD_Result respond(struct MHD_Connection *connection, struct request
     return result;
 }
 
+static bool request_has_body(struct MHD_Connection *connection)
+{
+    const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *chunked = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                      MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return chunked != NULL || (length != NULL && strcmp(length, "0") != 0);
+}
+
 /* Checks what can be checked from the headers alone; false when refused. */
 static bool headers_acceptable(struct MHD_Connection *connection, struct request_state *state)
 {
     struct http_request *r = &state->request;
     bool path_known;
-    state->route = http_route_find(r->method, r->path, r->id, sizeof r->id, &path_known,
+    /* HEAD is GET without the body, which libmicrohttpd leaves out itself. */
+    const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+    state->route = http_route_find(method, r->path, r->id, sizeof r->id, &path_known,
                                    r->allow, sizeof r->allow);
     if (state->route == NULL) {
         if (path_known)
@@ -135,8 +148,10 @@ static bool headers_acceptable(struct MHD_Connection *connection, struct request
                                                    MHD_HTTP_HEADER_CONTENT_TYPE);
     const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (type == NULL || strncasecmp(type, "application/json", 16) != 0 ||
-        (type[16] != '\0' && type[16] != ';' && type[16] != ' ')) {
+    const char *rest = type != NULL && strncasecmp(type, "application/json", 16) == 0
+                           ? type + 16 : NULL;
+    while (rest != NULL && *rest == ' ') rest++;
+    if (rest == NULL || (*rest != '\0' && *rest != ';')) { /* parameters only after ';' */
         http_error(r, 415, "unsupported_media_type", "the body must be application/json, not %s",
                    type ? type : "untyped");
         return false;
@@ -184,12 +199,12 @@ static void dispatch(struct http_server *s, struct request_state *state)
     r->body_length = state->body_length;
     if (state->route->writes) {
         pthread_mutex_lock(&s->lock);
-        bool full = s->writers_waiting >= HTTP_WRITERS_WAITING_MAX;
+        bool full = s->writers_waiting >= s->writers_max;
         if (!full) s->writers_waiting++;
         pthread_mutex_unlock(&s->lock);
         if (full) {
-            http_error(r, 503, "overloaded", "%d batches are already waiting for the writer",
-                       HTTP_WRITERS_WAITING_MAX);
+            http_error(r, 503, "overloaded", "%u batches are already writing or waiting to",
+                       s->writers_max);
             return;
         }
         pthread_mutex_lock(&s->writer);
@@ -225,13 +240,22 @@ static enum MHD_Result request_handler(void *cls, struct MHD_Connection *connect
         pthread_mutex_unlock(&s->lock);
         if (!headers_acceptable(connection, state)) {
             state->refused = true;
-            return respond(connection, state); /* answered before any body is read */
+            /* A body on its way is refused now, unread (the connection then closes);
+               a request without one is answered at its end, keeping the connection. */
+            if (request_has_body(connection)) {
+                state->answered = true;
+                return respond(connection, state);
+            }
         }
         return MHD_YES;
     }
     if (state->refused) {
-        *upload_data_size = 0; /* discard what still comes */
-        return MHD_YES;
+        if (*upload_data_size > 0 || state->answered) {
+            *upload_data_size = 0; /* discard what still comes */
+            return MHD_YES;
+        }
+        state->answered = true;
+        return respond(connection, state);
     }
     if (*upload_data_size > 0) {
         if (!body_append(state, upload_data, *upload_data_size)) return MHD_NO;
@@ -314,7 +338,11 @@ enum cc_err http_serve(const struct http_options *options, struct cc_error *err)
     struct sockaddr_in addr;
     if (!parse_listen(options->listen ? options->listen : HTTP_LISTEN_DEFAULT, &addr, err))
         return CC_ERR_USAGE;
-    struct http_server s = {.options = options};
+    /* A waiting batch holds its worker: keep HTTP_READ_WORKERS_RESERVED for reads. */
+    struct http_server s = {.options = options,
+                            .writers_max = threads > HTTP_READ_WORKERS_RESERVED
+                                               ? threads - HTTP_READ_WORKERS_RESERVED
+                                               : 1};
     pthread_mutex_init(&s.lock, NULL);
     pthread_mutex_init(&s.writer, NULL);
     pthread_cond_init(&s.returned, NULL);
