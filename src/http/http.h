@@ -31,7 +31,8 @@
 #define HTTP_PAGE_LIMIT_DEFAULT 100
 #define HTTP_PAGE_LIMIT_MAX 1000
 #define HTTP_READ_WORKERS_RESERVED 1  /* workers a queue of batches cannot take */
-#define HTTP_SHUTDOWN_GRACE_S 30      /* how long a stop waits for requests in flight */
+#define HTTP_SHUTDOWN_GRACE_S 10      /* how long a stop waits for requests in flight */
+#define HTTP_LOG_PATH_BYTES_MAX 512   /* a path in the access log, encoded */
 #define HTTP_LISTEN_DEFAULT "127.0.0.1:8080"
 
 struct http_options {
@@ -69,6 +70,8 @@ struct http_route {
     const char *pattern;     /* "/v1/accounts/{id}" */
     http_handler handler;
     bool writes;             /* takes the writer lock */
+    bool id_rest;            /* a final {id} takes the rest of the path ('/' included) */
+    const char *operation;   /* OpenAPI operationId */
     const char *summary;     /* for OpenAPI */
     const char *query;       /* query parameters, "prefix unit owner limit after" */
     const char *body;        /* request body schema, or NULL */

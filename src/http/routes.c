@@ -317,16 +317,22 @@ static enum cc_err account_balance(void *ctx, const char *id, const char *unit,
 }
 
 /* Units a prefix holds, collected from its per-unit sums. */
+#define HTTP_UNITS_PER_SUM_MAX 256
+
 struct units_seen {
-    char codes[64][LEDGER_UNIT_CODE_BYTES_MAX + 1];
+    char codes[HTTP_UNITS_PER_SUM_MAX][LEDGER_UNIT_CODE_BYTES_MAX + 1];
     uint32_t count;
+    bool overflow;
 };
 
 static int unit_seen(void *ctx, const struct store_balance *b)
 {
     struct units_seen *u = ctx;
-    if (u->count < sizeof u->codes / sizeof u->codes[0])
-        snprintf(u->codes[u->count++], sizeof u->codes[0], "%s", b->unit);
+    if (u->count == sizeof u->codes / sizeof u->codes[0]) {
+        u->overflow = true; /* never drop a unit from a sum silently */
+        return 1;
+    }
+    snprintf(u->codes[u->count++], sizeof u->codes[0], "%s", b->unit);
     return 0;
 }
 
@@ -369,6 +375,9 @@ static void balances_in(struct http_request *request, struct concord *cc, const 
     if (prefix != NULL) {
         struct units_seen units = {.count = 0};
         rc = concord_balance_prefix(cc, prefix, at, unit_seen, &units, &err);
+        if (rc == CC_OK && units.overflow)
+            rc = cc_error_set(&err, CC_ERR_USAGE, "more than %d units under %s: convert fewer",
+                              HTTP_UNITS_PER_SUM_MAX, prefix);
         struct store_balance sum = {.id = prefix, .unit = in};
         for (uint32_t i = 0; rc == CC_OK && i < units.count; i++) {
             struct store_balance one = {0};
@@ -532,14 +541,21 @@ static void h_forecast(struct http_request *request, struct concord *cc)
     report_free(&report);
 }
 
+static int balance_ignore(void *ctx, const struct store_balance *b)
+{
+    (void)ctx;
+    (void)b;
+    return 0;
+}
+
 static void h_health(struct http_request *request, struct concord *cc)
 {
     struct cc_error err = {0};
-    json_t *none = NULL;
-    /* A read through the store: any unit will do, or none. */
-    enum cc_err rc = concord_account_get(cc, "", one_account, &none, &err);
-    json_decref(none);
-    if (rc != CC_OK && rc != CC_ERR_NOT_FOUND)
+    /* Every invariant would take long; the store's own row and a sum over accounts do not. */
+    int64_t last;
+    enum cc_err rc = cc->store->driver->timestamp_last(cc->store, &last, &err);
+    if (rc == CC_OK) rc = concord_balance_prefix(cc, "", INT64_MAX, balance_ignore, NULL, &err);
+    if (rc != CC_OK)
         http_error(request, 503, "unavailable", "the store does not answer: %s", err.message);
     else
         answer(request, json_pack("{s:s}", "status", "ok"));
@@ -554,47 +570,52 @@ static void h_openapi(struct http_request *request, struct concord *cc)
 /* ---------------------------------------------------------------- the table */
 
 const struct http_route http_routes[] = {
-    {"POST", "/v1/batch", h_batch, true, "Commit a batch of operations", NULL, "Operations",
-     "Results"},
-    {"GET", "/v1/accounts", h_accounts, false, "List accounts in id order",
+    {"POST", "/v1/batch", h_batch, true, false, "submitBatch", "Commit a batch of operations",
+     NULL, "Operations", "Results"},
+    {"GET", "/v1/accounts", h_accounts, false, false, "listAccounts", "List accounts in id order",
      "prefix unit owner limit after", NULL, "AccountPage"},
-    {"GET", "/v1/accounts/{id}/transfers", h_account_transfers, false,
-     "An account's transfers, oldest first", "since until limit after", NULL, "TransferPage"},
-    {"GET", "/v1/accounts/{id}", h_account, false, "One account with its balances", NULL, NULL,
-     "Account"},
-    {"GET", "/v1/transfers/{id}", h_transfer, false, "One transfer with its state", NULL, NULL,
-     "Transfer"},
-    {"GET", "/v1/balances", h_balances, false,
+    {"GET", "/v1/accounts/{id}/transfers", h_account_transfers, false, false,
+     "listAccountTransfers", "An account's transfers, oldest first", "since until limit after",
+     NULL, "TransferPage"},
+    {"GET", "/v1/accounts/{id}", h_account, false, false, "getAccount",
+     "One account with its balances", NULL, NULL, "Account"},
+    {"GET", "/v1/transfers/{id}", h_transfer, false, true, "getTransfer",
+     "One transfer with its state", NULL, NULL, "Transfer"},
+    {"GET", "/v1/balances", h_balances, false, false, "getBalances",
      "Balances of every account, or per unit under a prefix, as of a date", "prefix at in",
      NULL, "Balances"},
-    {"GET", "/v1/conditions", h_conditions, false, "The conditions and their states", NULL,
-     NULL, "Conditions"},
-    {"GET", "/v1/requirements", h_requirements, false, "The requirements", NULL, NULL,
-     "Requirements"},
-    {"GET", "/v1/gaps", h_gaps, false, "What each requirement still lacks", "at in", NULL,
-     "Gaps"},
-    {"POST", "/v1/scenario", h_scenario, false, "Low and high under assumptions", NULL,
-     "Assumptions", "Scenario"},
-    {"GET", "/v1/forecast", h_forecast, false, "How likely each requirement is to be met",
-     "samples seed in", NULL, "Forecast"},
-    {"GET", "/healthz", h_health, false, "Whether the store answers", NULL, NULL, "Health"},
-    {"GET", "/v1/openapi.json", h_openapi, false, "This document", NULL, NULL, "OpenAPI"},
-    {NULL, NULL, NULL, false, NULL, NULL, NULL, NULL},
+    {"GET", "/v1/conditions", h_conditions, false, false, "listConditions",
+     "The conditions and their states", NULL, NULL, "Conditions"},
+    {"GET", "/v1/requirements", h_requirements, false, false, "listRequirements",
+     "The requirements", NULL, NULL, "Requirements"},
+    {"GET", "/v1/gaps", h_gaps, false, false, "getGaps", "What each requirement still lacks",
+     "at in", NULL, "Gaps"},
+    {"POST", "/v1/scenario", h_scenario, false, false, "runScenario",
+     "Low and high under assumptions", NULL, "Assumptions", "Scenario"},
+    {"GET", "/v1/forecast", h_forecast, false, false, "getForecast",
+     "How likely each requirement is to be met", "samples seed in", NULL, "Forecast"},
+    {"GET", "/healthz", h_health, false, false, "getHealth", "Whether the store answers", NULL,
+     NULL, "Health"},
+    {"GET", "/v1/openapi.json", h_openapi, false, false, "getOpenApi", "This document", NULL,
+     NULL, "OpenAPI"},
+    {NULL, NULL, NULL, false, false, NULL, NULL, NULL, NULL, NULL},
 };
 
 /*
  * Does path match pattern? A {name} segment matches one non-empty segment
- * into id — or, when it ends the pattern, the whole rest of the path:
- * transfer ids may hold '/' (the ledger's own "p-1/expiry"), and the server
- * receives %2F already decoded. More specific patterns come first in the table.
+ * into id — or, for a route whose id takes the rest, the whole rest of the
+ * path: transfer ids may hold '/' (the ledger's own "p-1/expiry"), and the
+ * server receives %2F already decoded.
  */
-static bool pattern_match(const char *pattern, const char *path, char *id, size_t id_size)
+static bool pattern_match(const char *pattern, bool id_rest, const char *path, char *id,
+                          size_t id_size)
 {
     const char *p = pattern, *s = path;
     while (*p != '\0') {
         if (*p == '{') {
             const char *close = strchr(p, '}');
-            const char *end = close != NULL && close[1] == '\0' ? NULL : strchr(s, '/');
+            bool rest = id_rest && close != NULL && close[1] == '\0';
+            const char *end = rest ? NULL : strchr(s, '/');
             size_t n = end ? (size_t)(end - s) : strlen(s);
             if (close == NULL || n == 0 || n >= id_size) return false;
             memcpy(id, s, n);
@@ -617,9 +638,10 @@ const struct http_route *http_route_find(const char *method, const char *path, c
     *path_known = false;
     allow[0] = '\0';
     for (const struct http_route *r = http_routes; r->method != NULL; r++) {
-        if (!pattern_match(r->pattern, path, id, id_size)) continue;
+        if (!pattern_match(r->pattern, r->id_rest, path, id, id_size)) continue;
         if (strcmp(r->method, method) == 0) return r;
         *path_known = true;
+        if (strstr(allow, r->method) != NULL) continue; /* each method once */
         size_t n = strlen(allow);
         snprintf(allow + n, allow_size - n, "%s%s", n ? ", " : "", r->method);
     }
@@ -694,7 +716,7 @@ json_t *http_openapi(void)
         json_object_set_new(responses, "405", error_response("method not allowed (see Allow)"));
         json_object_set_new(responses, "503", error_response("overloaded"));
         json_t *op = json_pack("{s:s, s:s, s:o, s:o}", "summary", r->summary, "operationId",
-                               r->summary, "parameters", params, "responses", responses);
+                               r->operation, "parameters", params, "responses", responses);
         if (r->body != NULL) {
             snprintf(ref, sizeof ref, "#/components/schemas/%s", r->body);
             json_object_set_new(op, "requestBody",

@@ -56,6 +56,7 @@ struct request_state {
     bool too_large;               /* more than HTTP_BODY_BYTES_MAX arrived */
     bool refused;                 /* refused from its headers */
     bool answered;                /* the answer is queued */
+    bool overloaded;              /* 503 for load (Retry-After), not for a broken store */
     int64_t started_ns;
 };
 
@@ -108,12 +109,25 @@ static enum MHD_Result respond(struct MHD_Connection *connection, struct request
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     if (r->status == 405 && r->allow[0] != '\0')
         MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, r->allow);
-    if (r->status == 503) MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (r->status == 503 && state->overloaded)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     enum MHD_Result result = MHD_queue_response(connection, r->status, response);
     MHD_destroy_response(response);
-    if (!state->request.server->options->quiet)
-        fprintf(stderr, "%s %s %u %zu %lld\n", r->method, r->path, r->status, length,
+    if (!state->request.server->options->quiet) {
+        /* The path arrives decoded: re-encode what would break or forge a log line. */
+        char path[HTTP_LOG_PATH_BYTES_MAX];
+        size_t n = 0;
+        for (const unsigned char *p = (const unsigned char *)r->path; *p && n + 4 < sizeof path;
+             p++) {
+            if (*p <= ' ' || *p >= 0x7f || *p == '%')
+                n += (size_t)snprintf(path + n, sizeof path - n, "%%%02X", *p);
+            else
+                path[n++] = (char)*p;
+        }
+        path[n] = '\0';
+        fprintf(stderr, "%s %s %u %zu %lld\n", r->method, path, r->status, length,
                 (long long)((monotonic_ns() - state->started_ns) / 1000));
+    }
     return result;
 }
 
@@ -203,6 +217,7 @@ static void dispatch(struct http_server *s, struct request_state *state)
         if (!full) s->writers_waiting++;
         pthread_mutex_unlock(&s->lock);
         if (full) {
+            state->overloaded = true;
             http_error(r, 503, "overloaded", "%u batches are already writing or waiting to",
                        s->writers_max);
             return;
