@@ -1106,6 +1106,8 @@ bool ledger_execute(struct ledger_view *view, const struct ledger_op *ops, size_
         }
         view->undo_active = true;
         view->undo_count = 0;
+        /* A failed chain leaves no trace, not even the timestamps it took. */
+        int64_t timestamp_before = view->timestamp_last;
         size_t failed = end + 1;
         for (size_t k = i; k <= end; k++) {
             results[k] = op_apply(&x, &ops[k]);
@@ -1117,6 +1119,7 @@ bool ledger_execute(struct ledger_view *view, const struct ledger_op *ops, size_
         }
         if (failed <= end) {
             undo_rollback(view);
+            view->timestamp_last = timestamp_before;
             for (size_t k = i; k <= end; k++)
                 if (k != failed) results[k] = result(LEDGER_LINKED_EVENT_FAILED, 0, NULL);
         }

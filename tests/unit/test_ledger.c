@@ -1767,6 +1767,24 @@ static void op_refs_name_what_to_load(void **state)
     assert_int_equal(r.count, 0);
 }
 
+/* A failed chain gives back the timestamps it took: the next row follows the last kept one. */
+static void failed_chain_leaves_no_timestamp_gap(void **state)
+{
+    struct ledger_view *view = *state;
+    int64_t before = view->timestamp_last;
+    struct ledger_op ops[] = {
+        linked(op_transfer("c1", "a", "b", 1)),
+        op_transfer("c2", "a", "a", 1), /* accounts_must_be_different: the chain fails */
+    };
+    struct ledger_result results[2];
+    RUN(view, ops, results);
+    assert_rejected(results[0], LEDGER_LINKED_EVENT_FAILED);
+    assert_int_equal(view->timestamp_last, before);
+    struct ledger_result r = run1(view, op_transfer("c3", "a", "b", 1));
+    assert_status(r, LEDGER_CREATED);
+    assert_int_equal(r.timestamp, before >= NOW ? before + 1 : NOW);
+}
+
 /* ledger_check_view catches bookkeeping that does not add up. */
 static void check_view_catches_broken_bookkeeping(void **state)
 {
@@ -2808,6 +2826,7 @@ int main(void)
         T(chain_rolls_back_conditions_requirements_rates),
         cmocka_unit_test(op_refs_of_conditions),
         T(check_view_catches_broken_bookkeeping),
+        T(failed_chain_leaves_no_timestamp_gap),
         T(view_reset_empties),
         cmocka_unit_test(check_accounts_consistent_and_broken),
     };
