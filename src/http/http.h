@@ -32,6 +32,7 @@
 #define HTTP_PAGE_LIMIT_MAX 1000
 #define HTTP_READ_WORKERS_RESERVED 1  /* workers a queue of batches cannot take */
 #define HTTP_SHUTDOWN_GRACE_S 10      /* how long a stop waits for requests in flight */
+#define HTTP_SHUTDOWN_SETTLE_MS 300   /* no request in flight for this long: stop */
 #define HTTP_LOG_PATH_BYTES_MAX 512   /* a path in the access log, encoded */
 #define HTTP_LISTEN_DEFAULT "127.0.0.1:8080"
 

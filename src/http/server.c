@@ -330,15 +330,25 @@ static void pool_close(struct http_server *s)
     s->pool_free = 0;
 }
 
-/* Waits for the requests in flight to finish, up to the grace period. */
+/*
+ * Waits for the requests in flight to finish, up to the grace period. A
+ * request counts from its headers, so one whose bytes are still in a socket
+ * buffer is not counted yet: the stop waits until none has been in flight
+ * for HTTP_SHUTDOWN_SETTLE_MS, long enough for the workers to read what
+ * already arrived.
+ */
 static void drain(struct http_server *s)
 {
     int64_t deadline = monotonic_ns() + HTTP_SHUTDOWN_GRACE_S * TIME_NS_PER_SECOND;
+    int64_t quiet_since = monotonic_ns();
     for (;;) {
         pthread_mutex_lock(&s->lock);
         uint32_t busy = s->in_flight;
         pthread_mutex_unlock(&s->lock);
-        if (busy == 0 || monotonic_ns() > deadline) return;
+        int64_t now = monotonic_ns();
+        if (busy != 0) quiet_since = now;
+        if (now - quiet_since >= HTTP_SHUTDOWN_SETTLE_MS * INT64_C(1000000) || now > deadline)
+            return;
         struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
         nanosleep(&pause, NULL);
     }
