@@ -33,6 +33,7 @@ fuzz:
 bench: build
 	@cmake --build build -j $(JOBS) --target concord-bench
 	@build/concord-bench
+	@bench/http-bench
 
 run: build
 	@scripts/run-demo "$(DB)"

@@ -1,0 +1,40 @@
+-- http-get-account.lua — wrk script for bench/http-bench: GET /v1/accounts/{id}
+-- with the id drawn uniformly from acc.00000 … acc.NNNNN (the fixtures).
+--
+--   wrk -t2 -c32 -d15s --latency -s bench/http-get-account.lua http://127.0.0.1:PORT -- 10000
+--
+-- The one argument after `--` is the number of accounts (default 10,000).
+-- done() prints one line starting "concord-wrk" that http-bench parses:
+-- requests, duration (µs), errors by kind, and latency percentiles (µs).
+
+local threads = {}
+local next_thread = 0
+
+function setup(thread)
+   thread:set("thread_index", next_thread)
+   next_thread = next_thread + 1
+   table.insert(threads, thread)
+end
+
+local accounts = 10000
+
+function init(args)
+   if args[1] ~= nil then accounts = tonumber(args[1]) end
+   -- A different, repeatable sequence per wrk thread.
+   math.randomseed(7919 * (thread_index + 1))
+end
+
+function request()
+   return wrk.format("GET", string.format("/v1/accounts/acc.%05d", math.random(0, accounts - 1)))
+end
+
+function done(summary, latency, requests)
+   local e = summary.errors
+   io.write(string.format(
+      "concord-wrk requests=%d duration_us=%d status_errors=%d connect_errors=%d " ..
+      "read_errors=%d write_errors=%d timeouts=%d p50_us=%d p90_us=%d p99_us=%d " ..
+      "p999_us=%d max_us=%d mean_us=%.1f\n",
+      summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
+      latency:percentile(50), latency:percentile(90), latency:percentile(99),
+      latency:percentile(99.9), latency.max, latency.mean))
+end
