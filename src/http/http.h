@@ -23,7 +23,8 @@
 /* Limits, checked where requests enter. */
 #define HTTP_BODY_BYTES_MAX (8u * 1024u * 1024u) /* a request body */
 #define HTTP_BATCH_OPS_MAX 8189                  /* operations per POST /v1/batch */
-#define HTTP_CONNECTION_MEMORY_BYTES (128u * 1024u) /* headers and buffers per connection */
+#define HTTP_CONNECTION_MEMORY_BYTES (32u * 1024u) /* headers and buffers per connection;
+                                                    libmicrohttpd zeroes it per request */
 #define HTTP_CONNECTIONS_MAX 1024
 #define HTTP_CONNECTIONS_PER_CLIENT_MAX 256 /* one address cannot take them all */
 #define HTTP_CONNECTION_TIMEOUT_S 30  /* idle or stalled connections are closed */
