@@ -1089,12 +1089,19 @@ static int cmd_resolve(struct cli *cli, int argc, char **argv)
     return commit_one(cli, &op, o.json);
 }
 
-static int cmd_condition_list(struct cli *cli, int argc, char **argv)
+/*
+ * condition list and requirement list: load a whole table into a view, then
+ * print it as the contract's JSON or as a table for people.
+ */
+static int view_listing(struct cli *cli, int argc, char **argv, const char *command,
+                        enum cc_err (*load)(struct concord *, struct ledger_view *,
+                                            struct cc_error *),
+                        json_t *(*encode)(const struct ledger_view *),
+                        int (*tabulate)(struct concord *, const struct ledger_view *))
 {
     static const int accepted[] = {OPT_JSON, 0};
     struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "condition list") ||
-        !positional_exactly(&o, 0, "condition list"))
+    if (!opts_parse(argc, argv, accepted, &o, command) || !positional_exactly(&o, 0, command))
         return CLI_EXIT_USAGE;
     int status = CLI_EXIT_OK;
     struct concord *cc = cli_open(cli, &status);
@@ -1102,31 +1109,42 @@ static int cmd_condition_list(struct cli *cli, int argc, char **argv)
     struct ledger_view view;
     ledger_view_init(&view);
     struct cc_error err = {0};
-    if (concord_conditions(cc, &view, &err) != CC_OK) {
+    if (load(cc, &view, &err) != CC_OK)
         status = cli_fail_error(&err);
-    } else if (o.json) {
-        status = print_json(json_encode_conditions(&view));
-    } else {
-        static const char *const header[] = {"CONDITION", "STATE", "PROBABILITY", "AUTHORITY",
-                                             "WHEN", "TITLE"};
-        static const bool right[] = {false, false, true, false, false, false};
-        struct table t;
-        table_init(&t, 6, header, right);
-        for (uint32_t i = 0; i < view.conditions_count; i++) {
-            const struct ledger_condition *c = &view.conditions[i];
-            char p[16] = "";
-            if (c->has_probability) snprintf(p, sizeof p, "%.2f", c->probability);
-            table_add(&t, (const char *const[]){c->name, cond_state_name(c->state), p,
-                                                c->authority ? c->authority : "",
-                                                c->when ? c->when : "",
-                                                c->title ? c->title : ""});
-        }
-        table_print(&t, stdout);
-        table_free(&t);
-    }
+    else if (o.json)
+        status = print_json(encode(&view));
+    else
+        status = tabulate(cc, &view);
     ledger_view_free(&view);
     concord_close(cc);
     return status;
+}
+
+static int conditions_table(struct concord *cc, const struct ledger_view *view)
+{
+    (void)cc;
+    static const char *const header[] = {"CONDITION", "STATE", "PROBABILITY", "AUTHORITY",
+                                         "WHEN", "TITLE"};
+    static const bool right[] = {false, false, true, false, false, false};
+    struct table t;
+    table_init(&t, 6, header, right);
+    for (uint32_t i = 0; i < view->conditions_count; i++) {
+        const struct ledger_condition *c = &view->conditions[i];
+        char p[16] = "";
+        if (c->has_probability) snprintf(p, sizeof p, "%.2f", c->probability);
+        table_add(&t, (const char *const[]){c->name, cond_state_name(c->state), p,
+                                            c->authority ? c->authority : "",
+                                            c->when ? c->when : "", c->title ? c->title : ""});
+    }
+    table_print(&t, stdout);
+    table_free(&t);
+    return CLI_EXIT_OK;
+}
+
+static int cmd_condition_list(struct cli *cli, int argc, char **argv)
+{
+    return view_listing(cli, argc, argv, "condition list", concord_conditions,
+                        json_encode_conditions, conditions_table);
 }
 
 /* ---------------------------------------------------------------- requirements, rates */
@@ -1178,47 +1196,33 @@ static int cmd_requirement_add(struct cli *cli, int argc, char **argv)
     return commit_one(cli, &op, o.json);
 }
 
+static int requirements_table(struct concord *cc, const struct ledger_view *view)
+{
+    struct show_ctx units = {.cc = cc};
+    static const char *const header[] = {"REQUIREMENT", "ACCOUNT", "MEASURE", "TARGET",
+                                         "UNIT", "DUE", "TITLE"};
+    static const bool right[] = {false, false, false, true, false, false, false};
+    struct table t;
+    table_init(&t, 7, header, right);
+    for (uint32_t i = 0; i < view->requirements_count; i++) {
+        const struct ledger_requirement *r = &view->requirements[i];
+        char target[AMOUNT_TEXT_BYTES], due[TIME_TEXT_BYTES] = "";
+        format_amount(r->target, unit_scale(&units, r->unit), target);
+        if (r->has_due) time_format_date(r->due, due);
+        table_add(&t, (const char *const[]){
+                          r->id, r->account,
+                          r->measure == LEDGER_MEASURE_BALANCE ? "balance" : "credits", target,
+                          r->unit, due, r->title ? r->title : ""});
+    }
+    table_print(&t, stdout);
+    table_free(&t);
+    return units.failed ? cli_fail_error(&units.error) : CLI_EXIT_OK;
+}
+
 static int cmd_requirement_list(struct cli *cli, int argc, char **argv)
 {
-    static const int accepted[] = {OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "requirement list") ||
-        !positional_exactly(&o, 0, "requirement list"))
-        return CLI_EXIT_USAGE;
-    int status = CLI_EXIT_OK;
-    struct concord *cc = cli_open(cli, &status);
-    if (cc == NULL) return status;
-    struct ledger_view view;
-    ledger_view_init(&view);
-    struct cc_error err = {0};
-    if (concord_requirements(cc, &view, &err) != CC_OK) {
-        status = cli_fail_error(&err);
-    } else if (o.json) {
-        status = print_json(json_encode_requirements(&view));
-    } else {
-        struct show_ctx units = {.cc = cc};
-        static const char *const header[] = {"REQUIREMENT", "ACCOUNT", "MEASURE", "TARGET",
-                                             "UNIT", "DUE", "TITLE"};
-        static const bool right[] = {false, false, false, true, false, false, false};
-        struct table t;
-        table_init(&t, 7, header, right);
-        for (uint32_t i = 0; i < view.requirements_count; i++) {
-            const struct ledger_requirement *r = &view.requirements[i];
-            char target[AMOUNT_TEXT_BYTES], due[TIME_TEXT_BYTES] = "";
-            format_amount(r->target, unit_scale(&units, r->unit), target);
-            if (r->has_due) time_format_date(r->due, due);
-            table_add(&t, (const char *const[]){
-                              r->id, r->account,
-                              r->measure == LEDGER_MEASURE_BALANCE ? "balance" : "credits",
-                              target, r->unit, due, r->title ? r->title : ""});
-        }
-        table_print(&t, stdout);
-        table_free(&t);
-        if (units.failed) status = cli_fail_error(&units.error);
-    }
-    ledger_view_free(&view);
-    concord_close(cc);
-    return status;
+    return view_listing(cli, argc, argv, "requirement list", concord_requirements,
+                        json_encode_requirements, requirements_table);
 }
 
 static int cmd_rate_add(struct cli *cli, int argc, char **argv)
