@@ -35,6 +35,7 @@ enum cc_err concord_open(struct concord **out, const char *path, enum store_mode
     strmap_init(&cc->missing_accounts);
     strmap_init(&cc->missing_transfers);
     cc->clock = clock_real;
+    auth_actor_local(&cc->actor);
     *out = cc;
     return CC_OK;
 }
@@ -54,6 +55,14 @@ void concord_set_clock(struct concord *cc, concord_clock_fn clock, void *ctx)
 {
     cc->clock = clock != NULL ? clock : clock_real;
     cc->clock_ctx = ctx;
+}
+
+void concord_set_actor(struct concord *cc, const struct auth_actor *actor)
+{
+    if (actor != NULL)
+        cc->actor = *actor;
+    else
+        auth_actor_local(&cc->actor);
 }
 
 /* ---------------------------------------------------------------- loading a batch */
@@ -95,9 +104,25 @@ static void load_key(void *ctx, char kind, const char *id)
         load_table(cc, kind, id);
         return;
     }
+    const struct store_driver *d = cc->store->driver;
+    struct cc_error detail = {0};
+    enum cc_err rc = CC_OK;
+    if (kind == 'v') { /* a pending transfer's approvals; approve ops are few */
+        rc = d->load_approvals(cc->store, id, &cc->view, &detail);
+        if (rc != CC_OK) load_failed(cc, rc, &detail);
+        return;
+    }
+    if (kind == 'w' || kind == 'p') {
+        bool have = kind == 'w' ? ledger_view_approval(&cc->view, id) != NULL
+                                : ledger_view_party(&cc->view, id) != NULL;
+        if (have) return;
+        rc = kind == 'w' ? d->load_approval(cc->store, id, &cc->view, &detail)
+                         : d->load_party(cc->store, id, &cc->view, &detail);
+        if (rc != CC_OK && rc != CC_ERR_NOT_FOUND) load_failed(cc, rc, &detail);
+        return;
+    }
     struct strmap *missing;
     enum cc_err (*load)(struct store *, const char *, struct ledger_view *, struct cc_error *);
-    const struct store_driver *d = cc->store->driver;
     switch (kind) {
     case 'u':
         if (ledger_view_unit(&cc->view, id) != NULL) return;
@@ -118,8 +143,7 @@ static void load_key(void *ctx, char kind, const char *id)
     }
     uint32_t unused;
     if (strmap_get(missing, id, &unused)) return;
-    struct cc_error detail = {0};
-    enum cc_err rc = load(cc->store, id, &cc->view, &detail);
+    rc = load(cc->store, id, &cc->view, &detail);
     if (rc == CC_ERR_NOT_FOUND) {
         if (!strmap_put(missing, id, 0)) {
             cc_error_set(&detail, CC_ERR_NOMEM, "out of memory");
@@ -197,6 +221,10 @@ static bool view_changed(const struct ledger_view *v)
         if (v->requirements[i].row) return true;
     for (uint32_t i = 0; i < v->rates_count; i++)
         if (v->rates[i].row) return true;
+    for (uint32_t i = 0; i < v->parties_count; i++)
+        if (v->parties[i].row) return true;
+    for (uint32_t i = 0; i < v->approvals_count; i++)
+        if (v->approvals[i].row) return true;
     return false;
 }
 
@@ -207,6 +235,11 @@ enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_
         return cc_error_set(err, CC_ERR_INPUT, "a batch holds at most %d operations, not %zu",
                             LEDGER_BATCH_OPS_MAX, count);
     batch_reset(cc);
+    cc->view.actor = cc->actor.user;
+    /* Administrators and coordinators may try anything: no hook to call per operation. */
+    bool checked = cc->actor.role != AUTH_ROLE_ADMIN && cc->actor.role != AUTH_ROLE_COORDINATOR;
+    cc->view.authorize = checked ? auth_authorize : NULL;
+    cc->view.authorize_ctx = &cc->actor;
     enum cc_err rc = store_begin(cc->store, err);
     if (rc != CC_OK) return rc;
     int64_t now = cc->clock(cc->clock_ctx);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app/auth.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -39,6 +40,7 @@ struct concord {
     bool conditions_loaded;          /* whole tables this batch has loaded */
     bool requirements_loaded;
     bool rates_loaded;
+    struct auth_actor actor;         /* who batches run as; the local admin unless set */
     enum cc_err load_error;          /* first error while loading a batch's keys */
     struct cc_error load_error_detail;
 };
@@ -48,6 +50,8 @@ enum cc_err concord_open(struct concord **out, const char *path, enum store_mode
                          struct cc_error *err);
 void concord_close(struct concord *cc);
 void concord_set_clock(struct concord *cc, concord_clock_fn clock, void *ctx);
+/* Runs the following batches as actor (copied); NULL: the local admin. */
+void concord_set_actor(struct concord *cc, const struct auth_actor *actor);
 
 /*
  * Commits ops[0..count) as one batch and fills results[0..count). Messages

@@ -162,7 +162,8 @@ static const struct field unit_fields[] = {
     {"op", 's'}, {"code", 's'}, {"scale", 'i'}, {"name", 's'}, {"linked", 'b'}, {NULL, 0}};
 static const struct field account_fields[] = {
     {"op", 's'},    {"id", 's'},    {"unit", 's'},   {"name", 's'},
-    {"owner", 's'}, {"flags", 'a'}, {"linked", 'b'}, {NULL, 0}};
+    {"owner", 's'}, {"flags", 'a'}, {"approvers", 'a'}, {"approvals_required", 'i'},
+    {"linked", 'b'}, {NULL, 0}};
 static const struct field transfer_fields[] = {
     {"op", 's'},     {"id", 's'},   {"debit", 's'},   {"credit", 's'}, {"amount", 'i'},
     {"unit", 's'},   {"kind", 's'}, {"pending", 'b'}, {"if", 's'},     {"expires", 't'},
@@ -186,12 +187,19 @@ static const struct field rate_fields[] = {
     {"op", 's'}, {"unit", 's'}, {"to", 's'}, {"rate", 's'}, {"date", 't'}, {"linked", 'b'},
     {NULL, 0}};
 
+static const struct field party_fields[] = {
+    {"op", 's'}, {"id", 's'}, {"name", 's'}, {"kind", 's'}, {"linked", 'b'}, {NULL, 0}};
+static const struct field approve_fields[] = {
+    {"op", 's'}, {"id", 's'}, {"pending_id", 's'}, {"decision", 's'}, {"linked", 'b'},
+    {NULL, 0}};
+
 static const struct field *const fields_of[LEDGER_OP_TYPE_COUNT] = {
     [LEDGER_OP_UNIT] = unit_fields,         [LEDGER_OP_ACCOUNT] = account_fields,
     [LEDGER_OP_TRANSFER] = transfer_fields, [LEDGER_OP_POST] = post_fields,
     [LEDGER_OP_VOID] = void_fields,         [LEDGER_OP_CONDITION] = condition_fields,
     [LEDGER_OP_RESOLVE] = resolve_fields,   [LEDGER_OP_REQUIREMENT] = requirement_fields,
-    [LEDGER_OP_RATE] = rate_fields,
+    [LEDGER_OP_RATE] = rate_fields,         [LEDGER_OP_PARTY] = party_fields,
+    [LEDGER_OP_APPROVE] = approve_fields,
 };
 
 struct decoder {
@@ -307,11 +315,47 @@ static uint32_t take_account_flags(struct decoder *d, const json_t *obj)
             flags |= LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS;
         else if (name != NULL && strcmp(name, "credits_must_not_exceed_debits") == 0)
             flags |= LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS;
+        else if (name != NULL && strcmp(name, "guarded") == 0)
+            flags |= LEDGER_ACCOUNT_GUARDED;
         else
-            fail(d, "flags", "unknown flag (expected debits_must_not_exceed_credits or "
-                             "credits_must_not_exceed_debits)");
+            fail(d, "flags", "unknown flag (expected debits_must_not_exceed_credits, "
+                             "credits_must_not_exceed_debits or guarded)");
     }
     return flags;
+}
+
+/*
+ * A guarded account's approvers: an array of user names, kept as one
+ * space-separated string (names hold no spaces; the engine checks them).
+ */
+static const char *take_approvers(struct decoder *d, const json_t *obj)
+{
+    const json_t *v = json_object_get(obj, "approvers");
+    if (v == NULL || json_is_null(v)) return NULL;
+    if (!json_is_array(v) || json_array_size(v) == 0 ||
+        json_array_size(v) > LEDGER_APPROVERS_MAX) {
+        fail(d, "approvers", "must be an array of 1 … 32 user names");
+        return NULL;
+    }
+    char joined[LEDGER_APPROVERS_MAX * (LEDGER_USER_BYTES_MAX + 1) + 1];
+    size_t used = 0;
+    size_t i;
+    const json_t *item;
+    json_array_foreach(v, i, item) {
+        const char *name = has_nul(item) ? NULL : json_string_value(item);
+        size_t len = name != NULL ? strlen(name) : 0;
+        if (len == 0 || len > LEDGER_USER_BYTES_MAX || strchr(name, ' ') != NULL) {
+            fail(d, "approvers", "each approver must be a user name of 1 … 64 bytes");
+            return NULL;
+        }
+        if (used > 0) joined[used++] = ' ';
+        memcpy(joined + used, name, len);
+        used += len;
+    }
+    joined[used] = '\0';
+    const char *s = arena_strdup(d->arena, joined);
+    if (s == NULL) d->out_of_memory = true;
+    return s;
 }
 
 static bool known_field(const struct field *fields, const char *name)
@@ -339,7 +383,7 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
     const char *name = json_string_value(op_field);
     if (name == NULL) {
         op->invalid = "op: required, one of unit, account, transfer, post, void, condition, "
-                      "resolve, requirement, rate";
+                      "resolve, requirement, rate, party, approve";
         return true;
     }
     if (has_nul(op_field)) {
@@ -351,7 +395,7 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
         if (strcmp(name, ledger_op_name((enum ledger_op_type)t)) == 0) type = t;
     if (type < 0) {
         fail(&d, "op", "unknown operation (expected unit, account, transfer, post, void, "
-                       "condition, resolve, requirement or rate)");
+                       "condition, resolve, requirement, rate, party or approve)");
         return !d.out_of_memory;
     }
     op->type = (enum ledger_op_type)type;
@@ -381,6 +425,13 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
         op->name = take_string(&d, value, "name");
         op->owner = take_string(&d, value, "owner");
         op->account_flags = take_account_flags(&d, value);
+        op->approvers = take_approvers(&d, value);
+        op->approvals_required = (int32_t)take_integer(&d, value, "approvals_required", &given,
+                                                       "must be an integer in 1 … 32");
+        if (given) {
+            json_int_t k = json_integer_value(json_object_get(value, "approvals_required"));
+            op->approvals_required = k >= 1 && k <= LEDGER_APPROVERS_MAX ? (int32_t)k : -1;
+        }
         take_bool(&d, value, "linked");
         if (op->id == NULL) fail(&d, "id", "required");
         break;
@@ -478,6 +529,30 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
         if (op->rate == NULL) fail(&d, "rate", "required, a decimal string such as \"1.0843\"");
         if (!given) fail(&d, "date", "required");
         break;
+    case LEDGER_OP_PARTY:
+        op->id = take_string(&d, value, "id");
+        op->name = take_string(&d, value, "name");
+        op->kind = take_string(&d, value, "kind");
+        take_bool(&d, value, "linked");
+        if (op->id == NULL) fail(&d, "id", "required");
+        if (op->kind == NULL)
+            fail(&d, "kind", "required, one of nation, organisation, force, authority, fund");
+        break;
+    case LEDGER_OP_APPROVE: {
+        op->id = take_string(&d, value, "id");
+        op->pending_id = take_string(&d, value, "pending_id");
+        const char *decision = take_string(&d, value, "decision");
+        if (decision != NULL && strcmp(decision, "approve") == 0)
+            op->decision = LEDGER_DECISION_APPROVE;
+        else if (decision != NULL && strcmp(decision, "reject") == 0)
+            op->decision = LEDGER_DECISION_REJECT;
+        else
+            fail(&d, "decision", "required, approve or reject");
+        take_bool(&d, value, "linked");
+        if (op->id == NULL) fail(&d, "id", "required");
+        if (op->pending_id == NULL) fail(&d, "pending_id", "required");
+        break;
+    }
     case LEDGER_OP_TYPE_COUNT: break;
     }
     if ((op->flags & LEDGER_OP_HAS_AMOUNT) && op->amount < 0) fail(&d, "amount", amount_message);
@@ -564,7 +639,31 @@ static json_t *account_flags_array(uint32_t flags)
         json_array_append_new(a, json_string("debits_must_not_exceed_credits"));
     if (flags & LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS)
         json_array_append_new(a, json_string("credits_must_not_exceed_debits"));
+    if (flags & LEDGER_ACCOUNT_GUARDED) json_array_append_new(a, json_string("guarded"));
     return a;
+}
+
+/* Space-separated user names as a JSON array. */
+static json_t *approvers_array(const char *approvers)
+{
+    json_t *a = json_array();
+    for (const char *p = approvers; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, ' ');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        json_array_append_new(a, json_stringn(p, len));
+        p = end != NULL ? end + 1 : p + len;
+    }
+    return a;
+}
+
+json_t *json_encode_party(const struct ledger_party *p)
+{
+    json_t *o = json_object();
+    set_string(o, "id", p->id);
+    set_string(o, "name", p->name);
+    set_string(o, "kind", p->kind);
+    set_time(o, "timestamp", p->timestamp);
+    return o;
 }
 
 json_t *json_encode_account(const struct ledger_account *a)
@@ -575,6 +674,10 @@ json_t *json_encode_account(const struct ledger_account *a)
     set_string(o, "name", a->name);
     set_string(o, "owner", a->owner);
     json_object_set_new(o, "flags", account_flags_array(a->flags));
+    if (a->flags & LEDGER_ACCOUNT_GUARDED) {
+        json_object_set_new(o, "approvers", approvers_array(a->approvers));
+        json_object_set_new(o, "approvals_required", json_integer(a->approvals_required));
+    }
     json_object_set_new(o, "debits_pending", json_integer(a->debits_pending));
     json_object_set_new(o, "debits_posted", json_integer(a->debits_posted));
     json_object_set_new(o, "credits_pending", json_integer(a->credits_pending));

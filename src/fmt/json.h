@@ -64,6 +64,7 @@ bool json_decode_op_too_big(const json_t *stand_in, int column, struct ledger_op
 json_t *json_encode_result(size_t index, const struct ledger_op *op,
                            const struct ledger_result *result);
 json_t *json_encode_account(const struct ledger_account *account);
+json_t *json_encode_party(const struct ledger_party *party);
 json_t *json_encode_transfer(const struct ledger_transfer *transfer);
 json_t *json_encode_unit(const struct ledger_unit *unit);
 json_t *json_encode_condition(const struct ledger_condition *condition);

@@ -62,6 +62,8 @@ static const char *const status_names[LEDGER_STATUS_COUNT] = {
     [LEDGER_LINKED_EVENT_FAILED] = "linked_event_failed",
     [LEDGER_LINKED_EVENT_CHAIN_OPEN] = "linked_event_chain_open",
     [LEDGER_FORBIDDEN] = "forbidden",
+    [LEDGER_APPROVAL_REQUIRED] = "approval_required",
+    [LEDGER_APPROVAL_ALREADY_GIVEN] = "approval_already_given",
 };
 
 const char *ledger_status_name(enum ledger_status status)
@@ -74,7 +76,7 @@ const char *ledger_op_name(enum ledger_op_type type)
 {
     static const char *const names[LEDGER_OP_TYPE_COUNT] = {
         "unit", "account", "transfer", "post", "void", "condition", "resolve", "requirement",
-        "rate"};
+        "rate", "party", "approve"};
     return type < LEDGER_OP_TYPE_COUNT ? names[type] : NULL;
 }
 
@@ -97,6 +99,7 @@ const char *ledger_reason_name(enum ledger_reason reason)
     case LEDGER_REASON_VOID: return "void";
     case LEDGER_REASON_EXPIRY: return "expiry";
     case LEDGER_REASON_CONDITION: return "condition";
+    case LEDGER_REASON_APPROVAL: return "approval";
     }
     return NULL;
 }
@@ -168,6 +171,8 @@ enum undo_kind {
                                (a base condition resolved, or a derived one that followed) */
     UNDO_REQUIREMENT_NEW,   /* remove requirements[index] (the last) */
     UNDO_RATE_NEW,          /* remove rates[index] (the last) */
+    UNDO_PARTY_NEW,         /* remove parties[index] (the last) */
+    UNDO_APPROVAL_NEW,      /* remove approvals[index] (the last) */
 };
 
 struct ledger_undo {
@@ -254,6 +259,16 @@ static void undo_rollback(struct ledger_view *view)
             assert(u->index == view->rates_count - 1);
             strmap_remove(&view->rates_by_key, view->rates[u->index].key);
             view->rates_count--;
+            break;
+        case UNDO_PARTY_NEW:
+            assert(u->index == view->parties_count - 1);
+            strmap_remove(&view->parties_by_id, view->parties[u->index].id);
+            view->parties_count--;
+            break;
+        case UNDO_APPROVAL_NEW:
+            assert(u->index == view->approvals_count - 1);
+            strmap_remove(&view->approvals_by_id, view->approvals[u->index].id);
+            view->approvals_count--;
             break;
         }
     }
@@ -406,6 +421,58 @@ static struct ledger_result unit_create(struct exec *x, const struct ledger_op *
 
 /* ---------------------------------------------------------------- account */
 
+/* A user name: [a-z0-9][a-z0-9._-]{0,63}, like an id but shorter. */
+bool ledger_valid_user(const char *user)
+{
+    return user != NULL && strlen(user) <= LEDGER_USER_BYTES_MAX && ledger_valid_account_id(user);
+}
+
+/* Approvers in a space-separated list; 0 when there are none. */
+static int32_t approvers_count(const char *approvers)
+{
+    if (approvers == NULL || approvers[0] == '\0') return 0;
+    int32_t n = 1;
+    for (const char *p = approvers; *p; p++) n += *p == ' ';
+    return n;
+}
+
+/* A guarded account names 1 … 32 distinct approvers and needs 1 … n of them. */
+static const char *guard_invalid(struct exec *x, const struct ledger_op *op)
+{
+    bool guarded = op->account_flags & LEDGER_ACCOUNT_GUARDED;
+    if (!guarded) {
+        if (op->approvers != NULL || op->approvals_required != 0)
+            return "approvers and approvals_required apply only to a guarded account";
+        return NULL;
+    }
+    int32_t n = approvers_count(op->approvers);
+    if (n == 0) return "a guarded account needs approvers";
+    if (n > LEDGER_APPROVERS_MAX)
+        return msgf(x, "a guarded account has at most %d approvers", LEDGER_APPROVERS_MAX);
+    if (op->approvals_required < 1 || op->approvals_required > n)
+        return msgf(x, "approvals_required must be 1 … %d (the number of approvers)", n);
+    char name[LEDGER_USER_BYTES_MAX + 2];
+    for (const char *p = op->approvers; *p != '\0';) {
+        const char *end = strchr(p, ' ');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (len == 0 || len > LEDGER_USER_BYTES_MAX)
+            return "each approver must be a user name of 1 … 64 bytes";
+        memcpy(name, p, len);
+        name[len] = '\0';
+        if (!ledger_valid_user(name))
+            return msgf(x, "approver %s must match [a-z0-9][a-z0-9._-]{0,63}", name);
+        /* The same approver twice would count one person's decision twice. */
+        for (const char *q = op->approvers; q < p;) {
+            const char *qe = strchr(q, ' ');
+            if ((size_t)(qe - q) == len && memcmp(q, p, len) == 0)
+                return msgf(x, "approver %s is named twice", name);
+            q = qe + 1;
+        }
+        p = end != NULL ? end + 1 : p + len;
+    }
+    return NULL;
+}
+
 static struct ledger_result account_create(struct exec *x, const struct ledger_op *op)
 {
     struct ledger_view *view = x->view;
@@ -421,22 +488,28 @@ static struct ledger_result account_create(struct exec *x, const struct ledger_o
         return invalid("owner must be a party id matching [a-z0-9][a-z0-9._-]{0,127}");
     const uint32_t both = LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS |
                           LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS;
-    if (op->account_flags & ~both) return invalid("flags holds an unknown flag");
+    if (op->account_flags & ~(both | LEDGER_ACCOUNT_GUARDED))
+        return invalid("flags holds an unknown flag");
     if ((op->account_flags & both) == both)
         return invalid("debits_must_not_exceed_credits and credits_must_not_exceed_debits "
                        "exclude each other");
+    const char *bad = guard_invalid(x, op);
+    if (bad != NULL) return invalid(bad);
     const struct ledger_account *found = ledger_view_account(view, op->id);
     if (found != NULL) {
         bool same = str_eq(found->unit, op->unit) && str_eq(found->name, op->name) &&
-                    str_eq(found->owner, op->owner) && found->flags == op->account_flags;
+                    str_eq(found->owner, op->owner) && found->flags == op->account_flags &&
+                    str_eq(found->approvers, op->approvers) &&
+                    found->approvals_required == op->approvals_required;
         return existing(same, found->timestamp);
     }
     if (ledger_view_unit(view, op->unit) == NULL)
         return result(LEDGER_UNIT_NOT_FOUND, 0, msgf(x, "no unit %s", op->unit));
     struct ledger_account a = {
         .id = op->id, .unit = op->unit, .name = op->name, .owner = op->owner,
-        .flags = op->account_flags, .timestamp = next_timestamp(view, x->now),
-        .row = LEDGER_ROW_NEW,
+        .flags = op->account_flags, .approvers = op->approvers,
+        .approvals_required = op->approvals_required,
+        .timestamp = next_timestamp(view, x->now), .row = LEDGER_ROW_NEW,
     };
     if (!ledger_view_add_account(view, &a) ||
         !undo_push(view, (struct ledger_undo){.kind = UNDO_ACCOUNT_NEW,
@@ -553,9 +626,11 @@ static const char *common_invalid(struct exec *x, const struct ledger_op *op)
     if (!ledger_valid_transfer_id(op->id))
         return msgf(x, "id must be 1 … %d printable ASCII characters without spaces",
                     LEDGER_ID_BYTES_MAX);
-    if (ends_with(op->id, LEDGER_EXPIRY_SUFFIX) || ends_with(op->id, LEDGER_CONDITION_SUFFIX))
-        return "ids ending in " LEDGER_EXPIRY_SUFFIX " or " LEDGER_CONDITION_SUFFIX
-               " are reserved for the records the ledger makes itself";
+    if (ends_with(op->id, LEDGER_EXPIRY_SUFFIX) || ends_with(op->id, LEDGER_CONDITION_SUFFIX) ||
+        ends_with(op->id, LEDGER_APPROVAL_SUFFIX))
+        return "ids ending in " LEDGER_EXPIRY_SUFFIX ", " LEDGER_CONDITION_SUFFIX
+               " or " LEDGER_APPROVAL_SUFFIX " are reserved for the records the ledger makes "
+               "itself";
     if (op->memo != NULL && strlen(op->memo) > LEDGER_MEMO_BYTES_MAX)
         return msgf(x, "memo is longer than %d bytes", LEDGER_MEMO_BYTES_MAX);
     if (!text_ok(op->memo)) return "memo must be UTF-8 text";
@@ -634,6 +709,16 @@ static struct ledger_result transfer_create(struct exec *x, const struct ledger_
         return result(LEDGER_UNIT_NOT_FOUND, 0, msgf(x, "no unit %s", op->unit));
     if (strcmp(dr->unit, cr->unit) != 0 || (op->unit != NULL && strcmp(op->unit, dr->unit) != 0))
         return result(LEDGER_ACCOUNTS_MUST_HAVE_THE_SAME_UNIT, 0, NULL);
+    if (dr->flags & LEDGER_ACCOUNT_GUARDED) {
+        if (!pending)
+            return result(LEDGER_APPROVAL_REQUIRED, 0,
+                          msgf(x, "%s is guarded: a debit must be pending until %d of its "
+                                  "approvers approve it", dr->id, dr->approvals_required));
+        /* Its approvers decide it; a condition deciding it too would race them. */
+        if (op->cond != NULL)
+            return invalid(msgf(x, "%s is guarded: a transfer from it is decided by its "
+                                   "approvers and takes no if", dr->id));
+    }
     struct cond_expr gate = {0};
     if (op->cond != NULL) {
         if (!pending) return result(LEDGER_CONDITION_REQUIRES_PENDING, 0, NULL);
@@ -742,7 +827,8 @@ static struct ledger_result pending_resolve(struct exec *x, uint32_t p, const ch
                  strmap_get(&view->accounts_by_id, pt->credit, &cr_index);
     assert(found); /* the caller loads a pending transfer's accounts with it */
     if (!found) return invalid("the pending transfer's accounts are not loaded");
-    assert(post == (reason == LEDGER_REASON_POST) || reason == LEDGER_REASON_CONDITION);
+    assert(post == (reason == LEDGER_REASON_POST) || reason == LEDGER_REASON_CONDITION ||
+           reason == LEDGER_REASON_APPROVAL);
     int64_t posted = post ? amount : 0;
     enum ledger_status s = balances_apply(x, dr_index, cr_index, posted, -pt->amount);
     if (s != LEDGER_CREATED) return result(s, 0, NULL);
@@ -814,6 +900,13 @@ static struct ledger_result pending_op(struct exec *x, const struct ledger_op *o
         char date[TIME_TEXT_BYTES];
         time_format_date(pt->date, date);
         return invalid(msgf(x, "date is before the pending transfer's date (%s)", date));
+    }
+    if (post) {
+        const struct ledger_account *dr = ledger_view_account(view, pt->debit);
+        assert(dr != NULL); /* loaded with the pending transfer */
+        if (dr != NULL && (dr->flags & LEDGER_ACCOUNT_GUARDED))
+            return result(LEDGER_APPROVAL_REQUIRED, 0,
+                          msgf(x, "%s is guarded: its approvers post this transfer", dr->id));
     }
     int64_t amount = (op->flags & LEDGER_OP_HAS_AMOUNT) ? op->amount : pt->amount;
     if (post && amount > pt->amount)
@@ -1061,11 +1154,152 @@ static struct ledger_result rate_create(struct exec *x, const struct ledger_op *
     return result(LEDGER_CREATED, r.timestamp, NULL);
 }
 
+/* ---------------------------------------------------------------- party */
+
+static bool party_kind_valid(const char *kind)
+{
+    static const char *const kinds[] = {"nation", "organisation", "force", "authority", "fund"};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (kind != NULL && strcmp(kind, kinds[i]) == 0) return true;
+    return false;
+}
+
+static struct ledger_result party_create(struct exec *x, const struct ledger_op *op)
+{
+    struct ledger_view *view = x->view;
+    if (!ledger_valid_account_id(op->id))
+        return invalid("id must match [a-z0-9][a-z0-9._-]{0,127}");
+    if (!party_kind_valid(op->kind))
+        return invalid("kind must be nation, organisation, force, authority or fund");
+    if (op->name != NULL && strlen(op->name) > LEDGER_NAME_BYTES_MAX)
+        return invalid(msgf(x, "name is longer than %d bytes", LEDGER_NAME_BYTES_MAX));
+    if (!text_ok(op->name)) return invalid("name must be UTF-8 text");
+    const struct ledger_party *found = ledger_view_party(view, op->id);
+    if (found != NULL)
+        return existing(str_eq(found->name, op->name) && str_eq(found->kind, op->kind),
+                        found->timestamp);
+    struct ledger_party p = {.id = op->id, .name = op->name, .kind = op->kind,
+                             .timestamp = next_timestamp(view, x->now), .row = LEDGER_ROW_NEW};
+    if (!ledger_view_add_party(view, &p) ||
+        !undo_push(view, (struct ledger_undo){.kind = UNDO_PARTY_NEW,
+                                              .index = view->parties_count - 1})) {
+        x->out_of_memory = true;
+        return invalid(NULL);
+    }
+    return result(LEDGER_CREATED, p.timestamp, NULL);
+}
+
+/* ---------------------------------------------------------------- approve */
+
+/* Approvals and rejections recorded so far for pending transfer id, and whether user decided. */
+static void approvals_tally(const struct ledger_view *view, const char *pending_id,
+                            const char *user, int32_t *approved, int32_t *rejected, bool *given)
+{
+    *approved = *rejected = 0;
+    *given = false;
+    for (uint32_t i = 0; i < view->approvals_count; i++) {
+        const struct ledger_approval *a = &view->approvals[i];
+        if (strcmp(a->pending_id, pending_id) != 0) continue;
+        if (a->decision == LEDGER_DECISION_APPROVE) ++*approved;
+        else ++*rejected;
+        if (user != NULL && strcmp(a->user, user) == 0) *given = true;
+    }
+}
+
+/*
+ * One approver's decision on a pending transfer from a guarded account. At
+ * the k-th approval the transfer posts in full; once rejections leave fewer
+ * than k approvers who could still approve, it voids. Either record is
+ * `PENDING/approval` with reason approval.
+ */
+static struct ledger_result approval_decide(struct exec *x, const struct ledger_op *op)
+{
+    struct ledger_view *view = x->view;
+    if (!ledger_valid_transfer_id(op->id))
+        return invalid(msgf(x, "id must be 1 … %d printable ASCII characters without spaces",
+                            LEDGER_ID_BYTES_MAX));
+    if (op->pending_id == NULL || !ledger_valid_transfer_id(op->pending_id))
+        return invalid("pending_id must be a transfer id");
+    if (op->decision != LEDGER_DECISION_APPROVE && op->decision != LEDGER_DECISION_REJECT)
+        return invalid("decision must be approve or reject");
+    const char *user = view->actor != NULL ? view->actor : "";
+    const struct ledger_approval *found = ledger_view_approval(view, op->id);
+    if (found != NULL)
+        return existing(str_eq(found->pending_id, op->pending_id) && str_eq(found->user, user) &&
+                            found->decision == op->decision,
+                        found->timestamp);
+    uint32_t p;
+    if (!strmap_get(&view->transfers_by_id, op->pending_id, &p))
+        return result(LEDGER_PENDING_TRANSFER_NOT_FOUND, 0,
+                      msgf(x, "no transfer %s", op->pending_id));
+    const struct ledger_transfer *pt = &view->transfers[p];
+    if (!(pt->flags & LEDGER_TRANSFER_PENDING))
+        return result(LEDGER_PENDING_TRANSFER_NOT_PENDING, 0, NULL);
+    switch ((enum ledger_state)pt->state) {
+    case LEDGER_STATE_POSTED: return result(LEDGER_PENDING_TRANSFER_ALREADY_POSTED, 0, NULL);
+    case LEDGER_STATE_VOIDED: return result(LEDGER_PENDING_TRANSFER_ALREADY_VOIDED, 0, NULL);
+    case LEDGER_STATE_EXPIRED: return result(LEDGER_PENDING_TRANSFER_EXPIRED, 0, NULL);
+    case LEDGER_STATE_PENDING: break;
+    }
+    if ((pt->flags & LEDGER_TRANSFER_EXPIRES) && pt->expires <= x->now)
+        return result(LEDGER_PENDING_TRANSFER_EXPIRED, 0, NULL);
+    const struct ledger_account *dr = ledger_view_account(view, pt->debit);
+    assert(dr != NULL); /* loaded with the pending transfer */
+    if (dr == NULL || !(dr->flags & LEDGER_ACCOUNT_GUARDED))
+        return invalid(msgf(x, "%s does not debit a guarded account: it needs no approval",
+                            op->pending_id));
+    if (!ledger_account_approver(dr, user))
+        return result(LEDGER_FORBIDDEN, 0,
+                      msgf(x, "%s is not an approver of %s", user[0] ? user : "(no user)",
+                           dr->id));
+    int32_t approved, rejected;
+    bool given;
+    approvals_tally(view, op->pending_id, user, &approved, &rejected, &given);
+    if (given)
+        return result(LEDGER_APPROVAL_ALREADY_GIVEN, 0,
+                      msgf(x, "%s has already decided on %s", user, op->pending_id));
+    int32_t k = dr->approvals_required, n = approvers_count(dr->approvers);
+    struct ledger_approval a = {.id = op->id, .pending_id = op->pending_id, .user = user,
+                                .decision = op->decision,
+                                .timestamp = next_timestamp(view, x->now),
+                                .row = LEDGER_ROW_NEW};
+    if (!ledger_view_add_approval(view, &a) ||
+        !undo_push(view, (struct ledger_undo){.kind = UNDO_APPROVAL_NEW,
+                                              .index = view->approvals_count - 1})) {
+        x->out_of_memory = true;
+        return invalid(NULL);
+    }
+    if (op->decision == LEDGER_DECISION_APPROVE) approved++;
+    else rejected++;
+    bool post = approved >= k;
+    if (post || rejected > n - k) {
+        size_t size = strlen(op->pending_id) + sizeof LEDGER_APPROVAL_SUFFIX;
+        char *id = arena_alloc(&view->arena, size);
+        if (id == NULL) {
+            x->out_of_memory = true;
+            return invalid(NULL);
+        }
+        snprintf(id, size, "%s%s", op->pending_id, LEDGER_APPROVAL_SUFFIX);
+        struct ledger_result r =
+            pending_resolve(x, p, id, LEDGER_REASON_APPROVAL, post, view->transfers[p].amount,
+                            NULL);
+        if (r.status != LEDGER_CREATED) return r;
+    }
+    return result(LEDGER_CREATED, a.timestamp, NULL);
+}
+
 /* ---------------------------------------------------------------- batch */
 
 static struct ledger_result op_apply(struct exec *x, const struct ledger_op *op)
 {
     if (op->invalid != NULL) return invalid(op->invalid);
+    if (x->view->authorize != NULL) {
+        char message[256] = "";
+        enum ledger_status s =
+            x->view->authorize(x->view->authorize_ctx, x->view, op, message, sizeof message);
+        if (s != LEDGER_CREATED)
+            return result(s, 0, message[0] ? msgf(x, "%s", message) : NULL);
+    }
     switch (op->type) {
     case LEDGER_OP_UNIT: return unit_create(x, op);
     case LEDGER_OP_ACCOUNT: return account_create(x, op);
@@ -1076,6 +1310,8 @@ static struct ledger_result op_apply(struct exec *x, const struct ledger_op *op)
     case LEDGER_OP_RESOLVE: return condition_resolve(x, op);
     case LEDGER_OP_REQUIREMENT: return requirement_create(x, op);
     case LEDGER_OP_RATE: return rate_create(x, op);
+    case LEDGER_OP_PARTY: return party_create(x, op);
+    case LEDGER_OP_APPROVE: return approval_decide(x, op);
     case LEDGER_OP_TYPE_COUNT: break;
     }
     return invalid("unknown operation");
@@ -1171,6 +1407,16 @@ void ledger_op_refs(const struct ledger_op *op,
         visit(ctx, 'x', NULL);
         if (op->unit) visit(ctx, 'u', op->unit);
         if (op->to) visit(ctx, 'u', op->to);
+        break;
+    case LEDGER_OP_PARTY:
+        if (op->id) visit(ctx, 'p', op->id);
+        break;
+    case LEDGER_OP_APPROVE:
+        if (op->pending_id) {
+            visit(ctx, 't', op->pending_id);
+            visit(ctx, 'v', op->pending_id);
+        }
+        if (op->id) visit(ctx, 'w', op->id);
         break;
     case LEDGER_OP_TYPE_COUNT: break;
     }

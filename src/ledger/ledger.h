@@ -53,6 +53,11 @@
 /* Suffixes of the ids the ledger gives to the records it creates itself. */
 #define LEDGER_EXPIRY_SUFFIX "/expiry"
 #define LEDGER_CONDITION_SUFFIX "/condition"
+#define LEDGER_APPROVAL_SUFFIX "/approval"
+
+#define LEDGER_USER_BYTES_MAX 64     /* a user name: [a-z0-9][a-z0-9._-]{0,63} */
+#define LEDGER_APPROVERS_MAX 32      /* user names on one guarded account */
+#define LEDGER_PARTY_KIND_BYTES_MAX 16
 
 enum ledger_status {
     LEDGER_CREATED = 0,
@@ -81,6 +86,8 @@ enum ledger_status {
     LEDGER_LINKED_EVENT_FAILED,
     LEDGER_LINKED_EVENT_CHAIN_OPEN,
     LEDGER_FORBIDDEN,
+    LEDGER_APPROVAL_REQUIRED,
+    LEDGER_APPROVAL_ALREADY_GIVEN,
     LEDGER_STATUS_COUNT
 };
 
@@ -102,6 +109,8 @@ enum ledger_op_type {
     LEDGER_OP_RESOLVE,
     LEDGER_OP_REQUIREMENT,
     LEDGER_OP_RATE,
+    LEDGER_OP_PARTY,
+    LEDGER_OP_APPROVE,
     LEDGER_OP_TYPE_COUNT
 };
 
@@ -120,6 +129,13 @@ const char *ledger_op_name(enum ledger_op_type type);
 /* Account flags, as stored. */
 #define LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS (1u << 0)
 #define LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS (1u << 1)
+#define LEDGER_ACCOUNT_GUARDED (1u << 2) /* debits need k-of-n approvals */
+
+/* An approver's decision on a pending transfer from a guarded account. */
+enum ledger_decision {
+    LEDGER_DECISION_APPROVE = 1,
+    LEDGER_DECISION_REJECT = 2,
+};
 
 /*
  * One operation as decoded from JSON (or built by a program). Strings are
@@ -155,6 +171,12 @@ struct ledger_op {
     /* rate: unit, to, rate, date (from which it applies) */
     const char *to;         /* rate: the unit converted into */
     const char *rate;       /* rate: a positive decimal, "1.0843" */
+    /* party: id, name, kind (nation, organisation, force, authority, fund) */
+    /* account: guarded (flag), approvers (user names, space-separated), approvals_required */
+    const char *approvers;
+    int32_t approvals_required;
+    /* approve: id (of the approval), pending_id, decision */
+    uint8_t decision;       /* enum ledger_decision */
 };
 
 /* The outcome of one operation. */
@@ -191,6 +213,8 @@ struct ledger_account {
     int64_t credits_posted;
     int64_t timestamp; /* creation */
     int64_t history_seq; /* the store's: its latest transfer row (0: none); the engine ignores it */
+    const char *approvers;      /* guarded: user names, space-separated; else NULL */
+    int32_t approvals_required; /* guarded: k approvals post a debit */
     uint8_t row;       /* LEDGER_ROW_* */
 };
 
@@ -207,6 +231,7 @@ enum ledger_reason {
     LEDGER_REASON_VOID = 2,
     LEDGER_REASON_EXPIRY = 3,
     LEDGER_REASON_CONDITION = 4,
+    LEDGER_REASON_APPROVAL = 5,
 };
 
 const char *ledger_state_name(enum ledger_state state);
@@ -287,6 +312,37 @@ struct ledger_rate {
     uint8_t row;
 };
 
+/* A party of the mission: a nation, organisation, force, authority or fund. */
+struct ledger_party {
+    const char *id;    /* as an account id */
+    const char *name;  /* may be NULL */
+    const char *kind;  /* nation, organisation, force, authority, fund */
+    int64_t timestamp;
+    uint8_t row;
+};
+
+/* One approver's decision on a pending transfer that debits a guarded account. */
+struct ledger_approval {
+    int64_t seq;            /* the store's row number; 0 until stored */
+    const char *id;         /* the approve operation's id */
+    const char *pending_id;
+    const char *user;
+    uint8_t decision;       /* enum ledger_decision */
+    int64_t timestamp;
+    uint8_t row;
+};
+
+/*
+ * Authorization, decided by the caller (app/) for each operation at the
+ * moment the engine reaches it, so that rows created earlier in the same
+ * batch count: LEDGER_CREATED to go on, or LEDGER_FORBIDDEN with a message
+ * saying why. NULL: all allowed.
+ */
+struct ledger_view;
+typedef enum ledger_status (*ledger_authorize_fn)(void *ctx, const struct ledger_view *view,
+                                                  const struct ledger_op *op, char *message,
+                                                  size_t message_size);
+
 /* One step the engine can take back when a linked chain fails. */
 struct ledger_undo;
 
@@ -321,6 +377,15 @@ struct ledger_view {
     struct ledger_rate *rates;
     uint32_t rates_count, rates_capacity;
     struct strmap rates_by_key;
+    struct ledger_party *parties;
+    uint32_t parties_count, parties_capacity;
+    struct strmap parties_by_id;
+    struct ledger_approval *approvals; /* of the pending transfers the batch loaded */
+    uint32_t approvals_count, approvals_capacity;
+    struct strmap approvals_by_id;
+    const char *actor;      /* the user the batch runs as (recorded on approvals) */
+    ledger_authorize_fn authorize; /* NULL: every operation allowed */
+    void *authorize_ctx;
     int64_t timestamp_last; /* the ledger's latest timestamp; set before executing */
     struct ledger_undo *undo; /* the current chain's undo log */
     uint32_t undo_count, undo_capacity;
@@ -347,6 +412,12 @@ bool ledger_view_add_condition(struct ledger_view *view, const struct ledger_con
 bool ledger_view_add_requirement(struct ledger_view *view,
                                  const struct ledger_requirement *requirement);
 bool ledger_view_add_rate(struct ledger_view *view, const struct ledger_rate *rate);
+bool ledger_view_add_party(struct ledger_view *view, const struct ledger_party *party);
+bool ledger_view_add_approval(struct ledger_view *view, const struct ledger_approval *approval);
+struct ledger_party *ledger_view_party(const struct ledger_view *view, const char *id);
+struct ledger_approval *ledger_view_approval(const struct ledger_view *view, const char *id);
+/* true when user is among the account's approvers. */
+bool ledger_account_approver(const struct ledger_account *account, const char *user);
 struct ledger_condition *ledger_view_condition(const struct ledger_view *view, const char *name);
 struct ledger_requirement *ledger_view_requirement(const struct ledger_view *view,
                                                    const char *id);
@@ -376,8 +447,10 @@ bool ledger_execute(struct ledger_view *view, const struct ledger_op *ops, size_
 /*
  * The ids an operation refers to, for the caller to load before executing:
  * calls visit(ctx, kind, id) with kind 'u' (unit), 'a' (account), 't'
- * (transfer) or 'g' (the pending transfers gated on base condition id, with
- * their accounts) for each; and with id NULL, kind 'c' (every condition),
+ * (transfer), 'p' (party), 'v' (the approvals of pending transfer id), 'w'
+ * (the approval id) or
+ * 'g' (the pending transfers gated on base condition id, with their
+ * accounts) for each; and with id NULL, kind 'c' (every condition),
  * 'q' (every requirement) or 'x' (every rate) when the operation needs that
  * whole table. Ids may repeat; the caller dedups.
  */
@@ -406,5 +479,6 @@ bool ledger_check_view(const struct ledger_view *view, char *message, size_t mes
 bool ledger_valid_unit_code(const char *code);
 bool ledger_valid_account_id(const char *id);
 bool ledger_valid_transfer_id(const char *id);
+bool ledger_valid_user(const char *user); /* [a-z0-9][a-z0-9._-]{0,63} */
 
 #endif

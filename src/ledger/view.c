@@ -25,6 +25,8 @@ void ledger_view_init(struct ledger_view *view)
     strmap_init(&view->conditions_by_name);
     strmap_init(&view->requirements_by_id);
     strmap_init(&view->rates_by_key);
+    strmap_init(&view->parties_by_id);
+    strmap_init(&view->approvals_by_id);
 }
 
 static void conditions_code_free(struct ledger_view *view)
@@ -53,6 +55,10 @@ void ledger_view_free(struct ledger_view *view)
     free(view->accounts_loaded);
     free(view->transfers);
     free(view->undo);
+    strmap_free(&view->parties_by_id);
+    strmap_free(&view->approvals_by_id);
+    free(view->parties);
+    free(view->approvals);
     ledger_view_init(view);
 }
 
@@ -72,6 +78,10 @@ void ledger_view_reset(struct ledger_view *view)
     view->units_count = 0;
     view->accounts_count = 0;
     view->transfers_count = 0;
+    strmap_clear(&view->parties_by_id);
+    strmap_clear(&view->approvals_by_id);
+    view->parties_count = 0;
+    view->approvals_count = 0;
     view->undo_count = 0;
     view->undo_active = false;
 }
@@ -125,6 +135,7 @@ bool ledger_view_add_account(struct ledger_view *view, const struct ledger_accou
     a.unit = copy(view, account->unit, &ok);
     a.name = copy(view, account->name, &ok);
     a.owner = copy(view, account->owner, &ok);
+    a.approvers = copy(view, account->approvers, &ok);
     if (!ok || !strmap_put(&view->accounts_by_id, a.id, view->accounts_count)) return false;
     int64_t *loaded = view->accounts_loaded[view->accounts_count];
     loaded[0] = a.debits_pending;
@@ -292,4 +303,62 @@ struct ledger_requirement *ledger_view_requirement(const struct ledger_view *vie
 {
     uint32_t i;
     return strmap_get(&view->requirements_by_id, id, &i) ? &view->requirements[i] : NULL;
+}
+
+/* ---------------------------------------------------------------- parties, approvals */
+
+bool ledger_view_add_party(struct ledger_view *view, const struct ledger_party *party)
+{
+    if (!ledger_grow((void **)&view->parties, &view->parties_capacity, view->parties_count,
+                     sizeof *view->parties))
+        return false;
+    bool ok = true;
+    struct ledger_party p = *party;
+    p.id = copy(view, party->id, &ok);
+    p.name = copy(view, party->name, &ok);
+    p.kind = copy(view, party->kind, &ok);
+    if (!ok || !strmap_put(&view->parties_by_id, p.id, view->parties_count)) return false;
+    view->parties[view->parties_count++] = p;
+    return true;
+}
+
+bool ledger_view_add_approval(struct ledger_view *view, const struct ledger_approval *approval)
+{
+    if (!ledger_grow((void **)&view->approvals, &view->approvals_capacity,
+                     view->approvals_count, sizeof *view->approvals))
+        return false;
+    bool ok = true;
+    struct ledger_approval a = *approval;
+    a.id = copy(view, approval->id, &ok);
+    a.pending_id = copy(view, approval->pending_id, &ok);
+    a.user = copy(view, approval->user, &ok);
+    if (!ok || !strmap_put(&view->approvals_by_id, a.id, view->approvals_count)) return false;
+    view->approvals[view->approvals_count++] = a;
+    return true;
+}
+
+struct ledger_party *ledger_view_party(const struct ledger_view *view, const char *id)
+{
+    uint32_t i;
+    return strmap_get(&view->parties_by_id, id, &i) ? &view->parties[i] : NULL;
+}
+
+struct ledger_approval *ledger_view_approval(const struct ledger_view *view, const char *id)
+{
+    uint32_t i;
+    return strmap_get(&view->approvals_by_id, id, &i) ? &view->approvals[i] : NULL;
+}
+
+bool ledger_account_approver(const struct ledger_account *account, const char *user)
+{
+    if (account->approvers == NULL || user == NULL) return false;
+    size_t n = strlen(user);
+    for (const char *p = account->approvers; *p != '\0';) {
+        const char *end = strchr(p, ' ');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (len == n && memcmp(p, user, n) == 0) return true;
+        if (end == NULL) break;
+        p = end + 1;
+    }
+    return false;
 }

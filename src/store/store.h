@@ -83,6 +83,7 @@ typedef int (*store_account_fn)(void *ctx, const struct ledger_account *account)
 typedef int (*store_transfer_fn)(void *ctx, const struct ledger_transfer *transfer);
 typedef int (*store_unit_fn)(void *ctx, const struct ledger_unit *unit);
 typedef int (*store_balance_fn)(void *ctx, const struct store_balance *balance);
+typedef int (*store_party_fn)(void *ctx, const struct ledger_party *party);
 
 struct store;
 
@@ -146,6 +147,16 @@ struct store_driver {
     /* Every pending transfer, oldest first. */
     enum cc_err (*pending_all)(struct store *store, store_transfer_fn fn, void *ctx,
                                struct cc_error *err);
+    /* A party, an approval by id, or every approval of a pending transfer, into the view. */
+    enum cc_err (*load_party)(struct store *store, const char *id, struct ledger_view *view,
+                              struct cc_error *err);
+    enum cc_err (*load_approval)(struct store *store, const char *id, struct ledger_view *view,
+                                 struct cc_error *err);
+    enum cc_err (*load_approvals)(struct store *store, const char *pending_id,
+                                  struct ledger_view *view, struct cc_error *err);
+    /* Every party, in id order. */
+    enum cc_err (*parties_list)(struct store *store, store_party_fn fn, void *ctx,
+                                struct cc_error *err);
 };
 
 struct store {

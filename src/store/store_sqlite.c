@@ -82,6 +82,22 @@ static const char *const migrations[] = {
     " rate TEXT NOT NULL, timestamp INTEGER NOT NULL, PRIMARY KEY (unit, to_unit, date))"
     " STRICT, WITHOUT ROWID;"
     "CREATE INDEX transfers_pending ON transfers (seq) WHERE state = 2;",
+    /* 3: parties, guarded accounts and their approvals, the audit log, access tokens */
+    "CREATE TABLE parties (id TEXT PRIMARY KEY, name TEXT, kind TEXT NOT NULL,"
+    " timestamp INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+    "ALTER TABLE accounts ADD COLUMN approvers TEXT;"
+    "ALTER TABLE accounts ADD COLUMN approvals_required INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE approvals (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+    " pending_id TEXT NOT NULL, user TEXT NOT NULL, decision INTEGER NOT NULL,"
+    " timestamp INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX approvals_pending ON approvals (pending_id);"
+    "CREATE TABLE events (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, actor TEXT NOT NULL,"
+    " body BLOB NOT NULL, leaf BLOB NOT NULL) STRICT;"
+    "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
+    " root BLOB NOT NULL, frontier BLOB NOT NULL, note TEXT NOT NULL) STRICT;"
+    "CREATE TABLE tokens (id TEXT PRIMARY KEY, hash BLOB NOT NULL, user TEXT NOT NULL,"
+    " role TEXT NOT NULL, party TEXT, created INTEGER NOT NULL, expires INTEGER,"
+    " revoked INTEGER) STRICT, WITHOUT ROWID;",
 };
 #define MIGRATIONS_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -93,7 +109,7 @@ static const char *const migrations[] = {
 
 #define ACCOUNT_COLUMNS                                                                   \
     "seq, id, unit, name, owner, flags, debits_pending, debits_posted, credits_pending, " \
-    "credits_posted, timestamp, history_seq FROM accounts "
+    "credits_posted, timestamp, history_seq, approvers, approvals_required FROM accounts "
 
 enum stmt {
     S_BEGIN, S_COMMIT, S_ROLLBACK,
@@ -105,6 +121,8 @@ enum stmt {
     S_CONDITIONS_ALL, S_CONDITION_INSERT, S_CONDITION_UPDATE, S_GATE_INSERT, S_GATED_PENDING,
     S_REQUIREMENTS_ALL, S_REQUIREMENT_INSERT, S_RATES_ALL, S_RATE_INSERT, S_PENDING_ALL,
     S_PENDING_DATE,
+    S_PARTY_GET, S_PARTIES_LIST, S_PARTY_INSERT, S_APPROVALS_OF, S_APPROVAL_GET,
+    S_APPROVAL_INSERT,
     S_COUNT
 };
 
@@ -127,8 +145,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_TIMESTAMP_SET] = "UPDATE meta SET value = ?1 WHERE key = 'timestamp_last'",
     [S_UNIT_INSERT] = "INSERT INTO units (code, scale, name, timestamp) VALUES (?1, ?2, ?3, ?4)",
     [S_ACCOUNT_INSERT] = "INSERT INTO accounts (seq, id, unit, name, owner, flags, debits_pending,"
-                         " debits_posted, credits_pending, credits_posted, timestamp, history_seq)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                         " debits_posted, credits_pending, credits_posted, timestamp, history_seq,"
+                         " approvers, approvals_required)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [S_ACCOUNT_UPDATE] = "UPDATE accounts SET debits_pending = ?2, debits_posted = ?3,"
                          " credits_pending = ?4, credits_posted = ?5, history_seq = ?6"
                          " WHERE seq = ?1",
@@ -173,6 +192,15 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_PENDING_ALL] = "SELECT " TRANSFER_COLUMNS "WHERE t.state = 2 ORDER BY t.seq",
     [S_PENDING_DATE] = "SELECT p.date FROM transfers r JOIN transfers p ON p.id = r.pending_id"
                        " WHERE r.seq = ?1",
+    [S_PARTY_GET] = "SELECT id, name, kind, timestamp FROM parties WHERE id = ?1",
+    [S_PARTIES_LIST] = "SELECT id, name, kind, timestamp FROM parties ORDER BY id",
+    [S_PARTY_INSERT] = "INSERT INTO parties (id, name, kind, timestamp) VALUES (?1, ?2, ?3, ?4)",
+    [S_APPROVALS_OF] = "SELECT seq, id, pending_id, user, decision, timestamp FROM approvals"
+                       " WHERE pending_id = ?1 ORDER BY seq",
+    [S_APPROVAL_GET] = "SELECT seq, id, pending_id, user, decision, timestamp FROM approvals"
+                       " WHERE id = ?1",
+    [S_APPROVAL_INSERT] = "INSERT INTO approvals (id, pending_id, user, decision, timestamp)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 struct store_sqlite {
@@ -434,7 +462,25 @@ static struct ledger_account row_account(sqlite3_stmt *st)
         .debits_pending = sqlite3_column_int64(st, 6), .debits_posted = sqlite3_column_int64(st, 7),
         .credits_pending = sqlite3_column_int64(st, 8),
         .credits_posted = sqlite3_column_int64(st, 9), .timestamp = sqlite3_column_int64(st, 10),
-        .history_seq = sqlite3_column_int64(st, 11),
+        .history_seq = sqlite3_column_int64(st, 11), .approvers = col_text(st, 12),
+        .approvals_required = sqlite3_column_int(st, 13),
+    };
+}
+
+static struct ledger_party row_party(sqlite3_stmt *st)
+{
+    return (struct ledger_party){
+        .id = col_text(st, 0), .name = col_text(st, 1), .kind = col_text(st, 2),
+        .timestamp = sqlite3_column_int64(st, 3),
+    };
+}
+
+static struct ledger_approval row_approval(sqlite3_stmt *st)
+{
+    return (struct ledger_approval){
+        .seq = sqlite3_column_int64(st, 0), .id = col_text(st, 1),
+        .pending_id = col_text(st, 2), .user = col_text(st, 3),
+        .decision = (uint8_t)sqlite3_column_int(st, 4), .timestamp = sqlite3_column_int64(st, 5),
     };
 }
 
@@ -487,6 +533,12 @@ static enum cc_err load_one(struct store_sqlite *s, enum stmt which, const char 
         } else if (which == S_ACCOUNT_GET) {
             struct ledger_account a = row_account(st);
             ok = ledger_view_add_account(view, &a);
+        } else if (which == S_PARTY_GET) {
+            struct ledger_party p = row_party(st);
+            ok = ledger_view_add_party(view, &p);
+        } else if (which == S_APPROVAL_GET) {
+            struct ledger_approval a = row_approval(st);
+            ok = ledger_view_approval(view, a.id) != NULL || ledger_view_add_approval(view, &a);
         } else {
             struct ledger_transfer t = row_transfer(st);
             ok = ledger_view_add_transfer(view, &t);
@@ -627,6 +679,46 @@ static enum cc_err sqlite_load_gated(struct store *b, const char *name, struct l
     return result;
 }
 
+static enum cc_err sqlite_load_party(struct store *b, const char *id, struct ledger_view *v,
+                                     struct cc_error *err)
+{
+    return load_one(sq(b), S_PARTY_GET, id, v, err);
+}
+
+static enum cc_err sqlite_load_approval(struct store *b, const char *id, struct ledger_view *v,
+                                        struct cc_error *err)
+{
+    return load_one(sq(b), S_APPROVAL_GET, id, v, err);
+}
+
+static enum cc_err sqlite_load_approvals(struct store *b, const char *pending_id,
+                                         struct ledger_view *v, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_APPROVALS_OF);
+    bind_text(st, 1, pending_id);
+    int rc;
+    enum cc_err result = CC_OK;
+    while (result == CC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ledger_approval a = row_approval(st);
+        if (ledger_view_approval(v, a.id) == NULL && !ledger_view_add_approval(v, &a))
+            result = cc_error_set(err, CC_ERR_NOMEM, "out of memory loading approvals");
+    }
+    if (result == CC_OK && rc != SQLITE_DONE) result = db_error(s, err, "loading approvals");
+    sqlite3_reset(st);
+    return result;
+}
+
+static enum cc_err sqlite_parties_list(struct store *b, store_party_fn fn, void *ctx,
+                                       struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_PARTIES_LIST);
+    FOR_EACH_ROW(s, st, err, "reading parties", struct ledger_party row_ = row_party(st), fn,
+                 ctx);
+    return CC_OK;
+}
+
 static enum cc_err sqlite_pending_all(struct store *b, store_transfer_fn fn, void *ctx,
                                       struct cc_error *err)
 {
@@ -685,6 +777,8 @@ static enum cc_err write_accounts(struct store_sqlite *s, struct ledger_view *v,
             sqlite3_bind_int64(st, 10, a->credits_posted);
             sqlite3_bind_int64(st, 11, a->timestamp);
             sqlite3_bind_int64(st, 12, a->history_seq);
+            bind_text(st, 13, a->approvers);
+            sqlite3_bind_int(st, 14, a->approvals_required);
         } else if (a->row & LEDGER_ROW_DIRTY) {
             st = stmt_get(s, S_ACCOUNT_UPDATE);
             sqlite3_bind_int64(st, 1, a->seq);
@@ -843,6 +937,35 @@ static enum cc_err write_requirements_rates(struct store_sqlite *s, const struct
     return CC_OK;
 }
 
+static enum cc_err write_parties_approvals(struct store_sqlite *s, const struct ledger_view *v,
+                                           struct cc_error *err)
+{
+    for (uint32_t i = 0; i < v->parties_count; i++) {
+        const struct ledger_party *p = &v->parties[i];
+        if (!(p->row & LEDGER_ROW_NEW)) continue;
+        sqlite3_stmt *st = stmt_get(s, S_PARTY_INSERT);
+        bind_text(st, 1, p->id);
+        bind_text(st, 2, p->name);
+        bind_text(st, 3, p->kind);
+        sqlite3_bind_int64(st, 4, p->timestamp);
+        enum cc_err rc = step_done(s, st, err, "writing a party");
+        if (rc != CC_OK) return rc;
+    }
+    for (uint32_t i = 0; i < v->approvals_count; i++) {
+        const struct ledger_approval *a = &v->approvals[i];
+        if (!(a->row & LEDGER_ROW_NEW)) continue;
+        sqlite3_stmt *st = stmt_get(s, S_APPROVAL_INSERT);
+        bind_text(st, 1, a->id);
+        bind_text(st, 2, a->pending_id);
+        bind_text(st, 3, a->user);
+        sqlite3_bind_int(st, 4, a->decision);
+        sqlite3_bind_int64(st, 5, a->timestamp);
+        enum cc_err rc = step_done(s, st, err, "writing an approval");
+        if (rc != CC_OK) return rc;
+    }
+    return CC_OK;
+}
+
 static enum cc_err sqlite_write(struct store *b, struct ledger_view *v, struct cc_error *err)
 {
     struct store_sqlite *s = sq(b);
@@ -857,6 +980,7 @@ static enum cc_err sqlite_write(struct store *b, struct ledger_view *v, struct c
     if ((rc = write_accounts(s, v, err)) != CC_OK) return rc;
     if ((rc = write_conditions(s, v, err)) != CC_OK) return rc;
     if ((rc = write_requirements_rates(s, v, err)) != CC_OK) return rc;
+    if ((rc = write_parties_approvals(s, v, err)) != CC_OK) return rc;
     sqlite3_stmt *st = stmt_get(s, S_TIMESTAMP_SET);
     sqlite3_bind_int64(st, 1, v->timestamp_last);
     return step_done(s, st, err, "recording the last timestamp");
@@ -1311,4 +1435,8 @@ static const struct store_driver sqlite_driver = {
     .load_gated = sqlite_load_gated,
     .pending_all = sqlite_pending_all,
     .account_effects = sqlite_account_effects,
+    .load_party = sqlite_load_party,
+    .load_approval = sqlite_load_approval,
+    .load_approvals = sqlite_load_approvals,
+    .parties_list = sqlite_parties_list,
 };

@@ -292,6 +292,8 @@ static const char *op_type_name(enum ledger_op_type type)
     case LEDGER_OP_RESOLVE: return "resolve";
     case LEDGER_OP_REQUIREMENT: return "requirement";
     case LEDGER_OP_RATE: return "rate";
+    case LEDGER_OP_PARTY: return "party";
+    case LEDGER_OP_APPROVE: return "approve";
     case LEDGER_OP_TYPE_COUNT: break;
     }
     return "?";
@@ -1334,6 +1336,8 @@ static struct expect model_op(struct model *m, const struct ledger_op *op, int64
     case LEDGER_OP_RESOLVE: return model_resolve_op(m, op);
     case LEDGER_OP_REQUIREMENT:
     case LEDGER_OP_RATE:
+    case LEDGER_OP_PARTY:
+    case LEDGER_OP_APPROVE:
     case LEDGER_OP_TYPE_COUNT: break; /* the generator makes none of these */
     }
     return expect_only(LEDGER_INVALID);

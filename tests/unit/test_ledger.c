@@ -333,6 +333,8 @@ static void status_names_match_the_contract(void **state)
         {LEDGER_LINKED_EVENT_FAILED, "linked_event_failed"},
         {LEDGER_LINKED_EVENT_CHAIN_OPEN, "linked_event_chain_open"},
         {LEDGER_FORBIDDEN, "forbidden"},
+        {LEDGER_APPROVAL_REQUIRED, "approval_required"},
+        {LEDGER_APPROVAL_ALREADY_GIVEN, "approval_already_given"},
     };
     assert_int_equal(sizeof names / sizeof names[0], LEDGER_STATUS_COUNT);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {

@@ -1,0 +1,126 @@
+/*
+ * auth.c — roles, and the rule that decides each operation of a batch.
+ *
+ * auth_authorize() is the ledger's authorization hook (ledger.h): the engine
+ * calls it for each operation when it reaches it, so an account created
+ * earlier in the same batch already has its owner. It only says whether the
+ * actor may try the operation; the ledger's own rules decide the rest
+ * (an editor's transfer that names no account gets debit_account_not_found
+ * from the engine, not forbidden from here). An approver's standing is the
+ * engine's to check: it is a rule of the guarded account, not of a role.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "app/auth.h"
+
+static const char *const role_names[AUTH_ROLE_COUNT] = {
+    [AUTH_ROLE_ADMIN] = "admin",   [AUTH_ROLE_COORDINATOR] = "coordinator",
+    [AUTH_ROLE_EDITOR] = "editor", [AUTH_ROLE_VIEWER] = "viewer",
+    [AUTH_ROLE_AUDITOR] = "auditor",
+};
+
+const char *auth_role_name(enum auth_role role)
+{
+    return role < AUTH_ROLE_COUNT ? role_names[role] : "unknown";
+}
+
+bool auth_role_parse(const char *name, enum auth_role *out)
+{
+    for (int r = 0; r < AUTH_ROLE_COUNT; r++)
+        if (name != NULL && strcmp(name, role_names[r]) == 0) {
+            *out = (enum auth_role)r;
+            return true;
+        }
+    return false;
+}
+
+void auth_actor_local(struct auth_actor *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->user, sizeof out->user, "%s", AUTH_LOCAL_USER);
+    out->role = AUTH_ROLE_ADMIN;
+}
+
+static bool owned_by(const char *owner, const char *party)
+{
+    return owner != NULL && strcmp(owner, party) == 0;
+}
+
+/* The party that owns the debit side of pending transfer id; NULL when unknown. */
+static const struct ledger_account *pending_debit(const struct ledger_view *view, const char *id)
+{
+    const struct ledger_transfer *t = id != NULL ? ledger_view_transfer(view, id) : NULL;
+    return t != NULL ? ledger_view_account(view, t->debit) : NULL;
+}
+
+/* An editor of `party`: what it may write. */
+static enum ledger_status editor_may(const struct auth_actor *actor,
+                                     const struct ledger_view *view, const struct ledger_op *op,
+                                     char *message, size_t size)
+{
+    const char *party = actor->party;
+    switch (op->type) {
+    case LEDGER_OP_ACCOUNT:
+        if (owned_by(op->owner, party)) return LEDGER_CREATED;
+        snprintf(message, size, "an editor of %s creates only accounts whose owner is %s",
+                 party, party);
+        return LEDGER_FORBIDDEN;
+    case LEDGER_OP_TRANSFER: {
+        const struct ledger_account *debit =
+            op->debit != NULL ? ledger_view_account(view, op->debit) : NULL;
+        if (debit == NULL || owned_by(debit->owner, party)) return LEDGER_CREATED;
+        snprintf(message, size, "an editor of %s debits only accounts %s owns; %s is not one",
+                 party, party, debit->id);
+        return LEDGER_FORBIDDEN;
+    }
+    case LEDGER_OP_POST:
+    case LEDGER_OP_VOID: {
+        const struct ledger_account *debit = pending_debit(view, op->pending_id);
+        if (debit == NULL || owned_by(debit->owner, party)) return LEDGER_CREATED;
+        snprintf(message, size, "an editor of %s resolves only transfers from accounts %s owns",
+                 party, party);
+        return LEDGER_FORBIDDEN;
+    }
+    case LEDGER_OP_RESOLVE: {
+        const struct ledger_condition *c =
+            op->id != NULL ? ledger_view_condition(view, op->id) : NULL;
+        if (c == NULL || owned_by(c->authority, party)) return LEDGER_CREATED;
+        snprintf(message, size, "condition %s is resolved by its authority (%s), not by %s",
+                 c->name, c->authority != NULL ? c->authority : "the coordination cell", party);
+        return LEDGER_FORBIDDEN;
+    }
+    case LEDGER_OP_APPROVE:
+        return LEDGER_CREATED; /* the engine checks that the user is an approver */
+    case LEDGER_OP_UNIT:
+    case LEDGER_OP_CONDITION:
+    case LEDGER_OP_REQUIREMENT:
+    case LEDGER_OP_RATE:
+    case LEDGER_OP_PARTY:
+    case LEDGER_OP_TYPE_COUNT:
+        break;
+    }
+    snprintf(message, size, "%s operations are the coordination cell's, not an editor's",
+             ledger_op_name(op->type) != NULL ? ledger_op_name(op->type) : "these");
+    return LEDGER_FORBIDDEN;
+}
+
+enum ledger_status auth_authorize(void *ctx, const struct ledger_view *view,
+                                  const struct ledger_op *op, char *message, size_t size)
+{
+    const struct auth_actor *actor = ctx;
+    switch (actor->role) {
+    case AUTH_ROLE_ADMIN:
+    case AUTH_ROLE_COORDINATOR:
+        return LEDGER_CREATED;
+    case AUTH_ROLE_EDITOR:
+        return editor_may(actor, view, op, message, size);
+    case AUTH_ROLE_VIEWER:
+    case AUTH_ROLE_AUDITOR:
+    case AUTH_ROLE_COUNT:
+        break;
+    }
+    snprintf(message, size, "a%s %s reads and does not write",
+             actor->role == AUTH_ROLE_AUDITOR ? "n" : "", auth_role_name(actor->role));
+    return LEDGER_FORBIDDEN;
+}

@@ -1,0 +1,62 @@
+/*
+ * auth.h — who is acting, and what each role may do.
+ *
+ * Every request runs as an actor: a user name, a role and, for editors and
+ * viewers, the party they act for. The CLI on a local file acts as the
+ * local administrator unless given a token; the HTTP API only with a token.
+ *
+ * Roles:
+ *   admin        everything, tokens included
+ *   coordinator  writes and reads everything
+ *   editor       of party P: creates accounts P owns, writes transfers that
+ *                debit accounts P owns (and posts or voids them), resolves
+ *                conditions whose authority is P, approves as a named approver
+ *   viewer       of party P: reads P's accounts and transfers, and every
+ *                aggregate (balances by prefix, gaps, scenarios, forecasts)
+ *   auditor      reads everything, and the audit log
+ *
+ * Tokens are "cct_<id>_<secret>": the id finds the row, the secret is
+ * checked against its stored hash in constant time; the secret itself is
+ * never stored.
+ */
+#ifndef CONCORD_AUTH_H
+#define CONCORD_AUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ledger/ledger.h"
+
+enum auth_role {
+    AUTH_ROLE_ADMIN = 0,
+    AUTH_ROLE_COORDINATOR,
+    AUTH_ROLE_EDITOR,
+    AUTH_ROLE_VIEWER,
+    AUTH_ROLE_AUDITOR,
+    AUTH_ROLE_COUNT
+};
+
+/* Who a batch or a read runs as. */
+struct auth_actor {
+    char user[LEDGER_USER_BYTES_MAX + 1];
+    enum auth_role role;
+    char party[LEDGER_ID_BYTES_MAX + 1]; /* editor, viewer: the party; else "" */
+};
+
+/* The name a local CLI user acts under. */
+#define AUTH_LOCAL_USER "local"
+
+const char *auth_role_name(enum auth_role role);
+bool auth_role_parse(const char *name, enum auth_role *out);
+/* The local administrator. */
+void auth_actor_local(struct auth_actor *out);
+
+/*
+ * The ledger's authorization hook (ledger_authorize_fn) with ctx a
+ * `const struct auth_actor *`: LEDGER_CREATED when the actor may try op,
+ * else LEDGER_FORBIDDEN with a message.
+ */
+enum ledger_status auth_authorize(void *ctx, const struct ledger_view *view,
+                                  const struct ledger_op *op, char *message, size_t size);
+
+#endif
