@@ -15,7 +15,7 @@ FUZZ_OUT  := build/fuzz
 FUZZ_PKGS := sqlite3 jansson libsodium
 
 FUZZ_LIB_SOURCES := $(wildcard src/util/*.c src/ledger/*.c src/cond/*.c src/store/*.c \
-                                src/fmt/*.c src/app/*.c)
+                                src/fmt/*.c src/app/*.c src/audit/*.c)
 FUZZ_SOURCES     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_LIB_OBJECTS := $(FUZZ_LIB_SOURCES:%.c=$(FUZZ_OUT)/obj/%.o)
 FUZZ_OBJECTS     := $(FUZZ_SOURCES:%.c=$(FUZZ_OUT)/obj/%.o)

@@ -60,6 +60,10 @@ static const struct string_field requirement_strings[] = {
     FIELD("measure", kind),    FIELD("unit", unit),  {0}};
 static const struct string_field rate_strings[] = {
     FIELD("unit", unit), FIELD("to", to), FIELD("rate", rate), {0}};
+static const struct string_field party_strings[] = {
+    FIELD("id", id), FIELD("name", name), FIELD("kind", kind), {0}};
+static const struct string_field approve_strings[] = {
+    FIELD("id", id), FIELD("pending_id", pending_id), {0}};
 #undef FIELD
 
 static const struct string_field *const strings_of[LEDGER_OP_TYPE_COUNT] = {
@@ -67,7 +71,8 @@ static const struct string_field *const strings_of[LEDGER_OP_TYPE_COUNT] = {
     [LEDGER_OP_TRANSFER] = transfer_strings,   [LEDGER_OP_POST] = resolution_strings,
     [LEDGER_OP_VOID] = resolution_strings,     [LEDGER_OP_CONDITION] = condition_strings,
     [LEDGER_OP_RESOLVE] = resolve_strings,     [LEDGER_OP_REQUIREMENT] = requirement_strings,
-    [LEDGER_OP_RATE] = rate_strings,
+    [LEDGER_OP_RATE] = rate_strings,           [LEDGER_OP_PARTY] = party_strings,
+    [LEDGER_OP_APPROVE] = approve_strings,
 };
 
 static const char *op_string(const struct ledger_op *op, size_t offset)
@@ -123,6 +128,15 @@ static void check_required(const json_t *value, const struct ledger_op *op)
     case LEDGER_OP_RATE:
         FUZZ_CHECK(op->unit != NULL && op->to != NULL && op->rate != NULL, "rate fields");
         FUZZ_CHECK((op->flags & LEDGER_OP_HAS_DATE) != 0, "rate without a date");
+        break;
+    case LEDGER_OP_PARTY:
+        FUZZ_CHECK(op->id != NULL && op->kind != NULL, "party without id or kind");
+        break;
+    case LEDGER_OP_APPROVE:
+        FUZZ_CHECK(op->id != NULL && op->pending_id != NULL, "approve without id or pending_id");
+        FUZZ_CHECK(op->decision == LEDGER_DECISION_APPROVE ||
+                       op->decision == LEDGER_DECISION_REJECT,
+                   "decision %u", op->decision);
         break;
     case LEDGER_OP_TYPE_COUNT: FUZZ_CHECK(false, "type out of range"); break;
     }
