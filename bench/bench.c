@@ -22,6 +22,8 @@
  *       breaks a limit (exceeds_credits) so the whole chain fails
  *   W5  5% of the operations repeat an earlier transfer (same id and
  *       fields): they must come back `exists`
+ *   W1U W1 with the audit log turned off (concord_set_audit): W1 against it
+ *       is what the log costs, printed as a ratio after the table
  *
  * Two more time one call each, after untimed setup batches that create
  * --transfers / 10 (100,000) pending transfers gated by `if`:
@@ -108,9 +110,9 @@ _Static_assert(BENCH_ACCOUNTS / BENCH_F_GROUPS == 1000, "acc.G.NNN: three digits
 static const char *const bench_limited_account = "acc.limited"; /* W4: fails chains */
 
 /* W1 … W5 measure throughput; R and F time one call over many gated pendings. */
-enum workload { W1 = 0, W2, W3, W4, W5, WR, WF, WORKLOAD_COUNT };
+enum workload { W1 = 0, W2, W3, W4, W5, W1U, WR, WF, WORKLOAD_COUNT };
 
-static const char *const workload_names[WORKLOAD_COUNT] = {"W1", "W2", "W3", "W4", "W5",
+static const char *const workload_names[WORKLOAD_COUNT] = {"W1", "W2", "W3", "W4", "W5", "W1U",
                                                            "R", "F"};
 static const char *const workload_titles[WORKLOAD_COUNT] = {
     "uniform single-phase transfers",
@@ -118,6 +120,7 @@ static const char *const workload_titles[WORKLOAD_COUNT] = {
     "30% pending: posted (some partially), voided or expired",
     "linked chains of 2-5, 1% of chains failing",
     "5% duplicate ids (idempotent retries)",
+    "W1 without the audit log",
     "one resolve settling every pending transfer it gates (direct and derived)",
     "exact forecast: 20 open conditions, 300 distinct `if`, 10 requirements",
 };
@@ -453,6 +456,7 @@ static size_t fill(struct bench *b)
     memset(b->touched, 0, BENCH_ACCOUNTS);
     switch (b->workload) {
     case W1:
+    case W1U:
     case W2: return fill_plain(b);
     case W3: return fill_w3(b);
     case W4: return fill_w4(b);
@@ -1031,6 +1035,7 @@ static void workload_run(enum workload w, const struct options *o, const char *p
         fail(&b, "opening the database", &err);
     } else {
         if (w == W3) concord_set_clock(b.cc, bench_clock, &b);
+        if (w == W1U) concord_set_audit(b.cc, false);
         bool ok = w == WR   ? run_resolve(&b)
                   : w == WF ? run_forecast(&b)
                             : setup(&b) && run_batches(&b) && (w != W3 || count_expired(&b));
@@ -1161,7 +1166,8 @@ static void notes_make(char *notes, const struct bench_result *r, enum workload 
     notes_add(notes, "ops %llu, accounts/batch %.0f", (unsigned long long)r->ops,
               r->batches ? (double)r->accounts_touched / (double)r->batches : 0.0);
     switch (w) {
-    case W1: break;
+    case W1:
+    case W1U: break;
     case W2:
         notes_add(notes, ", hot debits %.1f%%",
                   r->ops ? 100.0 * (double)r->hot_debits / (double)r->ops : 0.0);
@@ -1305,7 +1311,7 @@ static void usage(FILE *f)
             "usage: concord-bench [--transfers N] [--workload W1,W2,...] [--dir DIR] [--no-check]\n"
             "  --transfers N   transfer operations per workload (default %d); R and F\n"
             "                  create N/%d gated pending transfers (100,000 by default)\n"
-            "  --workload L    comma-separated subset of W1..W5, R, F (default all)\n"
+            "  --workload L    comma-separated subset of W1..W5, W1U, R, F (default all)\n"
             "  --dir DIR       where the temporary databases go (default $TMPDIR or /tmp)\n"
             "  --no-check      skip the untimed concord_check() after each workload\n",
             BENCH_TRANSFERS_DEFAULT, BENCH_GATED_PER_TRANSFERS);
@@ -1384,6 +1390,7 @@ int main(int argc, char **argv)
     print_machine(&o, dir);
     int status = 0;
     bool headed[2] = {false, false}; /* the throughput table, the one-call table */
+    double rate[WORKLOAD_COUNT] = {0}; /* transfers/s of each throughput workload run */
     for (int w = 0; w < WORKLOAD_COUNT; w++) {
         if (!o.run[w]) continue;
         bool call = workload_is_call((enum workload)w);
@@ -1398,12 +1405,18 @@ int main(int argc, char **argv)
         if (workload_fork((enum workload)w, &o, dir, &r, &rss_mib)) {
             if (call) print_call_row((enum workload)w, &r, rss_mib);
             else print_row((enum workload)w, &r, rss_mib);
+            if (!call && r.seconds > 0) rate[w] = (double)r.created / r.seconds;
         } else {
             fprintf(stderr, "concord-bench: %s: %s\n", workload_names[w], r.message);
             status = 3;
         }
     }
     rmdir(dir);
+    if (rate[W1] > 0 && rate[W1U] > 0)
+        printf("\naudit log: W1 %.0f transfers/s with it, %.0f without (W1U): %.1f%% of the "
+               "throughput without it, a cost of %.1f%%\n",
+               rate[W1], rate[W1U], 100.0 * rate[W1] / rate[W1U],
+               100.0 * (1.0 - rate[W1] / rate[W1U]));
     if (headed[0])
         printf("\ntransfers: results with status created (W3 counts posts and voids too; expiry\n"
                "records are extra); seconds: wall clock over the timed batches; p50/p99: latency of\n"

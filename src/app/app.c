@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "app/app.h"
+#include "app/log.h"
 #include "util/timefmt.h"
 
 static int64_t clock_real(void *ctx)
@@ -19,14 +22,35 @@ static int64_t clock_real(void *ctx)
     return time_now_ns();
 }
 
-enum cc_err concord_open(struct concord **out, const char *path, enum store_mode mode,
-                         struct cc_error *err)
+/* The key's path: as configured, or the database's path and CONCORD_KEY_SUFFIX. */
+static char *key_path_of(const struct concord_options *o)
+{
+    if (o->key_path != NULL) return strdup(o->key_path);
+    size_t n = strlen(o->path) + sizeof CONCORD_KEY_SUFFIX;
+    char *path = malloc(n);
+    if (path != NULL) snprintf(path, n, "%s%s", o->path, CONCORD_KEY_SUFFIX);
+    return path;
+}
+
+enum cc_err concord_open_options(struct concord **out, const struct concord_options *o,
+                                 struct cc_error *err)
 {
     *out = NULL;
+    if (!audit_init()) return cc_error_set(err, CC_ERR_SYSTEM, "cannot initialise libsodium");
     struct concord *cc = calloc(1, sizeof *cc);
     if (cc == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-    enum cc_err rc = store_sqlite_open(&cc->store, path, mode, err);
+    cc->audit = !o->audit_off;
+    if (cc->audit && (cc->key_path = key_path_of(o)) == NULL) {
+        free(cc);
+        return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    }
+    enum cc_err rc = store_sqlite_open(&cc->store, o->path, o->mode, err);
+    /* A ledger created here gets its key here, so every embedding program can write. */
+    if (rc == CC_OK && cc->audit && o->mode == STORE_CREATE)
+        rc = concord_key_ensure(cc->key_path, err);
     if (rc != CC_OK) {
+        store_close(cc->store);
+        free(cc->key_path);
         free(cc);
         return rc;
     }
@@ -34,10 +58,18 @@ enum cc_err concord_open(struct concord **out, const char *path, enum store_mode
     strmap_init(&cc->missing_units);
     strmap_init(&cc->missing_accounts);
     strmap_init(&cc->missing_transfers);
+    event_buffer_init(&cc->event);
     cc->clock = clock_real;
     auth_actor_local(&cc->actor);
     *out = cc;
     return CC_OK;
+}
+
+enum cc_err concord_open(struct concord **out, const char *path, enum store_mode mode,
+                         struct cc_error *err)
+{
+    struct concord_options o = {.path = path, .mode = mode};
+    return concord_open_options(out, &o, err);
 }
 
 void concord_close(struct concord *cc)
@@ -48,8 +80,15 @@ void concord_close(struct concord *cc)
     strmap_free(&cc->missing_units);
     strmap_free(&cc->missing_accounts);
     strmap_free(&cc->missing_transfers);
+    event_buffer_free(&cc->event);
+    if (cc->signer != NULL) sodium_memzero(cc->signer, sizeof *cc->signer);
+    free(cc->signer);
+    free(cc->key_path);
+    free(cc->expired);
     free(cc);
 }
+
+void concord_set_audit(struct concord *cc, bool on) { cc->audit = on; }
 
 void concord_set_clock(struct concord *cc, concord_clock_fn clock, void *ctx)
 {
@@ -228,6 +267,25 @@ static bool view_changed(const struct ledger_view *v)
     return false;
 }
 
+/* Notes the pending transfers that ledger_expire expired (its records from index `from` on). */
+static enum cc_err expired_collect(struct concord *cc, uint32_t from, struct cc_error *err)
+{
+    cc->expired_count = 0;
+    for (uint32_t i = from; i < cc->view.transfers_count; i++) {
+        const struct ledger_transfer *t = &cc->view.transfers[i];
+        if (t->reason != LEDGER_REASON_EXPIRY || t->pending_id == NULL) continue;
+        if (cc->expired_count == cc->expired_capacity) {
+            size_t capacity = cc->expired_capacity ? cc->expired_capacity * 2 : 64;
+            const char **grown = realloc(cc->expired, capacity * sizeof *grown);
+            if (grown == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+            cc->expired = grown;
+            cc->expired_capacity = capacity;
+        }
+        cc->expired[cc->expired_count++] = t->pending_id;
+    }
+    return CC_OK;
+}
+
 enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_t count,
                           struct ledger_result *results, struct cc_error *err)
 {
@@ -245,8 +303,10 @@ enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_
     int64_t now = cc->clock(cc->clock_ctx);
     rc = cc->store->driver->timestamp_last(cc->store, &cc->view.timestamp_last, err);
     if (rc == CC_OK) rc = batch_load(cc, ops, count, now, err);
+    uint32_t before_expiry = cc->view.transfers_count;
     if (rc == CC_OK && ledger_expire(&cc->view, now) < 0)
         rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory expiring transfers");
+    if (rc == CC_OK) rc = expired_collect(cc, before_expiry, err);
     if (rc == CC_OK && !ledger_execute(&cc->view, ops, count, now, results))
         rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory executing the batch");
 #ifndef NDEBUG
@@ -261,6 +321,12 @@ enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_
         return CC_OK;
     }
     if (rc == CC_OK) rc = cc->store->driver->write(cc->store, &cc->view, err);
+    if (rc == CC_OK && cc->audit) {
+        struct concord_batch batch = {.ops = ops, .results = results, .count = count,
+                                      .expired = cc->expired,
+                                      .expired_count = cc->expired_count, .now = now};
+        rc = concord_log_record(cc, &batch, err);
+    }
     if (rc == CC_OK) rc = store_commit(cc->store, err);
     if (rc != CC_OK) store_rollback(cc->store);
     return rc;

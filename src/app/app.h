@@ -9,7 +9,9 @@
  *   2. load every pending transfer whose expiry is due, and the units,
  *      accounts and transfers the operations name (each key looked up once);
  *   3. expire what is due, then execute the operations (ledger_execute);
- *   4. write the rows the engine marked new or dirty, commit.
+ *   4. write the rows the engine marked new or dirty;
+ *   5. append the batch's event to the audit log and sign a checkpoint
+ *      (app/log.h), commit.
  *
  * Any storage failure rolls the whole batch back; results then mean nothing
  * and the caller reports the error. Reads go straight to the store.
@@ -22,6 +24,8 @@
 #include <stdint.h>
 
 #include "app/auth.h"
+#include "audit/audit.h"
+#include "fmt/event.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -43,11 +47,35 @@ struct concord {
     struct auth_actor actor;         /* who batches run as; the local admin unless set */
     enum cc_err load_error;          /* first error while loading a batch's keys */
     struct cc_error load_error_detail;
+    bool audit;                      /* append an event per committed batch (default on) */
+    char *key_path;                  /* the audit signing key's file */
+    struct audit_signer *signer;     /* loaded at the first batch that records an event */
+    struct event_buffer event;       /* the body being written, reused across batches */
+    const char **expired;            /* pending ids the batch expired (strings in the view) */
+    size_t expired_count, expired_capacity;
 };
 
-/* Opens (or with STORE_CREATE creates) the database at path. */
+/* The signing key's file beside the database, unless configured: "<db path>.key". */
+#define CONCORD_KEY_SUFFIX ".key"
+
+struct concord_options {
+    const char *path;     /* the database */
+    const char *key_path; /* the audit signing key; NULL: path + CONCORD_KEY_SUFFIX */
+    enum store_mode mode; /* STORE_CREATE also creates the key file when it is missing */
+    bool audit_off;       /* record no events and never touch a key (replay) */
+};
+
+/* Opens (or with STORE_CREATE creates) the database at path, its key beside it. */
 enum cc_err concord_open(struct concord **out, const char *path, enum store_mode mode,
                          struct cc_error *err);
+enum cc_err concord_open_options(struct concord **out, const struct concord_options *options,
+                                 struct cc_error *err);
+/*
+ * Turns the audit log off (or on again) for the following batches. Only for
+ * measuring the log's cost and for replaying a log: a ledger whose batches
+ * are not all in its log no longer verifies.
+ */
+void concord_set_audit(struct concord *cc, bool on);
 void concord_close(struct concord *cc);
 void concord_set_clock(struct concord *cc, concord_clock_fn clock, void *ctx);
 /* Runs the following batches as actor (copied); NULL: the local admin. */

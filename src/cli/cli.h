@@ -3,7 +3,7 @@
  *
  * Every command is a row of cli_commands (commands.c): its words, its
  * handler, a one-line usage and a help text. main.c reads the global options
- * (--db), finds the row, and hands the remaining arguments to the handler.
+ * (--db, --key), finds the row, and hands the remaining arguments to the handler.
  * Handlers return a CLI exit status: 0 success, 1 an operation rejected or a
  * thing not found, 2 bad usage or malformed input, 3 storage or system error.
  */
@@ -24,6 +24,7 @@ enum {
 
 struct cli {
     const char *db_path; /* --db, $CONCORD_DB, or ./concord.db */
+    const char *key_path; /* --key, $CONCORD_KEY, or NULL: the database's path + ".key" */
     const char *argv0;
 };
 

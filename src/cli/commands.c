@@ -12,9 +12,11 @@
 
 #include <sodium.h>
 
+#include "app/log.h"
 #include "app/report.h"
 #include "cli/cli.h"
 #include "fmt/json.h"
+#include "fmt/proof.h"
 #include "http/http.h"
 #include "util/amount.h"
 #include "util/readall.h"
@@ -31,7 +33,8 @@ enum {
     OPT_NAME, OPT_OWNER, OPT_FLAG, OPT_SCALE, OPT_ID, OPT_DEBIT, OPT_CREDIT, OPT_AMOUNT,
     OPT_PENDING, OPT_EXPIRES, OPT_DATE, OPT_KIND, OPT_MEMO, OPT_TITLE, OPT_PROBABILITY,
     OPT_AUTHORITY, OPT_WHEN, OPT_ACCOUNT, OPT_MEASURE, OPT_TARGET, OPT_DUE, OPT_TO, OPT_RATE,
-    OPT_ASSUME, OPT_SAMPLES, OPT_SEED, OPT_IN, OPT_LISTEN, OPT_THREADS, OPT_QUIET,
+    OPT_ASSUME, OPT_SAMPLES, OPT_SEED, OPT_IN, OPT_LISTEN, OPT_THREADS, OPT_QUIET, OPT_FROM,
+    OPT_KEY,
 };
 
 static const struct option all_options[] = {
@@ -58,6 +61,7 @@ static const struct option all_options[] = {
     {"in", required_argument, NULL, OPT_IN},
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"threads", required_argument, NULL, OPT_THREADS}, {"quiet", no_argument, NULL, OPT_QUIET},
+    {"from", required_argument, NULL, OPT_FROM}, {"key", required_argument, NULL, OPT_KEY},
     {NULL, 0, NULL, 0},
 };
 
@@ -70,7 +74,7 @@ struct opts {
         *debit, *credit, *amount, *expires, *date, *kind, *memo;
     const char *flags[FLAGS_MAX];
     const char *title, *probability, *authority, *when, *account, *measure, *target, *due, *to,
-        *rate, *samples, *seed, *in, *listen, *threads;
+        *rate, *samples, *seed, *in, *listen, *threads, *from, *key;
     bool quiet;
     const char *assume[REPORT_ASSUMPTIONS_MAX];
     int assume_count;
@@ -137,6 +141,8 @@ static bool opts_parse(int argc, char **argv, const int *accepted, struct opts *
         case OPT_LISTEN: o->listen = optarg; break;
         case OPT_THREADS: o->threads = optarg; break;
         case OPT_QUIET: o->quiet = true; break;
+        case OPT_FROM: o->from = optarg; break;
+        case OPT_KEY: o->key = optarg; break;
         case OPT_ASSUME:
             if (o->assume_count == REPORT_ASSUMPTIONS_MAX) {
                 cli_fail(CLI_EXIT_USAGE, "%s: at most %d --assume options", command,
@@ -235,9 +241,12 @@ static int cmd_init(struct cli *cli, int argc, char **argv)
         return CLI_EXIT_USAGE;
     struct concord *cc;
     struct cc_error err = {0};
-    if (concord_open(&cc, cli->db_path, STORE_CREATE, &err) != CC_OK) return cli_fail_error(&err);
+    struct concord_options options = {.path = cli->db_path, .key_path = cli->key_path,
+                                      .mode = STORE_CREATE};
+    if (concord_open_options(&cc, &options, &err) != CC_OK) return cli_fail_error(&err);
+    fprintf(stderr, "concord: database ready at %s, its audit key at %s\n", cli->db_path,
+            cc->key_path);
     concord_close(cc);
-    fprintf(stderr, "concord: database ready at %s\n", cli->db_path);
     return CLI_EXIT_OK;
 }
 
@@ -1433,6 +1442,220 @@ static int cmd_forecast(struct cli *cli, int argc, char **argv)
     return status;
 }
 
+/* ---------------------------------------------------------------- the audit log */
+
+static int cmd_key(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "key") || !positional_exactly(&o, 0, "key"))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct audit_verifier verifier;
+    struct cc_error err = {0};
+    enum cc_err rc = concord_key_verifier(cc, &verifier, &err);
+    concord_close(cc);
+    if (rc != CC_OK) return cli_fail_error(&err);
+    char text[AUDIT_KEY_TEXT_BYTES_MAX];
+    if (!audit_verifier_format(&verifier, text, sizeof text))
+        return cli_fail(CLI_EXIT_STORE, "key: cannot format the verifier key");
+    puts(text);
+    return CLI_EXIT_OK;
+}
+
+static json_t *checkpoint_json(const struct concord_checkpoint *c)
+{
+    char time[TIME_TEXT_BYTES];
+    time_format(c->time, time);
+    return json_pack("{s:I, s:o, s:s, s:s}", "size", (json_int_t)c->size, "root",
+                     proof_hash_encode(c->root), "time", time, "checkpoint", c->note);
+}
+
+static int cmd_checkpoint(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "checkpoint") ||
+        !positional_exactly(&o, 0, "checkpoint"))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct concord_checkpoint c;
+    struct cc_error err = {0};
+    enum cc_err rc = concord_log_checkpoint(cc, 0, &c, &err);
+    concord_close(cc);
+    if (rc != CC_OK) return cli_fail_error(&err);
+    if (o.json) return print_json(checkpoint_json(&c));
+    fputs(c.note, stdout);
+    return cli_flush_output() ? CLI_EXIT_OK : CLI_EXIT_STORE;
+}
+
+static int cmd_proof(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "proof") || !positional_exactly(&o, 1, "proof"))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct proof *proof = malloc(sizeof *proof);
+    if (proof == NULL) {
+        concord_close(cc);
+        return cli_fail(CLI_EXIT_STORE, "out of memory");
+    }
+    struct cc_error err = {0};
+    enum cc_err rc = concord_log_proof(cc, o.positional[0], proof, &err);
+    concord_close(cc);
+    if (rc == CC_OK) {
+        status = print_json(proof_encode(proof)); /* a proof is a file format: always JSON */
+        proof_free(proof);
+    } else {
+        status = cli_fail_error(&err);
+    }
+    free(proof);
+    return status;
+}
+
+/* Reads a whole file named on the command line; NULL after reporting (exit 2 or 3). */
+static char *read_named(const char *name, size_t max, size_t *length, int *status)
+{
+    FILE *f = strcmp(name, "-") == 0 ? stdin : fopen(name, "rb");
+    if (f == NULL) {
+        *status = cli_fail(CLI_EXIT_USAGE, "%s: cannot open: %s", name, strerror(errno));
+        return NULL;
+    }
+    char *text = read_input(f, max, length, name, status);
+    if (f != stdin) fclose(f);
+    return text;
+}
+
+static int cmd_verify_proof(struct cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    static const int accepted[] = {OPT_KEY, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "verify-proof") ||
+        !positional_exactly(&o, 1, "verify-proof"))
+        return CLI_EXIT_USAGE;
+    if (o.key == NULL) return cli_fail(CLI_EXIT_USAGE, "verify-proof: --key VERIFIER_KEY is required");
+    struct audit_verifier verifier;
+    struct cc_error err = {0};
+    if (concord_verifier_read(o.key, &verifier, &err) != CC_OK) return cli_fail_error(&err);
+    int status = CLI_EXIT_OK;
+    size_t length = 0;
+    char *text = read_named(o.positional[0], PROOF_BYTES_MAX, &length, &status);
+    if (text == NULL) return status;
+    struct proof *proof = malloc(sizeof *proof);
+    char message[CC_ERROR_MESSAGE_BYTES_MAX] = "";
+    if (proof == NULL) {
+        status = cli_fail(CLI_EXIT_STORE, "out of memory");
+    } else if (!proof_decode(text, length, proof, message, sizeof message)) {
+        status = cli_fail(CLI_EXIT_USAGE, "%s: malformed proof: %s", o.positional[0], message);
+    } else {
+        if (concord_proof_check(proof, &verifier, message, sizeof message))
+            printf("valid: transfer %s is in event %llu of the log of %llu events signed by %s\n",
+                   proof->transfer_id, (unsigned long long)proof->leaf_index + 1,
+                   (unsigned long long)proof->tree_size, verifier.name);
+        else
+            status = cli_fail(CLI_EXIT_REJECTED, "%s: invalid proof: %s", o.positional[0],
+                              message);
+        proof_free(proof);
+    }
+    free(proof);
+    free(text);
+    return status;
+}
+
+/* A checkpoint size typed by a person: 1 … 2^63-1. */
+static bool parse_size(const char *text, int64_t *out, const char *option, const char *command)
+{
+    char *end;
+    errno = 0;
+    long long v = text != NULL ? strtoll(text, &end, 10) : 0;
+    if (text == NULL || errno != 0 || end == text || *end != '\0' || v < 1) {
+        cli_fail(CLI_EXIT_USAGE, "%s: %s must be a checkpoint size ≥ 1", command, option);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static int cmd_consistency(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_FROM, OPT_TO, OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "consistency") ||
+        !positional_exactly(&o, 0, "consistency"))
+        return CLI_EXIT_USAGE;
+    int64_t from = 0, to = 0;
+    if (!parse_size(o.from, &from, "--from", "consistency") ||
+        (o.to != NULL && !parse_size(o.to, &to, "--to", "consistency")))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct concord_consistency *c = malloc(sizeof *c);
+    struct cc_error err = {0};
+    enum cc_err rc = c != NULL ? concord_log_consistency(cc, from, to, c, &err)
+                               : cc_error_set(&err, CC_ERR_NOMEM, "out of memory");
+    concord_close(cc);
+    if (rc == CC_OK)
+        status = print_json(proof_consistency_encode(
+            (uint64_t)c->from.size, (uint64_t)c->to.size,
+            (const uint8_t(*)[AUDIT_HASH_BYTES])c->hashes, c->count, c->from.note, c->to.note));
+    else
+        status = cli_fail_error(&err);
+    free(c);
+    return status;
+}
+
+static int cmd_verify(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, OPT_KEY, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "verify") || !positional_exactly(&o, 0, "verify"))
+        return CLI_EXIT_USAGE;
+    struct audit_verifier verifier;
+    struct cc_error err = {0};
+    if (o.key != NULL && concord_verifier_read(o.key, &verifier, &err) != CC_OK)
+        return cli_fail_error(&err);
+    int status;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct concord_verify_report *report = malloc(sizeof *report);
+    enum cc_err rc = report != NULL
+                         ? concord_log_verify(cc, cli->db_path, o.key ? &verifier : NULL, report,
+                                              &err)
+                         : cc_error_set(&err, CC_ERR_NOMEM, "out of memory");
+    concord_close(cc);
+    if (rc != CC_OK) {
+        free(report);
+        return cli_fail_error(&err);
+    }
+    if (o.json) {
+        json_t *r = json_pack("{s:b, s:I, s:I}", "intact", report->intact, "events",
+                              (json_int_t)report->events, "checkpoints",
+                              (json_int_t)report->checkpoints);
+        if (!report->intact) json_object_set_new(r, "problem", json_text(report->problem));
+        status = print_json(r);
+    } else if (report->intact) {
+        printf("intact: %lld events, %lld checkpoints, %lld transfers\n",
+               (long long)report->events, (long long)report->checkpoints,
+               (long long)report->transfers);
+        status = cli_flush_output() ? CLI_EXIT_OK : CLI_EXIT_STORE;
+    } else {
+        status = CLI_EXIT_OK;
+    }
+    if (!report->intact && status == CLI_EXIT_OK)
+        status = cli_fail(CLI_EXIT_REJECTED, "not intact: %s", report->problem);
+    free(report);
+    return status;
+}
+
 /* ---------------------------------------------------------------- serve */
 
 static int cmd_serve(struct cli *cli, int argc, char **argv)
@@ -1441,7 +1664,8 @@ static int cmd_serve(struct cli *cli, int argc, char **argv)
     struct opts o;
     if (!opts_parse(argc, argv, accepted, &o, "serve") || !positional_exactly(&o, 0, "serve"))
         return CLI_EXIT_USAGE;
-    struct http_options options = {.db_path = cli->db_path, .listen = o.listen,
+    struct http_options options = {.db_path = cli->db_path, .key_path = cli->key_path,
+                                   .listen = o.listen,
                                    .quiet = o.quiet};
     if (o.threads != NULL) {
         char *end;
@@ -1477,7 +1701,9 @@ static int cmd_help(struct cli *cli, int argc, char **argv)
 const struct cli_command cli_commands[] = {
     {"init", cmd_init, "", "create the database",
      "Creates the database file with its schema. Accepts an existing concord database\n"
-     "(bringing its schema up to date) and refuses any other file.\n"},
+     "(bringing its schema up to date) and refuses any other file. Creates the audit\n"
+     "log's signing key beside it (PATH.key, or --key PATH; mode 0600) unless a file is\n"
+     "already there: back it up apart from the database.\n"},
     {"apply", cmd_apply, "[FILE|-]", "commit JSON Lines operations as one batch",
      "Reads one operation per line (unit, account, transfer, post, void) from FILE\n"
      "or standard input, commits them as one atomic batch, and prints one result\n"
@@ -1568,6 +1794,34 @@ const struct cli_command cli_commands[] = {
      "Checks that, per unit, debits equal credits (posted and pending), that no\n"
      "balance is negative or breaks its account's limit, and that every account's\n"
      "balances equal the sum of its transfers. Exit 3 naming the first fault.\n"},
+    {"key", cmd_key, "", "print the audit log's verifier key",
+     "Prints the public (verifier) key of the ledger's signing key, in the signed-note\n"
+     "format: NAME+KEYID+BASE64. Give it to auditors: with it alone they can check\n"
+     "checkpoints and proofs.\n"},
+    {"checkpoint", cmd_checkpoint, "[--json]", "the latest signed checkpoint of the audit log",
+     "Prints the signed note of the latest checkpoint: the log's name, its size (one\n"
+     "event per committed batch) and its Merkle root. --json: {\"size\",\"root\",\"time\",\n"
+     "\"checkpoint\"}.\n"},
+    {"proof", cmd_proof, "TRANSFER_ID [--json]", "prove a transfer is in the audit log",
+     "Prints, as JSON, the inclusion proof of the event that created TRANSFER_ID\n"
+     "against the latest checkpoint, with that event's text: transfer_id, leaf_index\n"
+     "(event seq - 1), tree_size, leaf_hash, hashes, checkpoint, event. Check it with\n"
+     "verify-proof. Exit 1 when there is no such transfer.\n"},
+    {"verify-proof", cmd_verify_proof, "FILE --key VERIFIER_KEY", "check an inclusion proof",
+     "Needs nothing but the proof and the verifier key (its text, or a file holding\n"
+     "it): checks the checkpoint's signature, that the hashes lead from the leaf to\n"
+     "the checkpoint's root, that the event hashes to the leaf and records the\n"
+     "transfer. Exit 0 valid, 1 invalid (saying why), 2 malformed.\n"},
+    {"consistency", cmd_consistency, "--from N [--to M] [--json]",
+     "prove the log of N events is a prefix of the log of M",
+     "Prints the consistency proof between the stored checkpoints of sizes N and M\n"
+     "(default: the latest), with both signed notes.\n"},
+    {"verify", cmd_verify, "[--json] [--key VERIFIER_KEY]", "verify the ledger against its audit log",
+     "Checks every event's hash, every checkpoint's signature, root and consistency,\n"
+     "then replays every event into an empty ledger and compares every table, row by\n"
+     "row, with this one. --key checks the signatures with a verifier key given by an\n"
+     "outside auditor (default: the ledger's own key file). Exit 0 intact, 1 naming\n"
+     "the first event, checkpoint or row that is not what the log says.\n"},
     {"help", cmd_help, "[COMMAND]", "help on a command", ""},
     {NULL, NULL, NULL, NULL, NULL},
 };

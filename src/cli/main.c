@@ -42,7 +42,9 @@ struct concord *cli_open(struct cli *cli, int *status)
 {
     struct concord *cc;
     struct cc_error err = {0};
-    if (concord_open(&cc, cli->db_path, STORE_OPEN_EXISTING, &err) != CC_OK) {
+    struct concord_options o = {.path = cli->db_path, .key_path = cli->key_path,
+                                .mode = STORE_OPEN_EXISTING};
+    if (concord_open_options(&cc, &o, &err) != CC_OK) {
         *status = cli_fail_error(&err);
         return NULL;
     }
@@ -51,17 +53,18 @@ struct concord *cli_open(struct cli *cli, int *status)
 
 void cli_print_help(const struct cli_command *cmd, FILE *out)
 {
-    fprintf(out, "usage: concord [--db PATH] %s%s%s\n\n%s\n", cmd->words, cmd->usage[0] ? " " : "",
+    fprintf(out, "usage: concord [--db PATH] [--key PATH] %s%s%s\n\n%s\n", cmd->words, cmd->usage[0] ? " " : "",
             cmd->usage, cmd->summary);
     if (cmd->help[0]) fprintf(out, "\n%s", cmd->help);
 }
 
 void cli_print_overview(FILE *out)
 {
-    fputs("usage: concord [--db PATH] COMMAND [ARGS]\n\n"
+    fputs("usage: concord [--db PATH] [--key PATH] COMMAND [ARGS]\n\n"
           "concord keeps the books of a stabilization mission: money, personnel and\n"
           "supplies on one double-entry ledger.\n\n"
-          "The database is PATH, else $CONCORD_DB, else ./concord.db.\n"
+          "The database is PATH, else $CONCORD_DB, else ./concord.db. Its audit log's\n"
+          "signing key is --key PATH, else $CONCORD_KEY, else the database's path + .key.\n"
           "Exit status: 0 ok; 1 an operation was rejected or a thing not found;\n"
           "2 bad usage or malformed input; 3 storage or system error.\n\ncommands:\n",
           out);
@@ -108,6 +111,8 @@ static int run(int argc, char **argv)
     struct cli cli = {.argv0 = argv[0]};
     cli.db_path = getenv("CONCORD_DB");
     if (cli.db_path == NULL || cli.db_path[0] == '\0') cli.db_path = CONCORD_DB_DEFAULT;
+    cli.key_path = getenv("CONCORD_KEY");
+    if (cli.key_path != NULL && cli.key_path[0] == '\0') cli.key_path = NULL;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--db") == 0) {
@@ -118,6 +123,14 @@ static int run(int argc, char **argv)
             cli.db_path = argv[++i];
         } else if (strncmp(argv[i], "--db=", 5) == 0) {
             cli.db_path = argv[i] + 5;
+        } else if (strcmp(argv[i], "--key") == 0) {
+            if (i + 1 == argc) {
+                cli_print_overview(stderr);
+                return cli_fail(CLI_EXIT_USAGE, "--key needs a PATH");
+            }
+            cli.key_path = argv[++i];
+        } else if (strncmp(argv[i], "--key=", 6) == 0) {
+            cli.key_path = argv[i] + 6;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             cli_print_overview(stdout);
             return CLI_EXIT_OK;

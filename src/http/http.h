@@ -39,6 +39,7 @@
 
 struct http_options {
     const char *db_path;
+    const char *key_path; /* the audit signing key; NULL: db_path + ".key" */
     const char *listen;  /* "ADDR:PORT"; port 0 lets the system choose */
     uint32_t threads;    /* worker threads (0: one per core) */
     bool quiet;          /* no access log */

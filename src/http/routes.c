@@ -6,6 +6,7 @@
  * with the store connection it was lent, and leaves a status and a JSON
  * answer in the request. Shapes are the CLI's --json shapes exactly.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,10 @@
 
 #include <microhttpd.h>
 
+#include "app/log.h"
 #include "app/report.h"
 #include "fmt/json.h"
+#include "fmt/proof.h"
 #include "http/http.h"
 #include "util/timefmt.h"
 
@@ -567,6 +570,116 @@ static void h_openapi(struct http_request *request, struct concord *cc)
     answer(request, http_openapi());
 }
 
+/* ---------------------------------------------------------------- the audit log */
+
+static json_t *checkpoint_object(const struct concord_checkpoint *c)
+{
+    char time[TIME_TEXT_BYTES];
+    time_format(c->time, time);
+    return json_pack("{s:I, s:o, s:s, s:s}", "size", (json_int_t)c->size, "root",
+                     proof_hash_encode(c->root), "time", time, "checkpoint", c->note);
+}
+
+static void h_audit_checkpoint(struct http_request *request, struct concord *cc)
+{
+    struct concord_checkpoint c;
+    struct cc_error err = {0};
+    if (concord_log_checkpoint(cc, 0, &c, &err) != CC_OK)
+        http_error_from(request, &err);
+    else
+        answer(request, checkpoint_object(&c));
+}
+
+static void h_audit_proof(struct http_request *request, struct concord *cc)
+{
+    struct proof *proof = malloc(sizeof *proof);
+    struct cc_error err = {0};
+    if (proof == NULL) {
+        http_error(request, 503, "overloaded", "out of memory");
+        return;
+    }
+    if (concord_log_proof(cc, request->id, proof, &err) != CC_OK) {
+        http_error_from(request, &err);
+    } else {
+        answer(request, proof_encode(proof));
+        proof_free(proof);
+    }
+    free(proof);
+}
+
+/* An optional query argument that is a count ≥ 0 (a seq or a size); false after answering 400. */
+static bool query_count(struct http_request *request, const char *name, int64_t *out)
+{
+    const char *text = http_query(request, name);
+    *out = 0;
+    if (text == NULL || text[0] == '\0') return true;
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    if (*end != '\0' || v < 0 || v == LLONG_MAX) {
+        http_error(request, 400, "bad_request", "%s: expected an integer ≥ 0", name);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static void h_audit_consistency(struct http_request *request, struct concord *cc)
+{
+    int64_t from, to;
+    if (!query_count(request, "from", &from) || !query_count(request, "to", &to)) return;
+    if (from < 1) {
+        http_error(request, 400, "bad_request", "from: required, a checkpoint size ≥ 1");
+        return;
+    }
+    struct concord_consistency *c = malloc(sizeof *c);
+    struct cc_error err = {0};
+    enum cc_err rc = c != NULL ? concord_log_consistency(cc, from, to, c, &err)
+                               : cc_error_set(&err, CC_ERR_NOMEM, "out of memory");
+    if (rc != CC_OK)
+        http_error_from(request, &err);
+    else
+        answer(request, proof_consistency_encode(
+                            (uint64_t)c->from.size, (uint64_t)c->to.size,
+                            (const uint8_t(*)[AUDIT_HASH_BYTES])c->hashes, c->count,
+                            c->from.note, c->to.note));
+    free(c);
+}
+
+static int event_row(void *ctx, const struct store_event *e)
+{
+    json_t *rows = ctx;
+    char time[TIME_TEXT_BYTES];
+    time_format(e->time, time);
+    json_error_t jerr;
+    json_t *event = json_loadb(e->body, e->body_size, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *actor = json_loads(e->actor, JSON_REJECT_DUPLICATES, &jerr);
+    uint8_t leaf[AUDIT_HASH_BYTES] = {0};
+    if (e->leaf_size == sizeof leaf) memcpy(leaf, e->leaf, sizeof leaf);
+    json_array_append_new(rows, json_pack("{s:I, s:s, s:o, s:o, s:o}", "seq", (json_int_t)e->seq,
+                                          "time", time, "actor", actor ? actor : json_null(),
+                                          "leaf_hash", proof_hash_encode(leaf), "event",
+                                          event ? event : json_null()));
+    return 0;
+}
+
+static void h_audit_events(struct http_request *request, struct concord *cc)
+{
+    int64_t after;
+    uint32_t limit;
+    if (!query_count(request, "after", &after) || !query_limit(request, &limit)) return;
+    json_t *rows = json_array();
+    struct cc_error err = {0};
+    if (concord_log_events(cc, after, limit, event_row, rows, &err) != CC_OK) {
+        json_decref(rows);
+        http_error_from(request, &err);
+        return;
+    }
+    json_t *next = json_null();
+    if (json_array_size(rows) == limit)
+        next = json_incref(json_object_get(json_array_get(rows, limit - 1), "seq"));
+    answer(request, json_pack("{s:o, s:o}", "events", rows, "next", next));
+}
+
 /* ---------------------------------------------------------------- the table */
 
 const struct http_route http_routes[] = {
@@ -594,6 +707,14 @@ const struct http_route http_routes[] = {
      "Low and high under assumptions", NULL, "Assumptions", "Scenario"},
     {"GET", "/v1/forecast", h_forecast, false, false, "getForecast",
      "How likely each requirement is to be met", "samples seed in", NULL, "Forecast"},
+    {"GET", "/v1/audit/checkpoint", h_audit_checkpoint, false, false, "getAuditCheckpoint",
+     "The latest signed checkpoint of the audit log", NULL, NULL, "Checkpoint"},
+    {"GET", "/v1/audit/proof/{id}", h_audit_proof, false, true, "getAuditProof",
+     "The inclusion proof of the event that created a transfer", NULL, NULL, "Proof"},
+    {"GET", "/v1/audit/consistency", h_audit_consistency, false, false, "getAuditConsistency",
+     "The consistency proof between two checkpoints", "from to", NULL, "Consistency"},
+    {"GET", "/v1/audit/events", h_audit_events, false, false, "listAuditEvents",
+     "The audit log's events, oldest first", "after limit", NULL, "EventPage"},
     {"GET", "/healthz", h_health, false, false, "getHealth", "Whether the store answers", NULL,
      NULL, "Health"},
     {"GET", "/v1/openapi.json", h_openapi, false, false, "getOpenApi", "This document", NULL,
@@ -670,6 +791,8 @@ static const char *query_description(const char *name)
         {"owner", "only accounts of this party"},
         {"limit", "rows per page (1 … 1000, default 100)"},
         {"after", "the cursor: the `next` of the previous page"},
+        {"from", "the size of the older checkpoint"},
+        {"to", "the size of the newer checkpoint (default: the latest)"},
         {"since", "effective date from (YYYY-MM-DD or RFC 3339)"},
         {"until", "effective date through (a bare date includes the whole day)"},
         {"at", "as of this effective date (a bare date includes the whole day)"},
@@ -738,6 +861,8 @@ json_t *http_openapi(void)
         {"Balances", "array"},   {"Conditions", "array"},     {"Requirements", "array"},
         {"Gaps", "array"},       {"Assumptions", "object"},   {"Scenario", "object"},
         {"Forecast", "object"},  {"Health", "object"},        {"OpenAPI", "object"},
+        {"Checkpoint", "object"}, {"Proof", "object"},       {"Consistency", "object"},
+        {"EventPage", "object"},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         json_object_set_new(schemas, kinds[i].name,

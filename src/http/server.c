@@ -373,7 +373,9 @@ enum cc_err http_serve(const struct http_options *options, struct cc_error *err)
     pthread_cond_init(&s.returned, NULL);
     enum cc_err rc = CC_OK;
     for (uint32_t i = 0; i < threads + 1 && rc == CC_OK; i++) {
-        rc = concord_open(&s.pool[i], options->db_path, STORE_OPEN_EXISTING, err);
+        struct concord_options o = {.path = options->db_path, .key_path = options->key_path,
+                                    .mode = STORE_OPEN_EXISTING};
+        rc = concord_open_options(&s.pool[i], &o, err);
         if (rc == CC_OK) s.pool_free++;
     }
     /* Signals go to the main thread only: block them before any thread starts. */

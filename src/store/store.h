@@ -18,6 +18,7 @@
 #define CONCORD_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ledger/ledger.h"
@@ -84,6 +85,32 @@ typedef int (*store_transfer_fn)(void *ctx, const struct ledger_transfer *transf
 typedef int (*store_unit_fn)(void *ctx, const struct ledger_unit *unit);
 typedef int (*store_balance_fn)(void *ctx, const struct store_balance *balance);
 typedef int (*store_party_fn)(void *ctx, const struct ledger_party *party);
+
+/* One row of the audit log: the record of one committed batch. */
+struct store_event {
+    int64_t seq;          /* 1, 2, …: the leaf index + 1 */
+    int64_t time;         /* the batch's clock, ns */
+    int64_t ts_last;      /* the ledger's last timestamp after the batch */
+    const char *actor;    /* the actor object, as in the body */
+    const char *body;     /* canonical JSON; NULL when not asked for */
+    size_t body_size;
+    const uint8_t *leaf;  /* the leaf hash of body */
+    size_t leaf_size;
+};
+
+/* One signed checkpoint of the audit log: the tree of its first `size` events. */
+struct store_checkpoint {
+    int64_t size;
+    int64_t time;              /* the batch's clock */
+    const uint8_t *root;
+    size_t root_size;
+    const uint8_t *frontier;   /* audit_frontier_encode */
+    size_t frontier_size;
+    const char *note;          /* the signed note */
+};
+
+typedef int (*store_event_fn)(void *ctx, const struct store_event *event);
+typedef int (*store_checkpoint_fn)(void *ctx, const struct store_checkpoint *checkpoint);
 
 struct store;
 
@@ -157,6 +184,35 @@ struct store_driver {
     /* Every party, in id order. */
     enum cc_err (*parties_list)(struct store *store, store_party_fn fn, void *ctx,
                                 struct cc_error *err);
+    /* ---- the audit log */
+    /* Appends an event and the checkpoint that covers it (inside the batch's transaction). */
+    enum cc_err (*event_append)(struct store *store, const struct store_event *event,
+                                const struct store_checkpoint *checkpoint, struct cc_error *err);
+    /* The highest transfer seq: the number of transfer rows (0: none). */
+    enum cc_err (*transfers_last)(struct store *store, int64_t *seq, struct cc_error *err);
+    /* The highest event seq (0: none). */
+    enum cc_err (*events_last)(struct store *store, int64_t *seq, struct cc_error *err);
+    /* Events with seq > after, in seq order, at most limit (0: all); bodies included. */
+    enum cc_err (*events_each)(struct store *store, int64_t after, uint32_t limit,
+                               store_event_fn fn, void *ctx, struct cc_error *err);
+    /* The leaf hashes of events 1 … size, in order (body NULL). */
+    enum cc_err (*leaves_each)(struct store *store, int64_t size, store_event_fn fn, void *ctx,
+                               struct cc_error *err);
+    /* The first event whose ts_last is ≥ timestamp: the batch that stamped it. */
+    enum cc_err (*event_at)(struct store *store, int64_t timestamp, store_event_fn fn,
+                            void *ctx, struct cc_error *err);
+    /* The latest checkpoint, the one of `size` (size > 0), or every one by size. */
+    enum cc_err (*checkpoint_get)(struct store *store, int64_t size, store_checkpoint_fn fn,
+                                  void *ctx, struct cc_error *err);
+    enum cc_err (*checkpoints_each)(struct store *store, store_checkpoint_fn fn, void *ctx,
+                                    struct cc_error *err);
+    /*
+     * Compares every ledger table of this store (rebuilt from the events) with
+     * the database at other_path, row by row in key order. *same, or the first
+     * difference in problem ("transfers row seq 4 (id t-1): amount is …").
+     */
+    enum cc_err (*compare_tables)(struct store *store, const char *other_path, bool *same,
+                                  char *problem, size_t problem_size, struct cc_error *err);
 };
 
 struct store {

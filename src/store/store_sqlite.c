@@ -31,6 +31,15 @@
  * row that is appended anyway. History and balances as of a date walk the
  * chain: a lookup by row number per transfer of that account.
  *
+ * The audit log (migration 3): events(seq, time, actor, body, leaf, ts_last),
+ * one row per committed batch, seq from 1 with no gap; ts_last is the
+ * ledger's last timestamp after the batch, indexed, so the event that
+ * stamped a transfer is the first whose ts_last is ≥ its timestamp; and
+ * checkpoints(size, time, root, frontier, note), one per event, the latest
+ * holding the tree's frontier for the next append. compare_tables() attaches
+ * another database (the ledger, from a replay) and compares every ledger
+ * table with it in key order.
+ *
  * Indexes: transfers by id (the idempotency key), by effective date, and a
  * partial index of the pending transfers that can expire. Account balances
  * are kept on the account rows; a balance as of a date is the sum of the
@@ -92,7 +101,8 @@ static const char *const migrations[] = {
     " timestamp INTEGER NOT NULL) STRICT;"
     "CREATE INDEX approvals_pending ON approvals (pending_id);"
     "CREATE TABLE events (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, actor TEXT NOT NULL,"
-    " body BLOB NOT NULL, leaf BLOB NOT NULL) STRICT;"
+    " body BLOB NOT NULL, leaf BLOB NOT NULL, ts_last INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX events_ts_last ON events (ts_last);"
     "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
     " root BLOB NOT NULL, frontier BLOB NOT NULL, note TEXT NOT NULL) STRICT;"
     "CREATE TABLE tokens (id TEXT PRIMARY KEY, hash BLOB NOT NULL, user TEXT NOT NULL,"
@@ -123,6 +133,8 @@ enum stmt {
     S_PENDING_DATE,
     S_PARTY_GET, S_PARTIES_LIST, S_PARTY_INSERT, S_APPROVALS_OF, S_APPROVAL_GET,
     S_APPROVAL_INSERT,
+    S_EVENT_INSERT, S_CHECKPOINT_INSERT, S_EVENTS_LAST, S_EVENTS_AFTER, S_LEAVES, S_EVENT_AT,
+    S_CHECKPOINT_LATEST, S_CHECKPOINT_GET, S_CHECKPOINTS_ALL,
     S_COUNT
 };
 
@@ -201,6 +213,21 @@ static const char *const stmt_sql[S_COUNT] = {
                        " WHERE id = ?1",
     [S_APPROVAL_INSERT] = "INSERT INTO approvals (id, pending_id, user, decision, timestamp)"
                           " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_EVENT_INSERT] = "INSERT INTO events (seq, time, actor, body, leaf, ts_last)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_CHECKPOINT_INSERT] = "INSERT INTO checkpoints (size, time, root, frontier, note)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_EVENTS_LAST] = "SELECT COALESCE(MAX(seq), 0) FROM events",
+    [S_EVENTS_AFTER] = "SELECT seq, time, ts_last, actor, body, leaf FROM events WHERE seq > ?1"
+                       " ORDER BY seq LIMIT ?2",
+    [S_LEAVES] = "SELECT seq, time, ts_last, actor, NULL, leaf FROM events WHERE seq <= ?1"
+                 " ORDER BY seq",
+    [S_EVENT_AT] = "SELECT seq, time, ts_last, actor, body, leaf FROM events WHERE ts_last >= ?1"
+                   " ORDER BY ts_last, seq LIMIT 1",
+    [S_CHECKPOINT_LATEST] = "SELECT size, time, root, frontier, note FROM checkpoints"
+                            " ORDER BY size DESC LIMIT 1",
+    [S_CHECKPOINT_GET] = "SELECT size, time, root, frontier, note FROM checkpoints WHERE size = ?1",
+    [S_CHECKPOINTS_ALL] = "SELECT size, time, root, frontier, note FROM checkpoints ORDER BY size",
 };
 
 struct store_sqlite {
@@ -1407,6 +1434,335 @@ static enum cc_err sqlite_check_transfers(struct store *b, struct cc_error *err)
     return rc;
 }
 
+/* ---------------------------------------------------------------- the audit log */
+
+static enum cc_err sqlite_event_append(struct store *b, const struct store_event *e,
+                                       const struct store_checkpoint *c, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    assert(e->body != NULL && e->seq == c->size);
+    sqlite3_stmt *st = stmt_get(s, S_EVENT_INSERT);
+    sqlite3_bind_int64(st, 1, e->seq);
+    sqlite3_bind_int64(st, 2, e->time);
+    sqlite3_bind_text(st, 3, e->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 4, e->body, e->body_size, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, e->leaf, (int)e->leaf_size, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, e->ts_last);
+    enum cc_err rc = step_done(s, st, err, "recording the audit event");
+    if (rc != CC_OK) return rc;
+    st = stmt_get(s, S_CHECKPOINT_INSERT);
+    sqlite3_bind_int64(st, 1, c->size);
+    sqlite3_bind_int64(st, 2, c->time);
+    sqlite3_bind_blob(st, 3, c->root, (int)c->root_size, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, c->frontier, (int)c->frontier_size, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, c->note, -1, SQLITE_STATIC);
+    return step_done(s, st, err, "recording the audit checkpoint");
+}
+
+static enum cc_err sqlite_events_last(struct store *b, int64_t *seq, struct cc_error *err)
+{
+    return max_seq(sq(b), S_EVENTS_LAST, seq, err);
+}
+
+static enum cc_err sqlite_transfers_last(struct store *b, int64_t *seq, struct cc_error *err)
+{
+    return max_seq(sq(b), S_MAX_TRANSFER_SEQ, seq, err);
+}
+
+static struct store_event row_event(sqlite3_stmt *st)
+{
+    return (struct store_event){
+        .seq = sqlite3_column_int64(st, 0), .time = sqlite3_column_int64(st, 1),
+        .ts_last = sqlite3_column_int64(st, 2), .actor = col_text(st, 3),
+        .body = (const char *)sqlite3_column_blob(st, 4),
+        .body_size = (size_t)sqlite3_column_bytes(st, 4),
+        .leaf = sqlite3_column_blob(st, 5), .leaf_size = (size_t)sqlite3_column_bytes(st, 5),
+    };
+}
+
+static struct store_checkpoint row_checkpoint(sqlite3_stmt *st)
+{
+    return (struct store_checkpoint){
+        .size = sqlite3_column_int64(st, 0), .time = sqlite3_column_int64(st, 1),
+        .root = sqlite3_column_blob(st, 2), .root_size = (size_t)sqlite3_column_bytes(st, 2),
+        .frontier = sqlite3_column_blob(st, 3),
+        .frontier_size = (size_t)sqlite3_column_bytes(st, 3), .note = col_text(st, 4),
+    };
+}
+
+/* Steps st, calling fn for each event row until fn returns non-zero. */
+static enum cc_err each_event(struct store_sqlite *s, sqlite3_stmt *st, store_event_fn fn,
+                              void *ctx, struct cc_error *err)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_event e = row_event(st);
+        if (e.actor == NULL) e.actor = "";
+        if (fn(ctx, &e) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? CC_OK : db_error(s, err, "reading the audit log");
+}
+
+static enum cc_err sqlite_events_each(struct store *b, int64_t after, uint32_t limit,
+                                      store_event_fn fn, void *ctx, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_EVENTS_AFTER);
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, limit == 0 ? -1 : (int64_t)limit);
+    return each_event(s, st, fn, ctx, err);
+}
+
+static enum cc_err sqlite_leaves_each(struct store *b, int64_t size, store_event_fn fn,
+                                      void *ctx, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_LEAVES);
+    sqlite3_bind_int64(st, 1, size);
+    return each_event(s, st, fn, ctx, err);
+}
+
+static enum cc_err sqlite_event_at(struct store *b, int64_t timestamp, store_event_fn fn,
+                                   void *ctx, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_EVENT_AT);
+    sqlite3_bind_int64(st, 1, timestamp);
+    return each_event(s, st, fn, ctx, err);
+}
+
+static enum cc_err each_checkpoint(struct store_sqlite *s, sqlite3_stmt *st,
+                                   store_checkpoint_fn fn, void *ctx, struct cc_error *err)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_checkpoint c = row_checkpoint(st);
+        if (c.note == NULL) c.note = "";
+        if (fn(ctx, &c) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? CC_OK : db_error(s, err, "reading the audit checkpoints");
+}
+
+static enum cc_err sqlite_checkpoint_get(struct store *b, int64_t size, store_checkpoint_fn fn,
+                                         void *ctx, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, size > 0 ? S_CHECKPOINT_GET : S_CHECKPOINT_LATEST);
+    if (size > 0) sqlite3_bind_int64(st, 1, size);
+    return each_checkpoint(s, st, fn, ctx, err);
+}
+
+static enum cc_err sqlite_checkpoints_each(struct store *b, store_checkpoint_fn fn, void *ctx,
+                                           struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    return each_checkpoint(s, stmt_get(s, S_CHECKPOINTS_ALL), fn, ctx, err);
+}
+
+/* ---------------------------------------------------------------- comparing two ledgers */
+
+/*
+ * The tables a ledger's events determine, each with the columns that order
+ * it (its primary key) and, where the key is a row number, the column that
+ * names a row for people. The audit log and the access tokens are not
+ * among them: the log is checked on its own, tokens are not ledger state.
+ */
+static const struct compared_table {
+    const char *name;
+    const char *keys[4];  /* NULL-terminated */
+    const char *label;    /* or NULL */
+} compared_tables[] = {
+    {"units", {"code", NULL}, NULL},
+    {"accounts", {"seq", NULL}, "id"},
+    {"transfers", {"seq", NULL}, "id"},
+    {"conditions", {"seq", NULL}, "name"},
+    {"gates", {"condition", "transfer", NULL}, NULL},
+    {"requirements", {"id", NULL}, NULL},
+    {"rates", {"unit", "to_unit", "date", NULL}, NULL},
+    {"parties", {"id", NULL}, NULL},
+    {"approvals", {"seq", NULL}, "id"},
+    {"meta", {"key", NULL}, NULL},
+};
+
+#define COMPARE_SQL_BYTES 1024
+#define COMPARE_VALUE_BYTES 80
+
+/* A value for a message: text as is (cut), integers, reals, blobs in hex, null. */
+static void value_text(sqlite3_stmt *st, int i, char *out, size_t size)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_NULL: snprintf(out, size, "null"); return;
+    case SQLITE_BLOB: {
+        const unsigned char *p = sqlite3_column_blob(st, i);
+        int n = sqlite3_column_bytes(st, i);
+        size_t used = (size_t)snprintf(out, size, "x'");
+        for (int k = 0; k < n && used + 4 < size; k++)
+            used += (size_t)snprintf(out + used, size - used, "%02x", p[k]);
+        snprintf(out + used, size - used, "'");
+        return;
+    }
+    default: snprintf(out, size, "%s", col_text(st, i)); return;
+    }
+}
+
+/* The value of the column named `name` of the row st is on, for a message. */
+static void named_value(sqlite3_stmt *st, const char *name, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (int i = 0; i < sqlite3_column_count(st); i++)
+        if (strcmp(sqlite3_column_name(st, i), name) == 0) value_text(st, i, out, size);
+}
+
+/* "seq 42 (id t-9)" or "condition c transfer 4", from the row st is on. */
+static void row_name(const struct compared_table *t, sqlite3_stmt *st, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    char v[COMPARE_VALUE_BYTES];
+    for (int k = 0; t->keys[k] != NULL && used < size; k++) {
+        named_value(st, t->keys[k], v, sizeof v);
+        used += (size_t)snprintf(out + used, size - used, "%s%s %s", k ? " " : "", t->keys[k], v);
+    }
+    if (t->label == NULL || used >= size) return;
+    named_value(st, t->label, v, sizeof v);
+    snprintf(out + used, size - used, " (%s %s)", t->label, v);
+}
+
+static bool values_equal(sqlite3_stmt *a, sqlite3_stmt *b, int i)
+{
+    int type = sqlite3_column_type(a, i);
+    if (type != sqlite3_column_type(b, i)) return false;
+    switch (type) {
+    case SQLITE_NULL: return true;
+    case SQLITE_INTEGER: return sqlite3_column_int64(a, i) == sqlite3_column_int64(b, i);
+    case SQLITE_FLOAT: return sqlite3_column_double(a, i) == sqlite3_column_double(b, i);
+    default: {
+        int n = sqlite3_column_bytes(a, i);
+        return n == sqlite3_column_bytes(b, i) &&
+               memcmp(sqlite3_column_blob(a, i), sqlite3_column_blob(b, i), (size_t)n) == 0;
+    }
+    }
+}
+
+/* Describes the difference at the key the `first` statement is on. */
+static enum cc_err describe_row(struct store_sqlite *s, const struct compared_table *t,
+                                sqlite3_stmt *first, char *problem, size_t size,
+                                struct cc_error *err)
+{
+    sqlite3_stmt *rows[2] = {NULL, NULL}; /* the ledger's, the events' */
+    const char *schemas[2] = {"other", "main"};
+    bool found[2] = {false, false};
+    enum cc_err rc = CC_OK;
+    for (int w = 0; w < 2 && rc == CC_OK; w++) {
+        char query[COMPARE_SQL_BYTES];
+        size_t used = (size_t)snprintf(query, sizeof query, "SELECT * FROM %s.%s WHERE ",
+                                       schemas[w], t->name);
+        for (int k = 0; t->keys[k] != NULL && used < sizeof query; k++)
+            used += (size_t)snprintf(query + used, sizeof query - used, "%s%s IS ?%d",
+                                     k ? " AND " : "", t->keys[k], k + 1);
+        if (sqlite3_prepare_v2(s->db, query, -1, &rows[w], NULL) != SQLITE_OK) {
+            rc = db_error(s, err, "comparing tables");
+            break;
+        }
+        for (int k = 0; t->keys[k] != NULL; k++)
+            sqlite3_bind_value(rows[w], k + 1, sqlite3_column_value(first, k));
+        int step = sqlite3_step(rows[w]);
+        found[w] = step == SQLITE_ROW;
+        if (step != SQLITE_ROW && step != SQLITE_DONE) rc = db_error(s, err, "comparing tables");
+    }
+    if (rc == CC_OK) {
+        char name[2 * COMPARE_VALUE_BYTES + 64];
+        row_name(t, found[0] ? rows[0] : rows[1], name, sizeof name);
+        snprintf(problem, size, "%s row %s differs from what the events produce", t->name, name);
+        if (!found[1]) {
+            snprintf(problem, size, "%s: row %s is not produced by any event", t->name, name);
+        } else if (!found[0]) {
+            snprintf(problem, size, "%s: row %s is missing from the ledger", t->name, name);
+        } else {
+            int columns = sqlite3_column_count(rows[0]);
+            for (int i = 0; i < columns; i++) {
+                if (values_equal(rows[0], rows[1], i)) continue;
+                char mine[COMPARE_VALUE_BYTES], theirs[COMPARE_VALUE_BYTES];
+                value_text(rows[0], i, mine, sizeof mine);
+                value_text(rows[1], i, theirs, sizeof theirs);
+                snprintf(problem, size, "%s row %s: %s is %s in the ledger, %s by the events",
+                         t->name, name, sqlite3_column_name(rows[0], i), mine, theirs);
+                break;
+            }
+        }
+    }
+    sqlite3_finalize(rows[0]);
+    sqlite3_finalize(rows[1]);
+    return rc;
+}
+
+/*
+ * The first key, in key order, at which the table differs between the two
+ * databases (a row one has and the other lacks, or has otherwise); then what
+ * differs there.
+ */
+static enum cc_err compare_table(struct store_sqlite *s, const struct compared_table *t,
+                                 bool *same, char *problem, size_t size, struct cc_error *err)
+{
+    char keys[128] = "";
+    for (int k = 0; t->keys[k] != NULL; k++)
+        snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%s%s", k ? ", " : "",
+                 t->keys[k]);
+    char sql[COMPARE_SQL_BYTES];
+    snprintf(sql, sizeof sql,
+             "SELECT %s%s%s FROM (SELECT * FROM other.%s EXCEPT SELECT * FROM main.%s)"
+             " UNION SELECT %s%s%s FROM (SELECT * FROM main.%s EXCEPT SELECT * FROM other.%s)"
+             " ORDER BY %s LIMIT 1",
+             keys, t->label ? ", " : "", t->label ? t->label : "", t->name, t->name, keys,
+             t->label ? ", " : "", t->label ? t->label : "", t->name, t->name, keys);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "comparing tables");
+    int step = sqlite3_step(st);
+    enum cc_err rc = CC_OK;
+    if (step == SQLITE_ROW) {
+        *same = false;
+        rc = describe_row(s, t, st, problem, size, err);
+    } else if (step != SQLITE_DONE) {
+        rc = db_error(s, err, "comparing tables");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static enum cc_err sqlite_compare_tables(struct store *b, const char *other_path, bool *same,
+                                         char *problem, size_t size, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    *same = true;
+    problem[0] = '\0';
+    /* Nothing this connection does from here on may write: the other file is only read. */
+    enum cc_err rc = exec_sql(s, "PRAGMA query_only = 1", err);
+    sqlite3_stmt *st = NULL;
+    if (rc == CC_OK &&
+        sqlite3_prepare_v2(s->db, "ATTACH DATABASE ?1 AS other", -1, &st, NULL) != SQLITE_OK)
+        rc = db_error(s, err, "attaching the ledger to compare");
+    if (rc == CC_OK) {
+        sqlite3_bind_text(st, 1, other_path, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "attaching the ledger");
+    }
+    sqlite3_finalize(st);
+    if (rc != CC_OK) return rc;
+    size_t tables = sizeof compared_tables / sizeof compared_tables[0];
+    for (size_t i = 0; i < tables && rc == CC_OK && *same; i++)
+        rc = compare_table(s, &compared_tables[i], same, problem, size, err);
+    sqlite3_exec(s->db, "DETACH DATABASE other", NULL, NULL, NULL);
+    return rc;
+}
+
 static const struct store_driver sqlite_driver = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -1439,4 +1795,13 @@ static const struct store_driver sqlite_driver = {
     .load_approval = sqlite_load_approval,
     .load_approvals = sqlite_load_approvals,
     .parties_list = sqlite_parties_list,
+    .event_append = sqlite_event_append,
+    .events_last = sqlite_events_last,
+    .transfers_last = sqlite_transfers_last,
+    .events_each = sqlite_events_each,
+    .leaves_each = sqlite_leaves_each,
+    .event_at = sqlite_event_at,
+    .checkpoint_get = sqlite_checkpoint_get,
+    .checkpoints_each = sqlite_checkpoints_each,
+    .compare_tables = sqlite_compare_tables,
 };

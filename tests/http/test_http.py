@@ -11,6 +11,7 @@ values, same types). Python's standard library only.
 usage: test_http.py CONCORD_BINARY [unittest arguments]
 """
 import http.client
+import base64
 import json
 import os
 import random
@@ -56,6 +57,10 @@ ROUTES = {
     "/v1/gaps": {"get"},
     "/v1/scenario": {"post"},
     "/v1/forecast": {"get"},
+    "/v1/audit/checkpoint": {"get"},
+    "/v1/audit/proof/{id}": {"get"},
+    "/v1/audit/consistency": {"get"},
+    "/v1/audit/events": {"get"},
     "/healthz": {"get"},
 }
 OPTIONAL_ROUTES = {"/v1/openapi.json": {"get"}}
@@ -65,6 +70,8 @@ QUERY_PARAMETERS = {
     "/v1/balances": {"prefix", "at"},
     "/v1/gaps": {"at", "in"},
     "/v1/forecast": {"samples", "seed", "in"},
+    "/v1/audit/consistency": {"from", "to"},
+    "/v1/audit/events": {"after", "limit"},
 }
 # Query parameters the server documents beyond the specification above.
 # GET /v1/balances?in=UNIT converts every figure into UNIT (no CLI equivalent).
@@ -593,7 +600,8 @@ class Routes(ApiTestCase):
     def test_method_not_allowed(self):
         concrete = {"/v1/accounts/{id}": "/v1/accounts/fund.pool",
                     "/v1/accounts/{id}/transfers": "/v1/accounts/fund.pool/transfers",
-                    "/v1/transfers/{id}": "/v1/transfers/p-us"}
+                    "/v1/transfers/{id}": "/v1/transfers/p-us",
+                    "/v1/audit/proof/{id}": "/v1/audit/proof/p-us"}
         for template, methods in ROUTES.items():
             path = concrete.get(template, template)
             for method in sorted({"GET", "POST", "PUT", "DELETE", "PATCH"} -
@@ -1283,6 +1291,59 @@ class Shutdown(unittest.TestCase):
         logged = [l for l in self.server.lines
                   if "/healthz" in l or "/v1/accounts" in l or "/v1/batch" in l]
         self.assertEqual(logged, [], "access-log lines with --quiet")
+
+
+class AuditRoutes(ApiTestCase):
+    """The audit log's routes answer in the CLI's shapes, on the same database."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.start(ROUTES_FIXTURES)
+
+    def test_checkpoint(self):
+        c = self.get("/v1/audit/checkpoint")
+        self.assertEqual(set(c), {"size", "root", "time", "checkpoint"})
+        self.assertGreaterEqual(c["size"], 1)
+        self.assertEqual(len(base64.b64decode(c["root"])), 32)
+        self.assertEqual(c["checkpoint"].split("\n")[1], str(c["size"]))
+        self.assert_same_json(c, self.cli_json("checkpoint", "--json"), "checkpoint")
+
+    def test_proof(self):
+        p = self.get("/v1/audit/proof/kg-1")
+        self.assertEqual(set(p), {"transfer_id", "leaf_index", "tree_size", "leaf_hash",
+                                  "hashes", "checkpoint", "event"})
+        self.assertEqual(p["transfer_id"], "kg-1")
+        self.assertLess(p["leaf_index"], p["tree_size"])
+        self.assertIn('"kg-1"', p["event"])
+        self.assert_same_json(p, self.cli_json("proof", "kg-1", "--json"), "proof")
+        self.expect_error("GET", "/v1/audit/proof/no-such", 404, "not_found")
+
+    def test_consistency(self):
+        size = self.get("/v1/audit/checkpoint")["size"]
+        c = self.get(f"/v1/audit/consistency?from=1&to={size}")
+        self.assertEqual(set(c), {"from", "to", "hashes", "from_checkpoint", "to_checkpoint"})
+        self.assertEqual((c["from"], c["to"]), (1, size))
+        for path in ["/v1/audit/consistency", "/v1/audit/consistency?from=x",
+                     "/v1/audit/consistency?from=-1", f"/v1/audit/consistency?from={size + 1}"]:
+            with self.subTest(path=path):
+                r = self.call("GET", path)
+                self.assertIn(r.status, (400, 404))
+
+    def test_events(self):
+        page = self.get("/v1/audit/events?limit=1")
+        self.assertEqual(len(page["events"]), 1)
+        e = page["events"][0]
+        self.assertEqual(set(e), {"seq", "time", "actor", "leaf_hash", "event"})
+        self.assertEqual((e["seq"], e["event"]["seq"]), (1, 1))
+        self.assertEqual(e["actor"], e["event"]["actor"])
+        self.assertEqual(page["next"], 1)
+        rest = self.get("/v1/audit/events?after=1&limit=1000")
+        self.assertTrue(all(x["seq"] > 1 for x in rest["events"]))
+        self.assertIsNone(rest["next"])
+        for path in ["/v1/audit/events?limit=0", "/v1/audit/events?limit=1001",
+                     "/v1/audit/events?after=x"]:
+            with self.subTest(path=path):
+                self.expect_error("GET", path, 400, "bad_request")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ static int teardown(void **state)
     unlink(p);
     snprintf(p, sizeof p, "%s-shm", db_path);
     unlink(p);
+    snprintf(p, sizeof p, "%s.key", db_path); /* the audit key, created beside the database */
+    unlink(p);
     return 0;
 }
 

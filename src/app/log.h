@@ -1,0 +1,121 @@
+/*
+ * log.h — the ledger's tamper-evident audit log: its signing key, the event
+ * each batch appends, and the reads and checks built on them.
+ *
+ * Every committed batch appends, in its own storage transaction, one event
+ * (fmt/event.h: what was asked, by whom, when, and what came of it) whose
+ * leaf hash extends a Merkle tree (audit/audit.h), and one checkpoint: the
+ * tree's size and root in a note signed with the ledger's Ed25519 key. The
+ * latest checkpoint row keeps the tree's frontier, so appending costs
+ * O(log n) and never reads the older leaves.
+ *
+ * The key lives in a file beside the database (never inside it): the text
+ * of audit_signer_format and a newline, mode 0600, named "concord/" and 16
+ * random hex digits so that each ledger's checkpoints name their own log.
+ * Reads never need it; a batch that cannot read it commits nothing.
+ *
+ * concord_log_verify() is what an auditor runs: the log's hashes and
+ * signatures, then a replay of every event into an empty ledger in memory
+ * whose every table must equal the real one's, row by row.
+ */
+#ifndef CONCORD_APP_LOG_H
+#define CONCORD_APP_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "audit/audit.h"
+#include "fmt/proof.h"
+
+#define CONCORD_KEY_NAME_PREFIX "concord/"
+#define CONCORD_KEY_FILE_BYTES_MAX 1024
+
+/* ---- the key */
+
+/* Creates the key file at path (mode 0600); refuses to replace any file there. */
+enum cc_err concord_key_create(const char *path, struct cc_error *err);
+/* Creates the key file unless a file is already at path. */
+enum cc_err concord_key_ensure(const char *path, struct cc_error *err);
+/* Reads the signing key at path. */
+enum cc_err concord_key_load(const char *path, struct audit_signer *out, struct cc_error *err);
+/* The verifier of cc's key (read from its file). */
+enum cc_err concord_key_verifier(struct concord *cc, struct audit_verifier *out,
+                                 struct cc_error *err);
+/* A verifier key given as its text, or as the path of a file that holds it. */
+enum cc_err concord_verifier_read(const char *text_or_path, struct audit_verifier *out,
+                                  struct cc_error *err);
+
+/* ---- recording (concord_apply) */
+
+/* What one batch did, for its event. */
+struct concord_batch {
+    const struct ledger_op *ops;
+    const struct ledger_result *results;
+    size_t count;
+    const char *const *expired; /* pending ids expired by the batch */
+    size_t expired_count;
+    int64_t now;                /* the batch's clock */
+};
+
+/* Appends the batch's event and checkpoint, inside the batch's transaction. */
+enum cc_err concord_log_record(struct concord *cc, const struct concord_batch *batch,
+                               struct cc_error *err);
+
+/* ---- reads */
+
+struct concord_checkpoint {
+    int64_t size;
+    int64_t time;
+    uint8_t root[AUDIT_HASH_BYTES];
+    char note[AUDIT_NOTE_BYTES_MAX + 1];
+};
+
+/* The checkpoint of `size` events, or the latest (size 0). CC_ERR_NOT_FOUND when none. */
+enum cc_err concord_log_checkpoint(struct concord *cc, int64_t size,
+                                   struct concord_checkpoint *out, struct cc_error *err);
+/* The inclusion proof of the event that created transfer id, against the latest checkpoint. */
+enum cc_err concord_log_proof(struct concord *cc, const char *id, struct proof *out,
+                              struct cc_error *err);
+
+struct concord_consistency {
+    struct concord_checkpoint from, to;
+    uint8_t hashes[AUDIT_PROOF_HASHES_MAX][AUDIT_HASH_BYTES];
+    size_t count;
+};
+
+/* The consistency proof between the checkpoints of sizes from and to (0: the latest). */
+enum cc_err concord_log_consistency(struct concord *cc, int64_t from, int64_t to,
+                                    struct concord_consistency *out, struct cc_error *err);
+/* Events with seq > after, at most limit, in order. */
+enum cc_err concord_log_events(struct concord *cc, int64_t after, uint32_t limit,
+                               store_event_fn fn, void *ctx, struct cc_error *err);
+
+/* ---- checks */
+
+struct concord_verify_report {
+    bool intact;
+    int64_t events, checkpoints, transfers;
+    char problem[CC_ERROR_MESSAGE_BYTES_MAX]; /* the first problem found, when not intact */
+};
+
+/*
+ * Verifies the log of the ledger cc has open at db_path: events, checkpoints
+ * (signed by verifier, or by cc's own key when NULL), and a replay compared
+ * table by table. CC_OK with report->intact false names the first problem;
+ * an error means the check itself could not run.
+ */
+enum cc_err concord_log_verify(struct concord *cc, const char *db_path,
+                               const struct audit_verifier *verifier,
+                               struct concord_verify_report *report, struct cc_error *err);
+
+/*
+ * Checks an inclusion proof with nothing but the verifier key: the note's
+ * signature, sizes, the path to the root, and the event when present.
+ * false with a message saying what does not hold.
+ */
+bool concord_proof_check(const struct proof *proof, const struct audit_verifier *verifier,
+                         char *message, size_t message_size);
+
+#endif
