@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/token.h"
 #include "http/http.h"
 #include "util/timefmt.h"
 
@@ -109,6 +110,8 @@ static enum MHD_Result respond(struct MHD_Connection *connection, struct request
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     if (r->status == 405 && r->allow[0] != '\0')
         MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->status == 401) MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                                  "Bearer realm=\"concord\"");
     if (r->status == 503 && state->overloaded)
         MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     enum MHD_Result result = MHD_queue_response(connection, r->status, response);
@@ -140,8 +143,74 @@ static bool request_has_body(struct MHD_Connection *connection)
     return chunked != NULL || (length != NULL && strcmp(length, "0") != 0);
 }
 
+/* Who runs a route that needs no token: a reader of no party, so it can read no row. */
+static void actor_anonymous(struct auth_actor *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->user, sizeof out->user, "anonymous");
+    out->role = AUTH_ROLE_VIEWER;
+}
+
+/* The bearer token of the Authorization header; NULL after answering 401. */
+static const char *bearer_token(struct MHD_Connection *connection, struct http_request *r)
+{
+    const char *header = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_AUTHORIZATION);
+    static const char scheme[] = "Bearer ";
+    if (header == NULL) {
+        http_error(r, 401, "unauthorized", "this route needs a token: Authorization: Bearer "
+                                           "TOKEN (concord token create)");
+        return NULL;
+    }
+    if (strnlen(header, HTTP_AUTHORIZATION_BYTES_MAX + 1) > HTTP_AUTHORIZATION_BYTES_MAX) {
+        http_error(r, 401, "unauthorized", "the Authorization header holds at most %d bytes",
+                   HTTP_AUTHORIZATION_BYTES_MAX);
+        return NULL;
+    }
+    if (strncasecmp(header, scheme, sizeof scheme - 1) != 0) {
+        http_error(r, 401, "unauthorized", "expected Authorization: Bearer TOKEN");
+        return NULL;
+    }
+    const char *token = header + sizeof scheme - 1;
+    while (*token == ' ') token++;
+    return token;
+}
+
+/*
+ * Authenticates the request (one indexed lookup and a digest, on a pooled
+ * connection) and checks the token's role against the route's; false after
+ * answering 401 or 403.
+ */
+static bool request_authorized(struct http_server *s, struct MHD_Connection *connection,
+                               struct request_state *state)
+{
+    struct http_request *r = &state->request;
+    uint32_t roles = state->route->roles;
+    if (roles & AUTH_ANONYMOUS) {
+        actor_anonymous(&r->actor);
+        return true;
+    }
+    const char *token = bearer_token(connection, r);
+    if (token == NULL) return false;
+    struct cc_error err = {0};
+    struct concord *cc = pool_take(s);
+    enum cc_err rc = concord_token_verify(cc, token, &r->actor, &err);
+    pool_give(s, cc);
+    if (rc != CC_OK) {
+        http_error_from(r, &err);
+        return false;
+    }
+    if (roles & AUTH_ROLE_BIT(r->actor.role)) return true;
+    http_error(r, 403, "forbidden", "a%s %s may not use %s %s",
+               r->actor.role == AUTH_ROLE_EDITOR || r->actor.role == AUTH_ROLE_AUDITOR ||
+                       r->actor.role == AUTH_ROLE_ADMIN ? "n" : "",
+               auth_role_name(r->actor.role), state->route->method, state->route->pattern);
+    return false;
+}
+
 /* Checks what can be checked from the headers alone; false when refused. */
-static bool headers_acceptable(struct MHD_Connection *connection, struct request_state *state)
+static bool headers_acceptable(struct http_server *s, struct MHD_Connection *connection,
+                               struct request_state *state)
 {
     struct http_request *r = &state->request;
     bool path_known;
@@ -157,6 +226,7 @@ static bool headers_acceptable(struct MHD_Connection *connection, struct request
             http_error(r, 404, "not_found", "no route %s %s", r->method, r->path);
         return false;
     }
+    if (!request_authorized(s, connection, state)) return false;
     if (state->route->body == NULL) return true;
     const char *type = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                    MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -225,7 +295,15 @@ static void dispatch(struct http_server *s, struct request_state *state)
         pthread_mutex_lock(&s->writer);
     }
     struct concord *cc = pool_take(s);
-    state->route->handler(r, cc);
+    /* Each request runs as its own actor on the connection it borrowed, then leaves it clean. */
+    concord_set_actor(cc, &r->actor);
+    struct cc_error err = {0};
+    if (strncmp(r->path, AUTH_AUDIT_PREFIX, strlen(AUTH_AUDIT_PREFIX)) == 0 &&
+        concord_audit_authorize(cc, r->path, &err) != CC_OK)
+        http_error_from(r, &err);
+    else
+        state->route->handler(r, cc);
+    concord_set_actor(cc, NULL);
     pool_give(s, cc);
     if (state->route->writes) {
         pthread_mutex_unlock(&s->writer);
@@ -253,7 +331,7 @@ static enum MHD_Result request_handler(void *cls, struct MHD_Connection *connect
         pthread_mutex_lock(&s->lock);
         s->in_flight++;
         pthread_mutex_unlock(&s->lock);
-        if (!headers_acceptable(connection, state)) {
+        if (!headers_acceptable(s, connection, state)) {
             state->refused = true;
             /* A body on its way is refused now, unread (the connection then closes);
                a request without one is answered at its end, keeping the connection. */
