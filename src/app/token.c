@@ -150,6 +150,7 @@ struct verify_ctx {
     const char *secret;
     int64_t now;
     struct auth_actor *out;
+    int64_t expires;
     bool ok;
 };
 
@@ -166,12 +167,13 @@ static int verify_row(void *ctx, const struct store_token *t)
     snprintf(v->out->user, sizeof v->out->user, "%s", t->user);
     v->out->role = role;
     snprintf(v->out->party, sizeof v->out->party, "%s", t->party ? t->party : "");
+    v->expires = t->expires;
     v->ok = true;
     return 0;
 }
 
 enum cc_err concord_token_verify(struct concord *cc, const char *token, struct auth_actor *out,
-                                 struct cc_error *err)
+                                 int64_t *expires, struct cc_error *err)
 {
     assert(out != NULL);
     char id[TOKEN_ID_HEX_BYTES + 1];
@@ -181,5 +183,6 @@ enum cc_err concord_token_verify(struct concord *cc, const char *token, struct a
     enum cc_err rc = cc->store->driver->token_get(cc->store, id, verify_row, &v, err);
     if (rc != CC_OK && rc != CC_ERR_NOT_FOUND) return rc;
     if (!v.ok) return cc_error_set(err, CC_ERR_UNAUTHORIZED, TOKEN_INVALID_MESSAGE);
+    if (expires != NULL) *expires = v.expires;
     return CC_OK;
 }

@@ -62,10 +62,10 @@ enum cc_err concord_tokens_list(struct concord *cc, concord_token_fn fn, void *c
 enum cc_err concord_token_revoke(struct concord *cc, const char *id, struct cc_error *err);
 /*
  * The actor a token stands for, or CC_ERR_UNAUTHORIZED with
- * TOKEN_INVALID_MESSAGE. One indexed lookup and one digest: cheap enough to
- * run on every request.
+ * TOKEN_INVALID_MESSAGE. One indexed lookup and one digest. expires, when
+ * not NULL, receives the token's expiry (0: none), for callers that cache.
  */
 enum cc_err concord_token_verify(struct concord *cc, const char *token, struct auth_actor *out,
-                                 struct cc_error *err);
+                                 int64_t *expires, struct cc_error *err);
 
 #endif

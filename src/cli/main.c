@@ -49,7 +49,7 @@ struct concord *cli_open(struct cli *cli, int *status)
     }
     if (cli->token == NULL) return cc; /* the local administrator */
     struct auth_actor actor;
-    if (concord_token_verify(cc, cli->token, &actor, &err) != CC_OK) {
+    if (concord_token_verify(cc, cli->token, &actor, NULL, &err) != CC_OK) {
         concord_close(cc);
         *status = cli_fail(CLI_EXIT_USAGE, "--token: %s", err.message);
         return NULL;

@@ -37,6 +37,9 @@
 #define HTTP_LOG_PATH_BYTES_MAX 512   /* a path in the access log, encoded */
 #define HTTP_LISTEN_DEFAULT "127.0.0.1:8080"
 #define HTTP_AUTHORIZATION_BYTES_MAX 256 /* an Authorization header; longer is refused unread */
+#define HTTP_TOKEN_CACHE_SLOTS 256    /* verified tokens remembered (by their public id) */
+#define HTTP_TOKEN_CACHE_MS 2000      /* a verified token is looked up again after this:
+                                         a revocation takes effect within it */
 
 struct http_options {
     const char *db_path;

@@ -13,6 +13,12 @@
  * on SQLite's busy timeout; a waiting batch holds its worker, so at most
  * threads − HTTP_READ_WORKERS_RESERVED write or wait at once (503 beyond). Due expiries are recorded once a second by the main thread.
  *
+ * Tokens: every route but the health check and the OpenAPI document needs a
+ * bearer token. A verified token is remembered for HTTP_TOKEN_CACHE_MS, in
+ * a slot chosen by its public id and matched on its whole text in constant
+ * time, so most requests skip the store lookup and the digest; a revoked
+ * token is refused within that time, an expired one at once.
+ *
  * Stopping: SIGTERM or SIGINT (blocked in every thread, taken by the main
  * thread with sigtimedwait) stops accepting, waits for the requests in flight
  * (up to HTTP_SHUTDOWN_GRACE_S), stops the workers, closes the store, and
@@ -22,6 +28,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +43,14 @@
 
 #define POOL_SIZE_MAX (HTTP_THREADS_MAX + 1)
 
+/* A token verified recently, and whom it stands for. */
+struct token_slot {
+    char token[TOKEN_TEXT_BYTES];  /* the whole token text (not NUL-terminated) */
+    struct auth_actor actor;
+    int64_t verified_ns;           /* monotonic; 0: the slot is empty */
+    int64_t expires;               /* the token's own expiry (wall clock), 0: none */
+};
+
 struct http_server {
     const struct http_options *options;
     pthread_mutex_t lock;         /* guards the pool and the counters below */
@@ -46,6 +61,8 @@ struct http_server {
     uint32_t writers_waiting;     /* batches writing or waiting for the writer lock */
     uint32_t writers_max;         /* beyond it, 503: a worker stays free for reads */
     pthread_mutex_t writer;       /* held by the one request writing */
+    pthread_mutex_t tokens_lock;  /* guards tokens */
+    struct token_slot tokens[HTTP_TOKEN_CACHE_SLOTS];
 };
 
 /* Per request, from its headers to its completion. */
@@ -176,10 +193,60 @@ static const char *bearer_token(struct MHD_Connection *connection, struct http_r
     return token;
 }
 
+/* The cache slot of a well-formed token: by its id, which is public. */
+static struct token_slot *token_slot(struct http_server *s, const char *token)
+{
+    uint32_t h = 2166136261u; /* FNV-1a over the id */
+    for (size_t i = 0; i < TOKEN_ID_HEX_BYTES; i++)
+        h = (h ^ (unsigned char)token[strlen(TOKEN_PREFIX) + i]) * 16777619u;
+    return &s->tokens[h % HTTP_TOKEN_CACHE_SLOTS];
+}
+
+/* The actor of a token verified less than HTTP_TOKEN_CACHE_MS ago; false if none. */
+static bool token_cached(struct http_server *s, const char *token, struct auth_actor *out)
+{
+    if (strnlen(token, TOKEN_TEXT_BYTES + 1) != TOKEN_TEXT_BYTES) return false;
+    struct token_slot *slot = token_slot(s, token);
+    int64_t now = monotonic_ns();
+    pthread_mutex_lock(&s->tokens_lock);
+    bool hit = slot->verified_ns != 0 &&
+               now - slot->verified_ns < HTTP_TOKEN_CACHE_MS * INT64_C(1000000) &&
+               (slot->expires == 0 || time_now_ns() < slot->expires) &&
+               sodium_memcmp(slot->token, token, TOKEN_TEXT_BYTES) == 0;
+    if (hit) *out = slot->actor;
+    pthread_mutex_unlock(&s->tokens_lock);
+    return hit;
+}
+
+static void token_remember(struct http_server *s, const char *token,
+                           const struct auth_actor *actor, int64_t expires)
+{
+    if (strnlen(token, TOKEN_TEXT_BYTES + 1) != TOKEN_TEXT_BYTES) return;
+    struct token_slot *slot = token_slot(s, token);
+    pthread_mutex_lock(&s->tokens_lock);
+    memcpy(slot->token, token, TOKEN_TEXT_BYTES);
+    slot->actor = *actor;
+    slot->verified_ns = monotonic_ns();
+    slot->expires = expires;
+    pthread_mutex_unlock(&s->tokens_lock);
+}
+
+/* Verifies a token: from the cache, else with the store (and remembers it). */
+static enum cc_err token_verify(struct http_server *s, const char *token,
+                                struct auth_actor *out, struct cc_error *err)
+{
+    if (token_cached(s, token, out)) return CC_OK;
+    int64_t expires = 0;
+    struct concord *cc = pool_take(s);
+    enum cc_err rc = concord_token_verify(cc, token, out, &expires, err);
+    pool_give(s, cc);
+    if (rc == CC_OK) token_remember(s, token, out, expires);
+    return rc;
+}
+
 /*
- * Authenticates the request (one indexed lookup and a digest, on a pooled
- * connection) and checks the token's role against the route's; false after
- * answering 401 or 403.
+ * Authenticates the request (see token_verify) and checks the token's role
+ * against the route's; false after answering 401 or 403.
  */
 static bool request_authorized(struct http_server *s, struct MHD_Connection *connection,
                                struct request_state *state)
@@ -193,9 +260,7 @@ static bool request_authorized(struct http_server *s, struct MHD_Connection *con
     const char *token = bearer_token(connection, r);
     if (token == NULL) return false;
     struct cc_error err = {0};
-    struct concord *cc = pool_take(s);
-    enum cc_err rc = concord_token_verify(cc, token, &r->actor, &err);
-    pool_give(s, cc);
+    enum cc_err rc = token_verify(s, token, &r->actor, &err);
     if (rc != CC_OK) {
         http_error_from(r, &err);
         return false;
@@ -448,6 +513,7 @@ enum cc_err http_serve(const struct http_options *options, struct cc_error *err)
                                                : 1};
     pthread_mutex_init(&s.lock, NULL);
     pthread_mutex_init(&s.writer, NULL);
+    pthread_mutex_init(&s.tokens_lock, NULL);
     pthread_cond_init(&s.returned, NULL);
     enum cc_err rc = CC_OK;
     for (uint32_t i = 0; i < threads + 1 && rc == CC_OK; i++) {
@@ -505,6 +571,8 @@ enum cc_err http_serve(const struct http_options *options, struct cc_error *err)
     pool_close(&s);
     pthread_cond_destroy(&s.returned);
     pthread_mutex_destroy(&s.writer);
+    pthread_mutex_destroy(&s.tokens_lock);
+    sodium_memzero(s.tokens, sizeof s.tokens);
     pthread_mutex_destroy(&s.lock);
     if (rc == CC_OK) fprintf(stderr, "concord: stopped\n");
     return rc;

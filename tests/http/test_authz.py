@@ -29,6 +29,7 @@ import os
 import sqlite3
 import sys
 import tempfile
+import time
 import unittest
 from urllib.parse import quote
 
@@ -241,6 +242,23 @@ class Matrix(unittest.TestCase):
         r = call(self.port, "POST", "/v1/batch", raw_authorization="Bearer nope", body=[
             {"op": "unit", "code": "NOAUTH", "scale": 0}])
         self.assert_status(r, 401, "a body with a bad token")
+
+    def test_revocation_takes_effect_within_five_seconds(self):
+        """The server remembers verified tokens for a moment; a revoked one is
+        refused within 5 s, and an unknown secret for a known id at once."""
+        t = make_token(self.db, "viewer", "short", "us")
+        self.assert_status(call(self.port, "GET", "/v1/accounts/us.a", t["token"]), 200, "fresh")
+        forged = t["token"][:-4] + ("AAAA" if not t["token"].endswith("AAAA") else "BBBB")
+        self.assert_status(call(self.port, "GET", "/v1/accounts/us.a", forged), 401,
+                           "a known id with another secret, while the real one is cached")
+        test_http.cli(self.db, "token", "revoke", t["id"])
+        deadline = time.monotonic() + 5.0
+        while True:
+            r = call(self.port, "GET", "/v1/accounts/us.a", t["token"])
+            if r.status == 401 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assert_status(r, 401, "a revoked token, 5 s later")
 
     # 3. a viewer's reads --------------------------------------------------------
 
