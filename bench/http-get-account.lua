@@ -1,9 +1,10 @@
 -- http-get-account.lua — wrk script for bench/http-bench: GET /v1/accounts/{id}
 -- with the id drawn uniformly from acc.00000 … acc.NNNNN (the fixtures).
 --
---   wrk -t2 -c32 -d15s --latency -s bench/http-get-account.lua http://127.0.0.1:PORT -- 10000
+--   wrk -t2 -c32 -d15s --latency -s bench/http-get-account.lua http://127.0.0.1:PORT -- 10000 TOKEN
 --
--- The one argument after `--` is the number of accounts (default 10,000).
+-- The arguments after `--`: the number of accounts (default 10,000) and the
+-- bearer token every request carries.
 -- done() prints one line starting "concord-wrk" that http-bench parses:
 -- requests, duration (µs), errors by kind, and latency percentiles (µs).
 
@@ -17,15 +18,18 @@ function setup(thread)
 end
 
 local accounts = 10000
+local headers = {}
 
 function init(args)
    if args[1] ~= nil then accounts = tonumber(args[1]) end
+   if args[2] ~= nil then headers["Authorization"] = "Bearer " .. args[2] end
    -- A different, repeatable sequence per wrk thread.
    math.randomseed(7919 * (thread_index + 1))
 end
 
 function request()
-   return wrk.format("GET", string.format("/v1/accounts/acc.%05d", math.random(0, accounts - 1)))
+   return wrk.format("GET", string.format("/v1/accounts/acc.%05d", math.random(0, accounts - 1)),
+                     headers)
 end
 
 function done(summary, latency, requests)

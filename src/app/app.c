@@ -410,33 +410,136 @@ static int transfer_found(void *ctx, const struct ledger_transfer *transfer)
 {
     struct found *f = ctx;
     f->found = true;
+    if (f->fn == NULL) return 0; /* only whether it exists */
     return ((store_transfer_fn)(void *)f->fn)(f->ctx, transfer);
+}
+
+/* ---------------------------------------------------------------- who may read what */
+
+static int owner_copy(void *ctx, const struct ledger_account *account)
+{
+    struct found *f = ctx;
+    f->found = true;
+    snprintf(f->ctx, LEDGER_ID_BYTES_MAX + 1, "%s", account->owner ? account->owner : "");
+    return 0;
+}
+
+/*
+ * May the actor read account id? CC_OK when it may (or when there is no such
+ * account: the read itself then says so), CC_ERR_FORBIDDEN when the account
+ * belongs to another party.
+ */
+static enum cc_err account_readable(struct concord *cc, const char *id, struct cc_error *err)
+{
+    if (auth_reads_everything(&cc->actor)) return CC_OK;
+    char owner[LEDGER_ID_BYTES_MAX + 1] = "";
+    struct found f = {.ctx = owner};
+    enum cc_err rc = cc->store->driver->account_get(cc->store, id, owner_copy, &f, err);
+    if (rc != CC_OK || !f.found) return rc;
+    if (auth_may_read_owned(&cc->actor, owner[0] ? owner : NULL)) return CC_OK;
+    return cc_error_set(err, CC_ERR_FORBIDDEN, "account %s is not %s's: a%s %s of %s reads only "
+                        "its party's accounts", id, cc->actor.party,
+                        cc->actor.role == AUTH_ROLE_EDITOR ? "n" : "",
+                        auth_role_name(cc->actor.role), cc->actor.party);
 }
 
 enum cc_err concord_account_get(struct concord *cc, const char *id, store_account_fn fn,
                                 void *ctx, struct cc_error *err)
 {
+    enum cc_err rc = account_readable(cc, id, err);
+    if (rc != CC_OK) return rc;
     struct found f = {.ctx = ctx, .fn = (int (*)(void *, const void *))(void *)fn};
-    enum cc_err rc = cc->store->driver->account_get(cc->store, id, account_found, &f, err);
+    rc = cc->store->driver->account_get(cc->store, id, account_found, &f, err);
     if (rc == CC_OK && !f.found) return cc_error_set(err, CC_ERR_NOT_FOUND, "no account %s", id);
     return rc;
+}
+
+/* A listing as the actor sees it: rows of other parties skipped, but counted as scanned. */
+struct account_filter {
+    const struct auth_actor *actor;
+    store_account_fn fn;
+    void *ctx;
+    struct concord_scan *scan;
+};
+
+static int account_filtered(void *ctx, const struct ledger_account *a)
+{
+    struct account_filter *f = ctx;
+    if (f->scan != NULL) {
+        f->scan->read++;
+        snprintf(f->scan->last, sizeof f->scan->last, "%s", a->id);
+    }
+    if (!auth_may_read_owned(f->actor, a->owner)) return 0;
+    return f->fn(f->ctx, a);
+}
+
+enum cc_err concord_accounts_page(struct concord *cc, const char *prefix, const char *after,
+                                  uint32_t limit, store_account_fn fn, void *ctx,
+                                  struct concord_scan *scan, struct cc_error *err)
+{
+    if (scan != NULL) {
+        scan->read = 0;
+        snprintf(scan->last, sizeof scan->last, "%s", after ? after : "");
+    }
+    if (limit == 0 || limit > STORE_LIST_LIMIT_MAX)
+        return cc_error_set(err, CC_ERR_USAGE, "limit must be 1 … %d", STORE_LIST_LIMIT_MAX);
+    struct account_filter f = {.actor = &cc->actor, .fn = fn, .ctx = ctx, .scan = scan};
+    return cc->store->driver->accounts_list(cc->store, prefix, after, limit, account_filtered, &f,
+                                            err);
 }
 
 enum cc_err concord_accounts_list(struct concord *cc, const char *prefix, const char *after,
                                   uint32_t limit, store_account_fn fn, void *ctx,
                                   struct cc_error *err)
 {
+    return concord_accounts_page(cc, prefix, after, limit, fn, ctx, NULL, err);
+}
+
+enum cc_err concord_accounts_list_any(struct concord *cc, const char *prefix, const char *after,
+                                      uint32_t limit, store_account_fn fn, void *ctx,
+                                      struct cc_error *err)
+{
     if (limit == 0 || limit > STORE_LIST_LIMIT_MAX)
         return cc_error_set(err, CC_ERR_USAGE, "limit must be 1 … %d", STORE_LIST_LIMIT_MAX);
     return cc->store->driver->accounts_list(cc->store, prefix, after, limit, fn, ctx, err);
 }
 
+/* A transfer is readable when the actor may read its debit or its credit account. */
+struct transfer_check {
+    struct concord *cc;
+    struct found found;
+    enum cc_err rc;
+    struct cc_error *err;
+};
+
+static int transfer_checked(void *ctx, const struct ledger_transfer *t)
+{
+    struct transfer_check *c = ctx;
+    if (!auth_reads_everything(&c->cc->actor)) {
+        struct cc_error ignored = {0};
+        c->rc = account_readable(c->cc, t->debit, &ignored);
+        if (c->rc == CC_ERR_FORBIDDEN) c->rc = account_readable(c->cc, t->credit, c->err);
+        if (c->rc == CC_ERR_FORBIDDEN)
+            cc_error_set(c->err, CC_ERR_FORBIDDEN, "transfer %s moves nothing of %s's", t->id,
+                         c->cc->actor.party);
+        if (c->rc != CC_OK) {
+            c->found.found = true;
+            return 1;
+        }
+    }
+    return transfer_found(&c->found, t);
+}
+
 enum cc_err concord_transfer_get(struct concord *cc, const char *id, store_transfer_fn fn,
                                  void *ctx, struct cc_error *err)
 {
-    struct found f = {.ctx = ctx, .fn = (int (*)(void *, const void *))(void *)fn};
-    enum cc_err rc = cc->store->driver->transfer_get(cc->store, id, transfer_found, &f, err);
-    if (rc == CC_OK && !f.found) return cc_error_set(err, CC_ERR_NOT_FOUND, "no transfer %s", id);
+    struct transfer_check c = {.cc = cc, .err = err,
+                               .found = {.ctx = ctx,
+                                         .fn = (int (*)(void *, const void *))(void *)fn}};
+    enum cc_err rc = cc->store->driver->transfer_get(cc->store, id, transfer_checked, &c, err);
+    if (rc == CC_OK) rc = c.rc;
+    if (rc == CC_OK && !c.found.found)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, "no transfer %s", id);
     return rc;
 }
 
@@ -445,13 +548,46 @@ enum cc_err concord_history(struct concord *cc, const struct store_history_query
 {
     if (query->limit == 0 || query->limit > STORE_HISTORY_LIMIT_MAX)
         return cc_error_set(err, CC_ERR_USAGE, "limit must be 1 … %d", STORE_LIST_LIMIT_MAX);
+    enum cc_err rc = account_readable(cc, query->account, err);
+    if (rc != CC_OK) return rc;
     return cc->store->driver->history(cc->store, query, fn, ctx, err);
 }
 
 enum cc_err concord_balance(struct concord *cc, const char *id, int64_t at, store_balance_fn fn,
                             void *ctx, struct cc_error *err)
 {
+    enum cc_err rc = account_readable(cc, id, err);
+    if (rc != CC_OK) return rc;
     return cc->store->driver->balance(cc->store, id, at, fn, ctx, err);
+}
+
+enum cc_err concord_balance_any(struct concord *cc, const char *id, int64_t at,
+                                store_balance_fn fn, void *ctx, struct cc_error *err)
+{
+    return cc->store->driver->balance(cc->store, id, at, fn, ctx, err);
+}
+
+enum cc_err concord_parties_list(struct concord *cc, store_party_fn fn, void *ctx,
+                                 struct cc_error *err)
+{
+    return cc->store->driver->parties_list(cc->store, fn, ctx, err);
+}
+
+enum cc_err concord_audit_authorize(struct concord *cc, const char *path, struct cc_error *err)
+{
+    const char *proof_id;
+    if (!auth_audit_path_allowed(&cc->actor, path, &proof_id))
+        return cc_error_set(err, CC_ERR_FORBIDDEN, "a%s %s may not read %s",
+                            cc->actor.role == AUTH_ROLE_EDITOR ? "n" : "",
+                            auth_role_name(cc->actor.role), path);
+    if (proof_id == NULL) return CC_OK;
+    struct transfer_check c = {.cc = cc, .err = err}; /* found.fn NULL: only whether */
+    enum cc_err rc = cc->store->driver->transfer_get(cc->store, proof_id, transfer_checked, &c,
+                                                     err);
+    if (rc == CC_OK) rc = c.rc;
+    if (rc == CC_OK && !c.found.found)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, "no transfer %s", proof_id);
+    return rc;
 }
 
 enum cc_err concord_balance_prefix(struct concord *cc, const char *prefix, int64_t at,
@@ -511,11 +647,15 @@ enum cc_err concord_accounts_each(struct concord *cc, const char *prefix,
     enum cc_err rc;
     do {
         page->count = 0;
-        rc = concord_accounts_list(cc, prefix, after, ACCOUNTS_PAGE, account_page_add, page, err);
+        struct concord_scan scan;
+        rc = concord_accounts_page(cc, prefix, after, ACCOUNTS_PAGE, account_page_add, page, &scan,
+                                   err);
         for (uint32_t i = 0; rc == CC_OK && i < page->count; i++)
             rc = fn(ctx, page->ids[i], page->units[i], err);
-        if (page->count > 0) snprintf(after, sizeof after, "%s", page->ids[page->count - 1]);
-    } while (rc == CC_OK && page->count == ACCOUNTS_PAGE);
+        snprintf(after, sizeof after, "%s", scan.last);
+        /* Rows of other parties are skipped: a full page scanned means there may be more. */
+        if (rc == CC_OK && scan.read < ACCOUNTS_PAGE) break;
+    } while (rc == CC_OK);
     free(page);
     return rc;
 }

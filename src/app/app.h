@@ -96,7 +96,17 @@ enum cc_err concord_expire_due(struct concord *cc, struct cc_error *err);
 /* Checks every invariant of the stored ledger (see store_check). */
 enum cc_err concord_check(struct concord *cc, struct cc_error *err);
 
-/* Reads; callbacks get rows whose strings live only during the call. */
+/*
+ * Reads; callbacks get rows whose strings live only during the call.
+ *
+ * Reads run as the actor (concord_set_actor): an administrator, coordinator
+ * or auditor reads everything; an editor or viewer of party P reads P's
+ * accounts (CC_ERR_FORBIDDEN for another's), the transfers that debit or
+ * credit one of them, and their histories and balances; listings skip what
+ * it may not read. Aggregates (prefix sums, reports, conditions,
+ * requirements, units, parties) are everyone's. The `_any` variants skip
+ * the rule: they are for aggregates computed over every account.
+ */
 enum cc_err concord_unit_get(struct concord *cc, const char *code, struct ledger_unit *out,
                              char *name, size_t name_size, struct cc_error *err);
 enum cc_err concord_units_list(struct concord *cc, store_unit_fn fn, void *ctx,
@@ -106,6 +116,17 @@ enum cc_err concord_account_get(struct concord *cc, const char *id, store_accoun
 enum cc_err concord_accounts_list(struct concord *cc, const char *prefix, const char *after,
                                   uint32_t limit, store_account_fn fn, void *ctx,
                                   struct cc_error *err);
+/* How far a listing read the store, skipped rows included: for the next page. */
+struct concord_scan {
+    uint32_t read;                      /* rows the store returned */
+    char last[LEDGER_ID_BYTES_MAX + 1]; /* the last id it returned, or `after` */
+};
+enum cc_err concord_accounts_page(struct concord *cc, const char *prefix, const char *after,
+                                  uint32_t limit, store_account_fn fn, void *ctx,
+                                  struct concord_scan *scan, struct cc_error *err);
+enum cc_err concord_accounts_list_any(struct concord *cc, const char *prefix, const char *after,
+                                      uint32_t limit, store_account_fn fn, void *ctx,
+                                      struct cc_error *err);
 enum cc_err concord_transfer_get(struct concord *cc, const char *id, store_transfer_fn fn,
                                  void *ctx, struct cc_error *err);
 enum cc_err concord_history(struct concord *cc, const struct store_history_query *query,
@@ -113,8 +134,19 @@ enum cc_err concord_history(struct concord *cc, const struct store_history_query
 /* at = INT64_MAX for current balances. */
 enum cc_err concord_balance(struct concord *cc, const char *id, int64_t at, store_balance_fn fn,
                             void *ctx, struct cc_error *err);
+enum cc_err concord_balance_any(struct concord *cc, const char *id, int64_t at,
+                                store_balance_fn fn, void *ctx, struct cc_error *err);
 enum cc_err concord_balance_prefix(struct concord *cc, const char *prefix, int64_t at,
                                    store_balance_fn fn, void *ctx, struct cc_error *err);
+/* Every party, in id order. */
+enum cc_err concord_parties_list(struct concord *cc, store_party_fn fn, void *ctx,
+                                 struct cc_error *err);
+/*
+ * May the actor use audit route `path` (under AUTH_AUDIT_PREFIX)? CC_OK, or
+ * CC_ERR_FORBIDDEN; for a viewer's or editor's proof of a transfer, also
+ * CC_ERR_NOT_FOUND when there is no such transfer.
+ */
+enum cc_err concord_audit_authorize(struct concord *cc, const char *path, struct cc_error *err);
 /* Every condition (derived states evaluated) or requirement, into a fresh view. */
 enum cc_err concord_conditions(struct concord *cc, struct ledger_view *view,
                                struct cc_error *err);

@@ -47,6 +47,30 @@ static bool owned_by(const char *owner, const char *party)
     return owner != NULL && strcmp(owner, party) == 0;
 }
 
+bool auth_reads_everything(const struct auth_actor *actor)
+{
+    return actor->role == AUTH_ROLE_ADMIN || actor->role == AUTH_ROLE_COORDINATOR ||
+           actor->role == AUTH_ROLE_AUDITOR;
+}
+
+bool auth_may_read_owned(const struct auth_actor *actor, const char *owner)
+{
+    return auth_reads_everything(actor) || owned_by(owner, actor->party);
+}
+
+bool auth_audit_path_allowed(const struct auth_actor *actor, const char *path,
+                             const char **proof_id)
+{
+    *proof_id = NULL;
+    if (auth_reads_everything(actor)) return true;
+    if (actor->role != AUTH_ROLE_VIEWER && actor->role != AUTH_ROLE_EDITOR) return false;
+    if (strcmp(path, AUTH_AUDIT_CHECKPOINT) == 0) return true;
+    size_t n = strlen(AUTH_AUDIT_PROOF_PREFIX);
+    if (strncmp(path, AUTH_AUDIT_PROOF_PREFIX, n) != 0 || path[n] == '\0') return false;
+    *proof_id = path + n; /* allowed if the caller finds the transfer readable */
+    return true;
+}
+
 /* The party that owns the debit side of pending transfer id; NULL when unknown. */
 static const struct ledger_account *pending_debit(const struct ledger_view *view, const char *id)
 {

@@ -43,6 +43,26 @@ struct auth_actor {
     char party[LEDGER_ID_BYTES_MAX + 1]; /* editor, viewer: the party; else "" */
 };
 
+/* Sets of roles, as bitmasks: the route table says with them who may use each route. */
+#define AUTH_ROLE_BIT(role) (1u << (role))
+#define AUTH_ROLES_READERS                                                                  \
+    (AUTH_ROLE_BIT(AUTH_ROLE_ADMIN) | AUTH_ROLE_BIT(AUTH_ROLE_COORDINATOR) |                \
+     AUTH_ROLE_BIT(AUTH_ROLE_EDITOR) | AUTH_ROLE_BIT(AUTH_ROLE_VIEWER) |                    \
+     AUTH_ROLE_BIT(AUTH_ROLE_AUDITOR))
+#define AUTH_ROLES_WRITERS                                                                  \
+    (AUTH_ROLE_BIT(AUTH_ROLE_ADMIN) | AUTH_ROLE_BIT(AUTH_ROLE_COORDINATOR) |                \
+     AUTH_ROLE_BIT(AUTH_ROLE_EDITOR))
+#define AUTH_ROLES_AUDIT                                                                    \
+    (AUTH_ROLE_BIT(AUTH_ROLE_ADMIN) | AUTH_ROLE_BIT(AUTH_ROLE_COORDINATOR) |                \
+     AUTH_ROLE_BIT(AUTH_ROLE_AUDITOR))
+/* Anyone, without a token (health check, the API's own description). */
+#define AUTH_ANONYMOUS (1u << AUTH_ROLE_COUNT)
+
+/* The prefix of the audit routes, and the two of them a viewer or editor may use. */
+#define AUTH_AUDIT_PREFIX "/v1/audit/"
+#define AUTH_AUDIT_CHECKPOINT "/v1/audit/checkpoint"
+#define AUTH_AUDIT_PROOF_PREFIX "/v1/audit/proof/"
+
 /* The name a local CLI user acts under. */
 #define AUTH_LOCAL_USER "local"
 
@@ -50,6 +70,18 @@ const char *auth_role_name(enum auth_role role);
 bool auth_role_parse(const char *name, enum auth_role *out);
 /* The local administrator. */
 void auth_actor_local(struct auth_actor *out);
+/* Does actor read every row (admin, coordinator, auditor), not only its party's? */
+bool auth_reads_everything(const struct auth_actor *actor);
+/* May actor read a row owned by owner (NULL: owned by no party)? */
+bool auth_may_read_owned(const struct auth_actor *actor, const char *owner);
+/*
+ * The rule of the audit routes (paths under AUTH_AUDIT_PREFIX): true when
+ * actor's role may use path whatever it names; for viewers and editors,
+ * *proof_id is set to the transfer id of a proof path (the caller then
+ * checks that the actor may read that transfer) and checkpoints are allowed.
+ */
+bool auth_audit_path_allowed(const struct auth_actor *actor, const char *path,
+                             const char **proof_id);
 
 /*
  * The ledger's authorization hook (ledger_authorize_fn) with ctx a

@@ -383,9 +383,12 @@ enum cc_err concord_log_proof(struct concord *cc, const char *id, struct proof *
         out->hashes_count = audit_inclusion_proof((const uint8_t(*)[AUDIT_HASH_BYTES])l.hash,
                                                   out->tree_size, out->leaf_index, out->hashes);
         out->checkpoint = strdup(cp->note);
-        out->event = found.body;
-        out->event_size = found.body_size;
-        found.body = NULL;
+        /* The event holds every operation of its batch, other parties' too. */
+        if (auth_reads_everything(&cc->actor)) {
+            out->event = found.body;
+            out->event_size = found.body_size;
+            found.body = NULL;
+        }
         leaves_free(&l);
         if (out->checkpoint == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
     }

@@ -223,7 +223,7 @@ static enum cc_err measure_converted(struct concord *cc, int64_t at, struct meas
     struct scope_walk w = {.cc = cc, .m = m, .at = at};
     for (;;) {
         w.seen = 0;
-        enum cc_err rc = concord_accounts_list(cc, m->scope, w.last, STORE_LIST_LIMIT_MAX,
+        enum cc_err rc = concord_accounts_list_any(cc, m->scope, w.last, STORE_LIST_LIMIT_MAX,
                                                scope_account, &w, m->err);
         if (rc != CC_OK) return rc;
         if (m->error != CC_OK) return m->error;
@@ -235,7 +235,7 @@ static enum cc_err measure_converted(struct concord *cc, int64_t at, struct meas
 static enum cc_err measure_plain(struct concord *cc, int64_t at, struct measured *m)
 {
     if (m->prefix) return concord_balance_prefix(cc, m->scope, at, measure_row, m, m->err);
-    enum cc_err rc = concord_balance(cc, m->scope, at, measure_row, m, m->err);
+    enum cc_err rc = concord_balance_any(cc, m->scope, at, measure_row, m, m->err);
     return rc == CC_ERR_NOT_FOUND ? CC_OK : rc; /* planned before the account exists */
 }
 

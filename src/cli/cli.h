@@ -24,6 +24,7 @@ enum {
 
 struct cli {
     const char *db_path; /* --db, $CONCORD_DB, or ./concord.db */
+    const char *token;   /* --token or $CONCORD_TOKEN: act as its actor; NULL: the local admin */
     const char *key_path; /* --key, $CONCORD_KEY, or NULL: the database's path + ".key" */
     const char *argv0;
 };
@@ -48,7 +49,11 @@ int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 
 bool cli_flush_output(void);
 /* Reports err on stderr and returns the matching exit status. */
 int cli_fail_error(const struct cc_error *err);
-/* Opens the ledger at cli->db_path (the file must exist). NULL after reporting. */
+/*
+ * Opens the ledger at cli->db_path (the file must exist), acting as the
+ * token's actor when cli->token is set (an invalid token: exit 2) and as the
+ * local administrator otherwise. NULL after reporting.
+ */
 struct concord *cli_open(struct cli *cli, int *status);
 /* Prints the list of commands to out. */
 void cli_print_overview(FILE *out);

@@ -14,6 +14,7 @@
 
 #include "app/log.h"
 #include "app/report.h"
+#include "app/token.h"
 #include "cli/cli.h"
 #include "fmt/json.h"
 #include "fmt/proof.h"
@@ -33,6 +34,8 @@ enum {
     OPT_NAME, OPT_OWNER, OPT_FLAG, OPT_SCALE, OPT_ID, OPT_DEBIT, OPT_CREDIT, OPT_AMOUNT,
     OPT_PENDING, OPT_EXPIRES, OPT_DATE, OPT_KIND, OPT_MEMO, OPT_TITLE, OPT_PROBABILITY,
     OPT_AUTHORITY, OPT_WHEN, OPT_ACCOUNT, OPT_MEASURE, OPT_TARGET, OPT_DUE, OPT_TO, OPT_RATE,
+    OPT_USER, OPT_ROLE, OPT_PARTY, OPT_GUARDED, OPT_APPROVER, OPT_APPROVALS_REQUIRED,
+    OPT_DECISION,
     OPT_ASSUME, OPT_SAMPLES, OPT_SEED, OPT_IN, OPT_LISTEN, OPT_THREADS, OPT_QUIET, OPT_FROM,
     OPT_KEY,
 };
@@ -59,6 +62,11 @@ static const struct option all_options[] = {
     {"assume", required_argument, NULL, OPT_ASSUME},
     {"samples", required_argument, NULL, OPT_SAMPLES}, {"seed", required_argument, NULL, OPT_SEED},
     {"in", required_argument, NULL, OPT_IN},
+    {"user", required_argument, NULL, OPT_USER}, {"role", required_argument, NULL, OPT_ROLE},
+    {"party", required_argument, NULL, OPT_PARTY}, {"guarded", no_argument, NULL, OPT_GUARDED},
+    {"approver", required_argument, NULL, OPT_APPROVER},
+    {"approvals-required", required_argument, NULL, OPT_APPROVALS_REQUIRED},
+    {"decision", required_argument, NULL, OPT_DECISION},
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"threads", required_argument, NULL, OPT_THREADS}, {"quiet", no_argument, NULL, OPT_QUIET},
     {"from", required_argument, NULL, OPT_FROM}, {"key", required_argument, NULL, OPT_KEY},
@@ -75,7 +83,10 @@ struct opts {
     const char *flags[FLAGS_MAX];
     const char *title, *probability, *authority, *when, *account, *measure, *target, *due, *to,
         *rate, *samples, *seed, *in, *listen, *threads, *from, *key;
-    bool quiet;
+    bool quiet, guarded;
+    const char *user, *role, *party, *approvals_required, *decision;
+    const char *approvers[LEDGER_APPROVERS_MAX];
+    int approvers_count;
     const char *assume[REPORT_ASSUMPTIONS_MAX];
     int assume_count;
     int flags_count;
@@ -141,6 +152,20 @@ static bool opts_parse(int argc, char **argv, const int *accepted, struct opts *
         case OPT_LISTEN: o->listen = optarg; break;
         case OPT_THREADS: o->threads = optarg; break;
         case OPT_QUIET: o->quiet = true; break;
+        case OPT_USER: o->user = optarg; break;
+        case OPT_ROLE: o->role = optarg; break;
+        case OPT_PARTY: o->party = optarg; break;
+        case OPT_GUARDED: o->guarded = true; break;
+        case OPT_APPROVALS_REQUIRED: o->approvals_required = optarg; break;
+        case OPT_DECISION: o->decision = optarg; break;
+        case OPT_APPROVER:
+            if (o->approvers_count == LEDGER_APPROVERS_MAX) {
+                cli_fail(CLI_EXIT_USAGE, "%s: at most %d --approver options", command,
+                         LEDGER_APPROVERS_MAX);
+                return false;
+            }
+            o->approvers[o->approvers_count++] = optarg;
+            break;
         case OPT_FROM: o->from = optarg; break;
         case OPT_KEY: o->key = optarg; break;
         case OPT_ASSUME:
@@ -520,9 +545,45 @@ static int cmd_unit_add(struct cli *cli, int argc, char **argv)
     return commit_one(cli, &op, o.json);
 }
 
+/* Bytes of the approvers of one guarded account, space-separated. */
+#define APPROVERS_TEXT_BYTES (LEDGER_APPROVERS_MAX * (LEDGER_USER_BYTES_MAX + 1) + 1)
+
+/* --guarded --approver NAME ... --approvals-required K into op; false after reporting. */
+static bool guarded_options(const struct opts *o, struct ledger_op *op,
+                            char approvers[APPROVERS_TEXT_BYTES])
+{
+    if (!o->guarded) {
+        if (o->approvers_count == 0 && o->approvals_required == NULL) return true;
+        cli_fail(CLI_EXIT_USAGE, "account add: --approver and --approvals-required need --guarded");
+        return false;
+    }
+    size_t n = 0;
+    for (int i = 0; i < o->approvers_count; i++) {
+        if (!ledger_valid_user(o->approvers[i])) {
+            cli_fail(CLI_EXIT_USAGE, "account add: --approver %s is not a user name", o->approvers[i]);
+            return false;
+        }
+        n += (size_t)snprintf(approvers + n, APPROVERS_TEXT_BYTES - n, "%s%s", i ? " " : "",
+                              o->approvers[i]);
+    }
+    char *end;
+    long k = o->approvals_required ? strtol(o->approvals_required, &end, 10) : 0;
+    if (o->approvers_count == 0 || o->approvals_required == NULL || *end != '\0' || k < 1 ||
+        k > o->approvers_count) {
+        cli_fail(CLI_EXIT_USAGE, "account add: --guarded needs --approver NAME (repeated) and "
+                                 "--approvals-required K, 1 <= K <= the approvers");
+        return false;
+    }
+    op->account_flags |= LEDGER_ACCOUNT_GUARDED;
+    op->approvers = approvers;
+    op->approvals_required = (int32_t)k;
+    return true;
+}
+
 static int cmd_account_add(struct cli *cli, int argc, char **argv)
 {
-    static const int accepted[] = {OPT_UNIT, OPT_NAME, OPT_OWNER, OPT_FLAG, OPT_JSON, 0};
+    static const int accepted[] = {OPT_UNIT, OPT_NAME, OPT_OWNER, OPT_FLAG, OPT_GUARDED,
+                                   OPT_APPROVER, OPT_APPROVALS_REQUIRED, OPT_JSON, 0};
     struct opts o;
     if (!opts_parse(argc, argv, accepted, &o, "account add") ||
         !positional_exactly(&o, 1, "account add"))
@@ -539,6 +600,8 @@ static int cmd_account_add(struct cli *cli, int argc, char **argv)
     }
     struct ledger_op op = {.type = LEDGER_OP_ACCOUNT, .id = o.positional[0], .unit = o.unit,
                            .name = o.name, .owner = o.owner, .account_flags = flags};
+    char approvers[APPROVERS_TEXT_BYTES];
+    if (!guarded_options(&o, &op, approvers)) return CLI_EXIT_USAGE;
     return commit_one(cli, &op, o.json);
 }
 
@@ -1656,6 +1719,185 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
     return status;
 }
 
+/* ---------------------------------------------------------------- parties, approvals */
+
+static int cmd_party_add(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_NAME, OPT_KIND, OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "party add") ||
+        !positional_exactly(&o, 1, "party add"))
+        return CLI_EXIT_USAGE;
+    if (o.kind == NULL)
+        return cli_fail(CLI_EXIT_USAGE, "party add: --kind is required (nation, organisation, "
+                                        "force, authority or fund)");
+    struct ledger_op op = {.type = LEDGER_OP_PARTY, .id = o.positional[0], .name = o.name,
+                           .kind = o.kind};
+    return commit_one(cli, &op, o.json);
+}
+
+static int party_row(void *ctx, const struct ledger_party *p)
+{
+    struct show_ctx *s = ctx;
+    if (s->json)
+        json_array_append_new(s->array, json_encode_party(p));
+    else
+        table_add(&s->table, (const char *const[]){p->id, p->kind, p->name ? p->name : ""});
+    return 0;
+}
+
+static int cmd_party_list(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "party list") ||
+        !positional_exactly(&o, 0, "party list"))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    static const char *const header[] = {"PARTY", "KIND", "NAME"};
+    static const bool right[] = {false, false, false};
+    struct show_ctx s = {.cc = cc, .json = o.json, .array = o.json ? json_array() : NULL};
+    table_init(&s.table, 3, header, right);
+    struct cc_error err = {0};
+    return listing_finish(&s, concord_parties_list(cc, party_row, &s, &err), &err);
+}
+
+static int cmd_approve(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_ID, OPT_DECISION, OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "approve") || !positional_exactly(&o, 1, "approve"))
+        return CLI_EXIT_USAGE;
+    const char *d = o.decision ? o.decision : "approve";
+    bool approve = strcmp(d, "approve") == 0;
+    if (!approve && strcmp(d, "reject") != 0)
+        return cli_fail(CLI_EXIT_USAGE, "approve: --decision is approve or reject, not \"%s\"", d);
+    char id[32];
+    if (o.id == NULL) random_id(id, "a-");
+    struct ledger_op op = {.type = LEDGER_OP_APPROVE, .id = o.id ? o.id : id,
+                           .pending_id = o.positional[0],
+                           .decision = approve ? LEDGER_DECISION_APPROVE : LEDGER_DECISION_REJECT};
+    return commit_one(cli, &op, o.json);
+}
+
+/* ---------------------------------------------------------------- access tokens */
+
+/* A time as the contract's text, or JSON null for 0 (none). */
+static json_t *time_or_null(int64_t ns)
+{
+    if (ns == 0) return json_null();
+    char text[TIME_TEXT_BYTES];
+    time_format(ns, text);
+    return json_string(text);
+}
+
+static json_t *token_json(const struct token_info *t)
+{
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", t->id, "user", t->user, "role",
+                     auth_role_name(t->role), "party",
+                     t->party[0] ? json_string(t->party) : json_null(), "created",
+                     time_or_null(t->created), "expires", time_or_null(t->expires), "revoked",
+                     time_or_null(t->revoked));
+}
+
+static int cmd_token_create(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_USER, OPT_ROLE, OPT_PARTY, OPT_EXPIRES, OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "token create") ||
+        !positional_exactly(&o, 0, "token create"))
+        return CLI_EXIT_USAGE;
+    if (o.user == NULL || o.role == NULL)
+        return cli_fail(CLI_EXIT_USAGE, "token create: --user and --role are required");
+    struct token_spec spec = {.user = o.user, .role = o.role, .party = o.party};
+    if (o.expires != NULL && !time_option(o.expires, &spec.expires, "--expires", "token create"))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    char token[TOKEN_TEXT_BYTES + 1];
+    struct token_info info;
+    struct cc_error err = {0};
+    enum cc_err rc = concord_token_create(cc, &spec, token, &info, &err);
+    concord_close(cc);
+    if (rc != CC_OK) return cli_fail(cc_err_exit_status(rc), "token create: %s", err.message);
+    if (o.json) {
+        json_t *j = token_json(&info);
+        json_object_del(j, "created");
+        json_object_del(j, "revoked");
+        json_t *out = json_pack("{s:s}", "token", token);
+        json_object_update(out, j);
+        json_decref(j);
+        status = print_json(out);
+    } else {
+        printf("%s\n", token);
+        status = cli_flush_output() ? CLI_EXIT_OK : CLI_EXIT_STORE;
+        fprintf(stderr, "concord: token %s for %s (%s%s%s); it is shown only now: keep it.\n"
+                        "concord: use it with --token TOKEN, CONCORD_TOKEN=TOKEN, or over HTTP "
+                        "as Authorization: Bearer TOKEN\n",
+                info.id, info.user, auth_role_name(info.role), info.party[0] ? " of " : "",
+                info.party);
+    }
+    sodium_memzero(token, sizeof token);
+    return status;
+}
+
+static int token_row(void *ctx, const struct token_info *t)
+{
+    struct show_ctx *s = ctx;
+    if (s->json) {
+        json_array_append_new(s->array, token_json(t));
+        return 0;
+    }
+    char created[TIME_TEXT_BYTES], expires[TIME_TEXT_BYTES] = "-", revoked[TIME_TEXT_BYTES] = "-";
+    time_format(t->created, created);
+    if (t->expires != 0) time_format(t->expires, expires);
+    if (t->revoked != 0) time_format(t->revoked, revoked);
+    table_add(&s->table, (const char *const[]){t->id, t->user, auth_role_name(t->role),
+                                               t->party[0] ? t->party : "-", created, expires,
+                                               revoked});
+    return 0;
+}
+
+static int cmd_token_list(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "token list") ||
+        !positional_exactly(&o, 0, "token list"))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    static const char *const header[] = {"ID", "USER", "ROLE", "PARTY", "CREATED", "EXPIRES",
+                                         "REVOKED"};
+    static const bool right[] = {false, false, false, false, false, false, false};
+    struct show_ctx s = {.cc = cc, .json = o.json, .array = o.json ? json_array() : NULL};
+    table_init(&s.table, 7, header, right);
+    struct cc_error err = {0};
+    return listing_finish(&s, concord_tokens_list(cc, token_row, &s, &err), &err);
+}
+
+static int cmd_token_revoke(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "token revoke") ||
+        !positional_exactly(&o, 1, "token revoke"))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct cc_error err = {0};
+    enum cc_err rc = concord_token_revoke(cc, o.positional[0], &err);
+    concord_close(cc);
+    if (rc != CC_OK) return cli_fail_error(&err);
+    fprintf(stderr, "concord: token %s revoked\n", o.positional[0]);
+    return CLI_EXIT_OK;
+}
+
 /* ---------------------------------------------------------------- serve */
 
 static int cmd_serve(struct cli *cli, int argc, char **argv)
@@ -1714,9 +1956,17 @@ const struct cli_command cli_commands[] = {
      "Defines a unit such as USD (--scale 2: amounts in cents), PERSON or KG.\n"},
     {"unit list", cmd_unit_list, "[--json]", "list the units", ""},
     {"account add", cmd_account_add,
-     "ID --unit CODE [--name NAME] [--owner PARTY] [--flag FLAG] [--json]", "open an account",
+     "ID --unit CODE [--name NAME] [--owner PARTY] [--flag FLAG]\n"
+     "                 [--guarded --approver NAME... --approvals-required K] [--json]",
+     "open an account",
      "FLAG is debits_must_not_exceed_credits or credits_must_not_exceed_debits.\n"
-     "Dots in ID make a hierarchy that balance --prefix sums.\n"},
+     "Dots in ID make a hierarchy that balance --prefix sums. --guarded: a debit\n"
+     "from it must be pending and posts once K of the approvers (--approver, repeated)\n"
+     "approve it (concord approve); it voids once K can no longer be reached.\n"},
+    {"party add", cmd_party_add, "ID --kind KIND [--name NAME] [--json]", "register a party",
+     "KIND is nation, organisation, force, authority or fund. Accounts name their\n"
+     "party with --owner; editors and viewers act for one party.\n"},
+    {"party list", cmd_party_list, "[--json]", "the parties", ""},
     {"account show", cmd_account_show, "ID [--json]", "one account with its balances", ""},
     {"account list", cmd_account_list, "[--prefix P] [--after ID] [--limit N] [--json]",
      "list accounts",
@@ -1746,6 +1996,10 @@ const struct cli_command cli_commands[] = {
      "void a pending transfer",
      "The record's id defaults to PENDING_ID.void (a random void-… id when that\n"
      "would be longer than 128 bytes).\n"},
+    {"approve", cmd_approve, "PENDING_ID [--decision approve|reject] [--id ID] [--json]",
+     "approve or reject a pending debit of a guarded account",
+     "Runs as the token's user (the local administrator is \"local\"), who must be\n"
+     "one of the account's approvers. Without --id a random id is chosen.\n"},
     {"history", cmd_history, "ID [--since DATE] [--until DATE] [--limit N] [--json]",
      "an account's transfers, oldest first",
      "Filters by effective date; --until includes the whole day. At most LIMIT\n"
@@ -1790,6 +2044,13 @@ const struct cli_command cli_commands[] = {
      "port, printed when ready); N defaults to one worker per core. One access-log\n"
      "line per request on stderr unless --quiet. SIGTERM or SIGINT stops it after\n"
      "the requests in flight.\n"},
+    {"token create", cmd_token_create,
+     "--user NAME --role ROLE [--party P] [--expires DATE] [--json]", "make an access token",
+     "ROLE is admin, coordinator, editor, viewer or auditor; editors and viewers act\n"
+     "for --party P. Prints the token once (only a digest of its secret is kept).\n"
+     "Administrators only (the local CLI is one).\n"},
+    {"token list", cmd_token_list, "[--json]", "the access tokens (never their secrets)", ""},
+    {"token revoke", cmd_token_revoke, "ID", "revoke an access token at once", ""},
     {"check", cmd_check, "[--json]", "verify the ledger's invariants",
      "Checks that, per unit, debits equal credits (posted and pending), that no\n"
      "balance is negative or breaks its account's limit, and that every account's\n"

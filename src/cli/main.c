@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/token.h"
 #include "cli/cli.h"
 
 #define CONCORD_DB_DEFAULT "concord.db"
@@ -48,23 +49,34 @@ struct concord *cli_open(struct cli *cli, int *status)
         *status = cli_fail_error(&err);
         return NULL;
     }
+    if (cli->token == NULL) return cc; /* the local administrator */
+    struct auth_actor actor;
+    if (concord_token_verify(cc, cli->token, &actor, NULL, &err) != CC_OK) {
+        concord_close(cc);
+        *status = cli_fail(CLI_EXIT_USAGE, "--token: %s", err.message);
+        return NULL;
+    }
+    concord_set_actor(cc, &actor);
     return cc;
 }
 
 void cli_print_help(const struct cli_command *cmd, FILE *out)
 {
-    fprintf(out, "usage: concord [--db PATH] [--key PATH] %s%s%s\n\n%s\n", cmd->words, cmd->usage[0] ? " " : "",
+    fprintf(out, "usage: concord [--db PATH] [--key PATH] [--token TOKEN] %s%s%s\n\n%s\n",
+            cmd->words, cmd->usage[0] ? " " : "",
             cmd->usage, cmd->summary);
     if (cmd->help[0]) fprintf(out, "\n%s", cmd->help);
 }
 
 void cli_print_overview(FILE *out)
 {
-    fputs("usage: concord [--db PATH] [--key PATH] COMMAND [ARGS]\n\n"
+    fputs("usage: concord [--db PATH] [--key PATH] [--token TOKEN] COMMAND [ARGS]\n\n"
           "concord keeps the books of a stabilization mission: money, personnel and\n"
           "supplies on one double-entry ledger.\n\n"
           "The database is PATH, else $CONCORD_DB, else ./concord.db. Its audit log's\n"
           "signing key is --key PATH, else $CONCORD_KEY, else the database's path + .key.\n"
+          "Commands act as the local administrator, or with --token TOKEN (else\n"
+          "$CONCORD_TOKEN) as that token's user, role and party.\n"
           "Exit status: 0 ok; 1 an operation was rejected or a thing not found;\n"
           "2 bad usage or malformed input; 3 storage or system error.\n\ncommands:\n",
           out);
@@ -109,6 +121,8 @@ int main(int argc, char **argv)
 static int run(int argc, char **argv)
 {
     struct cli cli = {.argv0 = argv[0]};
+    cli.token = getenv("CONCORD_TOKEN");
+    if (cli.token != NULL && cli.token[0] == '\0') cli.token = NULL;
     cli.db_path = getenv("CONCORD_DB");
     if (cli.db_path == NULL || cli.db_path[0] == '\0') cli.db_path = CONCORD_DB_DEFAULT;
     cli.key_path = getenv("CONCORD_KEY");
@@ -131,6 +145,12 @@ static int run(int argc, char **argv)
             cli.key_path = argv[++i];
         } else if (strncmp(argv[i], "--key=", 6) == 0) {
             cli.key_path = argv[i] + 6;
+        } else if (strcmp(argv[i], "--token") == 0 || strncmp(argv[i], "--token=", 8) == 0) {
+            const char *token = argv[i][7] == '=' ? argv[i] + 8 : i + 1 < argc ? argv[++i] : NULL;
+            if (token == NULL) return cli_fail(CLI_EXIT_USAGE, "--token needs a TOKEN");
+            if (strnlen(token, TOKEN_TEXT_BYTES_MAX + 1) > TOKEN_TEXT_BYTES_MAX)
+                return cli_fail(CLI_EXIT_USAGE, "--token: %s", TOKEN_INVALID_MESSAGE);
+            cli.token = token;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             cli_print_overview(stdout);
             return CLI_EXIT_OK;

@@ -36,6 +36,10 @@
 #define HTTP_SHUTDOWN_SETTLE_MS 300   /* no request in flight for this long: stop */
 #define HTTP_LOG_PATH_BYTES_MAX 512   /* a path in the access log, encoded */
 #define HTTP_LISTEN_DEFAULT "127.0.0.1:8080"
+#define HTTP_AUTHORIZATION_BYTES_MAX 256 /* an Authorization header; longer is refused unread */
+#define HTTP_TOKEN_CACHE_SLOTS 256    /* verified tokens remembered (by their public id) */
+#define HTTP_TOKEN_CACHE_MS 2000      /* a verified token is looked up again after this:
+                                         a revocation takes effect within it */
 
 struct http_options {
     const char *db_path;
@@ -64,6 +68,7 @@ struct http_request {
     unsigned status;       /* the answer */
     json_t *json;
     char allow[64];        /* 405: the methods the path takes */
+    struct auth_actor actor; /* who the request runs as (from its bearer token) */
 };
 
 typedef void (*http_handler)(struct http_request *request, struct concord *cc);
@@ -72,6 +77,7 @@ struct http_route {
     const char *method;
     const char *pattern;     /* "/v1/accounts/{id}" */
     http_handler handler;
+    uint32_t roles;          /* who may use it: AUTH_ROLE_BIT()s, or AUTH_ANONYMOUS */
     bool writes;             /* takes the writer lock */
     bool id_rest;            /* a final {id} takes the rest of the path ('/' included) */
     const char *operation;   /* OpenAPI operationId */

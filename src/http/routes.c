@@ -47,6 +47,10 @@ void http_error_from(struct http_request *request, const struct cc_error *err)
     case CC_ERR_INPUT:
     case CC_ERR_REJECTED: http_error(request, 400, "bad_request", "%s", err->message); return;
     case CC_ERR_NOMEM: http_error(request, 503, "overloaded", "%s", err->message); return;
+    case CC_ERR_UNAUTHORIZED:
+        http_error(request, 401, "unauthorized", "%s", err->message);
+        return;
+    case CC_ERR_FORBIDDEN: http_error(request, 403, "forbidden", "%s", err->message); return;
     case CC_OK:
     case CC_ERR_STORE:
     case CC_ERR_SYSTEM: break;
@@ -187,15 +191,12 @@ struct account_page {
     const char *unit, *owner;
     uint32_t limit;     /* rows wanted */
     json_t *rows;       /* up to limit + 1: one more tells there is a next page */
-    char last[LEDGER_ID_BYTES_MAX + 1]; /* the last id read, matching or not */
-    uint32_t read;
+    struct concord_scan scan; /* how far the store was read, matching or not */
 };
 
 static int account_page_row(void *ctx, const struct ledger_account *a)
 {
     struct account_page *p = ctx;
-    snprintf(p->last, sizeof p->last, "%s", a->id);
-    p->read++;
     if (p->unit != NULL && strcmp(a->unit, p->unit) != 0) return 0;
     if (p->owner != NULL && (a->owner == NULL || strcmp(a->owner, p->owner) != 0)) return 0;
     json_array_append_new(p->rows, json_encode_account(a));
@@ -212,18 +213,19 @@ static void h_accounts(struct http_request *request, struct concord *cc)
     }
     const char *prefix = http_query(request, "prefix");
     const char *after = http_query(request, "after");
-    snprintf(page.last, sizeof page.last, "%s", after ? after : "");
+    snprintf(page.scan.last, sizeof page.scan.last, "%s", after ? after : "");
     struct cc_error err = {0};
-    /* Filters may skip rows: read pages of the index until enough match. */
+    /* Filters (and the actor's party) may skip rows: read pages of the index until enough match. */
     for (;;) {
-        page.read = 0;
-        if (concord_accounts_list(cc, prefix ? prefix : "", page.last, page.limit + 1,
-                                  account_page_row, &page, &err) != CC_OK) {
+        char from[sizeof page.scan.last];
+        snprintf(from, sizeof from, "%s", page.scan.last);
+        if (concord_accounts_page(cc, prefix ? prefix : "", from, page.limit + 1,
+                                  account_page_row, &page, &page.scan, &err) != CC_OK) {
             json_decref(page.rows);
             http_error_from(request, &err);
             return;
         }
-        if (json_array_size(page.rows) > page.limit || page.read < page.limit + 1) break;
+        if (json_array_size(page.rows) > page.limit || page.scan.read < page.limit + 1) break;
     }
     json_t *next = json_null();
     if (json_array_size(page.rows) > page.limit) {
@@ -458,6 +460,24 @@ static void h_requirements(struct http_request *request, struct concord *cc)
     ledger_view_free(&view);
 }
 
+static int party_row(void *ctx, const struct ledger_party *party)
+{
+    json_array_append_new(ctx, json_encode_party(party));
+    return 0;
+}
+
+static void h_parties(struct http_request *request, struct concord *cc)
+{
+    json_t *rows = json_array();
+    struct cc_error err = {0};
+    if (concord_parties_list(cc, party_row, rows, &err) != CC_OK) {
+        json_decref(rows);
+        http_error_from(request, &err);
+        return;
+    }
+    answer(request, rows);
+}
+
 static void h_gaps(struct http_request *request, struct concord *cc)
 {
     int64_t at;
@@ -682,44 +702,61 @@ static void h_audit_events(struct http_request *request, struct concord *cc)
 
 /* ---------------------------------------------------------------- the table */
 
+/*
+ * Roles: who may use each route (the OpenAPI document lists them as x-roles).
+ * Reads are every role's, the rows they return filtered by app/ (an editor or
+ * viewer sees its party's accounts and transfers); a batch is the writers',
+ * each operation then judged by auth_authorize. Routes under /v1/audit/ are
+ * AUTH_ROLES_AUDIT plus, for viewers and editors, what auth_audit_path_allowed
+ * grants (the server applies it to any such route).
+ */
+#define READERS AUTH_ROLES_READERS
+#define WRITERS AUTH_ROLES_WRITERS
+#define AUDIT AUTH_ROLES_AUDIT
+#define ANYONE AUTH_ANONYMOUS
+
 const struct http_route http_routes[] = {
-    {"POST", "/v1/batch", h_batch, true, false, "submitBatch", "Commit a batch of operations",
-     NULL, "Operations", "Results"},
-    {"GET", "/v1/accounts", h_accounts, false, false, "listAccounts", "List accounts in id order",
-     "prefix unit owner limit after", NULL, "AccountPage"},
-    {"GET", "/v1/accounts/{id}/transfers", h_account_transfers, false, false,
+    {"POST", "/v1/batch", h_batch, WRITERS, true, false, "submitBatch",
+     "Commit a batch of operations", NULL, "Operations", "Results"},
+    {"GET", "/v1/accounts", h_accounts, READERS, false, false, "listAccounts",
+     "List accounts in id order", "prefix unit owner limit after", NULL, "AccountPage"},
+    {"GET", "/v1/accounts/{id}/transfers", h_account_transfers, READERS, false, false,
      "listAccountTransfers", "An account's transfers, oldest first", "since until limit after",
      NULL, "TransferPage"},
-    {"GET", "/v1/accounts/{id}", h_account, false, false, "getAccount",
+    {"GET", "/v1/accounts/{id}", h_account, READERS, false, false, "getAccount",
      "One account with its balances", NULL, NULL, "Account"},
-    {"GET", "/v1/transfers/{id}", h_transfer, false, true, "getTransfer",
+    {"GET", "/v1/transfers/{id}", h_transfer, READERS, false, true, "getTransfer",
      "One transfer with its state", NULL, NULL, "Transfer"},
-    {"GET", "/v1/balances", h_balances, false, false, "getBalances",
+    {"GET", "/v1/balances", h_balances, READERS, false, false, "getBalances",
      "Balances of every account, or per unit under a prefix, as of a date", "prefix at in",
      NULL, "Balances"},
-    {"GET", "/v1/conditions", h_conditions, false, false, "listConditions",
+    {"GET", "/v1/conditions", h_conditions, READERS, false, false, "listConditions",
      "The conditions and their states", NULL, NULL, "Conditions"},
-    {"GET", "/v1/requirements", h_requirements, false, false, "listRequirements",
+    {"GET", "/v1/requirements", h_requirements, READERS, false, false, "listRequirements",
      "The requirements", NULL, NULL, "Requirements"},
-    {"GET", "/v1/gaps", h_gaps, false, false, "getGaps", "What each requirement still lacks",
-     "at in", NULL, "Gaps"},
-    {"POST", "/v1/scenario", h_scenario, false, false, "runScenario",
+    {"GET", "/v1/parties", h_parties, READERS, false, false, "listParties",
+     "The parties of the mission", NULL, NULL, "Parties"},
+    {"GET", "/v1/gaps", h_gaps, READERS, false, false, "getGaps",
+     "What each requirement still lacks", "at in", NULL, "Gaps"},
+    {"POST", "/v1/scenario", h_scenario, READERS, false, false, "runScenario",
      "Low and high under assumptions", NULL, "Assumptions", "Scenario"},
-    {"GET", "/v1/forecast", h_forecast, false, false, "getForecast",
+    {"GET", "/v1/forecast", h_forecast, READERS, false, false, "getForecast",
      "How likely each requirement is to be met", "samples seed in", NULL, "Forecast"},
-    {"GET", "/v1/audit/checkpoint", h_audit_checkpoint, false, false, "getAuditCheckpoint",
-     "The latest signed checkpoint of the audit log", NULL, NULL, "Checkpoint"},
-    {"GET", "/v1/audit/proof/{id}", h_audit_proof, false, true, "getAuditProof",
+    {"GET", "/v1/audit/checkpoint", h_audit_checkpoint, READERS, false, false,
+     "getAuditCheckpoint", "The latest signed checkpoint of the audit log", NULL, NULL,
+     "Checkpoint"},
+    {"GET", "/v1/audit/proof/{id}", h_audit_proof, READERS, false, true, "getAuditProof",
      "The inclusion proof of the event that created a transfer", NULL, NULL, "Proof"},
-    {"GET", "/v1/audit/consistency", h_audit_consistency, false, false, "getAuditConsistency",
-     "The consistency proof between two checkpoints", "from to", NULL, "Consistency"},
-    {"GET", "/v1/audit/events", h_audit_events, false, false, "listAuditEvents",
+    {"GET", "/v1/audit/consistency", h_audit_consistency, AUDIT, false, false,
+     "getAuditConsistency", "The consistency proof between two checkpoints", "from to", NULL,
+     "Consistency"},
+    {"GET", "/v1/audit/events", h_audit_events, AUDIT, false, false, "listAuditEvents",
      "The audit log's events, oldest first", "after limit", NULL, "EventPage"},
-    {"GET", "/healthz", h_health, false, false, "getHealth", "Whether the store answers", NULL,
-     NULL, "Health"},
-    {"GET", "/v1/openapi.json", h_openapi, false, false, "getOpenApi", "This document", NULL,
-     NULL, "OpenAPI"},
-    {NULL, NULL, NULL, false, false, NULL, NULL, NULL, NULL, NULL},
+    {"GET", "/healthz", h_health, ANYONE, false, false, "getHealth", "Whether the store answers",
+     NULL, NULL, "Health"},
+    {"GET", "/v1/openapi.json", h_openapi, ANYONE, false, false, "getOpenApi", "This document",
+     NULL, NULL, "OpenAPI"},
+    {NULL, NULL, NULL, 0, false, false, NULL, NULL, NULL, NULL, NULL},
 };
 
 /*
@@ -811,6 +848,31 @@ static json_t *error_response(const char *description)
                      "application/json", "schema", "$ref", "#/components/schemas/Error");
 }
 
+/* The roles a route allows, by name; empty for a route that needs no token. */
+static json_t *roles_json(uint32_t roles)
+{
+    json_t *names = json_array();
+    for (int r = 0; r < AUTH_ROLE_COUNT; r++)
+        if (roles & AUTH_ROLE_BIT(r))
+            json_array_append_new(names, json_string(auth_role_name((enum auth_role)r)));
+    return names;
+}
+
+/* Who may call a route: x-roles, the bearer requirement, and its 401 and 403. */
+static void operation_security(json_t *op, json_t *responses, uint32_t roles)
+{
+    json_object_set_new(op, "x-roles", roles_json(roles));
+    if (roles & AUTH_ANONYMOUS) {
+        json_object_set_new(op, "security", json_array()); /* no token needed */
+        return;
+    }
+    json_object_set_new(op, "security", json_pack("[{s:[]}]", "bearer"));
+    json_object_set_new(responses, "401", error_response("no valid bearer token "
+                                                         "(WWW-Authenticate: Bearer)"));
+    json_object_set_new(responses, "403", error_response("the token's role may not use this "
+                                                         "route, or the row is another party's"));
+}
+
 json_t *http_openapi(void)
 {
     json_t *paths = json_object();
@@ -850,6 +912,7 @@ json_t *http_openapi(void)
                                                                  "over 8,189 operations"));
             json_object_set_new(responses, "415", error_response("not application/json"));
         }
+        operation_security(op, responses, r->roles);
         json_object_set_new(item, strcmp(r->method, "POST") == 0 ? "post" : "get", op);
     }
     json_t *schemas = json_object();
@@ -861,6 +924,7 @@ json_t *http_openapi(void)
         {"Balances", "array"},   {"Conditions", "array"},     {"Requirements", "array"},
         {"Gaps", "array"},       {"Assumptions", "object"},   {"Scenario", "object"},
         {"Forecast", "object"},  {"Health", "object"},        {"OpenAPI", "object"},
+        {"Parties", "array"},
         {"Checkpoint", "object"}, {"Proof", "object"},       {"Consistency", "object"},
         {"EventPage", "object"},
     };
@@ -872,7 +936,11 @@ json_t *http_openapi(void)
                         json_pack("{s:s, s:{s:{s:s, s:{s:{s:s}, s:{s:s}}}}}", "type", "object",
                                   "properties", "error", "type", "object", "properties", "code",
                                   "type", "string", "message", "type", "string"));
-    return json_pack("{s:s, s:{s:s, s:s}, s:o, s:{s:o}}", "openapi", "3.1.0", "info", "title",
-                     "concord", "version", "0.1.0", "paths", paths, "components", "schemas",
-                     schemas);
+    json_t *schemes = json_pack("{s:{s:s, s:s, s:s}}", "bearer", "type", "http", "scheme",
+                                "bearer", "description",
+                                "an access token from `concord token create` "
+                                "(Authorization: Bearer cct_…)");
+    return json_pack("{s:s, s:{s:s, s:s}, s:o, s:[{s:[]}], s:{s:o, s:o}}", "openapi", "3.1.0",
+                     "info", "title", "concord", "version", "0.1.0", "paths", paths, "security",
+                     "bearer", "components", "schemas", schemas, "securitySchemes", schemes);
 }

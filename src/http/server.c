@@ -13,6 +13,12 @@
  * on SQLite's busy timeout; a waiting batch holds its worker, so at most
  * threads − HTTP_READ_WORKERS_RESERVED write or wait at once (503 beyond). Due expiries are recorded once a second by the main thread.
  *
+ * Tokens: every route but the health check and the OpenAPI document needs a
+ * bearer token. A verified token is remembered for HTTP_TOKEN_CACHE_MS, in
+ * a slot chosen by its public id and matched on its whole text in constant
+ * time, so most requests skip the store lookup and the digest; a revoked
+ * token is refused within that time, an expired one at once.
+ *
  * Stopping: SIGTERM or SIGINT (blocked in every thread, taken by the main
  * thread with sigtimedwait) stops accepting, waits for the requests in flight
  * (up to HTTP_SHUTDOWN_GRACE_S), stops the workers, closes the store, and
@@ -22,6 +28,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,10 +37,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/token.h"
 #include "http/http.h"
 #include "util/timefmt.h"
 
 #define POOL_SIZE_MAX (HTTP_THREADS_MAX + 1)
+
+/* A token verified recently, and whom it stands for. */
+struct token_slot {
+    char token[TOKEN_TEXT_BYTES];  /* the whole token text (not NUL-terminated) */
+    struct auth_actor actor;
+    int64_t verified_ns;           /* monotonic; 0: the slot is empty */
+    int64_t expires;               /* the token's own expiry (wall clock), 0: none */
+};
 
 struct http_server {
     const struct http_options *options;
@@ -45,6 +61,8 @@ struct http_server {
     uint32_t writers_waiting;     /* batches writing or waiting for the writer lock */
     uint32_t writers_max;         /* beyond it, 503: a worker stays free for reads */
     pthread_mutex_t writer;       /* held by the one request writing */
+    pthread_mutex_t tokens_lock;  /* guards tokens */
+    struct token_slot tokens[HTTP_TOKEN_CACHE_SLOTS];
 };
 
 /* Per request, from its headers to its completion. */
@@ -109,6 +127,8 @@ static enum MHD_Result respond(struct MHD_Connection *connection, struct request
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     if (r->status == 405 && r->allow[0] != '\0')
         MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->status == 401) MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                                  "Bearer realm=\"concord\"");
     if (r->status == 503 && state->overloaded)
         MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     enum MHD_Result result = MHD_queue_response(connection, r->status, response);
@@ -140,8 +160,122 @@ static bool request_has_body(struct MHD_Connection *connection)
     return chunked != NULL || (length != NULL && strcmp(length, "0") != 0);
 }
 
+/* Who runs a route that needs no token: a reader of no party, so it can read no row. */
+static void actor_anonymous(struct auth_actor *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->user, sizeof out->user, "anonymous");
+    out->role = AUTH_ROLE_VIEWER;
+}
+
+/* The bearer token of the Authorization header; NULL after answering 401. */
+static const char *bearer_token(struct MHD_Connection *connection, struct http_request *r)
+{
+    const char *header = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_AUTHORIZATION);
+    static const char scheme[] = "Bearer ";
+    if (header == NULL) {
+        http_error(r, 401, "unauthorized", "this route needs a token: Authorization: Bearer "
+                                           "TOKEN (concord token create)");
+        return NULL;
+    }
+    if (strnlen(header, HTTP_AUTHORIZATION_BYTES_MAX + 1) > HTTP_AUTHORIZATION_BYTES_MAX) {
+        http_error(r, 401, "unauthorized", "the Authorization header holds at most %d bytes",
+                   HTTP_AUTHORIZATION_BYTES_MAX);
+        return NULL;
+    }
+    if (strncasecmp(header, scheme, sizeof scheme - 1) != 0) {
+        http_error(r, 401, "unauthorized", "expected Authorization: Bearer TOKEN");
+        return NULL;
+    }
+    const char *token = header + sizeof scheme - 1;
+    while (*token == ' ') token++;
+    return token;
+}
+
+/* The cache slot of a well-formed token: by its id, which is public. */
+static struct token_slot *token_slot(struct http_server *s, const char *token)
+{
+    uint32_t h = 2166136261u; /* FNV-1a over the id */
+    for (size_t i = 0; i < TOKEN_ID_HEX_BYTES; i++)
+        h = (h ^ (unsigned char)token[strlen(TOKEN_PREFIX) + i]) * 16777619u;
+    return &s->tokens[h % HTTP_TOKEN_CACHE_SLOTS];
+}
+
+/* The actor of a token verified less than HTTP_TOKEN_CACHE_MS ago; false if none. */
+static bool token_cached(struct http_server *s, const char *token, struct auth_actor *out)
+{
+    if (strnlen(token, TOKEN_TEXT_BYTES + 1) != TOKEN_TEXT_BYTES) return false;
+    struct token_slot *slot = token_slot(s, token);
+    int64_t now = monotonic_ns();
+    pthread_mutex_lock(&s->tokens_lock);
+    bool hit = slot->verified_ns != 0 &&
+               now - slot->verified_ns < HTTP_TOKEN_CACHE_MS * INT64_C(1000000) &&
+               (slot->expires == 0 || time_now_ns() < slot->expires) &&
+               sodium_memcmp(slot->token, token, TOKEN_TEXT_BYTES) == 0;
+    if (hit) *out = slot->actor;
+    pthread_mutex_unlock(&s->tokens_lock);
+    return hit;
+}
+
+static void token_remember(struct http_server *s, const char *token,
+                           const struct auth_actor *actor, int64_t expires)
+{
+    if (strnlen(token, TOKEN_TEXT_BYTES + 1) != TOKEN_TEXT_BYTES) return;
+    struct token_slot *slot = token_slot(s, token);
+    pthread_mutex_lock(&s->tokens_lock);
+    memcpy(slot->token, token, TOKEN_TEXT_BYTES);
+    slot->actor = *actor;
+    slot->verified_ns = monotonic_ns();
+    slot->expires = expires;
+    pthread_mutex_unlock(&s->tokens_lock);
+}
+
+/* Verifies a token: from the cache, else with the store (and remembers it). */
+static enum cc_err token_verify(struct http_server *s, const char *token,
+                                struct auth_actor *out, struct cc_error *err)
+{
+    if (token_cached(s, token, out)) return CC_OK;
+    int64_t expires = 0;
+    struct concord *cc = pool_take(s);
+    enum cc_err rc = concord_token_verify(cc, token, out, &expires, err);
+    pool_give(s, cc);
+    if (rc == CC_OK) token_remember(s, token, out, expires);
+    return rc;
+}
+
+/*
+ * Authenticates the request (see token_verify) and checks the token's role
+ * against the route's; false after answering 401 or 403.
+ */
+static bool request_authorized(struct http_server *s, struct MHD_Connection *connection,
+                               struct request_state *state)
+{
+    struct http_request *r = &state->request;
+    uint32_t roles = state->route->roles;
+    if (roles & AUTH_ANONYMOUS) {
+        actor_anonymous(&r->actor);
+        return true;
+    }
+    const char *token = bearer_token(connection, r);
+    if (token == NULL) return false;
+    struct cc_error err = {0};
+    enum cc_err rc = token_verify(s, token, &r->actor, &err);
+    if (rc != CC_OK) {
+        http_error_from(r, &err);
+        return false;
+    }
+    if (roles & AUTH_ROLE_BIT(r->actor.role)) return true;
+    http_error(r, 403, "forbidden", "a%s %s may not use %s %s",
+               r->actor.role == AUTH_ROLE_EDITOR || r->actor.role == AUTH_ROLE_AUDITOR ||
+                       r->actor.role == AUTH_ROLE_ADMIN ? "n" : "",
+               auth_role_name(r->actor.role), state->route->method, state->route->pattern);
+    return false;
+}
+
 /* Checks what can be checked from the headers alone; false when refused. */
-static bool headers_acceptable(struct MHD_Connection *connection, struct request_state *state)
+static bool headers_acceptable(struct http_server *s, struct MHD_Connection *connection,
+                               struct request_state *state)
 {
     struct http_request *r = &state->request;
     bool path_known;
@@ -157,6 +291,7 @@ static bool headers_acceptable(struct MHD_Connection *connection, struct request
             http_error(r, 404, "not_found", "no route %s %s", r->method, r->path);
         return false;
     }
+    if (!request_authorized(s, connection, state)) return false;
     if (state->route->body == NULL) return true;
     const char *type = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                    MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -225,7 +360,15 @@ static void dispatch(struct http_server *s, struct request_state *state)
         pthread_mutex_lock(&s->writer);
     }
     struct concord *cc = pool_take(s);
-    state->route->handler(r, cc);
+    /* Each request runs as its own actor on the connection it borrowed, then leaves it clean. */
+    concord_set_actor(cc, &r->actor);
+    struct cc_error err = {0};
+    if (strncmp(r->path, AUTH_AUDIT_PREFIX, strlen(AUTH_AUDIT_PREFIX)) == 0 &&
+        concord_audit_authorize(cc, r->path, &err) != CC_OK)
+        http_error_from(r, &err);
+    else
+        state->route->handler(r, cc);
+    concord_set_actor(cc, NULL);
     pool_give(s, cc);
     if (state->route->writes) {
         pthread_mutex_unlock(&s->writer);
@@ -253,7 +396,7 @@ static enum MHD_Result request_handler(void *cls, struct MHD_Connection *connect
         pthread_mutex_lock(&s->lock);
         s->in_flight++;
         pthread_mutex_unlock(&s->lock);
-        if (!headers_acceptable(connection, state)) {
+        if (!headers_acceptable(s, connection, state)) {
             state->refused = true;
             /* A body on its way is refused now, unread (the connection then closes);
                a request without one is answered at its end, keeping the connection. */
@@ -370,6 +513,7 @@ enum cc_err http_serve(const struct http_options *options, struct cc_error *err)
                                                : 1};
     pthread_mutex_init(&s.lock, NULL);
     pthread_mutex_init(&s.writer, NULL);
+    pthread_mutex_init(&s.tokens_lock, NULL);
     pthread_cond_init(&s.returned, NULL);
     enum cc_err rc = CC_OK;
     for (uint32_t i = 0; i < threads + 1 && rc == CC_OK; i++) {
@@ -429,6 +573,8 @@ enum cc_err http_serve(const struct http_options *options, struct cc_error *err)
     pool_close(&s);
     pthread_cond_destroy(&s.returned);
     pthread_mutex_destroy(&s.writer);
+    pthread_mutex_destroy(&s.tokens_lock);
+    sodium_memzero(s.tokens, sizeof s.tokens);
     pthread_mutex_destroy(&s.lock);
     if (rc == CC_OK) fprintf(stderr, "concord: stopped\n");
     return rc;

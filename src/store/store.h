@@ -112,6 +112,22 @@ struct store_checkpoint {
 typedef int (*store_event_fn)(void *ctx, const struct store_event *event);
 typedef int (*store_checkpoint_fn)(void *ctx, const struct store_checkpoint *checkpoint);
 
+/*
+ * An access token's row. The secret is never stored: `hash` is a digest of
+ * it. Times are nanoseconds since 1970 UTC; 0: none (no expiry, not revoked).
+ */
+#define STORE_TOKEN_HASH_BYTES 32
+struct store_token {
+    const char *id;                              /* 16 hex digits: the token's public half */
+    unsigned char hash[STORE_TOKEN_HASH_BYTES];  /* BLAKE2b-256 of the secret */
+    const char *user;
+    const char *role;                            /* auth_role_name() */
+    const char *party;                           /* editor, viewer: the party; else NULL */
+    int64_t created, expires, revoked;
+};
+
+typedef int (*store_token_fn)(void *ctx, const struct store_token *token);
+
 struct store;
 
 struct store_driver {
@@ -183,6 +199,16 @@ struct store_driver {
                                   struct ledger_view *view, struct cc_error *err);
     /* Every party, in id order. */
     enum cc_err (*parties_list)(struct store *store, store_party_fn fn, void *ctx,
+                                struct cc_error *err);
+    /* Access tokens: one by id (CC_ERR_NOT_FOUND when absent), all of them in creation
+       order, a new one, and revocation (CC_ERR_NOT_FOUND when absent or already revoked). */
+    enum cc_err (*token_get)(struct store *store, const char *id, store_token_fn fn, void *ctx,
+                             struct cc_error *err);
+    enum cc_err (*tokens_list)(struct store *store, store_token_fn fn, void *ctx,
+                               struct cc_error *err);
+    enum cc_err (*token_insert)(struct store *store, const struct store_token *token,
+                                struct cc_error *err);
+    enum cc_err (*token_revoke)(struct store *store, const char *id, int64_t now,
                                 struct cc_error *err);
     /* ---- the audit log */
     /* Appends an event and the checkpoint that covers it (inside the batch's transaction). */

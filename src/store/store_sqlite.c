@@ -123,6 +123,7 @@ static const char *const migrations[] = {
 
 enum stmt {
     S_BEGIN, S_COMMIT, S_ROLLBACK,
+    S_TOKEN_GET, S_TOKENS_LIST, S_TOKEN_INSERT, S_TOKEN_REVOKE,
     S_UNIT_GET, S_UNITS_LIST, S_ACCOUNT_GET, S_ACCOUNTS_LIST, S_ACCOUNTS_ALL, S_TRANSFER_GET,
     S_DUE_PENDING, S_TIMESTAMP_GET, S_TIMESTAMP_SET,
     S_UNIT_INSERT, S_ACCOUNT_INSERT, S_ACCOUNT_UPDATE, S_TRANSFER_INSERT, S_TRANSFER_STATE,
@@ -201,6 +202,13 @@ static const char *const stmt_sql[S_COUNT] = {
                     " ORDER BY unit, to_unit, date",
     [S_RATE_INSERT] = "INSERT INTO rates (unit, to_unit, date, rate, timestamp)"
                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_TOKEN_GET] = "SELECT id, hash, user, role, party, created, expires, revoked FROM tokens"
+                    " WHERE id = ?1",
+    [S_TOKENS_LIST] = "SELECT id, hash, user, role, party, created, expires, revoked FROM tokens"
+                      " ORDER BY created, id",
+    [S_TOKEN_INSERT] = "INSERT INTO tokens (id, hash, user, role, party, created, expires, revoked)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",
+    [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
     [S_PENDING_ALL] = "SELECT " TRANSFER_COLUMNS "WHERE t.state = 2 ORDER BY t.seq",
     [S_PENDING_DATE] = "SELECT p.date FROM transfers r JOIN transfers p ON p.id = r.pending_id"
                        " WHERE r.seq = ?1",
@@ -1763,6 +1771,77 @@ static enum cc_err sqlite_compare_tables(struct store *b, const char *other_path
     return rc;
 }
 
+/* ---------------------------------------------------------------- access tokens */
+
+static struct store_token row_token(sqlite3_stmt *st)
+{
+    struct store_token t = {
+        .id = col_text(st, 0), .user = col_text(st, 2), .role = col_text(st, 3),
+        .party = col_text(st, 4), .created = sqlite3_column_int64(st, 5),
+        .expires = sqlite3_column_int64(st, 6), .revoked = sqlite3_column_int64(st, 7),
+    };
+    const void *hash = sqlite3_column_blob(st, 1);
+    int n = sqlite3_column_bytes(st, 1);
+    if (hash != NULL && n == STORE_TOKEN_HASH_BYTES) memcpy(t.hash, hash, STORE_TOKEN_HASH_BYTES);
+    return t;
+}
+
+static enum cc_err sqlite_token_get(struct store *b, const char *id, store_token_fn fn,
+                                    void *ctx, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_TOKEN_GET);
+    bind_text(st, 1, id);
+    bool found = false;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        struct store_token t = row_token(st);
+        found = true;
+        fn(ctx, &t);
+    }
+    enum cc_err result = rc == SQLITE_ROW || rc == SQLITE_DONE ? CC_OK
+                                                               : db_error(s, err, "reading a token");
+    sqlite3_reset(st);
+    if (result == CC_OK && !found) return CC_ERR_NOT_FOUND;
+    return result;
+}
+
+static enum cc_err sqlite_tokens_list(struct store *b, store_token_fn fn, void *ctx,
+                                      struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_TOKENS_LIST);
+    FOR_EACH_ROW(s, st, err, "reading tokens", struct store_token row_ = row_token(st), fn, ctx);
+    return CC_OK;
+}
+
+static enum cc_err sqlite_token_insert(struct store *b, const struct store_token *t,
+                                       struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_TOKEN_INSERT);
+    bind_text(st, 1, t->id);
+    sqlite3_bind_blob(st, 2, t->hash, STORE_TOKEN_HASH_BYTES, SQLITE_STATIC);
+    bind_text(st, 3, t->user);
+    bind_text(st, 4, t->role);
+    bind_text(st, 5, t->party);
+    sqlite3_bind_int64(st, 6, t->created);
+    if (t->expires != 0) sqlite3_bind_int64(st, 7, t->expires);
+    return step_done(s, st, err, "storing a token");
+}
+
+static enum cc_err sqlite_token_revoke(struct store *b, const char *id, int64_t now,
+                                       struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_TOKEN_REVOKE);
+    bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    enum cc_err rc = step_done(s, st, err, "revoking a token");
+    if (rc == CC_OK && sqlite3_changes(s->db) == 0) return CC_ERR_NOT_FOUND;
+    return rc;
+}
+
 static const struct store_driver sqlite_driver = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -1795,6 +1874,10 @@ static const struct store_driver sqlite_driver = {
     .load_approval = sqlite_load_approval,
     .load_approvals = sqlite_load_approvals,
     .parties_list = sqlite_parties_list,
+    .token_get = sqlite_token_get,
+    .tokens_list = sqlite_tokens_list,
+    .token_insert = sqlite_token_insert,
+    .token_revoke = sqlite_token_revoke,
     .event_append = sqlite_event_append,
     .events_last = sqlite_events_last,
     .transfers_last = sqlite_transfers_last,

@@ -23,9 +23,11 @@ int cc_err_exit_status(enum cc_err code)
     switch (code) {
     case CC_OK: return 0;
     case CC_ERR_NOT_FOUND:
-    case CC_ERR_REJECTED: return 1;
+    case CC_ERR_REJECTED:
+    case CC_ERR_FORBIDDEN: return 1;
     case CC_ERR_USAGE:
-    case CC_ERR_INPUT: return 2;
+    case CC_ERR_INPUT:
+    case CC_ERR_UNAUTHORIZED: return 2;
     case CC_ERR_STORE:
     case CC_ERR_NOMEM:
     case CC_ERR_SYSTEM: return 3;

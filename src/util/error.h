@@ -23,6 +23,8 @@ enum cc_err {
     CC_ERR_STORE = -5,     /* the database failed or is not ours */
     CC_ERR_NOMEM = -6,     /* out of memory */
     CC_ERR_SYSTEM = -7,    /* the operating system failed us */
+    CC_ERR_UNAUTHORIZED = -8, /* no valid credentials (unknown, expired or revoked token) */
+    CC_ERR_FORBIDDEN = -9, /* the actor's role or party does not allow this */
 };
 
 struct cc_error {
@@ -34,7 +36,8 @@ struct cc_error {
 enum cc_err cc_error_set(struct cc_error *err, enum cc_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The CLI exit status for a code: 0 ok, 1 rejected/not found, 2 usage/input, 3 storage/system. */
+/* The CLI exit status for a code: 0 ok, 1 rejected/not found/forbidden, 2 usage/input/
+   unauthorized, 3 storage/system. */
 int cc_err_exit_status(enum cc_err code);
 
 #endif

@@ -838,6 +838,131 @@ class Cli(unittest.TestCase):
         rec = json.loads(self.ok("void", "q" * 120, "--json").stdout)
         self.assertEqual(rec["id"], "q" * 120 + ".void")  # 125 bytes: the default holds
 
+    # ------------------------------------------------------------ tokens and acting as a token
+
+    def token(self, *args):
+        return json.loads(self.ok("token", "create", *args, "--json").stdout)
+
+    def test_token_create_list_revoke(self):
+        self.init()
+        t = self.token("--user", "ann", "--role", "viewer", "--party", "us",
+                       "--expires", "2099-01-01")
+        self.assertEqual(set(t), {"token", "id", "user", "role", "party", "expires"})
+        self.assertRegex(t["token"], r"^cct_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$")
+        self.assertEqual(t["token"][4:20], t["id"])
+        self.assertEqual((t["user"], t["role"], t["party"]), ("ann", "viewer", "us"))
+        self.assertTrue(t["expires"].startswith("2099-01-01T00:00:00"))
+        plain = self.ok("token", "create", "--user", "bob", "--role", "coordinator")
+        self.assertRegex(plain.stdout, r"^cct_[0-9a-f]{16}_[A-Za-z0-9_-]{43}\n$")
+        self.assertIn("Bearer", plain.stderr)
+        listed = json.loads(self.ok("token", "list", "--json").stdout)
+        self.assertEqual([x["user"] for x in listed], ["ann", "bob"])
+        for row in listed:
+            self.assertEqual(set(row), {"id", "user", "role", "party", "created", "expires",
+                                        "revoked"})
+            self.assertIsNone(row["revoked"])
+        self.assertNotIn(t["token"], self.ok("token", "list").stdout)
+        self.ok("--token", t["token"], "account", "list")
+        self.ok("token", "revoke", t["id"])
+        listed = json.loads(self.ok("token", "list", "--json").stdout)
+        self.assertIsNotNone(listed[0]["revoked"])
+        r = self.run_cc("--token", t["token"], "account", "list")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("invalid, expired or revoked token", r.stderr)
+        self.assertEqual(self.run_cc("token", "revoke", t["id"]).returncode, 1)
+        self.assertEqual(self.run_cc("token", "revoke", "0000000000000000").returncode, 1)
+
+    def test_token_validation(self):
+        self.init()
+        for args in [["--user", "Ann", "--role", "admin"],       # not a user name
+                     ["--user", "ann", "--role", "king"],        # no such role
+                     ["--user", "ann", "--role", "viewer"],      # a viewer needs a party
+                     ["--user", "ann", "--role", "admin", "--party", "us"],
+                     ["--user", "ann", "--role", "admin", "--expires", "2001-01-01"],
+                     ["--role", "admin"]]:
+            r = self.run_cc("token", "create", *args)
+            self.assertEqual(r.returncode, 2, f"{args}: {r.stderr}")
+            self.assertEqual(r.stdout, "", args)
+        for bad in ["nope", "cct_0123456789abcdef_" + "A" * 43, "x" * 5000]:
+            r = self.run_cc("--token", bad, "account", "list")
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("invalid, expired or revoked token", r.stderr)
+
+    def test_token_roles_on_the_cli(self):
+        self.init()
+        viewer = self.token("--user", "ann", "--role", "viewer", "--party", "us")["token"]
+        editor = self.token("--user", "ed", "--role", "editor", "--party", "us")["token"]
+        self.ok("transfer", "--id", "t1", "--debit", "donor.us", "--credit", "fund.pool",
+                "--amount", "5")
+        self.ok("transfer", "--id", "t2", "--debit", "donor.eg", "--credit", "fund.pool",
+                "--amount", "5")
+        listed = json.loads(self.ok("--token", viewer, "account", "list", "--json").stdout)
+        self.assertEqual([a["id"] for a in listed], ["donor.us"])
+        env = dict(os.environ, CONCORD_TOKEN=viewer)
+        r = self.run_cc("account", "list", "--json", env=env)
+        self.assertEqual([a["id"] for a in json.loads(r.stdout)], ["donor.us"])
+        for args, says in [(["account", "show", "fund.pool"], "not us's"),
+                           (["transfer", "show", "t2"], "moves nothing of us's"),
+                           (["history", "fund.pool"], "not us's"),
+                           (["balance", "fund.pool"], "not us's")]:
+            r = self.run_cc("--token", viewer, *args, "--json")
+            self.assertEqual(r.returncode, 1, f"{args}: {r.stderr}")
+            self.assertIn(says, r.stderr, args)
+            self.assertEqual(r.stdout, "", args)
+        self.ok("--token", viewer, "account", "show", "donor.us", "--json")
+        self.ok("--token", viewer, "transfer", "show", "t1", "--json")
+        rows = json.loads(self.ok("--token", viewer, "balance", "--prefix", "", "--json").stdout)
+        self.assertEqual(sum(r["accounts"] for r in rows), 6)
+        mine = json.loads(self.ok("--token", viewer, "balance", "--json").stdout)
+        self.assertEqual([r["id"] for r in mine], ["donor.us"])
+        r = self.run_cc("--token", viewer, "account", "add", "us.x", "--unit", "USD",
+                        "--owner", "us")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("forbidden", r.stderr)
+        self.ok("--token", editor, "account", "add", "us.x", "--unit", "USD", "--owner", "us")
+        r = self.run_cc("--token", editor, "account", "add", "eg.x", "--unit", "USD",
+                        "--owner", "eg")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(self.run_cc("account", "show", "eg.x").returncode, 1)
+        r = self.run_cc("--token", editor, "token", "list")
+        self.assertEqual(r.returncode, 1, r.stderr)
+
+    def test_token_secret_is_not_stored(self):
+        import sqlite3
+        self.init()
+        t = self.token("--user", "ann", "--role", "admin")
+        secret = t["token"].split("_", 2)[2]
+        with sqlite3.connect(self.db) as c:
+            rows = c.execute("SELECT * FROM tokens").fetchall()
+        self.assertEqual(len(rows), 1)
+        for value in rows[0]:
+            text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+            self.assertNotIn(secret, text)
+            self.assertNotIn(t["token"], text)
+        with open(self.db, "rb") as f:
+            self.assertNotIn(secret.encode(), f.read())
+
+    def test_parties_guarded_accounts_and_approve(self):
+        self.init()
+        self.ok("party", "add", "fund", "--kind", "fund", "--name", "Pooled fund")
+        self.ok("party", "add", "us", "--kind", "nation")
+        self.assertEqual(self.run_cc("party", "add", "x").returncode, 2)
+        parties = json.loads(self.ok("party", "list", "--json").stdout)
+        self.assertEqual([p["id"] for p in parties], ["fund", "us"])
+        self.ok("account", "add", "fund.safe", "--unit", "USD", "--owner", "fund", "--guarded",
+                "--approver", "local", "--approver", "bob", "--approvals-required", "1")
+        a = self.show("account", "fund.safe")
+        self.assertIn("guarded", a["flags"])
+        self.assertEqual(a["approvers"], ["local", "bob"])
+        self.assertEqual(self.run_cc("account", "add", "fund.bad", "--unit", "USD",
+                                     "--guarded").returncode, 2)
+        self.ok("transfer", "--id", "p1", "--debit", "fund.safe", "--credit", "force.salaries",
+                "--amount", "10", "--pending")
+        r = self.run_cc("approve", "p1", "--id", "ap1", "--decision", "maybe")
+        self.assertEqual(r.returncode, 2)
+        self.ok("approve", "p1", "--id", "ap1", "--decision", "approve")
+        self.assertEqual(self.show("transfer", "p1")["state"], "posted")
+
     def test_help_everywhere(self):
         r = self.run_cc("--help", db=False)
         self.assertEqual(r.returncode, 0)

@@ -6,7 +6,9 @@ picks (`--listen 127.0.0.1:0`, the port read from the `listening on` line on
 stderr), and stops it with SIGTERM, expecting exit status 0 and no sanitizer
 report. What the API answers is compared with what the command line's --json
 answers on the same database: they must be the same JSON (same keys, same
-values, same types). Python's standard library only.
+values, same types). Every request carries an administrator's bearer token,
+made with `concord token create` on the server's database before it starts
+(tests/http/test_authz.py tests who may do what). Python's standard library only.
 
 usage: test_http.py CONCORD_BINARY [unittest arguments]
 """
@@ -56,6 +58,7 @@ ROUTES = {
     "/v1/requirements": {"get"},
     "/v1/gaps": {"get"},
     "/v1/scenario": {"post"},
+    "/v1/parties": {"get"},
     "/v1/forecast": {"get"},
     "/v1/audit/checkpoint": {"get"},
     "/v1/audit/proof/{id}": {"get"},
@@ -97,6 +100,20 @@ def cli(db, *args, input=None, check=True):
     if check and r.returncode != 0:
         raise AssertionError(f"concord {' '.join(args)} exited {r.returncode}: {r.stderr}")
     return r
+
+
+# The bearer token of each server's database, by port: request() sends it.
+TOKENS = {}
+
+
+def admin_token(db):
+    """A new administrator's token on db (the local CLI is the administrator)."""
+    return cli(db, "token", "create", "--user", "test-admin", "--role", "admin").stdout.strip()
+
+
+def auth_line(port):
+    """The Authorization header line for a raw request to the server on port."""
+    return b"Authorization: Bearer %s\r\n" % TOKENS[port].encode()
 
 
 def cli_json(db, *args):
@@ -142,6 +159,7 @@ class Server:
     line by line by reader threads."""
 
     def __init__(self, db, quiet=False, threads=4):
+        token = admin_token(db)
         cmd = [CONCORD, "--db", db, "serve", "--listen", "127.0.0.1:0", "--threads",
                str(threads)] + (["--quiet"] if quiet else [])
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -178,6 +196,7 @@ class Server:
             raise AssertionError(f"{' '.join(cmd)}: no 'concord: listening on "
                                  f"http://127.0.0.1:PORT' line on stderr (exit "
                                  f"{self.proc.returncode}); stderr: {self.stderr()[-3000:]}")
+        TOKENS[self.port] = token
 
     def _read(self, stream, into):
         for raw in stream:
@@ -248,6 +267,8 @@ def request(port, method, path, body=None, content_type="application/json", head
     if own:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=CMD_TIMEOUT)
     h = dict(headers or {})
+    if port in TOKENS and not any(k.lower() == "authorization" for k in h):
+        h["Authorization"] = "Bearer " + TOKENS[port]
     if body is not None:
         if not isinstance(body, (bytes, str)):
             body = json.dumps(body)
@@ -650,7 +671,8 @@ class Routes(ApiTestCase):
                 self.assertTrue(400 <= r.status < 500, f"GET {path}: {r}")
         self.expect_error("POST", "/v1/scenario", 415, "unsupported_media_type",
                           body={"assume": {}}, content_type="text/plain")
-        r = raw_exchange(self.port, b"POST /v1/scenario HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        r = raw_exchange(self.port, b"POST /v1/scenario HTTP/1.1\r\nHost: x\r\n" +
+                         auth_line(self.port) + b"Content-Type: "
                          b"application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
                          [b"d\r\n{\"assume\":{}}\r\n0\r\n\r\n"])
         self.check_response("POST", "/v1/scenario (chunked)", r)
@@ -936,7 +958,8 @@ class Batch(ApiTestCase):
     def test_length_required(self):
         body = json.dumps([{"op": "account", "id": "b.chunked", "unit": "USD"}]).encode()
         chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
-        r = raw_exchange(self.port, b"POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        r = raw_exchange(self.port, b"POST /v1/batch HTTP/1.1\r\nHost: x\r\n" +
+                         auth_line(self.port) + b"Content-Type: "
                          b"application/json\r\nTransfer-Encoding: chunked\r\n\r\n", [chunked])
         self.check_response("POST", "/v1/batch (chunked)", r)
         self.assertEqual((r.status, r.json["error"]["code"]), (411, "length_required"), r)
@@ -948,8 +971,8 @@ class Batch(ApiTestCase):
             return start[:-1] + b" " * (size - len(start)) + b"]"
         over = padded("b.over", MAX_BODY + 1)
         self.assertEqual(len(over), MAX_BODY + 1)
-        head = (b"POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                b"Content-Length: %d\r\n\r\n" % len(over))
+        head = (b"POST /v1/batch HTTP/1.1\r\nHost: x\r\n" + auth_line(self.port) +
+                b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(over))
         r = raw_exchange(self.port, head, [over[i:i + 65536] for i in range(0, len(over), 65536)])
         self.check_response("POST", "/v1/batch (8 MiB + 1)", r)
         self.assertEqual((r.status, r.json["error"]["code"]), (413, "payload_too_large"), r)
@@ -1194,8 +1217,8 @@ class Shutdown(unittest.TestCase):
         ops = transfer_ops("big", MAX_BATCH, SHUT_ACCOUNTS, random.Random(7), sums)
         body = json.dumps(ops).encode()
         self.assertLess(len(body), MAX_BODY)
-        head = (b"POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                b"Content-Length: %d\r\n\r\n" % len(body))
+        head = (b"POST /v1/batch HTTP/1.1\r\nHost: x\r\n" + auth_line(self.server.port) +
+                b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body))
         return ops, sums, head, body
 
     def read_response(self, sock):
