@@ -85,6 +85,7 @@ void concord_close(struct concord *cc)
     free(cc->signer);
     free(cc->key_path);
     free(cc->expired);
+    free(cc->log_pending);
     free(cc);
 }
 
@@ -320,12 +321,22 @@ enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_
         store_rollback(cc->store); /* nothing to write: release the lock, skip the fsync */
         return CC_OK;
     }
-    if (rc == CC_OK) rc = cc->store->driver->write(cc->store, &cc->view, err);
+    /* The event is computed beside the write of the rows, appended after it. */
+    if (rc == CC_OK && cc->audit && cc->log_pending == NULL) {
+        cc->log_pending = calloc(1, sizeof *cc->log_pending);
+        if (cc->log_pending == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    }
+    struct concord_log_pending *log = cc->log_pending;
     if (rc == CC_OK && cc->audit) {
         struct concord_batch batch = {.ops = ops, .results = results, .count = count,
-                                      .expired = cc->expired,
+                                      .expired = (const char *const *)cc->expired,
                                       .expired_count = cc->expired_count, .now = now};
-        rc = concord_log_record(cc, &batch, err);
+        rc = concord_log_start(cc, &batch, log, err);
+    }
+    if (rc == CC_OK) rc = cc->store->driver->write(cc->store, &cc->view, err);
+    if (cc->audit && log != NULL) {
+        enum cc_err logged = concord_log_finish(cc, log, rc == CC_OK, rc == CC_OK ? err : NULL);
+        if (rc == CC_OK) rc = logged;
     }
     if (rc == CC_OK) rc = store_commit(cc->store, err);
     if (rc != CC_OK) store_rollback(cc->store);

@@ -26,6 +26,8 @@
 #include "app/auth.h"
 #include "audit/audit.h"
 #include "fmt/event.h"
+
+struct concord_log_pending;
 #include "ledger/ledger.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -51,6 +53,7 @@ struct concord {
     char *key_path;                  /* the audit signing key's file */
     struct audit_signer *signer;     /* loaded at the first batch that records an event */
     struct event_buffer event;       /* the body being written, reused across batches */
+    struct concord_log_pending *log_pending; /* the event being computed beside a write */
     const char **expired;            /* pending ids the batch expired (strings in the view) */
     size_t expired_count, expired_capacity;
 };

@@ -19,6 +19,7 @@
 #include "app/log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -207,48 +208,90 @@ static enum cc_err log_head(struct concord *cc, struct head *h, struct cc_error 
     return CC_OK;
 }
 
-enum cc_err concord_log_record(struct concord *cc, const struct concord_batch *batch,
-                               struct cc_error *err)
+/*
+ * Encodes the event, hashes it, extends the tree and signs the checkpoint:
+ * pure computation over the batch's operations and results, which nothing
+ * changes any more, so it may run beside the store's write of the rows.
+ */
+static void *log_compute(void *arg)
 {
+    struct concord_log_pending *p = arg;
+    struct concord *cc = p->cc;
+    const char *role = auth_role_name(cc->actor.role);
+    struct event e = {.seq = p->seq, .time = p->batch.now, .user = cc->actor.user, .role = role,
+                      .party = cc->actor.party, .ops = p->batch.ops, .results = p->batch.results,
+                      .count = p->batch.count, .expired = p->batch.expired,
+                      .expired_count = p->batch.expired_count};
+    event_buffer_init(&p->actor);
+    event_encode_actor(&p->actor, cc->actor.user, role, cc->actor.party);
+    if (!event_encode(&cc->event, &e) || p->actor.failed) {
+        p->failure = "out of memory recording the audit event";
+        return NULL;
+    }
+    audit_leaf_hash(cc->event.data, cc->event.length, p->leaf);
+    audit_frontier_append(&p->frontier, p->leaf);
+    struct audit_checkpoint cp = {.size = (uint64_t)p->seq};
+    snprintf(cp.origin, sizeof cp.origin, "%s", cc->signer->name);
+    audit_frontier_root(&p->frontier, cp.root);
+    memcpy(p->root, cp.root, sizeof p->root);
+    p->note_size = audit_checkpoint_sign(cc->signer, &cp, p->note, sizeof p->note);
+    p->frontier_size = audit_frontier_encode(&p->frontier, p->frontier_bytes,
+                                             sizeof p->frontier_bytes);
+    if (p->note_size == 0 || p->frontier_size == 0) p->failure = "cannot sign the checkpoint";
+    return NULL;
+}
+
+enum cc_err concord_log_start(struct concord *cc, const struct concord_batch *batch,
+                              struct concord_log_pending *p, struct cc_error *err)
+{
+    memset(p, 0, sizeof *p);
+    p->cc = cc;
+    p->batch = *batch;
     struct head h;
     enum cc_err rc = signer_loaded(cc, err);
     if (rc == CC_OK) rc = log_head(cc, &h, err);
     if (rc != CC_OK) return rc;
-    int64_t seq = (int64_t)h.frontier.size + 1;
-    const char *role = auth_role_name(cc->actor.role);
-    struct event e = {.seq = seq, .time = batch->now, .user = cc->actor.user, .role = role,
-                      .party = cc->actor.party, .ops = batch->ops, .results = batch->results,
-                      .count = batch->count, .expired = batch->expired,
-                      .expired_count = batch->expired_count};
-    struct event_buffer actor;
-    event_buffer_init(&actor);
-    event_encode_actor(&actor, cc->actor.user, role, cc->actor.party);
-    if (!event_encode(&cc->event, &e) || actor.failed) {
-        event_buffer_free(&actor);
-        return cc_error_set(err, CC_ERR_NOMEM, "out of memory recording the audit event");
+    p->seq = (int64_t)h.frontier.size + 1;
+    p->frontier = h.frontier;
+    /* Large batches hash beside the write; a thread costs more than a small one's event. */
+    p->threaded = batch->count >= CONCORD_LOG_THREAD_OPS_MIN &&
+                  pthread_create(&p->thread, NULL, log_compute, p) == 0;
+    if (!p->threaded) log_compute(p);
+    p->started = true;
+    return CC_OK;
+}
+
+enum cc_err concord_log_finish(struct concord *cc, struct concord_log_pending *p, bool append,
+                               struct cc_error *err)
+{
+    if (!p->started) return CC_OK;
+    if (p->threaded) pthread_join(p->thread, NULL);
+    p->started = false;
+    enum cc_err rc = CC_OK;
+    if (p->failure != NULL)
+        rc = cc_error_set(err, CC_ERR_SYSTEM, "audit log: %s", p->failure);
+    if (rc == CC_OK && append) {
+        struct store_event row = {.seq = p->seq, .time = p->batch.now,
+                                  .ts_last = cc->view.timestamp_last, .actor = p->actor.data,
+                                  .body = cc->event.data, .body_size = cc->event.length,
+                                  .leaf = p->leaf, .leaf_size = sizeof p->leaf};
+        struct store_checkpoint c = {.size = p->seq, .time = p->batch.now, .root = p->root,
+                                     .root_size = sizeof p->root, .frontier = p->frontier_bytes,
+                                     .frontier_size = p->frontier_size, .note = p->note};
+        rc = cc->store->driver->event_append(cc->store, &row, &c, err);
     }
-    uint8_t leaf[AUDIT_HASH_BYTES], frontier[AUDIT_FRONTIER_BYTES_MAX];
-    audit_leaf_hash(cc->event.data, cc->event.length, leaf);
-    audit_frontier_append(&h.frontier, leaf);
-    struct audit_checkpoint cp = {.size = (uint64_t)seq};
-    snprintf(cp.origin, sizeof cp.origin, "%s", cc->signer->name);
-    audit_frontier_root(&h.frontier, cp.root);
-    char note[AUDIT_NOTE_BYTES_MAX + 1];
-    size_t note_size = audit_checkpoint_sign(cc->signer, &cp, note, sizeof note);
-    size_t frontier_size = audit_frontier_encode(&h.frontier, frontier, sizeof frontier);
-    if (note_size == 0 || frontier_size == 0) {
-        event_buffer_free(&actor);
-        return cc_error_set(err, CC_ERR_SYSTEM, "cannot sign the audit checkpoint");
-    }
-    struct store_event row = {.seq = seq, .time = batch->now,
-                              .ts_last = cc->view.timestamp_last, .actor = actor.data,
-                              .body = cc->event.data, .body_size = cc->event.length,
-                              .leaf = leaf, .leaf_size = sizeof leaf};
-    struct store_checkpoint c = {.size = seq, .time = batch->now, .root = cp.root,
-                                 .root_size = sizeof cp.root, .frontier = frontier,
-                                 .frontier_size = frontier_size, .note = note};
-    rc = cc->store->driver->event_append(cc->store, &row, &c, err);
-    event_buffer_free(&actor);
+    event_buffer_free(&p->actor);
+    return rc;
+}
+
+enum cc_err concord_log_record(struct concord *cc, const struct concord_batch *batch,
+                               struct cc_error *err)
+{
+    struct concord_log_pending *p = malloc(sizeof *p);
+    if (p == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    enum cc_err rc = concord_log_start(cc, batch, p, err);
+    if (rc == CC_OK) rc = concord_log_finish(cc, p, true, err);
+    free(p);
     return rc;
 }
 

@@ -21,6 +21,7 @@
 #ifndef CONCORD_APP_LOG_H
 #define CONCORD_APP_LOG_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,6 +63,38 @@ struct concord_batch {
 /* Appends the batch's event and checkpoint, inside the batch's transaction. */
 enum cc_err concord_log_record(struct concord *cc, const struct concord_batch *batch,
                                struct cc_error *err);
+
+/*
+ * The same in two halves, so that the event's encoding, hashing and signing
+ * (several milliseconds for a batch of thousands of transfers) run on a
+ * second thread while the store writes the batch's rows: start reads the
+ * log's head and begins; finish waits, then appends (when `append`) the event
+ * and checkpoint. Between the two the batch's operations, results and
+ * expired ids must not change. finish must follow every successful start.
+ */
+#define CONCORD_LOG_THREAD_OPS_MIN 512 /* smaller batches compute inline */
+
+struct concord_log_pending {
+    struct concord *cc;
+    struct concord_batch batch;
+    int64_t seq;                            /* the event's */
+    struct audit_frontier frontier;         /* the tree with the event */
+    uint8_t leaf[AUDIT_HASH_BYTES];
+    uint8_t root[AUDIT_HASH_BYTES];
+    uint8_t frontier_bytes[AUDIT_FRONTIER_BYTES_MAX];
+    size_t frontier_size;
+    char note[AUDIT_NOTE_BYTES_MAX + 1];    /* the signed checkpoint */
+    size_t note_size;
+    struct event_buffer actor;              /* the actor object, as in the body */
+    const char *failure;                    /* set by the computation */
+    pthread_t thread;
+    bool threaded, started;
+};
+
+enum cc_err concord_log_start(struct concord *cc, const struct concord_batch *batch,
+                              struct concord_log_pending *pending, struct cc_error *err);
+enum cc_err concord_log_finish(struct concord *cc, struct concord_log_pending *pending,
+                               bool append, struct cc_error *err);
 
 /* ---- reads */
 
@@ -117,5 +150,15 @@ enum cc_err concord_log_verify(struct concord *cc, const char *db_path,
  */
 bool concord_proof_check(const struct proof *proof, const struct audit_verifier *verifier,
                          char *message, size_t message_size);
+
+/*
+ * Checks a consistency proof with nothing but the verifier key: both notes
+ * open with it and name the same log, their sizes are from and to,
+ * 0 < from ≤ to, and the hashes prove the older tree a prefix of the newer.
+ * false with a message saying what does not hold.
+ */
+bool concord_consistency_check(const struct proof_consistency *proof,
+                               const struct audit_verifier *verifier, char *message,
+                               size_t message_size);
 
 #endif

@@ -116,6 +116,14 @@ class Ledger:
         p = self.run("check")
         return p.stdout.strip()
 
+    def audit_intact(self):
+        """The audit log: its tree, signatures and a replay of every event match the rows."""
+        p = self.run("verify", "--json")
+        report = json.loads(p.stdout)
+        if not report.get("intact"):
+            raise Failure("the audit log is not intact: %s" % report)
+        return report
+
     def has_transfer(self, batch, i):
         """True when the batch's i-th transfer exists with its amount, False when absent."""
         tid = batch.ids[i]
@@ -304,6 +312,10 @@ def main():
         if not batch_presence(ledger, retry, rng):
             raise Failure("batch %d, applied without a kill, is absent" % retry.k)
         verify(ledger, present, rng)
+        # No kill left an event without its rows, rows without their event, or a torn log.
+        report = ledger.audit_intact()
+        print("crash: audit log intact: %s events, %s checkpoints"
+              % (report.get("events"), report.get("checkpoints")), flush=True)
 
         print("crash: %d kills: batch present %d, absent %d; apply had already exited %d; "
               "%d batches in the ledger"
