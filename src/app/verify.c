@@ -7,6 +7,9 @@
  * so the engine takes exactly the decisions it took the first time. Its
  * tables are then compared with the ledger's by the store (compare_tables),
  * which attaches the ledger's file read-only.
+ *
+ * concord_consistency_check() is the offline half of an auditor's work: a
+ * consistency proof checked with the verifier key alone, no database.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -316,4 +319,52 @@ enum cc_err concord_log_verify(struct concord *cc, const char *db_path,
     free(v.leaves);
     free(v.times);
     return rc;
+}
+
+/* ---------------------------------------------------------------- checking a consistency proof */
+
+static bool consistency_fail(char *message, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool consistency_fail(char *message, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (size > 0) vsnprintf(message, size, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+bool concord_consistency_check(const struct proof_consistency *c,
+                               const struct audit_verifier *verifier, char *message,
+                               size_t size)
+{
+    struct audit_checkpoint older, newer;
+    char why[256] = "";
+    if (!audit_checkpoint_open(c->from_checkpoint, strlen(c->from_checkpoint), verifier, &older,
+                               why, sizeof why))
+        return consistency_fail(message, size, "from_checkpoint: %s", why);
+    if (!audit_checkpoint_open(c->to_checkpoint, strlen(c->to_checkpoint), verifier, &newer, why,
+                               sizeof why))
+        return consistency_fail(message, size, "to_checkpoint: %s", why);
+    if (strcmp(older.origin, newer.origin) != 0)
+        return consistency_fail(message, size, "the checkpoints are of two logs: %s and %s",
+                                older.origin, newer.origin);
+    if (older.size != c->from)
+        return consistency_fail(message, size, "from is %llu but from_checkpoint's size is %llu",
+                                (unsigned long long)c->from, (unsigned long long)older.size);
+    if (newer.size != c->to)
+        return consistency_fail(message, size, "to is %llu but to_checkpoint's size is %llu",
+                                (unsigned long long)c->to, (unsigned long long)newer.size);
+    if (c->from == 0)
+        return consistency_fail(message, size, "%s", "from is 0: the empty log proves nothing");
+    if (c->from > c->to)
+        return consistency_fail(message, size, "from (%llu) is greater than to (%llu)",
+                                (unsigned long long)c->from, (unsigned long long)c->to);
+    if (!audit_consistency_verify(c->from, c->to, older.root, newer.root,
+                                  (const uint8_t(*)[AUDIT_HASH_BYTES])c->hashes, c->hashes_count))
+        return consistency_fail(message, size,
+                                "the hashes do not prove that the log of %llu events is a prefix "
+                                "of the log of %llu",
+                                (unsigned long long)c->from, (unsigned long long)c->to);
+    return true;
 }

@@ -1676,6 +1676,42 @@ static int cmd_consistency(struct cli *cli, int argc, char **argv)
     return status;
 }
 
+static int cmd_verify_consistency(struct cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    static const int accepted[] = {OPT_KEY, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "verify-consistency") ||
+        !positional_exactly(&o, 1, "verify-consistency"))
+        return CLI_EXIT_USAGE;
+    if (o.key == NULL)
+        return cli_fail(CLI_EXIT_USAGE, "verify-consistency: --key VERIFIER_KEY is required");
+    struct audit_verifier verifier;
+    struct cc_error err = {0};
+    if (concord_verifier_read(o.key, &verifier, &err) != CC_OK) return cli_fail_error(&err);
+    int status = CLI_EXIT_OK;
+    size_t length = 0;
+    char *text = read_named(o.positional[0], PROOF_CONSISTENCY_BYTES_MAX, &length, &status);
+    if (text == NULL) return status;
+    struct proof_consistency *proof = malloc(sizeof *proof);
+    char message[CC_ERROR_MESSAGE_BYTES_MAX] = "";
+    if (proof == NULL)
+        status = cli_fail(CLI_EXIT_STORE, "out of memory");
+    else if (!proof_consistency_decode(text, length, proof, message, sizeof message))
+        status = cli_fail(CLI_EXIT_USAGE, "%s: malformed consistency proof: %s", o.positional[0],
+                          message);
+    else if (!concord_consistency_check(proof, &verifier, message, sizeof message))
+        status = cli_fail(CLI_EXIT_REJECTED, "%s: not consistent: %s", o.positional[0], message);
+    else
+        printf("consistent: %llu → %llu: the log of %llu events signed by %s is a prefix "
+               "of the log of %llu\n",
+               (unsigned long long)proof->from, (unsigned long long)proof->to,
+               (unsigned long long)proof->from, verifier.name, (unsigned long long)proof->to);
+    free(proof);
+    free(text);
+    return status;
+}
+
 static int cmd_verify(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_JSON, OPT_KEY, 0};
@@ -2075,8 +2111,17 @@ const struct cli_command cli_commands[] = {
      "transfer. Exit 0 valid, 1 invalid (saying why), 2 malformed.\n"},
     {"consistency", cmd_consistency, "--from N [--to M] [--json]",
      "prove the log of N events is a prefix of the log of M",
-     "Prints the consistency proof between the stored checkpoints of sizes N and M\n"
-     "(default: the latest), with both signed notes.\n"},
+     "Prints, as JSON, the consistency proof between the stored checkpoints of sizes\n"
+     "N and M (default: the latest), with both signed notes: from, to, hashes,\n"
+     "from_checkpoint, to_checkpoint. Check it with verify-consistency.\n"},
+    {"verify-consistency", cmd_verify_consistency, "FILE --key VERIFIER_KEY",
+     "check that the log only grew between two checkpoints",
+     "Needs nothing but the output of consistency --json and the verifier key (its\n"
+     "text, or a file holding it): checks that both checkpoints carry a valid\n"
+     "signature by that key and name the same log, that their sizes are from and to\n"
+     "(from <= to), and that the hashes prove the log of from events a prefix of the\n"
+     "log of to events. FILE - reads stdin. Exit 0 consistent, 1 not (saying why),\n"
+     "2 malformed.\n"},
     {"verify", cmd_verify, "[--json] [--key VERIFIER_KEY]", "verify the ledger against its audit log",
      "Checks every event's hash, every checkpoint's signature, root and consistency,\n"
      "then replays every event into an empty ledger and compares every table, row by\n"

@@ -95,30 +95,31 @@ static char *text_copy(const json_t *v, size_t *length)
     return copy;
 }
 
-static bool known_fields(const json_t *o, char *message, size_t size)
+/* Refuses any field of o not in fields[0 … count). */
+static bool known_fields(const json_t *o, const char *const *fields, size_t count,
+                         char *message, size_t size)
 {
-    static const char *const fields[] = {"transfer_id", "leaf_index", "tree_size", "leaf_hash",
-                                         "hashes", "checkpoint", "event"};
     const char *key;
     const json_t *value;
     json_object_foreach((json_t *)o, key, value) {
         bool known = false;
-        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-            known |= strcmp(fields[i], key) == 0;
+        for (size_t i = 0; i < count; i++) known |= strcmp(fields[i], key) == 0;
         if (!known) return fail(message, size, key, "unknown field");
     }
     (void)value;
     return true;
 }
 
-static bool decode_hashes(const json_t *hashes, struct proof *out, char *message, size_t size)
+/* The array under `field` into out[0 … *count), at most AUDIT_PROOF_HASHES_MAX. */
+static bool decode_hashes(const json_t *hashes, uint8_t (*out)[AUDIT_HASH_BYTES], size_t *count,
+                          char *message, size_t size)
 {
     if (!json_is_array(hashes)) return fail(message, size, "hashes", "required, an array");
     if (json_array_size(hashes) > AUDIT_PROOF_HASHES_MAX)
         return fail(message, size, "hashes", "more hashes than any proof holds (64)");
-    out->hashes_count = json_array_size(hashes);
-    for (size_t i = 0; i < out->hashes_count; i++)
-        if (!decode_hash(json_array_get(hashes, i), out->hashes[i])) {
+    *count = json_array_size(hashes);
+    for (size_t i = 0; i < *count; i++)
+        if (!decode_hash(json_array_get(hashes, i), out[i])) {
             char field[32];
             snprintf(field, sizeof field, "hashes[%zu]", i);
             return fail(message, size, field, "not base64 of 32 bytes");
@@ -128,7 +129,9 @@ static bool decode_hashes(const json_t *hashes, struct proof *out, char *message
 
 static bool decode_fields(const json_t *o, struct proof *out, char *message, size_t size)
 {
-    if (!known_fields(o, message, size)) return false;
+    static const char *const fields[] = {"transfer_id", "leaf_index", "tree_size", "leaf_hash",
+                                         "hashes", "checkpoint", "event"};
+    if (!known_fields(o, fields, sizeof fields / sizeof fields[0], message, size)) return false;
     const json_t *id = json_object_get(o, "transfer_id");
     if (!json_is_string(id) || json_string_length(id) == 0 ||
         json_string_length(id) > LEDGER_ID_BYTES_MAX ||
@@ -141,7 +144,9 @@ static bool decode_fields(const json_t *o, struct proof *out, char *message, siz
         return fail(message, size, "tree_size", "required, an integer ≥ 0");
     if (!decode_hash(json_object_get(o, "leaf_hash"), out->leaf_hash))
         return fail(message, size, "leaf_hash", "required, base64 of 32 bytes");
-    if (!decode_hashes(json_object_get(o, "hashes"), out, message, size)) return false;
+    if (!decode_hashes(json_object_get(o, "hashes"), out->hashes, &out->hashes_count, message,
+                       size))
+        return false;
     const json_t *note = json_object_get(o, "checkpoint");
     if (!json_is_string(note) || json_string_length(note) > AUDIT_NOTE_BYTES_MAX ||
         (out->checkpoint = text_copy(note, NULL)) == NULL)
@@ -153,22 +158,82 @@ static bool decode_fields(const json_t *o, struct proof *out, char *message, siz
     return true;
 }
 
-bool proof_decode(const char *text, size_t length, struct proof *out, char *message,
-                  size_t size)
+/* Parses text as one JSON object; NULL with a message otherwise. */
+static json_t *load_object(const char *text, size_t length, size_t length_max, const char *what,
+                           char *message, size_t size)
 {
-    memset(out, 0, sizeof *out);
-    if (length > PROOF_BYTES_MAX) return fail(message, size, "proof", "too large");
+    if (length > length_max) {
+        fail(message, size, what, "too large");
+        return NULL;
+    }
     json_error_t jerr;
     json_t *o = json_loadb(text, length, JSON_REJECT_DUPLICATES, &jerr);
     if (o == NULL) {
         if (size > 0)
             snprintf(message, size, "not JSON: line %d, column %d: %s", jerr.line, jerr.column,
                      jerr.text);
-        return false;
+        return NULL;
     }
-    bool ok = json_is_object(o) ? decode_fields(o, out, message, size)
-                                : fail(message, size, "proof", "must be a JSON object");
+    if (!json_is_object(o)) {
+        json_decref(o);
+        fail(message, size, what, "must be a JSON object");
+        return NULL;
+    }
+    return o;
+}
+
+bool proof_decode(const char *text, size_t length, struct proof *out, char *message,
+                  size_t size)
+{
+    memset(out, 0, sizeof *out);
+    json_t *o = load_object(text, length, PROOF_BYTES_MAX, "proof", message, size);
+    if (o == NULL) return false;
+    bool ok = decode_fields(o, out, message, size);
     json_decref(o);
     if (!ok) proof_free(out);
+    return ok;
+}
+
+/* ---------------------------------------------------------------- consistency proofs */
+
+/* A signed note's text into out (AUDIT_NOTE_BYTES_MAX + 1 bytes); its checks are the checker's. */
+static bool decode_note(const json_t *v, char out[AUDIT_NOTE_BYTES_MAX + 1])
+{
+    if (!json_is_string(v)) return false;
+    size_t n = json_string_length(v);
+    if (n > AUDIT_NOTE_BYTES_MAX || memchr(json_string_value(v), '\0', n) != NULL) return false;
+    memcpy(out, json_string_value(v), n + 1);
+    return true;
+}
+
+static bool decode_consistency_fields(const json_t *o, struct proof_consistency *out,
+                                      char *message, size_t size)
+{
+    static const char *const fields[] = {"from", "to", "hashes", "from_checkpoint",
+                                         "to_checkpoint"};
+    if (!known_fields(o, fields, sizeof fields / sizeof fields[0], message, size)) return false;
+    if (!decode_size(json_object_get(o, "from"), &out->from))
+        return fail(message, size, "from", "required, an integer ≥ 0");
+    if (!decode_size(json_object_get(o, "to"), &out->to))
+        return fail(message, size, "to", "required, an integer ≥ 0");
+    if (!decode_hashes(json_object_get(o, "hashes"), out->hashes, &out->hashes_count, message,
+                       size))
+        return false;
+    if (!decode_note(json_object_get(o, "from_checkpoint"), out->from_checkpoint))
+        return fail(message, size, "from_checkpoint", "required, a signed note");
+    if (!decode_note(json_object_get(o, "to_checkpoint"), out->to_checkpoint))
+        return fail(message, size, "to_checkpoint", "required, a signed note");
+    return true;
+}
+
+bool proof_consistency_decode(const char *text, size_t length, struct proof_consistency *out,
+                              char *message, size_t size)
+{
+    memset(out, 0, sizeof *out);
+    json_t *o = load_object(text, length, PROOF_CONSISTENCY_BYTES_MAX, "consistency proof", message,
+                            size);
+    if (o == NULL) return false;
+    bool ok = decode_consistency_fields(o, out, message, size);
+    json_decref(o);
     return ok;
 }

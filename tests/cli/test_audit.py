@@ -7,7 +7,8 @@ voided, expired and settled by conditions, derived conditions, requirements,
 rates, a failed linked chain) is copied fresh for every tamper test; each
 test changes one row of one table with the sqlite3 shell and `concord verify`
 must exit 1 naming what changed. Proofs are checked with `verify-proof`
-and, independently, with the RFC 6962 algorithms written again in Python.
+and `verify-consistency` and, independently, with the RFC 6962 algorithms
+written again in Python.
 """
 import base64
 import datetime
@@ -413,6 +414,187 @@ class Proofs(AuditTestCase):
                                                [base64.b64decode(h) for h in c["hashes"]]))
         self.assertEqual(self.cc("consistency", "--from", "99", "--json").returncode, 1)
         self.assertEqual(self.cc("consistency", "--json").returncode, 2)
+
+
+class VerifyConsistency(AuditTestCase):
+    """`verify-consistency`: a consistency proof checked with the verifier key alone."""
+
+    def consistency(self, first, second=None, db=None):
+        args = ["consistency", "--from", str(first), "--json"]
+        if second is not None:
+            args[3:3] = ["--to", str(second)]
+        r = run(db or self.db, *args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def check(self, proof, key=None, raw=None):
+        path = os.path.join(self.tmp.name, "consistency.json")
+        with open(path, "w") as f:
+            f.write(raw if raw is not None else json.dumps(proof))
+        return subprocess.run([CONCORD, "verify-consistency", path, "--key",
+                               key or self.verifier()],
+                              capture_output=True, text=True, timeout=60)
+
+    def other_ledger(self, batches):
+        """Another ledger, with its own key, after `batches` batches."""
+        db = os.path.join(self.tmp.name, "other.db")
+        self.assertEqual(run(db, "init").returncode, 0)
+        for i in range(batches):
+            r = run(db, "apply", input=jsonl([{"op": "unit", "code": f"U{i}", "scale": 2}]))
+            self.assertEqual(r.returncode, 0, r.stderr)
+        return db
+
+    def test_every_pair_verifies(self):
+        key = self.verifier()
+        key_file = os.path.join(self.tmp.name, "verifier.txt")
+        with open(key_file, "w") as f:
+            f.write(key + "\n")
+        for first in range(1, Rich.batches + 1):
+            for second in range(first, Rich.batches + 1):
+                with self.subTest(first=first, second=second):
+                    c = self.consistency(first, second)
+                    self.assertEqual((c["from"], c["to"]), (first, second))
+                    r = self.check(c, key)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    self.assertTrue(r.stdout.startswith(f"consistent: {first} \u2192 {second}"),
+                                    r.stdout)
+                    self.assertEqual(self.check(c, key_file).returncode, 0)
+
+    def test_from_equals_to(self):
+        c = self.consistency(Rich.batches, Rich.batches)
+        self.assertEqual(c["hashes"], [])
+        self.assertEqual(c["from_checkpoint"], c["to_checkpoint"])
+        r = self.check(c)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"consistent: {Rich.batches} \u2192 {Rich.batches}", r.stdout)
+        other_root = self.consistency(1, 1)["from_checkpoint"]
+        r = self.check(dict(c, hashes=[base64.b64encode(b"\0" * 32).decode()]))
+        self.assertEqual(r.returncode, 1, r.stdout)
+        r = self.check(dict(c, from_checkpoint=other_root, to_checkpoint=other_root))
+        self.assertEqual(r.returncode, 1, r.stdout)  # notes of size 1, numbers of size 4
+
+    def test_reads_stdin(self):
+        c = self.consistency(1, Rich.batches)
+        r = subprocess.run([CONCORD, "verify-consistency", "-", "--key", self.verifier()],
+                           input=json.dumps(c), capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_corrupted_proofs_fail(self):
+        c = self.consistency(1, Rich.batches)
+        self.assertGreater(len(c["hashes"]), 1)
+        mid = self.consistency(2, Rich.batches)
+
+        def flipped(h):
+            raw = bytearray(base64.b64decode(h))
+            raw[7] ^= 0x10
+            return base64.b64encode(bytes(raw)).decode()
+
+        bad = {
+            "hash byte flipped": (dict(c, hashes=[flipped(c["hashes"][0])] + c["hashes"][1:]),
+                                  "do not prove"),
+            "last hash byte flipped": (
+                dict(c, hashes=c["hashes"][:-1] + [flipped(c["hashes"][-1])]), "do not prove"),
+            "hash dropped": (dict(c, hashes=c["hashes"][:-1]), "do not prove"),
+            "hash added": (dict(c, hashes=c["hashes"] + [c["hashes"][0]]), "do not prove"),
+            "hashes of another proof": (dict(c, hashes=mid["hashes"]), "do not prove"),
+            "notes swapped": (dict(c, from_checkpoint=c["to_checkpoint"],
+                                   to_checkpoint=c["from_checkpoint"]),
+                              "from_checkpoint's size"),
+            "notes and numbers swapped": (dict(c, **{"from": c["to"], "to": c["from"],
+                                                     "from_checkpoint": c["to_checkpoint"],
+                                                     "to_checkpoint": c["from_checkpoint"]}),
+                                          "greater than"),
+            "from changed": (dict(c, **{"from": 2}), "from is 2 but"),
+            "to changed": (dict(c, to=Rich.batches - 1), "to_checkpoint's size"),
+            "from 0": (dict(c, **{"from": 0}), "from is 0 but"),
+            "from note of another size": (dict(c, from_checkpoint=mid["from_checkpoint"]),
+                                          "from_checkpoint's size"),
+            "from note body altered": (dict(c, from_checkpoint=c["from_checkpoint"].replace(
+                "\n1\n", "\n2\n", 1)), "from_checkpoint:"),
+            "to note body altered": (dict(c, to_checkpoint=c["to_checkpoint"].replace(
+                f"\n{Rich.batches}\n", f"\n{Rich.batches + 1}\n", 1)), "to_checkpoint:"),
+        }
+        for what, (proof, says) in bad.items():
+            with self.subTest(what=what):
+                r = self.check(proof)
+                self.assertEqual(r.returncode, 1, f"{what}: {r.stdout} {r.stderr}")
+                self.assertIn("not consistent", r.stderr)
+                self.assertIn(says, r.stderr)
+                self.assertEqual(r.stdout, "")
+
+    def test_other_ledgers_fail(self):
+        c = self.consistency(1, Rich.batches)
+        other_db = self.other_ledger(Rich.batches)
+        other_key = run(other_db, "key").stdout.strip()
+        theirs = self.consistency(1, Rich.batches, db=other_db)
+        self.assertEqual(self.check(theirs, other_key).returncode, 0)
+        cases = {
+            "verified with another ledger's key": (c, other_key, "from_checkpoint:"),
+            "to note signed by another ledger's key": (
+                dict(c, to_checkpoint=theirs["to_checkpoint"]), None, "to_checkpoint:"),
+            "from note signed by another ledger's key": (
+                dict(c, from_checkpoint=theirs["from_checkpoint"]), None, "from_checkpoint:"),
+            "notes from two ledgers, the other's key": (
+                dict(c, to_checkpoint=theirs["to_checkpoint"]), other_key, "from_checkpoint:"),
+            "the other's proof, our key": (theirs, None, "from_checkpoint:"),
+            "the other's hashes, our notes": (dict(c, hashes=theirs["hashes"]), None,
+                                              "do not prove"),
+        }
+        for what, (proof, key, says) in cases.items():
+            with self.subTest(what=what):
+                r = self.check(proof, key)
+                self.assertEqual(r.returncode, 1, f"{what}: {r.stdout} {r.stderr}")
+                self.assertIn("not consistent", r.stderr)
+                self.assertIn(says, r.stderr)
+
+    def test_malformed_files_fail(self):
+        c = self.consistency(1, Rich.batches)
+        malformed = {
+            "truncated": (json.dumps(c)[:-20], "not JSON"),
+            "empty": ("", "not JSON"),
+            "not an object": ("[]", "must be a JSON object"),
+            "unknown field": (json.dumps(dict(c, extra=1)), "extra: unknown field"),
+            "from as a string": (json.dumps(dict(c, **{"from": "1"})), "from:"),
+            "negative to": (json.dumps(dict(c, to=-1)), "to:"),
+            "hashes not an array": (json.dumps(dict(c, hashes=c["hashes"][0])), "hashes:"),
+            "bad base64": (json.dumps(dict(c, hashes=["***"])), "hashes[0]:"),
+            "short hash": (json.dumps(dict(c, hashes=[base64.b64encode(b"x" * 31).decode()])),
+                           "hashes[0]:"),
+            "too many hashes": (json.dumps(dict(c, hashes=[c["hashes"][0]] * 65)), "hashes:"),
+            "note not a string": (json.dumps(dict(c, to_checkpoint=4)), "to_checkpoint:"),
+            "note too long": (json.dumps(dict(c, from_checkpoint="x" * 4097)),
+                              "from_checkpoint:"),
+            "missing to_checkpoint": (json.dumps({k: v for k, v in c.items()
+                                                  if k != "to_checkpoint"}), "to_checkpoint:"),
+            "duplicate field": (json.dumps(c)[:-1] + ', "from": 1}', "not JSON"),
+        }
+        for what, (raw, says) in malformed.items():
+            with self.subTest(what=what):
+                r = self.check(None, raw=raw)
+                self.assertEqual(r.returncode, 2, f"{what}: {r.stdout} {r.stderr}")
+                self.assertIn("malformed consistency proof", r.stderr)
+                self.assertIn(says, r.stderr)
+        path = os.path.join(self.tmp.name, "c.json")
+        with open(path, "w") as f:
+            json.dump(c, f)
+        usage = {
+            "no such file": [os.path.join(self.tmp.name, "none.json"), "--key", self.verifier()],
+            "not a key": [path, "--key", "not a key"],
+            "no key": [path],
+            "no file": ["--key", self.verifier()],
+            "two files": [path, path, "--key", self.verifier()],
+        }
+        for what, args in usage.items():
+            with self.subTest(what=what):
+                r = subprocess.run([CONCORD, "verify-consistency"] + args, capture_output=True,
+                                   text=True, timeout=60)
+                self.assertEqual(r.returncode, 2, f"{what}: {r.stdout} {r.stderr}")
+
+    def test_help(self):
+        r = subprocess.run([CONCORD, "verify-consistency", "--help"], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("verify-consistency FILE --key VERIFIER_KEY", r.stdout)
 
 
 class Verify(AuditTestCase):
