@@ -42,6 +42,13 @@ void auth_actor_local(struct auth_actor *out)
     out->role = AUTH_ROLE_ADMIN;
 }
 
+void auth_actor_system(struct auth_actor *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->user, sizeof out->user, "%s", AUTH_SYSTEM_USER);
+    out->role = AUTH_ROLE_ADMIN;
+}
+
 static bool owned_by(const char *owner, const char *party)
 {
     return owner != NULL && strcmp(owner, party) == 0;

@@ -65,11 +65,15 @@ struct auth_actor {
 
 /* The name a local CLI user acts under. */
 #define AUTH_LOCAL_USER "local"
+/* The name the ledger acts under when it expires transfers on its own (no one asked). */
+#define AUTH_SYSTEM_USER "concord"
 
 const char *auth_role_name(enum auth_role role);
 bool auth_role_parse(const char *name, enum auth_role *out);
 /* The local administrator. */
 void auth_actor_local(struct auth_actor *out);
+/* The ledger itself (AUTH_SYSTEM_USER, admin): for expiries no request asked for. */
+void auth_actor_system(struct auth_actor *out);
 /* Does actor read every row (admin, coordinator, auditor), not only its party's? */
 bool auth_reads_everything(const struct auth_actor *actor);
 /* May actor read a row owned by owner (NULL: owned by no party)? */

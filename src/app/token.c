@@ -36,6 +36,12 @@ static enum cc_err spec_check(const struct token_spec *spec, int64_t now, enum a
     if (spec->user == NULL || !ledger_valid_user(spec->user))
         return cc_error_set(err, CC_ERR_USAGE, "user: expected [a-z0-9][a-z0-9._-]{0,63}, not "
                             "\"%s\"", spec->user ? spec->user : "");
+    /* The names the ledger acts under itself: a token under one would pass for it. */
+    if (strcmp(spec->user, AUTH_LOCAL_USER) == 0 || strcmp(spec->user, AUTH_SYSTEM_USER) == 0)
+        return cc_error_set(err, CC_ERR_USAGE, "user: \"%s\" is reserved for the %s", spec->user,
+                            strcmp(spec->user, AUTH_LOCAL_USER) == 0
+                                ? "local administrator"
+                                : "ledger's own records (expiries)");
     if (!auth_role_parse(spec->role, role))
         return cc_error_set(err, CC_ERR_USAGE, "role: expected admin, coordinator, editor, "
                             "viewer or auditor, not \"%s\"", spec->role ? spec->role : "");

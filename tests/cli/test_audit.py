@@ -597,6 +597,32 @@ class VerifyConsistency(AuditTestCase):
         self.assertIn("verify-consistency FILE --key VERIFIER_KEY", r.stdout)
 
 
+class LedgerActor(AuditTestCase):
+    def test_expiries_no_one_asked_for_are_the_ledgers_own(self):
+        # A read that finds a transfer due records its expiry as the ledger's, not the reader's.
+        r = self.cc("apply", input=jsonl([
+            {"op": "transfer", "id": "p-lapse", "debit": "fund.pool", "credit": "force.salaries",
+             "amount": 1, "pending": True, "expires": soon(1)}]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        time.sleep(1.5)
+        viewer = json.loads(self.cc("token", "create", "--user", "vic", "--role", "viewer",
+                                    "--party", "fund", "--json").stdout)["token"]
+        self.assertEqual(run(self.db, "--token", viewer, "balance", "--prefix", "fund").returncode,
+                         0)
+        rows = sql(self.db, "SELECT body FROM events ORDER BY seq DESC LIMIT 1;")
+        last = json.loads(rows)
+        self.assertEqual(last["expired"], ["p-lapse"])
+        self.assertEqual(last["ops"], [])
+        self.assertEqual(last["actor"], {"user": "concord", "role": "admin"})
+        self.assertEqual(self.cc("verify").returncode, 0)
+
+    def test_the_ledgers_names_are_reserved(self):
+        for user in ["concord", "local"]:
+            r = self.cc("token", "create", "--user", user, "--role", "admin")
+            self.assertEqual(r.returncode, 2, r.stdout)
+            self.assertIn("reserved", r.stderr)
+
+
 class Verify(AuditTestCase):
     def verify(self, *args):
         return self.cc("verify", *args)
