@@ -1620,9 +1620,11 @@ static int cmd_verify_proof(struct cli *cli, int argc, char **argv)
         status = cli_fail(CLI_EXIT_USAGE, "%s: malformed proof: %s", o.positional[0], message);
     } else {
         if (concord_proof_check(proof, &verifier, message, sizeof message))
-            printf("valid: transfer %s is in event %llu of the log of %llu events signed by %s\n",
+            printf("valid: transfer %s is in event %llu of the log of %llu event%s signed by "
+                   "%s\n",
                    proof->transfer_id, (unsigned long long)proof->leaf_index + 1,
-                   (unsigned long long)proof->tree_size, verifier.name);
+                   (unsigned long long)proof->tree_size, proof->tree_size == 1 ? "" : "s",
+                   verifier.name);
         else
             status = cli_fail(CLI_EXIT_REJECTED, "%s: invalid proof: %s", o.positional[0],
                               message);
@@ -1703,10 +1705,11 @@ static int cmd_verify_consistency(struct cli *cli, int argc, char **argv)
     else if (!concord_consistency_check(proof, &verifier, message, sizeof message))
         status = cli_fail(CLI_EXIT_REJECTED, "%s: not consistent: %s", o.positional[0], message);
     else
-        printf("consistent: %llu → %llu: the log of %llu events signed by %s is a prefix "
+        printf("consistent: %llu → %llu: the log of %llu event%s signed by %s is a prefix "
                "of the log of %llu\n",
                (unsigned long long)proof->from, (unsigned long long)proof->to,
-               (unsigned long long)proof->from, verifier.name, (unsigned long long)proof->to);
+               (unsigned long long)proof->from, proof->from == 1 ? "" : "s", verifier.name,
+               (unsigned long long)proof->to);
     free(proof);
     free(text);
     return status;
@@ -1742,9 +1745,10 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
         if (!report->intact) json_object_set_new(r, "problem", json_text(report->problem));
         status = print_json(r);
     } else if (report->intact) {
-        printf("intact: %lld events, %lld checkpoints, %lld transfers\n",
-               (long long)report->events, (long long)report->checkpoints,
-               (long long)report->transfers);
+        printf("intact: %lld event%s, %lld checkpoint%s, %lld transfer%s\n",
+               (long long)report->events, report->events == 1 ? "" : "s",
+               (long long)report->checkpoints, report->checkpoints == 1 ? "" : "s",
+               (long long)report->transfers, report->transfers == 1 ? "" : "s");
         status = cli_flush_output() ? CLI_EXIT_OK : CLI_EXIT_STORE;
     } else {
         status = CLI_EXIT_OK;
