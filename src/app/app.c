@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -32,6 +33,22 @@ static char *key_path_of(const struct concord_options *o)
     return path;
 }
 
+/*
+ * A ledger opened with no key and an empty log (made before the log existed)
+ * gets its key now, so that it can be written again. Without one, a log that
+ * has events keeps refusing writes: its key must be restored, not replaced.
+ * Failing to make it (a read-only directory) is left to the first write.
+ */
+static void key_for_empty_log(struct concord *cc)
+{
+    struct cc_error ignored = {0};
+    int64_t events = 0;
+    if (access(cc->key_path, F_OK) == 0) return;
+    if (cc->store->driver->events_last(cc->store, &events, &ignored) != CC_OK || events != 0)
+        return;
+    concord_key_ensure(cc->key_path, &ignored);
+}
+
 enum cc_err concord_open_options(struct concord **out, const struct concord_options *o,
                                  struct cc_error *err)
 {
@@ -48,6 +65,7 @@ enum cc_err concord_open_options(struct concord **out, const struct concord_opti
     /* A ledger created here gets its key here, so every embedding program can write. */
     if (rc == CC_OK && cc->audit && o->mode == STORE_CREATE)
         rc = concord_key_ensure(cc->key_path, err);
+    if (rc == CC_OK && cc->audit && o->mode != STORE_CREATE) key_for_empty_log(cc);
     if (rc != CC_OK) {
         store_close(cc->store);
         free(cc->key_path);
@@ -85,6 +103,7 @@ void concord_close(struct concord *cc)
     free(cc->signer);
     free(cc->key_path);
     free(cc->expired);
+    free(cc->settled);
     free(cc->log_pending);
     free(cc);
 }
@@ -223,7 +242,9 @@ static enum cc_err batch_load(struct concord *cc, const struct ledger_op *ops, s
     /* Loaded transfers sit at the front of the view; new ones are not there yet. */
     for (uint32_t i = 0; i < cc->view.transfers_count && cc->load_error == CC_OK; i++) {
         const struct ledger_transfer *t = &cc->view.transfers[i];
-        if (t->state != LEDGER_STATE_PENDING) continue;
+        /* The authorization rule judges a post, void or approve by the debit account's owner,
+           whatever the state: a rejection must not tell an outsider the state first. */
+        if (t->state != LEDGER_STATE_PENDING && cc->view.authorize == NULL) continue;
         const char *debit = t->debit, *credit = t->credit;
         load_key(cc, 'a', debit);
         load_key(cc, 'a', credit);
@@ -287,6 +308,31 @@ static enum cc_err expired_collect(struct concord *cc, uint32_t from, struct cc_
     return CC_OK;
 }
 
+/*
+ * Notes the resolution records the rules made by themselves (reason
+ * condition or approval) among the rows the batch created, in view order.
+ * A failed chain has already taken its rows back.
+ */
+static enum cc_err settled_collect(struct concord *cc, struct cc_error *err)
+{
+    cc->settled_count = 0;
+    for (uint32_t i = 0; i < cc->view.transfers_count; i++) {
+        const struct ledger_transfer *t = &cc->view.transfers[i];
+        if (!(t->row & LEDGER_ROW_NEW) ||
+            (t->reason != LEDGER_REASON_CONDITION && t->reason != LEDGER_REASON_APPROVAL))
+            continue;
+        if (cc->settled_count == cc->settled_capacity) {
+            size_t capacity = cc->settled_capacity ? cc->settled_capacity * 2 : 64;
+            const char **grown = realloc(cc->settled, capacity * sizeof *grown);
+            if (grown == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+            cc->settled = grown;
+            cc->settled_capacity = capacity;
+        }
+        cc->settled[cc->settled_count++] = t->id;
+    }
+    return CC_OK;
+}
+
 enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_t count,
                           struct ledger_result *results, struct cc_error *err)
 {
@@ -310,6 +356,7 @@ enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_
     if (rc == CC_OK) rc = expired_collect(cc, before_expiry, err);
     if (rc == CC_OK && !ledger_execute(&cc->view, ops, count, now, results))
         rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory executing the batch");
+    if (rc == CC_OK) rc = settled_collect(cc, err);
 #ifndef NDEBUG
     char broken[CC_ERROR_MESSAGE_BYTES_MAX];
     if (rc == CC_OK && !ledger_check_view(&cc->view, broken, sizeof broken)) {
@@ -330,7 +377,9 @@ enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_
     if (rc == CC_OK && cc->audit) {
         struct concord_batch batch = {.ops = ops, .results = results, .count = count,
                                       .expired = (const char *const *)cc->expired,
-                                      .expired_count = cc->expired_count, .now = now};
+                                      .expired_count = cc->expired_count,
+                                      .settled = (const char *const *)cc->settled,
+                                      .settled_count = cc->settled_count, .now = now};
         rc = concord_log_start(cc, &batch, log, err);
     }
     if (rc == CC_OK) rc = cc->store->driver->write(cc->store, &cc->view, err);

@@ -56,6 +56,9 @@ struct concord {
     struct concord_log_pending *log_pending; /* the event being computed beside a write */
     const char **expired;            /* pending ids the batch expired (strings in the view) */
     size_t expired_count, expired_capacity;
+    const char **settled;            /* records of reason condition or approval the batch
+                                        created, in view order (strings in the view) */
+    size_t settled_count, settled_capacity;
 };
 
 /* The signing key's file beside the database, unless configured: "<db path>.key". */

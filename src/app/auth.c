@@ -85,6 +85,35 @@ static const struct ledger_account *pending_debit(const struct ledger_view *view
     return t != NULL ? ledger_view_account(view, t->debit) : NULL;
 }
 
+/*
+ * What an editor's transfer may do to its credit side. Rejections there read
+ * another party's balances: `overflows` says whether the credits plus the
+ * amount pass 2^63 − 1, `exceeds_debits` whether the credits would pass the
+ * debits. So an editor's amounts stay below AUTH_EDITOR_AMOUNT_MAX (no
+ * balance of a real mission is within that of 2^63), and an editor credits
+ * another party's account only when it has no credit limit.
+ */
+static enum ledger_status editor_credit_may(const struct auth_actor *actor,
+                                            const struct ledger_view *view,
+                                            const struct ledger_op *op, char *message,
+                                            size_t size)
+{
+    if (op->amount > AUTH_EDITOR_AMOUNT_MAX) {
+        snprintf(message, size, "an editor's amounts are at most %lld minor units",
+                 (long long)AUTH_EDITOR_AMOUNT_MAX);
+        return LEDGER_FORBIDDEN;
+    }
+    const struct ledger_account *credit =
+        op->credit != NULL ? ledger_view_account(view, op->credit) : NULL;
+    if (credit != NULL && !owned_by(credit->owner, actor->party) &&
+        (credit->flags & LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS)) {
+        snprintf(message, size, "%s limits its credits and is not %s's: only its party or the "
+                 "coordination cell credits it", credit->id, actor->party);
+        return LEDGER_FORBIDDEN;
+    }
+    return LEDGER_CREATED;
+}
+
 /* An editor of `party`: what it may write. */
 static enum ledger_status editor_may(const struct auth_actor *actor,
                                      const struct ledger_view *view, const struct ledger_op *op,
@@ -100,10 +129,12 @@ static enum ledger_status editor_may(const struct auth_actor *actor,
     case LEDGER_OP_TRANSFER: {
         const struct ledger_account *debit =
             op->debit != NULL ? ledger_view_account(view, op->debit) : NULL;
-        if (debit == NULL || owned_by(debit->owner, party)) return LEDGER_CREATED;
-        snprintf(message, size, "an editor of %s debits only accounts %s owns; %s is not one",
-                 party, party, debit->id);
-        return LEDGER_FORBIDDEN;
+        if (debit != NULL && !owned_by(debit->owner, party)) {
+            snprintf(message, size, "an editor of %s debits only accounts %s owns; %s is not "
+                     "one", party, party, debit->id);
+            return LEDGER_FORBIDDEN;
+        }
+        return editor_credit_may(actor, view, op, message, size);
     }
     case LEDGER_OP_POST:
     case LEDGER_OP_VOID: {
@@ -121,8 +152,17 @@ static enum ledger_status editor_may(const struct auth_actor *actor,
                  c->name, c->authority != NULL ? c->authority : "the coordination cell", party);
         return LEDGER_FORBIDDEN;
     }
-    case LEDGER_OP_APPROVE:
-        return LEDGER_CREATED; /* the engine checks that the user is an approver */
+    case LEDGER_OP_APPROVE: {
+        /* One answer for every case an outsider must not tell apart: no such transfer, not
+           guarded, decided, or simply not theirs to decide. */
+        const struct ledger_account *debit = pending_debit(view, op->pending_id);
+        if (debit != NULL && (debit->flags & LEDGER_ACCOUNT_GUARDED) &&
+            ledger_account_approver(debit, actor->user))
+            return LEDGER_CREATED;
+        snprintf(message, size, "only an approver of the guarded account a pending transfer "
+                 "debits decides on it");
+        return LEDGER_FORBIDDEN;
+    }
     case LEDGER_OP_UNIT:
     case LEDGER_OP_CONDITION:
     case LEDGER_OP_REQUIREMENT:

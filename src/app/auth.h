@@ -63,6 +63,13 @@ struct auth_actor {
 #define AUTH_AUDIT_CHECKPOINT "/v1/audit/checkpoint"
 #define AUTH_AUDIT_PROOF_PREFIX "/v1/audit/proof/"
 
+/*
+ * The largest amount an editor may move in one transfer: 2^53 minor units
+ * (90 trillion dollars at scale 2). Larger amounts would let rejections for
+ * overflow reveal another party's balance.
+ */
+#define AUTH_EDITOR_AMOUNT_MAX (INT64_C(1) << 53)
+
 /* The name a local CLI user acts under. */
 #define AUTH_LOCAL_USER "local"
 /* The name the ledger acts under when it expires transfers on its own (no one asked). */

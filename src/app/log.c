@@ -221,7 +221,8 @@ static void *log_compute(void *arg)
     struct event e = {.seq = p->seq, .time = p->batch.now, .user = cc->actor.user, .role = role,
                       .party = cc->actor.party, .ops = p->batch.ops, .results = p->batch.results,
                       .count = p->batch.count, .expired = p->batch.expired,
-                      .expired_count = p->batch.expired_count};
+                      .expired_count = p->batch.expired_count, .settled = p->batch.settled,
+                      .settled_count = p->batch.settled_count};
     event_buffer_init(&p->actor);
     event_encode_actor(&p->actor, cc->actor.user, role, cc->actor.party);
     if (!event_encode(&cc->event, &e) || p->actor.failed) {
@@ -480,44 +481,39 @@ static bool check_fail(char *message, size_t size, const char *fmt, ...)
     return false;
 }
 
-/* Is id a record the ledger made itself (X/expiry, X/condition, X/approval) in this event? */
-static bool made_by_event(const json_t *event, const char *id)
+/* Does the event's array `key` hold the string text[0..n)? */
+static bool listed(const json_t *event, const char *key, const char *text, size_t n)
 {
-    static const char *const suffixes[] = {LEDGER_EXPIRY_SUFFIX, LEDGER_CONDITION_SUFFIX,
-                                           LEDGER_APPROVAL_SUFFIX};
-    const json_t *ops = json_object_get(event, "ops");
-    const json_t *results = json_object_get(event, "results");
-    for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++) {
-        size_t n = strlen(id), m = strlen(suffixes[k]);
-        if (n <= m || strcmp(id + n - m, suffixes[k]) != 0) continue;
-        if (k == 0) { /* expiry: the pending transfer is in "expired" */
-            size_t i;
-            const json_t *x;
-            json_array_foreach(json_object_get(event, "expired"), i, x)
-                if (json_string_length(x) == n - m &&
-                    memcmp(json_string_value(x), id, n - m) == 0) return true;
-            return false;
-        }
-        /* a resolve or an approval that succeeded, or the pending one itself created here */
-        for (size_t i = 0; i < json_array_size(ops); i++) {
-            const char *status = json_string_value(
-                json_object_get(json_array_get(results, i), "status"));
-            const char *op = json_string_value(json_object_get(json_array_get(ops, i), "op"));
-            if (status == NULL || op == NULL) continue;
-            bool ok = strcmp(status, "created") == 0 || strcmp(status, "resolved") == 0;
-            if (ok && ((k == 1 && strcmp(op, "resolve") == 0) ||
-                       (k == 2 && strcmp(op, "approve") == 0)))
-                return true;
-            const char *other = json_string_value(
-                json_object_get(json_array_get(ops, i), k == 2 ? "pending_id" : "id"));
-            if (ok && other != NULL && strlen(other) == n - m && memcmp(other, id, n - m) == 0)
-                return true;
-        }
-    }
+    size_t i;
+    const json_t *x;
+    json_array_foreach(json_object_get(event, key), i, x)
+        if (json_string_length(x) == n && memcmp(json_string_value(x), text, n) == 0)
+            return true;
     return false;
 }
 
-/* Does the event create (or find) transfer id? */
+static bool ends_with(const char *id, const char *suffix)
+{
+    size_t n = strlen(id), m = strlen(suffix);
+    return n > m && strcmp(id + n - m, suffix) == 0;
+}
+
+/*
+ * Is id a record the ledger made itself in this event? X/expiry when X is in
+ * "expired"; X/condition and X/approval when they are in "settled", the
+ * records the batch's rules created.
+ */
+static bool made_by_event(const json_t *event, const char *id)
+{
+    size_t n = strlen(id);
+    if (ends_with(id, LEDGER_EXPIRY_SUFFIX))
+        return listed(event, "expired", id, n - strlen(LEDGER_EXPIRY_SUFFIX));
+    if (ends_with(id, LEDGER_CONDITION_SUFFIX) || ends_with(id, LEDGER_APPROVAL_SUFFIX))
+        return listed(event, "settled", id, n);
+    return false;
+}
+
+/* Does the event create transfer id: a transfer, post or void `created`, or a record of its own? */
 static bool event_records(const json_t *event, const char *id)
 {
     const json_t *ops = json_object_get(event, "ops");
@@ -531,8 +527,7 @@ static bool event_records(const json_t *event, const char *id)
         if (name == NULL || op_id == NULL || status == NULL || strcmp(op_id, id) != 0) continue;
         bool moves = strcmp(name, "transfer") == 0 || strcmp(name, "post") == 0 ||
                      strcmp(name, "void") == 0;
-        if (moves && (strcmp(status, "created") == 0 || strcmp(status, "exists") == 0))
-            return true;
+        if (moves && strcmp(status, "created") == 0) return true;
     }
     return made_by_event(event, id);
 }

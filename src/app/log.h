@@ -57,6 +57,8 @@ struct concord_batch {
     size_t count;
     const char *const *expired; /* pending ids expired by the batch */
     size_t expired_count;
+    const char *const *settled; /* records of reason condition or approval it created */
+    size_t settled_count;
     int64_t now;                /* the batch's clock */
 };
 
@@ -69,8 +71,8 @@ enum cc_err concord_log_record(struct concord *cc, const struct concord_batch *b
  * (several milliseconds for a batch of thousands of transfers) run on a
  * second thread while the store writes the batch's rows: start reads the
  * log's head and begins; finish waits, then appends (when `append`) the event
- * and checkpoint. Between the two the batch's operations, results and
- * expired ids must not change. finish must follow every successful start.
+ * and checkpoint. Between the two the batch's operations, results,
+ * expired and settled ids must not change. finish must follow every successful start.
  */
 #define CONCORD_LOG_THREAD_OPS_MIN 512 /* smaller batches compute inline */
 

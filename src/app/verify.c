@@ -232,7 +232,9 @@ static int replay_one(struct verify *v, const struct store_event *e, struct even
     struct event again = {.seq = e->seq, .time = d->time, .user = d->user, .role = d->role,
                           .party = d->party, .ops = d->ops, .results = v->results,
                           .count = d->count, .expired = v->replay->expired,
-                          .expired_count = v->replay->expired_count};
+                          .expired_count = v->replay->expired_count,
+                          .settled = v->replay->settled,
+                          .settled_count = v->replay->settled_count};
     if (!event_encode(&v->body, &again))
         return fatal(v, cc_error_set(v->err, CC_ERR_NOMEM, "out of memory"));
     if (v->body.length != e->body_size || memcmp(v->body.data, e->body, e->body_size) != 0)
@@ -291,6 +293,12 @@ static enum cc_err verify_replay(struct verify *v, const char *db_path)
     struct store *replayed = v->replay->store;
     rc = replayed->driver->compare_tables(replayed, db_path, &same, v->report->problem,
                                           sizeof v->report->problem, v->err);
+    if (rc == CC_OK && !same && v->report->events == 0) {
+        size_t n = strlen(v->report->problem);
+        snprintf(v->report->problem + n, sizeof v->report->problem - n,
+                 " (the audit log is empty: these rows were written before the ledger kept "
+                 "one, or the log was deleted)");
+    }
     if (rc == CC_OK) rc = d->transfers_last(v->cc->store, &v->report->transfers, v->err);
     return rc;
 }

@@ -325,13 +325,14 @@ static void op_encode(struct event_buffer *b, const struct ledger_op *op)
     put(b, "}", 1);
 }
 
-static void result_encode(struct event_buffer *b, size_t index, const struct ledger_result *r)
+static void result_encode(struct event_buffer *b, size_t index, const struct ledger_op *op,
+                          const struct ledger_result *r)
 {
     put_str(b, "{\"index\":");
     put_int(b, (int64_t)index);
     field_string(b, "status", ledger_status_name(r->status));
     if (r->timestamp != 0) field_time(b, "timestamp", true, r->timestamp);
-    if (r->status == LEDGER_RESOLVED) {
+    if (ledger_result_counts(op, r)) {
         field_int(b, "posted", r->posted);
         field_int(b, "voided", r->voided);
     }
@@ -366,12 +367,17 @@ bool event_encode(struct event_buffer *b, const struct event *e)
     put_str(b, "],\"results\":[");
     for (size_t i = 0; i < e->count && !b->failed; i++) {
         if (i > 0) put(b, ",", 1);
-        result_encode(b, i, &e->results[i]);
+        result_encode(b, i, &e->ops[i], &e->results[i]);
     }
     put_str(b, "],\"expired\":[");
     for (size_t i = 0; i < e->expired_count; i++) {
         if (i > 0) put(b, ",", 1);
         put_string(b, e->expired[i]);
+    }
+    put_str(b, "],\"settled\":[");
+    for (size_t i = 0; i < e->settled_count; i++) {
+        if (i > 0) put(b, ",", 1);
+        put_string(b, e->settled[i]);
     }
     put_str(b, "]}");
     return !b->failed;
@@ -401,6 +407,17 @@ static bool decode_actor(const json_t *actor, struct event_decoded *out)
     if (party != NULL && !copy_text(party, out->party, sizeof out->party)) return false;
     return copy_text(json_object_get(actor, "user"), out->user, sizeof out->user) &&
            copy_text(json_object_get(actor, "role"), out->role, sizeof out->role);
+}
+
+/* An array whose every element is a string. */
+static bool strings_array(const json_t *array)
+{
+    if (!json_is_array(array)) return false;
+    size_t i;
+    const json_t *v;
+    json_array_foreach(array, i, v)
+        if (!json_is_string(v)) return false;
+    return true;
 }
 
 /* An operation recorded as invalid: its type (when known), its message, its link. */
@@ -451,12 +468,14 @@ bool event_decode(const char *body, size_t length, struct event_decoded *out,
     const json_t *ops = json_object_get(r, "ops");
     out->results = json_object_get(r, "results");
     out->expired = json_object_get(r, "expired");
+    out->settled = json_object_get(r, "settled");
     bool date_only;
-    if (!json_is_object(r) || json_object_size(r) != 6 || !json_is_integer(seq) ||
+    if (!json_is_object(r) || json_object_size(r) != 7 || !json_is_integer(seq) ||
         !json_is_string(time) || !json_is_array(ops) || !json_is_array(out->results) ||
-        !json_is_array(out->expired) || json_array_size(ops) != json_array_size(out->results))
+        !strings_array(out->expired) || !strings_array(out->settled) ||
+        json_array_size(ops) != json_array_size(out->results))
         return decode_fail(message, size, "not an event body (seq, time, actor, ops, results, "
-                                          "expired)");
+                                          "expired, settled)");
     out->seq = (int64_t)json_integer_value(seq);
     if (!time_parse(json_string_value(time), &out->time, &date_only))
         return decode_fail(message, size, "time: not an RFC 3339 date-time");

@@ -7,7 +7,7 @@
  *
  *   {"seq":N,"time":"<RFC 3339, 9 fractional digits>",
  *    "actor":{"user":U,"role":R[,"party":P]},
- *    "ops":[…],"results":[…],"expired":["pending id",…]}
+ *    "ops":[…],"results":[…],"expired":["pending id",…],"settled":["record id",…]}
  *
  * with every key in that fixed order and no spaces. An operation has "op"
  * first, then its contract fields in a fixed order per type, only those
@@ -16,10 +16,15 @@
  * back as the same double); times with time_format (so they read back as the
  * same nanoseconds). An operation the decoder found malformed is written
  * {"op":NAME,"invalid":MESSAGE[,"linked":true]}. A result is
- * {"index":I,"status":S[,"timestamp":T][,"posted":P,"voided":V][,"message":M]}.
+ * {"index":I,"status":S[,"timestamp":T][,"posted":P,"voided":V][,"message":M]},
+ * posted and voided for a resolve, and for an approve that decided its
+ * transfer.
  * Strings are escaped minimally: '"', '\\' and control characters (as
  * \u00XX); a byte that is not part of valid UTF-8 is written as \u00XX too.
- * "expired" lists the pending transfers the batch expired, in order.
+ * "expired" lists the pending transfers the batch expired, in order;
+ * "settled" the ids of the resolution records the rules made by themselves
+ * (`X/condition` when a condition decided X, `X/approval` when approvals
+ * did), in the order they were created.
  *
  * Encoding writes bytes into a growable buffer by hand: it runs for every
  * batch, 8,189 transfers included. Decoding (for replay and for proofs)
@@ -70,6 +75,8 @@ struct event {
     size_t count;                  /* ops and results */
     const char *const *expired;    /* pending ids the batch expired */
     size_t expired_count;
+    const char *const *settled;    /* records of reason condition or approval it created */
+    size_t settled_count;
 };
 
 /* Writes the body of event into b (reset first). false: out of memory or too large. */
@@ -80,7 +87,8 @@ void event_encode_actor(struct event_buffer *b, const char *user, const char *ro
 
 /*
  * A decoded event: ops (strings in arena) and the recorded results as JSON.
- * results and expired borrow from `root`; event_decoded_free releases it.
+ * results, expired and settled borrow from `root`; event_decoded_free
+ * releases it.
  */
 struct event_decoded {
     int64_t seq;
@@ -93,6 +101,7 @@ struct event_decoded {
     json_t *root;            /* the parsed body */
     const json_t *results;   /* array */
     const json_t *expired;   /* array of strings */
+    const json_t *settled;   /* array of strings */
 };
 
 /*

@@ -624,7 +624,7 @@ json_t *json_encode_result(size_t index, const struct ledger_op *op,
     set_string(r, "id", op->id);
     json_object_set_new(r, "status", json_string(ledger_status_name(result->status)));
     if (result->timestamp != 0) set_time(r, "timestamp", result->timestamp);
-    if (result->status == LEDGER_RESOLVED) {
+    if (ledger_result_counts(op, result)) {
         json_object_set_new(r, "posted", json_integer(result->posted));
         json_object_set_new(r, "voided", json_integer(result->voided));
     }

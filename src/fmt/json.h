@@ -60,7 +60,10 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
 bool json_decode_op_too_big(const json_t *stand_in, int column, struct ledger_op *op,
                             struct arena *arena);
 
-/* {"index","op","id","status",["timestamp"],["message"]} */
+/*
+ * {"index","op","id","status",["timestamp"],["posted","voided"],["message"]}:
+ * posted and voided for a resolve, and for an approve that decided its transfer.
+ */
 json_t *json_encode_result(size_t index, const struct ledger_op *op,
                            const struct ledger_result *result);
 json_t *json_encode_account(const struct ledger_account *account);

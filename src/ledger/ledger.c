@@ -1210,7 +1210,8 @@ static void approvals_tally(const struct ledger_view *view, const char *pending_
  * One approver's decision on a pending transfer from a guarded account. At
  * the k-th approval the transfer posts in full; once rejections leave fewer
  * than k approvers who could still approve, it voids. Either record is
- * `PENDING/approval` with reason approval.
+ * `PENDING/approval` with reason approval, and the deciding approval's
+ * result says which (posted or voided 1).
  */
 static struct ledger_result approval_decide(struct exec *x, const struct ledger_op *op)
 {
@@ -1284,6 +1285,10 @@ static struct ledger_result approval_decide(struct exec *x, const struct ledger_
             pending_resolve(x, p, id, LEDGER_REASON_APPROVAL, post, view->transfers[p].amount,
                             NULL);
         if (r.status != LEDGER_CREATED) return r;
+        struct ledger_result decided = result(LEDGER_CREATED, a.timestamp, NULL);
+        decided.posted = post ? 1 : 0;
+        decided.voided = post ? 0 : 1;
+        return decided;
     }
     return result(LEDGER_CREATED, a.timestamp, NULL);
 }

@@ -184,9 +184,20 @@ struct ledger_result {
     enum ledger_status status;
     int64_t timestamp;   /* of the row created (created) or found (exists); 0 when rejected */
     const char *message; /* for invalid (and some others): why; else NULL */
-    int32_t posted;      /* resolve: transfers posted */
-    int32_t voided;      /* resolve: transfers voided */
+    int32_t posted;      /* resolve: transfers posted; approve: 1 when it posted its transfer */
+    int32_t voided;      /* resolve: transfers voided; approve: 1 when it voided its transfer */
 };
+
+/*
+ * Does result (of op) report posted and voided: a resolve's, or an
+ * approval's that decided its transfer?
+ */
+static inline bool ledger_result_counts(const struct ledger_op *op,
+                                        const struct ledger_result *r)
+{
+    return r->status == LEDGER_RESOLVED ||
+           (op->type == LEDGER_OP_APPROVE && (r->posted != 0 || r->voided != 0));
+}
 
 /* Where a row of the view came from and whether it must be written. */
 #define LEDGER_ROW_NEW (1u << 0)   /* created by this batch: insert */

@@ -290,7 +290,9 @@ class KeyAndCheckpoints(AuditTestCase):
         rows = sql(self.db, "SELECT seq, body FROM events ORDER BY seq;").splitlines()
         self.assertEqual(len(rows), Rich.batches)
         body = json.loads(rows[1].split("|", 1)[1])
-        self.assertEqual(list(body), ["seq", "time", "actor", "ops", "results", "expired"])
+        self.assertEqual(list(body), ["seq", "time", "actor", "ops", "results", "expired",
+                                      "settled"])
+        self.assertEqual(body["settled"], [])
         self.assertEqual(body["actor"], {"user": "local", "role": "admin"})
         t1 = body["ops"][0]
         self.assertEqual(list(t1), ["op", "id", "debit", "credit", "amount", "memo", "meta"])
@@ -298,6 +300,37 @@ class KeyAndCheckpoints(AuditTestCase):
         last = json.loads(rows[3].split("|", 1)[1])
         self.assertEqual(last["expired"], ["p-exp"])
         self.assertEqual(last["ops"][1].get("linked"), True)
+        self.assertEqual(last["settled"], ["p-derived/condition"])  # ceasefire failed
+        # the records the rules made, in the order made; approvals say what they decided
+        resolutions = json.loads(rows[2].split("|", 1)[1])
+        self.assertEqual(resolutions["settled"], ["p-cond/condition", "g-1/approval"])
+        ap1, ap2 = resolutions["results"][3], resolutions["results"][4]
+        self.assertEqual((ap1["status"], ap1["posted"], ap1["voided"]), ("created", 1, 0))
+        self.assertEqual(list(ap1), ["index", "status", "timestamp", "posted", "voided"])
+        self.assertNotIn("posted", ap2)  # g-2: one rejection of two approvers, k = 1
+
+    def test_approve_result_says_what_it_decided(self):
+        r = self.cc("apply", input=jsonl([
+            {"op": "transfer", "id": "g-3", "debit": "fund.guarded", "credit": "force.salaries",
+             "amount": 5, "pending": True},
+            {"op": "approve", "id": "ap-3", "pending_id": "g-3", "decision": "approve"}]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        results = [json.loads(line) for line in r.stdout.splitlines()]
+        self.assertEqual((results[1]["posted"], results[1]["voided"]), (1, 0))
+        self.assertNotIn("posted", results[0])
+        # bob's rejection of g-2 leaves no one who could approve: it voids g-2
+        bob = json.loads(self.cc("token", "create", "--user", "bob", "--role", "admin",
+                                 "--json").stdout)["token"]
+        r = run(self.db, "--token", bob, "apply", input=jsonl([
+            {"op": "approve", "id": "ap-4", "pending_id": "g-2", "decision": "reject"}]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        result = json.loads(r.stdout)
+        self.assertEqual((result["status"], result["posted"], result["voided"]),
+                         ("created", 0, 1))
+        body = json.loads(sql(self.db, "SELECT body FROM events ORDER BY seq DESC LIMIT 1;"))
+        self.assertEqual(body["settled"], ["g-2/approval"])
+        self.assertEqual((body["results"][0]["posted"], body["results"][0]["voided"]), (0, 1))
+        self.assertEqual(self.cc("verify").returncode, 0)
 
 
 class Proofs(AuditTestCase):
@@ -340,6 +373,54 @@ class Proofs(AuditTestCase):
         r = self.cc("proof", "no-such", "--json")
         self.assertEqual(r.returncode, 1)
         self.assertIn("no-such", r.stderr)
+
+    def test_condition_decided_on_arrival_verifies(self):
+        # two_state is met: a transfer gated on it posts as it arrives, in the same event
+        r = self.cc("apply", input=jsonl([
+            {"op": "transfer", "id": "p-late", "debit": "donor.us", "credit": "fund.pool",
+             "amount": 20, "pending": True, "if": "two_state"}]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        p = self.proof("p-late/condition")
+        self.assertEqual(json.loads(p["event"])["settled"], ["p-late/condition"])
+        r = self.check(p)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.check(self.proof("p-late")).returncode, 0)
+        self.assertEqual(self.cc("verify").returncode, 0)
+
+    def test_relabelled_proofs_of_the_ledgers_own_records_fail(self):
+        # another batch answers `exists` for t-1 and creates t-3
+        r = self.cc("apply", input=jsonl([
+            pending_batch(soon(60))[0],
+            {"op": "transfer", "id": "t-3", "debit": "donor.us", "credit": "fund.pool",
+             "amount": 1}]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout.splitlines()[0])["status"], "exists")
+        forged = {
+            # event 3 approved g-1 and rejected g-2; g-2 is still pending
+            "approval of another pending transfer": dict(self.proof("g-1/approval"),
+                                                         transfer_id="g-2/approval"),
+            # event 3 resolved two_state; p-derived was settled in event 4
+            "condition of another transfer": dict(self.proof("p-cond/condition"),
+                                                  transfer_id="p-derived/condition"),
+            # event 4 resolved ceasefire; p-cond was settled in event 3
+            "condition settled elsewhere": dict(self.proof("p-derived/condition"),
+                                                transfer_id="p-cond/condition"),
+            "expiry of another transfer": dict(self.proof("p-exp/expiry"),
+                                               transfer_id="p-post/expiry"),
+            # the event found t-1 (exists): it did not create it
+            "an operation answered exists": dict(self.proof("t-3"), transfer_id="t-1"),
+        }
+        key = self.verifier()
+        for what, proof in forged.items():
+            with self.subTest(what=what):
+                r = self.check(proof, key)
+                self.assertEqual(r.returncode, 1, f"{what}: {r.stdout} {r.stderr}")
+                self.assertIn("does not record transfer " + proof["transfer_id"], r.stderr)
+        # the real ones still verify
+        for transfer in ["g-1/approval", "p-cond/condition", "p-derived/condition",
+                         "p-exp/expiry", "t-1", "t-3"]:
+            with self.subTest(transfer=transfer):
+                self.assertEqual(self.check(self.proof(transfer), key).returncode, 0)
 
     def test_corrupted_proofs_fail(self):
         p = self.proof()

@@ -927,6 +927,44 @@ class Cli(unittest.TestCase):
         r = self.run_cc("--token", editor, "token", "list")
         self.assertEqual(r.returncode, 1, r.stderr)
 
+    def test_token_roles_on_the_audit_commands(self):
+        # The CLI with a token follows the API's route roles: the event log is not a viewer's.
+        self.init()
+        self.ok("transfer", "--id", "t1", "--debit", "donor.us", "--credit", "fund.pool",
+                "--amount", "5")
+        viewer = self.token("--user", "ann", "--role", "viewer", "--party", "us")["token"]
+        auditor = self.token("--user", "aud", "--role", "auditor")["token"]
+        for args in [["verify"], ["consistency", "--from", "1", "--json"]]:
+            r = self.run_cc("--token", viewer, *args)
+            self.assertEqual(r.returncode, 1, f"{args}: {r.stdout}")
+            self.assertIn("may not read", r.stderr, args)
+            self.assertEqual(r.stdout, "", args)
+            self.ok("--token", auditor, *args)
+        self.ok("--token", viewer, "checkpoint")
+        proof = json.loads(self.ok("--token", viewer, "proof", "t1", "--json").stdout)
+        self.assertNotIn("event", proof, "a viewer's proof carries no event")
+        path = os.path.join(self.dir.name, "viewer.proof.json")
+        with open(path, "w") as f:
+            json.dump(proof, f)
+        key = self.ok("key").stdout.strip()
+        r = self.ok("verify-proof", path, "--key", key)
+        self.assertIn("carries no event, so it does not show that the event made transfer t1",
+                      r.stdout)
+
+    def test_a_ledger_with_an_empty_log_gets_a_key(self):
+        # A ledger made before the log existed has no key and no events: it can be written.
+        self.init(setup=False)
+        os.remove(self.db + ".key")
+        self.apply({"op": "unit", "code": "EUR", "scale": 2})
+        self.assertTrue(os.path.exists(self.db + ".key"))
+        self.ok("verify")
+        # With events, a lost key is not replaced: writes refuse until it is restored.
+        os.remove(self.db + ".key")
+        r = self.run_cc("apply", input=ops({"op": "unit", "code": "GBP", "scale": 2}))
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn(".key", r.stderr)
+        self.assertFalse(os.path.exists(self.db + ".key"))
+
     def test_token_secret_is_not_stored(self):
         import sqlite3
         self.init()

@@ -90,6 +90,8 @@ FIXTURES = [
     {"op": "account", "id": "us.a", "unit": "USD", "owner": "us"},
     {"op": "account", "id": "us.b", "unit": "USD", "owner": "us"},
     {"op": "account", "id": "eg.a", "unit": "USD", "owner": "eg"},
+    {"op": "account", "id": "eg.liab", "unit": "USD", "owner": "eg",
+     "flags": ["credits_must_not_exceed_debits"]},
     {"op": "account", "id": "fund.pool", "unit": "USD", "owner": "fund"},
     # Guarded: everyone's test users approve fund.g; nobody who writes here approves us.g2.
     {"op": "account", "id": "fund.g", "unit": "USD", "owner": "fund", "flags": ["guarded"],
@@ -401,6 +403,18 @@ class Matrix(unittest.TestCase):
                 ({"op": "post", "id": f"pe-post.post", "pending_id": "pe-post"}, False, pending),
                 ({"op": "void", "id": f"pe-void.void", "pending_id": "pe-void"}, False, pending),
                 ({"op": "resolve", "name": "cond_eg", "state": "met"}, False, open_cond),
+                # Rejections must not tell an outsider another party's states or balances.
+                ({"op": "post", "id": "t-eg.post", "pending_id": "t-eg"}, False,
+                 lambda op: self.absent(f"/v1/transfers/{op['id']}")),
+                ({"op": "approve", "id": "ap-pe", "pending_id": "pe-post",
+                  "decision": "approve"}, False, sql_absent("approvals", "id")),
+                ({"op": "approve", "id": "ap-none", "pending_id": "no-such",
+                  "decision": "approve"}, False, sql_absent("approvals", "id")),
+                ({"op": "transfer", "id": "t-huge", "debit": "us.a", "credit": "eg.a",
+                  "amount": 2**53 + 1}, False,
+                 lambda op: self.absent(f"/v1/transfers/{op['id']}")),
+                ({"op": "transfer", "id": "t-liab", "debit": "us.a", "credit": "eg.liab",
+                  "amount": 1}, False, lambda op: self.absent(f"/v1/transfers/{op['id']}")),
             ]
         return out
 

@@ -5,7 +5,8 @@
  * back every field of every operation, and encoding what was decoded must
  * give back the very bytes that were hashed. Each case decodes a contract
  * operation, records it in an event, decodes the event, and checks both the
- * operation's fields and the body's bytes.
+ * operation's fields and the body's bytes, the lists of expired and settled
+ * transfers included.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,7 +113,21 @@ static void results_for(const struct ledger_op *ops, struct ledger_result *resul
         if (ops[i].type == LEDGER_OP_RESOLVE)
             results[i] = (struct ledger_result){.status = LEDGER_RESOLVED, .timestamp = 7,
                                                 .posted = 3, .voided = 1};
+        /* the first approval decided its transfer, the second did not */
+        if (ops[i].type == LEDGER_OP_APPROVE && ops[i].invalid == NULL &&
+            strcmp(ops[i].id, "ap") == 0)
+            results[i].posted = 1;
     }
+}
+
+/* The recorded result of the operation whose id is id. */
+static const json_t *result_of(const struct event_decoded *d, const char *id)
+{
+    for (size_t i = 0; i < d->count; i++)
+        if (d->ops[i].invalid == NULL && d->ops[i].id != NULL && strcmp(d->ops[i].id, id) == 0)
+            return json_array_get(d->results, i);
+    fail_msg("no operation %s", id);
+    return NULL;
 }
 
 static void test_round_trip(void **state)
@@ -125,9 +140,11 @@ static void test_round_trip(void **state)
     decode_all(ops, &arena);
     results_for(ops, results);
     const char *expired[] = {"p-9", "q\"x"};
+    const char *settled[] = {"p-1/condition", "g-1/approval", "s\\/approval"};
     struct event e = {.seq = 42, .time = 1795000000123456789, .user = "alice",
                       .role = "editor", .party = "us", .ops = ops, .results = results,
-                      .count = OPERATIONS_COUNT, .expired = expired, .expired_count = 2};
+                      .count = OPERATIONS_COUNT, .expired = expired, .expired_count = 2,
+                      .settled = settled, .settled_count = 3};
     struct event_buffer first, second;
     event_buffer_init(&first);
     event_buffer_init(&second);
@@ -147,9 +164,20 @@ static void test_round_trip(void **state)
     assert_true(event_encode(&second, &again));
     assert_int_equal(first.length, second.length);
     assert_memory_equal(first.data, second.data, first.length);
-    /* the body is JSON that jansson reads back, results and expired included */
+    /* the body is JSON that jansson reads back, results, expired and settled included */
     assert_int_equal(json_array_size(d.results), OPERATIONS_COUNT);
     assert_string_equal(json_string_value(json_array_get(d.expired, 1)), "q\"x");
+    assert_int_equal(json_array_size(d.settled), 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(json_string_value(json_array_get(d.settled, i)), settled[i]);
+    assert_non_null(strstr(first.data, "\"expired\":[\"p-9\",\"q\\\"x\"],\"settled\":"
+                                       "[\"p-1/condition\",\"g-1/approval\",\"s\\\\/approval\"]}"));
+    /* an approval that decided its transfer says how; one that did not says nothing */
+    const json_t *decided = result_of(&d, "ap"), *undecided = result_of(&d, "ap2");
+    assert_int_equal(json_integer_value(json_object_get(decided, "posted")), 1);
+    assert_int_equal(json_integer_value(json_object_get(decided, "voided")), 0);
+    assert_null(json_object_get(undecided, "posted"));
+    assert_null(json_object_get(undecided, "voided"));
     event_decoded_free(&d);
     event_buffer_free(&first);
     event_buffer_free(&second);
@@ -173,7 +201,7 @@ static void test_fixed_shape(void **state)
                         "\"ops\":[{\"op\":\"transfer\",\"id\":\"t\\u0001\\u00ff\",\"debit\":\"a\","
                         "\"credit\":\"b\",\"amount\":5}],"
                         "\"results\":[{\"index\":0,\"status\":\"invalid\",\"message\":\"bad\"}],"
-                        "\"expired\":[]}");
+                        "\"expired\":[],\"settled\":[]}");
     event_buffer_free(&b);
 }
 
@@ -183,11 +211,18 @@ static void test_decode_refuses(void **state)
     static const char *const bad[] = {
         "", "[]", "{\"seq\":1}",
         "{\"seq\":1,\"time\":\"x\",\"actor\":{\"user\":\"u\",\"role\":\"admin\"},\"ops\":[],"
-        "\"results\":[],\"expired\":[]}",
+        "\"results\":[],\"expired\":[],\"settled\":[]}",
         "{\"seq\":1,\"time\":\"2026-01-01T00:00:00Z\",\"actor\":{\"user\":\"u\"},\"ops\":[],"
-        "\"results\":[],\"expired\":[]}",
+        "\"results\":[],\"expired\":[],\"settled\":[]}",
         "{\"seq\":1,\"time\":\"2026-01-01T00:00:00Z\",\"actor\":{\"user\":\"u\",\"role\":\"a\"},"
-        "\"ops\":[{}],\"results\":[],\"expired\":[]}",
+        "\"ops\":[{}],\"results\":[],\"expired\":[],\"settled\":[]}",
+        /* "settled" missing, or not a list of ids */
+        "{\"seq\":1,\"time\":\"2026-01-01T00:00:00Z\",\"actor\":{\"user\":\"u\",\"role\":\"a\"},"
+        "\"ops\":[],\"results\":[],\"expired\":[]}",
+        "{\"seq\":1,\"time\":\"2026-01-01T00:00:00Z\",\"actor\":{\"user\":\"u\",\"role\":\"a\"},"
+        "\"ops\":[],\"results\":[],\"expired\":[],\"settled\":[1]}",
+        "{\"seq\":1,\"time\":\"2026-01-01T00:00:00Z\",\"actor\":{\"user\":\"u\",\"role\":\"a\"},"
+        "\"ops\":[],\"results\":[],\"expired\":[],\"settled\":\"p/approval\"}",
     };
     struct arena arena;
     arena_init(&arena);
@@ -198,6 +233,12 @@ static void test_decode_refuses(void **state)
         assert_true(message[0] != '\0');
         event_decoded_free(&d);
     }
+    const char *good = "{\"seq\":1,\"time\":\"2026-01-01T00:00:00Z\",\"actor\":{\"user\":\"u\","
+                       "\"role\":\"a\"},\"ops\":[],\"results\":[],\"expired\":[],\"settled\":[]}";
+    struct event_decoded d;
+    char message[256] = "";
+    assert_true(event_decode(good, strlen(good), &d, &arena, message, sizeof message));
+    event_decoded_free(&d);
     arena_free(&arena);
 }
 

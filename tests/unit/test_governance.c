@@ -209,13 +209,18 @@ static void k_approvals_post(void **state)
                   LEDGER_CREATED);
     struct ledger_result r = run_as(view, "ann", op_approve("d.ann", "d", true));
     assert_status(r, LEDGER_CREATED);
+    /* An approval that decides nothing posts and voids nothing. */
+    assert_int_equal(r.posted, 0);
+    assert_int_equal(r.voided, 0);
     assert_int_equal(ledger_view_transfer(view, "d")->state, LEDGER_STATE_PENDING);
     const struct ledger_approval *a = ledger_view_approval(view, "d.ann");
     assert_non_null(a);
     assert_string_equal(a->user, "ann");
     assert_true(a->row & LEDGER_ROW_NEW);
     /* The same approval again is idempotent; another decision by ann is refused. */
-    assert_status(run_as(view, "ann", op_approve("d.ann", "d", true)), LEDGER_EXISTS);
+    r = run_as(view, "ann", op_approve("d.ann", "d", true));
+    assert_status(r, LEDGER_EXISTS);
+    assert_int_equal(r.posted + r.voided, 0);
     assert_status(run_as(view, "ann", op_approve("d.ann", "d", false)),
                   LEDGER_EXISTS_WITH_DIFFERENT_FIELDS);
     r = run_as(view, "ann", op_approve("d.ann2", "d", true));
@@ -228,7 +233,11 @@ static void k_approvals_post(void **state)
     /* A direct post would bypass the board. */
     struct ledger_op post = {.type = LEDGER_OP_POST, .id = "d.post", .pending_id = "d"};
     assert_status(run_as(view, "local", post), LEDGER_APPROVAL_REQUIRED);
-    assert_status(run_as(view, "bob", op_approve("d.bob", "d", true)), LEDGER_CREATED);
+    /* bob's is the k-th: his approval's result says that it posted d. */
+    r = run_as(view, "bob", op_approve("d.bob", "d", true));
+    assert_status(r, LEDGER_CREATED);
+    assert_int_equal(r.posted, 1);
+    assert_int_equal(r.voided, 0);
     const struct ledger_transfer *t = ledger_view_transfer(view, "d");
     assert_int_equal(t->state, LEDGER_STATE_POSTED);
     const struct ledger_transfer *rec = ledger_view_transfer(view, "d/approval");
@@ -240,8 +249,9 @@ static void k_approvals_post(void **state)
     assert_balances(view, "fund.pool", 0, 2000, 0, 100000);
     assert_balances(view, "force.salaries", 0, 0, 0, 2000);
     /* Decided: a third approver finds it posted. */
-    assert_status(run_as(view, "cy", op_approve("d.cy", "d", true)),
-                  LEDGER_PENDING_TRANSFER_ALREADY_POSTED);
+    r = run_as(view, "cy", op_approve("d.cy", "d", true));
+    assert_status(r, LEDGER_PENDING_TRANSFER_ALREADY_POSTED);
+    assert_int_equal(r.posted + r.voided, 0);
     assert_sound(view);
 }
 
@@ -252,9 +262,16 @@ static void rejections_void_when_k_is_out_of_reach(void **state)
                                                     true)),
                   LEDGER_CREATED);
     /* Three approvers, two needed: one rejection leaves two who can still approve. */
-    assert_status(run_as(view, "ann", op_approve("r.ann", "r", false)), LEDGER_CREATED);
+    struct ledger_result r = run_as(view, "ann", op_approve("r.ann", "r", false));
+    assert_status(r, LEDGER_CREATED);
+    assert_int_equal(r.posted, 0);
+    assert_int_equal(r.voided, 0);
     assert_int_equal(ledger_view_transfer(view, "r")->state, LEDGER_STATE_PENDING);
-    assert_status(run_as(view, "bob", op_approve("r.bob", "r", false)), LEDGER_CREATED);
+    /* bob's rejection leaves one who could approve, of two needed: it voids r. */
+    r = run_as(view, "bob", op_approve("r.bob", "r", false));
+    assert_status(r, LEDGER_CREATED);
+    assert_int_equal(r.posted, 0);
+    assert_int_equal(r.voided, 1);
     assert_int_equal(ledger_view_transfer(view, "r")->state, LEDGER_STATE_VOIDED);
     const struct ledger_transfer *rec = ledger_view_transfer(view, "r/approval");
     assert_non_null(rec);
@@ -308,6 +325,7 @@ static void approval_rolled_back_with_its_chain(void **state)
     view->actor = "bob";
     assert_true(ledger_execute(view, ops, 2, NOW, results));
     assert_status(results[0], LEDGER_LINKED_EVENT_FAILED);
+    assert_int_equal(results[0].posted + results[0].voided, 0);
     assert_status(results[1], LEDGER_CREDIT_ACCOUNT_NOT_FOUND);
     assert_null(ledger_view_approval(view, "d.bob"));
     assert_null(ledger_view_transfer(view, "d/approval"));
