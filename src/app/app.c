@@ -14,8 +14,13 @@
 #include <sodium.h>
 
 #include "app/app.h"
+#include "app/domain.h"
 #include "app/log.h"
 #include "util/timefmt.h"
+#include "util/utf8.h"
+
+struct concord_expanded;
+static void expanded_free(struct concord_expanded *e);
 
 static int64_t clock_real(void *ctx)
 {
@@ -105,6 +110,7 @@ void concord_close(struct concord *cc)
     free(cc->expired);
     free(cc->settled);
     free(cc->log_pending);
+    expanded_free(cc->expanded);
     free(cc);
 }
 
@@ -333,6 +339,146 @@ static enum cc_err settled_collect(struct concord *cc, struct cc_error *err)
     return CC_OK;
 }
 
+/* ---------------------------------------------------------------- domain operations */
+
+/*
+ * A batch as the engine runs it when it holds domain operations: the
+ * caller's operations, each domain one replaced by its steps (domain.h).
+ * first[i] and steps[i] say where operation i's steps are.
+ */
+struct concord_expanded {
+    struct ledger_op *ops;
+    struct ledger_result *results;
+    size_t count, capacity;
+    size_t *first, *steps;
+    size_t map_capacity;
+};
+
+static bool expanded_reserve(struct concord_expanded *e, size_t more)
+{
+    if (e->count + more <= e->capacity) return true;
+    size_t capacity = e->capacity ? e->capacity : 256;
+    while (capacity < e->count + more) capacity *= 2;
+    struct ledger_op *ops = realloc(e->ops, capacity * sizeof *ops);
+    if (ops == NULL) return false;
+    e->ops = ops;
+    struct ledger_result *results = realloc(e->results, capacity * sizeof *results);
+    if (results == NULL) return false;
+    e->results = results;
+    e->capacity = capacity;
+    return true;
+}
+
+static void expanded_free(struct concord_expanded *e)
+{
+    if (e == NULL) return;
+    free(e->ops);
+    free(e->results);
+    free(e->first);
+    free(e->steps);
+    free(e);
+}
+
+static enum cc_err expand_batch(struct concord *cc, const struct ledger_op *ops, size_t count,
+                                int64_t now, struct cc_error *err)
+{
+    if (cc->expanded == NULL && (cc->expanded = calloc(1, sizeof *cc->expanded)) == NULL)
+        return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    struct concord_expanded *e = cc->expanded;
+    e->count = 0;
+    if (count > e->map_capacity) {
+        size_t *first = realloc(e->first, count * sizeof *first);
+        if (first != NULL) e->first = first;
+        size_t *steps = realloc(e->steps, count * sizeof *steps);
+        if (steps != NULL) e->steps = steps;
+        if (first == NULL || steps == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+        e->map_capacity = count;
+    }
+    struct domain_expansion *x = malloc(sizeof *x);
+    if (x == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    enum cc_err rc = CC_OK;
+    for (size_t i = 0; i < count && rc == CC_OK; i++) {
+        e->first[i] = e->count;
+        if (ops[i].type != LEDGER_OP_DOMAIN || ops[i].invalid != NULL) {
+            if (!expanded_reserve(e, 1)) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+            else e->ops[e->count++] = ops[i];
+            e->steps[i] = 1;
+            continue;
+        }
+        *x = (struct domain_expansion){.cc = cc, .arena = &cc->view.arena, .now = now,
+                                       .earlier = e->ops, .earlier_count = e->count};
+        bool ok = domain_expand(x, &ops[i]);
+        size_t n = ok ? x->count : 1;
+        if (!expanded_reserve(e, n)) {
+            rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+        } else if (ok) {
+            memcpy(&e->ops[e->count], x->steps, n * sizeof *x->steps);
+        } else { /* refused before any step: the engine reports it, chain and all */
+            e->ops[e->count] = ops[i];
+            e->ops[e->count].invalid = arena_strdup(&cc->view.arena, x->message);
+            if (e->ops[e->count].invalid == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+        }
+        e->count += n;
+        e->steps[i] = n;
+        if (e->count > LEDGER_BATCH_OPS_MAX)
+            rc = cc_error_set(err, CC_ERR_INPUT, "the batch's domain operations expand to more "
+                              "than %d operations", LEDGER_BATCH_OPS_MAX);
+    }
+    free(x);
+    return rc;
+}
+
+/*
+ * A domain operation's result from its steps': the first step that failed
+ * by itself (its status, and a message naming it), else linked_event_failed
+ * when its chain failed elsewhere; created when a step created something,
+ * exists when every step found its row already there.
+ */
+static struct ledger_result fold_one(struct concord *cc, const struct ledger_op *steps,
+                                     const struct ledger_result *r, size_t n)
+{
+    struct ledger_result out = {.status = LEDGER_EXISTS};
+    bool created = false, failed = false;
+    for (size_t k = 0; k < n; k++) {
+        if (ledger_status_ok(r[k].status)) {
+            if (r[k].status == LEDGER_CREATED && !created) {
+                created = true;
+                out.timestamp = r[k].timestamp;
+            } else if (out.timestamp == 0) {
+                out.timestamp = r[k].timestamp;
+            }
+            continue;
+        }
+        if (r[k].status == LEDGER_LINKED_EVENT_FAILED) {
+            failed = true;
+            continue;
+        }
+        char message[CC_ERROR_MESSAGE_BYTES_MAX];
+        snprintf(message, sizeof message, "%s %s: %s%s%s", ledger_op_label(&steps[k]),
+                 steps[k].id != NULL ? steps[k].id : "", ledger_status_name(r[k].status),
+                 r[k].message != NULL ? ": " : "", r[k].message != NULL ? r[k].message : "");
+        bool single = n == 1 && steps[0].invalid != NULL; /* refused before any step */
+        return (struct ledger_result){
+            .status = r[k].status,
+            .message = single ? r[k].message : arena_strdup(&cc->view.arena, utf8_truncate(message)),
+        };
+    }
+    if (failed) return (struct ledger_result){.status = LEDGER_LINKED_EVENT_FAILED};
+    if (created) out.status = LEDGER_CREATED;
+    return out;
+}
+
+static void fold_batch(struct concord *cc, const struct ledger_op *ops, size_t count,
+                       struct ledger_result *results)
+{
+    const struct concord_expanded *e = cc->expanded;
+    for (size_t i = 0; i < count; i++) {
+        const struct ledger_op *steps = &e->ops[e->first[i]];
+        const struct ledger_result *r = &e->results[e->first[i]];
+        results[i] = ops[i].type == LEDGER_OP_DOMAIN ? fold_one(cc, steps, r, e->steps[i]) : r[0];
+    }
+}
+
 enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_t count,
                           struct ledger_result *results, struct cc_error *err)
 {
@@ -349,13 +495,26 @@ enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_
     if (rc != CC_OK) return rc;
     int64_t now = cc->clock(cc->clock_ctx);
     rc = cc->store->driver->timestamp_last(cc->store, &cc->view.timestamp_last, err);
-    if (rc == CC_OK) rc = batch_load(cc, ops, count, now, err);
+    /* Domain operations run as their steps; their results are folded back below. */
+    const struct ledger_op *run_ops = ops;
+    size_t run_count = count;
+    struct ledger_result *run_results = results;
+    bool domain = false;
+    for (size_t i = 0; i < count && !domain; i++) domain = ops[i].type == LEDGER_OP_DOMAIN;
+    if (rc == CC_OK && domain) {
+        rc = expand_batch(cc, ops, count, now, err);
+        run_ops = cc->expanded->ops;
+        run_count = cc->expanded->count;
+        run_results = cc->expanded->results;
+    }
+    if (rc == CC_OK) rc = batch_load(cc, run_ops, run_count, now, err);
     uint32_t before_expiry = cc->view.transfers_count;
     if (rc == CC_OK && ledger_expire(&cc->view, now) < 0)
         rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory expiring transfers");
     if (rc == CC_OK) rc = expired_collect(cc, before_expiry, err);
-    if (rc == CC_OK && !ledger_execute(&cc->view, ops, count, now, results))
+    if (rc == CC_OK && !ledger_execute(&cc->view, run_ops, run_count, now, run_results))
         rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory executing the batch");
+    if (rc == CC_OK && domain) fold_batch(cc, ops, count, results);
     if (rc == CC_OK) rc = settled_collect(cc, err);
 #ifndef NDEBUG
     char broken[CC_ERROR_MESSAGE_BYTES_MAX];

@@ -28,6 +28,7 @@
 #include "fmt/event.h"
 
 struct concord_log_pending;
+struct concord_expanded;
 #include "ledger/ledger.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -54,6 +55,7 @@ struct concord {
     struct audit_signer *signer;     /* loaded at the first batch that records an event */
     struct event_buffer event;       /* the body being written, reused across batches */
     struct concord_log_pending *log_pending; /* the event being computed beside a write */
+    struct concord_expanded *expanded; /* a batch with domain operations, as the engine runs it */
     const char **expired;            /* pending ids the batch expired (strings in the view) */
     size_t expired_count, expired_capacity;
     const char **settled;            /* records of reason condition or approval the batch

@@ -168,6 +168,7 @@ static enum ledger_status editor_may(const struct auth_actor *actor,
     case LEDGER_OP_REQUIREMENT:
     case LEDGER_OP_RATE:
     case LEDGER_OP_PARTY:
+    case LEDGER_OP_DOMAIN: /* expanded before the engine runs: never seen here */
     case LEDGER_OP_TYPE_COUNT:
         break;
     }

@@ -309,14 +309,20 @@ static void op_fields(struct event_buffer *b, const struct ledger_op *op)
                                     : op->decision == LEDGER_DECISION_REJECT ? "reject"
                                                                               : NULL);
         break;
+    case LEDGER_OP_DOMAIN:
     case LEDGER_OP_TYPE_COUNT: break;
     }
 }
 
 static void op_encode(struct event_buffer *b, const struct ledger_op *op)
 {
+    /* A domain operation is recorded as it was given, in canonical form. */
+    if (op->type == LEDGER_OP_DOMAIN && op->invalid == NULL && op->meta != NULL) {
+        put_str(b, op->meta);
+        return;
+    }
     put_str(b, "{\"op\":");
-    put_string(b, op->type < LEDGER_OP_TYPE_COUNT ? ledger_op_name(op->type) : "transfer");
+    put_string(b, ledger_op_label(op));
     if (op->invalid != NULL)
         field_string(b, "invalid", op->invalid);
     else
@@ -426,9 +432,17 @@ static bool decode_invalid(const json_t *value, struct ledger_op *op, struct are
     memset(op, 0, sizeof *op);
     op->type = LEDGER_OP_TRANSFER;
     const char *name = json_string_value(json_object_get(value, "op"));
+    bool known = false;
     for (int t = 0; name != NULL && t < LEDGER_OP_TYPE_COUNT; t++)
-        if (strcmp(name, ledger_op_name((enum ledger_op_type)t)) == 0)
+        if (t != LEDGER_OP_DOMAIN && strcmp(name, ledger_op_name((enum ledger_op_type)t)) == 0) {
             op->type = (enum ledger_op_type)t;
+            known = true;
+        }
+    if (name != NULL && !known) { /* a domain operation's name */
+        op->type = LEDGER_OP_DOMAIN;
+        op->kind = arena_strdup(arena, name);
+        if (op->kind == NULL) return false;
+    }
     const json_t *invalid = json_object_get(value, "invalid");
     op->invalid = arena_strndup(arena, json_string_value(invalid), json_string_length(invalid));
     if (json_is_true(json_object_get(value, "linked"))) op->flags |= LEDGER_OP_LINKED;

@@ -367,6 +367,39 @@ static bool known_field(const struct field *fields, const char *name)
 
 static const char *const amount_message = "must be an integer in 1 … 2^63-1";
 
+/*
+ * Any other name is a mission-domain operation ("pledge", "consignment"):
+ * the ledger does not know its fields, app/ does, and expands it. Kept here
+ * as its name, its id and the whole object as canonical JSON, which is also
+ * what the audit log records of it.
+ */
+static bool decode_domain(struct decoder *d, const json_t *value, const char *name)
+{
+    struct ledger_op *op = d->op;
+    op->type = LEDGER_OP_DOMAIN;
+    op->kind = arena_strdup(d->arena, name);
+    if (op->kind == NULL) return false;
+    if (strlen(name) > LEDGER_KIND_BYTES_MAX) {
+        fail(d, "op", "unknown operation");
+        return !d->out_of_memory;
+    }
+    /* The audit log writes an operation it refused as {"op", "invalid"}: no field may say so. */
+    if (json_object_get(value, "invalid") != NULL) {
+        fail(d, "invalid", "unknown field");
+        return !d->out_of_memory;
+    }
+    op->id = take_string(d, value, "id");
+    char *text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    if (text == NULL) return false;
+    if (strlen(text) > LEDGER_META_BYTES_MAX)
+        fail(d, "op", "a domain operation is at most 16 KiB of JSON");
+    else
+        op->meta = arena_strdup(d->arena, text);
+    free(text);
+    if (op->meta == NULL && op->invalid == NULL) return false;
+    return !d->out_of_memory;
+}
+
 bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *arena)
 {
     memset(op, 0, sizeof *op);
@@ -392,12 +425,9 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
     }
     int type = -1;
     for (int t = 0; t < LEDGER_OP_TYPE_COUNT; t++)
-        if (strcmp(name, ledger_op_name((enum ledger_op_type)t)) == 0) type = t;
-    if (type < 0) {
-        fail(&d, "op", "unknown operation (expected unit, account, transfer, post, void, "
-                       "condition, resolve, requirement, rate, party or approve)");
-        return !d.out_of_memory;
-    }
+        if (t != LEDGER_OP_DOMAIN && strcmp(name, ledger_op_name((enum ledger_op_type)t)) == 0)
+            type = t;
+    if (type < 0) return decode_domain(&d, value, name);
     op->type = (enum ledger_op_type)type;
     const char *key;
     const json_t *member;
@@ -553,6 +583,7 @@ bool json_decode_op(const json_t *value, struct ledger_op *op, struct arena *are
         if (op->pending_id == NULL) fail(&d, "pending_id", "required");
         break;
     }
+    case LEDGER_OP_DOMAIN:
     case LEDGER_OP_TYPE_COUNT: break;
     }
     if ((op->flags & LEDGER_OP_HAS_AMOUNT) && op->amount < 0) fail(&d, "amount", amount_message);
@@ -620,7 +651,7 @@ json_t *json_encode_result(size_t index, const struct ledger_op *op,
 {
     json_t *r = json_object();
     json_object_set_new(r, "index", json_integer((json_int_t)index));
-    json_object_set_new(r, "op", json_string(ledger_op_name(op->type)));
+    json_object_set_new(r, "op", json_text(ledger_op_label(op)));
     set_string(r, "id", op->id);
     json_object_set_new(r, "status", json_string(ledger_status_name(result->status)));
     if (result->timestamp != 0) set_time(r, "timestamp", result->timestamp);

@@ -76,8 +76,15 @@ const char *ledger_op_name(enum ledger_op_type type)
 {
     static const char *const names[LEDGER_OP_TYPE_COUNT] = {
         "unit", "account", "transfer", "post", "void", "condition", "resolve", "requirement",
-        "rate", "party", "approve"};
+        "rate", "party", "approve", "domain"};
     return type < LEDGER_OP_TYPE_COUNT ? names[type] : NULL;
+}
+
+const char *ledger_op_label(const struct ledger_op *op)
+{
+    if (op->type == LEDGER_OP_DOMAIN && op->kind != NULL) return op->kind;
+    const char *name = ledger_op_name(op->type);
+    return name != NULL ? name : "transfer";
 }
 
 const char *ledger_state_name(enum ledger_state state)
@@ -1317,6 +1324,7 @@ static struct ledger_result op_apply(struct exec *x, const struct ledger_op *op)
     case LEDGER_OP_RATE: return rate_create(x, op);
     case LEDGER_OP_PARTY: return party_create(x, op);
     case LEDGER_OP_APPROVE: return approval_decide(x, op);
+    case LEDGER_OP_DOMAIN: return invalid("a domain operation is expanded before the ledger runs");
     case LEDGER_OP_TYPE_COUNT: break;
     }
     return invalid("unknown operation");
@@ -1423,6 +1431,7 @@ void ledger_op_refs(const struct ledger_op *op,
         }
         if (op->id) visit(ctx, 'w', op->id);
         break;
+    case LEDGER_OP_DOMAIN:
     case LEDGER_OP_TYPE_COUNT: break;
     }
 }

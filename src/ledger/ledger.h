@@ -111,11 +111,16 @@ enum ledger_op_type {
     LEDGER_OP_RATE,
     LEDGER_OP_PARTY,
     LEDGER_OP_APPROVE,
+    LEDGER_OP_DOMAIN, /* a mission-domain operation: app/ expands it into the others */
     LEDGER_OP_TYPE_COUNT
 };
 
 /* The contract's name of an operation ("transfer"); NULL if out of range. */
 const char *ledger_op_name(enum ledger_op_type type);
+
+struct ledger_op;
+/* An operation's name as its caller wrote it: a domain operation's own ("pledge"). */
+const char *ledger_op_label(const struct ledger_op *op);
 
 /* Flags of an operation. */
 #define LEDGER_OP_LINKED (1u << 0)      /* joined to the next operation */
@@ -177,6 +182,8 @@ struct ledger_op {
     int32_t approvals_required;
     /* approve: id (of the approval), pending_id, decision */
     uint8_t decision;       /* enum ledger_decision */
+    /* domain: kind is its name ("pledge"), id its id, meta the whole operation as
+       canonical JSON; app/ expands it before the engine runs */
 };
 
 /* The outcome of one operation. */

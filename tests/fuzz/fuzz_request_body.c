@@ -64,6 +64,7 @@ static const struct string_field party_strings[] = {
     FIELD("id", id), FIELD("name", name), FIELD("kind", kind), {0}};
 static const struct string_field approve_strings[] = {
     FIELD("id", id), FIELD("pending_id", pending_id), {0}};
+static const struct string_field domain_strings[] = {FIELD("id", id), FIELD("op", kind), {0}};
 #undef FIELD
 
 static const struct string_field *const strings_of[LEDGER_OP_TYPE_COUNT] = {
@@ -72,7 +73,7 @@ static const struct string_field *const strings_of[LEDGER_OP_TYPE_COUNT] = {
     [LEDGER_OP_VOID] = resolution_strings,     [LEDGER_OP_CONDITION] = condition_strings,
     [LEDGER_OP_RESOLVE] = resolve_strings,     [LEDGER_OP_REQUIREMENT] = requirement_strings,
     [LEDGER_OP_RATE] = rate_strings,           [LEDGER_OP_PARTY] = party_strings,
-    [LEDGER_OP_APPROVE] = approve_strings,
+    [LEDGER_OP_APPROVE] = approve_strings,     [LEDGER_OP_DOMAIN] = domain_strings,
 };
 
 static const char *op_string(const struct ledger_op *op, size_t offset)
@@ -137,6 +138,9 @@ static void check_required(const json_t *value, const struct ledger_op *op)
         FUZZ_CHECK(op->decision == LEDGER_DECISION_APPROVE ||
                        op->decision == LEDGER_DECISION_REJECT,
                    "decision %u", op->decision);
+        break;
+    case LEDGER_OP_DOMAIN:
+        FUZZ_CHECK(op->kind != NULL && op->meta != NULL, "domain op without its name or JSON");
         break;
     case LEDGER_OP_TYPE_COUNT: FUZZ_CHECK(false, "type out of range"); break;
     }
@@ -217,7 +221,7 @@ static void check_result(size_t index, const struct ledger_op *op, const char *r
     json_t *back = json_loads(text, 0, &error);
     FUZZ_CHECK(back != NULL, "result is not JSON: %s", text);
     FUZZ_CHECK(json_integer_value(json_object_get(back, "index")) == (json_int_t)index, "index");
-    FUZZ_CHECK(strcmp(member_string(back, "op"), ledger_op_name(op->type)) == 0, "op");
+    FUZZ_CHECK(strcmp(member_string(back, "op"), ledger_op_label(op)) == 0, "op");
     FUZZ_CHECK(strcmp(member_string(back, "status"), ledger_status_name(result.status)) == 0,
                "status");
     const char *id = member_string(back, "id");

@@ -294,6 +294,7 @@ static const char *op_type_name(enum ledger_op_type type)
     case LEDGER_OP_RATE: return "rate";
     case LEDGER_OP_PARTY: return "party";
     case LEDGER_OP_APPROVE: return "approve";
+    case LEDGER_OP_DOMAIN: return "domain";
     case LEDGER_OP_TYPE_COUNT: break;
     }
     return "?";
@@ -1338,6 +1339,7 @@ static struct expect model_op(struct model *m, const struct ledger_op *op, int64
     case LEDGER_OP_RATE:
     case LEDGER_OP_PARTY:
     case LEDGER_OP_APPROVE:
+    case LEDGER_OP_DOMAIN:
     case LEDGER_OP_TYPE_COUNT: break; /* the generator makes none of these */
     }
     return expect_only(LEDGER_INVALID);
