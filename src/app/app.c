@@ -454,9 +454,9 @@ static struct ledger_result fold_one(struct concord *cc, const struct ledger_op 
             continue;
         }
         char message[CC_ERROR_MESSAGE_BYTES_MAX];
-        snprintf(message, sizeof message, "%s %s: %s%s%s", ledger_op_label(&steps[k]),
-                 steps[k].id != NULL ? steps[k].id : "", ledger_status_name(r[k].status),
-                 r[k].message != NULL ? ": " : "", r[k].message != NULL ? r[k].message : "");
+        snprintf(message, sizeof message, "%s %s: %s", ledger_op_label(&steps[k]),
+                 steps[k].id != NULL ? steps[k].id : "",
+                 r[k].message != NULL ? r[k].message : ledger_status_name(r[k].status));
         bool single = n == 1 && steps[0].invalid != NULL; /* refused before any step */
         return (struct ledger_result){
             .status = r[k].status,

@@ -39,6 +39,9 @@ struct cli_command {
 
 extern const struct cli_command cli_commands[];
 
+/* Runs domain operation `verb` (app/domain.h) typed as a command; argv[0] is the verb. */
+int cli_domain_run(struct cli *cli, const char *verb, int argc, char **argv);
+
 /* Prints "concord: message" to stderr and returns status. */
 int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*

@@ -435,7 +435,7 @@ static int print_friendly(const struct batch *b, const struct ledger_result *res
     if (!ledger_status_ok(r->status)) {
         /* The id came from the command line, as typed: escape it like any text shown. */
         char *id = cli_text_escaped(op->id);
-        int status = cli_fail(CLI_EXIT_REJECTED, "%s %s: %s%s%s", ledger_op_name(op->type),
+        int status = cli_fail(CLI_EXIT_REJECTED, "%s %s: %s%s%s", ledger_op_label(op),
                               id != NULL ? id : "?", ledger_status_name(r->status),
                               r->message ? ": " : "", r->message ? r->message : "");
         free(id);
@@ -443,7 +443,7 @@ static int print_friendly(const struct batch *b, const struct ledger_result *res
     }
     char ts[TIME_TEXT_BYTES];
     time_format(r->timestamp, ts);
-    printf("%s %s %s at %s", ledger_op_name(op->type), op->id, ledger_status_name(r->status), ts);
+    printf("%s %s %s at %s", ledger_op_label(op), op->id, ledger_status_name(r->status), ts);
     if (r->status == LEDGER_RESOLVED)
         printf(": %d pending transfer%s posted, %d voided", r->posted, r->posted == 1 ? "" : "s",
                r->voided);
@@ -456,6 +456,59 @@ static int commit_one(struct cli *cli, struct ledger_op *op, bool json)
     struct batch b = {.ops = op, .count = 1, .capacity = 1};
     friendly_json = json;
     return batch_commit(cli, &b, print_friendly);
+}
+
+/*
+ * A domain operation typed as a command: `concord pledge p-1 --donor us
+ * --amount 500000 --if ceasefire`. The first word after the verb is the id;
+ * each --name value becomes a field (dashes read as underscores), the value
+ * taken as JSON when it is a number, true, false, null, an array or an
+ * object, else as text. The operation then goes through the same decoder and
+ * batch as `apply`.
+ */
+int cli_domain_run(struct cli *cli, const char *verb, int argc, char **argv)
+{
+    bool json = false;
+    json_t *op = json_pack("{s:s}", "op", verb);
+    int status = CLI_EXIT_OK;
+    for (int i = 1; i < argc && status == CLI_EXIT_OK; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--json") == 0) {
+            json = true;
+        } else if (strncmp(arg, "--", 2) == 0 && arg[2] != '\0') {
+            if (i + 1 == argc) {
+                status = cli_fail(CLI_EXIT_USAGE, "%s: %s needs a value", verb, arg);
+                break;
+            }
+            char name[LEDGER_KIND_BYTES_MAX + 1];
+            snprintf(name, sizeof name, "%s", arg + 2);
+            for (char *p = name; *p; p++)
+                if (*p == '-') *p = '_';
+            const char *text = argv[++i];
+            json_error_t jerr;
+            json_t *value = json_loads(text, JSON_DECODE_ANY, &jerr);
+            if (value == NULL || json_is_string(value)) {
+                json_decref(value);
+                value = json_string(text);
+            }
+            json_object_set_new(op, name, value);
+        } else if (json_object_get(op, "id") == NULL) {
+            json_object_set_new(op, "id", json_string(arg));
+        } else {
+            status = cli_fail(CLI_EXIT_USAGE, "%s: unexpected argument %s", verb, arg);
+        }
+    }
+    if (status == CLI_EXIT_OK && json_object_get(op, "id") == NULL)
+        status = cli_fail(CLI_EXIT_USAGE, "%s: the first argument is the operation's id", verb);
+    struct arena arena;
+    arena_init(&arena);
+    struct ledger_op decoded;
+    if (status == CLI_EXIT_OK && !json_decode_op(op, &decoded, &arena))
+        status = cli_fail(CLI_EXIT_STORE, "out of memory");
+    if (status == CLI_EXIT_OK) status = commit_one(cli, &decoded, json);
+    arena_free(&arena);
+    json_decref(op);
+    return status;
 }
 
 /* A fresh id when a person gives none (or the default would be too long): prefix and 16 random hex digits. */

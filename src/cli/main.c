@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/token.h"
+#include "app/domain.h"
 #include "cli/cli.h"
 
 #define CONCORD_DB_DEFAULT "concord.db"
@@ -82,6 +83,9 @@ void cli_print_overview(FILE *out)
           out);
     for (const struct cli_command *c = cli_commands; c->words != NULL; c++)
         fprintf(out, "  %-16s %s\n", c->words, c->summary);
+    fputs("\nthe mission's operations (concord OP ID --FIELD VALUE ..., or in apply):\n", out);
+    for (const struct domain_verb *v = domain_verbs; v->name != NULL; v++)
+        fprintf(out, "  %-16s %s: %s\n", v->name, v->domain, v->summary);
     fputs("\n`concord COMMAND --help` tells more.\n", out);
 }
 
@@ -177,6 +181,17 @@ static int run(int argc, char **argv)
         }
     }
     if (best == NULL) {
+        /* The mission's operations are commands too, from their own table. */
+        const struct domain_verb *verb = domain_verb_find(argv[i]);
+        if (verb != NULL) {
+            if (wants_help(argc - i - 1, argv + i + 1)) {
+                printf("usage: concord %s ID [--FIELD VALUE]... [--json]\n\n%s (%s); its fields "
+                       "are in docs/DOMAIN.md.\n",
+                       verb->name, verb->summary, verb->domain);
+                return CLI_EXIT_OK;
+            }
+            return cli_domain_run(&cli, verb->name, argc - i, argv + i);
+        }
         cli_print_overview(stderr);
         return cli_fail(CLI_EXIT_USAGE, "unknown command %s", argv[i]);
     }
