@@ -132,5 +132,16 @@ bool domain_pledge(struct domain_expansion *x);
 bool domain_commitment(struct domain_expansion *x);
 bool domain_disbursement(struct domain_expansion *x);
 bool domain_expenditure(struct domain_expansion *x);
+bool domain_course(struct domain_expansion *x);
+bool domain_contingent(struct domain_expansion *x);
+bool domain_contingent_move(struct domain_expansion *x);
+bool domain_reimbursement_rate(struct domain_expansion *x);
+bool domain_organisation(struct domain_expansion *x);
+bool domain_commodity(struct domain_expansion *x);
+bool domain_crossing(struct domain_expansion *x);
+bool domain_warehouse(struct domain_expansion *x);
+bool domain_distribution_point(struct domain_expansion *x);
+bool domain_consignment(struct domain_expansion *x);
+bool domain_consignment_move(struct domain_expansion *x);
 
 #endif
