@@ -12,8 +12,10 @@
 
 #include <sodium.h>
 
+#include "app/demo.h"
 #include "app/log.h"
 #include "app/report.h"
+#include "app/report_domain.h"
 #include "app/token.h"
 #include "cli/cli.h"
 #include "fmt/json.h"
@@ -1419,6 +1421,163 @@ static int cmd_gaps(struct cli *cli, int argc, char **argv)
     return status;
 }
 
+/* ---------------------------------------------------------------- report funding|force|aid */
+
+/* Figures that count things (persons, trucks, days) rather than amounts of a unit. */
+static bool report_key_counts(const char *key)
+{
+    static const char *const counts[] = {
+        "days", "p50_days", "p90_days", "p50_hours", "p90_hours", "days_to_deployment",
+        "consignments", "contingents", "moves", "count", "trucks", "overrides", "capacity",
+        "population", "duration_days", "deployed", "personnel", NULL,
+    };
+    for (const char *const *c = counts; *c != NULL; c++)
+        if (strcmp(*c, key) == 0) return true;
+    return false;
+}
+
+/* One figure for people: an amount in its unit's scale (KG as tonnes), or a count. */
+static void report_cell(struct concord *cc, const char *key, const json_t *value,
+                        const char *unit, char *out, size_t size)
+{
+    if (json_is_string(value)) {
+        snprintf(out, size, "%s", json_string_value(value));
+        return;
+    }
+    if (!json_is_integer(value)) {
+        snprintf(out, size, "%s", json_is_null(value) ? "-" : json_is_true(value) ? "yes" : "no");
+        return;
+    }
+    int64_t v = (int64_t)json_integer_value(value);
+    char text[AMOUNT_TEXT_BYTES];
+    bool kg = strcmp(key, "kg") == 0 || (unit != NULL && strcmp(unit, "KG") == 0 &&
+                                         !report_key_counts(key));
+    int32_t scale = 0;
+    struct ledger_unit u;
+    struct cc_error err = {0};
+    if (kg && strcmp(key, "kg") != 0 && concord_unit_get(cc, "KG", &u, NULL, 0, &err) == CC_OK)
+        scale = u.scale;
+    else if (!kg && unit != NULL && !report_key_counts(key) &&
+             concord_unit_get(cc, unit, &u, NULL, 0, &err) == CC_OK)
+        scale = u.scale;
+    format_amount(v, kg ? scale + 3 : scale, text);
+    snprintf(out, size, "%s%s", text, kg ? " t" : "");
+}
+
+static void report_header(const char *key, char *out, size_t size)
+{
+    size_t i = 0;
+    for (; key[i] != '\0' && i + 1 < size; i++)
+        out[i] = key[i] == '_' ? ' ' : (char)(key[i] >= 'a' && key[i] <= 'z' ? key[i] - 32 : key[i]);
+    out[i] = '\0';
+}
+
+#define REPORT_CELL_BYTES 160
+
+/* An array of flat objects as one table, its columns the first object's keys. */
+static void report_print_rows(struct concord *cc, const char *title, const json_t *rows,
+                              const char *unit)
+{
+    printf("\n%s\n", title);
+    const json_t *first = json_array_get(rows, 0);
+    if (first == NULL) {
+        printf("  (none)\n");
+        return;
+    }
+    const char *keys[TABLE_COLUMNS_MAX];
+    char headers[TABLE_COLUMNS_MAX][48];
+    const char *header[TABLE_COLUMNS_MAX];
+    bool right[TABLE_COLUMNS_MAX];
+    int n = 0;
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)first, key, value) {
+        if (n == TABLE_COLUMNS_MAX) break;
+        keys[n] = key;
+        report_header(key, headers[n], sizeof headers[n]);
+        header[n] = headers[n];
+        right[n] = json_is_integer(value) || json_is_null(value);
+        n++;
+    }
+    struct table t;
+    table_init(&t, n, header, right);
+    size_t i;
+    const json_t *row;
+    json_array_foreach(rows, i, row) {
+        char cells[TABLE_COLUMNS_MAX][REPORT_CELL_BYTES];
+        const char *cell[TABLE_COLUMNS_MAX];
+        const char *row_unit = json_string_value(json_object_get(row, "unit"));
+        for (int k = 0; k < n; k++) {
+            report_cell(cc, keys[k], json_object_get(row, keys[k]),
+                        row_unit != NULL ? row_unit : unit, cells[k], sizeof cells[k]);
+            cell[k] = cells[k];
+        }
+        table_add(&t, cell);
+    }
+    table_print(&t, stdout);
+    table_free(&t);
+}
+
+/* A report's JSON for people: scalars as a two-column table, arrays as tables. */
+static void report_print(struct concord *cc, const char *title, const json_t *o,
+                         const char *unit)
+{
+    const char *own = json_string_value(json_object_get(o, "unit"));
+    if (own != NULL) unit = own;
+    static const char *const header[] = {"", ""};
+    static const bool right[] = {false, true};
+    struct table t;
+    table_init(&t, 2, header, right);
+    const char *key;
+    const json_t *value;
+    json_object_foreach((json_t *)o, key, value) {
+        if (json_is_object(value) || json_is_array(value)) continue;
+        char cell[REPORT_CELL_BYTES];
+        report_cell(cc, key, value, unit, cell, sizeof cell);
+        table_add(&t, (const char *const[]){key, cell});
+    }
+    if (t.rows > 0) {
+        printf("\n%s\n", title);
+        table_print(&t, stdout);
+    }
+    table_free(&t);
+    json_object_foreach((json_t *)o, key, value) {
+        char name[128];
+        snprintf(name, sizeof name, "%s%s%s", title, title[0] ? " / " : "", key);
+        if (json_is_object(value)) report_print(cc, name, value, unit);
+        else if (json_is_array(value)) report_print_rows(cc, name, value, unit);
+    }
+}
+
+static int cmd_report(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_AT, OPT_JSON, 0};
+    struct opts o;
+    int64_t at;
+    if (!opts_parse(argc, argv, accepted, &o, "report") || !positional_exactly(&o, 1, "report") ||
+        !parse_through(o.at, &at, "--at", "report"))
+        return CLI_EXIT_USAGE;
+    if (report_domain_find(o.positional[0]) == NULL)
+        return cli_fail(CLI_EXIT_USAGE, "report: no report %s (funding, force or aid)",
+                        o.positional[0]);
+    int status = CLI_EXIT_OK;
+    struct concord *cc = open_for_read(cli, &status);
+    if (cc == NULL) return status;
+    json_t *report;
+    struct cc_error err = {0};
+    if (report_domain(cc, o.positional[0], at, &report, &err) != CC_OK) {
+        status = cli_fail_error(&err);
+    } else if (o.json) {
+        status = print_json(report);
+    } else {
+        report_print(cc, o.positional[0], report, NULL);
+        json_decref(report);
+        status = cli_flush_output() ? CLI_EXIT_OK : CLI_EXIT_STORE;
+    }
+    concord_close(cc);
+    return status;
+}
+
 static int cmd_scenario(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_ASSUME, OPT_IN, OPT_JSON, 0};
@@ -2054,6 +2213,30 @@ static int cmd_help(struct cli *cli, int argc, char **argv)
     return cli_fail(CLI_EXIT_USAGE, "help: no command %s", words);
 }
 
+/* ---------------------------------------------------------------- demo */
+
+static int cmd_demo(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "demo") || !positional_exactly(&o, 0, "demo"))
+        return CLI_EXIT_USAGE;
+    fputs("concord: the demo mission is illustrative: its amounts and pledges are invented\n",
+          stderr);
+    struct concord *cc;
+    struct cc_error err = {0};
+    struct concord_options options = {.path = cli->db_path, .key_path = cli->key_path,
+                                      .mode = STORE_CREATE};
+    if (concord_open_options(&cc, &options, &err) != CC_OK) return cli_fail_error(&err);
+    struct demo_summary summary;
+    enum cc_err rc = concord_demo_load(cc, &summary, &err);
+    concord_close(cc);
+    if (rc != CC_OK) return cli_fail(cc_err_exit_status(rc), "demo: %s: %s", cli->db_path,
+                                     err.message);
+    demo_summary_print(&summary, cli->db_path, stdout);
+    return cli_flush_output() ? CLI_EXIT_OK : CLI_EXIT_STORE;
+}
+
 /* ---------------------------------------------------------------- the table */
 
 const struct cli_command cli_commands[] = {
@@ -2153,6 +2336,15 @@ const struct cli_command cli_commands[] = {
      "how likely each requirement is to be met",
      "Open base conditions are met independently with their probability (0.5 when\n"
      "none is set); exact over up to 20 of them, seeded Monte Carlo beyond.\n"},
+    {"report", cmd_report, "funding|force|aid [--at DATE] [--json]",
+     "the mission's funding, force generation or aid pipeline",
+     "Computed from every transfer by the account scheme of docs/DOMAIN.md. funding\n"
+     "(USD): required, pledged (conditional or not), committed, disbursed, awaiting\n"
+     "approval and spent, by donor, requirement, condition and month. force: persons\n"
+     "per stage and contingent, targets, month-end history, training, days from\n"
+     "pledge to deployment, reimbursement. aid: stock per stage and place, trucks\n"
+     "and tonnes per crossing per day, dwell times, delivered against need, losses\n"
+     "and rejections. --at DATE counts transfers effective through that day.\n"},
     {"serve", cmd_serve, "[--listen ADDR:PORT] [--threads N] [--quiet]",
      "serve the API over HTTP",
      "JSON over HTTP/1.1 under /v1/ (docs/API.md); the OpenAPI document is at\n"
@@ -2208,6 +2400,14 @@ const struct cli_command cli_commands[] = {
      "row, with this one. --key checks the signatures with a verifier key given by an\n"
      "outside auditor (default: the ledger's own key file). Exit 0 intact, 1 naming\n"
      "the first event, checkpoint or row that is not what the log says.\n"},
+    {"demo", cmd_demo, "", "load an illustrative mission into a new database",
+     "Creates the database (refusing one that already holds a ledger: exit 2) and\n"
+     "loads an illustrative mission, modelled on public reporting of a possible\n"
+     "stabilization force for Gaza, with invented amounts and pledges: donors and\n"
+     "conditional pledges, the pooled fund and its board's approvals, contingents\n"
+     "through training, and 60 days of aid consignments through the crossings.\n"
+     "The same every time: fixed dates (2026-09-01 to 2026-10-30) and a seeded\n"
+     "generator. See docs/DOMAIN.md, \"The demo mission\".\n"},
     {"help", cmd_help, "[COMMAND]", "help on a command", ""},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -16,6 +16,7 @@
 
 #include "app/log.h"
 #include "app/report.h"
+#include "app/report_domain.h"
 #include "fmt/json.h"
 #include "fmt/proof.h"
 #include "http/http.h"
@@ -491,6 +492,34 @@ static void h_gaps(struct http_request *request, struct concord *cc)
     report_free(&report);
 }
 
+/* A report of the mission's domain, as `concord report NAME --json`. */
+static void domain_report(struct http_request *request, struct concord *cc, const char *name)
+{
+    int64_t at;
+    if (!query_through(request, "at", &at)) return;
+    json_t *report;
+    struct cc_error err = {0};
+    if (report_domain(cc, name, at, &report, &err) != CC_OK)
+        http_error_from(request, &err);
+    else
+        answer(request, report);
+}
+
+static void h_report_funding(struct http_request *request, struct concord *cc)
+{
+    domain_report(request, cc, "funding");
+}
+
+static void h_report_force(struct http_request *request, struct concord *cc)
+{
+    domain_report(request, cc, "force");
+}
+
+static void h_report_aid(struct http_request *request, struct concord *cc)
+{
+    domain_report(request, cc, "aid");
+}
+
 static void h_scenario(struct http_request *request, struct concord *cc)
 {
     json_t *body = body_parse(request);
@@ -742,6 +771,13 @@ const struct http_route http_routes[] = {
      "Low and high under assumptions", NULL, "Assumptions", "Scenario"},
     {"GET", "/v1/forecast", h_forecast, READERS, false, false, "getForecast",
      "How likely each requirement is to be met", "samples seed in", NULL, "Forecast"},
+    {"GET", "/v1/reports/funding", h_report_funding, READERS, false, false, "getFundingReport",
+     "The pooled fund: pledged, committed, disbursed, spent", "at", NULL, "Report"},
+    {"GET", "/v1/reports/force", h_report_force, READERS, false, false, "getForceReport",
+     "Force generation: persons per stage, training, deployment, reimbursement", "at", NULL,
+     "Report"},
+    {"GET", "/v1/reports/aid", h_report_aid, READERS, false, false, "getAidReport",
+     "The aid pipeline: stock, crossings, dwell times, delivery, losses", "at", NULL, "Report"},
     {"GET", "/v1/audit/checkpoint", h_audit_checkpoint, READERS, false, false,
      "getAuditCheckpoint", "The latest signed checkpoint of the audit log", NULL, NULL,
      "Checkpoint"},
@@ -927,6 +963,7 @@ json_t *http_openapi(void)
         {"Parties", "array"},
         {"Checkpoint", "object"}, {"Proof", "object"},       {"Consistency", "object"},
         {"EventPage", "object"},
+        {"Report", "object"},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         json_object_set_new(schemas, kinds[i].name,

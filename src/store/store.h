@@ -190,6 +190,9 @@ struct store_driver {
     /* Every pending transfer, oldest first. */
     enum cc_err (*pending_all)(struct store *store, store_transfer_fn fn, void *ctx,
                                struct cc_error *err);
+    /* Every transfer row (resolution records included), in seq order: for reports. */
+    enum cc_err (*transfers_each)(struct store *store, store_transfer_fn fn, void *ctx,
+                                  struct cc_error *err);
     /* A party, an approval by id, or every approval of a pending transfer, into the view. */
     enum cc_err (*load_party)(struct store *store, const char *id, struct ledger_view *view,
                               struct cc_error *err);

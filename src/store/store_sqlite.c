@@ -131,7 +131,7 @@ enum stmt {
     S_MAX_TRANSFER_SEQ, S_MAX_ACCOUNT_SEQ,
     S_CONDITIONS_ALL, S_CONDITION_INSERT, S_CONDITION_UPDATE, S_GATE_INSERT, S_GATED_PENDING,
     S_REQUIREMENTS_ALL, S_REQUIREMENT_INSERT, S_RATES_ALL, S_RATE_INSERT, S_PENDING_ALL,
-    S_PENDING_DATE,
+    S_PENDING_DATE, S_TRANSFERS_ALL,
     S_PARTY_GET, S_PARTIES_LIST, S_PARTY_INSERT, S_APPROVALS_OF, S_APPROVAL_GET,
     S_APPROVAL_INSERT,
     S_EVENT_INSERT, S_CHECKPOINT_INSERT, S_EVENTS_LAST, S_EVENTS_AFTER, S_LEAVES, S_EVENT_AT,
@@ -210,6 +210,7 @@ static const char *const stmt_sql[S_COUNT] = {
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",
     [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
     [S_PENDING_ALL] = "SELECT " TRANSFER_COLUMNS "WHERE t.state = 2 ORDER BY t.seq",
+    [S_TRANSFERS_ALL] = "SELECT " TRANSFER_COLUMNS "ORDER BY t.seq",
     [S_PENDING_DATE] = "SELECT p.date FROM transfers r JOIN transfers p ON p.id = r.pending_id"
                        " WHERE r.seq = ?1",
     [S_PARTY_GET] = "SELECT id, name, kind, timestamp FROM parties WHERE id = ?1",
@@ -760,6 +761,16 @@ static enum cc_err sqlite_pending_all(struct store *b, store_transfer_fn fn, voi
     struct store_sqlite *s = sq(b);
     sqlite3_stmt *st = stmt_get(s, S_PENDING_ALL);
     FOR_EACH_ROW(s, st, err, "reading pending transfers",
+                 struct ledger_transfer row_ = row_transfer(st), fn, ctx);
+    return CC_OK;
+}
+
+static enum cc_err sqlite_transfers_each(struct store *b, store_transfer_fn fn, void *ctx,
+                                         struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    sqlite3_stmt *st = stmt_get(s, S_TRANSFERS_ALL);
+    FOR_EACH_ROW(s, st, err, "reading transfers",
                  struct ledger_transfer row_ = row_transfer(st), fn, ctx);
     return CC_OK;
 }
@@ -1869,6 +1880,7 @@ static const struct store_driver sqlite_driver = {
     .load_rates = sqlite_load_rates,
     .load_gated = sqlite_load_gated,
     .pending_all = sqlite_pending_all,
+    .transfers_each = sqlite_transfers_each,
     .account_effects = sqlite_account_effects,
     .load_party = sqlite_load_party,
     .load_approval = sqlite_load_approval,

@@ -59,6 +59,9 @@ ROUTES = {
     "/v1/gaps": {"get"},
     "/v1/scenario": {"post"},
     "/v1/parties": {"get"},
+    "/v1/reports/funding": {"get"},
+    "/v1/reports/force": {"get"},
+    "/v1/reports/aid": {"get"},
     "/v1/forecast": {"get"},
     "/v1/audit/checkpoint": {"get"},
     "/v1/audit/proof/{id}": {"get"},
@@ -75,6 +78,9 @@ QUERY_PARAMETERS = {
     "/v1/forecast": {"samples", "seed", "in"},
     "/v1/audit/consistency": {"from", "to"},
     "/v1/audit/events": {"after", "limit"},
+    "/v1/reports/funding": {"at"},
+    "/v1/reports/force": {"at"},
+    "/v1/reports/aid": {"at"},
 }
 # Query parameters the server documents beyond the specification above.
 # GET /v1/balances?in=UNIT converts every figure into UNIT (no CLI equivalent).
