@@ -197,6 +197,56 @@ class Funding(unittest.TestCase):
         self.assertEqual(self.cc("verify").returncode, 0)
 
 
+class FundingOverHttp(unittest.TestCase):
+    """Funding operations through POST /v1/batch, each step authorized for its actor."""
+
+    def test_an_editor_pledges_for_its_own_donor_only(self):
+        import http.client
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import test_force  # its Server runs `concord serve` on a port the OS picks
+        test_force.CONCORD = CONCORD
+        with tempfile.TemporaryDirectory() as directory:
+            db = os.path.join(directory, "f.db")
+            run = [CONCORD, "--db", db]
+            subprocess.run(run + ["init"], check=True, capture_output=True, timeout=120)
+            subprocess.run(run + ["apply"], input=lines(*SETUP), check=True, capture_output=True,
+                           text=True, timeout=120)
+            made = subprocess.run(run + ["token", "create", "--user", "uma", "--role", "editor",
+                                         "--party", "us", "--json"], check=True,
+                                  capture_output=True, text=True, timeout=120)
+            token = json.loads(made.stdout)["token"]
+            server = test_force.Server(db)
+            try:
+                body = json.dumps([
+                    {"op": "pledge", "id": "p-us", "donor": "us", "amount": 700,
+                     "if": "ceasefire"},
+                    {"op": "pledge", "id": "p-fr", "donor": "fr", "amount": 700},
+                    {"op": "donor", "id": "xx", "name": "Not the editor's to make"}])
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+                conn.request("POST", "/v1/batch", body=body.encode(),
+                             headers={"Authorization": "Bearer " + token,
+                                      "Content-Type": "application/json"})
+                response = conn.getresponse()
+                answer = json.loads(response.read())
+                conn.close()
+            finally:
+                rc = server.stop()
+            self.assertEqual(rc, 0, server.stderr())
+            self.assertEqual(response.status, 200, answer)
+            self.assertEqual([(r["op"], r["status"]) for r in answer],
+                             [("pledge", "created"), ("pledge", "forbidden"),
+                              ("donor", "forbidden")], answer)
+            self.assertIn("transfer p-fr", answer[1]["message"])
+            shown = subprocess.run(run + ["transfer", "show", "p-fr"], capture_output=True,
+                                   text=True, timeout=120)
+            self.assertEqual(shown.returncode, 1, "a forbidden pledge writes nothing")
+            parties = subprocess.run(run + ["party", "list", "--json"], capture_output=True,
+                                     text=True, timeout=120)
+            self.assertNotIn("xx", [p["id"] for p in json.loads(parties.stdout)])
+            verify = subprocess.run(run + ["verify"], capture_output=True, text=True, timeout=120)
+            self.assertEqual(verify.returncode, 0, verify.stderr)
+
+
 if __name__ == "__main__":
     CONCORD = os.path.abspath(sys.argv.pop(1))
     unittest.main()
