@@ -1518,33 +1518,44 @@ static void report_print_rows(struct concord *cc, const char *title, const json_
     table_free(&t);
 }
 
-/* A report's JSON for people: scalars as a two-column table, arrays as tables. */
+/*
+ * A report's JSON for people: its figures as aligned "name  value" lines
+ * under the section's title, its arrays as tables. The report's own unit and
+ * date open it as a title line instead.
+ */
 static void report_print(struct concord *cc, const char *title, const json_t *o,
-                         const char *unit)
+                         const char *unit, bool top)
 {
     const char *own = json_string_value(json_object_get(o, "unit"));
     if (own != NULL) unit = own;
-    static const char *const header[] = {"", ""};
-    static const bool right[] = {false, true};
-    struct table t;
-    table_init(&t, 2, header, right);
+    if (top) {
+        const char *at = json_string_value(json_object_get(o, "at"));
+        printf("%s report%s%s%s, %s%s\n", title, unit ? " (" : "", unit ? unit : "",
+               unit ? ")" : "", at ? "through " : "as of now", at ? at : "");
+    }
+    int width = 0, value_width = 0, cells = 0;
+    char cell[64][REPORT_CELL_BYTES];
+    const char *keys[64];
     const char *key;
     const json_t *value;
     json_object_foreach((json_t *)o, key, value) {
-        if (json_is_object(value) || json_is_array(value)) continue;
-        char cell[REPORT_CELL_BYTES];
-        report_cell(cc, key, value, unit, cell, sizeof cell);
-        table_add(&t, (const char *const[]){key, cell});
+        if (json_is_object(value) || json_is_array(value) || cells == 64) continue;
+        if (top && (strcmp(key, "unit") == 0 || strcmp(key, "at") == 0)) continue;
+        report_cell(cc, key, value, unit, cell[cells], sizeof cell[cells]);
+        if ((int)strlen(cell[cells]) > value_width) value_width = (int)strlen(cell[cells]);
+        keys[cells++] = key;
+        if ((int)strlen(key) > width) width = (int)strlen(key);
     }
-    if (t.rows > 0) {
-        printf("\n%s\n", title);
-        table_print(&t, stdout);
+    if (cells > 0) {
+        if (!top) printf("\n%s\n", title);
+        for (int i = 0; i < cells; i++) /* values right-aligned, as in the tables */
+            printf("  %-*s  %*s%s\n", width, keys[i],
+                   value_width - (int)strlen(cell[i]), "", cell[i]);
     }
-    table_free(&t);
     json_object_foreach((json_t *)o, key, value) {
         char name[128];
-        snprintf(name, sizeof name, "%s%s%s", title, title[0] ? " / " : "", key);
-        if (json_is_object(value)) report_print(cc, name, value, unit);
+        snprintf(name, sizeof name, "%s%s%s", top ? "" : title, top ? "" : " / ", key);
+        if (json_is_object(value)) report_print(cc, name, value, unit, false);
         else if (json_is_array(value)) report_print_rows(cc, name, value, unit);
     }
 }
@@ -1570,7 +1581,7 @@ static int cmd_report(struct cli *cli, int argc, char **argv)
     } else if (o.json) {
         status = print_json(report);
     } else {
-        report_print(cc, o.positional[0], report, NULL);
+        report_print(cc, o.positional[0], report, NULL, true);
         json_decref(report);
         status = cli_flush_output() ? CLI_EXIT_OK : CLI_EXIT_STORE;
     }
