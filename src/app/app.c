@@ -434,7 +434,35 @@ static enum cc_err expand_batch(struct concord *cc, const struct ledger_op *ops,
  * when its chain failed elsewhere; created when a step created something,
  * exists when every step found its row already there.
  */
-static struct ledger_result fold_one(struct concord *cc, const struct ledger_op *steps,
+/* The ids of the transfers a domain operation's steps created, space-separated; NULL: none. */
+static const char *fold_records(struct concord *cc, const struct ledger_op *steps,
+                                const struct ledger_result *r, size_t n)
+{
+    size_t length = 0;
+    for (size_t k = 0; k < n; k++) {
+        bool moves = steps[k].type == LEDGER_OP_TRANSFER || steps[k].type == LEDGER_OP_POST ||
+                     steps[k].type == LEDGER_OP_VOID;
+        if (moves && r[k].status == LEDGER_CREATED) length += strlen(steps[k].id) + 1;
+    }
+    if (length == 0) return NULL;
+    char *text = arena_alloc(&cc->view.arena, length);
+    if (text == NULL) return NULL;
+    size_t used = 0;
+    for (size_t k = 0; k < n; k++) {
+        bool moves = steps[k].type == LEDGER_OP_TRANSFER || steps[k].type == LEDGER_OP_POST ||
+                     steps[k].type == LEDGER_OP_VOID;
+        if (!moves || r[k].status != LEDGER_CREATED) continue;
+        if (used > 0) text[used++] = ' ';
+        size_t m = strlen(steps[k].id);
+        memcpy(text + used, steps[k].id, m);
+        used += m;
+    }
+    text[used] = '\0';
+    return text;
+}
+
+static struct ledger_result fold_one(struct concord *cc, const char *op_id,
+                                     const struct ledger_op *steps,
                                      const struct ledger_result *r, size_t n)
 {
     struct ledger_result out = {.status = LEDGER_EXISTS};
@@ -465,6 +493,12 @@ static struct ledger_result fold_one(struct concord *cc, const struct ledger_op 
     }
     if (failed) return (struct ledger_result){.status = LEDGER_LINKED_EVENT_FAILED};
     if (created) out.status = LEDGER_CREATED;
+    /* Its own row's time when a step bears its id (a shared account's would mislead). */
+    for (size_t k = 0; k < n; k++)
+        if (steps[k].id != NULL && op_id != NULL && strcmp(steps[k].id, op_id) == 0 &&
+            r[k].timestamp != 0 && (r[k].status == LEDGER_CREATED || !created))
+            out.timestamp = r[k].timestamp;
+    out.records = fold_records(cc, steps, r, n);
     return out;
 }
 
@@ -475,7 +509,9 @@ static void fold_batch(struct concord *cc, const struct ledger_op *ops, size_t c
     for (size_t i = 0; i < count; i++) {
         const struct ledger_op *steps = &e->ops[e->first[i]];
         const struct ledger_result *r = &e->results[e->first[i]];
-        results[i] = ops[i].type == LEDGER_OP_DOMAIN ? fold_one(cc, steps, r, e->steps[i]) : r[0];
+        results[i] = ops[i].type == LEDGER_OP_DOMAIN
+                         ? fold_one(cc, ops[i].id, steps, r, e->steps[i])
+                         : r[0];
     }
 }
 

@@ -114,12 +114,34 @@ static enum ledger_status editor_credit_may(const struct auth_actor *actor,
     return LEDGER_CREATED;
 }
 
+/*
+ * Ids of the forms the mission's operations derive (`c-1/screened/flour`,
+ * `crossing.ks.day.20261101`, `course.x`, …) are theirs: a plain transfer
+ * under one would stand in for a record they look up, or block it.
+ */
+static bool derived_id(const char *id)
+{
+    static const char *const prefixes[] = {"crossing.", "course.", "warehouse.", "point."};
+    if (id == NULL) return false;
+    if (strchr(id, '/') != NULL) return true;
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(id, prefixes[i], strlen(prefixes[i])) == 0) return true;
+    return false;
+}
+
 /* An editor of `party`: what it may write. */
 static enum ledger_status editor_may(const struct auth_actor *actor,
                                      const struct ledger_view *view, const struct ledger_op *op,
                                      char *message, size_t size)
 {
     const char *party = actor->party;
+    bool moves = op->type == LEDGER_OP_TRANSFER || op->type == LEDGER_OP_POST ||
+                 op->type == LEDGER_OP_VOID;
+    if (moves && !(op->flags & LEDGER_OP_STEP) && derived_id(op->id)) {
+        snprintf(message, size, "ids with '/' or starting with crossing., course., warehouse. "
+                 "or point. are made by the mission's operations, not by hand");
+        return LEDGER_FORBIDDEN;
+    }
     switch (op->type) {
     case LEDGER_OP_ACCOUNT:
         if (owned_by(op->owner, party)) return LEDGER_CREATED;

@@ -253,7 +253,9 @@ bool domain_lookup(struct domain_expansion *x, const char *id, struct domain_fou
     for (size_t i = x->earlier_count + x->count; i-- > 0;) {
         const struct ledger_op *op = i >= x->earlier_count ? &x->steps[i - x->earlier_count]
                                                             : &x->earlier[i];
-        if (op->type != LEDGER_OP_TRANSFER || op->id == NULL || strcmp(op->id, id) != 0)
+        /* An operation refused as it was read will not run, and the log keeps none of it. */
+        if (op->type != LEDGER_OP_TRANSFER || op->invalid != NULL || op->id == NULL ||
+            strcmp(op->id, id) != 0)
             continue;
         out->amount = op->amount;
         out->debit = op->debit;
@@ -263,11 +265,56 @@ bool domain_lookup(struct domain_expansion *x, const char *id, struct domain_fou
         out->pending = (op->flags & LEDGER_OP_PENDING) != 0;
         return true;
     }
+    return domain_lookup_recorded(x, id, out);
+}
+
+/* An account's owner as stored ("" when it has none); false when there is no such account. */
+static int owner_fn(void *ctx, const struct ledger_account *a)
+{
+    snprintf(ctx, LEDGER_ID_BYTES_MAX + 1, "%s", a->owner != NULL ? a->owner : "");
+    return 0;
+}
+
+static bool owner_of(struct domain_expansion *x, const char *account, char *owner)
+{
+    owner[0] = '\x01'; /* no account: neither "" nor a party */
+    owner[1] = '\0';
+    struct cc_error err = {0};
+    const struct store_driver *d = x->cc->store->driver;
+    return d->account_get(x->cc->store, account, owner_fn, owner, &err) == CC_OK;
+}
+
+/*
+ * May the actor see a recorded transfer between these accounts? Those who
+ * read everything may; an editor or viewer of P sees what moves P's
+ * accounts, and the mission's shared definitions (crossings, courses, …),
+ * whose accounts no party owns. Anything else is, to the expansion, absent:
+ * its messages then cannot tell another party's consignment from none.
+ */
+static bool visible(struct domain_expansion *x, const char *debit, const char *credit)
+{
+    const struct auth_actor *actor = &x->cc->actor;
+    if (auth_reads_everything(actor)) return true;
+    char d[LEDGER_ID_BYTES_MAX + 1], c[LEDGER_ID_BYTES_MAX + 1];
+    owner_of(x, debit, d);
+    owner_of(x, credit, c);
+    if (strcmp(d, actor->party) == 0 || strcmp(c, actor->party) == 0) return true;
+    return d[0] == '\0' && c[0] == '\0';
+}
+
+bool domain_lookup_recorded(struct domain_expansion *x, const char *id, struct domain_found *out)
+{
+    memset(out, 0, sizeof *out);
     struct found_copy c = {.x = x, .out = out};
     struct cc_error err = {0};
     const struct store_driver *d = x->cc->store->driver;
-    if (d->transfer_get(x->cc->store, id, found_copy_fn, &c, &err) != CC_OK) return false;
-    return c.found;
+    if (d->transfer_get(x->cc->store, id, found_copy_fn, &c, &err) != CC_OK || !c.found)
+        return false;
+    if (out->debit == NULL || out->credit == NULL || !visible(x, out->debit, out->credit)) {
+        memset(out, 0, sizeof *out);
+        return false;
+    }
+    return true;
 }
 
 struct account_copy {
@@ -291,7 +338,9 @@ bool domain_lookup_account(struct domain_expansion *x, const char *id, const cha
     *unit = *name = NULL;
     for (size_t i = x->earlier_count; i-- > 0;) {
         const struct ledger_op *op = &x->earlier[i];
-        if (op->type != LEDGER_OP_ACCOUNT || op->id == NULL || strcmp(op->id, id) != 0) continue;
+        if (op->type != LEDGER_OP_ACCOUNT || op->invalid != NULL || op->id == NULL ||
+            strcmp(op->id, id) != 0)
+            continue;
         *unit = op->unit;
         *name = op->name;
         return true;
@@ -306,8 +355,16 @@ bool domain_lookup_account(struct domain_expansion *x, const char *id, const cha
     struct account_copy c = {.x = x, .unit = unit, .name = name};
     struct cc_error err = {0};
     const struct store_driver *d = x->cc->store->driver;
-    if (d->account_get(x->cc->store, id, account_copy_fn, &c, &err) != CC_OK) return false;
-    return c.found;
+    if (d->account_get(x->cc->store, id, account_copy_fn, &c, &err) != CC_OK || !c.found)
+        return false;
+    char owner[LEDGER_ID_BYTES_MAX + 1];
+    owner_of(x, id, owner);
+    if (!auth_reads_everything(&x->cc->actor) && owner[0] != '\0' &&
+        strcmp(owner, x->cc->actor.party) != 0) { /* another party's: absent, to this actor */
+        *unit = *name = NULL;
+        return false;
+    }
+    return true;
 }
 
 void domain_day(int64_t ns, char out[9])
@@ -354,6 +411,7 @@ bool domain_expand(struct domain_expansion *x, const struct ledger_op *op)
     }
     if (x->count == 0) return domain_invalid(x, "the operation does nothing");
     /* One chain: whole or nothing; the last step carries the operation's own link. */
+    for (size_t i = 0; i < x->count; i++) x->steps[i].flags |= LEDGER_OP_STEP;
     for (size_t i = 0; i + 1 < x->count; i++) x->steps[i].flags |= LEDGER_OP_LINKED;
     x->steps[x->count - 1].flags &= ~LEDGER_OP_LINKED;
     x->steps[x->count - 1].flags |= op->flags & LEDGER_OP_LINKED;

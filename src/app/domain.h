@@ -36,7 +36,7 @@
 #include "ledger/ledger.h"
 
 #define DOMAIN_STEPS_MAX 96        /* ledger operations one domain operation becomes */
-#define DOMAIN_MESSAGE_BYTES 320
+#define DOMAIN_MESSAGE_BYTES 1024
 
 struct concord;
 
@@ -115,8 +115,14 @@ struct domain_found {
     bool pending;               /* still pending (or made pending in this batch) */
 };
 
-/* Looks transfer id up; false when neither recorded nor made earlier in the batch. */
+/*
+ * Looks transfer id up; false when neither recorded nor made earlier in the
+ * batch. Operations refused as they were read are skipped. A recorded row
+ * the actor may not see (another party's) is absent to the expansion.
+ */
 bool domain_lookup(struct domain_expansion *x, const char *id, struct domain_found *out);
+/* The same, among recorded rows only. */
+bool domain_lookup_recorded(struct domain_expansion *x, const char *id, struct domain_found *out);
 
 /* An account's unit and name as an expansion sees it (recorded, or made earlier in the batch). */
 bool domain_lookup_account(struct domain_expansion *x, const char *id, const char **unit,

@@ -143,36 +143,12 @@ static const char *aid_plain(const json_t *value)
     return strlen(s) == json_string_length(value) && aid_plain_text(s) ? s : NULL;
 }
 
-/* A copy in the arena of any length (domain_printf's are short); NULL when memory ran out. */
-static const char *aid_strdup(struct domain_expansion *x, const char *s)
-{
-    const char *copy = arena_strdup(x->arena, s);
-    if (copy == NULL) domain_invalid(x, "out of memory");
-    return copy;
-}
 
-struct aid_copy {
-    struct domain_expansion *x;
-    struct domain_found *out;
-    bool found;
-};
-
-static int aid_copy_fn(void *ctx, const struct ledger_transfer *t)
-{
-    struct aid_copy *c = ctx;
-    c->found = true;
-    c->out->amount = t->amount;
-    c->out->debit = aid_strdup(c->x, t->debit);
-    c->out->credit = aid_strdup(c->x, t->credit);
-    c->out->meta = t->meta != NULL ? aid_strdup(c->x, t->meta) : NULL;
-    c->out->date = t->date;
-    c->out->pending = t->state == LEDGER_STATE_PENDING;
-    return 0;
-}
 
 static bool aid_is_transfer(const struct ledger_op *op, const char *id)
 {
-    return op->type == LEDGER_OP_TRANSFER && op->id != NULL && strcmp(op->id, id) == 0;
+    return op->type == LEDGER_OP_TRANSFER && op->invalid == NULL && op->id != NULL &&
+           strcmp(op->id, id) == 0;
 }
 
 /* Where a record an expansion relies on was found. */
@@ -188,11 +164,7 @@ static enum aid_source aid_find(struct domain_expansion *x, const char *id,
                                 struct domain_found *out)
 {
     memset(out, 0, sizeof *out);
-    struct aid_copy c = {.x = x, .out = out};
-    struct cc_error err = {0};
-    const struct store_driver *d = x->cc->store->driver;
-    if (d->transfer_get(x->cc->store, id, aid_copy_fn, &c, &err) == CC_OK && c.found)
-        return AID_RECORDED;
+    if (domain_lookup_recorded(x, id, out)) return AID_RECORDED;
     if (!domain_lookup(x, id, out)) return AID_ABSENT;
     for (size_t i = 0; i < x->count; i++)
         if (aid_is_transfer(&x->steps[i], id)) return AID_CHAINED;

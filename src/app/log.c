@@ -529,6 +529,16 @@ static bool event_records(const json_t *event, const char *id)
                      strcmp(name, "void") == 0;
         if (moves && strcmp(status, "created") == 0) return true;
     }
+    /* A domain operation lists the transfers its steps created. */
+    for (size_t i = 0; i < json_array_size(results); i++) {
+        const json_t *r = json_array_get(results, i);
+        const char *status = json_string_value(json_object_get(r, "status"));
+        if (status == NULL || strcmp(status, "created") != 0) continue;
+        size_t k;
+        const json_t *record;
+        json_array_foreach(json_object_get(r, "records"), k, record)
+            if (json_is_string(record) && strcmp(json_string_value(record), id) == 0) return true;
+    }
     return made_by_event(event, id);
 }
 

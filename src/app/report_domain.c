@@ -446,7 +446,8 @@ static void funding_promise(struct funding *f, uint32_t i, const json_t *meta)
 {
     const struct ledger_transfer *t = &f->rows->view.transfers[i];
     char donor[LEDGER_ID_BYTES_MAX + 1], requirement[LEDGER_ID_BYTES_MAX + 1];
-    if (!meta_text(meta, "donor", donor, sizeof donor))
+    /* The debit account says who gave: a meta's "donor" counts only where it cannot lie. */
+    if (starts_with(t->debit, "donor.") || !meta_text(meta, "donor", donor, sizeof donor))
         snprintf(donor, sizeof donor, "%s",
                  starts_with(t->debit, "donor.") ? t->debit + strlen("donor.") : t->debit);
     if (!meta_text(meta, "requirement", requirement, sizeof requirement))

@@ -486,12 +486,22 @@ int cli_domain_run(struct cli *cli, const char *verb, int argc, char **argv)
             snprintf(name, sizeof name, "%s", arg + 2);
             for (char *p = name; *p; p++)
                 if (*p == '-') *p = '_';
+            if (strcmp(name, "op") == 0) {
+                status = cli_fail(CLI_EXIT_USAGE, "%s: --op: the verb is the operation", verb);
+                break;
+            }
             const char *text = argv[++i];
             json_error_t jerr;
+            /* Integers, true, false, null, arrays and objects are JSON; decimals ("1.0869")
+               stay text, exactly as typed. */
             json_t *value = json_loads(text, JSON_DECODE_ANY, &jerr);
-            if (value == NULL || json_is_string(value)) {
+            if (value == NULL || json_is_real(value)) { /* a quoted "2" stays the text 2 */
                 json_decref(value);
                 value = json_string(text);
+            }
+            if (value == NULL) {
+                status = cli_fail(CLI_EXIT_USAGE, "%s: --%s: not UTF-8 text", verb, arg + 2);
+                break;
             }
             json_object_set_new(op, name, value);
         } else if (json_object_get(op, "id") == NULL) {

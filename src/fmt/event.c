@@ -343,6 +343,21 @@ static void result_encode(struct event_buffer *b, size_t index, const struct led
         field_int(b, "voided", r->voided);
     }
     field_string(b, "message", r->message);
+    if (r->records != NULL) { /* what a domain operation's steps created, for proofs */
+        key(b, "records");
+        put(b, "[", 1);
+        for (const char *p = r->records; *p != '\0';) {
+            const char *end = strchr(p, ' ');
+            size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+            char id[LEDGER_ID_BYTES_MAX + 1];
+            snprintf(id, sizeof id, "%.*s", (int)n, p);
+            if (p != r->records) put(b, ",", 1);
+            put_string(b, id);
+            p += n;
+            if (*p == ' ') p++;
+        }
+        put(b, "]", 1);
+    }
     put(b, "}", 1);
 }
 

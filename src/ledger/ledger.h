@@ -130,6 +130,7 @@ const char *ledger_op_label(const struct ledger_op *op);
 #define LEDGER_OP_HAS_EXPIRES (1u << 4) /* `expires` was given */
 #define LEDGER_OP_HAS_SCALE (1u << 5)   /* `scale` was given */
 #define LEDGER_OP_HAS_PROBABILITY (1u << 6) /* condition: `probability` was given */
+#define LEDGER_OP_STEP (1u << 7)        /* a step a domain operation expanded to */
 
 /* Account flags, as stored. */
 #define LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS (1u << 0)
@@ -189,6 +190,8 @@ struct ledger_op {
 /* The outcome of one operation. */
 struct ledger_result {
     enum ledger_status status;
+    const char *records; /* a domain operation's: the ids of the transfers its steps created,
+                            space-separated (for the audit log); else NULL */
     int64_t timestamp;   /* of the row created (created) or found (exists); 0 when rejected */
     const char *message; /* for invalid (and some others): why; else NULL */
     int32_t posted;      /* resolve: transfers posted; approve: 1 when it posted its transfer */
