@@ -116,6 +116,17 @@ class Domain(unittest.TestCase):
                            "to": "accepted"}, token=bd)[0]
         self.assertEqual(mine["status"], "created", mine)
 
+    def test_the_force_report_reads_the_operations(self):
+        r = self.apply({"op": "contingent_move", "id": "m-acc", "contingent": "bd-inf-1",
+                        "to": "accepted", "personnel": 200, "date": "2026-09-03"})
+        self.assertEqual(r[0]["status"], "created", r)
+        report = json.loads(self.cc("report", "force", "--json").stdout)
+        # 300 pledged, 200 of them accepted: 100 still at pledged.
+        self.assertEqual((report["stages"]["pledged"], report["stages"]["accepted"]), (100, 200),
+                         report["stages"])
+        row = [c for c in report["contingents"] if c["contingent"] == "bd-inf-1"][0]
+        self.assertEqual((row["nation"], row["personnel"], row["accepted"]), ("bd", 300, 200), row)
+
     def test_derived_ids_are_not_taken_by_hand(self):
         bd = self.editor("bob", "bd")
         r = self.apply({"op": "transfer", "id": "crossing.ks.day.20270101",

@@ -116,6 +116,18 @@ class Funding(unittest.TestCase):
         self.assertEqual(r[0]["status"], "exceeds_credits", r)
         self.assertIn("transfer e-2", r[0]["message"])
         self.assertIsNone(self.transfer("e-2"))
+        # The funding report reads the same story off the ledger: pledged 10,000.00, of
+        # which 6,000.00 committed (the rest released), 4,000.00 disbursed, 1,500.00 spent.
+        report = json.loads(self.cc("report", "funding", "--json").stdout)
+        totals = report["totals"]
+        self.assertEqual((totals["pledged"], totals["committed"], totals["disbursed"],
+                          totals["spent"], totals["awaiting_approval"]),
+                         (1000000, 600000, 400000, 150000, 0), totals)
+        donors = {d["donor"]: d for d in report["by_donor"]}
+        self.assertEqual((donors["us"]["pledged"], donors["us"]["committed"]),
+                         (1000000, 600000), donors)
+        by_requirement = {q["requirement"]: q for q in report["by_requirement"]}
+        self.assertEqual(by_requirement["salaries-2027"]["disbursed"], 400000, by_requirement)
         self.assertEqual(self.cc("verify").returncode, 0)
         self.assertEqual(self.cc("check").returncode, 0)
 
