@@ -873,6 +873,32 @@ static struct ledger_result pending_resolve(struct exec *x, uint32_t p, const ch
     return result(LEDGER_CREATED, ts, NULL);
 }
 
+/*
+ * The pending transfer a post, void or approval names: its index, when it is
+ * still pending and has not lapsed; else false with the rejection to answer.
+ */
+static bool pending_find(struct exec *x, const char *pending_id, uint32_t *p,
+                         struct ledger_result *refused)
+{
+    const struct ledger_view *view = x->view;
+    if (!strmap_get(&view->transfers_by_id, pending_id, p)) {
+        *refused = result(LEDGER_PENDING_TRANSFER_NOT_FOUND, 0,
+                          msgf(x, "no transfer %s", pending_id));
+        return false;
+    }
+    const struct ledger_transfer *pt = &view->transfers[*p];
+    enum ledger_status status = LEDGER_CREATED;
+    if (!(pt->flags & LEDGER_TRANSFER_PENDING)) status = LEDGER_PENDING_TRANSFER_NOT_PENDING;
+    else if (pt->state == LEDGER_STATE_POSTED) status = LEDGER_PENDING_TRANSFER_ALREADY_POSTED;
+    else if (pt->state == LEDGER_STATE_VOIDED) status = LEDGER_PENDING_TRANSFER_ALREADY_VOIDED;
+    else if (pt->state == LEDGER_STATE_EXPIRED) status = LEDGER_PENDING_TRANSFER_EXPIRED;
+    else if ((pt->flags & LEDGER_TRANSFER_EXPIRES) && pt->expires <= x->now)
+        status = LEDGER_PENDING_TRANSFER_EXPIRED;
+    if (status == LEDGER_CREATED) return true;
+    *refused = result(status, 0, NULL);
+    return false;
+}
+
 static struct ledger_result pending_op(struct exec *x, const struct ledger_op *op)
 {
     struct ledger_view *view = x->view;
@@ -889,20 +915,9 @@ static struct ledger_result pending_op(struct exec *x, const struct ledger_op *o
     if ((op->flags & LEDGER_OP_HAS_AMOUNT) && op->amount == 0)
         return result(LEDGER_AMOUNT_MUST_NOT_BE_ZERO, 0, NULL);
     uint32_t p;
-    if (!strmap_get(&view->transfers_by_id, op->pending_id, &p))
-        return result(LEDGER_PENDING_TRANSFER_NOT_FOUND, 0,
-                      msgf(x, "no transfer %s", op->pending_id));
+    struct ledger_result refused;
+    if (!pending_find(x, op->pending_id, &p, &refused)) return refused;
     const struct ledger_transfer *pt = &view->transfers[p];
-    if (!(pt->flags & LEDGER_TRANSFER_PENDING))
-        return result(LEDGER_PENDING_TRANSFER_NOT_PENDING, 0, NULL);
-    switch ((enum ledger_state)pt->state) {
-    case LEDGER_STATE_POSTED: return result(LEDGER_PENDING_TRANSFER_ALREADY_POSTED, 0, NULL);
-    case LEDGER_STATE_VOIDED: return result(LEDGER_PENDING_TRANSFER_ALREADY_VOIDED, 0, NULL);
-    case LEDGER_STATE_EXPIRED: return result(LEDGER_PENDING_TRANSFER_EXPIRED, 0, NULL);
-    case LEDGER_STATE_PENDING: break;
-    }
-    if ((pt->flags & LEDGER_TRANSFER_EXPIRES) && pt->expires <= x->now)
-        return result(LEDGER_PENDING_TRANSFER_EXPIRED, 0, NULL);
     if ((op->flags & LEDGER_OP_HAS_DATE) && op->date < pt->date) {
         char date[TIME_TEXT_BYTES];
         time_format_date(pt->date, date);
@@ -1237,20 +1252,9 @@ static struct ledger_result approval_decide(struct exec *x, const struct ledger_
                             found->decision == op->decision,
                         found->timestamp);
     uint32_t p;
-    if (!strmap_get(&view->transfers_by_id, op->pending_id, &p))
-        return result(LEDGER_PENDING_TRANSFER_NOT_FOUND, 0,
-                      msgf(x, "no transfer %s", op->pending_id));
+    struct ledger_result refused;
+    if (!pending_find(x, op->pending_id, &p, &refused)) return refused;
     const struct ledger_transfer *pt = &view->transfers[p];
-    if (!(pt->flags & LEDGER_TRANSFER_PENDING))
-        return result(LEDGER_PENDING_TRANSFER_NOT_PENDING, 0, NULL);
-    switch ((enum ledger_state)pt->state) {
-    case LEDGER_STATE_POSTED: return result(LEDGER_PENDING_TRANSFER_ALREADY_POSTED, 0, NULL);
-    case LEDGER_STATE_VOIDED: return result(LEDGER_PENDING_TRANSFER_ALREADY_VOIDED, 0, NULL);
-    case LEDGER_STATE_EXPIRED: return result(LEDGER_PENDING_TRANSFER_EXPIRED, 0, NULL);
-    case LEDGER_STATE_PENDING: break;
-    }
-    if ((pt->flags & LEDGER_TRANSFER_EXPIRES) && pt->expires <= x->now)
-        return result(LEDGER_PENDING_TRANSFER_EXPIRED, 0, NULL);
     const struct ledger_account *dr = ledger_view_account(view, pt->debit);
     assert(dr != NULL); /* loaded with the pending transfer */
     if (dr == NULL || !(dr->flags & LEDGER_ACCOUNT_GUARDED))
