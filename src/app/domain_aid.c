@@ -597,6 +597,8 @@ static bool aid_move_item(struct domain_expansion *x, const struct aid_move *m,
     if (t == NULL) return false;
     json_object_set_new(meta, "consignment", json_string(m->c.id));
     json_object_set_new(meta, "commodity", json_string(it->commodity));
+    /* The move's own id: the same move again under another id is not the same operation. */
+    json_object_set_new(meta, "move", json_string(x->id));
     t->meta = domain_json(x, meta);
     t->memo = memo;
     aid_dated(t, m->date);
@@ -640,8 +642,9 @@ static bool aid_trucks(struct domain_expansion *x, const struct aid_move *m)
         t = domain_transfer(x, id, domain_printf(x, "aid.crossing.%s.override", crossing), to,
                             m->c.trucks_screening, "override");
         if (t == NULL) return false;
-        json_t *meta = json_pack("{s:s, s:s, s:s, s:s}", "consignment", m->c.id, "crossing",
-                                 crossing, "stage", stage, "reason", m->override);
+        json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s}", "consignment", m->c.id,
+                                 "crossing", crossing, "stage", stage, "reason", m->override,
+                                 "move", x->id);
         t->meta = domain_json(x, meta);
         json_decref(meta);
         t->memo = m->override;
@@ -670,8 +673,8 @@ static bool aid_trucks(struct domain_expansion *x, const struct aid_move *m)
     t = domain_transfer(x, id, account, to, m->c.trucks_screening,
                         screening ? "aid.screening" : "aid.entry");
     if (t == NULL) return false;
-    json_t *meta = json_pack("{s:s, s:s, s:s}", "consignment", m->c.id, "crossing", crossing,
-                             "day", day);
+    json_t *meta = json_pack("{s:s, s:s, s:s, s:s}", "consignment", m->c.id, "crossing",
+                             crossing, "day", day, "move", x->id);
     t->meta = domain_json(x, meta);
     json_decref(meta);
     aid_dated(t, m->date);

@@ -399,6 +399,9 @@ class Aid(unittest.TestCase):
         # A move without a date, sent again in a later batch, finds its first date.
         self.assertEqual(self.apply(move("c6", "awaiting", date=None))[0]["status"], "created")
         self.assertEqual(self.apply(move("c6", "awaiting", date=None))[0]["status"], "exists")
+        # The same move under another id is another operation: refused, nothing moves twice.
+        other = dict(move("c6", "awaiting", date=None), id="c6.awaiting-again")
+        self.assertEqual(self.apply(other)[0]["status"], "exists_with_different_fields")
         self.intact()
 
     def test_a_move_after_an_unlinked_one_in_the_same_batch_is_refused(self):
