@@ -1,6 +1,7 @@
 /*
- * log.c — the audit log: the key file, recording each batch, proofs, and
- * the auditor's verification by replay (see log.h).
+ * log.c — the audit log: the key file, recording each batch (and each
+ * token change, app/token.c), proofs, and the auditor's verification by
+ * replay (see log.h).
  *
  * Recording reads only the latest checkpoint (its frontier) and the last
  * event's seq, encodes the body by hand into a reused buffer, hashes it
@@ -13,8 +14,9 @@
  * its root and frontier those of the tree of its first `size` leaves, each
  * consistent with the one before, the last covering every event; (c) the
  * replay: every event applied to a fresh ledger in memory, as its actor, at
- * its time, must give back its own body (results included) and its ts_last,
- * and then every table must equal the ledger's, row by row.
+ * its time (a token's event to its tokens table), must give back its own
+ * body (results included) and its ts_last, and then every table, tokens
+ * included, must equal the ledger's, row by row.
  */
 #include "app/log.h"
 
@@ -119,7 +121,7 @@ enum cc_err concord_key_load(const char *path, struct audit_signer *out, struct 
     char text[CONCORD_KEY_FILE_BYTES_MAX];
     if (!read_small(path, text, sizeof text))
         return cc_error_set(err, CC_ERR_STORE,
-                            "audit key %s: cannot read it: %s (every batch is signed with the "
+                            "audit key %s: cannot read it: %s (every event is signed with the "
                             "ledger's key; restore it from its backup)",
                             path, strerror(errno));
     char message[128] = "";

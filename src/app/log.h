@@ -1,22 +1,27 @@
 /*
  * log.h — the ledger's tamper-evident audit log: its signing key, the event
- * each batch appends, and the reads and checks built on them.
+ * each batch (and each token's creation or revocation) appends, and the
+ * reads and checks built on them.
  *
  * Every committed batch appends, in its own storage transaction, one event
  * (fmt/event.h: what was asked, by whom, when, and what came of it) whose
  * leaf hash extends a Merkle tree (audit/audit.h), and one checkpoint: the
  * tree's size and root in a note signed with the ledger's Ed25519 key. The
  * latest checkpoint row keeps the tree's frontier, so appending costs
- * O(log n) and never reads the older leaves.
+ * O(log n) and never reads the older leaves. Creating or revoking an
+ * access token appends an event of the same shape in the transaction that
+ * writes the token's row (app/token.h).
  *
  * The key lives in a file beside the database (never inside it): the text
  * of audit_signer_format and a newline, mode 0600, named "concord/" and 16
  * random hex digits so that each ledger's checkpoints name their own log.
- * Reads never need it; a batch that cannot read it commits nothing.
+ * Reads never need it; a batch or token change that cannot read it commits
+ * nothing.
  *
  * concord_log_verify() is what an auditor runs: the log's hashes and
  * signatures, then a replay of every event into an empty ledger in memory
- * whose every table must equal the real one's, row by row.
+ * whose every table (the tokens table included) must equal the real one's,
+ * row by row.
  */
 #ifndef CONCORD_APP_LOG_H
 #define CONCORD_APP_LOG_H
@@ -50,7 +55,7 @@ enum cc_err concord_verifier_read(const char *text_or_path, struct audit_verifie
 
 /* ---- recording (concord_apply) */
 
-/* What one batch did, for its event. */
+/* What one batch (or token change: one operation) did, for its event. */
 struct concord_batch {
     const struct ledger_op *ops;
     const struct ledger_result *results;
@@ -62,7 +67,10 @@ struct concord_batch {
     int64_t now;                /* the batch's clock */
 };
 
-/* Appends the batch's event and checkpoint, inside the batch's transaction. */
+/*
+ * Appends the batch's event and checkpoint, inside the batch's transaction;
+ * the event's ts_last is cc->view.timestamp_last.
+ */
 enum cc_err concord_log_record(struct concord *cc, const struct concord_batch *batch,
                                struct cc_error *err);
 

@@ -12,10 +12,24 @@
  *
  * Making, listing and revoking tokens is the administrator's alone (the
  * local CLI acts as the administrator).
+ *
+ * Each creation and each revocation appends an audit event (app/log.h) in
+ * the transaction that writes the token's row, shaped like a batch's event
+ * with one operation and its result {"index":0,"status":"created",
+ * "timestamp":T}, T the event's time (the row's created or revoked):
+ *
+ *   {"op":"token","id":ID,"user":U,"role":R[,"party":P][,"expires":TIME],
+ *    "hash":BASE64}       the digest in standard base64, never the secret
+ *   {"op":"token_revoke","id":ID}
+ *
+ * written, like every operation not of the ledger's own types, as canonical
+ * JSON (keys sorted, no spaces: fmt/json.c). verify replays these events
+ * with concord_token_replay and compares the tokens table with the ledger's.
  */
 #ifndef CONCORD_TOKEN_H
 #define CONCORD_TOKEN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "app/app.h"
@@ -27,6 +41,8 @@
 #define TOKEN_TEXT_BYTES (4 + TOKEN_ID_HEX_BYTES + 1 + TOKEN_SECRET_TEXT_BYTES) /* 64 */
 #define TOKEN_TEXT_BYTES_MAX 128     /* longer input is refused before it is parsed */
 #define TOKEN_INVALID_MESSAGE "invalid, expired or revoked token"
+#define TOKEN_OP_CREATE "token"         /* the audit event's operation for a new token */
+#define TOKEN_OP_REVOKE "token_revoke"  /* and for a revocation */
 
 /* What a new token is for; party only for editors and viewers; expires 0: never. */
 struct token_spec {
@@ -60,6 +76,15 @@ enum cc_err concord_tokens_list(struct concord *cc, concord_token_fn fn, void *c
                                 struct cc_error *err);
 /* Revokes token id (admin only); CC_ERR_NOT_FOUND when no such token is active. */
 enum cc_err concord_token_revoke(struct concord *cc, const char *id, struct cc_error *err);
+/* Is op a token event's operation (a valid domain-shaped "token" or "token_revoke")? */
+bool concord_token_op(const struct ledger_op *op);
+/*
+ * Replays a token event's operation op (concord_token_op) as cc's actor at
+ * cc's clock (the event's time), through the same checks and writes as
+ * create and revoke, and fills the result the event must record.
+ */
+enum cc_err concord_token_replay(struct concord *cc, const struct ledger_op *op,
+                                 struct ledger_result *result, struct cc_error *err);
 /*
  * The actor a token stands for, or CC_ERR_UNAUTHORIZED with
  * TOKEN_INVALID_MESSAGE. One indexed lookup and one digest. expires, when

@@ -1,9 +1,10 @@
 /*
  * event.h — the audit log's record of one committed batch, as canonical JSON.
  *
- * Every committed batch appends one event to the audit log; its body is the
- * text hashed into the log's Merkle tree, so the same batch must always give
- * the same bytes. The body is
+ * Every committed batch appends one event to the audit log, and so does each
+ * access token's creation or revocation, in the same shape with a single
+ * operation (app/token.h). Its body is the text hashed into the log's
+ * Merkle tree, so the same batch must always give the same bytes. The body is
  *
  *   {"seq":N,"time":"<RFC 3339, 9 fractional digits>",
  *    "actor":{"user":U,"role":R[,"party":P]},
@@ -14,7 +15,10 @@
  * present ("linked" last, only when true); meta is embedded as the canonical
  * JSON text it already is; probabilities are printed with %.17g (so they read
  * back as the same double); times with time_format (so they read back as the
- * same nanoseconds). An operation the decoder found malformed is written
+ * same nanoseconds). An operation of a name that is none of the ledger's own
+ * types (a domain operation, a token's creation or revocation) is written as
+ * the canonical JSON it was decoded into (keys sorted, no spaces: its meta).
+ * An operation the decoder found malformed is written
  * {"op":NAME,"invalid":MESSAGE[,"linked":true]}. A result is
  * {"index":I,"status":S[,"timestamp":T][,"posted":P,"voided":V][,"message":M]},
  * posted and voided for a resolve, and for an approve that decided its

@@ -86,7 +86,7 @@ typedef int (*store_unit_fn)(void *ctx, const struct ledger_unit *unit);
 typedef int (*store_balance_fn)(void *ctx, const struct store_balance *balance);
 typedef int (*store_party_fn)(void *ctx, const struct ledger_party *party);
 
-/* One row of the audit log: the record of one committed batch. */
+/* One row of the audit log: the record of one committed batch or token change. */
 struct store_event {
     int64_t seq;          /* 1, 2, …: the leaf index + 1 */
     int64_t time;         /* the batch's clock, ns */
@@ -236,9 +236,10 @@ struct store_driver {
     enum cc_err (*checkpoints_each)(struct store *store, store_checkpoint_fn fn, void *ctx,
                                     struct cc_error *err);
     /*
-     * Compares every ledger table of this store (rebuilt from the events) with
-     * the database at other_path, row by row in key order. *same, or the first
-     * difference in problem ("transfers row seq 4 (id t-1): amount is …").
+     * Compares every ledger table and the tokens table of this store (rebuilt
+     * from the events) with the database at other_path, row by row in key
+     * order. *same, or the first difference in problem ("transfers row seq 4
+     * (id t-1): amount is …").
      */
     enum cc_err (*compare_tables)(struct store *store, const char *other_path, bool *same,
                                   char *problem, size_t problem_size, struct cc_error *err);

@@ -36,8 +36,10 @@
  * ledger's last timestamp after the batch, indexed, so the event that
  * stamped a transfer is the first whose ts_last is ≥ its timestamp; and
  * checkpoints(size, time, root, frontier, note), one per event, the latest
- * holding the tree's frontier for the next append. compare_tables() attaches
- * another database (the ledger, from a replay) and compares every ledger
+ * holding the tree's frontier for the next append. Also tokens(id, hash,
+ * user, role, party, created, expires, revoked): access tokens, the digest
+ * of each secret only. compare_tables() attaches another database (the
+ * ledger, from a replay) and compares every ledger table and the tokens
  * table with it in key order.
  *
  * Indexes: transfers by id (the idempotency key), by effective date, and a
@@ -1591,8 +1593,8 @@ static enum cc_err sqlite_checkpoints_each(struct store *b, store_checkpoint_fn 
 /*
  * The tables a ledger's events determine, each with the columns that order
  * it (its primary key) and, where the key is a row number, the column that
- * names a row for people. The audit log and the access tokens are not
- * among them: the log is checked on its own, tokens are not ledger state.
+ * names a row for people. The audit log is not among them: it is checked on
+ * its own. The access tokens are: their creations and revocations are events.
  */
 static const struct compared_table {
     const char *name;
@@ -1609,6 +1611,7 @@ static const struct compared_table {
     {"parties", {"id", NULL}, NULL},
     {"approvals", {"seq", NULL}, "id"},
     {"meta", {"key", NULL}, NULL},
+    {"tokens", {"id", NULL}, "user"},
 };
 
 #define COMPARE_SQL_BYTES 1024

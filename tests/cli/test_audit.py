@@ -6,9 +6,10 @@ Runs the real binary (argv[1]). A ledger built from a rich set of batches
 voided, expired and settled by conditions, derived conditions, requirements,
 rates, a failed linked chain) is copied fresh for every tamper test; each
 test changes one row of one table with the sqlite3 shell and `concord verify`
-must exit 1 naming what changed. Proofs are checked with `verify-proof`
-and `verify-consistency` and, independently, with the RFC 6962 algorithms
-written again in Python.
+must exit 1 naming what changed; the tokens table likewise, after tokens
+are created and revoked (each an event of its own). Proofs are checked with
+`verify-proof` and `verify-consistency` and, independently, with the RFC 6962
+algorithms written again in Python.
 """
 import base64
 import datetime
@@ -702,6 +703,154 @@ class LedgerActor(AuditTestCase):
             r = self.cc("token", "create", "--user", user, "--role", "admin")
             self.assertEqual(r.returncode, 2, r.stdout)
             self.assertIn("reserved", r.stderr)
+
+
+class TokenEvents(AuditTestCase):
+    """Creating and revoking a token are events; verify replays them into the tokens table."""
+
+    def size(self):
+        return json.loads(self.cc("checkpoint", "--json").stdout)["size"]
+
+    def token(self, *args):
+        r = self.cc("token", "create", *args, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def last_event(self):
+        return json.loads(sql(self.db, "SELECT body FROM events ORDER BY seq DESC LIMIT 1;"))
+
+    def listed(self, id):
+        rows = json.loads(self.cc("token", "list", "--json").stdout)
+        return next(row for row in rows if row["id"] == id)
+
+    def test_create_and_revoke_are_events(self):
+        self.assertEqual(self.size(), Rich.batches)
+        t = self.token("--user", "ann", "--role", "viewer", "--party", "us",
+                       "--expires", "2099-01-01")
+        self.assertEqual(self.size(), Rich.batches + 1)
+        e = self.last_event()
+        self.assertEqual(list(e), ["seq", "time", "actor", "ops", "results", "expired",
+                                   "settled"])
+        self.assertEqual((e["seq"], e["actor"]), (Rich.batches + 1,
+                                                  {"user": "local", "role": "admin"}))
+        digest = bytes.fromhex(sql(self.db, f"SELECT hex(hash) FROM tokens"
+                                            f" WHERE id = '{t['id']}';").strip())
+        self.assertEqual(e["ops"], [{"op": "token", "id": t["id"], "user": "ann",
+                                     "role": "viewer", "party": "us",
+                                     "expires": "2099-01-01T00:00:00.000000000Z",
+                                     "hash": base64.b64encode(digest).decode()}])
+        created = self.listed(t["id"])["created"]
+        self.assertEqual(e["results"], [{"index": 0, "status": "created",
+                                         "timestamp": created}])
+        self.assertEqual((e["time"], e["expired"], e["settled"]), (created, [], []))
+        secret = t["token"].split("_", 2)[2]
+        self.assertNotIn(secret, json.dumps(e))
+        # the op is written in canonical form: keys sorted, no spaces
+        body = sql(self.db, "SELECT body FROM events ORDER BY seq DESC LIMIT 1;")
+        self.assertIn('"ops":[{"expires":', body)
+        plain = self.token("--user", "aud", "--role", "auditor")
+        self.assertEqual(self.size(), Rich.batches + 2)
+        self.assertEqual(set(self.last_event()["ops"][0]), {"op", "id", "user", "role", "hash"})
+        r = self.cc("token", "revoke", t["id"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.size(), Rich.batches + 3)
+        e = self.last_event()
+        self.assertEqual(e["ops"], [{"op": "token_revoke", "id": t["id"]}])
+        revoked = self.listed(t["id"])["revoked"]
+        self.assertEqual(e["results"], [{"index": 0, "status": "created",
+                                         "timestamp": revoked}])
+        self.assertEqual(e["time"], revoked)
+        # revoking what is not active adds nothing
+        self.assertEqual(self.cc("token", "revoke", t["id"]).returncode, 1)
+        self.assertEqual(self.cc("token", "revoke", "0000000000000000").returncode, 1)
+        self.assertEqual(self.size(), Rich.batches + 3)
+        self.assertIsNone(self.listed(plain["id"])["revoked"])
+        r = self.cc("verify", "--json")
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertEqual(json.loads(r.stdout), {"intact": True, "events": Rich.batches + 3,
+                                                "checkpoints": Rich.batches + 3})
+
+    def test_token_events_interleave_with_batches(self):
+        bob = self.token("--user", "bob", "--role", "admin")
+        r = run(self.db, "--token", bob["token"], "apply",
+                input=jsonl([{"op": "unit", "code": "KG", "scale": 3}]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.token("--user", "ed", "--role", "editor", "--party", "fund")
+        self.assertEqual(self.cc("token", "revoke", bob["id"]).returncode, 0)
+        self.assertEqual(self.size(), Rich.batches + 4)
+        self.assertEqual(self.cc("verify").returncode, 0)
+        # the proof of a transfer still names the batch that made it
+        p = json.loads(self.cc("proof", "t-2", "--json").stdout)
+        self.assertEqual(p["leaf_index"], 3)
+        path = os.path.join(self.tmp.name, "proof.json")
+        with open(path, "w") as f:
+            json.dump(p, f)
+        r = subprocess.run([CONCORD, "verify-proof", path, "--key", self.verifier()],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_a_token_operation_in_a_batch_is_refused_and_replays_as_one(self):
+        r = self.cc("apply", input=jsonl([
+            {"op": "token", "id": "00000000000000aa", "user": "eve", "role": "admin",
+             "hash": base64.b64encode(bytes(32)).decode()},
+            {"op": "unit", "code": "KG", "scale": 3}]))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(json.loads(r.stdout.splitlines()[0])["status"], "invalid")
+        self.assertEqual(sql(self.db, "SELECT count(*) FROM tokens;").strip(), "0")
+        self.assertEqual(self.size(), Rich.batches + 1)
+        r = self.cc("verify")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_missing_key_refuses_token_changes(self):
+        t = self.token("--user", "ann", "--role", "admin")
+        os.rename(self.db + ".key", self.db + ".key.bak")
+        for args in (["create", "--user", "bob", "--role", "admin"], ["revoke", t["id"]]):
+            r = self.cc("token", *args)
+            self.assertEqual(r.returncode, 3, f"{args}: {r.stderr}")
+            self.assertIn(self.db + ".key", r.stderr, args)
+            self.assertEqual(r.stdout, "", args)
+        os.rename(self.db + ".key.bak", self.db + ".key")
+        self.assertEqual(self.size(), Rich.batches + 1)  # nothing committed
+        rows = json.loads(self.cc("token", "list", "--json").stdout)
+        self.assertEqual([(row["user"], row["revoked"]) for row in rows], [("ann", None)])
+        self.assertEqual(self.cc("verify").returncode, 0)
+
+    def tamper(self, statements):
+        ann = self.token("--user", "ann", "--role", "viewer", "--party", "us")
+        gone = self.token("--user", "gone", "--role", "coordinator")
+        self.assertEqual(self.cc("token", "revoke", gone["id"]).returncode, 0)
+        self.assertEqual(self.cc("verify").returncode, 0)
+        sql(self.db, statements.format(ann=ann["id"], gone=gone["id"]))
+        r = self.cc("verify")
+        self.assertEqual(r.returncode, 1, f"{statements}: {r.stdout} {r.stderr}")
+        self.assertIn("tokens", r.stderr, statements)
+
+
+TOKEN_TAMPERING = {
+    "edit role": "UPDATE tokens SET role = 'admin' WHERE id = '{ann}';",
+    "edit user": "UPDATE tokens SET user = 'bob' WHERE id = '{ann}';",
+    "edit party": "UPDATE tokens SET party = 'fund' WHERE id = '{ann}';",
+    "drop party": "UPDATE tokens SET party = NULL, role = 'admin' WHERE id = '{ann}';",
+    "edit hash": "UPDATE tokens SET hash = zeroblob(32) WHERE id = '{ann}';",
+    "edit expires": "UPDATE tokens SET expires = 1 WHERE id = '{ann}';",
+    "unrevoke": "UPDATE tokens SET revoked = NULL WHERE id = '{gone}';",
+    "revoke": "UPDATE tokens SET revoked = created WHERE id = '{ann}';",
+    "delete": "DELETE FROM tokens WHERE id = '{ann}';",
+    "insert": "INSERT INTO tokens VALUES ('00000000000000ff', zeroblob(32), 'eve', 'admin',"
+              " NULL, 1, NULL, NULL);",
+}
+
+
+def make_token_tamper_test(kind, statements):
+    def test(self):
+        self.tamper(statements)
+    test.__name__ = f"test_tokens_{kind.replace(' ', '_')}"
+    return test
+
+
+for _kind, _sql in TOKEN_TAMPERING.items():
+    _t = make_token_tamper_test(_kind, _sql)
+    setattr(TokenEvents, _t.__name__, _t)
 
 
 class Verify(AuditTestCase):

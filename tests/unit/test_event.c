@@ -4,9 +4,9 @@
  * Replay rebuilds each batch from its recorded body, so decoding must give
  * back every field of every operation, and encoding what was decoded must
  * give back the very bytes that were hashed. Each case decodes a contract
- * operation, records it in an event, decodes the event, and checks both the
- * operation's fields and the body's bytes, the lists of expired and settled
- * transfers included.
+ * operation (a token's creation and revocation among them), records it in an
+ * event, decodes the event, and checks both the operation's fields and the
+ * body's bytes, the lists of expired and settled transfers included.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,6 +50,11 @@ static const char *const operations[] = {
     "{\"op\":\"party\",\"id\":\"us\",\"name\":\"United States\",\"kind\":\"nation\"}",
     "{\"op\":\"approve\",\"id\":\"ap\",\"pending_id\":\"g-1\",\"decision\":\"approve\"}",
     "{\"op\":\"approve\",\"id\":\"ap2\",\"pending_id\":\"g-1\",\"decision\":\"reject\"}",
+    /* a token's creation and revocation (app/token.h): written as their canonical JSON */
+    "{\"op\":\"token\",\"id\":\"0123456789abcdef\",\"user\":\"ann\",\"role\":\"viewer\","
+    "\"party\":\"us\",\"expires\":\"2099-01-01T00:00:00.000000000Z\","
+    "\"hash\":\"dfFt4tJ6Z73TYRdNVebsWo1+7PRsbLU8rwQocYtf8X8=\"}",
+    "{\"op\":\"token_revoke\",\"id\":\"0123456789abcdef\"}",
     /* invalid ones: the message and the link survive */
     "{\"op\":\"transfer\",\"id\":\"t\",\"debit\":\"a\",\"credit\":\"b\",\"amount\":-5,\"linked\":true}",
     "{\"op\":\"bogus\"}",
@@ -172,6 +177,12 @@ static void test_round_trip(void **state)
         assert_string_equal(json_string_value(json_array_get(d.settled, i)), settled[i]);
     assert_non_null(strstr(first.data, "\"expired\":[\"p-9\",\"q\\\"x\"],\"settled\":"
                                        "[\"p-1/condition\",\"g-1/approval\",\"s\\\\/approval\"]}"));
+    /* token operations: keys sorted, the digest's base64 as given */
+    assert_non_null(strstr(first.data, "{\"expires\":\"2099-01-01T00:00:00.000000000Z\","
+                                       "\"hash\":\"dfFt4tJ6Z73TYRdNVebsWo1+7PRsbLU8rwQocYtf8X8=\","
+                                       "\"id\":\"0123456789abcdef\",\"op\":\"token\","
+                                       "\"party\":\"us\",\"role\":\"viewer\",\"user\":\"ann\"}"));
+    assert_non_null(strstr(first.data, "{\"id\":\"0123456789abcdef\",\"op\":\"token_revoke\"}"));
     /* an approval that decided its transfer says how; one that did not says nothing */
     const json_t *decided = result_of(&d, "ap"), *undecided = result_of(&d, "ap2");
     assert_int_equal(json_integer_value(json_object_get(decided, "posted")), 1);
