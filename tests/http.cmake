@@ -12,3 +12,15 @@ set_tests_properties(http PROPERTIES TIMEOUT 900)
 add_test(NAME http_authz COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/http/test_authz.py
          $<TARGET_FILE:concord>)
 set_tests_properties(http_authz PROPERTIES TIMEOUT 600)
+set_tests_properties(http_authz PROPERTIES ENVIRONMENT
+                     CONCORD_ASSETS_LIST=${CMAKE_BINARY_DIR}/generated/http/assets.list)
+# The dashboard's files, served from the binary: bytes, types, ETag and 304,
+# gzip, security headers, no token, 404 for the rest (whatever web/ holds).
+add_test(NAME http_assets COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/http/test_assets.py
+         $<TARGET_FILE:concord> ${CMAKE_SOURCE_DIR}/web
+         ${CMAKE_BINARY_DIR}/generated/http/assets.list)
+set_tests_properties(http_assets PROPERTIES TIMEOUT 300)
+# The generator of the embedded files (tools/embed.c) on fixture files.
+add_test(NAME embed COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/http/test_embed.py
+         $<TARGET_FILE:concord-embed>)
+set_tests_properties(embed PROPERTIES TIMEOUT 300)

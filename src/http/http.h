@@ -52,9 +52,11 @@ struct http_options {
 /* Serves until SIGTERM or SIGINT; returns CC_OK after a clean stop. */
 enum cc_err http_serve(const struct http_options *options, struct cc_error *err);
 
-/* ---- between server.c and routes.c ---- */
+/* ---- between server.c, routes.c and files.c ---- */
 
 struct http_server;
+struct http_asset;
+struct MHD_Response;
 
 /* A request being answered: what the route needs and what it answers. */
 struct http_request {
@@ -62,13 +64,15 @@ struct http_request {
     struct MHD_Connection *connection;
     const char *method;
     const char *path;
-    char id[256];          /* the {id} of the path, when the route has one */
+    char id[256];          /* the {id} or {path} of the path, when the route has one */
     const char *body;      /* POST body (NUL-terminated), or NULL */
     size_t body_length;
     unsigned status;       /* the answer */
     json_t *json;
     char allow[64];        /* 405: the methods the path takes */
     struct auth_actor actor; /* who the request runs as (from its bearer token) */
+    const struct http_asset *file; /* the answer is this embedded file, not json (files.c) */
+    bool file_gzip;          /* … in its gzipped form */
 };
 
 typedef void (*http_handler)(struct http_request *request, struct concord *cc);
@@ -84,7 +88,8 @@ struct http_route {
     const char *summary;     /* for OpenAPI */
     const char *query;       /* query parameters, "prefix unit owner limit after" */
     const char *body;        /* request body schema, or NULL */
-    const char *response;    /* response schema */
+    const char *response;    /* response schema; for a route that answers with an
+                                embedded file, its media type or range (with a '/') */
 };
 
 extern const struct http_route http_routes[];
@@ -104,5 +109,12 @@ void http_error_from(struct http_request *request, const struct cc_error *err);
 const char *http_query(const struct http_request *request, const char *name);
 /* The OpenAPI 3.1 document of the route table. */
 json_t *http_openapi(void);
+
+/* Answers with the embedded file at request->path (200, or 304 on a matching
+   If-None-Match), or a 404 error. */
+void http_file_answer(struct http_request *request);
+/* The response of a request answered with a file, its headers set; *length:
+   the bytes of its body. NULL when out of memory. */
+struct MHD_Response *http_file_response(const struct http_request *request, size_t *length);
 
 #endif

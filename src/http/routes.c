@@ -619,6 +619,13 @@ static void h_openapi(struct http_request *request, struct concord *cc)
     answer(request, http_openapi());
 }
 
+/* The dashboard's files (files.c): no store, no data. */
+static void h_file(struct http_request *request, struct concord *cc)
+{
+    (void)cc;
+    http_file_answer(request);
+}
+
 /* ---------------------------------------------------------------- the audit log */
 
 static json_t *checkpoint_object(const struct concord_checkpoint *c)
@@ -737,7 +744,8 @@ static void h_audit_events(struct http_request *request, struct concord *cc)
  * viewer sees its party's accounts and transfers); a batch is the writers',
  * each operation then judged by auth_authorize. Routes under /v1/audit/ are
  * AUTH_ROLES_AUDIT plus, for viewers and editors, what auth_audit_path_allowed
- * grants (the server applies it to any such route).
+ * grants (the server applies it to any such route). The health check, the
+ * OpenAPI document and the dashboard's files (files.c) need no token.
  */
 #define READERS AUTH_ROLES_READERS
 #define WRITERS AUTH_ROLES_WRITERS
@@ -792,6 +800,10 @@ const struct http_route http_routes[] = {
      NULL, NULL, "Health"},
     {"GET", "/v1/openapi.json", h_openapi, ANYONE, false, false, "getOpenApi", "This document",
      NULL, NULL, "OpenAPI"},
+    {"GET", "/", h_file, ANYONE, false, false, "getDashboard", "The dashboard's page", NULL,
+     NULL, "text/html"},
+    {"GET", "/assets/{path}", h_file, ANYONE, false, true, "getDashboardAsset",
+     "A file of the dashboard: script, style sheet, image, font", NULL, NULL, "*/*"},
     {NULL, NULL, NULL, 0, false, false, NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -921,6 +933,9 @@ json_t *http_openapi(void)
         json_t *params = json_array();
         if (strstr(r->pattern, "{id}") != NULL)
             json_array_append_new(params, parameter("id", "path", "the account or transfer id"));
+        if (strstr(r->pattern, "{path}") != NULL)
+            json_array_append_new(params, parameter("path", "path", "the file's path under "
+                                                                    "the dashboard's assets"));
         if (r->query != NULL) {
             char names[128];
             snprintf(names, sizeof names, "%s", r->query);
@@ -929,9 +944,14 @@ json_t *http_openapi(void)
         }
         char ref[96];
         snprintf(ref, sizeof ref, "#/components/schemas/%s", r->response);
-        json_t *responses = json_pack(
-            "{s:{s:s, s:{s:{s:{s:s}}}}}", "200", "description", "OK", "content",
-            "application/json", "schema", "$ref", ref);
+        bool file = strchr(r->response, '/') != NULL; /* a media type: an embedded file */
+        json_t *responses =
+            file ? json_pack("{s:{s:s, s:{s:{s:{s:s}}}}, s:{s:s}}", "200", "description",
+                             "OK (ETag; gzip when Accept-Encoding takes it)", "content",
+                             r->response, "schema", "type", "string", "304", "description",
+                             "Not Modified (If-None-Match)")
+                 : json_pack("{s:{s:s, s:{s:{s:{s:s}}}}}", "200", "description", "OK",
+                             "content", "application/json", "schema", "$ref", ref);
         json_object_set_new(responses, "400", error_response("malformed request"));
         json_object_set_new(responses, "404", error_response("no such route or resource"));
         json_object_set_new(responses, "405", error_response("method not allowed (see Allow)"));

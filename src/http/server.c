@@ -13,8 +13,8 @@
  * on SQLite's busy timeout; a waiting batch holds its worker, so at most
  * threads − HTTP_READ_WORKERS_RESERVED write or wait at once (503 beyond). Due expiries are recorded once a second by the main thread.
  *
- * Tokens: every route but the health check and the OpenAPI document needs a
- * bearer token. A verified token is remembered for HTTP_TOKEN_CACHE_MS, in
+ * Tokens: every route but the health check, the OpenAPI document and the
+ * dashboard's files needs a bearer token. A verified token is remembered for HTTP_TOKEN_CACHE_MS, in
  * a slot chosen by its public id and matched on its whole text in constant
  * time, so most requests skip the store lookup and the digest; a revoked
  * token is refused within that time, an expired one at once.
@@ -106,9 +106,14 @@ static void pool_give(struct http_server *s, struct concord *cc)
 
 /* ---------------------------------------------------------------- answering */
 
+static void access_log(const struct request_state *state, size_t length);
+static enum MHD_Result respond_file(struct MHD_Connection *connection,
+                                    struct request_state *state);
+
 static enum MHD_Result respond(struct MHD_Connection *connection, struct request_state *state)
 {
     struct http_request *r = &state->request;
+    if (r->file != NULL) return respond_file(connection, state);
     if (r->json == NULL) http_error(r, 500, "internal", "no answer");
     char *text = json_dumps(r->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (text == NULL) {
@@ -133,6 +138,27 @@ static enum MHD_Result respond(struct MHD_Connection *connection, struct request
         MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     enum MHD_Result result = MHD_queue_response(connection, r->status, response);
     MHD_destroy_response(response);
+    access_log(state, length);
+    return result;
+}
+
+/* Answers with an embedded file (files.c): its bytes are the binary's, sent without a copy. */
+static enum MHD_Result respond_file(struct MHD_Connection *connection,
+                                    struct request_state *state)
+{
+    size_t length = 0;
+    struct MHD_Response *response = http_file_response(&state->request, &length);
+    if (response == NULL) return MHD_NO;
+    enum MHD_Result result = MHD_queue_response(connection, state->request.status, response);
+    MHD_destroy_response(response);
+    access_log(state, length);
+    return result;
+}
+
+/* One line per answer on stderr: method, path, status, bytes, microseconds. */
+static void access_log(const struct request_state *state, size_t length)
+{
+    const struct http_request *r = &state->request;
     if (!state->request.server->options->quiet) {
         /* The path arrives decoded: re-encode what would break or forge a log line. */
         char path[HTTP_LOG_PATH_BYTES_MAX];
@@ -148,7 +174,6 @@ static enum MHD_Result respond(struct MHD_Connection *connection, struct request
         fprintf(stderr, "%s %s %u %zu %lld\n", r->method, path, r->status, length,
                 (long long)((monotonic_ns() - state->started_ns) / 1000));
     }
-    return result;
 }
 
 static bool request_has_body(struct MHD_Connection *connection)

@@ -21,7 +21,8 @@
    transfer 403, prefix sums 200, account listings hold only its own.
 4. Approvals of a guarded account end to end (k = 2 of a, b, c).
 
-usage: test_authz.py CONCORD_BINARY [unittest arguments]
+usage: CONCORD_ASSETS_LIST=LIST test_authz.py CONCORD_BINARY [unittest arguments]
+(LIST: the build's list of the dashboard's files, generated/http/assets.list)
 """
 import http.client
 import json
@@ -66,6 +67,8 @@ EXPECTED_ROLES = {
     "GET /v1/audit/events": {"admin", "coordinator", "auditor"},
     "GET /healthz": ANONYMOUS,
     "GET /v1/openapi.json": ANONYMOUS,
+    "GET /": ANONYMOUS,
+    "GET /assets/{path}": ANONYMOUS,
 }
 # The routes that name a row: which row of the other party (eg) and which missing row.
 ROW_ROUTES = {
@@ -80,6 +83,18 @@ OWN_ROWS = {
     "GET /v1/accounts/{id}/transfers": "us.a",
     "GET /v1/transfers/{id}": "t-us",
     "GET /v1/audit/proof/{id}": "t-us",
+}
+# The dashboard's files: the build's list (CMake writes it; tests/http.cmake
+# passes it in CONCORD_ASSETS_LIST). Every caller, even one with a bad token,
+# gets the same answer: the file, or 404 for a file the build does not hold.
+with open(os.environ["CONCORD_ASSETS_LIST"]) as listing:
+    WEB_FILES = [line.strip() for line in listing if line.strip()]
+OTHER_FILES = [f for f in WEB_FILES if f != "index.html"]
+FILE_ROWS = {
+    "GET /": {"any" if "index.html" in WEB_FILES else "missing": "/"},
+    "GET /assets/{path}": dict({"missing": "/assets/nope"},
+                               **({"own": "/assets/" + quote(OTHER_FILES[0])}
+                                  if OTHER_FILES else {})),
 }
 QUERIES = {"GET /v1/audit/consistency": "?from=1"}  # the fixtures are one batch
 BODIES = {"POST /v1/batch": [], "POST /v1/scenario": {"assume": {}}}
@@ -210,7 +225,7 @@ class Matrix(unittest.TestCase):
     def expected(self, route, caller, row):
         allowed = EXPECTED_ROLES[route]
         if allowed == ANONYMOUS:
-            return 200
+            return 404 if row == "missing" else 200
         if caller in BAD_CALLERS:
             return 401
         if caller not in allowed:
@@ -244,6 +259,7 @@ class Matrix(unittest.TestCase):
                 rows = {"other": pattern.replace("{id}", quote(other, safe="")),
                         "missing": pattern.replace("{id}", missing),
                         "own": pattern.replace("{id}", OWN_ROWS[route])}
+            rows = FILE_ROWS.get(route, rows)
             rows = {row: path + QUERIES.get(route, "") for row, path in rows.items()}
             for row, path in rows.items():
                 for caller in CALLERS:

@@ -68,7 +68,12 @@ ROUTES = {
     "/v1/audit/consistency": {"get"},
     "/v1/audit/events": {"get"},
     "/healthz": {"get"},
+    "/": {"get"},
+    "/assets/{path}": {"get"},
 }
+# Routes that answer with one of the dashboard's files, and the media type
+# their 200 describes (tests/http/test_assets.py tests what they serve).
+FILE_ROUTES = {"/": "text/html", "/assets/{path}": "*/*"}
 OPTIONAL_ROUTES = {"/v1/openapi.json": {"get"}}
 QUERY_PARAMETERS = {
     "/v1/accounts": {"prefix", "unit", "owner", "limit", "after"},
@@ -614,7 +619,7 @@ class Routes(ApiTestCase):
                      "/v1/transfers/kg-5%2Fnope", "/v1/transfers/p-us%2Fexpiry"]:
             with self.subTest(path=path):
                 self.expect_error("GET", path, 404, "not_found")
-        for method, path in [("GET", "/"), ("GET", "/v1"), ("GET", "/v1/"), ("GET", "/v1/nope"),
+        for method, path in [("GET", "/assets"), ("GET", "/assets/"), ("GET", "/v1"), ("GET", "/v1/"), ("GET", "/v1/nope"),
                              ("GET", "/v2/accounts"), ("GET", "/v1/accounts/fund.pool/nope"),
                              ("GET", "/v1/accounts/fund.pool/transfers/x"),
                              ("GET", "/v1/transfers"), ("GET", "/healthz/x"),
@@ -628,7 +633,8 @@ class Routes(ApiTestCase):
         concrete = {"/v1/accounts/{id}": "/v1/accounts/fund.pool",
                     "/v1/accounts/{id}/transfers": "/v1/accounts/fund.pool/transfers",
                     "/v1/transfers/{id}": "/v1/transfers/p-us",
-                    "/v1/audit/proof/{id}": "/v1/audit/proof/p-us"}
+                    "/v1/audit/proof/{id}": "/v1/audit/proof/p-us",
+                    "/assets/{path}": "/assets/nope"}
         for template, methods in ROUTES.items():
             path = concrete.get(template, template)
             for method in sorted({"GET", "POST", "PUT", "DELETE", "PATCH"} -
@@ -735,8 +741,8 @@ class Routes(ApiTestCase):
                     responses = op.get("responses", {})
                     self.assertIn("200", responses, f"{m} {p}: no 200 response")
                     ok = deref(responses["200"])
-                    self.assertIn("application/json", ok.get("content", {}),
-                                  f"{m} {p}: 200 is not application/json")
+                    self.assertIn(FILE_ROUTES.get(p, "application/json"), ok.get("content", {}),
+                                  f"{m} {p}: 200 is not {FILE_ROUTES.get(p, 'application/json')}")
                     if m == "post":
                         body = deref(op.get("requestBody", {}))
                         self.assertIn("application/json", body.get("content", {}),

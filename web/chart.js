@@ -1,0 +1,51 @@
+// Bar charts drawn with uPlot (web/vendor/uPlot.iife.min.js, the global
+// `uPlot`): one bar per category, or a pair of bars side by side when two
+// series are given. Each chart is a labelled image for assistive technology;
+// the same figures are always in a table beside it.
+
+import {h} from './dom.js';
+import {formatCompact} from './format.js';
+
+const COLORS = ['#0b5cad', '#d97706', '#1d6b32'];
+const HEIGHT_PX = 260;
+
+// barChart('Force by stage', ['pledged', …], [{label: 'persons', values: […]}])
+export function barChart(title, categories, series) {
+  const container = h('div', {class: 'chart', role: 'img', 'aria-label': title});
+  if (typeof uPlot === 'undefined' || categories.length === 0) return container;
+  const count = series.length;
+  const xs = categories.map((_, i) => i);
+  const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const options = {
+    width: 600,
+    height: HEIGHT_PX,
+    legend: {show: count > 1, live: false},
+    cursor: {show: false},
+    scales: {
+      x: {time: false, range: [-0.5, categories.length - 0.5]},
+      y: {range: [0, max * 1.1]},
+    },
+    axes: [
+      {splits: () => xs, values: (u, splits) => splits.map((i) => categories[i] ?? ''), gap: 4, size: 40},
+      {values: (u, splits) => splits.map(formatCompact), size: 56},
+    ],
+    series: [{}].concat(series.map((s, i) => ({
+      label: s.label,
+      fill: COLORS[i % COLORS.length],
+      stroke: COLORS[i % COLORS.length],
+      width: 0,
+      points: {show: false},
+      paths: uPlot.paths.bars({size: [count > 1 ? 0.35 : 0.6, 80], align: count > 1 ? (i === 0 ? -1 : 1) : 0}),
+    }))),
+  };
+  const data = [xs, ...series.map((s) => s.values)];
+  const plot = new uPlot(options, data, container);
+  // Fit the chart to its card, now and whenever the layout changes.
+  const resize = () => {
+    const width = Math.max(200, Math.floor(container.clientWidth));
+    if (width !== plot.width) plot.setSize({width, height: HEIGHT_PX});
+  };
+  new ResizeObserver(resize).observe(container);
+  requestAnimationFrame(resize);
+  return container;
+}
