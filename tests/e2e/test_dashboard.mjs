@@ -3,8 +3,11 @@
 // web/node_modules by scripts/web-deps). It checks sign-in (a missing and a
 // bad token), that the Overview shows the API's funding totals and force
 // figures, that the Conditions page shows what POST /v1/scenario answers,
-// that a viewer is offered nothing that writes, and that no page breaks the
-// Content Security Policy. It saves a screenshot of every page.
+// that a writer's forms record a pledge, refuse a bad amount and resolve a
+// condition, that the Ledger page shows an account's history and a transfer's
+// audit proof, that a viewer is offered nothing that writes, and that no page
+// breaks the Content Security Policy. It saves a screenshot of every page and
+// form.
 //
 // usage: node tests/e2e/test_dashboard.mjs CONCORD_BINARY [SCREENSHOT_DIR]
 // (SCREENSHOT_DIR defaults to build/screenshots; a relative one is taken
@@ -215,6 +218,96 @@ async function coordinatorChecks(browser, base, token, problems) {
   await context.close();
 }
 
+async function formsChecks(browser, base, token, problems) {
+  const {context, page} = await pageOpen(browser, problems);
+  await page.goto(`${base}/?token=${encodeURIComponent(token)}`);
+  await pageReady(page, 'overview');
+
+  step('forms: a bad amount is refused next to the field, and nothing is sent');
+  await navigate(page, 'funding');
+  const pledge = page.locator('form[data-form="pledge"]');
+  let batches = 0;
+  page.on('request', (request) => { if (request.url().endsWith('/v1/batch')) batches += 1; });
+  await pledge.locator('#pledge-donor').selectOption('us');
+  await pledge.locator('#pledge-amount').fill('abc');
+  await pledge.getByRole('button', {name: 'Record pledge'}).click();
+  const amountError = pledge.locator('[data-error-for="amount"]');
+  await page.waitForFunction(() => document.querySelector('[data-error-for="amount"]')?.textContent !== '');
+  assert.match(await amountError.textContent(), /amount/i);
+  assert.equal(await pledge.locator('#pledge-amount').getAttribute('aria-invalid'), 'true');
+  await page.waitForTimeout(200);
+  assert.equal(batches, 0, 'a refused amount sends nothing');
+  await screenshot(page, 'form-pledge-refused');
+
+  step('forms: record a pledge (us, 2,500,000.00, if two_state)');
+  await pledge.locator('#pledge-amount').fill('2,500,000.00');
+  await pledge.locator('#pledge-condition').selectOption('two_state');
+  await pledge.locator('#pledge-sector').fill('health');
+  await pledge.getByRole('button', {name: 'Record pledge'}).click();
+  const pledgeResult = pledge.locator('[data-result][data-status="created"]');
+  await pledgeResult.waitFor();
+  const pledgeId = await pledgeResult.getAttribute('data-id');
+  assert.match(pledgeId, /^p-[0-9a-f]+$/);
+  assert.equal(await amountError.textContent(), '');
+  assert.equal(batches, 1);
+  await screenshot(page, 'form-pledge');
+  const recorded = await apiGet(base, token, `/v1/transfers/${pledgeId}`);
+  assert.equal(recorded.amount, 250000000);
+  assert.equal(recorded.debit, 'donor.us');
+  assert.equal(recorded.if, 'two_state');
+
+  step('Ledger: the pledge in fund.pool\'s history, and its audit proof');
+  await navigate(page, 'ledger');
+  await page.locator('#history-account').fill('fund.pool');
+  await page.getByRole('button', {name: 'Show history'}).click();
+  const row = page.locator(`.history tr[data-row="${pledgeId}"]`);
+  await row.waitFor();
+  assert.equal(await row.locator('td[data-col="amount"]').textContent(), '2,500,000.00');
+  assert.equal(await row.locator('td[data-col="state"]').textContent(), 'pending');
+  await row.getByRole('button', {name: pledgeId}).click();
+  await page.locator(`[data-transfer="${pledgeId}"]`).waitFor();
+  const proof = await apiGet(base, token, `/v1/audit/proof/${pledgeId}`);
+  await page.locator('[data-figure="proof.leaf_index"]').waitFor();
+  assert.equal(await page.locator('[data-figure="transfer.state"]').textContent(), 'pending');
+  assert.equal(await page.locator('[data-figure="transfer.amount"]').textContent(), '2,500,000.00');
+  assert.equal(await page.locator('[data-figure="proof.leaf_index"]').textContent(), String(proof.leaf_index));
+  assert.equal(await page.locator('[data-figure="proof.tree_size"]').textContent(), String(proof.tree_size));
+  assert.equal(await page.locator('pre[data-proof-checkpoint]').textContent(), proof.checkpoint);
+  await screenshot(page, 'ledger-history');
+
+  step('forms: resolve force_trained met; its pledges post');
+  const pool = await apiGet(base, token, '/v1/accounts/fund.pool/transfers?limit=1000');
+  const gated = pool.transfers.filter((t) => t.if === 'force_trained' && t.state === 'pending');
+  assert.ok(gated.length >= 1, 'the demo: a pledge waits on force_trained');
+  await navigate(page, 'conditions');
+  const resolve = page.locator('form[data-form="resolve-force_trained"]');
+  await resolve.locator('select').selectOption('met');
+  await resolve.getByRole('button', {name: 'Resolve'}).click();
+  const resolved = resolve.locator('[data-result][data-status="resolved"]');
+  await resolved.waitFor();
+  assert.ok(Number(await resolved.getAttribute('data-posted')) >= 1, 'the resolution posted a pledge');
+  assert.match(await resolved.textContent(), /posted \d+, voided \d+/);
+  await screenshot(page, 'form-resolve');
+  for (const transfer of gated) {
+    assert.equal((await apiGet(base, token, `/v1/transfers/${transfer.id}`)).state, 'posted', transfer.id);
+  }
+
+  step('forms: approve and consignment moves are offered');
+  await navigate(page, 'funding');
+  await page.locator('form[data-form="approve"]').waitFor();
+  await navigate(page, 'aid');
+  const move = page.locator('form[data-form="consignment-move"]');
+  await move.locator('#move-to').selectOption('screened');
+  assert.equal(await move.locator('#move-decision').isVisible(), true);
+  await move.locator('#move-to').selectOption('entered');
+  assert.equal(await move.locator('#move-decision').isVisible(), false);
+  await move.locator('#move-consignment').fill('no-such-consignment');
+  await move.getByRole('button', {name: 'Move'}).click();
+  await move.locator('[data-result][data-status="invalid"]').waitFor();
+  await screenshot(page, 'form-consignment-move');
+  await context.close();
+}
+
 async function viewerChecks(browser, base, token, problems) {
   step('(d) a viewer is offered nothing that writes');
   const {context, page} = await pageOpen(browser, problems);
@@ -225,6 +318,7 @@ async function viewerChecks(browser, base, token, problems) {
   for (const route of ['overview', 'funding', 'conditions', 'force', 'aid', 'ledger', 'audit']) {
     if (route !== 'overview') await navigate(page, route);
     assert.equal(await page.locator('[data-write]').count(), 0, `no write control on ${route}`);
+    assert.equal(await page.locator('form.write-form').count(), 0, `no write form on ${route}`);
   }
   await page.locator('pre[data-checkpoint]').waitFor();
   await screenshot(page, 'viewer-audit');
@@ -250,6 +344,7 @@ async function main() {
     browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS});
     await signInChecks(browser, server.base, problems);
     await coordinatorChecks(browser, server.base, coordinator, problems);
+    await formsChecks(browser, server.base, coordinator, problems);
     await viewerChecks(browser, server.base, viewer, problems);
     assert.deepEqual(problems, [], 'no page error, console error (CSP included) or failed request');
     step(`screenshots in ${screenshotDir}`);

@@ -9,6 +9,7 @@ import {api} from '../api.js';
 import {h, table, section, sectionWide} from '../dom.js';
 import {formatAmount, formatProbability} from '../format.js';
 import {conditionState} from './overview.js';
+import {writeForm, writeSection, field, select} from '../forms.js';
 
 export const title = 'Conditions';
 
@@ -42,7 +43,26 @@ function exposureTable(scenario) {
   ], scenario.exposure, {rowKey: (e) => `${e.condition}:${e.unit}`});
 }
 
-export async function render() {
+// Resolving is for writers only; the server checks the condition's authority
+// (an editor of another party gets `forbidden`, shown under the form).
+function resolveForm(condition) {
+  const state = field(`Resolve ${condition.name}`, select([['met', 'met'], ['failed', 'failed']],
+                                                          {id: `resolve-${condition.name}-state`}), 'state');
+  return writeForm({
+    name: `resolve-${condition.name}`, legend: `${condition.name}${condition.authority ? ` (authority: ${condition.authority})` : ''}`,
+    submitLabel: 'Resolve', fields: [state],
+    build: () => ({op: 'resolve', name: condition.name, state: state.control.value}),
+    done(answer, op, form) {
+      if (answer.status !== 'resolved') return;
+      form.result.textContent = `${condition.name} ${op.state}: posted ${answer.posted ?? 0}, voided ${answer.voided ?? 0}`;
+      form.result.dataset.posted = String(answer.posted ?? 0);
+      form.result.dataset.voided = String(answer.voided ?? 0);
+      for (const control of form.form.querySelectorAll('select, button')) control.disabled = true;
+    },
+  }).form;
+}
+
+export async function render(session) {
   const [conditions, requirements] = await Promise.all([api('/v1/conditions'), api('/v1/requirements')]);
   const titles = new Map(requirements.map((r) => [r.id, r.title]));
   const open = conditions.filter((c) => c.state === 'open' && !c.when);
@@ -89,5 +109,11 @@ export async function render() {
     ], settled, {rowKey: (c) => c.name}) : null);
   const outcome = sectionWide('Requirements: low – high', errorLine, results);
   await update();
-  return h('div', {class: 'cards'}, assumptions, outcome);
+  const cards = [assumptions];
+  if (session.canWrite && open.length) {
+    cards.push(writeSection('Resolve a condition',
+      h('p', {class: 'note'}, 'A resolution is final: the pledges that hang on the condition post or void at once.'),
+      open.map(resolveForm)));
+  }
+  return h('div', {class: 'cards'}, ...cards, outcome);
 }

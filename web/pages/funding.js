@@ -6,6 +6,7 @@ import {api} from '../api.js';
 import {h, table, figures, section, sectionWide} from '../dom.js';
 import {formatAmount, majorUnits} from '../format.js';
 import {barChart} from '../chart.js';
+import {writeForm, writeSection, field, input, select, parseUsd, randomId} from '../forms.js';
 
 export const title = 'Funding';
 
@@ -16,7 +17,65 @@ const TOTALS = [
   ['voided', 'Voided'], ['expired', 'Expired'],
 ];
 
-export async function render() {
+// Donors who may pledge: nations and organisations with a donor.<id> account.
+async function donorsOf(parties) {
+  const accounts = await api('/v1/accounts?prefix=donor.&limit=1000');
+  const held = new Set(accounts.accounts.map((a) => a.id));
+  return parties.filter((p) => (p.kind === 'nation' || p.kind === 'organisation') && held.has(`donor.${p.id}`));
+}
+
+function pledgeForm(donors, conditions) {
+  const donor = field('Donor', select(donors.map((p) => [p.id, `${p.name} (${p.id})`]), {id: 'pledge-donor'}), 'donor');
+  const amount = field('Amount, USD', input({id: 'pledge-amount', inputmode: 'decimal', placeholder: '2,500,000.00'}), 'amount');
+  const condition = field('Condition', select([['', 'none'], ...conditions.map((c) => [c.name, c.name])],
+                                              {id: 'pledge-condition'}), 'if');
+  const sector = field('Sector', input({id: 'pledge-sector', placeholder: 'e.g. health'}), 'sector');
+  const requirement = field('Requirement (optional)', input({id: 'pledge-requirement'}), 'requirement');
+  const id = field('Id (optional)', input({id: 'pledge-id', placeholder: 'p-… (generated when empty)'}), 'id');
+  return writeForm({
+    name: 'pledge', legend: 'Record a pledge', submitLabel: 'Record pledge',
+    fields: [donor, amount, condition, sector, requirement, id],
+    build(state) {
+      const cents = parseUsd(amount.control.value);
+      if (cents === null) {
+        state.fieldError('amount', 'Enter an amount in USD, e.g. 2,500,000.00 (at most two decimals)');
+        return null;
+      }
+      if (!donor.control.value) {
+        state.fieldError('donor', 'Choose a donor');
+        return null;
+      }
+      const op = {op: 'pledge', id: id.control.value.trim() || randomId('p-'), donor: donor.control.value, amount: cents};
+      if (condition.control.value) op.if = condition.control.value;
+      if (sector.control.value.trim()) op.sector = sector.control.value.trim();
+      if (requirement.control.value.trim()) op.requirement = requirement.control.value.trim();
+      return op;
+    },
+    done(answer, op, state) {
+      if (answer.status === 'created') state.result.dataset.id = op.id;
+    },
+  }).form;
+}
+
+function approveForm() {
+  const pending = field('Pending transfer id', input({id: 'approve-pending'}), 'pending_id');
+  const decision = field('Decision', select([['approve', 'approve'], ['reject', 'reject']], {id: 'approve-decision'}), 'decision');
+  return writeForm({
+    name: 'approve', legend: 'Approve a disbursement', submitLabel: 'Send decision',
+    fields: [pending, decision],
+    build(state) {
+      const pendingId = pending.control.value.trim();
+      if (!pendingId) {
+        state.fieldError('pending_id', 'Enter the id of a pending disbursement');
+        return null;
+      }
+      return {op: 'approve', id: randomId(`${pendingId}.${decision.control.value}-`), pending_id: pendingId,
+              decision: decision.control.value};
+    },
+  }).form;
+}
+
+export async function render(session) {
   const [funding, parties] = await Promise.all([api('/v1/reports/funding'), api('/v1/parties')]);
   const unit = funding.unit;
   const names = new Map(parties.map((p) => [p.id, p.name]));
@@ -45,5 +104,11 @@ export async function render() {
       {label: 'Disbursed', num: true, value: (r) => formatAmount(r.disbursed, unit)},
       {label: 'Spent', num: true, value: (r) => formatAmount(r.spent, unit)},
     ], funding.by_requirement ?? [], {rowKey: (r) => r.requirement}));
-  return h('div', {class: 'cards'}, totals, byDonor, byRequirement);
+  const cards = [totals];
+  if (session.canWrite) {
+    const [donors, conditions] = await Promise.all([donorsOf(parties), api('/v1/conditions')]);
+    cards.push(writeSection('Record a pledge', pledgeForm(donors, conditions)),
+               writeSection('Approve a disbursement', approveForm()));
+  }
+  return h('div', {class: 'cards'}, ...cards, byDonor, byRequirement);
 }
