@@ -4,9 +4,12 @@
 // bad token), that the Overview shows the API's funding totals and force
 // figures, that the Conditions page shows what POST /v1/scenario answers,
 // that a writer's forms record a pledge, refuse a bad amount and resolve a
-// condition, that the Ledger page shows an account's history and a transfer's
-// audit proof, that a viewer is offered nothing that writes, and that no page
-// breaks the Content Security Policy. It saves a screenshot of every page and
+// condition, that the Force and Aid pages draw their charts, that the Ledger
+// page's tree of accounts shows a prefix's net posted balance and opens an
+// account's history, that the Ledger page shows an account's history and a
+// transfer's audit proof, that the Audit page lists the recent events for a
+// coordinator and says a viewer does not read them, that a viewer is offered
+// nothing that writes, and that no page breaks the Content Security Policy. It saves a screenshot of every page and
 // form.
 //
 // usage: node tests/e2e/test_dashboard.mjs CONCORD_BINARY [SCREENSHOT_DIR]
@@ -194,11 +197,46 @@ async function coordinatorChecks(browser, base, token, problems) {
   for (const route of ['force', 'aid', 'ledger']) {
     await navigate(page, route);
     assert.ok(await page.locator('main table tbody tr').count() > 0, `${route} lists rows`);
+    if (route !== 'ledger') {
+      assert.ok(await page.locator('main .chart canvas').count() >= 1, `${route} draws a chart`);
+    }
     await screenshot(page, route);
   }
+
+  step('Ledger: the tree shows fund; expanding it shows fund.pool\'s net posted balance');
+  const poolRows = await apiGet(base, token, '/v1/balances?prefix=fund.pool');
+  assert.equal(poolRows.length, 1, 'the demo: fund.pool holds one unit');
+  const poolNet = `${usd(poolRows[0].credits_posted - poolRows[0].debits_posted)} ${poolRows[0].unit}`;
+  const fundNode = page.locator('ul.tree > li[data-node="fund"] > button.tree-node');
+  await fundNode.waitFor();
+  assert.equal(await fundNode.getAttribute('aria-expanded'), 'false');
+  assert.equal(await page.locator('li[data-node="fund.pool"]').count(), 0, 'children are built when expanded');
+  await fundNode.focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await fundNode.getAttribute('aria-expanded'), 'true');
+  const poolBalance = page.locator('li[data-node="fund.pool"] [data-balance="fund.pool"]');
+  await page.waitForFunction(() => {
+    const text = document.querySelector('[data-balance="fund.pool"]')?.textContent;
+    return text && text !== '…';
+  });
+  assert.equal(await poolBalance.textContent(), poolNet);
+  await screenshot(page, 'ledger-tree');
+  await page.locator('li[data-node="fund.pool"] > button.tree-node').click();
+  await page.locator('.history[data-account="fund.pool"] tbody tr').first().waitFor();
+  assert.equal(await page.locator('#history-account').inputValue(), 'fund.pool');
+  await fundNode.click();
+  assert.equal(await fundNode.getAttribute('aria-expanded'), 'false');
+  assert.equal(await page.locator('li[data-node="fund.pool"]').isVisible(), false);
+
   await navigate(page, 'audit');
   assert.equal(await page.locator('pre[data-checkpoint]').textContent(), checkpoint.checkpoint);
   assert.ok(await page.locator('main table tbody tr').count() > 0, 'a coordinator sees the events');
+  const latestSeq = Number(await page.locator('main table tbody tr').first().locator('td[data-col="seq"]').textContent());
+  const shownCheckpoint = await apiGet(base, token, '/v1/audit/checkpoint');
+  assert.ok(latestSeq >= 1 && latestSeq <= shownCheckpoint.size, `the latest event shown (${latestSeq})`);
+  assert.equal(await page.locator('main [data-coverage="covers"]').count(), 1, 'the checkpoint covers the events shown');
+  assert.match(await page.locator('main [data-coverage]').textContent(), /covers every event shown/);
+  assert.equal(await page.locator('[data-events-refused]').count(), 0);
   await screenshot(page, 'audit');
 
   step('the navigation works from the keyboard');
@@ -321,6 +359,8 @@ async function viewerChecks(browser, base, token, problems) {
     assert.equal(await page.locator('form.write-form').count(), 0, `no write form on ${route}`);
   }
   await page.locator('pre[data-checkpoint]').waitFor();
+  assert.equal(await page.locator('[data-events-refused]').textContent(), 'Your role does not read the event log.');
+  assert.equal(await page.locator('main table').count(), 0, 'a viewer sees no events');
   await screenshot(page, 'viewer-audit');
   await context.close();
 }

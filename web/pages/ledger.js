@@ -1,4 +1,11 @@
-// The Ledger explorer: accounts a page at a time with their pending and
+// The Ledger explorer. First, every account the token may read
+// (GET /v1/accounts, 1,000 a page, following `next`) as a tree by the dots
+// of the ids (fund › fund.pool; aid › aid.distributed › …). The top level's
+// net posted balances (credits − debits, per unit) come from
+// GET /v1/balances?prefix=<node> when the page opens; a node's children's
+// when it is first expanded (a leaf's from its own account row). The tree is
+// a nested list of buttons with aria-expanded; a leaf's button opens its
+// history below. Then the accounts a page at a time with their pending and
 // posted balances (GET /v1/accounts?after=…), filtered by an id prefix.
 // Editors and viewers see their own party's accounts only (the API decides).
 // Below: an account's history (GET /v1/accounts/{id}/transfers, a page at a
@@ -15,6 +22,107 @@ export const title = 'Ledger';
 const PAGE_ROWS = 50;
 
 const HISTORY_ROWS = 100;
+
+const TREE_PAGE_ROWS = 1000;
+
+// Every account the token may read, following the `next` cursor.
+async function accountsAll() {
+  const accounts = [];
+  let after = '';
+  for (;;) {
+    const query = new URLSearchParams({limit: String(TREE_PAGE_ROWS)});
+    if (after) query.set('after', after);
+    const page = await api(`/v1/accounts?${query}`);
+    accounts.push(...(page.accounts ?? []));
+    if (!page.next) return accounts;
+    after = page.next;
+  }
+}
+
+// The accounts as a tree: {id, label, account, children: Map}.
+function treeBuild(accounts) {
+  const root = {id: '', children: new Map()};
+  for (const account of accounts) {
+    let node = root;
+    const parts = account.id.split('.');
+    parts.forEach((part, i) => {
+      const id = parts.slice(0, i + 1).join('.');
+      if (!node.children.has(part)) node.children.set(part, {id, label: part, account: null, children: new Map()});
+      node = node.children.get(part);
+    });
+    node.account = account;
+  }
+  return root;
+}
+
+// "785,400,000.00 USD; 12 KG": net posted balances per unit.
+function netText(rows) {
+  if (rows.length === 0) return '—';
+  return rows.map((r) => `${formatAmount(r.credits_posted - r.debits_posted, r.unit)} ${r.unit}`).join('; ');
+}
+
+// A node's net posted balance into `target`: a leaf's from its account row,
+// any other node's from GET /v1/balances?prefix=<node>.
+async function balanceFill(node, target) {
+  if (node.children.size === 0 && node.account) {
+    target.textContent = netText([node.account]);
+    return;
+  }
+  try {
+    const rows = await api(`/v1/balances?prefix=${encodeURIComponent(node.id)}`);
+    target.textContent = netText(rows);
+  } catch (error) {
+    target.textContent = `(${error.message})`;
+  }
+}
+
+// The tree's list of nodes; `openHistory(id)` shows an account's history.
+function treeList(nodes, openHistory, depth) {
+  const list = h('ul', {class: 'tree', role: depth === 0 ? null : 'group'});
+  const items = [...nodes].sort((a, b) => a.label.localeCompare(b.label));
+  const fills = [];
+  for (const node of items) {
+    const balance = h('span', {class: 'tree-balance', dataset: {balance: node.id}}, '…');
+    const leaf = node.children.size === 0;
+    const label = h('span', {class: 'tree-label'}, node.label);
+    let button;
+    const item = h('li', {dataset: {node: node.id}});
+    if (leaf) {
+      button = h('button', {type: 'button', class: 'tree-node leaf', title: `History of ${node.id}`,
+        onclick: () => openHistory(node.id)}, label, ' ', balance);
+      item.append(button);
+    } else {
+      let sub = null;
+      button = h('button', {type: 'button', class: 'tree-node', 'aria-expanded': 'false',
+        onclick: async () => {
+          const open = button.getAttribute('aria-expanded') === 'true';
+          if (open) {
+            button.setAttribute('aria-expanded', 'false');
+            sub.hidden = true;
+            return;
+          }
+          button.setAttribute('aria-expanded', 'true');
+          if (!sub) {
+            const built = treeList(node.children.values(), openHistory, depth + 1);
+            sub = built.list;
+            item.append(sub);
+            sub.setAttribute('aria-busy', 'true');
+            await built.loaded;
+            sub.removeAttribute('aria-busy');
+          }
+          sub.hidden = false;
+        }}, label, ' ', balance);
+      item.append(button);
+      if (node.account) {
+        item.append(' ', h('button', {type: 'button', class: 'link', onclick: () => openHistory(node.id)},
+          `history of ${node.id}`));
+      }
+    }
+    fills.push(balanceFill(node, balance));
+    list.append(item);
+  }
+  return {list, loaded: Promise.all(fills)};
+}
 
 // The detail of one transfer and its audit proof, into `holder`.
 async function transferShow(holder, id) {
@@ -97,7 +205,13 @@ function historyPanel(detail) {
     event.preventDefault();
     if (transferInput.value.trim()) transferShow(detail, transferInput.value.trim());
   }}, h('label', {for: 'transfer-id'}, 'Transfer id '), transferInput, ' ', h('button', {type: 'submit'}, 'Show transfer'));
-  return {historyForm, transferForm, holder};
+  // Shows an account's history from elsewhere on the page (the tree).
+  function open(account) {
+    accountInput.value = account;
+    cursors = [''];
+    show('').then(() => historyForm.scrollIntoView({block: 'start'}));
+  }
+  return {historyForm, transferForm, holder, open};
 }
 
 export async function render() {
@@ -132,7 +246,13 @@ export async function render() {
   await show('');
   const detail = h('div', {class: 'transfer-detail', 'aria-live': 'polite'});
   const history = historyPanel(detail);
-  return h('div', {class: 'cards'}, sectionWide('Accounts', form, holder),
+  const tree = treeList(treeBuild(await accountsAll()).children.values(), history.open, 0);
+  await tree.loaded;
+  return h('div', {class: 'cards'},
+    sectionWide('Accounts by prefix',
+      h('p', {class: 'note'}, 'Net posted balance (credits − debits) per unit. Expand a prefix to see its accounts; choose an account to see its history.'),
+      tree.list),
+    sectionWide('Accounts', form, holder),
     sectionWide('Account history', history.historyForm, history.holder),
     sectionWide('Transfer', history.transferForm, detail));
 }
