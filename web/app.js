@@ -10,9 +10,11 @@
 // and POST /v1/batch with [] (which commits nothing) answers 200 to those
 // who may write (403 to readers). Pages that write are marked `write: true`
 // below and are left out of the navigation, and not routed, for readers.
+// The units' scales (GET /v1/units) are read once, with the probes.
 
 import {api, apiStatus, ApiError, tokenGet, tokenSet, tokenClear} from './api.js';
 import {h} from './dom.js';
+import {unitsLoad} from './format.js';
 import * as overview from './pages/overview.js';
 import * as funding from './pages/funding.js';
 import * as conditions from './pages/conditions.js';
@@ -59,6 +61,7 @@ async function sessionOpen(token) {
   const [auditStatus, writeStatus] = await Promise.all([
     apiStatus('/v1/audit/events?limit=1', {token}),
     apiStatus('/v1/batch', {method: 'POST', body: [], token}),
+    unitsLoad(token),
   ]);
   const canAudit = auditStatus === 200;
   const canWrite = writeStatus === 200;

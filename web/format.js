@@ -1,12 +1,28 @@
 // Formats the API's integer amounts for people: in the unit's scale (USD is
 // kept in cents, so 123456789 USD reads "1,234,567.89") with thousands
 // separators. The API gives amounts in minor units and names the unit; the
-// scales of the mission's units are below (any other unit is read as scale 0).
+// scale of each unit comes from GET /v1/units, read once after sign-in
+// (unitsLoad). A unit the server did not list is read as scale 0.
 
-const UNIT_SCALES = {USD: 2, EUR: 2, GBP: 2, CHF: 2};
+import {api, ApiError} from './api.js';
+import {h} from './dom.js';
+
+let unitScales = new Map();
+
+// Reads the units' scales (GET /v1/units); called once a token is accepted.
+// A server without the route leaves every unit at scale 0.
+export async function unitsLoad(token) {
+  try {
+    const units = await api('/v1/units', {token});
+    unitScales = new Map(units.map((u) => [u.code, u.scale]));
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status === 401) throw error;
+    unitScales = new Map();
+  }
+}
 
 export function unitScale(unit) {
-  return UNIT_SCALES[unit] ?? 0;
+  return unitScales.get(unit) ?? 0;
 }
 
 function groupThousands(digits) {
@@ -14,14 +30,30 @@ function groupThousands(digits) {
 }
 
 // formatAmount(123456789, 'USD') → "1,234,567.89"; formatAmount(4130, 'PERSON') → "4,130".
-export function formatAmount(minor, unit) {
+export function formatAmount(minor, unit, scale = unitScale(unit)) {
   if (minor === null || minor === undefined) return '—';
-  const scale = unitScale(unit);
   const negative = minor < 0;
   const digits = String(Math.abs(Math.trunc(minor))).padStart(scale + 1, '0');
   const whole = digits.slice(0, digits.length - scale);
   const fraction = scale > 0 ? '.' + digits.slice(digits.length - scale) : '';
   return (negative ? '-' : '') + groupThousands(whole) + fraction;
+}
+
+// A quantity of stock or deliveries: kilograms from 1,000 on read as tonnes
+// with three decimals ("12,345.678 t"), anything else as formatAmount does.
+export function formatQuantity(minor, unit) {
+  if (unit === 'KG' && typeof minor === 'number' && Math.abs(minor) >= 1000) {
+    return formatAmount(Math.round(minor / 10 ** unitScale(unit)), 'KG', 3) + ' t';
+  }
+  return formatAmount(minor, unit);
+}
+
+// A table cell for a quantity: tonnes for large KG amounts, with the exact
+// kilograms in the title attribute.
+export function quantityCell(minor, unit) {
+  const text = formatQuantity(minor, unit);
+  if (text === formatAmount(minor, unit)) return text;
+  return h('span', {title: `${formatAmount(minor, unit)} kg`}, text);
 }
 
 // The amount in major units as a number, for charts' scales.

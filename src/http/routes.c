@@ -479,6 +479,24 @@ static void h_parties(struct http_request *request, struct concord *cc)
     answer(request, rows);
 }
 
+static int unit_row(void *ctx, const struct ledger_unit *unit)
+{
+    json_array_append_new(ctx, json_encode_unit(unit));
+    return 0;
+}
+
+static void h_units(struct http_request *request, struct concord *cc)
+{
+    json_t *rows = json_array();
+    struct cc_error err = {0};
+    if (concord_units_list(cc, unit_row, rows, &err) != CC_OK) {
+        json_decref(rows);
+        http_error_from(request, &err);
+        return;
+    }
+    answer(request, rows);
+}
+
 static void h_gaps(struct http_request *request, struct concord *cc)
 {
     int64_t at;
@@ -773,6 +791,8 @@ const struct http_route http_routes[] = {
      "The requirements", NULL, NULL, "Requirements"},
     {"GET", "/v1/parties", h_parties, READERS, false, false, "listParties",
      "The parties of the mission", NULL, NULL, "Parties"},
+    {"GET", "/v1/units", h_units, READERS, false, false, "listUnits",
+     "The units and their scales", NULL, NULL, "Units"},
     {"GET", "/v1/gaps", h_gaps, READERS, false, false, "getGaps",
      "What each requirement still lacks", "at in", NULL, "Gaps"},
     {"POST", "/v1/scenario", h_scenario, READERS, false, false, "runScenario",
@@ -980,7 +1000,7 @@ json_t *http_openapi(void)
         {"Balances", "array"},   {"Conditions", "array"},     {"Requirements", "array"},
         {"Gaps", "array"},       {"Assumptions", "object"},   {"Scenario", "object"},
         {"Forecast", "object"},  {"Health", "object"},        {"OpenAPI", "object"},
-        {"Parties", "array"},
+        {"Parties", "array"},    {"Units", "array"},
         {"Checkpoint", "object"}, {"Proof", "object"},       {"Consistency", "object"},
         {"EventPage", "object"},
         {"Report", "object"},

@@ -52,6 +52,9 @@ function usd(cents) {
 function count(n) {
   return new Intl.NumberFormat('en-US', {maximumFractionDigits: 0}).format(n);
 }
+function percent(p) {
+  return `${(p * 100).toFixed(1)}%`;
+}
 
 function concordRun(db, ...args) {
   return execFileSync(concord, ['--db', db, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
@@ -124,6 +127,18 @@ async function screenshot(page, name) {
   await page.screenshot({path: path.join(screenshotDir, `${name}.png`), fullPage: true});
 }
 
+// The Conditions page shows one probability bar per requirement of the
+// forecast, labelled with its p_met as a percentage.
+async function forecastBarsCheck(page, forecast) {
+  const rows = page.locator('[data-forecast] li.forecast-row');
+  assert.equal(await rows.count(), forecast.requirements.length, 'one bar per requirement');
+  for (const r of forecast.requirements) {
+    const row = page.locator(`[data-forecast] li[data-requirement="${r.id}"]`);
+    assert.equal(await row.locator('[role="meter"]').count(), 1, `${r.id}: a bar`);
+    assert.equal(await row.locator('[data-percent]').textContent(), percent(r.p_met), `${r.id}: p_met`);
+  }
+}
+
 async function navigate(page, route) {
   await page.locator(`nav a[data-route="${route}"]`).click();
   await pageReady(page, route);
@@ -186,6 +201,7 @@ async function coordinatorChecks(browser, base, token, problems) {
 
   step('(c) Conditions: two_state met changes the pool\'s low–high range');
   await navigate(page, 'conditions');
+  await forecastBarsCheck(page, await apiGet(base, token, '/v1/forecast'));
   const poolRange = page.locator('tr[data-row="pool"] td[data-col="range"]');
   assert.equal(await poolRange.textContent(), range(before));
   await page.locator('fieldset[data-condition="two_state"]').getByLabel('met').check();
@@ -325,6 +341,10 @@ async function formsChecks(browser, base, token, problems) {
   await resolved.waitFor();
   assert.ok(Number(await resolved.getAttribute('data-posted')) >= 1, 'the resolution posted a pledge');
   assert.match(await resolved.textContent(), /posted \d+, voided \d+/);
+  await page.locator('fieldset[data-condition="force_trained"]').waitFor({state: 'detached'});
+  assert.equal(await page.locator('fieldset.choice[data-condition]').count() > 0, true, 'other conditions stay open');
+  await page.locator('tr[data-row="force_trained"]', {hasText: 'met'}).waitFor();
+  await forecastBarsCheck(page, await apiGet(base, token, '/v1/forecast'));
   await screenshot(page, 'form-resolve');
   for (const transfer of gated) {
     assert.equal((await apiGet(base, token, `/v1/transfers/${transfer.id}`)).state, 'posted', transfer.id);

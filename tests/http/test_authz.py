@@ -55,6 +55,7 @@ EXPECTED_ROLES = {
     "GET /v1/conditions": EVERYONE,
     "GET /v1/requirements": EVERYONE,
     "GET /v1/parties": EVERYONE,
+    "GET /v1/units": EVERYONE,
     "GET /v1/gaps": EVERYONE,
     "POST /v1/scenario": EVERYONE,
     "GET /v1/forecast": EVERYONE,
@@ -339,7 +340,7 @@ class Matrix(unittest.TestCase):
         rows = self.as_(v, "GET", "/v1/balances").json
         self.assertEqual(sorted(b["id"] for b in rows), own)
         for route in ["/v1/gaps", "/v1/forecast", "/v1/conditions", "/v1/requirements",
-                      "/v1/parties"]:
+                      "/v1/parties", "/v1/units"]:
             self.assert_status(self.as_(v, "GET", route), 200, route)
 
     def admin_accounts(self):

@@ -59,6 +59,7 @@ ROUTES = {
     "/v1/gaps": {"get"},
     "/v1/scenario": {"post"},
     "/v1/parties": {"get"},
+    "/v1/units": {"get"},
     "/v1/reports/funding": {"get"},
     "/v1/reports/force": {"get"},
     "/v1/reports/aid": {"get"},
@@ -561,6 +562,14 @@ class Routes(ApiTestCase):
                               "GET /v1/conditions")
         self.assert_same_json(self.get("/v1/requirements"),
                               self.cli_json("requirement", "list"), "GET /v1/requirements")
+
+    def test_units(self):
+        units = self.get("/v1/units")
+        self.assert_same_json(units, self.cli_json("unit", "list"), "GET /v1/units")
+        self.assertTrue(units, "the fixture defines units")
+        for unit in units:
+            self.assertIsInstance(unit["code"], str)
+            self.assertIsInstance(unit["scale"], int)
 
     def test_gaps(self):
         for query, args in [({}, []), ({"at": "2026-06-01"}, ["--at", "2026-06-01"]),

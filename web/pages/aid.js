@@ -8,7 +8,7 @@
 import {api} from '../api.js';
 import {h, table, section, sectionWide} from '../dom.js';
 import {lineChart} from '../chart.js';
-import {formatAmount, formatPercent} from '../format.js';
+import {formatAmount, formatPercent, quantityCell} from '../format.js';
 import {writeForm, writeSection, field, input, select} from '../forms.js';
 
 export const title = 'Aid';
@@ -126,14 +126,14 @@ export async function render(session) {
       {label: 'Point', value: (p) => p.name ?? p.point},
       {label: 'Commodity', value: (p) => p.commodity},
       {label: 'Unit', value: (p) => p.unit ?? ''},
-      {label: 'Needed', num: true, value: (p) => formatAmount(p.need, p.unit)},
-      {label: 'Delivered', num: true, value: (p) => formatAmount(p.delivered, p.unit)},
-      {label: 'Shortfall', num: true, value: (p) => formatAmount(p.shortfall, p.unit)},
+      {label: 'Needed', num: true, value: (p) => quantityCell(p.need, p.unit)},
+      {label: 'Delivered', num: true, value: (p) => quantityCell(p.delivered, p.unit)},
+      {label: 'Shortfall', num: true, value: (p) => quantityCell(p.shortfall, p.unit)},
       {label: 'Share', num: true, value: (p) => formatPercent(p.need ? p.delivered / p.need : null)},
     ], delivery.points)),
     section('Stock per stage', table('Stock per stage, summed per unit', [
       {label: 'Stage', value: (s) => s.stage},
-      {label: 'Quantity', num: true, value: (s) => formatAmount(s.quantity, s.unit)},
+      {label: 'Quantity', num: true, value: (s) => quantityCell(s.quantity, s.unit)},
       {label: 'Unit', value: (s) => s.unit},
     ], stockPerStage(aid.stock_by_commodity ?? []), {rowKey: (s) => `${s.stage}.${s.unit}`})),
     section('Dwell per stage', table('Hours from arriving at a stage to reaching a later one', [
@@ -145,7 +145,7 @@ export async function render(session) {
     sectionWide('Stock by stage and commodity', table('Stock per stage and commodity', [
       {label: 'Stage', value: (s) => s.stage},
       {label: 'Commodity', value: (s) => s.commodity},
-      {label: 'Quantity', num: true, value: (s) => formatAmount(s.quantity, s.unit)},
+      {label: 'Quantity', num: true, value: (s) => quantityCell(s.quantity, s.unit)},
       {label: 'Unit', value: (s) => s.unit},
     ], aid.stock_by_commodity ?? [])));
 }

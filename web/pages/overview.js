@@ -5,7 +5,7 @@
 
 import {api} from '../api.js';
 import {h, table, figures, section, sectionWide} from '../dom.js';
-import {formatAmount, formatPercent, formatProbability} from '../format.js';
+import {formatAmount, formatPercent, formatProbability, quantityCell} from '../format.js';
 import {barChart} from '../chart.js';
 
 const FORCE_STAGES = ['pledged', 'accepted', 'training', 'certified', 'deployed', 'rotated'];
@@ -58,8 +58,8 @@ export async function render() {
     h('p', {class: 'note'}, `Distribution points, ${delivery.from ?? '…'} to ${delivery.to ?? '…'} (${delivery.days ?? 0} days).`),
     table('Delivered and needed, summed over the points', [
       {label: 'Unit', value: (r) => r.unit},
-      {label: 'Needed', num: true, value: (r) => formatAmount(r.need, r.unit)},
-      {label: 'Delivered', num: true, value: (r) => formatAmount(r.delivered, r.unit), key: 'delivered'},
+      {label: 'Needed', num: true, value: (r) => quantityCell(r.need, r.unit)},
+      {label: 'Delivered', num: true, value: (r) => quantityCell(r.delivered, r.unit), key: 'delivered'},
       {label: 'Share of need', num: true, value: (r) => formatPercent(r.need ? r.delivered / r.need : null)},
     ], deliveryByUnit(delivery.points), {rowKey: (r) => r.unit}));
 
