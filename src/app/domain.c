@@ -298,7 +298,7 @@ static bool visible(struct domain_expansion *x, const char *debit, const char *c
     char d[LEDGER_ID_BYTES_MAX + 1], c[LEDGER_ID_BYTES_MAX + 1];
     owner_of(x, debit, d);
     owner_of(x, credit, c);
-    if (strcmp(d, actor->party) == 0 || strcmp(c, actor->party) == 0) return true;
+    if (auth_may_read_owned(actor, d) || auth_may_read_owned(actor, c)) return true;
     return d[0] == '\0' && c[0] == '\0';
 }
 
@@ -320,13 +320,14 @@ bool domain_lookup_recorded(struct domain_expansion *x, const char *id, struct d
 struct account_copy {
     struct domain_expansion *x;
     const char **unit, **name;
-    bool found;
+    bool found, readable; /* readable: unowned, or the actor may read its owner's */
 };
 
 static int account_copy_fn(void *ctx, const struct ledger_account *a)
 {
     struct account_copy *c = ctx;
     c->found = true;
+    c->readable = a->owner == NULL || auth_may_read_owned(&c->x->cc->actor, a->owner);
     *c->unit = arena_strdup(c->x->arena, a->unit);
     *c->name = a->name != NULL ? arena_strdup(c->x->arena, a->name) : NULL;
     return 0;
@@ -357,10 +358,7 @@ bool domain_lookup_account(struct domain_expansion *x, const char *id, const cha
     const struct store_driver *d = x->cc->store->driver;
     if (d->account_get(x->cc->store, id, account_copy_fn, &c, &err) != CC_OK || !c.found)
         return false;
-    char owner[LEDGER_ID_BYTES_MAX + 1];
-    owner_of(x, id, owner);
-    if (!auth_reads_everything(&x->cc->actor) && owner[0] != '\0' &&
-        strcmp(owner, x->cc->actor.party) != 0) { /* another party's: absent, to this actor */
+    if (!c.readable) { /* another party's: absent, to this actor */
         *unit = *name = NULL;
         return false;
     }
