@@ -34,6 +34,7 @@
 #include <sodium.h>
 
 #include "audit/audit.h"
+#include "audit/audit_internal.h"
 
 _Static_assert(AUDIT_PUBLIC_KEY_BYTES == crypto_sign_ed25519_PUBLICKEYBYTES, "Ed25519 public key");
 _Static_assert(AUDIT_SECRET_KEY_BYTES == crypto_sign_ed25519_SECRETKEYBYTES, "Ed25519 secret key");
@@ -116,10 +117,7 @@ static void key_id_compute(const char *name, const uint8_t public_key[AUDIT_PUBL
     memcpy(key_id, hash, AUDIT_KEY_ID_BYTES);
 }
 
-static bool fail(char *message, size_t message_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool fail(char *message, size_t message_size, const char *fmt, ...)
+bool audit_fail(char *message, size_t message_size, const char *fmt, ...)
 {
     assert(message != NULL || message_size == 0);
     if (message_size == 0) return false;
@@ -201,32 +199,32 @@ static bool key_text_parse(const char *text, struct key_text *out, char *message
 {
     memset(out, 0, sizeof *out); /* names are compared and copied whole, padding included */
     const char *plus = strchr(text, '+');
-    if (plus == NULL) return fail(message, message_size, "expected <name>+<key id>+<key>");
+    if (plus == NULL) return audit_fail(message, message_size, "expected <name>+<key id>+<key>");
     size_t name_length = (size_t)(plus - text);
     if (name_length == 0 || name_length > AUDIT_NAME_BYTES_MAX)
-        return fail(message, message_size, "the key name must be 1 to %d bytes",
+        return audit_fail(message, message_size, "the key name must be 1 to %d bytes",
                     AUDIT_NAME_BYTES_MAX);
     memcpy(out->name, text, name_length);
     out->name[name_length] = '\0';
     if (!audit_key_name_valid(out->name))
-        return fail(message, message_size, "the key name must be printable ASCII without spaces");
+        return audit_fail(message, message_size, "the key name must be printable ASCII without spaces");
     const char *id = plus + 1;
     const char *plus2 = strchr(id, '+');
-    if (plus2 == NULL) return fail(message, message_size, "expected <name>+<key id>+<key>");
+    if (plus2 == NULL) return audit_fail(message, message_size, "expected <name>+<key id>+<key>");
     if (!key_id_parse(id, (size_t)(plus2 - id), out->key_id))
-        return fail(message, message_size, "the key id must be 8 lowercase hex digits");
+        return audit_fail(message, message_size, "the key id must be 8 lowercase hex digits");
     uint8_t blob[KEY_BLOB_BYTES + 1]; /* one more to tell a longer key apart */
     size_t decoded = 0;
     if (!audit_base64_decode(plus2 + 1, blob, sizeof blob, &decoded))
-        return fail(message, message_size, "the key is not base64 of 33 bytes");
+        return audit_fail(message, message_size, "the key is not base64 of 33 bytes");
     uint8_t algorithm = decoded > 0 ? blob[0] : 0;
     if (decoded == KEY_BLOB_BYTES) memcpy(out->key, blob + 1, AUDIT_PUBLIC_KEY_BYTES);
     sodium_memzero(blob, sizeof blob);
     if (decoded != KEY_BLOB_BYTES)
-        return fail(message, message_size, "the key must be 33 bytes (0x01 and 32), not %zu",
+        return audit_fail(message, message_size, "the key must be 33 bytes (0x01 and 32), not %zu",
                     decoded);
     if (algorithm != AUDIT_ALGORITHM_ED25519)
-        return fail(message, message_size, "unknown key algorithm %u (1 is Ed25519)", algorithm);
+        return audit_fail(message, message_size, "unknown key algorithm %u (1 is Ed25519)", algorithm);
     return true;
 }
 
@@ -237,10 +235,10 @@ bool audit_signer_parse(const char *text, struct audit_signer *out, char *messag
     assert(message != NULL || message_size == 0);
     memset(out, 0, sizeof *out);
     if (strnlen(text, AUDIT_KEY_TEXT_BYTES_MAX + 1) > AUDIT_KEY_TEXT_BYTES_MAX)
-        return fail(message, message_size, "a key text is at most %d bytes",
+        return audit_fail(message, message_size, "a key text is at most %d bytes",
                     AUDIT_KEY_TEXT_BYTES_MAX);
     if (strncmp(text, SIGNER_PREFIX, strlen(SIGNER_PREFIX)) != 0)
-        return fail(message, message_size, "a signer key starts with " SIGNER_PREFIX);
+        return audit_fail(message, message_size, "a signer key starts with " SIGNER_PREFIX);
     struct key_text parts;
     bool ok = key_text_parse(text + strlen(SIGNER_PREFIX), &parts, message, message_size);
     if (ok) {
@@ -248,7 +246,7 @@ bool audit_signer_parse(const char *text, struct audit_signer *out, char *messag
         crypto_sign_ed25519_seed_keypair(out->public_key, out->secret_key, parts.key);
         key_id_compute(parts.name, out->public_key, computed);
         ok = sodium_memcmp(computed, parts.key_id, AUDIT_KEY_ID_BYTES) == 0;
-        if (!ok) fail(message, message_size, "the key id does not match the name and key");
+        if (!ok) audit_fail(message, message_size, "the key id does not match the name and key");
     }
     if (ok) {
         memcpy(out->name, parts.name, sizeof out->name);
@@ -286,16 +284,16 @@ bool audit_verifier_parse(const char *text, struct audit_verifier *out, char *me
     assert(message != NULL || message_size == 0);
     memset(out, 0, sizeof *out);
     if (strnlen(text, AUDIT_KEY_TEXT_BYTES_MAX + 1) > AUDIT_KEY_TEXT_BYTES_MAX)
-        return fail(message, message_size, "a key text is at most %d bytes",
+        return audit_fail(message, message_size, "a key text is at most %d bytes",
                     AUDIT_KEY_TEXT_BYTES_MAX);
     if (strncmp(text, SIGNER_PREFIX, strlen(SIGNER_PREFIX)) == 0)
-        return fail(message, message_size, "this is a signer (private) key, not a verifier key");
+        return audit_fail(message, message_size, "this is a signer (private) key, not a verifier key");
     struct key_text parts;
     if (!key_text_parse(text, &parts, message, message_size)) return false;
     uint8_t computed[AUDIT_KEY_ID_BYTES];
     key_id_compute(parts.name, parts.key, computed);
     if (sodium_memcmp(computed, parts.key_id, AUDIT_KEY_ID_BYTES) != 0)
-        return fail(message, message_size, "the key id does not match the name and key");
+        return audit_fail(message, message_size, "the key id does not match the name and key");
     memcpy(out->name, parts.name, sizeof out->name);
     memcpy(out->key_id, parts.key_id, AUDIT_KEY_ID_BYTES);
     memcpy(out->public_key, parts.key, AUDIT_PUBLIC_KEY_BYTES);

@@ -42,6 +42,7 @@
 #include <sodium.h>
 
 #include "audit/audit.h"
+#include "audit/audit_internal.h"
 #include "util/utf8.h"
 
 #define EM_DASH "\xe2\x80\x94"
@@ -65,19 +66,6 @@ struct line {
     uint32_t number; /* 1-based, over the whole note */
 };
 
-static bool fail(char *message, size_t message_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool fail(char *message, size_t message_size, const char *fmt, ...)
-{
-    assert(message != NULL || message_size == 0);
-    if (message_size == 0) return false;
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(message, message_size, fmt, args);
-    va_end(args);
-    return false;
-}
 
 /* ---------------------------------------------------------------- text */
 
@@ -95,13 +83,13 @@ static size_t note_char_length(const char *s, size_t n)
 static bool note_text_check(const char *note, size_t size, char *message, size_t message_size)
 {
     if (size > AUDIT_NOTE_BYTES_MAX)
-        return fail(message, message_size, "the note is %zu bytes; at most %d are allowed", size,
+        return audit_fail(message, message_size, "the note is %zu bytes; at most %d are allowed", size,
                     AUDIT_NOTE_BYTES_MAX);
     uint32_t line = 1;
     for (size_t i = 0; i < size;) {
         size_t length = note_char_length(note + i, size - i);
         if (length == 0)
-            return fail(message, message_size,
+            return audit_fail(message, message_size,
                         "line %" PRIu32 ": byte 0x%02x is a control character or not UTF-8", line,
                         (unsigned char)note[i]);
         if (note[i] == '\n') line++;
@@ -147,7 +135,7 @@ static bool size_parse(const struct line *line, uint64_t *size, char *message,
         value = value * 10 + (uint64_t)(line->text[i] - '0'); /* 19 digits fit in 64 bits */
     if (why == NULL && value > AUDIT_TREE_SIZE_MAX) why = "at most 2^63 - 1";
     if (why != NULL)
-        return fail(message, message_size, "line %" PRIu32 ": the tree size must be %s",
+        return audit_fail(message, message_size, "line %" PRIu32 ": the tree size must be %s",
                     line->number, why);
     *size = value;
     return true;
@@ -160,7 +148,7 @@ static bool root_parse(const struct line *line, uint8_t root[AUDIT_HASH_BYTES], 
     if (line->length != ROOT_BASE64_BYTES ||
         !audit_base64_decode_span(line->text, line->length, root, AUDIT_HASH_BYTES, &decoded) ||
         decoded != AUDIT_HASH_BYTES)
-        return fail(message, message_size,
+        return audit_fail(message, message_size,
                     "line %" PRIu32 ": the root hash must be base64 of 32 bytes", line->number);
     return true;
 }
@@ -175,12 +163,12 @@ static bool body_parse(const char *body, size_t length, struct audit_checkpoint 
         struct line line = line_at(body, start, length, number);
         start += line.length + 1;
         if (line.length == 0)
-            return fail(message, message_size,
+            return audit_fail(message, message_size,
                         "line %" PRIu32 ": an empty line; only the line before the signatures "
                         "may be empty",
                         number);
         if (number == 1 && !origin_valid(line.text, line.length))
-            return fail(message, message_size, "line 1: the origin must be 1 to %d bytes",
+            return audit_fail(message, message_size, "line 1: the origin must be 1 to %d bytes",
                         AUDIT_NAME_BYTES_MAX);
         if (number == 1) {
             memcpy(out->origin, line.text, line.length);
@@ -190,7 +178,7 @@ static bool body_parse(const char *body, size_t length, struct audit_checkpoint 
         if (number == 3 && !root_parse(&line, out->root, message, message_size)) return false;
     }
     if (number <= 3)
-        return fail(message, message_size,
+        return audit_fail(message, message_size,
                     "line %" PRIu32 ": the checkpoint ends early: it needs an origin, a tree size "
                     "and a root hash",
                     number);
@@ -212,7 +200,7 @@ static bool signature_parse(const struct line *line, struct signature *out, char
 {
     if (line->length < SIGNATURE_PREFIX_BYTES ||
         memcmp(line->text, SIGNATURE_PREFIX, SIGNATURE_PREFIX_BYTES) != 0)
-        return fail(message, message_size,
+        return audit_fail(message, message_size,
                     "line %" PRIu32 ": a signature line starts with an em dash (U+2014) and a "
                     "space",
                     line->number);
@@ -221,10 +209,10 @@ static bool signature_parse(const struct line *line, struct signature *out, char
     const char *space = memchr(name, ' ', rest);
     size_t name_length = space == NULL ? rest : (size_t)(space - name);
     if (name_length == 0 || memchr(name, '+', name_length) != NULL)
-        return fail(message, message_size,
+        return audit_fail(message, message_size,
                     "line %" PRIu32 ": the key name must not be empty or hold '+'", line->number);
     if (space == NULL)
-        return fail(message, message_size,
+        return audit_fail(message, message_size,
                     "line %" PRIu32 ": the key name must be followed by a space and a signature",
                     line->number);
     const char *base64 = space + 1;
@@ -232,7 +220,7 @@ static bool signature_parse(const struct line *line, struct signature *out, char
     if (!audit_base64_decode_span(base64, base64_length, out->blob, sizeof out->blob,
                                   &out->blob_length) ||
         out->blob_length < SIGNATURE_BLOB_BYTES_MIN)
-        return fail(message, message_size,
+        return audit_fail(message, message_size,
                     "line %" PRIu32 ": the signature must be base64 of a key id and a signature",
                     line->number);
     out->name = name;
@@ -253,14 +241,14 @@ static bool signature_verify(const struct signature *signature, const struct lin
                              const struct audit_verifier *v, char *message, size_t message_size)
 {
     if (signature->blob_length != SIGNATURE_BLOB_BYTES)
-        return fail(message, message_size,
+        return audit_fail(message, message_size,
                     "line %" PRIu32 ": the signature by %s must be %d bytes, not %zu",
                     line->number, v->name, AUDIT_SIGNATURE_BYTES,
                     signature->blob_length - AUDIT_KEY_ID_BYTES);
     if (crypto_sign_ed25519_verify_detached(signature->blob + AUDIT_KEY_ID_BYTES,
                                             (const unsigned char *)body, body_length,
                                             v->public_key) != 0)
-        return fail(message, message_size, "line %" PRIu32 ": the signature by %s does not verify",
+        return audit_fail(message, message_size, "line %" PRIu32 ": the signature by %s does not verify",
                     line->number, v->name);
     return true;
 }
@@ -283,10 +271,10 @@ static bool note_read(const char *note, size_t size, const struct audit_verifier
     for (size_t i = size; i >= 2 && split == size; i--)
         if (note[i - 2] == '\n' && note[i - 1] == '\n') split = i - 2;
     if (split == size)
-        return fail(message, message_size, "no blank line before the signatures");
+        return audit_fail(message, message_size, "no blank line before the signatures");
     size_t body_length = split + 1;
     if (size == split + 2 || note[size - 1] != '\n')
-        return fail(message, message_size,
+        return audit_fail(message, message_size,
                     "the note must end with signature lines, each ending with a newline");
     struct audit_checkpoint checkpoint;
     memset(&checkpoint, 0, sizeof checkpoint);
@@ -300,7 +288,7 @@ static bool note_read(const char *note, size_t size, const struct audit_verifier
         struct line line = line_at(note, start, size, number);
         start += line.length + 1;
         if (++lines > AUDIT_SIGNATURES_MAX)
-            return fail(message, message_size, "line %" PRIu32 ": more than %d signatures",
+            return audit_fail(message, message_size, "line %" PRIu32 ": more than %d signatures",
                         number, AUDIT_SIGNATURES_MAX);
         if (!signature_parse(&line, &signature, message, message_size)) return false;
         if (v == NULL || !signature_by(&signature, v)) continue; /* another key: skipped */
@@ -309,7 +297,7 @@ static bool note_read(const char *note, size_t size, const struct audit_verifier
         verified++;
     }
     if (v != NULL && verified == 0)
-        return fail(message, message_size, "no signature by %s (key id %02x%02x%02x%02x)",
+        return audit_fail(message, message_size, "no signature by %s (key id %02x%02x%02x%02x)",
                     v->name, v->key_id[0], v->key_id[1], v->key_id[2], v->key_id[3]);
     *out = checkpoint;
     return true;
