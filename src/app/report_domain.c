@@ -140,29 +140,9 @@ struct rows_load {
     bool failed;
 };
 
-/*
- * Does a row matter to the domain reports? Theirs carry a kind (pledge,
- * contingent, aid.entered, …) or resolve a pending transfer, or move the
- * accounts of the schemes (docs/DOMAIN.md). A ledger's other transfers —
- * most of a large one — are skipped before they cost a copy and an index
- * entry.
- */
-static bool report_relevant(const struct ledger_transfer *t)
-{
-    static const char *const schemes[] = {"donor.", "fund.", "force.", "aid.", "spent."};
-    if (t->kind != NULL || t->pending_id != NULL) return true;
-    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
-        size_t n = strlen(schemes[i]);
-        if (strncmp(t->debit, schemes[i], n) == 0 || strncmp(t->credit, schemes[i], n) == 0)
-            return true;
-    }
-    return false;
-}
-
 static int rows_transfer(void *ctx, const struct ledger_transfer *t)
 {
     struct rows_load *l = ctx;
-    if (t->date > l->rows->at || !report_relevant(t)) return 0;
     if (!ledger_view_add_transfer(&l->rows->view, t)) {
         l->failed = true;
         return 1;
@@ -186,7 +166,16 @@ enum cc_err report_rows_load(struct concord *cc, int64_t at, struct report_rows 
     rows->at = at;
     const struct store_driver *d = cc->store->driver;
     struct rows_load l = {.rows = rows};
-    enum cc_err rc = d->transfers_each(cc->store, rows_transfer, &l, err);
+    /*
+     * The rows that matter to the domain reports carry a kind (pledge,
+     * contingent, aid.entered, …) or resolve a pending transfer, or move the
+     * accounts of the schemes (docs/DOMAIN.md). A ledger's other transfers —
+     * most of a large one — are left in the store.
+     */
+    static const char *const schemes[] = {"donor.", "fund.", "force.", "aid.", "spent."};
+    const struct store_transfer_filter filter = {
+        .at = at, .prefixes = schemes, .prefixes_count = sizeof schemes / sizeof schemes[0]};
+    enum cc_err rc = d->transfers_each(cc->store, &filter, rows_transfer, &l, err);
     if (rc == CC_OK && !l.failed) rc = d->units_list(cc->store, rows_unit, &l, err);
     if (rc == CC_OK && !l.failed) rc = d->load_requirements(cc->store, &rows->view, err);
     if (rc == CC_OK && !l.failed) rc = d->load_rates(cc->store, &rows->view, err);

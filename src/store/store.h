@@ -81,6 +81,20 @@ struct store_prefix_range {
 void store_prefix_range(const char *prefix, struct store_prefix_range *range);
 
 typedef int (*store_account_fn)(void *ctx, const struct ledger_account *account);
+#define STORE_FILTER_PREFIXES_MAX 8 /* account id prefixes one transfers_each call names */
+
+/*
+ * Which rows transfers_each reads: those dated at or before `at` that carry
+ * a kind, resolve a pending transfer (pending_id), or move an account whose
+ * id starts with one of `prefixes` (each non-empty). The filter runs inside
+ * the store, so the rows it skips cost no copy.
+ */
+struct store_transfer_filter {
+    int64_t at;
+    const char *const *prefixes;
+    size_t prefixes_count; /* 0 … STORE_FILTER_PREFIXES_MAX */
+};
+
 typedef int (*store_transfer_fn)(void *ctx, const struct ledger_transfer *transfer);
 typedef int (*store_unit_fn)(void *ctx, const struct ledger_unit *unit);
 typedef int (*store_balance_fn)(void *ctx, const struct store_balance *balance);
@@ -190,9 +204,12 @@ struct store_driver {
     /* Every pending transfer, oldest first. */
     enum cc_err (*pending_all)(struct store *store, store_transfer_fn fn, void *ctx,
                                struct cc_error *err);
-    /* Every transfer row (resolution records included), in seq order: for reports. */
-    enum cc_err (*transfers_each)(struct store *store, store_transfer_fn fn, void *ctx,
-                                  struct cc_error *err);
+    /*
+     * The transfer rows (resolution records included) that `filter` selects,
+     * in seq order: for reports, which read few rows of a large ledger.
+     */
+    enum cc_err (*transfers_each)(struct store *store, const struct store_transfer_filter *filter,
+                                  store_transfer_fn fn, void *ctx, struct cc_error *err);
     /* A party, an approval by id, or every approval of a pending transfer, into the view. */
     enum cc_err (*load_party)(struct store *store, const char *id, struct ledger_view *view,
                               struct cc_error *err);

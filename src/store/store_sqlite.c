@@ -133,7 +133,7 @@ enum stmt {
     S_MAX_TRANSFER_SEQ, S_MAX_ACCOUNT_SEQ,
     S_CONDITIONS_ALL, S_CONDITION_INSERT, S_CONDITION_UPDATE, S_GATE_INSERT, S_GATED_PENDING,
     S_REQUIREMENTS_ALL, S_REQUIREMENT_INSERT, S_RATES_ALL, S_RATE_INSERT, S_PENDING_ALL,
-    S_PENDING_DATE, S_TRANSFERS_ALL,
+    S_PENDING_DATE,
     S_PARTY_GET, S_PARTIES_LIST, S_PARTY_INSERT, S_APPROVALS_OF, S_APPROVAL_GET,
     S_APPROVAL_INSERT,
     S_EVENT_INSERT, S_CHECKPOINT_INSERT, S_EVENTS_LAST, S_EVENTS_AFTER, S_LEAVES, S_EVENT_AT,
@@ -212,7 +212,6 @@ static const char *const stmt_sql[S_COUNT] = {
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",
     [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
     [S_PENDING_ALL] = "SELECT " TRANSFER_COLUMNS "WHERE t.state = 2 ORDER BY t.seq",
-    [S_TRANSFERS_ALL] = "SELECT " TRANSFER_COLUMNS "ORDER BY t.seq",
     [S_PENDING_DATE] = "SELECT p.date FROM transfers r JOIN transfers p ON p.id = r.pending_id"
                        " WHERE r.seq = ?1",
     [S_PARTY_GET] = "SELECT id, name, kind, timestamp FROM parties WHERE id = ?1",
@@ -767,14 +766,52 @@ static enum cc_err sqlite_pending_all(struct store *b, store_transfer_fn fn, voi
     return CC_OK;
 }
 
-static enum cc_err sqlite_transfers_each(struct store *b, store_transfer_fn fn, void *ctx,
-                                         struct cc_error *err)
+/*
+ * The statement is written for the filter's number of prefixes: each prefix
+ * p is the index range p <= id < p' (p with its last byte raised by one), so
+ * the accounts it names are found in the id index, and the transfers are
+ * judged on their own columns before the two joins that name their accounts.
+ */
+static enum cc_err sqlite_transfers_each(struct store *b, const struct store_transfer_filter *filter,
+                                         store_transfer_fn fn, void *ctx, struct cc_error *err)
 {
     struct store_sqlite *s = sq(b);
-    sqlite3_stmt *st = stmt_get(s, S_TRANSFERS_ALL);
-    FOR_EACH_ROW(s, st, err, "reading transfers",
-                 struct ledger_transfer row_ = row_transfer(st), fn, ctx);
-    return CC_OK;
+    if (filter->prefixes_count > STORE_FILTER_PREFIXES_MAX)
+        return cc_error_set(err, CC_ERR_INPUT, "a transfer filter names more than %d prefixes",
+                            STORE_FILTER_PREFIXES_MAX);
+    char uppers[STORE_FILTER_PREFIXES_MAX][LEDGER_ID_BYTES_MAX + 1];
+    char sql[2048];
+    size_t n = (size_t)snprintf(sql, sizeof sql, "WITH rel(seq) AS (SELECT seq FROM accounts WHERE 0");
+    for (size_t i = 0; i < filter->prefixes_count; i++) {
+        size_t len = strlen(filter->prefixes[i]);
+        if (len == 0 || len > LEDGER_ID_BYTES_MAX || (unsigned char)filter->prefixes[i][len - 1] == 0xFF)
+            return cc_error_set(err, CC_ERR_INPUT, "transfer filter: bad prefix \"%s\"",
+                                filter->prefixes[i]);
+        memcpy(uppers[i], filter->prefixes[i], len + 1);
+        uppers[i][len - 1] = (char)((unsigned char)uppers[i][len - 1] + 1);
+        n += (size_t)snprintf(sql + n, sizeof sql - n, " OR (id >= ?%zu AND id < ?%zu)", 2 * i + 2,
+                              2 * i + 3);
+    }
+    snprintf(sql + n, sizeof sql - n,
+             ") SELECT " TRANSFER_COLUMNS "WHERE t.date <= ?1 AND (t.kind IS NOT NULL OR "
+             "t.pending_id IS NOT NULL OR t.debit IN rel OR t.credit IN rel) ORDER BY t.seq");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "reading transfers");
+    sqlite3_bind_int64(st, 1, filter->at);
+    for (size_t i = 0; i < filter->prefixes_count; i++) {
+        sqlite3_bind_text(st, (int)(2 * i + 2), filter->prefixes[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, (int)(2 * i + 3), uppers[i], -1, SQLITE_STATIC);
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ledger_transfer row = row_transfer(st);
+        if (fn(ctx, &row) != 0) break;
+    }
+    enum cc_err result = CC_OK;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) result = db_error(s, err, "reading transfers");
+    sqlite3_finalize(st);
+    return result;
 }
 
 /* ---------------------------------------------------------------- writing */

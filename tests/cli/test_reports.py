@@ -460,6 +460,27 @@ class Reports(unittest.TestCase):
         self.assertEqual(self.run_cc(db, "report", "aid", "--at", "soon",
                                      check=False).returncode, 2)
 
+    def test_unrelated_transfers(self):
+        # Transfers between accounts outside the schemes, some of whose ids
+        # only look like theirs (fundx., aid_, donors.), change no report.
+        for name, ops in (("funding", FUNDING), ("force", FORCE), ("aid", AID)):
+            unit = next(o["unit"] for o in ops if o["op"] == "account")
+            noise_ids = ("fundx.a", "aid_b", "donors.c", "forcex.d", "spentx.e", "ops.f")
+            noise = accounts(unit, *noise_ids)
+            for i in range(60):
+                noise.append({"op": "transfer", "id": f"noise{i}",
+                              "debit": noise_ids[i % 6], "credit": noise_ids[(i + 1) % 6],
+                              "amount": 1 + i, "date": f"2026-11-0{1 + i % 5}"})
+            db = os.path.join(self.dir.name, name + "-noise.db")
+            self.run_cc(db, "init")
+            r = self.run_cc(db, "apply",
+                            input="".join(json.dumps(o) + "\n" for o in ops + noise))
+            self.assertTrue(all(json.loads(line)["status"] == "created"
+                                for line in r.stdout.splitlines()), r.stdout)
+            for at in (None, "2026-11-03"):
+                self.assertEqual(self.report(name, at, db=db), self.report(name, at),
+                                 f"{name} at {at}")
+
     # ------------------------------------------------------------ HTTP
 
     def test_http_same_json(self):
