@@ -60,6 +60,11 @@ bool auth_reads_everything(const struct auth_actor *actor)
            actor->role == AUTH_ROLE_AUDITOR;
 }
 
+bool auth_may_write(const struct auth_actor *actor)
+{
+    return (AUTH_ROLES_WRITERS & AUTH_ROLE_BIT(actor->role)) != 0;
+}
+
 bool auth_may_read_owned(const struct auth_actor *actor, const char *owner)
 {
     return auth_reads_everything(actor) || owned_by(owner, actor->party);
@@ -71,7 +76,9 @@ bool auth_audit_path_allowed(const struct auth_actor *actor, const char *path,
     *proof_id = NULL;
     if (auth_reads_everything(actor)) return true;
     if (actor->role != AUTH_ROLE_VIEWER && actor->role != AUTH_ROLE_EDITOR) return false;
-    if (strcmp(path, AUTH_AUDIT_CHECKPOINT) == 0) return true;
+    if (strcmp(path, AUTH_AUDIT_CHECKPOINT) == 0 || strcmp(path, AUTH_AUDIT_KEY) == 0 ||
+        strcmp(path, AUTH_AUDIT_CONSISTENCY) == 0)
+        return true;
     size_t n = strlen(AUTH_AUDIT_PROOF_PREFIX);
     if (strncmp(path, AUTH_AUDIT_PROOF_PREFIX, n) != 0 || path[n] == '\0') return false;
     *proof_id = path + n; /* allowed if the caller finds the transfer readable */

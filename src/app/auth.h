@@ -58,9 +58,16 @@ struct auth_actor {
 /* Anyone, without a token (health check, the API's own description). */
 #define AUTH_ANONYMOUS (1u << AUTH_ROLE_COUNT)
 
-/* The prefix of the audit routes, and the two of them a viewer or editor may use. */
+/*
+ * The prefix of the audit routes, and those a viewer or editor may use: what
+ * lets a party check the log's integrity (the verifier key, checkpoints,
+ * consistency proofs, which hold hashes only) and the proofs of the transfers
+ * it reads.
+ */
 #define AUTH_AUDIT_PREFIX "/v1/audit/"
 #define AUTH_AUDIT_CHECKPOINT "/v1/audit/checkpoint"
+#define AUTH_AUDIT_KEY "/v1/audit/key"
+#define AUTH_AUDIT_CONSISTENCY "/v1/audit/consistency"
 #define AUTH_AUDIT_PROOF_PREFIX "/v1/audit/proof/"
 
 /*
@@ -83,13 +90,16 @@ void auth_actor_local(struct auth_actor *out);
 void auth_actor_system(struct auth_actor *out);
 /* Does actor read every row (admin, coordinator, auditor), not only its party's? */
 bool auth_reads_everything(const struct auth_actor *actor);
+/* May actor send batches (admin, coordinator, editor)? Each operation is still judged. */
+bool auth_may_write(const struct auth_actor *actor);
 /* May actor read a row owned by owner (NULL: owned by no party)? */
 bool auth_may_read_owned(const struct auth_actor *actor, const char *owner);
 /*
  * The rule of the audit routes (paths under AUTH_AUDIT_PREFIX): true when
  * actor's role may use path whatever it names; for viewers and editors,
  * *proof_id is set to the transfer id of a proof path (the caller then
- * checks that the actor may read that transfer) and checkpoints are allowed.
+ * checks that the actor may read that transfer), and the key, checkpoints and
+ * consistency proofs are allowed.
  */
 bool auth_audit_path_allowed(const struct auth_actor *actor, const char *path,
                              const char **proof_id);

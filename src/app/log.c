@@ -400,6 +400,46 @@ static int timestamp_of(void *ctx, const struct ledger_transfer *t)
     return 0;
 }
 
+/*
+ * The proof of the event `found` (found->body taken over when the caller
+ * reads every row) against the latest checkpoint; transfer_id is the
+ * transfer it proves, or "" for an event's own proof.
+ */
+static enum cc_err proof_of_event(struct concord *cc, struct event_found *found,
+                                  const char *transfer_id, struct proof *out,
+                                  struct cc_error *err)
+{
+    struct concord_checkpoint *cp = malloc(sizeof *cp);
+    enum cc_err rc = cp != NULL ? concord_log_checkpoint(cc, 0, cp, err)
+                                : cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    if (rc == CC_OK && found->seq > cp->size)
+        rc = cc_error_set(err, CC_ERR_STORE, "the audit log is damaged: event %lld is not "
+                                             "covered by the latest checkpoint",
+                          (long long)found->seq);
+    struct leaves l = {0};
+    if (rc == CC_OK) rc = leaves_load(cc, cp->size, &l, err);
+    if (rc == CC_OK) {
+        snprintf(out->transfer_id, sizeof out->transfer_id, "%s", transfer_id);
+        out->leaf_index = (uint64_t)(found->seq - 1);
+        out->tree_size = (uint64_t)cp->size;
+        memcpy(out->leaf_hash, l.hash[found->seq - 1], AUDIT_HASH_BYTES);
+        out->hashes_count = audit_inclusion_proof((const uint8_t(*)[AUDIT_HASH_BYTES])l.hash,
+                                                  out->tree_size, out->leaf_index, out->hashes);
+        out->checkpoint = strdup(cp->note);
+        /* The event holds every operation of its batch, other parties' too. */
+        if (auth_reads_everything(&cc->actor)) {
+            out->event = found->body;
+            out->event_size = found->body_size;
+            found->body = NULL;
+        }
+        leaves_free(&l);
+        if (out->checkpoint == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    }
+    free(cp);
+    if (rc != CC_OK) proof_free(out);
+    return rc;
+}
+
 enum cc_err concord_log_proof(struct concord *cc, const char *id, struct proof *out,
                               struct cc_error *err)
 {
@@ -412,35 +452,27 @@ enum cc_err concord_log_proof(struct concord *cc, const char *id, struct proof *
     if (rc == CC_OK && found.body == NULL)
         rc = cc_error_set(err, CC_ERR_NOT_FOUND, "transfer %s is in no event of the audit log",
                           id);
-    struct concord_checkpoint *cp = malloc(sizeof *cp);
-    if (rc == CC_OK && cp == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-    if (rc == CC_OK) rc = concord_log_checkpoint(cc, 0, cp, err);
-    if (rc == CC_OK && found.seq > cp->size)
-        rc = cc_error_set(err, CC_ERR_STORE, "the audit log is damaged: event %lld is not "
-                                             "covered by the latest checkpoint",
-                          (long long)found.seq);
-    struct leaves l = {0};
-    if (rc == CC_OK) rc = leaves_load(cc, cp->size, &l, err);
-    if (rc == CC_OK) {
-        snprintf(out->transfer_id, sizeof out->transfer_id, "%s", id);
-        out->leaf_index = (uint64_t)(found.seq - 1);
-        out->tree_size = (uint64_t)cp->size;
-        memcpy(out->leaf_hash, l.hash[found.seq - 1], AUDIT_HASH_BYTES);
-        out->hashes_count = audit_inclusion_proof((const uint8_t(*)[AUDIT_HASH_BYTES])l.hash,
-                                                  out->tree_size, out->leaf_index, out->hashes);
-        out->checkpoint = strdup(cp->note);
-        /* The event holds every operation of its batch, other parties' too. */
-        if (auth_reads_everything(&cc->actor)) {
-            out->event = found.body;
-            out->event_size = found.body_size;
-            found.body = NULL;
-        }
-        leaves_free(&l);
-        if (out->checkpoint == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-    }
-    free(cp);
+    if (rc == CC_OK) rc = proof_of_event(cc, &found, id, out, err);
     free(found.body);
-    if (rc != CC_OK) proof_free(out);
+    return rc;
+}
+
+enum cc_err concord_log_event_proof(struct concord *cc, int64_t seq, struct proof *out,
+                                    struct cc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!auth_reads_everything(&cc->actor))
+        return cc_error_set(err, CC_ERR_FORBIDDEN, "a%s %s may not read the event log",
+                            cc->actor.role == AUTH_ROLE_EDITOR ? "n" : "",
+                            auth_role_name(cc->actor.role));
+    if (seq < 1) return cc_error_set(err, CC_ERR_USAGE, "an event's seq is an integer ≥ 1");
+    struct event_found found = {0};
+    enum cc_err rc = cc->store->driver->events_each(cc->store, seq - 1, 1, event_copy, &found, err);
+    if (rc == CC_OK && (found.body == NULL || found.seq != seq))
+        rc = cc_error_set(err, CC_ERR_NOT_FOUND, "the audit log has no event %lld",
+                          (long long)seq);
+    if (rc == CC_OK) rc = proof_of_event(cc, &found, "", out, err);
+    free(found.body);
     return rc;
 }
 
@@ -558,7 +590,7 @@ static bool event_check(const struct proof *p, char *message, size_t size)
     bool ok = json_is_integer(seq) && (uint64_t)json_integer_value(seq) == p->leaf_index + 1;
     if (!ok)
         check_fail(message, size, "%s", "the event's seq is not leaf_index + 1");
-    else if (!(ok = event_records(event, p->transfer_id)))
+    else if (p->transfer_id[0] != '\0' && !(ok = event_records(event, p->transfer_id)))
         check_fail(message, size, "the event does not record transfer %s", p->transfer_id);
     json_decref(event);
     return ok;

@@ -118,6 +118,13 @@ struct concord_checkpoint {
 /* The checkpoint of `size` events, or the latest (size 0). CC_ERR_NOT_FOUND when none. */
 enum cc_err concord_log_checkpoint(struct concord *cc, int64_t size,
                                    struct concord_checkpoint *out, struct cc_error *err);
+/*
+ * The inclusion proof of event seq against the latest checkpoint, with the
+ * event's text; its transfer_id is empty. For the roles that read every row
+ * only (the event holds every party's operations): CC_ERR_FORBIDDEN else.
+ */
+enum cc_err concord_log_event_proof(struct concord *cc, int64_t seq, struct proof *out,
+                                    struct cc_error *err);
 /* The inclusion proof of the event that created transfer id, against the latest checkpoint. */
 enum cc_err concord_log_proof(struct concord *cc, const char *id, struct proof *out,
                               struct cc_error *err);

@@ -1282,6 +1282,46 @@ done:
     return out;
 }
 
+/* ---------------------------------------------------------------- the overview */
+
+/* A new object of src's members named in keys (NULL-terminated); NULL when memory ran out. */
+static json_t *members(const json_t *src, const char *const *keys)
+{
+    json_t *out = json_object();
+    for (const char *const *k = keys; out != NULL && *k != NULL; k++) {
+        json_t *v = json_object_get(src, *k);
+        if (v != NULL && json_object_set(out, *k, v) != 0) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    return out;
+}
+
+/*
+ * The mission at a glance, from one load of the rows: what the dashboard's
+ * first page shows. Computing the three reports costs little next to
+ * reading their rows, which this reads once instead of three times.
+ */
+json_t *report_overview_json(const struct report_rows *rows)
+{
+    static const char *const funding_keys[] = {"unit", "totals", "by_condition", NULL};
+    static const char *const force_keys[] = {"unit", "stages", "targets", "deployment", NULL};
+    static const char *const aid_keys[] = {"delivery", NULL};
+    json_t *funding = report_funding_json(rows);
+    json_t *force = report_force_json(rows);
+    json_t *aid = report_aid_json(rows);
+    json_t *out = NULL;
+    if (funding != NULL && force != NULL && aid != NULL)
+        out = json_pack("{s:O, s:o, s:o, s:o}", "at", json_object_get(funding, "at"),
+                        "funding", members(funding, funding_keys), "force",
+                        members(force, force_keys), "aid", members(aid, aid_keys));
+    json_decref(funding);
+    json_decref(force);
+    json_decref(aid);
+    return out;
+}
+
 /* ---------------------------------------------------------------- by name */
 
 report_domain_fn report_domain_find(const char *name)
@@ -1293,6 +1333,7 @@ report_domain_fn report_domain_find(const char *name)
         {"funding", report_funding_json},
         {"force", report_force_json},
         {"aid", report_aid_json},
+        {"overview", report_overview_json},
     };
     for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++)
         if (strcmp(reports[i].name, name) == 0) return reports[i].fn;
@@ -1305,7 +1346,7 @@ enum cc_err report_domain(struct concord *cc, const char *name, int64_t at, json
     *out = NULL;
     report_domain_fn fn = report_domain_find(name);
     if (fn == NULL)
-        return cc_error_set(err, CC_ERR_USAGE, "no report %s (funding, force or aid)", name);
+        return cc_error_set(err, CC_ERR_USAGE, "no report %s (funding, force, aid or overview)", name);
     struct report_rows rows;
     enum cc_err rc = report_rows_load(cc, at, &rows, err);
     if (rc == CC_OK) {

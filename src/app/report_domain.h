@@ -41,8 +41,11 @@ void report_rows_free(struct report_rows *rows);
 json_t *report_funding_json(const struct report_rows *rows);
 json_t *report_force_json(const struct report_rows *rows);
 json_t *report_aid_json(const struct report_rows *rows);
+/* The Overview: funding's unit, totals and by_condition; force's unit, stages,
+   targets and deployment; aid's delivery; from one load of the rows. */
+json_t *report_overview_json(const struct report_rows *rows);
 
-/* The report named ("funding", "force", "aid"), or NULL for another name. */
+/* The report named ("funding", "force", "aid", "overview"), or NULL for another name. */
 typedef json_t *(*report_domain_fn)(const struct report_rows *rows);
 report_domain_fn report_domain_find(const char *name);
 

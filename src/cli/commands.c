@@ -39,7 +39,7 @@ enum {
     OPT_USER, OPT_ROLE, OPT_PARTY, OPT_GUARDED, OPT_APPROVER, OPT_APPROVALS_REQUIRED,
     OPT_DECISION,
     OPT_ASSUME, OPT_SAMPLES, OPT_SEED, OPT_IN, OPT_LISTEN, OPT_THREADS, OPT_QUIET, OPT_FROM,
-    OPT_KEY,
+    OPT_KEY, OPT_SEQ,
 };
 
 static const struct option all_options[] = {
@@ -72,6 +72,7 @@ static const struct option all_options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"threads", required_argument, NULL, OPT_THREADS}, {"quiet", no_argument, NULL, OPT_QUIET},
     {"from", required_argument, NULL, OPT_FROM}, {"key", required_argument, NULL, OPT_KEY},
+    {"seq", required_argument, NULL, OPT_SEQ},
     {NULL, 0, NULL, 0},
 };
 
@@ -84,7 +85,7 @@ struct opts {
         *debit, *credit, *amount, *expires, *date, *kind, *memo;
     const char *flags[FLAGS_MAX];
     const char *title, *probability, *authority, *when, *account, *measure, *target, *due, *to,
-        *rate, *samples, *seed, *in, *listen, *threads, *from, *key;
+        *rate, *samples, *seed, *in, *listen, *threads, *from, *key, *seq;
     bool quiet, guarded;
     const char *user, *role, *party, *approvals_required, *decision;
     const char *approvers[LEDGER_APPROVERS_MAX];
@@ -170,6 +171,7 @@ static bool opts_parse(int argc, char **argv, const int *accepted, struct opts *
             break;
         case OPT_FROM: o->from = optarg; break;
         case OPT_KEY: o->key = optarg; break;
+        case OPT_SEQ: o->seq = optarg; break;
         case OPT_ASSUME:
             if (o->assume_count == REPORT_ASSUMPTIONS_MAX) {
                 cli_fail(CLI_EXIT_USAGE, "%s: at most %d --assume options", command,
@@ -1806,14 +1808,22 @@ static int cmd_checkpoint(struct cli *cli, int argc, char **argv)
     return cli_flush_output() ? CLI_EXIT_OK : CLI_EXIT_STORE;
 }
 
+static bool parse_size(const char *text, int64_t *out, const char *option, const char *command);
+
+/* `proof TRANSFER_ID`, or `proof --seq N` for event N itself. */
 static int cmd_proof(struct cli *cli, int argc, char **argv)
 {
-    static const int accepted[] = {OPT_JSON, 0};
+    static const int accepted[] = {OPT_SEQ, OPT_JSON, 0};
     struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "proof") || !positional_exactly(&o, 1, "proof"))
+    if (!opts_parse(argc, argv, accepted, &o, "proof") ||
+        !positional_exactly(&o, o.seq != NULL ? 0 : 1, "proof"))
         return CLI_EXIT_USAGE;
+    int64_t seq = 0;
+    if (o.seq != NULL && !parse_size(o.seq, &seq, "--seq", "proof")) return CLI_EXIT_USAGE;
     int status;
-    struct concord *cc = cli_open(cli, &status);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/audit/events/%lld/proof", (long long)seq);
+    struct concord *cc = o.seq != NULL ? cli_open_audit(cli, path, &status) : cli_open(cli, &status);
     if (cc == NULL) return status;
     struct proof *proof = malloc(sizeof *proof);
     if (proof == NULL) {
@@ -1821,7 +1831,8 @@ static int cmd_proof(struct cli *cli, int argc, char **argv)
         return cli_fail(CLI_EXIT_STORE, "out of memory");
     }
     struct cc_error err = {0};
-    enum cc_err rc = concord_log_proof(cc, o.positional[0], proof, &err);
+    enum cc_err rc = o.seq != NULL ? concord_log_event_proof(cc, seq, proof, &err)
+                                   : concord_log_proof(cc, o.positional[0], proof, &err);
     concord_close(cc);
     if (rc == CC_OK) {
         status = print_json(proof_encode(proof)); /* a proof is a file format: always JSON */
@@ -1872,6 +1883,12 @@ static int cmd_verify_proof(struct cli *cli, int argc, char **argv)
         if (!concord_proof_check(proof, &verifier, message, sizeof message))
             status = cli_fail(CLI_EXIT_REJECTED, "%s: invalid proof: %s", o.positional[0],
                               message);
+        else if (proof->transfer_id[0] == '\0')
+            printf("valid: event %llu%s is in the log of %llu event%s signed by %s\n",
+                   (unsigned long long)proof->leaf_index + 1,
+                   proof->event != NULL ? ", as the proof gives it," : "",
+                   (unsigned long long)proof->tree_size, proof->tree_size == 1 ? "" : "s",
+                   verifier.name);
         else if (proof->event != NULL)
             printf("valid: transfer %s is in event %llu of the log of %llu event%s signed by "
                    "%s\n",
@@ -1891,14 +1908,14 @@ static int cmd_verify_proof(struct cli *cli, int argc, char **argv)
     return status;
 }
 
-/* A checkpoint size typed by a person: 1 … 2^63-1. */
+/* A checkpoint size or an event seq typed by a person: 1 … 2^63-1. */
 static bool parse_size(const char *text, int64_t *out, const char *option, const char *command)
 {
     char *end;
     errno = 0;
     long long v = text != NULL ? strtoll(text, &end, 10) : 0;
     if (text == NULL || errno != 0 || end == text || *end != '\0' || v < 1) {
-        cli_fail(CLI_EXIT_USAGE, "%s: %s must be a checkpoint size ≥ 1", command, option);
+        cli_fail(CLI_EXIT_USAGE, "%s: %s must be an integer ≥ 1", command, option);
         return false;
     }
     *out = v;
@@ -2176,6 +2193,35 @@ static int cmd_token_list(struct cli *cli, int argc, char **argv)
     return listing_finish(&s, concord_tokens_list(cc, token_row, &s, &err), &err);
 }
 
+/* Who the command runs as: the --token's user, role and party, or the local administrator. */
+static int cmd_whoami(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "whoami") || !positional_exactly(&o, 0, "whoami"))
+        return CLI_EXIT_USAGE;
+    int status;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    const struct auth_actor *a = &cc->actor;
+    json_t *caller = json_encode_caller(a->user, auth_role_name(a->role), a->party,
+                                        auth_may_write(a), auth_reads_everything(a));
+    concord_close(cc);
+    if (o.json) return print_json(caller);
+    if (caller == NULL) return cli_fail(CLI_EXIT_STORE, "out of memory");
+    const char *party = json_string_value(json_object_get(caller, "party"));
+    const json_t *may = json_object_get(caller, "may");
+    printf("%s, %s%s%s; %s, %s\n", json_string_value(json_object_get(caller, "user")),
+           json_string_value(json_object_get(caller, "role")), party ? " of party " : "",
+           party ? party : "",
+           json_is_true(json_object_get(may, "write")) ? "may send batches"
+                                                                 : "reads only",
+           json_is_true(json_object_get(may, "read_all")) ? "reads every party's rows"
+                                                                    : "reads its party's rows");
+    json_decref(caller);
+    return CLI_EXIT_OK;
+}
+
 static int cmd_token_revoke(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {0};
@@ -2357,7 +2403,7 @@ const struct cli_command cli_commands[] = {
      "how likely each requirement is to be met",
      "Open base conditions are met independently with their probability (0.5 when\n"
      "none is set); exact over up to 20 of them, seeded Monte Carlo beyond.\n"},
-    {"report", cmd_report, "funding|force|aid [--at DATE] [--json]",
+    {"report", cmd_report, "funding|force|aid|overview [--at DATE] [--json]",
      "the mission's funding, force generation or aid pipeline",
      "Computed from every transfer by the account scheme of docs/DOMAIN.md. funding\n"
      "(USD): required, pledged (conditional or not), committed, disbursed, awaiting\n"
@@ -2365,7 +2411,9 @@ const struct cli_command cli_commands[] = {
      "per stage and contingent, targets, month-end history, training, days from\n"
      "pledge to deployment, reimbursement. aid: stock per stage and place, trucks\n"
      "and tonnes per crossing per day, dwell times, delivered against need, losses\n"
-     "and rejections. --at DATE counts transfers effective through that day.\n"},
+     "and rejections. overview: funding's totals and conditions, force's stages,\n"
+     "targets and deployment, aid's delivery, from one reading of the rows. --at DATE\n"
+     "counts transfers effective through that day.\n"},
     {"serve", cmd_serve, "[--listen ADDR:PORT] [--threads N] [--quiet]",
      "serve the API over HTTP",
      "JSON over HTTP/1.1 under /v1/ (docs/API.md); the OpenAPI document is at\n"
@@ -2380,6 +2428,9 @@ const struct cli_command cli_commands[] = {
      "Administrators only (the local CLI is one).\n"},
     {"token list", cmd_token_list, "[--json]", "the access tokens (never their secrets)", ""},
     {"token revoke", cmd_token_revoke, "ID", "revoke an access token at once", ""},
+    {"whoami", cmd_whoami, "[--json]", "who commands run as",
+     "The user, role and party of --token (or CONCORD_TOKEN), or the local\n"
+     "administrator without one, and what that role may do. --json: as GET /v1/me.\n"},
     {"check", cmd_check, "[--json]", "verify the ledger's invariants",
      "Checks that, per unit, debits equal credits (posted and pending), that no\n"
      "balance is negative or breaks its account's limit, and that every account's\n"
@@ -2392,11 +2443,12 @@ const struct cli_command cli_commands[] = {
      "Prints the signed note of the latest checkpoint: the log's name, its size (one\n"
      "event per committed batch) and its Merkle root. --json: {\"size\",\"root\",\"time\",\n"
      "\"checkpoint\"}.\n"},
-    {"proof", cmd_proof, "TRANSFER_ID [--json]", "prove a transfer is in the audit log",
+    {"proof", cmd_proof, "TRANSFER_ID | --seq N [--json]", "prove a transfer is in the audit log",
      "Prints, as JSON, the inclusion proof of the event that created TRANSFER_ID\n"
      "against the latest checkpoint, with that event's text: transfer_id, leaf_index\n"
-     "(event seq - 1), tree_size, leaf_hash, hashes, checkpoint, event. Check it with\n"
-     "verify-proof. Exit 1 when there is no such transfer.\n"},
+     "(event seq - 1), tree_size, leaf_hash, hashes, checkpoint, event. --seq N: the\n"
+     "proof of event N itself, without transfer_id (roles that read the event log).\n"
+     "Check it with verify-proof. Exit 1 when there is no such transfer or event.\n"},
     {"verify-proof", cmd_verify_proof, "FILE --key VERIFIER_KEY", "check an inclusion proof",
      "Needs nothing but the proof and the verifier key (its text, or a file holding\n"
      "it): checks the checkpoint's signature, that the hashes lead from the leaf to\n"

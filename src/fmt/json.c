@@ -697,6 +697,14 @@ json_t *json_encode_party(const struct ledger_party *p)
     return o;
 }
 
+json_t *json_encode_caller(const char *user, const char *role, const char *party, bool write,
+                           bool read_all)
+{
+    return json_pack("{s:s, s:s, s:s?, s:{s:b, s:b, s:b}}", "user", user, "role", role, "party",
+                     party != NULL && party[0] != '\0' ? party : NULL, "may", "write", write,
+                     "read_all", read_all, "read_log", read_all);
+}
+
 json_t *json_encode_account(const struct ledger_account *a)
 {
     json_t *o = json_object();

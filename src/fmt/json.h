@@ -68,6 +68,13 @@ json_t *json_encode_result(size_t index, const struct ledger_op *op,
                            const struct ledger_result *result);
 json_t *json_encode_account(const struct ledger_account *account);
 json_t *json_encode_party(const struct ledger_party *party);
+/*
+ * Who a caller is: {"user","role","party"(null for none),"may":{"write",
+ * "read_all","read_log"}}: may it send batches, read every party's rows, read
+ * the audit log's events.
+ */
+json_t *json_encode_caller(const char *user, const char *role, const char *party, bool write,
+                           bool read_all);
 json_t *json_encode_transfer(const struct ledger_transfer *transfer);
 json_t *json_encode_unit(const struct ledger_unit *unit);
 json_t *json_encode_condition(const struct ledger_condition *condition);

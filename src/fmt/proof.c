@@ -37,11 +37,16 @@ json_t *proof_hashes_encode(const uint8_t (*hashes)[AUDIT_HASH_BYTES], size_t co
 
 json_t *proof_encode(const struct proof *p)
 {
-    json_t *o = json_pack("{s:s, s:I, s:I, s:o, s:o, s:s}", "transfer_id", p->transfer_id,
-                          "leaf_index", (json_int_t)p->leaf_index, "tree_size",
-                          (json_int_t)p->tree_size, "leaf_hash", proof_hash_encode(p->leaf_hash),
-                          "hashes", proof_hashes_encode(p->hashes, p->hashes_count),
-                          "checkpoint", p->checkpoint);
+    json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:s}", "leaf_index", (json_int_t)p->leaf_index,
+                          "tree_size", (json_int_t)p->tree_size, "leaf_hash",
+                          proof_hash_encode(p->leaf_hash), "hashes",
+                          proof_hashes_encode(p->hashes, p->hashes_count), "checkpoint",
+                          p->checkpoint);
+    if (o != NULL && p->transfer_id[0] != '\0' &&
+        json_object_set_new(o, "transfer_id", json_string(p->transfer_id)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
     if (o != NULL && p->event != NULL &&
         json_object_set_new(o, "event", json_stringn(p->event, p->event_size)) != 0) {
         json_decref(o);
@@ -132,12 +137,12 @@ static bool decode_fields(const json_t *o, struct proof *out, char *message, siz
     static const char *const fields[] = {"transfer_id", "leaf_index", "tree_size", "leaf_hash",
                                          "hashes", "checkpoint", "event"};
     if (!known_fields(o, fields, sizeof fields / sizeof fields[0], message, size)) return false;
-    const json_t *id = json_object_get(o, "transfer_id");
-    if (!json_is_string(id) || json_string_length(id) == 0 ||
-        json_string_length(id) > LEDGER_ID_BYTES_MAX ||
-        strlen(json_string_value(id)) != json_string_length(id))
-        return fail(message, size, "transfer_id", "required, a transfer id");
-    memcpy(out->transfer_id, json_string_value(id), json_string_length(id) + 1);
+    const json_t *id = json_object_get(o, "transfer_id"); /* absent: an event's own proof */
+    if (id != NULL && (!json_is_string(id) || json_string_length(id) == 0 ||
+                       json_string_length(id) > LEDGER_ID_BYTES_MAX ||
+                       strlen(json_string_value(id)) != json_string_length(id)))
+        return fail(message, size, "transfer_id", "must be a transfer id");
+    if (id != NULL) memcpy(out->transfer_id, json_string_value(id), json_string_length(id) + 1);
     if (!decode_size(json_object_get(o, "leaf_index"), &out->leaf_index))
         return fail(message, size, "leaf_index", "required, an integer ≥ 0");
     if (!decode_size(json_object_get(o, "tree_size"), &out->tree_size))

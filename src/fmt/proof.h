@@ -10,7 +10,8 @@
  *
  * leaf_index is 0-based (the event's seq − 1); hashes hold the audit path of
  * RFC 6962 against the checkpoint's tree of tree_size leaves; "event" may be
- * left out. Decoding is strict: every field but "event" is required, no
+ * left out. The proof of an event itself (`concord proof --seq`) has no
+ * "transfer_id". Decoding is strict: every other field but "event" is required, no
  * other field is accepted, hashes are base64 of exactly 32 bytes, at most
  * AUDIT_PROOF_HASHES_MAX of them. A consistency proof is
  *

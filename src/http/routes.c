@@ -6,6 +6,7 @@
  * with the store connection it was lent, and leaves a status and a JSON
  * answer in the request. Shapes are the CLI's --json shapes exactly.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -479,6 +480,14 @@ static void h_parties(struct http_request *request, struct concord *cc)
     answer(request, rows);
 }
 
+/* The caller, as its token names it: the dashboard shows and offers what it may. */
+static void h_me(struct http_request *request, struct concord *cc)
+{
+    const struct auth_actor *a = &cc->actor;
+    answer(request, json_encode_caller(a->user, auth_role_name(a->role), a->party,
+                                       auth_may_write(a), auth_reads_everything(a)));
+}
+
 static int unit_row(void *ctx, const struct ledger_unit *unit)
 {
     json_array_append_new(ctx, json_encode_unit(unit));
@@ -536,6 +545,11 @@ static void h_report_force(struct http_request *request, struct concord *cc)
 static void h_report_aid(struct http_request *request, struct concord *cc)
 {
     domain_report(request, cc, "aid");
+}
+
+static void h_report_overview(struct http_request *request, struct concord *cc)
+{
+    domain_report(request, cc, "overview");
 }
 
 static void h_scenario(struct http_request *request, struct concord *cc)
@@ -664,7 +678,22 @@ static void h_audit_checkpoint(struct http_request *request, struct concord *cc)
         answer(request, checkpoint_object(&c));
 }
 
-static void h_audit_proof(struct http_request *request, struct concord *cc)
+/* The verifier key: with it alone, anyone can check checkpoints and proofs. */
+static void h_audit_key(struct http_request *request, struct concord *cc)
+{
+    struct audit_verifier verifier;
+    struct cc_error err = {0};
+    char text[AUDIT_KEY_TEXT_BYTES_MAX];
+    if (concord_key_verifier(cc, &verifier, &err) != CC_OK)
+        http_error_from(request, &err);
+    else if (!audit_verifier_format(&verifier, text, sizeof text))
+        http_error(request, 500, "store_error", "cannot format the verifier key");
+    else
+        answer(request, json_pack("{s:s, s:s}", "name", verifier.name, "verifier", text));
+}
+
+/* The proof of a transfer (/v1/audit/proof/{id}) or of event {id} itself. */
+static void audit_proof_answer(struct http_request *request, struct concord *cc, bool of_event)
 {
     struct proof *proof = malloc(sizeof *proof);
     struct cc_error err = {0};
@@ -672,13 +701,37 @@ static void h_audit_proof(struct http_request *request, struct concord *cc)
         http_error(request, 503, "overloaded", "out of memory");
         return;
     }
-    if (concord_log_proof(cc, request->id, proof, &err) != CC_OK) {
+    enum cc_err rc;
+    if (of_event) {
+        char *end;
+        errno = 0;
+        long long seq = strtoll(request->id, &end, 10);
+        if (errno != 0 || end == request->id || *end != '\0' || seq < 1) {
+            free(proof);
+            http_error(request, 400, "bad_request", "seq: expected an integer ≥ 1");
+            return;
+        }
+        rc = concord_log_event_proof(cc, seq, proof, &err);
+    } else {
+        rc = concord_log_proof(cc, request->id, proof, &err);
+    }
+    if (rc != CC_OK) {
         http_error_from(request, &err);
     } else {
         answer(request, proof_encode(proof));
         proof_free(proof);
     }
     free(proof);
+}
+
+static void h_audit_proof(struct http_request *request, struct concord *cc)
+{
+    audit_proof_answer(request, cc, false);
+}
+
+static void h_audit_event_proof(struct http_request *request, struct concord *cc)
+{
+    audit_proof_answer(request, cc, true);
 }
 
 /* An optional query argument that is a count ≥ 0 (a seq or a size); false after answering 400. */
@@ -789,6 +842,8 @@ const struct http_route http_routes[] = {
      "The conditions and their states", NULL, NULL, "Conditions"},
     {"GET", "/v1/requirements", h_requirements, READERS, false, false, "listRequirements",
      "The requirements", NULL, NULL, "Requirements"},
+    {"GET", "/v1/me", h_me, READERS, false, false, "getCaller",
+     "Who the token is: user, role, party and what it may do", NULL, NULL, "Caller"},
     {"GET", "/v1/parties", h_parties, READERS, false, false, "listParties",
      "The parties of the mission", NULL, NULL, "Parties"},
     {"GET", "/v1/units", h_units, READERS, false, false, "listUnits",
@@ -806,12 +861,20 @@ const struct http_route http_routes[] = {
      "Report"},
     {"GET", "/v1/reports/aid", h_report_aid, READERS, false, false, "getAidReport",
      "The aid pipeline: stock, crossings, dwell times, delivery, losses", "at", NULL, "Report"},
+    {"GET", "/v1/reports/overview", h_report_overview, READERS, false, false,
+     "getOverviewReport", "The mission at a glance: funding, force and aid from one reading",
+     "at", NULL, "Report"},
     {"GET", "/v1/audit/checkpoint", h_audit_checkpoint, READERS, false, false,
      "getAuditCheckpoint", "The latest signed checkpoint of the audit log", NULL, NULL,
      "Checkpoint"},
+    {"GET", "/v1/audit/key", h_audit_key, READERS, false, false, "getAuditKey",
+     "The verifier key of the audit log's signatures", NULL, NULL, "VerifierKey"},
     {"GET", "/v1/audit/proof/{id}", h_audit_proof, READERS, false, true, "getAuditProof",
      "The inclusion proof of the event that created a transfer", NULL, NULL, "Proof"},
-    {"GET", "/v1/audit/consistency", h_audit_consistency, AUDIT, false, false,
+    {"GET", "/v1/audit/events/{id}/proof", h_audit_event_proof, AUDIT, false, false,
+     "getAuditEventProof", "The inclusion proof of an event, with its text", NULL, NULL,
+     "Proof"},
+    {"GET", "/v1/audit/consistency", h_audit_consistency, READERS, false, false,
      "getAuditConsistency", "The consistency proof between two checkpoints", "from to", NULL,
      "Consistency"},
     {"GET", "/v1/audit/events", h_audit_events, AUDIT, false, false, "listAuditEvents",
@@ -1001,8 +1064,8 @@ json_t *http_openapi(void)
         {"Gaps", "array"},       {"Assumptions", "object"},   {"Scenario", "object"},
         {"Forecast", "object"},  {"Health", "object"},        {"OpenAPI", "object"},
         {"Parties", "array"},    {"Units", "array"},
-        {"Checkpoint", "object"}, {"Proof", "object"},       {"Consistency", "object"},
-        {"EventPage", "object"},
+        {"Checkpoint", "object"}, {"Proof", "object"},     {"Consistency", "object"},
+        {"EventPage", "object"},  {"VerifierKey", "object"}, {"Caller", "object"},
         {"Report", "object"},
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)

@@ -934,13 +934,19 @@ class Cli(unittest.TestCase):
                 "--amount", "5")
         viewer = self.token("--user", "ann", "--role", "viewer", "--party", "us")["token"]
         auditor = self.token("--user", "aud", "--role", "auditor")["token"]
-        for args in [["verify"], ["consistency", "--from", "1", "--json"]]:
+        for args in [["verify"], ["proof", "--seq", "1"]]:
             r = self.run_cc("--token", viewer, *args)
             self.assertEqual(r.returncode, 1, f"{args}: {r.stdout}")
             self.assertIn("may not read", r.stderr, args)
             self.assertEqual(r.stdout, "", args)
             self.ok("--token", auditor, *args)
         self.ok("--token", viewer, "checkpoint")
+        # Consistency proofs hold hashes only: every party may check the log only grew.
+        c = json.loads(self.ok("--token", viewer, "consistency", "--from", "1", "--json").stdout)
+        self.assertEqual(c["from"], 1)
+        self.assertEqual(self.ok("--token", viewer, "whoami").stdout,
+                         "ann, viewer of party us; reads only, reads its party's rows\n")
+        self.assertEqual(json.loads(self.ok("whoami", "--json").stdout)["role"], "admin")
         proof = json.loads(self.ok("--token", viewer, "proof", "t1", "--json").stdout)
         self.assertNotIn("event", proof, "a viewer's proof carries no event")
         path = os.path.join(self.dir.name, "viewer.proof.json")

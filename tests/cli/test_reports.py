@@ -481,11 +481,28 @@ class Reports(unittest.TestCase):
                 self.assertEqual(self.report(name, at, db=db), self.report(name, at),
                                  f"{name} at {at}")
 
+    def test_overview(self):
+        # The overview is the three reports' parts, from one reading of the rows.
+        for name in ("funding", "force", "aid"):
+            db = self.dbs[name]
+            for at in (None, "2026-11-03"):
+                o = self.report("overview", at, db=db)
+                f, fo, a = (self.report(n, at, db=db) for n in ("funding", "force", "aid"))
+                self.assertEqual(list(o), ["at", "funding", "force", "aid"])
+                self.assertEqual(o["at"], f["at"])
+                self.assertEqual(o["funding"], {k: f[k] for k in ("unit", "totals", "by_condition")})
+                self.assertEqual(o["force"], {k: fo[k] for k in ("unit", "stages", "targets",
+                                                                 "deployment")})
+                self.assertEqual(o["aid"], {"delivery": a["delivery"]})
+        text = self.run_cc(self.dbs["funding"], "report", "overview").stdout
+        self.assertIn("funding / totals", text)
+        self.assertRegex(text, r"\n  required +1,500\.00\n")  # the two requirements, in dollars
+
     # ------------------------------------------------------------ HTTP
 
     def test_http_same_json(self):
-        for name in ("funding", "force", "aid"):
-            db = self.dbs[name]
+        for name in ("funding", "force", "aid", "overview"):
+            db = self.dbs[name if name != "overview" else "funding"]
             token = json.loads(self.run_cc(db, "token", "create", "--user", "u", "--role",
                                            "admin", "--json").stdout)["token"]
             server = test_http.Server(db, quiet=True)
@@ -498,7 +515,7 @@ class Reports(unittest.TestCase):
                     body = resp.read()
                     conn.close()
                     self.assertEqual(resp.status, 200, f"{path}: {body!r}")
-                    self.assertEqual(json.loads(body), self.report(name, at), path)
+                    self.assertEqual(json.loads(body), self.report(name, at, db=db), path)
                 conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
                 conn.request("GET", f"/v1/reports/{name}?at=nope",
                              headers={"Authorization": "Bearer " + token})

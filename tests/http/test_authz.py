@@ -54,6 +54,7 @@ EXPECTED_ROLES = {
     "GET /v1/balances": EVERYONE,
     "GET /v1/conditions": EVERYONE,
     "GET /v1/requirements": EVERYONE,
+    "GET /v1/me": EVERYONE,
     "GET /v1/parties": EVERYONE,
     "GET /v1/units": EVERYONE,
     "GET /v1/gaps": EVERYONE,
@@ -62,9 +63,14 @@ EXPECTED_ROLES = {
     "GET /v1/reports/funding": EVERYONE,
     "GET /v1/reports/force": EVERYONE,
     "GET /v1/reports/aid": EVERYONE,
+    "GET /v1/reports/overview": EVERYONE,
     "GET /v1/audit/checkpoint": EVERYONE,
+    "GET /v1/audit/key": EVERYONE,
     "GET /v1/audit/proof/{id}": EVERYONE,
-    "GET /v1/audit/consistency": {"admin", "coordinator", "auditor"},
+    # Hashes only: every party may check that the log only grew.
+    "GET /v1/audit/consistency": EVERYONE,
+    # An event holds every party's operations of its batch.
+    "GET /v1/audit/events/{id}/proof": {"admin", "coordinator", "auditor"},
     "GET /v1/audit/events": {"admin", "coordinator", "auditor"},
     "GET /healthz": ANONYMOUS,
     "GET /v1/openapi.json": ANONYMOUS,
@@ -96,6 +102,9 @@ FILE_ROWS = {
     "GET /assets/{path}": dict({"missing": "/assets/nope"},
                                **({"own": "/assets/" + quote(OTHER_FILES[0])}
                                   if OTHER_FILES else {})),
+    # Not a file, but rows the same way: an event that is there, one that is not.
+    "GET /v1/audit/events/{id}/proof": {"any": "/v1/audit/events/1/proof",
+                                        "missing": "/v1/audit/events/999999/proof"},
 }
 QUERIES = {"GET /v1/audit/consistency": "?from=1"}  # the fixtures are one batch
 BODIES = {"POST /v1/batch": [], "POST /v1/scenario": {"assume": {}}}

@@ -58,16 +58,20 @@ ROUTES = {
     "/v1/requirements": {"get"},
     "/v1/gaps": {"get"},
     "/v1/scenario": {"post"},
+    "/v1/me": {"get"},
     "/v1/parties": {"get"},
     "/v1/units": {"get"},
     "/v1/reports/funding": {"get"},
     "/v1/reports/force": {"get"},
     "/v1/reports/aid": {"get"},
+    "/v1/reports/overview": {"get"},
     "/v1/forecast": {"get"},
     "/v1/audit/checkpoint": {"get"},
+    "/v1/audit/key": {"get"},
     "/v1/audit/proof/{id}": {"get"},
     "/v1/audit/consistency": {"get"},
     "/v1/audit/events": {"get"},
+    "/v1/audit/events/{id}/proof": {"get"},
     "/healthz": {"get"},
     "/": {"get"},
     "/assets/{path}": {"get"},
@@ -87,6 +91,7 @@ QUERY_PARAMETERS = {
     "/v1/reports/funding": {"at"},
     "/v1/reports/force": {"at"},
     "/v1/reports/aid": {"at"},
+    "/v1/reports/overview": {"at"},
 }
 # Query parameters the server documents beyond the specification above.
 # GET /v1/balances?in=UNIT converts every figure into UNIT (no CLI equivalent).
@@ -1361,6 +1366,40 @@ class AuditRoutes(ApiTestCase):
         self.assertIn('"kg-1"', p["event"])
         self.assert_same_json(p, self.cli_json("proof", "kg-1", "--json"), "proof")
         self.expect_error("GET", "/v1/audit/proof/no-such", 404, "not_found")
+
+    def test_key(self):
+        k = self.get("/v1/audit/key")
+        self.assertEqual(set(k), {"name", "verifier"})
+        self.assertEqual(k["verifier"], cli(self.db, "key").stdout.strip())
+        self.assertTrue(k["verifier"].startswith(k["name"] + "+"))
+
+    def test_event_proof(self):
+        size = self.get("/v1/audit/checkpoint")["size"]
+        for seq in (1, size):
+            p = self.get(f"/v1/audit/events/{seq}/proof")
+            self.assertEqual(set(p), {"leaf_index", "tree_size", "leaf_hash", "hashes",
+                                      "checkpoint", "event"})
+            self.assertEqual((p["leaf_index"], p["tree_size"]), (seq - 1, size))
+            self.assertEqual(json.loads(p["event"])["seq"], seq)
+            self.assert_same_json(p, json.loads(cli(self.db, "proof", "--seq", str(seq)).stdout),
+                                  f"event {seq}'s proof")
+        self.expect_error("GET", f"/v1/audit/events/{size + 1}/proof", 404, "not_found")
+        for bad in ["0", "-1", "x", "1x", "99999999999999999999"]:
+            with self.subTest(seq=bad):
+                self.expect_error("GET", f"/v1/audit/events/{bad}/proof", 400, "bad_request")
+
+    def test_me(self):
+        me = self.get("/v1/me")
+        self.assertEqual(me, {"user": "test-admin", "role": "admin", "party": None,
+                              "may": {"write": True, "read_all": True, "read_log": True}})
+        viewer = cli(self.db, "token", "create", "--user", "vic", "--role", "viewer",
+                     "--party", "us").stdout.strip()
+        r = request(self.port, "GET", "/v1/me", headers={"Authorization": "Bearer " + viewer})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json, {"user": "vic", "role": "viewer", "party": "us",
+                                  "may": {"write": False, "read_all": False, "read_log": False}})
+        self.assertEqual(r.json, json.loads(cli(self.db, "--token", viewer, "whoami",
+                                                "--json").stdout))
 
     def test_consistency(self):
         size = self.get("/v1/audit/checkpoint")["size"]
