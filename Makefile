@@ -34,6 +34,7 @@ bench: build
 	@cmake --build build -j $(JOBS) --target concord-bench
 	@build/concord-bench
 	@bench/http-bench
+	@node bench/dashboard-bench.mjs build/concord
 
 run: build
 	@scripts/run-demo "$(DB)"

@@ -2,6 +2,9 @@
 // request carries the signed-in token as a bearer token, and an answer that
 // is not 2xx becomes an ApiError with the HTTP status and the API's error code.
 // The token lives in sessionStorage, so it ends with the browser tab.
+// Answers are parsed by web/json.js, which keeps integers beyond 2^53 exact.
+
+import {jsonParse} from './json.js';
 
 const TOKEN_KEY = 'concord.token';
 
@@ -37,22 +40,11 @@ export async function api(path, {method = 'GET', body, token = tokenGet()} = {})
   const response = await fetch(path, init);
   const text = await response.text();
   let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+  try { json = text ? jsonParse(text) : null; } catch { json = null; }
   if (!response.ok) {
     const error = json && json.error ? json.error : {};
     throw new ApiError(response.status, error.code || 'http_error',
                        error.message || `${method} ${path}: HTTP ${response.status}`);
   }
   return json;
-}
-
-// The status of a request without throwing: for the role probes.
-export async function apiStatus(path, options) {
-  try {
-    await api(path, options);
-    return 200;
-  } catch (error) {
-    if (error instanceof ApiError) return error.status;
-    throw error;
-  }
 }

@@ -3,16 +3,13 @@
 // renders one page module (web/pages/) at a time.
 //
 // Signing in: /?token=T stores T in sessionStorage and removes it from the
-// address bar; otherwise the sign-in form asks for one. A token is checked
-// with GET /v1/parties (401: not valid). The API has no "who am I" route, so
-// the role is probed: GET /v1/audit/events?limit=1 answers 200 to
-// administrators, coordinators and auditors (403 to editors and viewers),
-// and POST /v1/batch with [] (which commits nothing) answers 200 to those
-// who may write (403 to readers). Pages that write are marked `write: true`
-// below and are left out of the navigation, and not routed, for readers.
-// The units' scales (GET /v1/units) are read once, with the probes.
+// address bar; otherwise the sign-in form asks for one. The token is checked
+// and its role read with GET /v1/me (401: not valid), at the same time as
+// the units' scales (GET /v1/units): two requests, then the page. Pages that
+// write are marked `write: true` below and are left out of the navigation,
+// and not routed, for a token whose role may not write (`may.write`).
 
-import {api, apiStatus, ApiError, tokenGet, tokenSet, tokenClear} from './api.js';
+import {api, ApiError, tokenGet, tokenSet, tokenClear} from './api.js';
 import {h} from './dom.js';
 import {unitsLoad} from './format.js';
 import * as overview from './pages/overview.js';
@@ -50,22 +47,19 @@ const elements = {
 let session = null;
 let rendering = 0; // a newer route change wins over a slower page
 
-function roleName(canAudit, canWrite) {
-  if (canAudit) return canWrite ? 'administrator or coordinator' : 'auditor';
-  return canWrite ? 'editor' : 'viewer';
-}
+const ROLE_NAMES = {admin: 'administrator', coordinator: 'coordinator', editor: 'editor',
+                    viewer: 'viewer', auditor: 'auditor'};
 
-// Checks the token and probes its role; throws ApiError(401) for a bad token.
+// Checks the token and reads who it is (GET /v1/me) and the units' scales,
+// both at once; throws ApiError(401) for a bad token.
 async function sessionOpen(token) {
-  await api('/v1/parties', {token});
-  const [auditStatus, writeStatus] = await Promise.all([
-    apiStatus('/v1/audit/events?limit=1', {token}),
-    apiStatus('/v1/batch', {method: 'POST', body: [], token}),
-    unitsLoad(token),
-  ]);
-  const canAudit = auditStatus === 200;
-  const canWrite = writeStatus === 200;
-  return {canAudit, canWrite, role: roleName(canAudit, canWrite)};
+  const [me] = await Promise.all([api('/v1/me', {token}), unitsLoad(token)]);
+  const role = ROLE_NAMES[me.role] ?? me.role;
+  return {
+    canAudit: Boolean(me.may?.read_log), canWrite: Boolean(me.may?.write),
+    user: me.user, party: me.party ?? null,
+    role: me.party ? `${role} (${me.party})` : role,
+  };
 }
 
 function pagesAllowed() {

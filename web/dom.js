@@ -18,13 +18,22 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
-// A table from rows: columns are {label, value(row), num?: bool, key?}.
-export function table(caption, columns, rows, {rowKey} = {}) {
+// A table from rows: columns are {label, value(row), num?, nowrap?, key?}
+// (num: aligned right; nowrap: kept on one line). Each cell of a column with
+// a key carries data-col=key, each row data-row=rowKey(row), and the table
+// data-table=name. `foot` is one more row, built by the same columns, in the
+// table's <tfoot> (data-row="total"), its first cell a row header.
+export function table(caption, columns, rows, {rowKey, name, foot} = {}) {
   const head = h('tr', {}, columns.map((c) => h('th', {scope: 'col', class: c.num ? 'num' : null}, c.label)));
+  const cell = (row, c, tag) => h(tag, {class: c.num ? 'num' : c.nowrap ? 'nowrap' : null,
+    scope: tag === 'th' ? 'row' : null, dataset: c.key ? {col: c.key} : undefined}, c.value(row));
   const body = rows.map((row) => h('tr', {dataset: rowKey ? {row: rowKey(row)} : undefined},
-    columns.map((c) => h('td', {class: c.num ? 'num' : null, dataset: c.key ? {col: c.key} : undefined}, c.value(row)))));
+    columns.map((c) => cell(row, c, 'td'))));
+  const footer = foot ? h('tfoot', {}, h('tr', {dataset: {row: 'total'}},
+    columns.map((c, i) => cell(foot, c, i === 0 ? 'th' : 'td')))) : null;
   return h('div', {class: 'table-wrap'},
-    h('table', {}, h('caption', {}, caption), h('thead', {}, head), h('tbody', {}, body)));
+    h('table', {dataset: name ? {table: name} : undefined},
+      h('caption', {}, caption), h('thead', {}, head), h('tbody', {}, body), footer));
 }
 
 // A definition list of figures: items are {label, value, unit?, key?}.

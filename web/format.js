@@ -29,11 +29,38 @@ function groupThousands(digits) {
   return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+// The digits of an integer amount, a number or a BigInt (web/api.js reads
+// integers beyond 2^53 as BigInts), without its sign.
+function amountDigits(minor) {
+  if (typeof minor === 'bigint') return String(minor < 0n ? -minor : minor);
+  return String(Math.abs(Math.trunc(minor)));
+}
+
+// a + b for amounts, exact: in BigInt once either is one or the sum leaves
+// the doubles' exact range.
+export function amountAdd(a, b) {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const sum = a + b;
+    if (Number.isSafeInteger(sum) || !Number.isInteger(a) || !Number.isInteger(b)) return sum;
+  }
+  const big = BigInt(a) + BigInt(b);
+  return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+}
+
+export function amountSub(a, b) {
+  return amountAdd(a, -b);
+}
+
+// a / b as a fraction, for shares and percentages (not for amounts).
+export function ratio(a, b) {
+  return Number(a) / Number(b);
+}
+
 // formatAmount(123456789, 'USD') → "1,234,567.89"; formatAmount(4130, 'PERSON') → "4,130".
 export function formatAmount(minor, unit, scale = unitScale(unit)) {
   if (minor === null || minor === undefined) return '—';
   const negative = minor < 0;
-  const digits = String(Math.abs(Math.trunc(minor))).padStart(scale + 1, '0');
+  const digits = amountDigits(minor).padStart(scale + 1, '0');
   const whole = digits.slice(0, digits.length - scale);
   const fraction = scale > 0 ? '.' + digits.slice(digits.length - scale) : '';
   return (negative ? '-' : '') + groupThousands(whole) + fraction;
@@ -42,6 +69,9 @@ export function formatAmount(minor, unit, scale = unitScale(unit)) {
 // A quantity of stock or deliveries: kilograms from 1,000 on read as tonnes
 // with three decimals ("12,345.678 t"), anything else as formatAmount does.
 export function formatQuantity(minor, unit) {
+  if (unit === 'KG' && typeof minor === 'bigint') {
+    return formatAmount(minor / 10n ** BigInt(unitScale(unit)), 'KG', 3) + ' t';
+  }
   if (unit === 'KG' && typeof minor === 'number' && Math.abs(minor) >= 1000) {
     return formatAmount(Math.round(minor / 10 ** unitScale(unit)), 'KG', 3) + ' t';
   }
@@ -58,7 +88,7 @@ export function quantityCell(minor, unit) {
 
 // The amount in major units as a number, for charts' scales.
 export function majorUnits(minor, unit) {
-  return minor / 10 ** unitScale(unit);
+  return Number(minor) / 10 ** unitScale(unit);
 }
 
 // A short axis label: 1.2B, 340M, 12k.

@@ -150,6 +150,14 @@ static int rows_transfer(void *ctx, const struct ledger_transfer *t)
     return 0;
 }
 
+static int rows_account(void *ctx, const struct ledger_account *a)
+{
+    struct rows_load *l = ctx;
+    if (ledger_view_add_account(&l->rows->view, a)) return 0;
+    l->failed = true;
+    return 1;
+}
+
 static int rows_unit(void *ctx, const struct ledger_unit *u)
 {
     struct rows_load *l = ctx;
@@ -177,6 +185,10 @@ enum cc_err report_rows_load(struct concord *cc, int64_t at, struct report_rows 
         .at = at, .prefixes = schemes, .prefixes_count = sizeof schemes / sizeof schemes[0]};
     enum cc_err rc = d->transfers_each(cc->store, &filter, rows_transfer, &l, err);
     if (rc == CC_OK && !l.failed) rc = d->units_list(cc->store, rows_unit, &l, err);
+    /* The commodities' accounts name their units, also for what nothing moved yet. */
+    if (rc == CC_OK && !l.failed)
+        rc = d->accounts_list(cc->store, "aid.commodity.", NULL, STORE_LIST_LIMIT_MAX,
+                              rows_account, &l, err);
     if (rc == CC_OK && !l.failed) rc = d->load_requirements(cc->store, &rows->view, err);
     if (rc == CC_OK && !l.failed) rc = d->load_rates(cc->store, &rows->view, err);
     if (rc == CC_OK && l.failed) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
@@ -1171,6 +1183,11 @@ static json_t *aid_delivery(const struct report_rows *rows, const struct balance
             int64_t delivered = balance_of(b, account);
             uint32_t k;
             const char *unit = strmap_get(&b->by_id, account, &k) ? b->rows[k].unit : NULL;
+            if (unit == NULL) { /* nothing delivered yet: the commodity's own unit */
+                snprintf(account, sizeof account, "aid.commodity.%s", commodity);
+                const struct ledger_account *a = ledger_view_account(v, account);
+                unit = a != NULL ? a->unit : NULL;
+            }
             int64_t needed = mul_sat(json_integer_value(per_day), days);
             json_t *name = json_object_get(meta, "name"),
                    *population = json_object_get(meta, "population");

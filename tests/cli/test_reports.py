@@ -133,13 +133,16 @@ AID = [
                                                 "collected", "rejected")
                 for c in ("flour", "oil")],
               "aid.warehoused.wh1.flour", "aid.dispatched.wh1.flour", "aid.distributed.p1.flour",
-              "aid.damaged.p1.flour", "aid.lost.wh1.flour"),
+              "aid.damaged.p1.flour", "aid.lost.wh1.flour", "aid.commodity.oil"),
     *accounts("TRUCK", "aid.crossing.kerem.day.20261103", "aid.crossing.kerem.day.20261105",
               "aid.crossing.kerem.override", "aid.crossing.kerem.entered"),
     tr("crossing.kerem", "aid.records.source", "aid.records.defined", 1, "crossing",
        "2026-10-01", meta={"name": "Kerem", "trucks_per_day": 2, "screening_per_day": 3}),
     tr("point.p1", "aid.records.source", "aid.records.defined", 1, "distribution_point",
        "2026-10-01", meta={"name": "Camp One", "population": 5000, "need": {"flour": 300}}),
+    # p2 needs oil, of which nothing reaches it: its unit is the commodity's.
+    tr("point.p2", "aid.records.source", "aid.records.defined", 1, "distribution_point",
+       "2026-10-01", meta={"name": "Camp Two", "population": 100, "need": {"oil": 50}}),
     # k1: 1,000 kg of flour, the whole way.
     tr("k1", "aid.origin.flour", "aid.registered.kerem.flour", 1000, "consignment",
        "2026-11-01T00:00:00Z", meta={"organisation": "wfp", "crossing": "kerem",
@@ -422,7 +425,10 @@ class Reports(unittest.TestCase):
             "from": "2026-11-07", "to": "2026-11-07", "days": 1,
             "points": [{"point": "p1", "name": "Camp One", "population": 5000,
                         "commodity": "flour", "unit": "KG", "need_per_day": 300, "need": 300,
-                        "delivered": 900, "shortfall": 0}]})
+                        "delivered": 900, "shortfall": 0},
+                       {"point": "p2", "name": "Camp Two", "population": 100,
+                        "commodity": "oil", "unit": "KG", "need_per_day": 50, "need": 50,
+                        "delivered": 0, "shortfall": 50}]})
         self.assertEqual(r["losses"], [
             {"stage": "damaged", "commodity": "flour", "unit": "KG", "moves": 1, "quantity": 60},
             {"stage": "lost", "commodity": "flour", "unit": "KG", "moves": 1, "quantity": 40},

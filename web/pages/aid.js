@@ -1,14 +1,15 @@
-// The Aid page: trucks and tonnes per crossing and day (line charts and a
-// table from the report's `crossings`), delivery against need per
+// The Aid page: trucks and tonnes per crossing and day (line charts, and a
+// table of the same figures with the tonnes over every crossing, from the
+// report's `crossings`), delivery against need per
 // distribution point and commodity, stock per stage (summed per unit) and
-// per stage and commodity, and the dwell time per stage, p50 and p90
-// (GET /v1/reports/aid). Writers also get
+// per stage and commodity, the dwell time per stage, p50 and p90, and what
+// was damaged, lost or refused at screening (GET /v1/reports/aid). Writers also get
 // a form that moves a consignment to its next stage (`consignment_move`).
 
 import {api} from '../api.js';
 import {h, table, section, sectionWide} from '../dom.js';
 import {lineChart} from '../chart.js';
-import {formatAmount, formatPercent, quantityCell} from '../format.js';
+import {amountAdd, formatAmount, formatPercent, quantityCell, ratio} from '../format.js';
 import {writeForm, writeSection, field, input, select} from '../forms.js';
 
 export const title = 'Aid';
@@ -92,14 +93,10 @@ function stockPerStage(rows) {
   for (const row of rows) {
     const key = `${row.stage} ${row.unit}`;
     const sum = sums.get(key) ?? {stage: row.stage, unit: row.unit, quantity: 0};
-    sum.quantity += row.quantity;
+    sum.quantity = amountAdd(sum.quantity, row.quantity);
     sums.set(key, sum);
   }
   return [...sums.values()];
-}
-
-function hours(value) {
-  return value === null || value === undefined ? '—' : String(value);
 }
 
 export async function render(session) {
@@ -113,39 +110,53 @@ export async function render(session) {
         lineChart('Trucks per crossing per day', crossings.days, crossings.trucks)),
       section('Tonnes per crossing per day',
         lineChart('Tonnes per crossing per day', crossings.days, crossings.tonnes)),
-      sectionWide('Crossings per day', table('Trucks per crossing and tonnes per day', [
-        {label: 'Day', value: (i) => crossings.days[i]},
-        ...crossings.names.map((name, n) => ({label: `${name} trucks`, num: true,
-          value: (i) => crossings.trucks[n].values[i] ?? '—'})),
-        {label: 'Tonnes', num: true, value: (i) => tonnes(crossings.totalTonnes[i])},
-      ], crossings.days.map((_, i) => i), {rowKey: (i) => crossings.days[i]}))];
+      sectionWide('Crossings per day', table('Trucks and tonnes per crossing, and tonnes over every crossing, per day', [
+        {label: 'Day', key: 'day', nowrap: true, value: (i) => crossings.days[i]},
+        ...crossings.names.map((name, n) => ({label: `${name} trucks`, num: true, key: `trucks.${name}`,
+          value: (i) => formatAmount(crossings.trucks[n].values[i], 'TRUCK')})),
+        ...crossings.names.map((name, n) => ({label: `${name} tonnes`, num: true, key: `tonnes.${name}`,
+          value: (i) => tonnes(crossings.tonnes[n].values[i])})),
+        {label: 'Tonnes, all crossings', num: true, key: 'tonnes', value: (i) => tonnes(crossings.totalTonnes[i])},
+      ], crossings.days.map((_, i) => i), {rowKey: (i) => crossings.days[i], name: 'crossings'}))];
   return h('div', {class: 'cards'},
     move,
     ...crossingCards,
     sectionWide('Delivery against need', table(`Distribution points, ${delivery.from ?? ''} to ${delivery.to ?? ''}`, [
-      {label: 'Point', value: (p) => p.name ?? p.point},
-      {label: 'Commodity', value: (p) => p.commodity},
-      {label: 'Unit', value: (p) => p.unit ?? ''},
-      {label: 'Needed', num: true, value: (p) => quantityCell(p.need, p.unit)},
-      {label: 'Delivered', num: true, value: (p) => quantityCell(p.delivered, p.unit)},
-      {label: 'Shortfall', num: true, value: (p) => quantityCell(p.shortfall, p.unit)},
-      {label: 'Share', num: true, value: (p) => formatPercent(p.need ? p.delivered / p.need : null)},
-    ], delivery.points)),
+      {label: 'Point', key: 'point', value: (p) => p.name ?? p.point},
+      {label: 'Commodity', key: 'commodity', value: (p) => p.commodity},
+      {label: 'Unit', key: 'unit', value: (p) => p.unit ?? ''},
+      {label: 'Needed', num: true, key: 'need', value: (p) => quantityCell(p.need, p.unit)},
+      {label: 'Delivered', num: true, key: 'delivered', value: (p) => quantityCell(p.delivered, p.unit)},
+      {label: 'Shortfall', num: true, key: 'shortfall', value: (p) => quantityCell(p.shortfall, p.unit)},
+      {label: 'Share', num: true, key: 'share', value: (p) => formatPercent(p.need ? ratio(p.delivered, p.need) : null)},
+    ], delivery.points, {rowKey: (p) => `${p.point}.${p.commodity}`, name: 'delivery'})),
     section('Stock per stage', table('Stock per stage, summed per unit', [
-      {label: 'Stage', value: (s) => s.stage},
-      {label: 'Quantity', num: true, value: (s) => quantityCell(s.quantity, s.unit)},
-      {label: 'Unit', value: (s) => s.unit},
-    ], stockPerStage(aid.stock_by_commodity ?? []), {rowKey: (s) => `${s.stage}.${s.unit}`})),
+      {label: 'Stage', key: 'stage', value: (s) => s.stage},
+      {label: 'Quantity', num: true, key: 'quantity', value: (s) => quantityCell(s.quantity, s.unit)},
+      {label: 'Unit', key: 'unit', value: (s) => s.unit},
+    ], stockPerStage(aid.stock_by_commodity ?? []), {rowKey: (s) => `${s.stage}.${s.unit}`, name: 'stock'})),
     section('Dwell per stage', table('Hours from arriving at a stage to reaching a later one', [
-      {label: 'Stage', value: (d) => d.stage},
-      {label: 'Consignments', num: true, value: (d) => formatAmount(d.consignments, 'COUNT')},
-      {label: 'p50 hours', num: true, value: (d) => hours(d.p50_hours)},
-      {label: 'p90 hours', num: true, value: (d) => hours(d.p90_hours)},
-    ], aid.dwell ?? [], {rowKey: (d) => d.stage})),
+      {label: 'Stage', key: 'stage', value: (d) => d.stage},
+      {label: 'Consignments', num: true, key: 'consignments', value: (d) => formatAmount(d.consignments, 'COUNT')},
+      {label: 'p50 hours', num: true, key: 'p50_hours', value: (d) => formatAmount(d.p50_hours, 'COUNT')},
+      {label: 'p90 hours', num: true, key: 'p90_hours', value: (d) => formatAmount(d.p90_hours, 'COUNT')},
+    ], aid.dwell ?? [], {rowKey: (d) => d.stage, name: 'dwell'})),
     sectionWide('Stock by stage and commodity', table('Stock per stage and commodity', [
-      {label: 'Stage', value: (s) => s.stage},
-      {label: 'Commodity', value: (s) => s.commodity},
-      {label: 'Quantity', num: true, value: (s) => quantityCell(s.quantity, s.unit)},
-      {label: 'Unit', value: (s) => s.unit},
-    ], aid.stock_by_commodity ?? [])));
+      {label: 'Stage', key: 'stage', value: (s) => s.stage},
+      {label: 'Commodity', key: 'commodity', value: (s) => s.commodity},
+      {label: 'Quantity', num: true, key: 'quantity', value: (s) => quantityCell(s.quantity, s.unit)},
+      {label: 'Unit', key: 'unit', value: (s) => s.unit},
+    ], aid.stock_by_commodity ?? [], {rowKey: (s) => `${s.stage}.${s.commodity}.${s.unit}`, name: 'stock-by-commodity'})),
+    section('Damaged and lost', table('Damaged at delivery and lost on the way, per commodity', [
+      {label: 'What', key: 'stage', value: (l) => l.stage},
+      {label: 'Commodity', key: 'commodity', value: (l) => l.commodity},
+      {label: 'Moves', num: true, key: 'moves', value: (l) => formatAmount(l.moves, 'COUNT')},
+      {label: 'Quantity', num: true, key: 'quantity', value: (l) => quantityCell(l.quantity, l.unit)},
+    ], aid.losses ?? [], {rowKey: (l) => `${l.stage}.${l.commodity}`, name: 'losses'})),
+    section('Refused at screening', table('Consignments rejected at screening, per reason and commodity', [
+      {label: 'Reason', key: 'reason', value: (r) => r.reason},
+      {label: 'Commodity', key: 'commodity', value: (r) => r.commodity},
+      {label: 'Consignments', num: true, key: 'count', value: (r) => formatAmount(r.count, 'COUNT')},
+      {label: 'Quantity', num: true, key: 'quantity', value: (r) => quantityCell(r.quantity, r.unit)},
+    ], aid.rejections ?? [], {rowKey: (r) => `${r.reason}.${r.commodity}`, name: 'rejections'})));
 }

@@ -1,14 +1,20 @@
 // The Audit page: the audit log's latest signed checkpoint
-// (GET /v1/audit/checkpoint) and the most recent events, newest first
-// (GET /v1/audit/events, starting after the checkpoint's tree size less the
-// rows shown). Only administrators, coordinators and auditors read events;
-// for the other roles the API answers 403 and the page says so. Under the
-// events, a line compares the checkpoint's tree size with the seq of the
-// latest event shown: when they are equal, the checkpoint covers every event
-// shown. The page does not check the signature or any hash.
+// (GET /v1/audit/checkpoint), what this browser checked of it, and the most
+// recent events, newest first (GET /v1/audit/events). The checks run here,
+// in the browser, with nothing but the verifier key (web/verify.js,
+// web/trust.js): the checkpoint's signature; that the log only grew since
+// the checkpoint this browser checked last (a consistency proof); and, for
+// the roles that read the event log, that each event shown is in the
+// checkpoint's tree with the text it shows (an inclusion proof per event,
+// GET /v1/audit/events/{seq}/proof). Editors and viewers read no events
+// (GET /v1/me says so; the API would answer 403) and the page says so.
 
 import {api, ApiError} from '../api.js';
 import {h, table, figures, section, sectionWide} from '../dom.js';
+import {checkpointOpen, proofVerify, VerifyError} from '../verify.js';
+import {trustedKey, trustKey, historyCheck} from '../trust.js';
+import {jsonText} from '../json.js';
+import {formatAmount} from '../format.js';
 
 export const title = 'Audit';
 
@@ -21,29 +27,94 @@ function opNames(ops) {
   return [...counts].map(([name, n]) => (n > 1 ? `${name} ×${n}` : name)).join(', ');
 }
 
-function coverageLine(checkpoint, latest) {
-  if (!checkpoint) {
-    return h('p', {class: 'note', dataset: {coverage: 'none'}}, 'There is no checkpoint to compare the events with.');
-  }
-  if (latest === null) {
-    return h('p', {class: 'note', dataset: {coverage: 'none'}}, 'There are no events to compare with the checkpoint.');
-  }
-  if (checkpoint.size === latest) {
-    return h('p', {dataset: {coverage: 'covers'}},
-      `The latest checkpoint covers every event shown: its tree size, ${checkpoint.size}, is the seq of the latest event.`);
-  }
-  return h('p', {class: 'note', dataset: {coverage: 'differs'}},
-    `The latest checkpoint's tree size, ${checkpoint.size}, is not the seq of the latest event shown, ${latest}: ` +
-    'the log changed between the two requests. Reload the page to compare again.');
+function day(iso) {
+  return iso ? iso.slice(0, 16).replace('T', ' ') + ' UTC' : '';
 }
 
-export async function render() {
+// One line of the verification list: {check, ok, text}; ok null: not checked.
+function checkLine({check, ok, text}) {
+  const mark = ok === true ? '✓' : ok === false ? '✗' : '–';
+  const word = ok === true ? 'holds' : ok === false ? 'fails' : 'not checked';
+  return h('li', {class: ok === false ? 'check check-failed' : 'check', dataset: {check, result: ok === true ? 'ok' : ok === false ? 'failed' : 'skipped'}},
+    h('span', {class: 'check-mark', 'aria-label': word}, mark), ' ', text);
+}
+
+function failure(error) {
+  if (error instanceof VerifyError || error instanceof ApiError) return error.message;
+  throw error;
+}
+
+// The event rows shown and their proofs, checked: ok when every event's
+// proof holds, its text hashes to its leaf and is the event listed.
+async function eventsCheck(events, verifier, size) {
+  const results = await Promise.all(events.map(async (e) => {
+    try {
+      const proof = await api(`/v1/audit/events/${e.seq}/proof`);
+      if (BigInt(proof.tree_size) !== size) return `event ${e.seq}: proved against another checkpoint; reload`;
+      if (proof.leaf_hash !== e.leaf_hash) return `event ${e.seq}: its leaf is not the one listed`;
+      const checked = await proofVerify(proof, verifier);
+      if (!checked.event) return `event ${e.seq}: the proof carries no event text`;
+      if (jsonText(checked.event) !== jsonText(e.event)) return `event ${e.seq}: the text listed is not the text proved`;
+      return null;
+    } catch (error) {
+      return `event ${e.seq}: ${failure(error)}`;
+    }
+  }));
+  return results.filter((r) => r !== null);
+}
+
+async function verification(checkpoint, events) {
+  const lines = [];
+  let key;
+  try {
+    key = await trustedKey();
+  } catch (error) {
+    lines.push({check: 'key', ok: false, text: `The verifier key could not be read: ${failure(error)}`});
+    return {lines, key: null};
+  }
+  lines.push({check: 'key', ok: key.offered === null,
+              text: key.offered === null
+                ? `Verifier key ${key.text}, trusted by this browser since ${day(key.since)}. Compare it once with \`concord key\` on the ledger's machine.`
+                : `The server now offers another verifier key, ${key.offered}, than the one this browser trusts since ${day(key.since)}, ${key.text}. Everything below is checked against the trusted key.`});
+  if (!checkpoint) return {lines, key};
+  let opened;
+  try {
+    opened = await checkpointOpen(checkpoint.checkpoint, key.verifier);
+    lines.push({check: 'signature', ok: true,
+                text: `The checkpoint of ${checkpoint.size} events is signed by ${key.verifier.name}.`});
+  } catch (error) {
+    lines.push({check: 'signature', ok: false, text: `The checkpoint: ${failure(error)}.`});
+    return {lines, key};
+  }
+  try {
+    const result = await historyCheck(checkpoint, opened, key.verifier);
+    lines.push({check: 'history', ok: result.previous ? true : null,
+                text: !result.previous
+                  ? 'This is the first checkpoint this browser has checked; the next visit proves the log only grew since.'
+                  : result.grown
+                    ? `The log of ${checkpoint.size} events extends the log of ${result.previous.size} this browser checked on ${day(result.previous.checked)}: nothing before was changed (consistency proof).`
+                    : `The log is the one this browser checked on ${day(result.previous.checked)}.`});
+  } catch (error) {
+    lines.push({check: 'history', ok: false, text: `History: ${failure(error)}.`});
+    return {lines, key};
+  }
+  if (events !== null && events.length > 0) {
+    const problems = await eventsCheck(events, key.verifier, BigInt(checkpoint.size));
+    lines.push({check: 'events', ok: problems.length === 0,
+                text: problems.length === 0
+                  ? `Each of the ${events.length} events shown is in the checkpoint's tree, with the text shown (inclusion proofs).`
+                  : problems.join('; ')});
+  }
+  return {lines, key};
+}
+
+export async function render(session) {
   const cards = [];
   let checkpoint = null;
   try {
     checkpoint = await api('/v1/audit/checkpoint');
     cards.push(section('Latest checkpoint',
-      figures([{label: 'Events', value: String(checkpoint.size), key: 'checkpoint.size'},
+      figures([{label: 'Events', value: formatAmount(checkpoint.size, 'COUNT', 0), key: 'checkpoint.size'},
                {label: 'Signed at', value: checkpoint.time}]),
       h('pre', {class: 'checkpoint', dataset: {checkpoint: ''}}, checkpoint.checkpoint)));
   } catch (error) {
@@ -51,17 +122,34 @@ export async function render() {
     cards.push(section('Latest checkpoint', h('p', {class: 'note'}, 'The audit log is empty.')));
   }
   const after = Math.max(0, (checkpoint?.size ?? 0) - EVENT_ROWS);
-  let events;
-  try {
+  let events = null; // null: the role does not read the event log (GET /v1/me says so)
+  if (session?.canAudit) {
     events = (await api(`/v1/audit/events?after=${after}&limit=${EVENT_ROWS}`)).events ?? [];
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 403) throw error;
+    // Events committed after the checkpoint was read are in no proof against it.
+    if (checkpoint) events = events.filter((e) => e.seq <= checkpoint.size);
+  }
+
+  const {lines, key} = await verification(checkpoint, events);
+  const accept = key && key.offered
+    ? h('button', {type: 'button', dataset: {trustKey: ''},
+                   onclick: () => { trustKey(key.offered); location.reload(); }},
+        'Trust the new key')
+    : null;
+  const failed = lines.some((l) => l.ok === false);
+  cards.push(section('Checked in this browser',
+    h('p', {class: failed ? 'error' : 'note', role: failed ? 'alert' : null, dataset: {verification: failed ? 'failed' : 'ok'}},
+      failed ? 'A check failed: do not rely on this log until it is explained.'
+             : 'Every check below was computed here, from the signed checkpoint, the proofs and the trusted key.'),
+    h('ul', {class: 'checks'}, ...lines.map(checkLine)),
+    accept,
+    h('button', {type: 'button', dataset: {checkAgain: ''}, onclick: () => location.reload()}, 'Check again')));
+
+  if (events === null) {
     cards.push(sectionWide('Recent events',
       h('p', {class: 'note', dataset: {eventsRefused: ''}}, 'Your role does not read the event log.')));
     return h('div', {class: 'cards'}, ...cards);
   }
   const newest = [...events].sort((a, b) => b.seq - a.seq);
-  const latest = newest.length ? newest[0].seq : null;
   cards.push(sectionWide('Recent events',
     table(`The latest ${newest.length} events, newest first`, [
       {label: 'Seq', num: true, key: 'seq', value: (e) => e.seq},
@@ -69,7 +157,6 @@ export async function render() {
       {label: 'Actor', value: (e) => `${e.actor?.user ?? ''} (${e.actor?.role ?? ''})`},
       {label: 'Operations', num: true, key: 'ops', value: (e) => (e.event?.ops ?? []).length},
       {label: 'Operation names', value: (e) => opNames(e.event?.ops ?? [])},
-    ], newest, {rowKey: (e) => String(e.seq)}),
-    coverageLine(checkpoint, latest)));
+    ], newest, {rowKey: (e) => String(e.seq)})));
   return h('div', {class: 'cards'}, ...cards);
 }

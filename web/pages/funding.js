@@ -1,11 +1,13 @@
-// The Funding page: every total of the pooled fund's report, and pledged and
-// committed per donor as a table and a bar chart (GET /v1/reports/funding;
-// donors' names from GET /v1/parties).
+// The Funding page: every total of the pooled fund's report; pledged and
+// committed per donor, and per condition with what each still holds
+// pending, as tables and bar charts; the figures per requirement; and each
+// month's pledges, commitments, disbursements and spending as a line chart
+// and a table (GET /v1/reports/funding; donors' names from GET /v1/parties).
 
 import {api} from '../api.js';
 import {h, table, figures, section, sectionWide} from '../dom.js';
 import {formatAmount, majorUnits} from '../format.js';
-import {barChart} from '../chart.js';
+import {barChart, lineChart} from '../chart.js';
 import {writeForm, writeSection, field, input, select, parseUsd, randomId} from '../forms.js';
 
 export const title = 'Funding';
@@ -90,25 +92,46 @@ export async function render(session) {
       {label: `committed (${unit})`, values: donors.map((d) => majorUnits(d.committed, unit))},
     ]),
     table(`Pledges by donor, ${unit}`, [
-      {label: 'Donor', value: (d) => names.get(d.donor) ?? d.donor},
-      {label: 'Pledged', num: true, value: (d) => formatAmount(d.pledged, unit)},
-      {label: 'of which conditional', num: true, value: (d) => formatAmount(d.conditional, unit)},
-      {label: 'Committed', num: true, value: (d) => formatAmount(d.committed, unit)},
-    ], donors, {rowKey: (d) => d.donor}));
+      {label: 'Donor', key: 'donor', value: (d) => names.get(d.donor) ?? d.donor},
+      {label: 'Pledged', num: true, key: 'pledged', value: (d) => formatAmount(d.pledged, unit)},
+      {label: 'of which conditional', num: true, key: 'conditional', value: (d) => formatAmount(d.conditional, unit)},
+      {label: 'Committed', num: true, key: 'committed', value: (d) => formatAmount(d.committed, unit)},
+    ], donors, {rowKey: (d) => d.donor, name: 'by-donor'}));
   const byRequirement = sectionWide('By requirement',
     table(`Requirements, ${unit}`, [
-      {label: 'Requirement', value: (r) => r.requirement},
-      {label: 'Required', num: true, value: (r) => formatAmount(r.required, unit)},
-      {label: 'Pledged', num: true, value: (r) => formatAmount(r.pledged, unit)},
-      {label: 'Committed', num: true, value: (r) => formatAmount(r.committed, unit)},
-      {label: 'Disbursed', num: true, value: (r) => formatAmount(r.disbursed, unit)},
-      {label: 'Spent', num: true, value: (r) => formatAmount(r.spent, unit)},
-    ], funding.by_requirement ?? [], {rowKey: (r) => r.requirement}));
+      {label: 'Requirement', key: 'requirement', value: (r) => r.requirement},
+      {label: 'Required', num: true, key: 'required', value: (r) => formatAmount(r.required, unit)},
+      {label: 'Pledged', num: true, key: 'pledged', value: (r) => formatAmount(r.pledged, unit)},
+      {label: 'Committed', num: true, key: 'committed', value: (r) => formatAmount(r.committed, unit)},
+      {label: 'Disbursed', num: true, key: 'disbursed', value: (r) => formatAmount(r.disbursed, unit)},
+      {label: 'Spent', num: true, key: 'spent', value: (r) => formatAmount(r.spent, unit)},
+    ], funding.by_requirement ?? [], {rowKey: (r) => r.requirement, name: 'by-requirement'}));
+  const conditions = funding.by_condition ?? [];
+  const byCondition = sectionWide('By condition',
+    barChart(`Pledged, and still pending on the condition, by condition, ${unit}`, conditions.map((c) => c.condition), [
+      {label: `pledged (${unit})`, values: conditions.map((c) => majorUnits(c.pledged, unit))},
+      {label: `pending (${unit})`, values: conditions.map((c) => majorUnits(c.pending, unit))},
+    ]),
+    table(`Pledges by the condition they wait on, ${unit}`, [
+      {label: 'Condition', key: 'condition', value: (c) => c.condition},
+      {label: 'Pledged', num: true, key: 'pledged', value: (c) => formatAmount(c.pledged, unit)},
+      {label: 'Committed', num: true, key: 'committed', value: (c) => formatAmount(c.committed, unit)},
+      {label: 'Pending on it', num: true, key: 'pending', value: (c) => formatAmount(c.pending, unit)},
+    ], conditions, {rowKey: (c) => c.condition, name: 'by-condition'}));
+  const months = funding.by_month ?? [];
+  const MONTH_FIGURES = [['pledged', 'Pledged'], ['committed', 'Committed'], ['disbursed', 'Disbursed'], ['spent', 'Spent']];
+  const byMonth = sectionWide('By month',
+    lineChart(`Pledged, committed, disbursed and spent per month, ${unit}`, months.map((m) => m.month),
+      MONTH_FIGURES.map(([key]) => ({label: `${key} (${unit})`, values: months.map((m) => majorUnits(m[key], unit))}))),
+    table(`Each month's flows, ${unit}`, [
+      {label: 'Month', key: 'month', value: (m) => m.month, nowrap: true},
+      ...MONTH_FIGURES.map(([key, label]) => ({label, num: true, key, value: (m) => formatAmount(m[key], unit)})),
+    ], months, {rowKey: (m) => m.month, name: 'by-month'}));
   const cards = [totals];
   if (session.canWrite) {
     const [donors, conditions] = await Promise.all([donorsOf(parties), api('/v1/conditions')]);
     cards.push(writeSection('Record a pledge', pledgeForm(donors, conditions)),
                writeSection('Approve a disbursement', approveForm()));
   }
-  return h('div', {class: 'cards'}, ...cards, byDonor, byRequirement);
+  return h('div', {class: 'cards'}, ...cards, byDonor, byCondition, byRequirement, byMonth);
 }

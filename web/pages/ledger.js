@@ -11,11 +11,16 @@
 // Below: an account's history (GET /v1/accounts/{id}/transfers, a page at a
 // time) and one transfer's detail (GET /v1/transfers/{id}) with the audit
 // log's inclusion proof of the event that created it
-// (GET /v1/audit/proof/{id}: leaf index, tree size, signed checkpoint note).
+// (GET /v1/audit/proof/{id}: leaf index, tree size, signed checkpoint note),
+// checked in the browser against the verifier key it trusts (web/trust.js):
+// the signature, the path from the leaf to the root, and, when the proof
+// carries the event, that its text hashes to the leaf and records the transfer.
 
-import {api} from '../api.js';
+import {api, ApiError} from '../api.js';
+import {proofVerify, VerifyError} from '../verify.js';
+import {trustedKey} from '../trust.js';
 import {h, table, figures, sectionWide} from '../dom.js';
-import {formatAmount} from '../format.js';
+import {formatAmount, amountSub} from '../format.js';
 
 export const title = 'Ledger';
 
@@ -58,7 +63,7 @@ function treeBuild(accounts) {
 // "785,400,000.00 USD; 12 KG": net posted balances per unit.
 function netText(rows) {
   if (rows.length === 0) return '—';
-  return rows.map((r) => `${formatAmount(r.credits_posted - r.debits_posted, r.unit)} ${r.unit}`).join('; ');
+  return rows.map((r) => `${formatAmount(amountSub(r.credits_posted, r.debits_posted), r.unit)} ${r.unit}`).join('; ');
 }
 
 // A node's net posted balance into `target`: a leaf's from its account row,
@@ -124,6 +129,23 @@ function treeList(nodes, openHistory, depth) {
   return {list, loaded: Promise.all(fills)};
 }
 
+// What this browser found of a transfer's proof, as one line.
+async function proofCheckLine(proof) {
+  try {
+    const {verifier, text} = await trustedKey();
+    const checked = await proofVerify(proof, verifier);
+    const where = `event ${proof.leaf_index + 1} of the log of ${proof.tree_size} events signed by ${verifier.name}`;
+    return h('p', {class: 'check', dataset: {proofCheck: 'ok'}, title: `verifier key ${text}`},
+      checked.event
+        ? `Checked in this browser: transfer ${proof.transfer_id} was made by ${where}.`
+        : `Checked in this browser: ${where} is in the log. The proof carries no event text (your role does not read the log), so it does not show what the event holds.`);
+  } catch (error) {
+    if (!(error instanceof VerifyError) && !(error instanceof ApiError)) throw error;
+    return h('p', {class: 'error', role: 'alert', dataset: {proofCheck: 'failed'}},
+      `The proof does not hold: ${error.message}.`);
+  }
+}
+
 // The detail of one transfer and its audit proof, into `holder`.
 async function transferShow(holder, id) {
   holder.replaceChildren(h('p', {class: 'note'}, 'Loading…'));
@@ -151,6 +173,7 @@ async function transferShow(holder, id) {
       figures([{label: 'Leaf index', value: String(proof.leaf_index), key: 'proof.leaf_index'},
                {label: 'Tree size', value: String(proof.tree_size), key: 'proof.tree_size'},
                {label: 'Hashes on the path', value: String((proof.hashes ?? []).length)}]),
+      await proofCheckLine(proof),
       h('pre', {class: 'checkpoint', dataset: {proofCheckpoint: ''}}, proof.checkpoint));
   } catch (error) {
     parts.push(h('p', {class: 'note'}, `No audit proof: ${error.message}`));

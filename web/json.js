@@ -1,0 +1,21 @@
+// JSON as the API writes it. Amounts are 64-bit integers; a double holds
+// them exactly only up to 2^53, so an integer beyond that is read from its
+// own digits into a BigInt and a figure on the page is never rounded
+// (web/format.js formats and adds both kinds).
+
+function exactIntegers(key, value, context) {
+  if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value) &&
+      context && /^-?[0-9]+$/.test(context.source)) {
+    return BigInt(context.source);
+  }
+  return value;
+}
+
+export function jsonParse(text) {
+  return JSON.parse(text, exactIntegers);
+}
+
+// The same value as text, BigInts as their digits: to compare parsed values.
+export function jsonText(value) {
+  return JSON.stringify(value, (key, v) => (typeof v === 'bigint' ? v.toString() : v));
+}
