@@ -35,12 +35,13 @@
 //
 // The verdict is on the median load: "met" when under 1 s.
 
-import {spawn, execFileSync} from 'node:child_process';
+import {execFileSync} from 'node:child_process';
 import {createRequire} from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {serverStart, serverStop} from '../tests/e2e/server.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LOADS = 7;
@@ -48,7 +49,6 @@ const TARGET_MS = 1000;
 const LEDGER_TRANSFERS = 1_000_000;
 const BATCH_OPS = 8_000;
 const PLAIN_ACCOUNTS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((x) => `bench.${x}`);
-const SERVER_START_MS_MAX = 30_000;
 const LOAD_TIMEOUT_MS = 60_000;
 const OVERVIEW_ROUTES = ['/v1/reports/overview', '/v1/conditions'];
 // As tests/e2e/test_dashboard.mjs: no background traffic competing with the page.
@@ -127,39 +127,6 @@ function plainTransfersAdd(db, dir, n) {
   }
 }
 
-// Starts `concord serve` on a free port; resolves with {process, base}.
-function serverStart(db) {
-  const server = spawn(concord, ['--db', db, 'serve', '--listen', '127.0.0.1:0', '--quiet'],
-                       {stdio: ['ignore', 'ignore', 'pipe']});
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no "listening" line within ${SERVER_START_MS_MAX} ms: ${seen}`)),
-                             SERVER_START_MS_MAX);
-    server.stderr.setEncoding('utf8');
-    // Read stderr to the end, so a full pipe never stalls the server.
-    server.stderr.on('data', (chunk) => {
-      seen += chunk;
-      const match = /concord: listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
-      if (match) {
-        clearTimeout(timer);
-        resolve({process: server, base: match[1]});
-      }
-    });
-    server.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`concord serve exited (${code}) before listening: ${seen}`));
-    });
-  });
-}
-
-async function serverStop(server) {
-  if (server.process.exitCode !== null || server.process.signalCode !== null) return;
-  const exited = new Promise((resolve) => server.process.once('exit', resolve));
-  server.process.kill('SIGTERM');
-  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-  if (server.process.exitCode === null && server.process.signalCode === null) server.process.kill('SIGKILL');
-}
-
 // Runs in the page before its own scripts: notes the moment the Overview is
 // marked ready, as a MutationObserver sees the attribute change.
 function readyWatch() {
@@ -219,7 +186,7 @@ async function ledgerMeasure(db, token, name, transfers) {
   let server = null;
   let browser = null;
   try {
-    server = await serverStart(db);
+    server = await serverStart(concord, db, ['--quiet']);
     browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS});
     const loads = [];
     for (let i = 0; i < LOADS; i++) loads.push(await overviewLoad(browser, server.base, token));

@@ -20,16 +20,16 @@
 // (SCREENSHOT_DIR defaults to build/screenshots; a relative one is taken
 // from the repository's root). Exits 0 when every check passes.
 
-import {spawn, execFileSync} from 'node:child_process';
+import {execFileSync} from 'node:child_process';
 import {createRequire} from 'node:module';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {serverStart, serverStop} from './server.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SERVER_START_MS_MAX = 30_000;
 const STEP_TIMEOUT_MS = 20_000;
 const TEST_TIMEOUT_MS = 280_000; // under CTest's 300 s, so the cleanup runs
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -90,29 +90,6 @@ function tokenCreate(db, user, role, party) {
   const args = ['token', 'create', '--user', user, '--role', role, '--json'];
   if (party) args.push('--party', party);
   return JSON.parse(concordRun(db, ...args)).token;
-}
-
-// Starts `concord serve` on a free port; resolves with {process, base}.
-function serverStart(db) {
-  const server = spawn(concord, ['--db', db, 'serve', '--listen', '127.0.0.1:0'], {stdio: ['ignore', 'ignore', 'pipe']});
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no "listening" line within ${SERVER_START_MS_MAX} ms: ${seen}`)),
-                             SERVER_START_MS_MAX);
-    server.stderr.setEncoding('utf8');
-    server.stderr.on('data', (chunk) => {
-      seen += chunk;
-      const match = /concord: listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
-      if (match) {
-        clearTimeout(timer);
-        resolve({process: server, base: match[1]});
-      }
-    });
-    server.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`concord serve exited (${code}) before listening: ${seen}`));
-    });
-  });
 }
 
 async function apiGet(base, token, route) {
@@ -919,7 +896,7 @@ async function witnessChecks(browser, base, token, db, temp, problems) {
   step('audit: a rewritten log is caught (same size, another root; fewer events)');
   const {a, b} = fork(temp, 2); // b's token adds an event: a holds one more
   const forkToken = tokenCreate(b, 'e2e-fork', 'auditor');
-  const forkServer = await serverStart(b);
+  const forkServer = await serverStart(concord, b);
   try {
     const fork = await pageOpen(browser, problems);
     await fork.page.goto(`${forkServer.base}/?token=${encodeURIComponent(forkToken)}#/audit`);
@@ -937,7 +914,7 @@ async function witnessChecks(browser, base, token, db, temp, problems) {
     await screenshot(fork.page, 'audit-rewritten');
     await fork.context.close();
   } finally {
-    forkServer.process.kill('SIGTERM');
+    await serverStop(forkServer);
   }
 
   step('ledger: an amount beyond 2^53 is shown to the last digit, and its proof checked here');
@@ -999,7 +976,7 @@ async function main() {
     concordRun(db, 'demo');
     const coordinator = tokenCreate(db, 'e2e-coordinator', 'coordinator');
     const viewer = tokenCreate(db, 'e2e-viewer', 'viewer', 'us');
-    server = await serverStart(db);
+    server = await serverStart(concord, db);
     step(`concord serves ${server.base}`);
     browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS});
     await signInChecks(browser, server.base, problems);
@@ -1012,12 +989,7 @@ async function main() {
     step(`screenshots in ${screenshotDir}`);
   } finally {
     if (browser) await browser.close().catch(() => {});
-    if (server) {
-      const exited = new Promise((resolve) => server.process.once('exit', resolve));
-      server.process.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-      if (server.process.exitCode === null) server.process.kill('SIGKILL');
-    }
+    if (server) await serverStop(server);
     fs.rmSync(temp, {recursive: true, force: true});
   }
 }
