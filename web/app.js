@@ -11,6 +11,7 @@
 
 import {api, ApiError, tokenGet, tokenSet, tokenClear} from './api.js';
 import {h} from './dom.js';
+import {exactIntegers} from './json.js';
 import {unitsLoad} from './format.js';
 import * as overview from './pages/overview.js';
 import * as funding from './pages/funding.js';
@@ -128,7 +129,10 @@ async function signIn(token) {
   tokenSet(token);
   elements.signIn.hidden = true;
   elements.input.value = '';
-  elements.who.textContent = `Signed in as ${session.role}`;
+  // A browser that hides a number's source text from JSON.parse rounds
+  // amounts beyond 2^53: rare in practice, but never silently.
+  elements.who.textContent = `Signed in as ${session.role}` +
+    (exactIntegers ? '' : ' · this browser rounds amounts beyond 9,007,199,254,740,991 minor units');
   elements.who.hidden = false;
   elements.signOut.hidden = false;
   elements.shell.hidden = false;

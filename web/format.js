@@ -69,8 +69,11 @@ export function formatAmount(minor, unit, scale = unitScale(unit)) {
 // A quantity of stock or deliveries: kilograms from 1,000 on read as tonnes
 // with three decimals ("12,345.678 t"), anything else as formatAmount does.
 export function formatQuantity(minor, unit) {
-  if (unit === 'KG' && typeof minor === 'bigint') {
-    return formatAmount(minor / 10n ** BigInt(unitScale(unit)), 'KG', 3) + ' t';
+  if (unit === 'KG' && typeof minor === 'bigint') { // whole kilograms, rounded half away from 0
+    const d = 10n ** BigInt(unitScale(unit));
+    const q = minor / d, r = minor % d;
+    const kg = 2n * (r < 0n ? -r : r) >= d && d > 1n ? q + (minor < 0n ? -1n : 1n) : q;
+    return formatAmount(kg, 'KG', 3) + ' t';
   }
   if (unit === 'KG' && typeof minor === 'number' && Math.abs(minor) >= 1000) {
     return formatAmount(Math.round(minor / 10 ** unitScale(unit)), 'KG', 3) + ' t';

@@ -3,7 +3,7 @@
 // own digits into a BigInt and a figure on the page is never rounded
 // (web/format.js formats and adds both kinds).
 
-function exactIntegers(key, value, context) {
+function fromSource(key, value, context) {
   if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value) &&
       context && /^-?[0-9]+$/.test(context.source)) {
     return BigInt(context.source);
@@ -11,8 +11,16 @@ function exactIntegers(key, value, context) {
   return value;
 }
 
+// Whether this browser gives a reviver the source text (it then reads such
+// integers exactly); the page says so when it does not.
+export const exactIntegers = (() => {
+  let source = false;
+  JSON.parse('1', (key, value, context) => { source = typeof context?.source === 'string'; return value; });
+  return source;
+})();
+
 export function jsonParse(text) {
-  return JSON.parse(text, exactIntegers);
+  return JSON.parse(text, fromSource);
 }
 
 // The same value as text, BigInts as their digits: to compare parsed values.

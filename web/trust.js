@@ -27,6 +27,7 @@ export async function trustedKey() {
   const served = (await api('/v1/audit/key')).verifier;
   let pinned = read(KEY_STORE);
   if (!pinned || typeof pinned.text !== 'string') {
+    await verifierParse(served); // a key that does not parse is not pinned
     pinned = {text: served, since: new Date().toISOString()};
     write(KEY_STORE, pinned);
   }
@@ -53,6 +54,9 @@ export async function historyCheck(checkpoint, opened, verifier) {
   let grown = false;
   if (previous && typeof previous.note === 'string') {
     const before = await checkpointOpen(previous.note, verifier);
+    if (before.origin !== opened.origin) {
+      throw new VerifyError(`the log is ${opened.origin}, not ${before.origin}, which this browser checked before`);
+    }
     if (opened.size < before.size) {
       throw new VerifyError(`the log has ${opened.size} events, fewer than the ${before.size} this browser ` +
                             `checked on ${previous.checked}: its history was rewritten`);
@@ -63,8 +67,9 @@ export async function historyCheck(checkpoint, opened, verifier) {
     }
     if (opened.size > before.size) {
       const proof = await api(`/v1/audit/consistency?from=${before.size}&to=${opened.size}`);
-      const {older, newer} = await consistencyProofVerify(proof, verifier);
-      if (hashText(older.root) !== hashText(before.root) || hashText(newer.root) !== hashText(opened.root)) {
+      const {older, newer} = await consistencyProofVerify(proof, verifier, {from: before.size, to: opened.size});
+      if (older.origin !== before.origin || newer.origin !== opened.origin ||
+          hashText(older.root) !== hashText(before.root) || hashText(newer.root) !== hashText(opened.root)) {
         throw new VerifyError('the consistency proof is not between the checkpoints this browser holds');
       }
       grown = true;

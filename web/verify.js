@@ -19,6 +19,8 @@ const KEY_ID_BYTES = 4;
 const SIGNATURE_BYTES = 64;
 const ED25519_ALGORITHM = 0x01;
 const NOTE_BYTES_MAX = 4096; // as the server's AUDIT_NOTE_BYTES_MAX
+const SIGNATURES_MAX = 100;  // as the server's AUDIT_SIGNATURES_MAX
+const PROOF_HASHES_MAX = 64; // as the server's AUDIT_PROOF_HASHES_MAX
 
 const encoder = new TextEncoder();
 
@@ -73,6 +75,7 @@ async function nodeHash(left, right) {
 
 function hashesDecode(hashes, what) {
   if (!Array.isArray(hashes)) throw new VerifyError(`${what}: not a list of hashes`);
+  if (hashes.length > PROOF_HASHES_MAX) throw new VerifyError(`${what}: more hashes than any proof holds`);
   return hashes.map((h, i) => {
     const bytes = base64Decode(h, `${what}[${i}]`);
     if (bytes.length !== 32) throw new VerifyError(`${what}[${i}]: not 32 bytes`);
@@ -121,13 +124,17 @@ export async function checkpointOpen(note, verifier) {
   const root = base64Decode(lines[2], 'the checkpoint\'s root');
   if (root.length !== 32) throw new VerifyError('the checkpoint\'s root is not 32 bytes');
   let verified = false;
-  for (const line of note.slice(split + 2, -1).split('\n')) {
+  const signatures = note.slice(split + 2, -1).split('\n');
+  if (signatures.length > SIGNATURES_MAX) throw new VerifyError(`more than ${SIGNATURES_MAX} signatures`);
+  for (const line of signatures) {
     if (!line.startsWith(SIGNATURE_PREFIX)) throw new VerifyError('a signature line must start with an em dash');
     const [name, signature, extra] = line.slice(SIGNATURE_PREFIX.length).split(' ');
-    if (extra !== undefined || signature === undefined) throw new VerifyError('a signature line is malformed');
-    if (name !== verifier.name) continue; // another key's signature
+    if (extra !== undefined || signature === undefined || name === '' || name.includes('+')) {
+      throw new VerifyError('a signature line is malformed');
+    }
     const blob = base64Decode(signature, `the signature by ${name}`);
-    if (blob.length < KEY_ID_BYTES || !equal(blob.slice(0, KEY_ID_BYTES), verifier.keyId)) continue;
+    if (blob.length < KEY_ID_BYTES + 1) throw new VerifyError(`the signature by ${name} is too short`);
+    if (name !== verifier.name || !equal(blob.slice(0, KEY_ID_BYTES), verifier.keyId)) continue; // another key's
     if (blob.length !== KEY_ID_BYTES + SIGNATURE_BYTES) throw new VerifyError(`the signature by ${name} is not 64 bytes`);
     const good = await subtle().verify({name: 'Ed25519'}, verifier.publicKey,
                                        blob.slice(KEY_ID_BYTES), encoder.encode(body));
@@ -203,6 +210,7 @@ function listed(list, id) {
 // transfer a domain operation's steps created (its result's records), or a
 // record the ledger made itself (X/expiry, X/condition, X/approval)?
 export function eventRecords(event, id) {
+  if (typeof id !== 'string' || event === null || typeof event !== 'object') return false;
   const ops = Array.isArray(event.ops) ? event.ops : [];
   const results = Array.isArray(event.results) ? event.results : [];
   for (let i = 0; i < ops.length; i++) {
@@ -216,9 +224,22 @@ export function eventRecords(event, id) {
 }
 
 // Checks a proof as GET /v1/audit/proof/{id} or /v1/audit/events/{seq}/proof
-// answers it. Resolves with {leafIndex, treeSize, origin, event} (event: the
-// parsed text, or null when the proof carries none); throws VerifyError.
-export async function proofVerify(proof, verifier) {
+// answers it, against what the caller asked for: `expect` may name the
+// transferId (the proof must be that transfer's, and its event must record
+// it), the seq (the event's), the checkpoint note it must be proved against,
+// and whether the event text is required. Resolves with {leafIndex,
+// treeSize, origin, event} (event: the parsed text, or null when the proof
+// carries none); throws VerifyError.
+export async function proofVerify(proof, verifier, expect = {}) {
+  if (expect.transferId !== undefined && proof.transfer_id !== expect.transferId) {
+    throw new VerifyError(`the proof is not of transfer ${expect.transferId}`);
+  }
+  if (expect.checkpoint !== undefined && proof.checkpoint !== expect.checkpoint) {
+    throw new VerifyError('the proof is against another checkpoint than the one checked');
+  }
+  if (proof.transfer_id !== undefined && typeof proof.transfer_id !== 'string') {
+    throw new VerifyError('transfer_id: not a transfer id');
+  }
   const checkpoint = await checkpointOpen(proof.checkpoint, verifier);
   const leafIndex = count(proof.leaf_index, 'leaf_index');
   const treeSize = count(proof.tree_size, 'tree_size');
@@ -229,13 +250,21 @@ export async function proofVerify(proof, verifier) {
   if (!await inclusionVerify(leafIndex, treeSize, leaf, path, checkpoint.root)) {
     throw new VerifyError('the hashes do not lead from leaf_hash to the checkpoint\'s root');
   }
+  if (expect.seq !== undefined && leafIndex + 1n !== BigInt(expect.seq)) {
+    throw new VerifyError(`the proof is of event ${leafIndex + 1n}, not ${expect.seq}`);
+  }
+  if (expect.event && typeof proof.event !== 'string') throw new VerifyError('the proof carries no event text');
   let event = null;
   if (typeof proof.event === 'string') {
     if (!equal(await leafHash(proof.event), leaf)) {
       throw new VerifyError('the event\'s hash is not leaf_hash: the event text was altered');
     }
     try { event = jsonParse(proof.event); } catch { throw new VerifyError('the event is not JSON'); }
-    if (BigInt(event?.seq ?? -1) !== leafIndex + 1n) throw new VerifyError('the event\'s seq is not leaf_index + 1');
+    const seq = event?.seq;
+    if (!((typeof seq === 'number' && Number.isSafeInteger(seq)) || typeof seq === 'bigint') ||
+        BigInt(seq) !== leafIndex + 1n) {
+      throw new VerifyError('the event\'s seq is not leaf_index + 1');
+    }
     if (proof.transfer_id !== undefined && !eventRecords(event, proof.transfer_id)) {
       throw new VerifyError(`the event does not record transfer ${proof.transfer_id}`);
     }
@@ -245,13 +274,20 @@ export async function proofVerify(proof, verifier) {
 
 // Checks a consistency proof as GET /v1/audit/consistency answers it:
 // both checkpoints signed by the verifier, of one log, of sizes from and to,
-// the older tree a prefix of the newer. Resolves with the two opened checkpoints.
-export async function consistencyProofVerify(proof, verifier) {
+// the older tree a prefix of the newer. `expect` ({from, to}: BigInt sizes)
+// binds the proof to the sizes asked for: a proof between other checkpoints
+// would prove nothing about them. Resolves with the two opened checkpoints.
+export async function consistencyProofVerify(proof, verifier, expect = {}) {
   const older = await checkpointOpen(proof.from_checkpoint, verifier);
   const newer = await checkpointOpen(proof.to_checkpoint, verifier);
   if (older.origin !== newer.origin) throw new VerifyError('the two checkpoints are of different logs');
   if (older.size !== count(proof.from, 'from') || newer.size !== count(proof.to, 'to')) {
     throw new VerifyError('from and to are not the checkpoints\' sizes');
+  }
+  if ((expect.from !== undefined && older.size !== expect.from) ||
+      (expect.to !== undefined && newer.size !== expect.to)) {
+    throw new VerifyError(`the proof is between ${older.size} and ${newer.size} events, not the ` +
+                          `${expect.from} and ${expect.to} asked for`);
   }
   const path = hashesDecode(proof.hashes, 'hashes');
   if (!await consistencyVerify(older.size, newer.size, older.root, newer.root, path)) {

@@ -1581,7 +1581,7 @@ static int cmd_report(struct cli *cli, int argc, char **argv)
         !parse_through(o.at, &at, "--at", "report"))
         return CLI_EXIT_USAGE;
     if (report_domain_find(o.positional[0]) == NULL)
-        return cli_fail(CLI_EXIT_USAGE, "report: no report %s (funding, force or aid)",
+        return cli_fail(CLI_EXIT_USAGE, "report: no report %s (funding, force, aid or overview)",
                         o.positional[0]);
     int status = CLI_EXIT_OK;
     struct concord *cc = open_for_read(cli, &status);

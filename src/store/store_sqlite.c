@@ -789,12 +789,17 @@ static enum cc_err sqlite_transfers_each(struct store *b, const struct store_tra
                                 filter->prefixes[i]);
         memcpy(uppers[i], filter->prefixes[i], len + 1);
         uppers[i][len - 1] = (char)((unsigned char)uppers[i][len - 1] + 1);
-        n += (size_t)snprintf(sql + n, sizeof sql - n, " OR (id >= ?%zu AND id < ?%zu)", 2 * i + 2,
-                              2 * i + 3);
+        int w = snprintf(sql + n, sizeof sql - n, " OR (id >= ?%zu AND id < ?%zu)", 2 * i + 2,
+                         2 * i + 3);
+        if (w < 0 || (size_t)w >= sizeof sql - n)
+            return cc_error_set(err, CC_ERR_INPUT, "a transfer filter's statement is too long");
+        n += (size_t)w;
     }
-    snprintf(sql + n, sizeof sql - n,
-             ") SELECT " TRANSFER_COLUMNS "WHERE t.date <= ?1 AND (t.kind IS NOT NULL OR "
-             "t.pending_id IS NOT NULL OR t.debit IN rel OR t.credit IN rel) ORDER BY t.seq");
+    int w = snprintf(sql + n, sizeof sql - n,
+                     ") SELECT " TRANSFER_COLUMNS "WHERE t.date <= ?1 AND (t.kind IS NOT NULL OR "
+                     "t.pending_id IS NOT NULL OR t.debit IN rel OR t.credit IN rel) ORDER BY t.seq");
+    if (w < 0 || (size_t)w >= sizeof sql - n)
+        return cc_error_set(err, CC_ERR_INPUT, "a transfer filter's statement is too long");
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err, "reading transfers");

@@ -9,6 +9,7 @@
 // usage: node tests/web/test_verify.mjs CONCORD_BINARY
 
 import {execFileSync} from 'node:child_process';
+import crypto from 'node:crypto';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -167,6 +168,76 @@ await test('consistency proofs between every pair of sizes hold; wrong ones are 
   await refused(verify.consistencyProofVerify({...proof, from: size, to: 2,
     from_checkpoint: proof.to_checkpoint, to_checkpoint: proof.from_checkpoint}, v), /rewritten/);
   await refused(verify.consistencyProofVerify({...proof, from: 3}, v), /sizes/);
+});
+
+await test('a transfer\'s proof must be the one asked for', async () => {
+  const v = await verify.verifierParse(keyText);
+  const proof = JSON.parse(run(db, 'proof', 't3'));
+  await verify.proofVerify(proof, v, {transferId: 't3', event: true});
+  // Another transfer's proof, or this one with its transfer_id or its event removed.
+  const other = JSON.parse(run(db, 'proof', 't4'));
+  await refused(verify.proofVerify(other, v, {transferId: 't3'}), /not of transfer t3/);
+  const {transfer_id: dropped, ...stripped} = proof;
+  assert.equal(dropped, 't3');
+  await refused(verify.proofVerify(stripped, v, {transferId: 't3'}), /not of transfer t3/);
+  const {event: gone, ...bare} = proof;
+  assert.ok(gone);
+  await refused(verify.proofVerify(bare, v, {transferId: 't3', event: true}), /carries no event text/);
+  // An event's proof: of the seq asked for, against the checkpoint the page opened.
+  const seq3 = JSON.parse(run(db, 'proof', '--seq', '3'));
+  await verify.proofVerify(seq3, v, {seq: 3, checkpoint: seq3.checkpoint, event: true});
+  await refused(verify.proofVerify(seq3, v, {seq: 4}), /of event 3, not 4/);
+  const older = JSON.parse(run(db, 'consistency', '--from', '2', '--to', '2', '--json')).to_checkpoint;
+  await refused(verify.proofVerify(seq3, v, {checkpoint: older}), /another checkpoint/);
+});
+
+// A server with the key that rewrote history: events 9 and 10 of the 10 a
+// browser checked are replaced, and the log grows to 11. Asked for the
+// consistency proof from 10 to 11, it answers with one from 5 to 8 whose
+// notes carry the old and the new roots. The page must refuse it.
+await test('a consistency proof between other sizes than asked is refused', async () => {
+  const sha = (...parts) => new Uint8Array(crypto.createHash('sha256').update(Buffer.concat(parts.map((p) => Buffer.from(p)))).digest());
+  const leaf = (text) => sha([0], Buffer.from(text));
+  const node = (a, b) => sha([1], a, b);
+  const split = (n) => { let k = 1; while (k * 2 < n) k *= 2; return k; };
+  const root = (leaves) => (leaves.length === 1 ? leaves[0]
+    : node(root(leaves.slice(0, split(leaves.length))), root(leaves.slice(split(leaves.length)))));
+  const b64 = (bytes) => Buffer.from(bytes).toString('base64');
+  const {publicKey, privateKey} = crypto.generateKeyPairSync('ed25519');
+  const key = Buffer.concat([Buffer.from([1]), Buffer.from(publicKey.export({format: 'jwk'}).x, 'base64url')]);
+  const keyId = sha(Buffer.from('liar\n'), key).slice(0, 4);
+  const text = `liar+${Buffer.from(keyId).toString('hex')}+${key.toString('base64')}`;
+  const note = (size, r) => {
+    const body = `liar\n${size}\n${b64(r)}\n`;
+    return `${body}\n\u2014 liar ${b64(Buffer.concat([keyId, crypto.sign(null, Buffer.from(body), privateKey)]))}\n`;
+  };
+  const honest = Array.from({length: 10}, (_, i) => leaf(`{"seq":${i + 1}}`));
+  const B = root(honest.slice(8, 10));
+  const x = leaf('{"seq":10,"forged":true}'), y = leaf('{"seq":11,"forged":true}');
+  const rewritten = [...honest.slice(0, 8), B, x, y];
+  const lie = {from: 5, to: 8, from_checkpoint: note(5, root(honest)), to_checkpoint: note(8, root(rewritten)),
+               hashes: [B, x, y, root(honest.slice(0, 8))].map(b64)};
+  const v = await verify.verifierParse(text);
+  // The lie holds as a proof between 5 and 8: only binding it to 10 and 11 catches it.
+  await verify.consistencyProofVerify(lie, v);
+  await refused(verify.consistencyProofVerify(lie, v, {from: 10n, to: 11n}), /not the 10 and 11 asked for/);
+  // And the page's own check, with the browser's memory and the server faked.
+  const memory = new Map([['concord.audit.key', JSON.stringify({text, since: '2026-01-01T00:00:00Z'})],
+    ['concord.audit.checkpoint', JSON.stringify({note: note(10, root(honest)), size: 10, checked: '2026-01-01T00:00:00Z'})]]);
+  globalThis.localStorage = {getItem: (k) => memory.get(k) ?? null, setItem: (k, s) => memory.set(k, String(s)),
+                             removeItem: (k) => memory.delete(k)};
+  globalThis.sessionStorage = {getItem: () => null, setItem() {}, removeItem() {}};
+  const asked = [];
+  globalThis.fetch = async (url) => {
+    asked.push(url);
+    return {ok: true, status: 200, text: async () => JSON.stringify(lie)};
+  };
+  const trust = await import(path.join(REPO_ROOT, 'web', 'trust.js'));
+  const current = {size: 11, checkpoint: note(11, root(rewritten))};
+  await refused(trust.historyCheck(current, await verify.checkpointOpen(current.checkpoint, v), v),
+                /not the 10 and 11 asked for/);
+  assert.deepEqual(asked, ['/v1/audit/consistency?from=10&to=11']);
+  assert.equal(JSON.parse(memory.get('concord.audit.checkpoint')).size, 10, 'the lie is not remembered');
 });
 
 await test('amounts beyond 2^53 add and format exactly', async () => {

@@ -77,8 +77,8 @@ function crossingSeries(rows) {
   return {
     days, names,
     trucks: names.map((name) => ({label: name, values: per(name, (r) => r.trucks ?? 0)})),
-    tonnes: names.map((name) => ({label: name, values: per(name, (r) => (r.kg ?? 0) / 1000)})),
-    totalTonnes: days.map((day) => rows.filter((r) => r.day === day).reduce((sum, r) => sum + (r.kg ?? 0), 0) / 1000),
+    tonnes: names.map((name) => ({label: name, values: per(name, (r) => Number(r.kg ?? 0) / 1000)})),
+    totalTonnes: days.map((day) => rows.filter((r) => r.day === day).reduce((sum, r) => sum + Number(r.kg ?? 0), 0) / 1000),
   };
 }
 

@@ -39,22 +39,33 @@ function checkLine({check, ok, text}) {
     h('span', {class: 'check-mark', 'aria-label': word}, mark), ' ', text);
 }
 
+// What went wrong, for the check's line: whatever the server sent (a
+// malformed answer included) ends as a failed check, not a broken page.
 function failure(error) {
-  if (error instanceof VerifyError || error instanceof ApiError) return error.message;
-  throw error;
+  return error instanceof Error ? error.message : String(error);
 }
 
-// The event rows shown and their proofs, checked: ok when every event's
-// proof holds, its text hashes to its leaf and is the event listed.
-async function eventsCheck(events, verifier, size) {
+// The event rows listed, checked against the checkpoint the page opened:
+// the list must hold every event from `after` + 1 to the checkpoint's size,
+// and each event's proof must be against that very checkpoint, of that seq,
+// with the text listed. The rows then show what was proved (seq, time,
+// actor, operations), not what the listing said beside it.
+async function eventsCheck(events, verifier, checkpoint, after) {
+  const size = Number(checkpoint.size);
+  const listed = events.map((e) => e.seq).sort((a, b) => a - b);
+  const wanted = Array.from({length: Math.max(0, size - after)}, (_, i) => after + 1 + i);
+  if (listed.length !== wanted.length || listed.some((seq, i) => seq !== wanted[i])) {
+    return [`the listing holds events ${listed.join(', ') || 'none'}, not ${after + 1} to ${size}`];
+  }
   const results = await Promise.all(events.map(async (e) => {
     try {
       const proof = await api(`/v1/audit/events/${e.seq}/proof`);
-      if (BigInt(proof.tree_size) !== size) return `event ${e.seq}: proved against another checkpoint; reload`;
+      const checked = await proofVerify(proof, verifier,
+                                        {seq: e.seq, checkpoint: checkpoint.checkpoint, event: true});
       if (proof.leaf_hash !== e.leaf_hash) return `event ${e.seq}: its leaf is not the one listed`;
-      const checked = await proofVerify(proof, verifier);
-      if (!checked.event) return `event ${e.seq}: the proof carries no event text`;
       if (jsonText(checked.event) !== jsonText(e.event)) return `event ${e.seq}: the text listed is not the text proved`;
+      Object.assign(e, {seq: Number(checked.event.seq), time: checked.event.time,
+                        actor: checked.event.actor, event: checked.event});
       return null;
     } catch (error) {
       return `event ${e.seq}: ${failure(error)}`;
@@ -63,7 +74,7 @@ async function eventsCheck(events, verifier, size) {
   return results.filter((r) => r !== null);
 }
 
-async function verification(checkpoint, events) {
+async function verification(checkpoint, events, after) {
   const lines = [];
   let key;
   try {
@@ -98,8 +109,8 @@ async function verification(checkpoint, events) {
     lines.push({check: 'history', ok: false, text: `History: ${failure(error)}.`});
     return {lines, key};
   }
-  if (events !== null && events.length > 0) {
-    const problems = await eventsCheck(events, key.verifier, BigInt(checkpoint.size));
+  if (events !== null) {
+    const problems = await eventsCheck(events, key.verifier, checkpoint, after);
     lines.push({check: 'events', ok: problems.length === 0,
                 text: problems.length === 0
                   ? `Each of the ${events.length} events shown is in the checkpoint's tree, with the text shown (inclusion proofs).`
@@ -129,7 +140,7 @@ export async function render(session) {
     if (checkpoint) events = events.filter((e) => e.seq <= checkpoint.size);
   }
 
-  const {lines, key} = await verification(checkpoint, events);
+  const {lines, key} = await verification(checkpoint, events, after);
   const accept = key && key.offered
     ? h('button', {type: 'button', dataset: {trustKey: ''},
                    onclick: () => { trustKey(key.offered); location.reload(); }},
