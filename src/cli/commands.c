@@ -1860,7 +1860,7 @@ static char *read_named(const char *name, size_t max, size_t *length, int *statu
 static int cmd_verify_proof(struct cli *cli, int argc, char **argv)
 {
     (void)cli;
-    static const int accepted[] = {OPT_KEY, 0};
+    static const int accepted[] = {OPT_KEY, OPT_ID, 0};
     struct opts o;
     if (!opts_parse(argc, argv, accepted, &o, "verify-proof") ||
         !positional_exactly(&o, 1, "verify-proof"))
@@ -1880,7 +1880,13 @@ static int cmd_verify_proof(struct cli *cli, int argc, char **argv)
     } else if (!proof_decode(text, length, proof, message, sizeof message)) {
         status = cli_fail(CLI_EXIT_USAGE, "%s: malformed proof: %s", o.positional[0], message);
     } else {
-        if (!concord_proof_check(proof, &verifier, message, sizeof message))
+        /* --id: the proof must be that transfer's, and carry the event that records it. */
+        if (o.id != NULL && (strcmp(proof->transfer_id, o.id) != 0 || proof->event == NULL))
+            status = cli_fail(CLI_EXIT_REJECTED, "%s: invalid proof: %s", o.positional[0],
+                              strcmp(proof->transfer_id, o.id) != 0
+                                  ? "it is not the proof of the transfer named by --id"
+                                  : "it carries no event, so it cannot show the transfer");
+        else if (!concord_proof_check(proof, &verifier, message, sizeof message))
             status = cli_fail(CLI_EXIT_REJECTED, "%s: invalid proof: %s", o.positional[0],
                               message);
         else if (proof->transfer_id[0] == '\0')
@@ -2449,11 +2455,14 @@ const struct cli_command cli_commands[] = {
      "(event seq - 1), tree_size, leaf_hash, hashes, checkpoint, event. --seq N: the\n"
      "proof of event N itself, without transfer_id (roles that read the event log).\n"
      "Check it with verify-proof. Exit 1 when there is no such transfer or event.\n"},
-    {"verify-proof", cmd_verify_proof, "FILE --key VERIFIER_KEY", "check an inclusion proof",
+    {"verify-proof", cmd_verify_proof, "FILE --key VERIFIER_KEY [--id TRANSFER_ID]",
+     "check an inclusion proof",
      "Needs nothing but the proof and the verifier key (its text, or a file holding\n"
      "it): checks the checkpoint's signature, that the hashes lead from the leaf to\n"
      "the checkpoint's root, that the event hashes to the leaf and records the\n"
-     "transfer. Exit 0 valid, 1 invalid (saying why), 2 malformed.\n"},
+     "transfer. --id: the proof must be TRANSFER_ID's and carry its event (a script\n"
+     "that trusts the exit status alone should give it). Exit 0 valid, 1 invalid\n"
+     "(saying why), 2 malformed.\n"},
     {"consistency", cmd_consistency, "--from N [--to M] [--json]",
      "prove the log of N events is a prefix of the log of M",
      "Prints, as JSON, the consistency proof between the stored checkpoints of sizes\n"

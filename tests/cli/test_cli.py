@@ -956,6 +956,23 @@ class Cli(unittest.TestCase):
         r = self.ok("verify-proof", path, "--key", key)
         self.assertIn("carries no event, so it does not show that the event made transfer t1",
                       r.stdout)
+        # --id binds the proof to the transfer: a proof without its event, or of another
+        # transfer, or with its transfer_id stripped, is refused.
+        r = self.run_cc("verify-proof", path, "--key", key, "--id", "t1")
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("carries no event", r.stderr)
+        full = json.loads(self.ok("proof", "t1", "--json").stdout)
+        with open(path, "w") as f:
+            json.dump(full, f)
+        self.ok("verify-proof", path, "--key", key, "--id", "t1")
+        self.assertEqual(self.run_cc("verify-proof", path, "--key", key, "--id", "t2").returncode, 1)
+        del full["transfer_id"]
+        with open(path, "w") as f:
+            json.dump(full, f)
+        self.assertEqual(self.run_cc("verify-proof", path, "--key", key).returncode, 0)
+        r = self.run_cc("verify-proof", path, "--key", key, "--id", "t1")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not the proof of the transfer", r.stderr)
 
     def test_a_ledger_with_an_empty_log_gets_a_key(self):
         # A ledger made before the log existed has no key and no events: it can be written.
