@@ -30,8 +30,10 @@ fuzz:
 	@$(MAKE) -f tests/fuzz/build.mk -j $(JOBS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
 
-bench: build
-	@cmake --build build -j $(JOBS) --target concord-bench
+bench:
+	@scripts/install-deps bench
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build -j $(JOBS) --target concord concord-bench
 	@build/concord-bench
 	@bench/http-bench
 	@node bench/dashboard-bench.mjs build/concord

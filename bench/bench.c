@@ -57,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -69,6 +70,9 @@
 #include "app/report.h"
 #include "cond/cond.h"
 #include "util/timefmt.h"
+#ifdef CONCORD_BENCH_PG
+#include "pg.h"
+#endif
 
 /* ---------------------------------------------------------------- limits and shapes */
 
@@ -127,6 +131,15 @@ static const char *const workload_titles[WORKLOAD_COUNT] = {
 
 static bool workload_is_call(enum workload w) { return w == WR || w == WF; }
 
+/*
+ * Who keeps the books: concord, or one of the PostgreSQL designs of
+ * bench/pg/ledger.sql fed the same batches (W1 … W5 only).
+ */
+enum system { SYS_CONCORD = 0, SYS_PG_FUNC, SYS_PG_UPDATE, SYSTEM_COUNT };
+static const char *const system_names[SYSTEM_COUNT] = {"concord", "pg-func", "pg-update"};
+
+static bool workload_on_pg(enum workload w) { return w <= W5; }
+
 /* W3: what becomes of a transfer, decided from its index (per 1000). */
 enum w3_role { W3_PLAIN, W3_POST, W3_POST_PARTIAL, W3_VOID, W3_EXPIRE };
 
@@ -148,6 +161,9 @@ struct bench_result {
     uint64_t hot_debits;      /* transfers debiting one of the first BENCH_HOT_ACCOUNTS */
     uint64_t accounts_touched; /* distinct accounts per batch, summed over batches */
     int check_ok;             /* concord_check() after the run: 1 ok, 0 failed, -1 skipped */
+    int64_t bytes;            /* the database on disk after the run (a checkpoint or close) */
+    int balances;             /* PostgreSQL: 1 every balance equals concord's, 0 not, -1 unknown */
+    char balances_problem[128];
     double check_seconds;
     /* R and F: the one timed call, and what the untimed setup built for it */
     uint64_t gated;           /* pending transfers created with `if` */
@@ -168,6 +184,7 @@ struct bench_result {
 struct options {
     uint64_t transfers;               /* per workload (R, F: a tenth, as gated pendings) */
     bool run[WORKLOAD_COUNT];
+    bool systems[SYSTEM_COUNT];
     const char *dir;                  /* parent of the temporary directory */
     bool check;                       /* run concord_check() after each workload */
 };
@@ -177,6 +194,10 @@ struct bench {
     enum workload workload;
     uint64_t transfers;         /* transfer operations to issue (W3: plus resolutions) */
     struct concord *cc;
+#ifdef CONCORD_BENCH_PG
+    struct pg_ledger *pg;       /* instead of cc, for the PostgreSQL designs */
+    enum ledger_status *statuses;
+#endif
     struct ledger_op *ops;      /* BENCH_BATCH_OPS */
     struct ledger_result *results;
     char (*ids)[BENCH_ID_BYTES]; /* 2 per op: its id and a pending_id */
@@ -555,17 +576,49 @@ static void tally(struct bench *b, size_t count)
     r->ops += count;
 }
 
-/* The timed part: every batch of the workload through concord_apply(). */
+/* One batch through the system under test, each operation's status into b->results. */
+static bool apply_batch(struct bench *b, size_t count)
+{
+#ifdef CONCORD_BENCH_PG
+    if (b->pg != NULL) {
+        char message[PG_MESSAGE_BYTES];
+        if (!pg_ledger_apply(b->pg, b->ops, count, b->statuses, message, sizeof message)) {
+            snprintf(b->out->message, sizeof b->out->message, "batch: %s", message);
+            return false;
+        }
+        for (size_t i = 0; i < count; i++) b->results[i].status = b->statuses[i];
+        return true;
+    }
+#endif
+    struct cc_error err = {0};
+    return concord_apply(b->cc, b->ops, count, b->results, &err) == CC_OK ||
+           fail(b, "batch", &err);
+}
+
+static bool expire_due(struct bench *b)
+{
+#ifdef CONCORD_BENCH_PG
+    if (b->pg != NULL) {
+        char message[PG_MESSAGE_BYTES];
+        uint64_t expired = 0;
+        if (pg_ledger_expire(b->pg, b->clock_ns, &expired, message, sizeof message)) return true;
+        snprintf(b->out->message, sizeof b->out->message, "expiring: %s", message);
+        return false;
+    }
+#endif
+    struct cc_error err = {0};
+    return concord_expire_due(b->cc, &err) == CC_OK || fail(b, "expiring", &err);
+}
+
+/* The timed part: every batch of the workload through the system under test. */
 static bool run_batches(struct bench *b)
 {
-    struct cc_error err = {0};
     struct timespec start, t0;
     clock_gettime(CLOCK_MONOTONIC, &start);
     size_t count;
     while ((count = fill(b)) > 0) {
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (concord_apply(b->cc, b->ops, count, b->results, &err) != CC_OK)
-            return fail(b, "batch", &err);
+        if (!apply_batch(b, count)) return false;
         if (!latency_push(b, seconds_since(&t0) * 1e3)) return fail(b, "latency", NULL);
         tally(b, count);
         b->out->batches++;
@@ -573,7 +626,7 @@ static bool run_batches(struct bench *b)
     }
     if (b->workload == W3) { /* let the last pendings' expiry come due */
         b->clock_ns += (BENCH_EXPIRE_TICKS + 1) * BENCH_CLOCK_TICK_NS;
-        if (concord_expire_due(b->cc, &err) != CC_OK) return fail(b, "expiring", &err);
+        if (!expire_due(b)) return false;
     }
     b->out->seconds = seconds_since(&start);
     return true;
@@ -593,6 +646,18 @@ static bool count_expired(struct bench *b)
         if (w3_role(i) != W3_EXPIRE) continue;
         snprintf(id, sizeof id, "%s-%09llu", workload_names[W3], (unsigned long long)i);
         uint8_t state = 0;
+#ifdef CONCORD_BENCH_PG
+        if (b->pg != NULL) {
+            char message[PG_MESSAGE_BYTES];
+            int s = 0;
+            if (!pg_ledger_state(b->pg, id, &s, message, sizeof message)) {
+                snprintf(b->out->message, sizeof b->out->message, "reading %s: %s", id, message);
+                return false;
+            }
+            if (s == LEDGER_STATE_EXPIRED) b->out->expired++;
+            continue;
+        }
+#endif
         struct cc_error err = {0};
         if (concord_transfer_get(b->cc, id, state_fn, &state, &err) != CC_OK)
             return fail(b, "reading a pending transfer", &err);
@@ -1020,9 +1085,57 @@ static void bench_free(struct bench *b)
     free(b->expr_amount);
 }
 
+/* ---------------------------------------------------------------- balances, compared */
+
+/* One account's four balances; the last of BENCH_BALANCES is acc.limited. */
+struct balance4 {
+    int64_t debits_pending, debits_posted, credits_pending, credits_posted;
+};
+#define BENCH_BALANCES (BENCH_ACCOUNTS + 1)
+
+/* "acc.00042" → 42, "acc.limited" → BENCH_ACCOUNTS; -1 for any other id. */
+static int32_t account_number(const char *id)
+{
+    if (strcmp(id, bench_limited_account) == 0) return BENCH_ACCOUNTS;
+    unsigned n;
+    char tail;
+    if (sscanf(id, "acc.%5u%c", &n, &tail) != 1 || n >= BENCH_ACCOUNTS) return -1;
+    return (int32_t)n;
+}
+
+static int balance_row(void *ctx, const struct ledger_account *a)
+{
+    int32_t n = account_number(a->id);
+    if (n >= 0)
+        ((struct balance4 *)ctx)[n] = (struct balance4){a->debits_pending, a->debits_posted,
+                                                        a->credits_pending, a->credits_posted};
+    return 0;
+}
+
+/* concord's balances after a workload, into a file for the PostgreSQL runs to compare. */
+static bool balances_save(struct bench *b, const char *file)
+{
+    struct balance4 *all = calloc(BENCH_BALANCES, sizeof *all);
+    struct cc_error err = {0};
+    bool ok = all != NULL &&
+              concord_accounts_list(b->cc, "acc.", NULL, BENCH_BALANCES, balance_row, all,
+                                    &err) == CC_OK;
+    FILE *f = ok ? fopen(file, "wb") : NULL;
+    ok = f != NULL && fwrite(all, sizeof *all, BENCH_BALANCES, f) == BENCH_BALANCES;
+    if (f != NULL && fclose(f) != 0) ok = false;
+    free(all);
+    return ok || fail(b, "saving the balances", err.code != CC_OK ? &err : NULL);
+}
+
+static int64_t file_bytes(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
 /* In the child: the whole life of one workload, its figures into *out. */
 static void workload_run(enum workload w, const struct options *o, const char *path,
-                         struct bench_result *out)
+                         const char *balances_file, struct bench_result *out)
 {
     uint64_t gated = o->transfers / BENCH_GATED_PER_TRANSFERS;
     struct bench b = {.workload = w, .out = out, .clock_ns = BENCH_CLOCK_START_NS,
@@ -1046,6 +1159,7 @@ static void workload_run(enum workload w, const struct options *o, const char *p
             out->check_seconds = seconds_since(&start);
             if (!out->check_ok) fail(&b, "concord_check", &err);
         }
+        if (ok && balances_file != NULL) ok = balances_save(&b, balances_file);
         if (b.latency_count > 0) /* R and F time one call, not batches */
             qsort(b.latency_ms, b.latency_count, sizeof *b.latency_ms, compare_double);
         out->p50_ms = percentile(b.latency_ms, b.latency_count, 50);
@@ -1053,8 +1167,81 @@ static void workload_run(enum workload w, const struct options *o, const char *p
         out->ok = ok;
     }
     concord_close(b.cc);
+    /* On disk once closed: the file, and a WAL if one is left. */
+    char wal[BENCH_PATH_BYTES + 8];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    out->bytes = file_bytes(path) + file_bytes(wal);
     bench_free(&b);
 }
+
+#ifdef CONCORD_BENCH_PG
+/* Compares the PostgreSQL design's balances with concord's, account by account. */
+static void balances_compare(struct bench *b, const char *file)
+{
+    struct bench_result *out = b->out;
+    out->balances = -1;
+    struct balance4 *mine = calloc(BENCH_BALANCES, sizeof *mine);
+    struct pg_balance *theirs = calloc(BENCH_BALANCES, sizeof *theirs);
+    FILE *f = fopen(file, "rb");
+    char message[PG_MESSAGE_BYTES];
+    if (mine != NULL && theirs != NULL && f != NULL &&
+        fread(mine, sizeof *mine, BENCH_BALANCES, f) == BENCH_BALANCES &&
+        pg_ledger_balances(b->pg, theirs, BENCH_BALANCES, message, sizeof message)) {
+        out->balances = 1;
+        for (uint32_t i = 0; i < BENCH_BALANCES && out->balances == 1; i++) {
+            const struct balance4 *m = &mine[i];
+            const struct pg_balance *t = &theirs[i];
+            if (m->debits_pending != t->debits_pending || m->debits_posted != t->debits_posted ||
+                m->credits_pending != t->credits_pending || m->credits_posted != t->credits_posted) {
+                out->balances = 0;
+                snprintf(out->balances_problem, sizeof out->balances_problem,
+                         "account %u: concord %lld/%lld/%lld/%lld, PostgreSQL %lld/%lld/%lld/%lld", i,
+                         (long long)m->debits_pending, (long long)m->debits_posted,
+                         (long long)m->credits_pending, (long long)m->credits_posted,
+                         (long long)t->debits_pending, (long long)t->debits_posted,
+                         (long long)t->credits_pending, (long long)t->credits_posted);
+            }
+        }
+    }
+    if (f != NULL) fclose(f);
+    free(mine);
+    free(theirs);
+}
+
+/* In the child: one workload against one PostgreSQL design. */
+static void pg_workload_run(enum workload w, enum pg_design design, const struct options *o,
+                            const struct pg_server *server, const char *balances_file,
+                            struct bench_result *out)
+{
+    struct bench b = {.workload = w, .out = out, .clock_ns = BENCH_CLOCK_START_NS,
+                      .transfers = o->transfers};
+    out->check_ok = -1;
+    out->balances = -1;
+    char name[32], message[PG_MESSAGE_BYTES];
+    snprintf(name, sizeof name, "%s_%s", workload_names[w], design == PG_FUNC ? "func" : "update");
+    for (char *p = name; *p != '\0'; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    if (!bench_alloc(&b) || (b.statuses = calloc(BENCH_BATCH_OPS, sizeof *b.statuses)) == NULL) {
+        fail(&b, "allocating", NULL);
+    } else if ((b.pg = pg_ledger_open(server, name, design, BENCH_PG_SQL, BENCH_ACCOUNTS,
+                                      w == W4 ? BENCH_ACCOUNTS : -1, account_number, message,
+                                      sizeof message)) == NULL) {
+        snprintf(out->message, sizeof out->message, "%s: %s", name, message);
+    } else {
+        bool ok = run_batches(&b) && (w != W3 || count_expired(&b));
+        if (ok && balances_file != NULL) balances_compare(&b, balances_file);
+        if (ok && !pg_ledger_bytes(b.pg, &out->bytes, message, sizeof message))
+            ok = snprintf(out->message, sizeof out->message, "size: %s", message) < 0;
+        if (b.latency_count > 0)
+            qsort(b.latency_ms, b.latency_count, sizeof *b.latency_ms, compare_double);
+        out->p50_ms = percentile(b.latency_ms, b.latency_count, 50);
+        out->p99_ms = percentile(b.latency_ms, b.latency_count, 99);
+        out->ok = ok;
+    }
+    pg_ledger_close(b.pg);
+    free(b.statuses);
+    bench_free(&b);
+}
+#endif
 
 /* ---------------------------------------------------------------- one child per workload */
 
@@ -1094,15 +1281,31 @@ static void remove_database(const char *path)
     }
 }
 
+#ifdef CONCORD_BENCH_PG
+typedef struct pg_server bench_pg_server;
+#else
+typedef void bench_pg_server;
+#endif
+
+/* Whether any PostgreSQL design runs with this workload: concord then saves its balances. */
+static bool pg_follows(enum workload w, const struct options *o)
+{
+    return workload_on_pg(w) && (o->systems[SYS_PG_FUNC] || o->systems[SYS_PG_UPDATE]);
+}
+
 /*
- * Runs workload w in a forked child so that its peak RSS is its own (the
- * child's getrusage(RUSAGE_SELF) high-water mark, taken as it ends).
+ * Runs workload w against system sys in a forked child so that its peak RSS
+ * is its own (the child's getrusage(RUSAGE_SELF) high-water mark, taken as
+ * it ends; for PostgreSQL, the client's alone).
  */
-static bool workload_fork(enum workload w, const struct options *o, const char *dir,
+static bool workload_fork(enum workload w, enum system sys, const struct options *o,
+                          const char *dir, const bench_pg_server *server,
                           struct bench_result *out, double *rss_mib)
 {
-    char path[BENCH_PATH_BYTES];
+    char path[BENCH_PATH_BYTES], balances[BENCH_PATH_BYTES + 16];
     snprintf(path, sizeof path, "%s/%s.db", dir, workload_names[w]);
+    snprintf(balances, sizeof balances, "%s.balances", path);
+    (void)server;
     int fds[2];
     if (pipe(fds) != 0) return false;
     fflush(NULL);
@@ -1111,7 +1314,13 @@ static bool workload_fork(enum workload w, const struct options *o, const char *
     if (pid == 0) {
         close(fds[0]);
         static struct bench_result result; /* static: large, and the child's alone */
-        workload_run(w, o, path, &result);
+#ifdef CONCORD_BENCH_PG
+        if (sys != SYS_CONCORD)
+            pg_workload_run(w, sys == SYS_PG_FUNC ? PG_FUNC : PG_UPDATE, o, server,
+                            access(balances, R_OK) == 0 ? balances : NULL, &result);
+        else
+#endif
+            workload_run(w, o, path, pg_follows(w, o) ? balances : NULL, &result);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         double rss = (double)ru.ru_maxrss / 1024.0; /* KiB on Linux */
@@ -1287,18 +1496,27 @@ static void print_call_row(enum workload w, const struct bench_result *r, double
 
 static void print_header(void)
 {
-    printf("%-8s %10s %8s %11s %8s %8s %9s  %s\n", "workload", "transfers", "seconds",
-           "transfers/s", "p50 ms", "p99 ms", "RSS MiB", "notes");
+    printf("%-8s %-9s %10s %8s %11s %8s %8s %8s %9s %8s  %s\n", "workload", "system",
+           "transfers", "seconds", "transfers/s", "p50 ms", "p99 ms", "B/transfer", "RSS MiB",
+           "vs PG", "notes");
     fflush(stdout);
 }
 
-static void print_row(enum workload w, const struct bench_result *r, double rss_mib)
+/* One row; best_pg: the best PostgreSQL design's transfers/s (0: none ran). */
+static void print_row(enum workload w, enum system sys, const struct bench_result *r,
+                      double rss_mib, double best_pg)
 {
-    char notes[BENCH_NOTES_BYTES];
+    char notes[BENCH_NOTES_BYTES], ratio[16] = "";
     notes_make(notes, r, w);
+    if (sys != SYS_CONCORD && r->balances == 1) notes_add(notes, "; balances = concord's");
+    if (sys != SYS_CONCORD && r->balances == 0)
+        notes_add(notes, "; BALANCES DIFFER: %s", r->balances_problem);
+    if (sys != SYS_CONCORD && r->balances == -1) notes_add(notes, "; balances not compared");
     double rate = r->seconds > 0 ? (double)r->created / r->seconds : 0;
-    printf("%-8s %10llu %8.2f %11.0f %8.1f %8.1f %9.1f  %s\n", workload_names[w],
-           (unsigned long long)r->created, r->seconds, rate, r->p50_ms, r->p99_ms, rss_mib,
+    if (sys == SYS_CONCORD && best_pg > 0) snprintf(ratio, sizeof ratio, "%.1fx", rate / best_pg);
+    printf("%-8s %-9s %10llu %8.2f %11.0f %8.1f %8.1f %10.0f %9.1f %8s  %s\n", workload_names[w],
+           system_names[sys], (unsigned long long)r->created, r->seconds, rate, r->p50_ms,
+           r->p99_ms, r->created ? (double)r->bytes / (double)r->created : 0.0, rss_mib, ratio,
            notes);
     fflush(stdout);
 }
@@ -1313,7 +1531,9 @@ static void usage(FILE *f)
             "                  create N/%d gated pending transfers (100,000 by default)\n"
             "  --workload L    comma-separated subset of W1..W5, W1U, R, F (default all)\n"
             "  --dir DIR       where the temporary databases go (default $TMPDIR or /tmp)\n"
-            "  --no-check      skip the untimed concord_check() after each workload\n",
+            "  --no-check      skip the untimed concord_check() after each workload\n"
+            "  --system L      comma-separated subset of concord, pg-func, pg-update (default\n"
+            "                  all that this build has; the PostgreSQL designs run W1..W5)\n",
             BENCH_TRANSFERS_DEFAULT, BENCH_GATED_PER_TRANSFERS);
     for (int w = 0; w < WORKLOAD_COUNT; w++)
         fprintf(f, "  %s  %s\n", workload_names[w], workload_titles[w]);
@@ -1337,12 +1557,40 @@ static bool parse_workloads(const char *list, struct options *o)
     return true;
 }
 
+static bool parse_systems(const char *list, struct options *o)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    memset(o->systems, 0, sizeof o->systems);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        int s = 0;
+        while (s < SYSTEM_COUNT && strcmp(tok, system_names[s]) != 0) s++;
+        if (s == SYSTEM_COUNT) {
+            fprintf(stderr, "concord-bench: --system: unknown system \"%s\"\n", tok);
+            return false;
+        }
+#ifndef CONCORD_BENCH_PG
+        if (s != SYS_CONCORD) {
+            fprintf(stderr, "concord-bench: --system %s: this build has no libpq\n", tok);
+            return false;
+        }
+#endif
+        o->systems[s] = true;
+    }
+    return true;
+}
+
 static bool parse_options(int argc, char **argv, struct options *o)
 {
     const char *tmp = getenv("TMPDIR");
     *o = (struct options){.transfers = BENCH_TRANSFERS_DEFAULT, .dir = tmp && *tmp ? tmp : "/tmp",
                           .check = true};
     for (int w = 0; w < WORKLOAD_COUNT; w++) o->run[w] = true;
+    o->systems[SYS_CONCORD] = true;
+#ifdef CONCORD_BENCH_PG
+    o->systems[SYS_PG_FUNC] = o->systems[SYS_PG_UPDATE] = true;
+#endif
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
@@ -1364,6 +1612,8 @@ static bool parse_options(int argc, char **argv, struct options *o)
             if (!parse_workloads(argv[++i], o)) return false;
         } else if (strcmp(a, "--dir") == 0 && has_value) {
             o->dir = argv[++i];
+        } else if (strcmp(a, "--system") == 0 && has_value) {
+            if (!parse_systems(argv[++i], o)) return false;
         } else {
             fprintf(stderr, "concord-bench: unknown or incomplete option \"%s\"\n", a);
             usage(stderr);
@@ -1388,6 +1638,22 @@ int main(int argc, char **argv)
         return 3;
     }
     print_machine(&o, dir);
+    bench_pg_server *server = NULL;
+#ifdef CONCORD_BENCH_PG
+    static struct pg_server pg;
+    if (o.systems[SYS_PG_FUNC] || o.systems[SYS_PG_UPDATE]) {
+        char message[PG_MESSAGE_BYTES];
+        if (!pg_server_start(&pg, dir, message, sizeof message)) {
+            fprintf(stderr, "concord-bench: PostgreSQL: %s\n", message);
+            rmdir(dir);
+            return 3;
+        }
+        server = &pg;
+        printf("PostgreSQL %s: a private server in %s on 127.0.0.1:%d, fsync=on, "
+               "synchronous_commit=on, full_page_writes=on; one transaction and one commit per "
+               "batch; designs in bench/pg/ledger.sql\n\n", pg.version, pg.dir, pg.port);
+    }
+#endif
     int status = 0;
     bool headed[2] = {false, false}; /* the throughput table, the one-call table */
     double rate[WORKLOAD_COUNT] = {0}; /* transfers/s of each throughput workload run */
@@ -1400,17 +1666,37 @@ int main(int argc, char **argv)
             else print_header();
             headed[call] = true;
         }
-        struct bench_result r = {0};
-        double rss_mib = 0;
-        if (workload_fork((enum workload)w, &o, dir, &r, &rss_mib)) {
-            if (call) print_call_row((enum workload)w, &r, rss_mib);
-            else print_row((enum workload)w, &r, rss_mib);
-            if (!call && r.seconds > 0) rate[w] = (double)r.created / r.seconds;
-        } else {
-            fprintf(stderr, "concord-bench: %s: %s\n", workload_names[w], r.message);
-            status = 3;
+        /* Every system on the same batches; the rows once all have run, for the ratio. */
+        struct bench_result r[SYSTEM_COUNT] = {0};
+        double rss_mib[SYSTEM_COUNT] = {0}, best_pg = 0;
+        bool ran[SYSTEM_COUNT] = {false};
+        for (int sys = 0; sys < SYSTEM_COUNT; sys++) {
+            if (!o.systems[sys] || (sys != SYS_CONCORD && !workload_on_pg((enum workload)w)))
+                continue;
+            if (workload_fork((enum workload)w, (enum system)sys, &o, dir, server, &r[sys],
+                              &rss_mib[sys])) {
+                ran[sys] = true;
+                double rs = r[sys].seconds > 0 ? (double)r[sys].created / r[sys].seconds : 0;
+                if (sys == SYS_CONCORD && !call) rate[w] = rs;
+                if (sys != SYS_CONCORD && rs > best_pg) best_pg = rs;
+            } else {
+                fprintf(stderr, "concord-bench: %s %s: %s\n", workload_names[w], system_names[sys],
+                        r[sys].message);
+                status = 3;
+            }
+        }
+        char balances[BENCH_PATH_BYTES + 32];
+        snprintf(balances, sizeof balances, "%s/%s.db.balances", dir, workload_names[w]);
+        unlink(balances);
+        for (int sys = 0; sys < SYSTEM_COUNT; sys++) {
+            if (!ran[sys]) continue;
+            if (call) print_call_row((enum workload)w, &r[sys], rss_mib[sys]);
+            else print_row((enum workload)w, (enum system)sys, &r[sys], rss_mib[sys], best_pg);
         }
     }
+#ifdef CONCORD_BENCH_PG
+    if (server != NULL) pg_server_stop(&pg);
+#endif
     rmdir(dir);
     if (rate[W1] > 0 && rate[W1U] > 0)
         printf("\naudit log: W1 %.0f transfers/s with it, %.0f without (W1U): %.1f%% of the "
