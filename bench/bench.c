@@ -1273,7 +1273,7 @@ static bool read_all(int fd, void *buf, size_t size)
 
 static void remove_database(const char *path)
 {
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal", ".key"};
     char file[BENCH_PATH_BYTES + 16];
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         snprintf(file, sizeof file, "%s%s", path, suffixes[i]);

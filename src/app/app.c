@@ -109,6 +109,7 @@ void concord_close(struct concord *cc)
     free(cc->key_path);
     free(cc->expired);
     free(cc->settled);
+    free(cc->keys);
     free(cc->log_pending);
     expanded_free(cc->expanded);
     free(cc);
@@ -232,6 +233,71 @@ static int load_due(void *ctx, const struct ledger_transfer *transfer)
     return 0;
 }
 
+/* The keys of one kind ('a' or 't') the batch names and the view lacks, into cc->keys. */
+struct key_collect {
+    struct concord *cc;
+    char kind;
+};
+
+static void collect_key(void *ctx, char kind, const char *id)
+{
+    struct key_collect *k = ctx;
+    struct concord *cc = k->cc;
+    if (kind != k->kind || id == NULL || cc->load_error != CC_OK) return;
+    if (kind == 'a' ? ledger_view_account(&cc->view, id) != NULL
+                    : ledger_view_transfer(&cc->view, id) != NULL)
+        return;
+    if (cc->keys_count == cc->keys_capacity) {
+        size_t capacity = cc->keys_capacity ? 2 * cc->keys_capacity : 1024;
+        const char **keys = realloc(cc->keys, capacity * sizeof *keys);
+        if (keys == NULL) {
+            struct cc_error detail;
+            cc_error_set(&detail, CC_ERR_NOMEM, "out of memory");
+            load_failed(cc, CC_ERR_NOMEM, &detail);
+            return;
+        }
+        cc->keys = keys;
+        cc->keys_capacity = capacity;
+    }
+    cc->keys[cc->keys_count++] = id;
+}
+
+/*
+ * Loads every account, then every transfer, the operations name with one
+ * statement each (store load_many), and records the ids the store lacks as
+ * missing: the per-key loading that follows then finds them all in the view
+ * or the missing maps, and asks the store nothing more for them.
+ */
+static void batch_prefetch(struct concord *cc, const struct ledger_op *ops, size_t count)
+{
+    const struct store_driver *d = cc->store->driver;
+    for (int pass = 0; pass < 2 && cc->load_error == CC_OK; pass++) {
+        struct key_collect k = {.cc = cc, .kind = pass == 0 ? 'a' : 't'};
+        cc->keys_count = 0;
+        for (size_t i = 0; i < count && cc->load_error == CC_OK; i++)
+            ledger_op_refs(&ops[i], collect_key, &k);
+        if (cc->load_error != CC_OK || cc->keys_count == 0) continue;
+        struct cc_error detail = {0};
+        enum cc_err rc = d->load_many(cc->store, k.kind, cc->keys, cc->keys_count, &cc->view,
+                                      &detail);
+        if (rc != CC_OK) {
+            load_failed(cc, rc, &detail);
+            return;
+        }
+        struct strmap *missing = pass == 0 ? &cc->missing_accounts : &cc->missing_transfers;
+        for (size_t i = 0; i < cc->keys_count; i++) {
+            const char *id = cc->keys[i];
+            bool found = pass == 0 ? ledger_view_account(&cc->view, id) != NULL
+                                   : ledger_view_transfer(&cc->view, id) != NULL;
+            if (!found && !strmap_put(missing, id, 0)) {
+                cc_error_set(&detail, CC_ERR_NOMEM, "out of memory");
+                load_failed(cc, CC_ERR_NOMEM, &detail);
+                return;
+            }
+        }
+    }
+}
+
 /*
  * Loads what a batch refers to: due pending transfers, every key the
  * operations name, and the accounts of every pending transfer loaded (a post,
@@ -243,6 +309,7 @@ static enum cc_err batch_load(struct concord *cc, const struct ledger_op *ops, s
     cc->load_error = CC_OK;
     enum cc_err rc = cc->store->driver->due_pending(cc->store, now, load_due, cc, err);
     if (rc != CC_OK) return rc;
+    batch_prefetch(cc, ops, count);
     for (size_t i = 0; i < count && cc->load_error == CC_OK; i++)
         ledger_op_refs(&ops[i], load_key, cc);
     /* Loaded transfers sit at the front of the view; new ones are not there yet. */

@@ -61,6 +61,8 @@ struct concord {
     const char **settled;            /* records of reason condition or approval the batch
                                         created, in view order (strings in the view) */
     size_t settled_count, settled_capacity;
+    const char **keys;               /* a batch's account or transfer ids, to load at once */
+    size_t keys_count, keys_capacity;
 };
 
 /* The signing key's file beside the database, unless configured: "<db path>.key". */

@@ -157,6 +157,13 @@ struct store_driver {
                                 struct cc_error *err);
     enum cc_err (*load_transfer)(struct store *store, const char *id, struct ledger_view *view,
                                  struct cc_error *err);
+    /*
+     * Loads, with one statement, every account (kind 'a') or transfer ('t')
+     * of ids[0 … count) that the store holds into the view; the others are
+     * left out. Ids may repeat. A batch's keys cost one statement, not one each.
+     */
+    enum cc_err (*load_many)(struct store *store, char kind, const char *const *ids,
+                             size_t count, struct ledger_view *view, struct cc_error *err);
     /* Calls fn for each pending transfer whose expires is ≤ now. */
     enum cc_err (*due_pending)(struct store *store, int64_t now, store_transfer_fn fn, void *ctx,
                                struct cc_error *err);

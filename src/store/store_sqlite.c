@@ -133,7 +133,7 @@ enum stmt {
     S_MAX_TRANSFER_SEQ, S_MAX_ACCOUNT_SEQ,
     S_CONDITIONS_ALL, S_CONDITION_INSERT, S_CONDITION_UPDATE, S_GATE_INSERT, S_GATED_PENDING,
     S_REQUIREMENTS_ALL, S_REQUIREMENT_INSERT, S_RATES_ALL, S_RATE_INSERT, S_PENDING_ALL,
-    S_PENDING_DATE,
+    S_PENDING_DATE, S_ACCOUNTS_IN, S_TRANSFERS_IN,
     S_PARTY_GET, S_PARTIES_LIST, S_PARTY_INSERT, S_APPROVALS_OF, S_APPROVAL_GET,
     S_APPROVAL_INSERT,
     S_EVENT_INSERT, S_CHECKPOINT_INSERT, S_EVENTS_LAST, S_EVENTS_AFTER, S_LEAVES, S_EVENT_AT,
@@ -148,12 +148,14 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_UNIT_GET] = "SELECT code, scale, name, timestamp FROM units WHERE code = ?1",
     [S_UNITS_LIST] = "SELECT code, scale, name, timestamp FROM units ORDER BY code",
     [S_ACCOUNT_GET] = "SELECT " ACCOUNT_COLUMNS "WHERE id = ?1",
+    [S_ACCOUNTS_IN] = "SELECT " ACCOUNT_COLUMNS "WHERE id IN (SELECT value FROM json_each(?1))",
     /* A prefix covers ?3 and [?4, ?2): one index range from ?1 (the lower of the two). */
     [S_ACCOUNTS_LIST] = "SELECT " ACCOUNT_COLUMNS
                         "WHERE id >= ?1 AND id < ?2 AND (id = ?3 OR id >= ?4) AND id > ?5"
                         " ORDER BY id LIMIT ?6",
     [S_ACCOUNTS_ALL] = "SELECT " ACCOUNT_COLUMNS "ORDER BY seq",
     [S_TRANSFER_GET] = "SELECT " TRANSFER_COLUMNS "WHERE t.id = ?1",
+    [S_TRANSFERS_IN] = "SELECT " TRANSFER_COLUMNS "WHERE t.id IN (SELECT value FROM json_each(?1))",
     [S_DUE_PENDING] = "SELECT " TRANSFER_COLUMNS
                       "WHERE t.state = 2 AND t.expires IS NOT NULL AND t.expires <= ?1",
     [S_TIMESTAMP_GET] = "SELECT value FROM meta WHERE key = 'timestamp_last'",
@@ -245,6 +247,8 @@ struct store_sqlite {
     sqlite3 *db;
     const char *path;
     sqlite3_stmt *stmt[S_COUNT];
+    char *keys;            /* load_many: the ids as a JSON array, kept between batches */
+    size_t keys_capacity;
 };
 
 static struct store_sqlite *sq(struct store *s) { return (struct store_sqlite *)s; }
@@ -362,6 +366,7 @@ static void sqlite_close(struct store *base)
     for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(s->stmt[i]);
     sqlite3_close(s->db);
     free((void *)s->path);
+    free(s->keys);
     free(s);
 }
 
@@ -606,6 +611,74 @@ static enum cc_err sqlite_load_transfer(struct store *b, const char *id, struct 
                                         struct cc_error *err)
 {
     return load_one(sq(b), S_TRANSFER_GET, id, v, err);
+}
+
+/* Appends n bytes to s->keys at *used, growing it; false when memory runs out. */
+static bool keys_append(struct store_sqlite *s, size_t *used, const char *text, size_t n)
+{
+    if (*used + n + 1 > s->keys_capacity) {
+        size_t capacity = s->keys_capacity ? s->keys_capacity : 1 << 16;
+        while (*used + n + 1 > capacity) capacity *= 2;
+        char *p = realloc(s->keys, capacity);
+        if (p == NULL) return false;
+        s->keys = p;
+        s->keys_capacity = capacity;
+    }
+    memcpy(s->keys + *used, text, n);
+    *used += n;
+    s->keys[*used] = '\0';
+    return true;
+}
+
+/* ids as a JSON array of strings into s->keys (quotes, backslashes and controls escaped). */
+static bool keys_json(struct store_sqlite *s, const char *const *ids, size_t count)
+{
+    size_t used = 0;
+    bool ok = keys_append(s, &used, "[", 1);
+    for (size_t i = 0; ok && i < count; i++) {
+        ok = keys_append(s, &used, i ? ",\"" : "\"", i ? 2 : 1);
+        const char *id = ids[i], *run = id;
+        for (const char *p = id; ok && *p != '\0'; p++) {
+            unsigned char c = (unsigned char)*p;
+            if (c != '"' && c != '\\' && c >= 0x20) continue;
+            char escaped[8];
+            int n = snprintf(escaped, sizeof escaped, "\\u%04x", c);
+            ok = keys_append(s, &used, run, (size_t)(p - run)) &&
+                 keys_append(s, &used, escaped, (size_t)n);
+            run = p + 1;
+        }
+        ok = ok && keys_append(s, &used, run, strlen(run)) && keys_append(s, &used, "\"", 1);
+    }
+    return ok && keys_append(s, &used, "]", 1);
+}
+
+static enum cc_err sqlite_load_many(struct store *b, char kind, const char *const *ids,
+                                    size_t count, struct ledger_view *v, struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    assert(kind == 'a' || kind == 't');
+    if (count == 0) return CC_OK;
+    if (!keys_json(s, ids, count))
+        return cc_error_set(err, CC_ERR_NOMEM, "out of memory loading a batch's keys");
+    sqlite3_stmt *st = stmt_get(s, kind == 'a' ? S_ACCOUNTS_IN : S_TRANSFERS_IN);
+    sqlite3_bind_text(st, 1, s->keys, -1, SQLITE_STATIC);
+    int rc;
+    enum cc_err result = CC_OK;
+    while (result == CC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        bool ok;
+        if (kind == 'a') {
+            struct ledger_account a = row_account(st);
+            ok = ledger_view_account(v, a.id) != NULL || ledger_view_add_account(v, &a);
+        } else {
+            struct ledger_transfer t = row_transfer(st);
+            ok = ledger_view_transfer(v, t.id) != NULL || ledger_view_add_transfer(v, &t);
+        }
+        if (!ok) result = cc_error_set(err, CC_ERR_NOMEM, "out of memory loading a batch");
+    }
+    if (result == CC_OK && rc != SQLITE_DONE) result = db_error(s, err, "loading a batch");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return result;
 }
 
 static enum cc_err sqlite_due_pending(struct store *b, int64_t now, store_transfer_fn fn,
@@ -1907,6 +1980,7 @@ static const struct store_driver sqlite_driver = {
     .load_unit = sqlite_load_unit,
     .load_account = sqlite_load_account,
     .load_transfer = sqlite_load_transfer,
+    .load_many = sqlite_load_many,
     .due_pending = sqlite_due_pending,
     .timestamp_last = sqlite_timestamp_last,
     .write = sqlite_write,
