@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <zlib.h>
 
 #include "fmt/event.h"
 #include "util/timefmt.h"
@@ -233,6 +234,19 @@ static void *log_compute(void *arg)
     }
     audit_leaf_hash(cc->event.data, cc->event.length, p->leaf);
     audit_frontier_append(&p->frontier, p->leaf);
+    if (cc->event.length >= CONCORD_LOG_DEFLATE_BYTES_MIN) {
+        uLongf size = compressBound((uLong)cc->event.length);
+        p->deflated = malloc(size);
+        if (p->deflated != NULL &&
+            compress2(p->deflated, &size, (const Bytef *)cc->event.data,
+                      (uLong)cc->event.length, Z_BEST_SPEED) == Z_OK &&
+            size < cc->event.length) {
+            p->deflated_size = size;
+        } else { /* stored as it is: deflating is a saving, not a duty */
+            free(p->deflated);
+            p->deflated = NULL;
+        }
+    }
     struct audit_checkpoint cp = {.size = (uint64_t)p->seq};
     snprintf(cp.origin, sizeof cp.origin, "%s", cc->signer->name);
     audit_frontier_root(&p->frontier, cp.root);
@@ -276,7 +290,10 @@ enum cc_err concord_log_finish(struct concord *cc, struct concord_log_pending *p
     if (rc == CC_OK && append) {
         struct store_event row = {.seq = p->seq, .time = p->batch.now,
                                   .ts_last = cc->view.timestamp_last, .actor = p->actor.data,
-                                  .body = cc->event.data, .body_size = cc->event.length,
+                                  .body = p->deflated != NULL ? (const char *)p->deflated
+                                                              : cc->event.data,
+                                  .body_size = p->deflated != NULL ? p->deflated_size
+                                                                   : cc->event.length,
                                   .leaf = p->leaf, .leaf_size = sizeof p->leaf};
         struct store_checkpoint c = {.size = p->seq, .time = p->batch.now, .root = p->root,
                                      .root_size = sizeof p->root, .frontier = p->frontier_bytes,
@@ -284,6 +301,8 @@ enum cc_err concord_log_finish(struct concord *cc, struct concord_log_pending *p
         rc = cc->store->driver->event_append(cc->store, &row, &c, err);
     }
     event_buffer_free(&p->actor);
+    free(p->deflated);
+    p->deflated = NULL;
     return rc;
 }
 

@@ -83,6 +83,13 @@ enum cc_err concord_log_record(struct concord *cc, const struct concord_batch *b
  * expired and settled ids must not change. finish must follow every successful start.
  */
 #define CONCORD_LOG_THREAD_OPS_MIN 512 /* smaller batches compute inline */
+/*
+ * An event body from this size on is stored deflated (zlib, fastest level):
+ * canonical JSON shrinks to a fifth or so, and a large batch's event is most
+ * of what the batch writes. Its leaf is still the hash of the JSON itself;
+ * the store inflates it as it reads (store.h, "events").
+ */
+#define CONCORD_LOG_DEFLATE_BYTES_MIN 16384
 
 struct concord_log_pending {
     struct concord *cc;
@@ -96,6 +103,8 @@ struct concord_log_pending {
     char note[AUDIT_NOTE_BYTES_MAX + 1];    /* the signed checkpoint */
     size_t note_size;
     struct event_buffer actor;              /* the actor object, as in the body */
+    uint8_t *deflated;                      /* the body deflated, or NULL: stored as is */
+    size_t deflated_size;
     const char *failure;                    /* set by the computation */
     pthread_t thread;
     bool threaded, started;

@@ -101,6 +101,14 @@ typedef int (*store_balance_fn)(void *ctx, const struct store_balance *balance);
 typedef int (*store_party_fn)(void *ctx, const struct ledger_party *party);
 
 /* One row of the audit log: the record of one committed batch or token change. */
+/*
+ * An audit event. Its body is canonical JSON, which the caller may give
+ * deflated (zlib) to event_append; the store keeps the bytes it is given and
+ * hands back the JSON on every read, inflating what it stored deflated (a
+ * stored body whose first byte is not '{'), up to STORE_EVENT_BYTES_MAX.
+ */
+#define STORE_EVENT_BYTES_MAX ((size_t)1 << 31)
+
 struct store_event {
     int64_t seq;          /* 1, 2, …: the leaf index + 1 */
     int64_t time;         /* the batch's clock, ns */

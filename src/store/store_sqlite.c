@@ -32,7 +32,9 @@
  * chain: a lookup by row number per transfer of that account.
  *
  * The audit log (migration 3): events(seq, time, actor, body, leaf, ts_last),
- * one row per committed batch, seq from 1 with no gap; ts_last is the
+ * one row per committed batch, seq from 1 with no gap; body is the event's
+ * canonical JSON, or that deflated (zlib) when the writer gave it so (it
+ * does from CONCORD_LOG_DEFLATE_BYTES_MIN on), inflated as it is read; ts_last is the
  * ledger's last timestamp after the batch, indexed, so the event that
  * stamped a transfer is the first whose ts_last is ≥ its timestamp; and
  * checkpoints(size, time, root, frontier, note), one per event, the latest
@@ -48,12 +50,14 @@
  * effects of the account's rows dated up to it.
  */
 #include <assert.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "store/store.h"
 
@@ -254,6 +258,8 @@ struct store_sqlite {
     char *keys;            /* load_many: the ids as a JSON array, kept between batches */
     size_t keys_capacity;
     sqlite3_stmt *transfers_insert; /* STORE_INSERT_ROWS new transfers in one statement */
+    char *inflated;                 /* an event body as read back, when stored deflated */
+    size_t inflated_capacity;
 };
 
 static struct store_sqlite *sq(struct store *s) { return (struct store_sqlite *)s; }
@@ -436,6 +442,7 @@ static void sqlite_close(struct store *base)
     sqlite3_close(s->db);
     free((void *)s->path);
     free(s->keys);
+    free(s->inflated);
     free(s);
 }
 
@@ -1714,6 +1721,49 @@ static struct store_checkpoint row_checkpoint(sqlite3_stmt *st)
     };
 }
 
+/*
+ * A body stored deflated (its first byte is not canonical JSON's '{') is
+ * inflated into s->inflated, which e then points at until the next event.
+ * One that does not inflate whole (or past STORE_EVENT_BYTES_MAX) is a
+ * damaged or altered log: it is handed back as stored, and does not hash
+ * to its leaf.
+ */
+static enum cc_err event_inflate(struct store_sqlite *s, struct store_event *e,
+                                 struct cc_error *err)
+{
+    if (e->body == NULL || e->body_size == 0 || e->body[0] == '{') return CC_OK;
+    z_stream z = {.next_in = (Bytef *)e->body, .avail_in = (uInt)e->body_size};
+    if (e->body_size > UINT_MAX || inflateInit(&z) != Z_OK)
+        return cc_error_set(err, CC_ERR_NOMEM, "out of memory reading the audit log");
+    size_t used = 0;
+    int zrc = Z_OK;
+    while (zrc == Z_OK) {
+        if (used == s->inflated_capacity) {
+            size_t capacity = s->inflated_capacity ? 2 * s->inflated_capacity : 1 << 20;
+            if (capacity > STORE_EVENT_BYTES_MAX) break; /* larger than any event */
+            char *p = realloc(s->inflated, capacity);
+            if (p == NULL) {
+                zrc = Z_MEM_ERROR;
+                break;
+            }
+            s->inflated = p;
+            s->inflated_capacity = capacity;
+        }
+        z.next_out = (Bytef *)s->inflated + used;
+        z.avail_out = (uInt)(s->inflated_capacity - used);
+        zrc = inflate(&z, Z_NO_FLUSH);
+        used = s->inflated_capacity - z.avail_out;
+    }
+    bool whole = zrc == Z_STREAM_END && z.avail_in == 0;
+    inflateEnd(&z);
+    if (!whole && zrc == Z_MEM_ERROR)
+        return cc_error_set(err, CC_ERR_NOMEM, "out of memory reading the audit log");
+    if (!whole) return CC_OK; /* handed back as stored: it hashes to no leaf, verify says so */
+    e->body = s->inflated;
+    e->body_size = used;
+    return CC_OK;
+}
+
 /* Steps st, calling fn for each event row until fn returns non-zero. */
 static enum cc_err each_event(struct store_sqlite *s, sqlite3_stmt *st, store_event_fn fn,
                               void *ctx, struct cc_error *err)
@@ -1722,6 +1772,11 @@ static enum cc_err each_event(struct store_sqlite *s, sqlite3_stmt *st, store_ev
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_event e = row_event(st);
         if (e.actor == NULL) e.actor = "";
+        enum cc_err inflated = event_inflate(s, &e, err);
+        if (inflated != CC_OK) {
+            sqlite3_reset(st);
+            return inflated;
+        }
         if (fn(ctx, &e) != 0) {
             rc = SQLITE_DONE;
             break;

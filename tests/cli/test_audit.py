@@ -892,6 +892,37 @@ class Verify(AuditTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("signature does not verify", r.stderr)
 
+    def test_large_events_are_stored_deflated(self):
+        # A large batch's event is stored deflated (zlib); everything reads the JSON back.
+        ops = [{"op": "transfer", "id": f"big-{i:04d}", "debit": "donor.us",
+                "credit": "fund.pool", "amount": 1 + i, "memo": "a memo of some length"}
+               for i in range(400)]
+        r = self.cc("apply", input=jsonl(ops))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        seq = Rich.batches + 1
+        head, size = sql(self.db, f"SELECT hex(substr(body, 1, 1)), length(body) FROM events"
+                                  f" WHERE seq = {seq};").strip().split("|")
+        self.assertEqual(head, "78", "a zlib stream, not JSON")
+        page = json.loads(self.cc("proof", "big-0123", "--json").stdout)
+        event = page["event"]
+        self.assertTrue(event.startswith('{"seq":%d,' % seq), event[:40])
+        self.assertLess(int(size), len(event) // 3, "deflated to less than a third")
+        path = os.path.join(self.tmp.name, "big.proof.json")
+        with open(path, "w") as f:
+            json.dump(page, f)
+        self.assertEqual(self.cc("verify-proof", path, "--key", self.verifier(),
+                                 "--id", "big-0123").returncode, 0)
+        self.assertEqual(self.verify().returncode, 0)
+        # One byte of the stored stream changed: the log is damaged, and said so.
+        sql(self.db, f"UPDATE events SET body = CAST(substr(body, 1, 40) ||"
+                     f" (CASE WHEN substr(body, 41, 1) = x'00' THEN x'01' ELSE x'00' END) ||"
+                     f" substr(body, 42) AS BLOB) WHERE seq = {seq};")
+        self.assertNotEqual(sql(self.db, f"SELECT length(body) FROM events WHERE seq = {seq};")
+                            .strip(), "", "the stream is still there, one byte changed")
+        r = self.verify()
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertRegex(r.stderr, rf"event {seq}|damaged")
+
     def test_last_event_and_checkpoint_deleted(self):
         sql(self.db, f"DELETE FROM events WHERE seq = {Rich.batches};"
                      f"DELETE FROM checkpoints WHERE size = {Rich.batches};")
