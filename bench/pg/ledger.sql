@@ -23,6 +23,14 @@
 -- Accounts are integers here (the bench's account numbers): the cheapest key
 -- PostgreSQL has, where concord keys accounts by text. Each transfer row is
 -- indexed by its debit and its credit account, as an account's history needs.
+--
+-- Where the workloads do not reach, the designs are simpler than concord:
+-- a repeat is `exists` without comparing its fields; ledger_apply() resolves
+-- only pendings committed by earlier batches, and judges a repeat within a
+-- batch by the first operation with that id; the update design undoes a
+-- failed chain after the fact, which is exact only while no other operation
+-- of the batch depends on the chain's balances (the workloads' limited
+-- account is debited by failing chain members alone).
 
 CREATE TABLE accounts (
     id integer PRIMARY KEY,
