@@ -50,6 +50,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -1283,6 +1284,16 @@ static void remove_database(const char *path)
 
 #ifdef CONCORD_BENCH_PG
 typedef struct pg_server bench_pg_server;
+
+/* The private PostgreSQL server, stopped by Ctrl-C or a kill as well as at the end. */
+static volatile pid_t bench_pg_pid;
+
+static void bench_interrupted(int sig)
+{
+    if (bench_pg_pid > 0) kill(bench_pg_pid, SIGINT); /* fast shutdown */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
 #else
 typedef void bench_pg_server;
 #endif
@@ -1641,17 +1652,23 @@ int main(int argc, char **argv)
     bench_pg_server *server = NULL;
 #ifdef CONCORD_BENCH_PG
     static struct pg_server pg;
-    if (o.systems[SYS_PG_FUNC] || o.systems[SYS_PG_UPDATE]) {
+    bool pg_wanted = false;
+    for (int w = 0; w < WORKLOAD_COUNT; w++) pg_wanted |= o.run[w] && pg_follows((enum workload)w, &o);
+    if (pg_wanted) {
         char message[PG_MESSAGE_BYTES];
-        if (!pg_server_start(&pg, dir, message, sizeof message)) {
-            fprintf(stderr, "concord-bench: PostgreSQL: %s\n", message);
-            rmdir(dir);
-            return 3;
+        if (pg_server_start(&pg, dir, message, sizeof message)) {
+            server = &pg;
+            bench_pg_pid = pg.pid;
+            signal(SIGINT, bench_interrupted);
+            signal(SIGTERM, bench_interrupted);
+            printf("PostgreSQL %s: a private server in %s on 127.0.0.1:%d, fsync=on, "
+                   "synchronous_commit=on, full_page_writes=on; one transaction and one commit "
+                   "per batch; designs in bench/pg/ledger.sql\n\n", pg.version, pg.dir, pg.port);
+        } else { /* concord is measured alone */
+            fprintf(stderr, "concord-bench: PostgreSQL: %s; measuring concord alone\n", message);
+            pg_server_stop(&pg);
+            o.systems[SYS_PG_FUNC] = o.systems[SYS_PG_UPDATE] = false;
         }
-        server = &pg;
-        printf("PostgreSQL %s: a private server in %s on 127.0.0.1:%d, fsync=on, "
-               "synchronous_commit=on, full_page_writes=on; one transaction and one commit per "
-               "batch; designs in bench/pg/ledger.sql\n\n", pg.version, pg.dir, pg.port);
     }
 #endif
     int status = 0;
@@ -1695,7 +1712,10 @@ int main(int argc, char **argv)
         }
     }
 #ifdef CONCORD_BENCH_PG
-    if (server != NULL) pg_server_stop(&pg);
+    if (server != NULL) {
+        bench_pg_pid = 0;
+        pg_server_stop(&pg);
+    }
 #endif
     rmdir(dir);
     if (rate[W1] > 0 && rate[W1U] > 0)

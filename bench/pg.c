@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -173,9 +174,9 @@ static int free_port(void)
 static void conninfo(const struct pg_server *s, const char *database, char *out, size_t size)
 {
     snprintf(out, size,
-             "host=127.0.0.1 port=%d user=" PG_USER " dbname=%s connect_timeout=10 "
+             "host=127.0.0.1 port=%d user=" PG_USER " password=%s dbname=%s connect_timeout=10 "
              "options='-c client_min_messages=warning'",
-             s->port, database);
+             s->port, s->password, database);
 }
 
 bool pg_server_start(struct pg_server *s, const char *parent, char *message, size_t size)
@@ -195,10 +196,29 @@ bool pg_server_start(struct pg_server *s, const char *parent, char *message, siz
     if (pw != NULL && (chown(s->dir, pw->pw_uid, pw->pw_gid) != 0 ||
                        chown(parent, pw->pw_uid, pw->pw_gid) != 0))
         return say(message, size, "%s: chown: %s", s->dir, strerror(errno));
+    /* A random password, not `trust`: the port is on loopback, but other local users are near. */
+    uint8_t random[32];
+    if (getrandom(random, sizeof random, 0) != (ssize_t)sizeof random)
+        return say(message, size, "getrandom: %s", strerror(errno));
+    for (size_t i = 0; i < sizeof random; i++)
+        snprintf(s->password + 2 * i, 3, "%02x", random[i]);
+    char pwfile[PG_PATH_BYTES + 16], pwopt[PG_PATH_BYTES + 32];
+    snprintf(pwfile, sizeof pwfile, "%s/pg.password", parent);
+    snprintf(pwopt, sizeof pwopt, "--pwfile=%s", pwfile);
+    int fd = open(pwfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    bool written = fd >= 0 && write(fd, s->password, 64) == 64 && write(fd, "\n", 1) == 1;
+    if (fd >= 0) close(fd);
+    if (written && pw != NULL && chown(pwfile, pw->pw_uid, pw->pw_gid) != 0) written = false;
+    if (!written) {
+        unlink(pwfile);
+        return say(message, size, "%s: %s", pwfile, strerror(errno));
+    }
     int status = 0;
-    char *init_argv[] = {initdb, "-D", s->dir, "-U", PG_USER, "-A", "trust", "-E", "UTF8",
-                         "--locale=C", "--no-sync", NULL};
-    if (spawn(init_argv, log, true, &status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    char *init_argv[] = {initdb, "-D", s->dir, "-U", PG_USER, "-A", "scram-sha-256", pwopt,
+                         "-E", "UTF8", "--locale=C", "--no-sync", NULL};
+    pid_t init_pid = spawn(init_argv, log, true, &status);
+    unlink(pwfile);
+    if (init_pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return say(message, size, "initdb failed (see %s)", log);
     s->port = free_port();
     if (s->port <= 0) return say(message, size, "no free loopback port");
@@ -496,38 +516,75 @@ static bool apply_func(struct pg_ledger *l, const struct ledger_op *ops, size_t 
 
 /* ---------------------------------------------------------------- update: a pipeline */
 
-/* Reads one statement's result: its status (a one-cell SELECT), or -1 on error. */
-static int pipeline_status(PGconn *c, bool command)
+/*
+ * A pipeline in flight: the syncs sent and not yet read back, and the first
+ * error's text (in pipeline mode PQerrorMessage says nothing of it).
+ */
+struct pipeline {
+    PGconn *c;
+    int syncs;
+    char why[PG_MESSAGE_BYTES];
+};
+
+/* Reads one statement's result: its status (a one-cell SELECT, or 0 for a command), or -1. */
+static int pipeline_status(struct pipeline *p, bool command)
 {
-    PGresult *r = PQgetResult(c);
+    PGresult *r = PQgetResult(p->c);
     int status = -1;
     if (r != NULL) {
         ExecStatusType st = PQresultStatus(r);
         if (command && st == PGRES_COMMAND_OK) status = 0;
         if (!command && st == PGRES_TUPLES_OK && PQntuples(r) == 1)
             status = atoi(PQgetvalue(r, 0, 0));
+        if (status < 0 && p->why[0] == '\0')
+            snprintf(p->why, sizeof p->why, "%s", st == PGRES_PIPELINE_ABORTED
+                                                      ? "an earlier statement failed"
+                                                      : PQresultErrorMessage(r));
+        if (st == PGRES_PIPELINE_SYNC) p->syncs--; /* a sync where a result was due */
         PQclear(r);
-        PGresult *end = PQgetResult(c); /* NULL: the end of this statement's results */
-        if (end != NULL) {
-            PQclear(end);
-            status = -1;
+        if (st != PGRES_PIPELINE_SYNC) {
+            PGresult *end = PQgetResult(p->c); /* NULL: the end of this statement's results */
+            if (end != NULL) {
+                PQclear(end);
+                status = -1;
+            }
         }
+    } else if (p->why[0] == '\0') {
+        snprintf(p->why, sizeof p->why, "%s", PQerrorMessage(p->c));
     }
     return status;
 }
 
-static bool pipeline_sync(PGconn *c, char *message, size_t size)
+static bool pipeline_sync(struct pipeline *p)
 {
-    if (PQpipelineSync(c) != 1) return say(message, size, "sync: %s", PQerrorMessage(c));
+    if (PQpipelineSync(p->c) != 1) return false;
+    p->syncs++;
     return true;
 }
 
-static bool pipeline_synced(PGconn *c, char *message, size_t size)
+static bool pipeline_synced(struct pipeline *p)
 {
-    PGresult *r = PQgetResult(c);
+    PGresult *r = PQgetResult(p->c);
     bool ok = r != NULL && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    if (ok) p->syncs--;
     PQclear(r);
-    return ok || say(message, size, "pipeline: %s", PQerrorMessage(c));
+    return ok;
+}
+
+/* After an error: reads what is left up to the last sync sent, leaves the mode, rolls back. */
+static void pipeline_abandon(struct pipeline *p)
+{
+    while (p->syncs > 0) {
+        PGresult *r = PQgetResult(p->c);
+        if (r == NULL) {
+            if (PQstatus(p->c) != CONNECTION_OK) break;
+            continue;
+        }
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) p->syncs--;
+        PQclear(r);
+    }
+    PQexitPipelineMode(p->c);
+    PQclear(PQexec(p->c, "ROLLBACK"));
 }
 
 static bool send_op(struct pg_ledger *l, const struct ledger_op *op, char numbers[4][PG_NUMBER_BYTES])
@@ -553,26 +610,30 @@ static bool send_op(struct pg_ledger *l, const struct ledger_op *op, char number
 static bool apply_update(struct pg_ledger *l, const struct ledger_op *ops, size_t count,
                          enum ledger_status *statuses, char *message, size_t size)
 {
-    PGconn *c = l->conn;
-    if (PQenterPipelineMode(c) != 1) return say(message, size, "pipeline: %s", PQerrorMessage(c));
-    bool ok = PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1;
+    struct pipeline p = {.c = l->conn};
+    bool said = false; /* message names the operation that failed */
+    if (count == 0) return true;
+    if (PQenterPipelineMode(p.c) != 1) return say(message, size, "pipeline: %s", PQerrorMessage(p.c));
+    bool ok = PQsendQueryParams(p.c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1;
     for (size_t start = 0; ok && start < count; start += PG_PIPELINE_CHUNK) {
         size_t end = start + PG_PIPELINE_CHUNK < count ? start + PG_PIPELINE_CHUNK : count;
         for (size_t i = start; ok && i < end; i++) {
             char numbers[4][PG_NUMBER_BYTES];
-            ok = send_op(l, &ops[i], numbers) ||
-                 say(message, size, "sending %s: %s", ops[i].id, PQerrorMessage(c));
+            ok = send_op(l, &ops[i], numbers);
         }
-        ok = ok && pipeline_sync(c, message, size);
-        if (ok && start == 0) ok = pipeline_status(c, true) == 0 || say(message, size, "BEGIN: %s", PQerrorMessage(c));
+        ok = ok && pipeline_sync(&p);
+        if (ok && start == 0) ok = pipeline_status(&p, true) == 0;
         for (size_t i = start; ok && i < end; i++) {
-            int s = pipeline_status(c, false);
-            if (s < 0 || s >= LEDGER_STATUS_COUNT)
-                ok = say(message, size, "%s: %s", ops[i].id, PQerrorMessage(c));
-            else
+            int s = pipeline_status(&p, false);
+            if (s < 0 || s >= LEDGER_STATUS_COUNT) {
+                if (s >= LEDGER_STATUS_COUNT) snprintf(p.why, sizeof p.why, "status %d", s);
+                ok = say(message, size, "%s: %s", ops[i].id, p.why);
+                said = true;
+            } else {
                 statuses[i] = (enum ledger_status)s;
+            }
         }
-        ok = ok && pipeline_synced(c, message, size);
+        ok = ok && pipeline_synced(&p);
     }
     /* A chain that failed part-way: undo the members that held, before the COMMIT. */
     size_t undone = 0;
@@ -585,8 +646,7 @@ static bool apply_update(struct pg_ledger *l, const struct ledger_op *ops, size_
         for (size_t k = i; failed && j > i && k <= j; k++) {
             if (statuses[k] == LEDGER_CREATED) {
                 const char *values[1] = {ops[k].id};
-                ok = PQsendQueryPrepared(c, "s_undo", 1, values, NULL, NULL, 0) == 1 ||
-                     say(message, size, "undo: %s", PQerrorMessage(c));
+                ok = ok && PQsendQueryPrepared(p.c, "s_undo", 1, values, NULL, NULL, 0) == 1;
                 undone++;
             }
             if (statuses[k] == LEDGER_CREATED || statuses[k] == LEDGER_EXISTS)
@@ -594,21 +654,18 @@ static bool apply_update(struct pg_ledger *l, const struct ledger_op *ops, size_
         }
         i = j + 1;
     }
-    ok = ok && PQsendQueryParams(c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
-    ok = ok && pipeline_sync(c, message, size);
-    for (size_t k = 0; ok && k < undone; k++)
-        ok = pipeline_status(c, false) == 1 || say(message, size, "undo: %s", PQerrorMessage(c));
-    ok = ok && (pipeline_status(c, true) == 0 || say(message, size, "COMMIT: %s", PQerrorMessage(c)));
-    ok = ok && pipeline_synced(c, message, size);
-    if (!ok) { /* drain what is left, then leave the transaction */
-        PGresult *r;
-        while ((r = PQgetResult(c)) != NULL || PQpipelineStatus(c) == PQ_PIPELINE_ABORTED) {
-            if (r == NULL) break;
-            PQclear(r);
-        }
+    ok = ok && PQsendQueryParams(p.c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
+    ok = ok && pipeline_sync(&p);
+    for (size_t k = 0; ok && k < undone; k++) ok = pipeline_status(&p, false) == 1;
+    ok = ok && pipeline_status(&p, true) == 0;
+    ok = ok && pipeline_synced(&p);
+    if (!ok) {
+        if (!said) say(message, size, "batch: %s", p.why[0] ? p.why : PQerrorMessage(p.c));
+        pipeline_abandon(&p);
+        return false;
     }
-    if (PQexitPipelineMode(c) != 1 && ok) return say(message, size, "pipeline: %s", PQerrorMessage(c));
-    return ok;
+    if (PQexitPipelineMode(p.c) != 1) return say(message, size, "pipeline: %s", PQerrorMessage(p.c));
+    return true;
 }
 
 bool pg_ledger_apply(struct pg_ledger *l, const struct ledger_op *ops, size_t count,

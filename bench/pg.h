@@ -29,6 +29,7 @@ extern const char *const pg_design_names[PG_DESIGN_COUNT]; /* "pg-func", "pg-upd
 struct pg_server {
     char dir[PG_PATH_BYTES];  /* the cluster's data directory */
     int port;                 /* on 127.0.0.1 */
+    char password[65];        /* the superuser's, random: other local users cannot log in */
     pid_t pid;                /* the postmaster; 0 when not running */
     char version[64];
 };

@@ -141,8 +141,8 @@ BEGIN
                 s := 1;                                          -- exists (fields not compared)
             ELSIF t[k] = 1 THEN
                 d := dr[k] + 1; c := cr[k] + 1;
-                IF d IS NULL OR NOT touched[d] THEN s := 6;       -- debit_account_not_found
-                ELSIF c IS NULL OR NOT touched[c] THEN s := 7;    -- credit_account_not_found
+                IF d IS NULL OR NOT coalesce(touched[d], false) THEN s := 6;  -- debit_account_not_found
+                ELSIF c IS NULL OR NOT coalesce(touched[c], false) THEN s := 7; -- credit_account_not_found
                 ELSIF (a_flags[d] & 1) <> 0 AND a_dpe[d] + a_dpo[d] + amt[k] > a_cpo[d] THEN s := 11;
                 END IF;
                 IF s = 0 THEN

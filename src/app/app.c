@@ -243,7 +243,10 @@ static void collect_key(void *ctx, char kind, const char *id)
 {
     struct key_collect *k = ctx;
     struct concord *cc = k->cc;
-    if (kind != k->kind || id == NULL || cc->load_error != CC_OK) return;
+    /* An id too long for any row is in no store: its operation is refused on its own. */
+    if (kind != k->kind || id == NULL || cc->load_error != CC_OK ||
+        strnlen(id, LEDGER_ID_BYTES_MAX + 1) > LEDGER_ID_BYTES_MAX)
+        return;
     if (kind == 'a' ? ledger_view_account(&cc->view, id) != NULL
                     : ledger_view_transfer(&cc->view, id) != NULL)
         return;

@@ -738,7 +738,8 @@ static enum cc_err sqlite_load_many(struct store *b, char kind, const char *cons
     if (!keys_json(s, ids, count))
         return cc_error_set(err, CC_ERR_NOMEM, "out of memory loading a batch's keys");
     sqlite3_stmt *st = stmt_get(s, kind == 'a' ? S_ACCOUNTS_IN : S_TRANSFERS_IN);
-    sqlite3_bind_text(st, 1, s->keys, -1, SQLITE_STATIC);
+    if (sqlite3_bind_text(st, 1, s->keys, -1, SQLITE_STATIC) != SQLITE_OK)
+        return db_error(s, err, "loading a batch");
     int rc;
     enum cc_err result = CC_OK;
     while (result == CC_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
