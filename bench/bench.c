@@ -1550,45 +1550,35 @@ static void usage(FILE *f)
         fprintf(f, "  %s  %s\n", workload_names[w], workload_titles[w]);
 }
 
-static bool parse_workloads(const char *list, struct options *o)
+/* A comma-separated list of names into chosen[0 … count): false, said, on an unknown one. */
+static bool parse_names(const char *list, const char *const *names, int count, bool *chosen,
+                        const char *option)
 {
     char buf[256];
     snprintf(buf, sizeof buf, "%s", list);
-    memset(o->run, 0, sizeof o->run);
+    memset(chosen, 0, (size_t)count * sizeof *chosen);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
          tok = strtok_r(NULL, ",", &save)) {
-        int w = 0;
-        while (w < WORKLOAD_COUNT && strcmp(tok, workload_names[w]) != 0) w++;
-        if (w == WORKLOAD_COUNT) {
-            fprintf(stderr, "concord-bench: --workload: unknown workload \"%s\"\n", tok);
+        int i = 0;
+        while (i < count && strcmp(tok, names[i]) != 0) i++;
+        if (i == count) {
+            fprintf(stderr, "concord-bench: %s: unknown name \"%s\"\n", option, tok);
             return false;
         }
-        o->run[w] = true;
+        chosen[i] = true;
     }
     return true;
 }
 
 static bool parse_systems(const char *list, struct options *o)
 {
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", list);
-    memset(o->systems, 0, sizeof o->systems);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
-         tok = strtok_r(NULL, ",", &save)) {
-        int s = 0;
-        while (s < SYSTEM_COUNT && strcmp(tok, system_names[s]) != 0) s++;
-        if (s == SYSTEM_COUNT) {
-            fprintf(stderr, "concord-bench: --system: unknown system \"%s\"\n", tok);
-            return false;
-        }
+    if (!parse_names(list, system_names, SYSTEM_COUNT, o->systems, "--system")) return false;
 #ifndef CONCORD_BENCH_PG
-        if (s != SYS_CONCORD) {
-            fprintf(stderr, "concord-bench: --system %s: this build has no libpq\n", tok);
-            return false;
-        }
-#endif
-        o->systems[s] = true;
+    if (o->systems[SYS_PG_FUNC] || o->systems[SYS_PG_UPDATE]) {
+        fprintf(stderr, "concord-bench: --system: this build has no libpq\n");
+        return false;
     }
+#endif
     return true;
 }
 
@@ -1620,7 +1610,8 @@ static bool parse_options(int argc, char **argv, struct options *o)
             }
             o->transfers = n;
         } else if (strcmp(a, "--workload") == 0 && has_value) {
-            if (!parse_workloads(argv[++i], o)) return false;
+            if (!parse_names(argv[++i], workload_names, WORKLOAD_COUNT, o->run, "--workload"))
+                return false;
         } else if (strcmp(a, "--dir") == 0 && has_value) {
             o->dir = argv[++i];
         } else if (strcmp(a, "--system") == 0 && has_value) {
