@@ -583,7 +583,8 @@ static bool apply_batch(struct bench *b, size_t count)
 #ifdef CONCORD_BENCH_PG
     if (b->pg != NULL) {
         char message[PG_MESSAGE_BYTES];
-        if (!pg_ledger_apply(b->pg, b->ops, count, b->statuses, message, sizeof message)) {
+        if (!pg_ledger_apply(b->pg, b->ops, count, b->clock_ns, b->statuses, message,
+                             sizeof message)) {
             snprintf(b->out->message, sizeof b->out->message, "batch: %s", message);
             return false;
         }

@@ -470,7 +470,7 @@ static const char *op_field(struct pg_ledger *l, const struct ledger_op *op, int
 }
 
 static bool apply_func(struct pg_ledger *l, const struct ledger_op *ops, size_t count,
-                       enum ledger_status *statuses, char *message, size_t size)
+                       int64_t now, enum ledger_status *statuses, char *message, size_t size)
 {
     /* Eight arrays, one after the other in l->text, NUL-separated. */
     size_t used = 0, starts[8];
@@ -489,13 +489,16 @@ static bool apply_func(struct pg_ledger *l, const struct ledger_op *ops, size_t 
         if (!text_append(l, &used, "}", 1)) return say(message, size, "out of memory");
         used++; /* past the NUL text_append keeps after the text: the array's end */
     }
-    const char *values[8];
+    const char *values[9];
     for (int column = 0; column < 8; column++) values[column] = l->text + starts[column];
+    char now_text[PG_NUMBER_BYTES];
+    snprintf(now_text, sizeof now_text, "%lld", (long long)now);
+    values[8] = now_text;
     PGresult *r = PQexecParams(l->conn,
                                "SELECT ledger_apply($1::smallint[], $2::text[], $3::integer[], "
                                "$4::integer[], $5::bigint[], $6::integer[], $7::text[], "
-                               "$8::bigint[])",
-                               8, NULL, values, NULL, NULL, 0);
+                               "$8::bigint[], $9::bigint)",
+                               9, NULL, values, NULL, NULL, 0);
     bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     if (!ok) say(message, size, "ledger_apply: %s", PQerrorMessage(l->conn));
     const char *p = ok ? PQgetvalue(r, 0, 0) : "";
@@ -608,13 +611,18 @@ static bool send_op(struct pg_ledger *l, const struct ledger_op *op, char number
 }
 
 static bool apply_update(struct pg_ledger *l, const struct ledger_op *ops, size_t count,
-                         enum ledger_status *statuses, char *message, size_t size)
+                         int64_t now, enum ledger_status *statuses, char *message, size_t size)
 {
     struct pipeline p = {.c = l->conn};
     bool said = false; /* message names the operation that failed */
     if (count == 0) return true;
     if (PQenterPipelineMode(p.c) != 1) return say(message, size, "pipeline: %s", PQerrorMessage(p.c));
-    bool ok = PQsendQueryParams(p.c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1;
+    char now_text[PG_NUMBER_BYTES];
+    snprintf(now_text, sizeof now_text, "%lld", (long long)now);
+    const char *expire_values[1] = {now_text};
+    bool ok = PQsendQueryParams(p.c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
+              PQsendQueryParams(p.c, "SELECT ledger_expire($1::bigint)", 1, NULL, expire_values,
+                                NULL, NULL, 0) == 1;
     for (size_t start = 0; ok && start < count; start += PG_PIPELINE_CHUNK) {
         size_t end = start + PG_PIPELINE_CHUNK < count ? start + PG_PIPELINE_CHUNK : count;
         for (size_t i = start; ok && i < end; i++) {
@@ -622,7 +630,7 @@ static bool apply_update(struct pg_ledger *l, const struct ledger_op *ops, size_
             ok = send_op(l, &ops[i], numbers);
         }
         ok = ok && pipeline_sync(&p);
-        if (ok && start == 0) ok = pipeline_status(&p, true) == 0;
+        if (ok && start == 0) ok = pipeline_status(&p, true) == 0 && pipeline_status(&p, false) >= 0;
         for (size_t i = start; ok && i < end; i++) {
             int s = pipeline_status(&p, false);
             if (s < 0 || s >= LEDGER_STATUS_COUNT) {
@@ -668,15 +676,15 @@ static bool apply_update(struct pg_ledger *l, const struct ledger_op *ops, size_
     return true;
 }
 
-bool pg_ledger_apply(struct pg_ledger *l, const struct ledger_op *ops, size_t count,
+bool pg_ledger_apply(struct pg_ledger *l, const struct ledger_op *ops, size_t count, int64_t now,
                      enum ledger_status *statuses, char *message, size_t size)
 {
     for (size_t i = 0; i < count; i++)
         if (ops[i].type != LEDGER_OP_TRANSFER && ops[i].type != LEDGER_OP_POST &&
             ops[i].type != LEDGER_OP_VOID)
             return say(message, size, "op %zu: only transfers, posts and voids", i);
-    return l->design == PG_FUNC ? apply_func(l, ops, count, statuses, message, size)
-                                : apply_update(l, ops, count, statuses, message, size);
+    return l->design == PG_FUNC ? apply_func(l, ops, count, now, statuses, message, size)
+                                : apply_update(l, ops, count, now, statuses, message, size);
 }
 
 /* ---------------------------------------------------------------- reading back */

@@ -60,9 +60,11 @@ void pg_ledger_close(struct pg_ledger *l);
 
 /*
  * Applies ops[0 … count) (transfers, posts and voids) as one transaction
- * with one durable commit, the status of each into statuses.
+ * with one durable commit, the status of each into statuses. As concord does
+ * at the start of every batch, the pendings due at now (ns) expire first, in
+ * the same transaction.
  */
-bool pg_ledger_apply(struct pg_ledger *l, const struct ledger_op *ops, size_t count,
+bool pg_ledger_apply(struct pg_ledger *l, const struct ledger_op *ops, size_t count, int64_t now,
                      enum ledger_status *statuses, char *message, size_t size);
 /* Expires the pendings due at now (ns); *expired: how many. */
 bool pg_ledger_expire(struct pg_ledger *l, int64_t now, uint64_t *expired, char *message,

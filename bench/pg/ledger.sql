@@ -60,9 +60,10 @@ CREATE INDEX transfers_expiring ON transfers (expires) WHERE state = 2;
 
 -- Operation types (t[]): 1 transfer, 2 post, 3 void. Flags (fl[]): 1 pending,
 -- 2 linked (the next operation belongs to the same chain), 4 amount given
--- (a partial post). Returns one status per operation.
+-- (a partial post). The pendings due at `now` (ns) expire first. Returns one
+-- status per operation.
 CREATE FUNCTION ledger_apply(t smallint[], ids text[], dr integer[], cr integer[], amt bigint[],
-                             fl integer[], pend text[], exp bigint[])
+                             fl integer[], pend text[], exp bigint[], now bigint)
 RETURNS smallint[] LANGUAGE plpgsql AS $$
 DECLARE
     n integer := coalesce(array_length(ids, 1), 0);
@@ -88,6 +89,7 @@ DECLARE
     i integer := 1; j integer; k integer; failed integer; s smallint;
     d integer; c integer; x bigint; m integer := 0;
 BEGIN
+    PERFORM ledger_expire(now); -- what is due expires first, as in concord
     IF n = 0 THEN RETURN st; END IF;
     -- The accounts: those named, and those of the pendings resolved, locked in id order.
     FOR k IN 1 .. n LOOP m := greatest(m, coalesce(dr[k], 0), coalesce(cr[k], 0)); END LOOP;
