@@ -141,7 +141,7 @@ enum stmt {
     S_MAX_TRANSFER_SEQ, S_MAX_ACCOUNT_SEQ,
     S_CONDITIONS_ALL, S_CONDITION_INSERT, S_CONDITION_UPDATE, S_GATE_INSERT, S_GATED_PENDING,
     S_REQUIREMENTS_ALL, S_REQUIREMENT_INSERT, S_RATES_ALL, S_RATE_INSERT, S_PENDING_ALL,
-    S_PENDING_DATE, S_ACCOUNTS_IN, S_TRANSFERS_IN,
+    S_PENDING_DATE, S_ACCOUNTS_IN, S_TRANSFERS_IN, S_DATA_VERSION,
     S_PARTY_GET, S_PARTIES_LIST, S_PARTY_INSERT, S_APPROVALS_OF, S_APPROVAL_GET,
     S_APPROVAL_INSERT,
     S_EVENT_INSERT, S_CHECKPOINT_INSERT, S_EVENTS_LAST, S_EVENTS_AFTER, S_LEAVES, S_EVENT_AT,
@@ -151,6 +151,7 @@ enum stmt {
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_DATA_VERSION] = "PRAGMA data_version",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_UNIT_GET] = "SELECT code, scale, name, timestamp FROM units WHERE code = ?1",
@@ -250,6 +251,12 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_CHECKPOINTS_ALL] = "SELECT size, time, root, frontier, note FROM checkpoints ORDER BY size",
 };
 
+/* An account row with its strings in one block of its own. */
+struct account_copy {
+    struct ledger_account a;
+    char *block;
+};
+
 struct store_sqlite {
     struct store base;
     sqlite3 *db;
@@ -260,6 +267,19 @@ struct store_sqlite {
     sqlite3_stmt *transfers_insert; /* STORE_INSERT_ROWS new transfers in one statement */
     char *inflated;                 /* an event body as read back, when stored deflated */
     size_t inflated_capacity;
+    /*
+     * Account rows as committed, kept between batches so that a batch reads
+     * from SQLite only the accounts it has not seen (see "the account
+     * cache"). pending: what the open transaction wrote, for the commit.
+     */
+    struct account_copy *cache;
+    uint32_t cache_count, cache_capacity;
+    struct strmap cache_by_id;
+    int64_t cache_version;          /* PRAGMA data_version when the cache was last known good */
+    struct account_copy *pending;
+    uint32_t pending_count, pending_capacity;
+    const char **misses;            /* load_many: the ids the cache lacks */
+    size_t misses_capacity;
 };
 
 static struct store_sqlite *sq(struct store *s) { return (struct store_sqlite *)s; }
@@ -313,6 +333,131 @@ static enum cc_err step_done(struct store_sqlite *s, sqlite3_stmt *st, struct cc
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? CC_OK : db_error(s, err, what);
+}
+
+/* ---------------------------------------------------------------- the account cache */
+
+/*
+ * A batch names thousands of accounts, and reading them was about 30% of a
+ * batch's time. The rows are kept as committed, between batches: the copies
+ * this connection loaded, and those its own commits wrote (applied once the
+ * COMMIT holds; a rollback drops them). Another connection's commit changes
+ * PRAGMA data_version, read at each BEGIN: the cache is then dropped whole.
+ * Only balances and history_seq of an account ever change after its insert.
+ */
+#define STORE_ACCOUNT_CACHE_MAX 1000000 /* rows; past it the cache starts again */
+
+static bool account_copy_make(struct account_copy *out, const struct ledger_account *a)
+{
+    const char *const fields[5] = {a->id, a->unit, a->name, a->owner, a->approvers};
+    size_t n = 0;
+    for (int i = 0; i < 5; i++) n += fields[i] != NULL ? strlen(fields[i]) + 1 : 0;
+    char *block = malloc(n > 0 ? n : 1), *p = block;
+    if (block == NULL) return false;
+    out->a = *a;
+    out->a.row = 0;
+    const char **const to[5] = {&out->a.id, &out->a.unit, &out->a.name, &out->a.owner,
+                                &out->a.approvers};
+    for (int i = 0; i < 5; i++) {
+        *to[i] = NULL;
+        if (fields[i] == NULL) continue;
+        size_t m = strlen(fields[i]) + 1;
+        memcpy(p, fields[i], m);
+        *to[i] = p;
+        p += m;
+    }
+    out->block = block;
+    return true;
+}
+
+static void cache_clear(struct store_sqlite *s)
+{
+    for (uint32_t i = 0; i < s->cache_count; i++) free(s->cache[i].block);
+    s->cache_count = 0;
+    strmap_clear(&s->cache_by_id);
+}
+
+static void pending_clear(struct store_sqlite *s)
+{
+    for (uint32_t i = 0; i < s->pending_count; i++) free(s->pending[i].block);
+    s->pending_count = 0;
+}
+
+static const struct ledger_account *cache_get(const struct store_sqlite *s, const char *id)
+{
+    uint32_t i;
+    return strmap_get(&s->cache_by_id, id, &i) ? &s->cache[i].a : NULL;
+}
+
+/* Adds a copy of committed row a (one not cached yet); false only when memory runs out. */
+static bool cache_add(struct store_sqlite *s, const struct ledger_account *a)
+{
+    if (s->cache_count >= STORE_ACCOUNT_CACHE_MAX) cache_clear(s);
+    if (s->cache_count == s->cache_capacity) {
+        uint32_t capacity = s->cache_capacity ? 2 * s->cache_capacity : 1024;
+        struct account_copy *p = realloc(s->cache, capacity * sizeof *p);
+        if (p == NULL) return false;
+        s->cache = p;
+        s->cache_capacity = capacity;
+    }
+    struct account_copy *c = &s->cache[s->cache_count];
+    if (!account_copy_make(c, a)) return false;
+    if (!strmap_put(&s->cache_by_id, c->a.id, s->cache_count)) {
+        free(c->block);
+        return false;
+    }
+    s->cache_count++;
+    return true;
+}
+
+/* Notes a row the open transaction writes, for the cache once the COMMIT holds. */
+static bool pending_add(struct store_sqlite *s, const struct ledger_account *a)
+{
+    if (s->pending_count == s->pending_capacity) {
+        uint32_t capacity = s->pending_capacity ? 2 * s->pending_capacity : 1024;
+        struct account_copy *p = realloc(s->pending, capacity * sizeof *p);
+        if (p == NULL) return false;
+        s->pending = p;
+        s->pending_capacity = capacity;
+    }
+    if (!account_copy_make(&s->pending[s->pending_count], a)) return false;
+    s->pending_count++;
+    return true;
+}
+
+/* After a COMMIT that held: the rows it wrote become the cache's. */
+static void pending_apply(struct store_sqlite *s)
+{
+    for (uint32_t i = 0; i < s->pending_count; i++) {
+        struct account_copy *p = &s->pending[i];
+        uint32_t k;
+        if (strmap_get(&s->cache_by_id, p->a.id, &k)) {
+            struct ledger_account *c = &s->cache[k].a;
+            c->debits_pending = p->a.debits_pending;
+            c->debits_posted = p->a.debits_posted;
+            c->credits_pending = p->a.credits_pending;
+            c->credits_posted = p->a.credits_posted;
+            c->history_seq = p->a.history_seq;
+        } else if (!cache_add(s, &p->a)) {
+            cache_clear(s); /* out of memory: the cache is only a saving */
+            break;
+        }
+    }
+    pending_clear(s);
+}
+
+/* At BEGIN: was anything committed by another connection since? Then the cache is stale. */
+static enum cc_err cache_check(struct store_sqlite *s, struct cc_error *err)
+{
+    sqlite3_stmt *st = stmt_get(s, S_DATA_VERSION);
+    int rc = sqlite3_step(st);
+    int64_t version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) return db_error(s, err, "reading the data version");
+    if (version != s->cache_version) cache_clear(s);
+    s->cache_version = version;
+    pending_clear(s);
+    return CC_OK;
 }
 
 /* ---------------------------------------------------------------- many rows at once */
@@ -443,6 +588,12 @@ static void sqlite_close(struct store *base)
     free((void *)s->path);
     free(s->keys);
     free(s->inflated);
+    cache_clear(s);
+    free(s->cache);
+    strmap_free(&s->cache_by_id);
+    pending_clear(s);
+    free(s->pending);
+    free(s->misses);
     free(s);
 }
 
@@ -543,12 +694,14 @@ fail:
 static enum cc_err sqlite_begin(struct store *base, struct cc_error *err)
 {
     struct store_sqlite *s = sq(base);
-    return step_done(s, stmt_get(s, S_BEGIN), err, "beginning a transaction");
+    enum cc_err rc = step_done(s, stmt_get(s, S_BEGIN), err, "beginning a transaction");
+    return rc == CC_OK ? cache_check(s, err) : rc;
 }
 
 static void sqlite_rollback(struct store *base)
 {
     struct store_sqlite *s = sq(base);
+    pending_clear(s);
     if (sqlite3_get_autocommit(s->db)) return;
     sqlite3_step(stmt_get(s, S_ROLLBACK));
     sqlite3_reset(s->stmt[S_ROLLBACK]);
@@ -558,7 +711,12 @@ static enum cc_err sqlite_commit(struct store *base, struct cc_error *err)
 {
     struct store_sqlite *s = sq(base);
     enum cc_err rc = step_done(s, stmt_get(s, S_COMMIT), err, "committing");
-    if (rc != CC_OK) sqlite_rollback(base);
+    if (rc == CC_OK) {
+        pending_apply(s);
+    } else { /* what the file holds now is not known for sure: start again */
+        cache_clear(s);
+        sqlite_rollback(base);
+    }
     return rc;
 }
 
@@ -681,7 +839,16 @@ static enum cc_err sqlite_load_unit(struct store *b, const char *code, struct le
 static enum cc_err sqlite_load_account(struct store *b, const char *id, struct ledger_view *v,
                                        struct cc_error *err)
 {
-    return load_one(sq(b), S_ACCOUNT_GET, id, v, err);
+    struct store_sqlite *s = sq(b);
+    const struct ledger_account *cached = cache_get(s, id);
+    if (cached != NULL)
+        return ledger_view_add_account(v, cached)
+                   ? CC_OK
+                   : cc_error_set(err, CC_ERR_NOMEM, "out of memory loading %s", id);
+    enum cc_err rc = load_one(s, S_ACCOUNT_GET, id, v, err);
+    const struct ledger_account *loaded = rc == CC_OK ? ledger_view_account(v, id) : NULL;
+    if (loaded != NULL && !cache_add(s, loaded)) cache_clear(s);
+    return rc;
 }
 
 static enum cc_err sqlite_load_transfer(struct store *b, const char *id, struct ledger_view *v,
@@ -734,6 +901,26 @@ static enum cc_err sqlite_load_many(struct store *b, char kind, const char *cons
 {
     struct store_sqlite *s = sq(b);
     assert(kind == 'a' || kind == 't');
+    if (kind == 'a') { /* what the cache holds; the store is asked for the rest */
+        if (count > s->misses_capacity) {
+            const char **p = realloc(s->misses, count * sizeof *p);
+            if (p == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory loading a batch");
+            s->misses = p;
+            s->misses_capacity = count;
+        }
+        size_t misses = 0;
+        for (size_t i = 0; i < count; i++) {
+            const struct ledger_account *cached = cache_get(s, ids[i]);
+            if (cached == NULL) {
+                s->misses[misses++] = ids[i];
+            } else if (ledger_view_account(v, ids[i]) == NULL &&
+                       !ledger_view_add_account(v, cached)) {
+                return cc_error_set(err, CC_ERR_NOMEM, "out of memory loading a batch");
+            }
+        }
+        ids = s->misses;
+        count = misses;
+    }
     if (count == 0) return CC_OK;
     if (!keys_json(s, ids, count))
         return cc_error_set(err, CC_ERR_NOMEM, "out of memory loading a batch's keys");
@@ -747,6 +934,7 @@ static enum cc_err sqlite_load_many(struct store *b, char kind, const char *cons
         if (kind == 'a') {
             struct ledger_account a = row_account(st);
             ok = ledger_view_account(v, a.id) != NULL || ledger_view_add_account(v, &a);
+            if (ok && cache_get(s, a.id) == NULL && !cache_add(s, &a)) cache_clear(s);
         } else {
             struct ledger_transfer t = row_transfer(st);
             ok = ledger_view_transfer(v, t.id) != NULL || ledger_view_add_transfer(v, &t);
@@ -1037,6 +1225,8 @@ static enum cc_err write_accounts(struct store_sqlite *s, struct ledger_view *v,
         }
         enum cc_err rc = step_done(s, st, err, "writing an account");
         if (rc != CC_OK) return rc;
+        if (!pending_add(s, a))
+            return cc_error_set(err, CC_ERR_NOMEM, "out of memory writing an account");
     }
     return CC_OK;
 }

@@ -1342,6 +1342,48 @@ class Shutdown(unittest.TestCase):
         self.assertEqual(logged, [], "access-log lines with --quiet")
 
 
+class OtherWriters(ApiTestCase):
+    """The server keeps committed account rows between batches: another process's
+    writes to the same file must reach it, or its next batch would write back a
+    balance it read before them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.start([{"op": "unit", "code": "USD", "scale": 2},
+                   {"op": "account", "id": "o.a", "unit": "USD"},
+                   {"op": "account", "id": "o.b", "unit": "USD"},
+                   {"op": "account", "id": "o.limited", "unit": "USD",
+                    "flags": ["debits_must_not_exceed_credits"]}])
+
+    def balance(self, account):
+        a = self.get(f"/v1/accounts/{account}")
+        return (a["debits_posted"], a["credits_posted"])
+
+    def test_writes_of_another_process_are_seen(self):
+        for round in range(3):
+            # The server reads (and keeps) o.a, o.b and o.limited …
+            self.batch([{"op": "transfer", "id": f"srv-{round}", "debit": "o.a",
+                         "credit": "o.limited", "amount": 100}])
+            # … another process moves them …
+            r = cli(self.db, "apply", input=jsonl([
+                {"op": "transfer", "id": f"cli-{round}", "debit": "o.b", "credit": "o.a",
+                 "amount": 7},
+                {"op": "transfer", "id": f"cli-out-{round}", "debit": "o.limited",
+                 "credit": "o.b", "amount": 100}]))
+            self.assertNotIn('"status":"exceeds_credits"', r.stdout.replace(" ", ""))
+            # … and the server's next batch starts from what the file holds now.
+            self.batch([{"op": "transfer", "id": f"srv2-{round}", "debit": "o.a",
+                         "credit": "o.b", "amount": 1}])
+        self.assertEqual(self.balance("o.a"), (303, 21))
+        self.assertEqual(self.balance("o.b"), (21, 303))
+        self.assertEqual(self.balance("o.limited"), (300, 300))
+        # o.limited holds nothing now: the server must refuse to debit it.
+        r = self.batch([{"op": "transfer", "id": "srv-over", "debit": "o.limited",
+                         "credit": "o.a", "amount": 1}])
+        self.assertEqual(r[0]["status"], "exceeds_credits")
+        cli(self.db, "check")
+
+
 class AuditRoutes(ApiTestCase):
     """The audit log's routes answer in the CLI's shapes, on the same database."""
 
