@@ -72,26 +72,20 @@ static void day_of(int64_t ns, char out[11])
     out[10] = '\0';
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* The first instant of the month after "YYYY-MM". */
+/* The first instant of the month after "YYYY-MM" (util/timefmt does the calendar). */
 static int64_t month_next_start(const char *month)
 {
-    int64_t y = strtoll(month, NULL, 10), m = strtoll(month + 5, NULL, 10) + 1;
+    int y = atoi(month), m = atoi(month + 5) + 1;
     if (m == 13) {
         m = 1;
         y++;
     }
-    return days_from_civil(y, m, 1) * TIME_NS_PER_DAY;
+    char text[32]; /* room for any int */
+    snprintf(text, sizeof text, "%04d-%02d-01", y, m);
+    int64_t ns = 0;
+    bool date_only;
+    /* Past the last month timefmt can write, the month never ends. */
+    return time_parse(text, &ns, &date_only) ? ns : INT64_MAX;
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
