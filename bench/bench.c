@@ -1135,6 +1135,15 @@ static int64_t file_bytes(const char *path)
     return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
 }
 
+/* p50 and p99 of the timed batches (R and F time one call, not batches: none). */
+static void latency_summarize(struct bench *b)
+{
+    if (b->latency_count > 0)
+        qsort(b->latency_ms, b->latency_count, sizeof *b->latency_ms, compare_double);
+    b->out->p50_ms = percentile(b->latency_ms, b->latency_count, 50);
+    b->out->p99_ms = percentile(b->latency_ms, b->latency_count, 99);
+}
+
 /* In the child: the whole life of one workload, its figures into *out. */
 static void workload_run(enum workload w, const struct options *o, const char *path,
                          const char *balances_file, struct bench_result *out)
@@ -1162,10 +1171,7 @@ static void workload_run(enum workload w, const struct options *o, const char *p
             if (!out->check_ok) fail(&b, "concord_check", &err);
         }
         if (ok && balances_file != NULL) ok = balances_save(&b, balances_file);
-        if (b.latency_count > 0) /* R and F time one call, not batches */
-            qsort(b.latency_ms, b.latency_count, sizeof *b.latency_ms, compare_double);
-        out->p50_ms = percentile(b.latency_ms, b.latency_count, 50);
-        out->p99_ms = percentile(b.latency_ms, b.latency_count, 99);
+        latency_summarize(&b);
         out->ok = ok;
     }
     concord_close(b.cc);
@@ -1231,12 +1237,11 @@ static void pg_workload_run(enum workload w, enum pg_design design, const struct
     } else {
         bool ok = run_batches(&b) && (w != W3 || count_expired(&b));
         if (ok && balances_file != NULL) balances_compare(&b, balances_file);
-        if (ok && !pg_ledger_bytes(b.pg, &out->bytes, message, sizeof message))
-            ok = snprintf(out->message, sizeof out->message, "size: %s", message) < 0;
-        if (b.latency_count > 0)
-            qsort(b.latency_ms, b.latency_count, sizeof *b.latency_ms, compare_double);
-        out->p50_ms = percentile(b.latency_ms, b.latency_count, 50);
-        out->p99_ms = percentile(b.latency_ms, b.latency_count, 99);
+        if (ok && !pg_ledger_bytes(b.pg, &out->bytes, message, sizeof message)) {
+            snprintf(out->message, sizeof out->message, "size: %s", message);
+            ok = false;
+        }
+        latency_summarize(&b);
         out->ok = ok;
     }
     pg_ledger_close(b.pg);

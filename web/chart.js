@@ -11,6 +11,19 @@ const COLORS = ['#0b5cad', '#d97706', '#1d6b32'];
 const LINE_COLORS = ['#0b5cad', '#d97706', '#1d6b32', '#9d174d', '#6d28d9', '#525252'];
 const HEIGHT_PX = 260;
 
+// Draws the plot into its container, fitted to the card now and whenever the
+// layout changes.
+function plotInto(container, options, data) {
+  const plot = new uPlot(options, data, container);
+  const resize = () => {
+    const width = Math.max(200, Math.floor(container.clientWidth));
+    if (width !== plot.width) plot.setSize({width, height: HEIGHT_PX});
+  };
+  new ResizeObserver(resize).observe(container);
+  requestAnimationFrame(resize);
+  return container;
+}
+
 // barChart('Force by stage', ['pledged', …], [{label: 'persons', values: […]}])
 export function barChart(title, categories, series) {
   const container = h('div', {class: 'chart', role: 'img', 'aria-label': title});
@@ -40,16 +53,7 @@ export function barChart(title, categories, series) {
       paths: uPlot.paths.bars({size: [count > 1 ? 0.35 : 0.6, 80], align: count > 1 ? (i === 0 ? -1 : 1) : 0}),
     }))),
   };
-  const data = [xs, ...series.map((s) => s.values)];
-  const plot = new uPlot(options, data, container);
-  // Fit the chart to its card, now and whenever the layout changes.
-  const resize = () => {
-    const width = Math.max(200, Math.floor(container.clientWidth));
-    if (width !== plot.width) plot.setSize({width, height: HEIGHT_PX});
-  };
-  new ResizeObserver(resize).observe(container);
-  requestAnimationFrame(resize);
-  return container;
+  return plotInto(container, options, [xs, ...series.map((s) => s.values)]);
 }
 
 // lineChart('Persons by stage', ['2026-09', …], [{label: 'pledged', values: […]}, …]):
@@ -82,13 +86,5 @@ export function lineChart(title, categories, series) {
       points: {show: categories.length <= 24},
     }))),
   };
-  const data = [xs, ...series.map((s) => s.values)];
-  const plot = new uPlot(options, data, container);
-  const resize = () => {
-    const width = Math.max(200, Math.floor(container.clientWidth));
-    if (width !== plot.width) plot.setSize({width, height: HEIGHT_PX});
-  };
-  new ResizeObserver(resize).observe(container);
-  requestAnimationFrame(resize);
-  return container;
+  return plotInto(container, options, [xs, ...series.map((s) => s.values)]);
 }
