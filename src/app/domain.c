@@ -25,6 +25,8 @@ const struct domain_verb domain_verbs[] = {
     {"disbursement", "funding", domain_disbursement,
      "the pooled fund pays a requirement's account"},
     {"expenditure", "funding", domain_expenditure, "money spent from a requirement's account"},
+    {"fts_flow", "funding", domain_fts_flow,
+     "an OCHA FTS flow's version (concord import fts writes these)"},
     {"course", "force", domain_course, "a training course and its seats, in persons"},
     {"contingent", "force", domain_contingent, "a nation's contingent pledged, maybe conditional"},
     {"contingent_move", "force", domain_contingent_move,

@@ -131,13 +131,14 @@ bool domain_lookup_account(struct domain_expansion *x, const char *id, const cha
 /* The UTC day of a time as YYYYMMDD (for ids of per-day accounts). */
 void domain_day(int64_t ns, char out[9]);
 
-/* ---- the verbs, by domain (domain_funding.c, domain_force.c, domain_aid.c) */
+/* ---- the verbs, by domain (domain_funding.c, domain_fts.c, domain_force.c, domain_aid.c) */
 
 bool domain_donor(struct domain_expansion *x);
 bool domain_pledge(struct domain_expansion *x);
 bool domain_commitment(struct domain_expansion *x);
 bool domain_disbursement(struct domain_expansion *x);
 bool domain_expenditure(struct domain_expansion *x);
+bool domain_fts_flow(struct domain_expansion *x);
 bool domain_course(struct domain_expansion *x);
 bool domain_contingent(struct domain_expansion *x);
 bool domain_contingent_move(struct domain_expansion *x);

@@ -13,11 +13,13 @@
 #include <sodium.h>
 
 #include "app/demo.h"
+#include "app/interop.h"
 #include "app/log.h"
 #include "app/report.h"
 #include "app/report_domain.h"
 #include "app/token.h"
 #include "cli/cli.h"
+#include "fmt/fts.h"
 #include "fmt/json.h"
 #include "fmt/proof.h"
 #include "http/http.h"
@@ -2228,6 +2230,119 @@ static int cmd_whoami(struct cli *cli, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
+/* ---------------------------------------------------------------- interop */
+
+/* "725,591,299" or "1,234.50": a summary's dollars for people. */
+static void print_usd(const json_t *v)
+{
+    char digits[48];
+    if (json_is_integer(v)) {
+        snprintf(digits, sizeof digits, "%lld", (long long)json_integer_value(v));
+    } else {
+        snprintf(digits, sizeof digits, "%.2f", json_real_value(v));
+    }
+    const char *point = strchr(digits, '.');
+    size_t whole = point ? (size_t)(point - digits) : strlen(digits);
+    for (size_t i = 0; i < whole; i++) {
+        if (i > 0 && (whole - i) % 3 == 0) putchar(',');
+        putchar(digits[i]);
+    }
+    if (point) fputs(point, stdout);
+    fputs(" USD", stdout);
+}
+
+static int cmd_import_fts(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, 0};
+    struct opts o;
+    if (!opts_parse(argc, argv, accepted, &o, "import fts")) return CLI_EXIT_USAGE;
+    if (o.positional_count == 0)
+        return cli_fail(CLI_EXIT_USAGE, "import fts: give the pages of one FTS flow search");
+    if (o.positional_count > INTEROP_FILES_MAX)
+        return cli_fail(CLI_EXIT_USAGE, "import fts: at most %d files", INTEROP_FILES_MAX);
+    struct interop_input inputs[INTEROP_FILES_MAX];
+    char *texts[INTEROP_FILES_MAX] = {0};
+    int status = CLI_EXIT_OK;
+    int read = 0;
+    for (; read < o.positional_count && status == CLI_EXIT_OK; read++) {
+        const char *name = o.positional[read];
+        FILE *f = strcmp(name, "-") == 0 ? stdin : fopen(name, "rb");
+        if (f == NULL) {
+            status = cli_fail(CLI_EXIT_USAGE, "%s: cannot open: %s", name, strerror(errno));
+            break;
+        }
+        size_t length = 0;
+        texts[read] = read_input(f, FTS_FILE_BYTES_MAX, &length, name, &status);
+        if (f != stdin) fclose(f);
+        inputs[read] = (struct interop_input){.name = strcmp(name, "-") ? name : "stdin",
+                                              .text = texts[read], .length = length};
+    }
+    json_t *summary = NULL;
+    if (status == CLI_EXIT_OK) {
+        struct concord *cc = cli_open(cli, &status);
+        if (cc != NULL) {
+            struct cc_error err = {0};
+            if (concord_import_fts(cc, inputs, (size_t)o.positional_count, &summary, &err) !=
+                CC_OK)
+                status = cli_fail_error(&err);
+            concord_close(cc);
+        }
+    }
+    for (int i = 0; i < read; i++) free(texts[i]);
+    if (summary == NULL) return status;
+    const json_t *rejected = json_object_get(summary, "rejected");
+    int result = json_array_size(rejected) > 0 ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
+    if (o.json) {
+        int printed = print_json(summary);
+        return printed != CLI_EXIT_OK ? printed : result;
+    }
+    const json_t *in = json_object_get(summary, "incoming"),
+                 *out = json_object_get(summary, "outgoing"),
+                 *internal = json_object_get(summary, "internal"),
+                 *transfers = json_object_get(summary, "transfers");
+    printf("%lld flows: %lld transfers created, %lld superseded versions corrected, "
+           "%lld stale versions, %lld flows of 0 USD\n",
+           (long long)json_integer_value(json_object_get(summary, "flows")),
+           (long long)json_integer_value(json_object_get(transfers, "created")),
+           (long long)json_integer_value(json_object_get(transfers, "superseded")),
+           (long long)json_integer_value(json_object_get(summary, "stale")),
+           (long long)json_integer_value(json_object_get(summary, "zero_usd")));
+    printf("incoming  %6lld flows  funding ",
+           (long long)json_integer_value(json_object_get(in, "flows")));
+    print_usd(json_object_get(in, "funding_usd"));
+    fputs("  pledges ", stdout);
+    print_usd(json_object_get(in, "pledges_usd"));
+    printf("\ninternal  %6lld flows\noutgoing  %6lld flows  funding ",
+           (long long)json_integer_value(json_object_get(internal, "flows")),
+           (long long)json_integer_value(json_object_get(out, "flows")));
+    print_usd(json_object_get(out, "funding_usd"));
+    putchar('\n');
+    const json_t *fts = json_object_get(json_object_get(summary, "reported_by_fts"), "incoming");
+    if (fts != NULL) {
+        bool same = json_equal(json_object_get(fts, "flows"), json_object_get(in, "flows")) &&
+                    json_equal(json_object_get(fts, "funding_usd"),
+                               json_object_get(in, "funding_usd")) &&
+                    json_equal(json_object_get(fts, "pledges_usd"),
+                               json_object_get(in, "pledges_usd"));
+        printf("FTS's own incoming totals: %lld flows, funding ",
+               (long long)json_integer_value(json_object_get(fts, "flows")));
+        print_usd(json_object_get(fts, "funding_usd"));
+        fputs(", pledges ", stdout);
+        print_usd(json_object_get(fts, "pledges_usd"));
+        printf(": %s\n", same ? "the same" : "DIFFERENT");
+    }
+    size_t i;
+    const json_t *r;
+    json_array_foreach(rejected, i, r) {
+        const char *message = json_string_value(json_object_get(r, "message"));
+        fprintf(stderr, "concord: %s: %s%s%s\n", json_string_value(json_object_get(r, "id")),
+                json_string_value(json_object_get(r, "status")), message ? ": " : "",
+                message ? message : "");
+    }
+    json_decref(summary);
+    return cli_flush_output() ? result : CLI_EXIT_STORE;
+}
+
 static int cmd_token_revoke(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {0};
@@ -2434,6 +2549,14 @@ const struct cli_command cli_commands[] = {
      "Administrators only (the local CLI is one).\n"},
     {"token list", cmd_token_list, "[--json]", "the access tokens (never their secrets)", ""},
     {"token revoke", cmd_token_revoke, "ID", "revoke an access token at once", ""},
+    {"import fts", cmd_import_fts, "FILE... [--json]", "import an OCHA FTS flow search",
+     "Reads the pages of one FTS flow search answer (fts/flow/custom-search, every\n"
+     "page of meta.nextLink; - reads standard input) and records each flow as a\n"
+     "transfer between its organisations' accounts (fts.org.<id>.given and\n"
+     ".received), pledges pending, commitments and payments posted, in one batch.\n"
+     "Re-importing is idempotent; a flow's newer version supersedes the recorded\n"
+     "one with a correcting entry. Prints what the ledger recorded, by boundary,\n"
+     "beside FTS's own totals (docs/INTEROP.md). Exit 1 when a flow was refused.\n"},
     {"whoami", cmd_whoami, "[--json]", "who commands run as",
      "The user, role and party of --token (or CONCORD_TOKEN), or the local\n"
      "administrator without one, and what that role may do. --json: as GET /v1/me.\n"},

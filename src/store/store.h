@@ -190,6 +190,9 @@ struct store_driver {
                                  struct cc_error *err);
     enum cc_err (*transfer_get)(struct store *store, const char *id, store_transfer_fn fn,
                                 void *ctx, struct cc_error *err);
+    /* Every transfer whose id starts with prefix (1 … 128 bytes), in id order. */
+    enum cc_err (*transfers_id_prefix)(struct store *store, const char *prefix,
+                                       store_transfer_fn fn, void *ctx, struct cc_error *err);
     enum cc_err (*history)(struct store *store, const struct store_history_query *query,
                            store_transfer_fn fn, void *ctx, struct cc_error *err);
     /* One account's balances as of effective date `at` (INT64_MAX: now). */

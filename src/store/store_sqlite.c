@@ -135,6 +135,7 @@ enum stmt {
     S_BEGIN, S_COMMIT, S_ROLLBACK,
     S_TOKEN_GET, S_TOKENS_LIST, S_TOKEN_INSERT, S_TOKEN_REVOKE,
     S_UNIT_GET, S_UNITS_LIST, S_ACCOUNT_GET, S_ACCOUNTS_LIST, S_ACCOUNTS_ALL, S_TRANSFER_GET,
+    S_TRANSFERS_ID_RANGE,
     S_DUE_PENDING, S_TIMESTAMP_GET, S_TIMESTAMP_SET,
     S_UNIT_INSERT, S_ACCOUNT_INSERT, S_ACCOUNT_UPDATE, S_TRANSFER_INSERT, S_TRANSFER_STATE,
     S_TRANSFER_BY_SEQ, S_CHAIN_STEP, S_PREFIX_NOW, S_PREFIX_AT, S_CHECK_SCAN,
@@ -164,6 +165,7 @@ static const char *const stmt_sql[S_COUNT] = {
                         " ORDER BY id LIMIT ?6",
     [S_ACCOUNTS_ALL] = "SELECT " ACCOUNT_COLUMNS "ORDER BY seq",
     [S_TRANSFER_GET] = "SELECT " TRANSFER_COLUMNS "WHERE t.id = ?1",
+    [S_TRANSFERS_ID_RANGE] = "SELECT " TRANSFER_COLUMNS "WHERE t.id >= ?1 AND t.id < ?2 ORDER BY t.id",
     [S_TRANSFERS_IN] = "SELECT " TRANSFER_COLUMNS "WHERE t.id IN (SELECT value FROM json_each(?1))",
     [S_DUE_PENDING] = "SELECT " TRANSFER_COLUMNS
                       "WHERE t.state = 2 AND t.expires IS NOT NULL AND t.expires <= ?1",
@@ -1505,6 +1507,27 @@ static enum cc_err sqlite_transfer_get(struct store *b, const char *id, store_tr
     return CC_OK;
 }
 
+static enum cc_err sqlite_transfers_id_prefix(struct store *b, const char *prefix,
+                                              store_transfer_fn fn, void *ctx,
+                                              struct cc_error *err)
+{
+    struct store_sqlite *s = sq(b);
+    /* The ids that start with prefix are one range of the id index: [prefix, prefix+1). */
+    char hi[LEDGER_ID_BYTES_MAX + 2];
+    size_t n = strlen(prefix);
+    if (n == 0 || n > LEDGER_ID_BYTES_MAX)
+        return cc_error_set(err, CC_ERR_INPUT, "an id prefix is 1 to %d bytes",
+                            LEDGER_ID_BYTES_MAX);
+    memcpy(hi, prefix, n + 1);
+    hi[n - 1] = (char)(hi[n - 1] + 1); /* ids are printable ASCII: no carry */
+    sqlite3_stmt *st = stmt_get(s, S_TRANSFERS_ID_RANGE);
+    bind_text(st, 1, prefix);
+    bind_text(st, 2, hi);
+    FOR_EACH_ROW(s, st, err, "reading transfers by id", struct ledger_transfer row_ = row_transfer(st),
+                 fn, ctx);
+    return CC_OK;
+}
+
 /*
  * The account's row number and its latest transfer row; CC_ERR_NOT_FOUND
  * when there is no such account — and a storage error when SQLite fails, which
@@ -2323,6 +2346,7 @@ static const struct store_driver sqlite_driver = {
     .account_get = sqlite_account_get,
     .accounts_list = sqlite_accounts_list,
     .transfer_get = sqlite_transfer_get,
+    .transfers_id_prefix = sqlite_transfers_id_prefix,
     .history = sqlite_history,
     .balance = sqlite_balance,
     .balance_prefix = sqlite_balance_prefix,

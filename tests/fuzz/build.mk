@@ -12,7 +12,7 @@
 
 FUZZ_CC   ?= clang
 FUZZ_OUT  := build/fuzz
-FUZZ_PKGS := sqlite3 jansson libsodium
+FUZZ_PKGS := sqlite3 jansson libsodium libxml-2.0 zlib
 
 FUZZ_LIB_SOURCES := $(wildcard src/util/*.c src/ledger/*.c src/cond/*.c src/store/*.c \
                                 src/fmt/*.c src/app/*.c src/audit/*.c)
@@ -27,7 +27,7 @@ FUZZ_CFLAGS   := -std=c17 -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE) \
                  $(shell pkg-config --cflags $(FUZZ_PKGS)) \
                  -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
                  -MMD -MP
-FUZZ_LDLIBS   := $(shell pkg-config --libs $(FUZZ_PKGS)) -lm
+FUZZ_LDLIBS   := $(shell pkg-config --libs $(FUZZ_PKGS)) -lcsv -lm
 
 .PHONY: all
 all: $(FUZZ_TARGETS)

@@ -1,0 +1,45 @@
+/*
+ * interop.h — the formats other humanitarian systems speak, in and out of
+ * the ledger: OCHA FTS flow searches in (docs/INTEROP.md).
+ *
+ * An import reads every file first (a malformed one refuses the whole
+ * import, naming file, place and field, and records nothing), then commits
+ * what they hold as one batch, then reads back from the ledger what it
+ * recorded to write its summary: the figures are the ledger's, never the
+ * file's own totals, which the summary shows apart for comparison.
+ */
+#ifndef CONCORD_APP_INTEROP_H
+#define CONCORD_APP_INTEROP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "util/error.h"
+
+struct concord;
+
+#define INTEROP_FILES_MAX 256 /* files of one import: the pages of one answer */
+
+/* One input: its name (for messages) and its bytes. */
+struct interop_input {
+    const char *name;
+    const char *text;
+    size_t length;
+};
+
+/*
+ * Imports the pages of one FTS flow search (any order) as one batch. On
+ * CC_OK, *summary is (the caller releases it):
+ *   {"flows":N,"incoming":{"flows":N,"funding_usd":…,"pledges_usd":…},
+ *    "internal":{"flows":N},"outgoing":{"flows":N,"funding_usd":…},
+ *    "transfers":{"created":N,"superseded":N},"stale":N,"zero_usd":N,
+ *    "rejected":[{"id","status","message"}],"reported_by_fts":{…}}
+ * CC_OK with a non-empty "rejected" means some flows were refused by the
+ * ledger (the rest is committed). An error means nothing was recorded.
+ */
+enum cc_err concord_import_fts(struct concord *cc, const struct interop_input *inputs,
+                               size_t count, json_t **summary, struct cc_error *err);
+
+#endif

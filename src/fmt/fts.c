@@ -1,0 +1,424 @@
+/*
+ * fts.c — one page of an FTS flow search answer into `fts_flow` operations
+ * (see fts.h; the mapping is docs/INTEROP.md's).
+ *
+ * FTS adds fields to its answers over the years, so a field concord does not
+ * map is passed over; a field it maps must have the type FTS documents, and
+ * one that does not is refused with the flow's index and id and the field's
+ * name. Amounts become integer cents here, once, with checked arithmetic.
+ */
+#include "fmt/fts.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ledger/ledger.h"
+#include "util/timefmt.h"
+#include "util/utf8.h"
+
+#define FTS_ID_DIGITS_MAX 18        /* flow and organisation ids: decimal, fit in int64 */
+#define FTS_VERSION_MAX 1000000     /* a flow's versionId */
+#define FTS_USD_MAX 90000000000000.0 /* dollars: 9e13, so cents stay far inside int64 */
+
+struct reader {
+    char *message;
+    size_t size;
+    char where[96]; /* "flows[12] (id 158080)" */
+};
+
+static bool fail(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool fail(struct reader *r, const char *fmt, ...)
+{
+    if (r->message[0] != '\0') return false; /* the first problem is the one reported */
+    char text[FTS_MESSAGE_BYTES];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (r->where[0] != '\0')
+        snprintf(r->message, r->size, "%s: %s", r->where, text);
+    else
+        snprintf(r->message, r->size, "%s", text);
+    return false;
+}
+
+/* An FTS id: a JSON integer or a string of decimal digits; into out as text. */
+static bool id_text(const json_t *v, char out[FTS_ID_DIGITS_MAX + 1])
+{
+    if (json_is_integer(v)) {
+        json_int_t n = json_integer_value(v);
+        if (n < 0 || n > 999999999999999999LL) return false; /* FTS_ID_DIGITS_MAX digits */
+        char text[24];
+        snprintf(text, sizeof text, "%lld", (long long)n);
+        memcpy(out, text, strlen(text) + 1);
+        return true;
+    }
+    if (!json_is_string(v)) return false;
+    const char *s = json_string_value(v);
+    size_t n = strlen(s);
+    if (n == 0 || n > FTS_ID_DIGITS_MAX) return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return false;
+    memcpy(out, s, n + 1);
+    return true;
+}
+
+/* A member that must be a string when present; NULL when absent or null. */
+static const char *opt_string(struct reader *r, const json_t *o, const char *name, bool *ok)
+{
+    const json_t *v = json_object_get(o, name);
+    if (v == NULL || json_is_null(v)) return NULL;
+    if (!json_is_string(v)) {
+        *ok = fail(r, "%s: must be text", name);
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+/* One of the words allowed; NULL (and a message naming them) otherwise. */
+static const char *word(struct reader *r, const json_t *o, const char *name,
+                        const char *const *allowed, bool *ok)
+{
+    const char *s = opt_string(r, o, name, ok);
+    if (s != NULL)
+        for (const char *const *a = allowed; *a != NULL; a++)
+            if (strcmp(s, *a) == 0) return *a;
+    char list[160] = "";
+    for (const char *const *a = allowed; *a != NULL; a++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", a == allowed ? "" : ", ",
+                 *a);
+    if (*ok) *ok = fail(r, "%s: must be one of %s", name, list);
+    return NULL;
+}
+
+/* A non-negative number of dollars (integer or decimal) into cents. */
+static bool usd_cents(const json_t *v, int64_t *cents)
+{
+    if (json_is_integer(v)) {
+        json_int_t n = json_integer_value(v);
+        if (n < 0 || n > INT64_MAX / 100) return false;
+        *cents = (int64_t)n * 100;
+        return true;
+    }
+    if (!json_is_real(v)) return false;
+    double d = json_real_value(v);
+    if (!isfinite(d) || d < 0 || d > FTS_USD_MAX) return false;
+    /* A JSON decimal of dollars, read as a double, is within half a cent of
+       the value written for every amount under 2^53 cents: rounding recovers it. */
+    *cents = llround(d * 100.0);
+    return true;
+}
+
+/* A number as FTS wrote it, kept as a JSON value: integers exact, reals to 10 digits. */
+static json_t *number_kept(const json_t *v)
+{
+    if (json_is_integer(v)) return json_integer(json_integer_value(v));
+    char text[40];
+    snprintf(text, sizeof text, "%.10g", json_real_value(v));
+    return json_string(text);
+}
+
+/* Text FTS wrote, cut to limit bytes on a character boundary; valid UTF-8 only. */
+static json_t *text_kept(struct reader *r, const char *name, const char *s, size_t limit, bool *ok)
+{
+    size_t n = strlen(s);
+    if (!utf8_valid(s, n)) {
+        *ok = fail(r, "%s: not UTF-8", name);
+        return NULL;
+    }
+    if (n > limit) {
+        n = limit;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+    }
+    return json_stringn(s, n);
+}
+
+static const char *const object_types[] = {"Organization", "Location", "UsageYear", "Plan",
+                                           "GlobalCluster", "Cluster", "Emergency", "Project",
+                                           "Governing entity", NULL};
+
+/*
+ * sourceObjects or destinationObjects: the organisation (at most one is
+ * taken as the party; FTS gives one per side) into *org, the rest (plans,
+ * locations, clusters, years) kept as [{"type","id","name","behavior"}].
+ */
+static json_t *side(struct reader *r, const json_t *flow, const char *name, json_t **org, bool *ok)
+{
+    *org = NULL;
+    const json_t *list = json_object_get(flow, name);
+    json_t *kept = json_array();
+    if (list == NULL || json_is_null(list)) return kept;
+    if (!json_is_array(list)) {
+        *ok = fail(r, "%s: must be an array", name);
+        return kept;
+    }
+    size_t i;
+    const json_t *o;
+    json_array_foreach(list, i, o) {
+        char field[64];
+        snprintf(field, sizeof field, "%s[%zu]", name, i);
+        char id[FTS_ID_DIGITS_MAX + 1];
+        const json_t *type = json_object_get(o, "type"), *oname = json_object_get(o, "name");
+        if (!json_is_object(o) || !json_is_string(type)) {
+            *ok = fail(r, "%s: must be an object with a type", field);
+            break;
+        }
+        if (!id_text(json_object_get(o, "id"), id)) {
+            *ok = fail(r, "%s.id: must be a decimal id", field);
+            break;
+        }
+        if (oname != NULL && !json_is_null(oname) && !json_is_string(oname)) {
+            *ok = fail(r, "%s.name: must be text", field);
+            break;
+        }
+        const char *t = json_string_value(type);
+        bool known = false;
+        for (const char *const *k = object_types; *k != NULL; k++) known |= strcmp(*k, t) == 0;
+        if (!known) continue; /* a kind of object FTS may add: not mapped */
+        const char *nm = json_is_string(oname) ? json_string_value(oname) : "";
+        json_t *nm_kept = text_kept(r, field, nm, LEDGER_NAME_BYTES_MAX, ok);
+        if (nm_kept == NULL) break;
+        if (strcmp(t, "Organization") == 0 && *org == NULL) {
+            *org = json_pack("{s:s,s:o}", "id", id, "name", nm_kept);
+            const json_t *types = json_object_get(o, "organizationTypes");
+            if (json_is_array(types) && json_array_size(types) > 0 &&
+                json_is_string(json_array_get(types, 0)))
+                json_object_set_new(*org, "type",
+                                    json_string(json_string_value(json_array_get(types, 0))));
+            continue;
+        }
+        const json_t *behavior = json_object_get(o, "behavior");
+        json_t *k = json_pack("{s:s,s:s,s:o}", "type", t, "id", id, "name", nm_kept);
+        if (json_is_string(behavior))
+            json_object_set_new(k, "behavior", json_string(json_string_value(behavior)));
+        json_array_append_new(kept, k);
+    }
+    return kept;
+}
+
+/* reportDetails: who reported the flow, kept whole (the double reports FTS merged). */
+static json_t *reports(struct reader *r, const json_t *flow, bool *ok)
+{
+    const json_t *list = json_object_get(flow, "reportDetails");
+    json_t *kept = json_array();
+    if (list == NULL || json_is_null(list)) return kept;
+    if (!json_is_array(list)) {
+        *ok = fail(r, "reportDetails: must be an array");
+        return kept;
+    }
+    static const char *const from[] = {"sourceType", "organization", "reportChannel", "date", NULL};
+    static const char *const to[] = {"source_type", "organization", "channel", "date", NULL};
+    size_t i;
+    const json_t *o;
+    json_array_foreach(list, i, o) {
+        if (!json_is_object(o)) {
+            *ok = fail(r, "reportDetails[%zu]: must be an object", i);
+            break;
+        }
+        json_t *k = json_object();
+        for (size_t f = 0; from[f] != NULL; f++) {
+            const json_t *v = json_object_get(o, from[f]);
+            if (v == NULL || json_is_null(v)) continue;
+            if (!json_is_string(v)) {
+                *ok = fail(r, "reportDetails[%zu].%s: must be text", i, from[f]);
+                break;
+            }
+            json_t *t = text_kept(r, from[f], json_string_value(v), 512, ok);
+            if (t == NULL) break;
+            json_object_set_new(k, to[f], t);
+        }
+        json_array_append_new(kept, k);
+    }
+    return kept;
+}
+
+/* One flow into its operation, or NULL (r->message says why). */
+static json_t *flow_op(struct reader *r, const json_t *flow)
+{
+    if (!json_is_object(flow)) {
+        fail(r, "must be an object");
+        return NULL;
+    }
+    bool ok = true;
+    char id[FTS_ID_DIGITS_MAX + 1];
+    if (!id_text(json_object_get(flow, "id"), id)) {
+        fail(r, "id: must be a decimal id");
+        return NULL;
+    }
+    size_t w = strlen(r->where);
+    snprintf(r->where + w, sizeof r->where - w, " (id %s)", id);
+    const json_t *version = json_object_get(flow, "versionId");
+    if (!json_is_integer(version) || json_integer_value(version) < 1 ||
+        json_integer_value(version) > FTS_VERSION_MAX) {
+        fail(r, "versionId: must be an integer from 1 to %d", FTS_VERSION_MAX);
+        return NULL;
+    }
+    int64_t cents = 0;
+    if (!usd_cents(json_object_get(flow, "amountUSD"), &cents)) {
+        fail(r, "amountUSD: must be a number of dollars from 0 to %.0f", FTS_USD_MAX);
+        return NULL;
+    }
+    static const char *const statuses[] = {"pledge", "commitment", "paid", NULL};
+    static const char *const boundaries[] = {"incoming", "internal", "outgoing", NULL};
+    static const char *const on_boundaries[] = {"single", "shared", NULL};
+    const char *status = word(r, flow, "status", statuses, &ok);
+    const char *boundary = word(r, flow, "boundary", boundaries, &ok);
+    const char *on_boundary = word(r, flow, "onBoundary", on_boundaries, &ok);
+    const char *flow_type = opt_string(r, flow, "flowType", &ok);
+    const char *date = opt_string(r, flow, "date", &ok);
+    const char *currency = opt_string(r, flow, "originalCurrency", &ok);
+    const char *description = opt_string(r, flow, "description", &ok);
+    const char *ref_code = opt_string(r, flow, "refCode", &ok);
+    if (!ok) return NULL;
+    int64_t when;
+    bool date_only;
+    if (date == NULL || !time_parse(date, &when, &date_only)) {
+        fail(r, "date: must be an ISO 8601 date or date-time");
+        return NULL;
+    }
+    json_t *op = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:I,s:s}", "op", "fts_flow", "id", "",
+                           "flow", id, "version", (json_int_t)json_integer_value(version),
+                           "status", status, "boundary", boundary, "on_boundary", on_boundary,
+                           "amount_usd", (json_int_t)cents, "date", date);
+    char tid[64];
+    fts_transfer_id(tid, sizeof tid, id, json_integer_value(version));
+    json_object_set_new(op, "id", json_string(tid));
+    if (flow_type != NULL) {
+        json_t *t = text_kept(r, "flowType", flow_type, 64, &ok);
+        if (t != NULL) json_object_set_new(op, "flow_type", t);
+    }
+    if (currency != NULL) {
+        size_t n = strlen(currency);
+        bool code = n == 3;
+        for (size_t i = 0; i < n && code; i++) code = currency[i] >= 'A' && currency[i] <= 'Z';
+        if (!code) ok = fail(r, "originalCurrency: must be a three-letter code such as EUR");
+        const json_t *amount = json_object_get(flow, "originalAmount");
+        const json_t *rate = json_object_get(flow, "exchangeRate");
+        json_object_set_new(op, "currency", json_string(currency));
+        if (json_is_number(amount)) json_object_set_new(op, "original_amount", number_kept(amount));
+        else if (amount != NULL && !json_is_null(amount))
+            ok = fail(r, "originalAmount: must be a number");
+        if (json_is_number(rate)) json_object_set_new(op, "rate", number_kept(rate));
+        else if (rate != NULL && !json_is_null(rate)) ok = fail(r, "exchangeRate: must be a number");
+    }
+    if (description != NULL && description[0] != '\0') {
+        json_t *t = text_kept(r, "description", description, FTS_TEXT_BYTES_MAX, &ok);
+        if (t != NULL) json_object_set_new(op, "description", t);
+    }
+    if (ref_code != NULL && ref_code[0] != '\0') {
+        json_t *t = text_kept(r, "refCode", ref_code, 128, &ok);
+        if (t != NULL) json_object_set_new(op, "ref_code", t);
+    }
+    const json_t *parent = json_object_get(flow, "parentFlowId");
+    if (parent != NULL && !json_is_null(parent)) {
+        char pid[FTS_ID_DIGITS_MAX + 1];
+        if (id_text(parent, pid)) json_object_set_new(op, "parent", json_string(pid));
+        else ok = fail(r, "parentFlowId: must be a decimal id");
+    }
+    const json_t *children = json_object_get(flow, "childFlowIds");
+    if (json_is_array(children) && json_array_size(children) > 0) {
+        json_t *kept = json_array();
+        size_t i;
+        const json_t *c;
+        json_array_foreach(children, i, c) {
+            char cid[FTS_ID_DIGITS_MAX + 1];
+            if (!id_text(c, cid)) {
+                ok = fail(r, "childFlowIds[%zu]: must be a decimal id", i);
+                break;
+            }
+            json_array_append_new(kept, json_string(cid));
+        }
+        json_object_set_new(op, "children", kept);
+    } else if (children != NULL && !json_is_null(children) && !json_is_array(children)) {
+        ok = fail(r, "childFlowIds: must be an array");
+    }
+    const json_t *new_money = json_object_get(flow, "newMoney");
+    if (json_is_boolean(new_money)) json_object_set_new(op, "new_money", json_copy((json_t *)new_money));
+    json_t *src_org, *dst_org;
+    json_object_set_new(op, "source_objects", side(r, flow, "sourceObjects", &src_org, &ok));
+    json_object_set_new(op, "destination_objects",
+                        side(r, flow, "destinationObjects", &dst_org, &ok));
+    if (src_org != NULL) json_object_set_new(op, "source", src_org);
+    if (dst_org != NULL) json_object_set_new(op, "destination", dst_org);
+    json_object_set_new(op, "reports", reports(r, flow, &ok));
+    if (!ok) {
+        json_decref(op);
+        return NULL;
+    }
+    return op;
+}
+
+int fts_transfer_id(char *out, size_t size, const char *flow, int64_t version)
+{
+    return snprintf(out, size, "fts.%s.v%lld", flow, (long long)version);
+}
+
+bool fts_version_of(const char *id, const char *prefix, int64_t *version, bool *money)
+{
+    size_t n = strlen(prefix);
+    if (strncmp(id, prefix, n) != 0) return false;
+    const char *p = id + n;
+    if (*p < '1' || *p > '9') return false;
+    int64_t k = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (k > FTS_VERSION_MAX) return false;
+        k = k * 10 + (*p - '0');
+    }
+    if (k > FTS_VERSION_MAX) return false;
+    if (*p == '\0') *money = true;
+    else if (strcmp(p, FTS_SUPERSEDES) == 0) *money = false;
+    else return false;
+    *version = k;
+    return true;
+}
+
+/* data.incoming and its two sums, when the page carries them. */
+static bool totals(struct reader *r, const json_t *data, struct fts_page *page)
+{
+    const json_t *in = json_object_get(data, "incoming");
+    if (in == NULL || json_is_null(in)) return true;
+    const json_t *f = json_object_get(in, "flowCount"), *t = json_object_get(in, "fundingTotal"),
+                 *p = json_object_get(in, "pledgeTotal");
+    if (!json_is_object(in) || !json_is_integer(f) || !json_is_number(t) || !json_is_number(p))
+        return fail(r, "data.incoming: must hold flowCount, fundingTotal and pledgeTotal");
+    page->first = true;
+    page->incoming_flows = json_integer_value(f);
+    page->incoming_funding = (int64_t)json_number_value(t);
+    page->incoming_pledges = (int64_t)json_number_value(p);
+    return true;
+}
+
+bool fts_read(const json_t *root, json_t *ops, struct fts_page *page, char *message,
+              size_t message_size)
+{
+    struct reader r = {.message = message, .size = message_size};
+    message[0] = '\0';
+    memset(page, 0, sizeof *page);
+    page->count = -1;
+    const json_t *data = json_object_get(root, "data");
+    const json_t *flows = json_object_get(data, "flows");
+    if (!json_is_object(root) || !json_is_object(data) || !json_is_array(flows))
+        return fail(&r, "not an FTS flow search answer: data.flows is missing");
+    const json_t *meta = json_object_get(root, "meta");
+    const json_t *count = json_object_get(meta, "count");
+    if (count != NULL && !json_is_null(count)) {
+        if (!json_is_integer(count) || json_integer_value(count) < 0)
+            return fail(&r, "meta.count: must be a number of flows");
+        page->count = json_integer_value(count);
+    }
+    if (!totals(&r, data, page)) return false;
+    if (json_array_size(ops) + json_array_size(flows) > FTS_FLOWS_MAX)
+        return fail(&r, "more than %d flows in one import", FTS_FLOWS_MAX);
+    size_t i;
+    const json_t *flow;
+    json_array_foreach(flows, i, flow) {
+        snprintf(r.where, sizeof r.where, "data.flows[%zu]", i);
+        json_t *op = flow_op(&r, flow);
+        if (op == NULL) return false;
+        json_array_append_new(ops, op);
+    }
+    return true;
+}
