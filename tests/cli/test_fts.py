@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""`concord import fts` on OCHA FTS's own answers, end to end.
+
+The files are FTS's flow search answers for Afghanistan and Jordan, 2020
+(../shared/data/fts, three pages each). Each first page carries FTS's own
+totals; the import must reproduce them from what the ledger recorded, and
+this test checks the ledger itself too: the transfers, their accounts,
+their meta, re-import, newer versions superseding older ones with
+correcting entries, stale versions, refusals that record nothing, and that
+the audit log replays the import.
+
+usage: test_fts.py CONCORD_BINARY DATA_DIR [unittest arguments]
+"""
+import copy
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+CONCORD = None
+DATA = None
+
+
+def pages(country):
+    return sorted(glob.glob(os.path.join(DATA, "fts", f"{country}-2020-page-*.json")))
+
+
+def flows_of(country):
+    out = []
+    for p in pages(country):
+        with open(p, encoding="utf-8") as f:
+            out += json.load(f)["data"]["flows"]
+    return out
+
+
+def fts_totals(country):
+    with open(pages(country)[0], encoding="utf-8") as f:
+        return json.load(f)["data"]["incoming"]
+
+
+class Fts(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.db = os.path.join(self.dir.name, "f.db")
+        r = self.cc("init")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def cc(self, *args, input=None):
+        return subprocess.run([CONCORD, "--db", self.db] + list(args), input=input,
+                              capture_output=True, text=True, timeout=300)
+
+    def write(self, name, answer):
+        path = os.path.join(self.dir.name, name)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(answer, f)
+        return path
+
+    def imported(self, *files, code=0):
+        r = self.cc("import", "fts", *files, "--json")
+        self.assertEqual(r.returncode, code, r.stderr)
+        return json.loads(r.stdout)
+
+    def transfer(self, ident):
+        r = self.cc("transfer", "show", ident, "--json")
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+    def balances(self):
+        r = self.cc("balance", "--prefix", "fts.", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def one_flow_answer(self, flow, **changes):
+        """An answer of one page holding one flow, changed as given."""
+        f = copy.deepcopy(flow)
+        f.update(changes)
+        return {"status": 200, "data": {"flows": [f]}, "meta": {"count": 1}}
+
+    def test_reproduces_fts_totals_from_the_ledger(self):
+        for country in ("afg", "jor"):
+            with self.subTest(country=country):
+                s = self.imported(*pages(country))
+                fts = fts_totals(country)
+                flows = flows_of(country)
+                self.assertEqual(s["incoming"]["flows"], fts["flowCount"])
+                self.assertEqual(s["incoming"]["funding_usd"], fts["fundingTotal"])
+                self.assertEqual(s["incoming"]["pledges_usd"], fts["pledgeTotal"])
+                self.assertEqual(s["flows"], len(flows))
+                self.assertEqual(s["internal"]["flows"],
+                                 sum(f["boundary"] == "internal" for f in flows))
+                self.assertEqual(s["outgoing"], {"flows": 0, "funding_usd": 0})
+                self.assertEqual(s["rejected"], [])
+                self.assertEqual(s["zero_usd"], sum(f["amountUSD"] == 0 for f in flows))
+                self.assertEqual(s["reported_by_fts"]["incoming"]["funding_usd"],
+                                 fts["fundingTotal"])
+        # Both imports share one ledger: every invariant holds and the log replays them.
+        self.assertEqual(self.cc("check").returncode, 0)
+        r = self.cc("verify")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_the_ledger_holds_each_flow(self):
+        self.imported(*pages("jor"))
+        flows = flows_of("jor")
+        money = [f for f in flows if f["amountUSD"] > 0]
+        # Every flow with money is one transfer, cents, between its organisations.
+        for f in money:
+            t = self.transfer(f"fts.{f['id']}.v{f['versionId']}")
+            self.assertIsNotNone(t, f["id"])
+            self.assertEqual(t["amount"], f["amountUSD"] * 100)
+            self.assertEqual(t["kind"], f["status"])
+            self.assertEqual(t["state"], "pending" if f["status"] == "pledge" else "posted")
+            src = [o for o in f["sourceObjects"] if o["type"] == "Organization"]
+            dst = [o for o in f["destinationObjects"] if o["type"] == "Organization"]
+            self.assertEqual(t["debit"], f"fts.org.{src[0]['id']}.given" if src
+                             else "fts.org.unspecified.given")
+            self.assertEqual(t["credit"], f"fts.org.{dst[0]['id']}.received" if dst
+                             else "fts.org.unspecified.received")
+            fts = t["meta"]["fts"]
+            self.assertEqual((fts["boundary"], fts["on_boundary"], fts["flow"]),
+                             (f["boundary"], f["onBoundary"], f["id"]))
+            self.assertEqual(t["meta"]["source"], "fts")
+            self.assertEqual(len(fts["reports"]), len(f["reportDetails"] or []))
+        # A flow of 0 USD moves nothing: no transfer.
+        for f in flows:
+            if f["amountUSD"] == 0:
+                self.assertIsNone(self.transfer(f"fts.{f['id']}.v{f['versionId']}"))
+        # What the organisations' accounts hold is the sum of the flows, to the cent.
+        total = sum(f["amountUSD"] for f in money if f["status"] != "pledge") * 100
+        pledged = sum(f["amountUSD"] for f in money if f["status"] == "pledge") * 100
+        rows = self.balances()
+        self.assertEqual([r["unit"] for r in rows], ["USD"])
+        self.assertEqual(rows[0]["credits_posted"], total)
+        self.assertEqual(rows[0]["debits_posted"], total)
+        self.assertEqual(rows[0]["credits_pending"], pledged)
+        # A government is a nation, the rest organisations; names as FTS gives them.
+        parties = {p["id"]: p for p in json.loads(self.cc("party", "list", "--json").stdout)}
+        org = [o for o in money[0]["sourceObjects"] if o["type"] == "Organization"][0]
+        party = parties[f"fts-{org['id']}"]
+        self.assertEqual(party["name"], org["name"])
+        self.assertEqual(party["kind"], "nation" if "Government" in org.get(
+            "organizationTypes", []) else "organisation")
+
+    def test_original_currency_and_rate_kept(self):
+        self.imported(*pages("afg"))
+        f = next(f for f in flows_of("afg")
+                 if f.get("originalCurrency") not in (None, "USD") and f["amountUSD"] > 0)
+        t = self.transfer(f"fts.{f['id']}.v{f['versionId']}")
+        fts = t["meta"]["fts"]
+        self.assertEqual(fts["currency"], f["originalCurrency"])
+        self.assertEqual(fts["original_amount"], f["originalAmount"])
+        self.assertAlmostEqual(float(fts["rate"]), f["exchangeRate"], places=9)
+        self.assertEqual(t["meta"]["usd_amount"], f["amountUSD"] * 100)
+
+    def test_parent_and_child_linked_and_counted_once(self):
+        self.imported(*pages("afg"))
+        flows = {f["id"]: f for f in flows_of("afg")}
+        child = next(f for f in flows.values()
+                     if f["parentFlowId"] and str(f["parentFlowId"]) in flows
+                     and f["amountUSD"] > 0)
+        parent = flows[str(child["parentFlowId"])]
+        t = self.transfer(f"fts.{child['id']}.v{child['versionId']}")
+        self.assertEqual(t["meta"]["fts"]["parent"], str(parent["id"]))
+        if parent["amountUSD"] > 0:
+            p = self.transfer(f"fts.{parent['id']}.v{parent['versionId']}")
+            self.assertIn(child["id"], p["meta"]["fts"]["children"])
+        # Counted once: the incoming total is FTS's, not parent plus children.
+        s = self.imported(*pages("afg"))
+        self.assertEqual(s["incoming"]["funding_usd"], fts_totals("afg")["fundingTotal"])
+
+    def test_reimport_records_nothing_new(self):
+        first = self.imported(*pages("afg"))
+        before = self.balances()
+        again = self.imported(*reversed(pages("afg")))
+        self.assertEqual(again["transfers"], {"created": 0, "superseded": 0})
+        self.assertEqual(self.balances(), before)
+        for key in ("flows", "incoming", "internal", "outgoing"):
+            self.assertEqual(again[key], first[key])
+
+    def test_newer_version_supersedes_with_a_correcting_entry(self):
+        self.imported(*pages("afg"))
+        flow = next(f for f in flows_of("afg") if f["amountUSD"] > 0 and f["status"] == "paid"
+                    and f["boundary"] == "incoming" and f["onBoundary"] == "single")
+        v, fid = flow["versionId"], flow["id"]
+        old = self.transfer(f"fts.{fid}.v{v}")
+        newer = self.write("v2.json", self.one_flow_answer(flow, versionId=v + 1,
+                                                           amountUSD=flow["amountUSD"] + 1000))
+        s = self.imported(newer)
+        self.assertEqual(s["transfers"], {"created": 1, "superseded": 1})
+        self.assertEqual(s["incoming"]["funding_usd"], flow["amountUSD"] + 1000)
+        fix = self.transfer(f"fts.{fid}.v{v + 1}.supersedes")
+        self.assertEqual((fix["debit"], fix["credit"], fix["amount"], fix["kind"]),
+                         (old["credit"], old["debit"], old["amount"], "correction"))
+        self.assertEqual(fix["date"], old["date"])
+        self.assertEqual(self.transfer(f"fts.{fid}.v{v + 1}")["amount"],
+                         (flow["amountUSD"] + 1000) * 100)
+        # The whole search again: the older version is stale and changes nothing.
+        before = self.balances()
+        s = self.imported(*pages("afg"))
+        self.assertEqual(s["stale"], 1)
+        self.assertEqual(s["incoming"]["funding_usd"], fts_totals("afg")["fundingTotal"] + 1000)
+        self.assertEqual(self.balances(), before)
+        # A version of 0 USD undoes the last one and leaves nothing counted.
+        zero = self.write("v3.json", self.one_flow_answer(flow, versionId=v + 2, amountUSD=0))
+        s = self.imported(zero)
+        self.assertEqual((s["transfers"]["superseded"], s["zero_usd"]), (1, 1))
+        self.assertEqual(s["incoming"]["funding_usd"], 0)
+        self.assertEqual(self.imported(newer)["stale"], 1)
+        self.assertEqual(self.cc("verify").returncode, 0)
+
+    def test_a_pledge_superseded_is_voided(self):
+        flow = next(f for f in flows_of("jor") if f["status"] == "pledge")
+        s = self.imported(self.write("p.json", self.one_flow_answer(flow)))
+        self.assertEqual(s["incoming"]["pledges_usd"], flow["amountUSD"])
+        paid = self.write("c.json", self.one_flow_answer(
+            flow, versionId=flow["versionId"] + 1, status="commitment"))
+        s = self.imported(paid)
+        self.assertEqual((s["incoming"]["pledges_usd"], s["incoming"]["funding_usd"]),
+                         (0, flow["amountUSD"]))
+        pledge = self.transfer(f"fts.{flow['id']}.v{flow['versionId']}")
+        self.assertEqual(pledge["state"], "voided")
+        void = self.transfer(f"fts.{flow['id']}.v{flow['versionId'] + 1}.supersedes")
+        self.assertEqual(void["pending_id"], f"fts.{flow['id']}.v{flow['versionId']}")
+
+    def test_a_missing_page_is_refused(self):
+        r = self.cc("import", "fts", *pages("afg")[:2])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("meta.count says the search found 484 flows", r.stderr)
+        self.assertIn("hold 400", r.stderr)
+        self.assertEqual(self.balances(), [])
+
+    def test_pages_of_two_searches_are_refused(self):
+        r = self.cc("import", "fts", pages("afg")[0], pages("jor")[1])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("one import takes the pages of one search", r.stderr)
+        self.assertEqual(self.balances(), [])
+
+    def test_malformed_input_names_file_place_and_field(self):
+        with open(pages("afg")[0], encoding="utf-8") as f:
+            text = f.read()
+        cut = os.path.join(self.dir.name, "cut.json")
+        with open(cut, "w", encoding="utf-8") as f:
+            f.write(text[: len(text) // 2])
+        r = self.cc("import", "fts", cut)
+        self.assertEqual(r.returncode, 2)
+        self.assertRegex(r.stderr, r"cut\.json:\d+:\d+: not JSON")
+        flow = flows_of("afg")[3]
+        cases = [
+            ({"amountUSD": "lots"}, "amountUSD: must be a number of dollars"),
+            ({"amountUSD": -5}, "amountUSD: must be a number of dollars"),
+            ({"amountUSD": 1e300}, "amountUSD: must be a number of dollars"),
+            ({"status": "promised"}, "status: must be one of pledge, commitment, paid"),
+            ({"versionId": 0}, "versionId: must be an integer"),
+            ({"id": "12a"}, "id: must be a decimal id"),
+            ({"date": "yesterday"}, "date: must be an ISO 8601 date"),
+            ({"originalCurrency": "euro"}, "originalCurrency: must be a three-letter code"),
+            ({"description": "caf\udce9"}, None),
+        ]
+        for change, message in cases:
+            with self.subTest(change=list(change)):
+                answer = self.one_flow_answer(flow, **change)
+                path = os.path.join(self.dir.name, "bad.json")
+                with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
+                    json.dump(answer, f, ensure_ascii=False)
+                r = self.cc("import", "fts", path)
+                self.assertEqual(r.returncode, 2, r.stdout)
+                if message is None:  # bytes that are not UTF-8: refused by the JSON reader
+                    self.assertIn("bad.json", r.stderr)
+                elif "id" in change:
+                    self.assertIn("bad.json: data.flows[0]: ", r.stderr)
+                else:
+                    self.assertIn(f"bad.json: data.flows[0] (id {flow['id']}): ", r.stderr)
+                    self.assertIn(message, r.stderr)
+        self.assertEqual(self.balances(), [])
+        r = self.cc("import", "fts", self.write("x.json", {"data": {}}))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not an FTS flow search answer", r.stderr)
+
+    def test_a_refused_flow_is_reported_and_the_rest_recorded(self):
+        flows = [f for f in flows_of("afg") if f["amountUSD"] > 0]
+        a, b = copy.deepcopy(flows[0]), copy.deepcopy(flows[1])
+        self.imported(self.write("a.json", self.one_flow_answer(a)))
+        # The same version again, with another amount: FTS broke its own versioning.
+        a["amountUSD"] += 1
+        answer = {"data": {"flows": [a, b]}, "meta": {"count": 2}}
+        r = self.cc("import", "fts", self.write("ab.json", answer), "--json")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        s = json.loads(r.stdout)
+        self.assertEqual([x["id"] for x in s["rejected"]], [f"fts.{a['id']}.v{a['versionId']}"])
+        self.assertEqual(s["rejected"][0]["status"], "exists_with_different_fields")
+        self.assertIsNotNone(self.transfer(f"fts.{b['id']}.v{b['versionId']}"))
+
+    def test_for_people(self):
+        r = self.cc("import", "fts", *pages("jor"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("incoming     440 flows  funding 714,246,261 USD  pledges 81,128 USD",
+                      r.stdout)
+        self.assertIn("FTS's own incoming totals: 440 flows, funding 714,246,261 USD, "
+                      "pledges 81,128 USD: the same", r.stdout)
+
+
+if __name__ == "__main__":
+    CONCORD = os.path.abspath(sys.argv.pop(1))
+    DATA = os.path.abspath(sys.argv.pop(1))
+    if not os.path.isdir(os.path.join(DATA, "fts")):
+        sys.exit(f"test_fts.py: no FTS data under {DATA} (the shared data beside the project)")
+    unittest.main()
