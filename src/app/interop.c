@@ -123,8 +123,9 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count, 
         json_decref(unique);
         return cc_error_set(err, CC_ERR_INPUT,
                             "meta.count says the search found %lld flows; the %zu page%s given "
-                            "hold %zu: give every page of the answer (meta.nextLink)",
-                            (long long)expected, count, count == 1 ? "" : "s", flows);
+                            "hold%s %zu: give every page of the answer (meta.nextLink)",
+                            (long long)expected, count, count == 1 ? "" : "s",
+                            count == 1 ? "s" : "", flows);
     }
     *out = unique;
     return CC_OK;

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -22,6 +23,9 @@
 
 /* Limits, checked where requests enter. */
 #define HTTP_BODY_BYTES_MAX (8u * 1024u * 1024u) /* a request body */
+/* An import's body (FTS, IATI, HXL files): spooled to a temporary file as it
+   arrives, so memory stays bounded whatever its size. */
+#define HTTP_IMPORT_BYTES_MAX (UINT64_C(1) << 30)
 #define HTTP_BATCH_OPS_MAX 8189                  /* operations per POST /v1/batch */
 #define HTTP_CONNECTION_MEMORY_BYTES (32u * 1024u) /* headers and buffers per connection;
                                                     libmicrohttpd zeroes it per request */
@@ -67,6 +71,10 @@ struct http_request {
     char id[256];          /* the {id} or {path} of the path, when the route has one */
     const char *body;      /* POST body (NUL-terminated), or NULL */
     size_t body_length;
+    FILE *body_file;       /* an import route's body, spooled and rewound; else NULL */
+    char *raw;             /* an answer that is not JSON (an export), malloc'd, or NULL */
+    size_t raw_length;
+    const char *raw_type;  /* its media type */
     unsigned status;       /* the answer */
     json_t *json;
     char allow[64];        /* 405: the methods the path takes */
@@ -89,7 +97,9 @@ struct http_route {
     const char *query;       /* query parameters, "prefix unit owner limit after" */
     const char *body;        /* request body schema, or NULL */
     const char *response;    /* response schema; for a route that answers with an
-                                embedded file, its media type or range (with a '/') */
+                                embedded file or another format, its media type (with a '/') */
+    uint64_t body_max;       /* 0: HTTP_BODY_BYTES_MAX, in memory; else spooled to a file */
+    const char *media;       /* the body's media types, space-separated; NULL: application/json */
 };
 
 extern const struct http_route http_routes[];

@@ -15,6 +15,7 @@
 
 #include <microhttpd.h>
 
+#include "app/interop.h"
 #include "app/log.h"
 #include "app/report.h"
 #include "app/report_domain.h"
@@ -169,6 +170,86 @@ static void h_batch(struct http_request *request, struct concord *cc)
     free(ops);
     free(results);
     json_decref(input);
+}
+
+/* ---------------------------------------------------------------- imports */
+
+#define HTTP_FTS_BYTES_MAX (UINT64_C(256) << 20) /* the pages of one FTS search, together */
+
+/* An import route's spooled body, whole, NUL-terminated; NULL (answered) when it cannot be. */
+static char *body_read(struct http_request *request)
+{
+    char *text = malloc(request->body_length + 1);
+    if (text == NULL) {
+        http_error(request, 503, "overloaded", "out of memory reading the body");
+        return NULL;
+    }
+    if (fread(text, 1, request->body_length, request->body_file) != request->body_length) {
+        free(text);
+        http_error(request, 503, "overloaded", "the body could not be read back");
+        return NULL;
+    }
+    text[request->body_length] = '\0';
+    return text;
+}
+
+/*
+ * POST /v1/import/fts: one page of an FTS flow search answer, or a JSON array
+ * of its pages (all pages of one search, as `concord import fts` takes them).
+ */
+static void h_import_fts(struct http_request *request, struct concord *cc)
+{
+    char *text = body_read(request);
+    if (text == NULL) return;
+    json_error_t jerr;
+    struct json_place too_big;
+    json_t *body = json_parse_text(text, request->body_length, &jerr, &too_big, NULL);
+    if (body == NULL) {
+        free(text);
+        if (too_big.line != 0)
+            http_error(request, 400, "bad_request", "line %d, column %d: a number beyond 64 bits",
+                       too_big.line, too_big.column);
+        else
+            http_error(request, 400, "bad_request", "line %d, column %d: %s", jerr.line,
+                       jerr.column, jerr.text);
+        return;
+    }
+    size_t count = json_is_array(body) ? json_array_size(body) : 1;
+    if (count == 0 || count > INTEROP_FILES_MAX) {
+        free(text);
+        json_decref(body);
+        http_error(request, 400, "bad_request", "expected an FTS answer or an array of 1 to %d "
+                   "of its pages", INTEROP_FILES_MAX);
+        return;
+    }
+    struct interop_input inputs[INTEROP_FILES_MAX];
+    char *pages[INTEROP_FILES_MAX] = {0};
+    char names[INTEROP_FILES_MAX][24];
+    bool ok = true;
+    for (size_t i = 0; i < count && ok; i++) {
+        if (json_is_array(body)) { /* each page again as text: the importer reads texts */
+            pages[i] = json_dumps(json_array_get(body, i), JSON_COMPACT | JSON_ENCODE_ANY);
+            ok = pages[i] != NULL;
+            snprintf(names[i], sizeof names[i], "page [%zu]", i);
+        } else {
+            snprintf(names[i], sizeof names[i], "the body");
+        }
+        inputs[i] = (struct interop_input){.name = names[i],
+                                           .text = pages[i] ? pages[i] : text,
+                                           .length = pages[i] ? strlen(pages[i])
+                                                              : request->body_length};
+    }
+    json_decref(body);
+    json_t *summary = NULL;
+    struct cc_error err = {0};
+    if (!ok)
+        http_error(request, 503, "overloaded", "out of memory reading the pages");
+    else if (concord_import_fts(cc, inputs, count, &summary, &err) != CC_OK)
+        http_error_from(request, &err);
+    else
+        answer(request, summary);
+    for (size_t i = 0; i < count; i++) free(pages[i]);
+    free(text);
 }
 
 /* ---------------------------------------------------------------- accounts, transfers */
@@ -825,69 +906,72 @@ static void h_audit_events(struct http_request *request, struct concord *cc)
 
 const struct http_route http_routes[] = {
     {"POST", "/v1/batch", h_batch, WRITERS, true, false, "submitBatch",
-     "Commit a batch of operations", NULL, "Operations", "Results"},
+     "Commit a batch of operations", NULL, "Operations", "Results", 0, NULL},
+    {"POST", "/v1/import/fts", h_import_fts, WRITERS, true, false, "importFts",
+     "Import an OCHA FTS flow search (one page, or an array of its pages)", NULL, "FtsAnswer",
+     "FtsImportSummary", HTTP_FTS_BYTES_MAX, "application/json"},
     {"GET", "/v1/accounts", h_accounts, READERS, false, false, "listAccounts",
-     "List accounts in id order", "prefix unit owner limit after", NULL, "AccountPage"},
+     "List accounts in id order", "prefix unit owner limit after", NULL, "AccountPage", 0, NULL},
     {"GET", "/v1/accounts/{id}/transfers", h_account_transfers, READERS, false, false,
      "listAccountTransfers", "An account's transfers, oldest first", "since until limit after",
-     NULL, "TransferPage"},
+     NULL, "TransferPage", 0, NULL},
     {"GET", "/v1/accounts/{id}", h_account, READERS, false, false, "getAccount",
-     "One account with its balances", NULL, NULL, "Account"},
+     "One account with its balances", NULL, NULL, "Account", 0, NULL},
     {"GET", "/v1/transfers/{id}", h_transfer, READERS, false, true, "getTransfer",
-     "One transfer with its state", NULL, NULL, "Transfer"},
+     "One transfer with its state", NULL, NULL, "Transfer", 0, NULL},
     {"GET", "/v1/balances", h_balances, READERS, false, false, "getBalances",
      "Balances of every account, or per unit under a prefix, as of a date", "prefix at in",
-     NULL, "Balances"},
+     NULL, "Balances", 0, NULL},
     {"GET", "/v1/conditions", h_conditions, READERS, false, false, "listConditions",
-     "The conditions and their states", NULL, NULL, "Conditions"},
+     "The conditions and their states", NULL, NULL, "Conditions", 0, NULL},
     {"GET", "/v1/requirements", h_requirements, READERS, false, false, "listRequirements",
-     "The requirements", NULL, NULL, "Requirements"},
+     "The requirements", NULL, NULL, "Requirements", 0, NULL},
     {"GET", "/v1/me", h_me, READERS, false, false, "getCaller",
-     "Who the token is: user, role, party and what it may do", NULL, NULL, "Caller"},
+     "Who the token is: user, role, party and what it may do", NULL, NULL, "Caller", 0, NULL},
     {"GET", "/v1/parties", h_parties, READERS, false, false, "listParties",
-     "The parties of the mission", NULL, NULL, "Parties"},
+     "The parties of the mission", NULL, NULL, "Parties", 0, NULL},
     {"GET", "/v1/units", h_units, READERS, false, false, "listUnits",
-     "The units and their scales", NULL, NULL, "Units"},
+     "The units and their scales", NULL, NULL, "Units", 0, NULL},
     {"GET", "/v1/gaps", h_gaps, READERS, false, false, "getGaps",
-     "What each requirement still lacks", "at in", NULL, "Gaps"},
+     "What each requirement still lacks", "at in", NULL, "Gaps", 0, NULL},
     {"POST", "/v1/scenario", h_scenario, READERS, false, false, "runScenario",
-     "Low and high under assumptions", NULL, "Assumptions", "Scenario"},
+     "Low and high under assumptions", NULL, "Assumptions", "Scenario", 0, NULL},
     {"GET", "/v1/forecast", h_forecast, READERS, false, false, "getForecast",
-     "How likely each requirement is to be met", "samples seed in", NULL, "Forecast"},
+     "How likely each requirement is to be met", "samples seed in", NULL, "Forecast", 0, NULL},
     {"GET", "/v1/reports/funding", h_report_funding, READERS, false, false, "getFundingReport",
-     "The pooled fund: pledged, committed, disbursed, spent", "at", NULL, "Report"},
+     "The pooled fund: pledged, committed, disbursed, spent", "at", NULL, "Report", 0, NULL},
     {"GET", "/v1/reports/force", h_report_force, READERS, false, false, "getForceReport",
      "Force generation: persons per stage, training, deployment, reimbursement", "at", NULL,
-     "Report"},
+     "Report", 0, NULL},
     {"GET", "/v1/reports/aid", h_report_aid, READERS, false, false, "getAidReport",
-     "The aid pipeline: stock, crossings, dwell times, delivery, losses", "at", NULL, "Report"},
+     "The aid pipeline: stock, crossings, dwell times, delivery, losses", "at", NULL, "Report", 0, NULL},
     {"GET", "/v1/reports/overview", h_report_overview, READERS, false, false,
      "getOverviewReport", "The mission at a glance: funding, force and aid from one reading",
-     "at", NULL, "Report"},
+     "at", NULL, "Report", 0, NULL},
     {"GET", "/v1/audit/checkpoint", h_audit_checkpoint, READERS, false, false,
      "getAuditCheckpoint", "The latest signed checkpoint of the audit log", NULL, NULL,
-     "Checkpoint"},
+     "Checkpoint", 0, NULL},
     {"GET", "/v1/audit/key", h_audit_key, READERS, false, false, "getAuditKey",
-     "The verifier key of the audit log's signatures", NULL, NULL, "VerifierKey"},
+     "The verifier key of the audit log's signatures", NULL, NULL, "VerifierKey", 0, NULL},
     {"GET", "/v1/audit/proof/{id}", h_audit_proof, READERS, false, true, "getAuditProof",
-     "The inclusion proof of the event that created a transfer", NULL, NULL, "Proof"},
+     "The inclusion proof of the event that created a transfer", NULL, NULL, "Proof", 0, NULL},
     {"GET", "/v1/audit/events/{id}/proof", h_audit_event_proof, AUDIT, false, false,
      "getAuditEventProof", "The inclusion proof of an event, with its text", NULL, NULL,
-     "Proof"},
+     "Proof", 0, NULL},
     {"GET", "/v1/audit/consistency", h_audit_consistency, READERS, false, false,
      "getAuditConsistency", "The consistency proof between two checkpoints", "from to", NULL,
-     "Consistency"},
+     "Consistency", 0, NULL},
     {"GET", "/v1/audit/events", h_audit_events, AUDIT, false, false, "listAuditEvents",
-     "The audit log's events, oldest first", "after limit", NULL, "EventPage"},
+     "The audit log's events, oldest first", "after limit", NULL, "EventPage", 0, NULL},
     {"GET", "/healthz", h_health, ANYONE, false, false, "getHealth", "Whether the store answers",
-     NULL, NULL, "Health"},
+     NULL, NULL, "Health", 0, NULL},
     {"GET", "/v1/openapi.json", h_openapi, ANYONE, false, false, "getOpenApi", "This document",
-     NULL, NULL, "OpenAPI"},
+     NULL, NULL, "OpenAPI", 0, NULL},
     {"GET", "/", h_file, ANYONE, false, false, "getDashboard", "The dashboard's page", NULL,
-     NULL, "text/html"},
+     NULL, "text/html", 0, NULL},
     {"GET", "/assets/{path}", h_file, ANYONE, false, true, "getDashboardAsset",
-     "A file of the dashboard: script, style sheet, image, font", NULL, NULL, "*/*"},
-    {NULL, NULL, NULL, 0, false, false, NULL, NULL, NULL, NULL, NULL},
+     "A file of the dashboard: script, style sheet, image, font", NULL, NULL, "*/*", 0, NULL},
+    {NULL, NULL, NULL, 0, false, false, NULL, NULL, NULL, NULL, NULL, 0, NULL},
 };
 
 /*
@@ -1043,13 +1127,25 @@ json_t *http_openapi(void)
                                r->operation, "parameters", params, "responses", responses);
         if (r->body != NULL) {
             snprintf(ref, sizeof ref, "#/components/schemas/%s", r->body);
+            json_t *content = json_object();
+            char media[128];
+            snprintf(media, sizeof media, "%s", r->media ? r->media : "application/json");
+            for (char *save, *m = strtok_r(media, " ", &save); m; m = strtok_r(NULL, " ", &save))
+                json_object_set_new(content, m, json_pack("{s:{s:s}}", "schema", "$ref", ref));
             json_object_set_new(op, "requestBody",
-                                json_pack("{s:b, s:{s:{s:{s:s}}}}", "required", 1, "content",
-                                          "application/json", "schema", "$ref", ref));
+                                json_pack("{s:b, s:o}", "required", 1, "content", content));
             json_object_set_new(responses, "411", error_response("Content-Length required"));
-            json_object_set_new(responses, "413", error_response("body over 8 MiB or batch "
-                                                                 "over 8,189 operations"));
-            json_object_set_new(responses, "415", error_response("not application/json"));
+            char too_large[96];
+            if (r->body_max != 0)
+                snprintf(too_large, sizeof too_large, "body over %llu MiB",
+                         (unsigned long long)(r->body_max >> 20));
+            else
+                snprintf(too_large, sizeof too_large, "body over 8 MiB or batch over 8,189 "
+                                                      "operations");
+            json_object_set_new(responses, "413", error_response(too_large));
+            json_object_set_new(responses, "415", error_response(r->media ? "not of the media "
+                                                                             "types listed"
+                                                                           : "not application/json"));
         }
         operation_security(op, responses, r->roles);
         json_object_set_new(item, strcmp(r->method, "POST") == 0 ? "post" : "get", op);
@@ -1058,7 +1154,8 @@ json_t *http_openapi(void)
     static const struct {
         const char *name, *type;
     } kinds[] = {
-        {"Operations", "array"}, {"Results", "array"},        {"AccountPage", "object"},
+        {"Operations", "array"}, {"Results", "array"},
+        {"FtsAnswer", "object"}, {"FtsImportSummary", "object"},        {"AccountPage", "object"},
         {"Account", "object"},   {"TransferPage", "object"},  {"Transfer", "object"},
         {"Balances", "array"},   {"Conditions", "array"},     {"Requirements", "array"},
         {"Gaps", "array"},       {"Assumptions", "object"},   {"Scenario", "object"},
@@ -1072,6 +1169,9 @@ json_t *http_openapi(void)
         json_object_set_new(schemas, kinds[i].name,
                             json_pack("{s:s, s:s}", "type", kinds[i].type, "description",
                                       "as described in docs/API.md and docs/OPERATIONS.md"));
+    /* One page of the answer, or an array of its pages. */
+    json_object_set_new(json_object_get(schemas, "FtsAnswer"), "type",
+                        json_pack("[s, s]", "object", "array"));
     json_object_set_new(schemas, "Error",
                         json_pack("{s:s, s:{s:{s:s, s:{s:{s:s}, s:{s:s}}}}}", "type", "object",
                                   "properties", "error", "type", "object", "properties", "code",

@@ -71,7 +71,10 @@ struct request_state {
     const struct http_route *route;
     char *body;                   /* accumulated upload */
     size_t body_length, body_capacity;
-    bool too_large;               /* more than HTTP_BODY_BYTES_MAX arrived */
+    FILE *spool;                  /* an import route's upload, in an unlinked temporary file */
+    uint64_t spool_length;
+    bool spool_failed;            /* the temporary file could not be written */
+    bool too_large;               /* more than the route's limit arrived */
     bool refused;                 /* refused from its headers */
     bool answered;                /* the answer is queued */
     bool overloaded;              /* 503 for load (Retry-After), not for a broken store */
@@ -110,10 +113,27 @@ static void access_log(const struct request_state *state, size_t length);
 static enum MHD_Result respond_file(struct MHD_Connection *connection,
                                     struct request_state *state);
 
+/* An export: its bytes as they are, in their own media type. */
+static enum MHD_Result respond_raw(struct MHD_Connection *connection, struct request_state *state)
+{
+    struct http_request *r = &state->request;
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(r->raw_length, r->raw, MHD_RESPMEM_MUST_FREE);
+    if (response == NULL) return MHD_NO;
+    size_t length = r->raw_length;
+    r->raw = NULL; /* the response owns it now */
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, r->raw_type);
+    enum MHD_Result result = MHD_queue_response(connection, r->status, response);
+    MHD_destroy_response(response);
+    access_log(state, length);
+    return result;
+}
+
 static enum MHD_Result respond(struct MHD_Connection *connection, struct request_state *state)
 {
     struct http_request *r = &state->request;
     if (r->file != NULL) return respond_file(connection, state);
+    if (r->raw != NULL && r->json == NULL) return respond_raw(connection, state);
     if (r->json == NULL) http_error(r, 500, "internal", "no answer");
     char *text = json_dumps(r->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (text == NULL) {
@@ -298,6 +318,42 @@ static bool request_authorized(struct http_server *s, struct MHD_Connection *con
     return false;
 }
 
+static uint64_t body_limit(const struct http_route *route)
+{
+    return route->body_max != 0 ? route->body_max : HTTP_BODY_BYTES_MAX;
+}
+
+/* Is the Content-Type one of the space-separated media types (parameters only after ';')? */
+static bool media_accepted(const char *media, const char *type)
+{
+    if (type == NULL) return false;
+    for (const char *m = media; *m != '\0';) {
+        size_t n = strcspn(m, " ");
+        if (n > 0 && strncasecmp(type, m, n) == 0) {
+            const char *rest = type + n;
+            while (*rest == ' ') rest++;
+            if (*rest == '\0' || *rest == ';') return true;
+        }
+        m += n;
+        while (*m == ' ') m++;
+    }
+    return false;
+}
+
+/* An unlinked temporary file for an import's body ($TMPDIR, else /tmp). */
+static FILE *spool_open(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/concord-upload-XXXXXX", dir != NULL && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) return NULL;
+    unlink(path);
+    FILE *f = fdopen(fd, "w+b");
+    if (f == NULL) close(fd);
+    return f;
+}
+
 /* Checks what can be checked from the headers alone; false when refused. */
 static bool headers_acceptable(struct http_server *s, struct MHD_Connection *connection,
                                struct request_state *state)
@@ -322,11 +378,9 @@ static bool headers_acceptable(struct http_server *s, struct MHD_Connection *con
                                                    MHD_HTTP_HEADER_CONTENT_TYPE);
     const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char *rest = type != NULL && strncasecmp(type, "application/json", 16) == 0
-                           ? type + 16 : NULL;
-    while (rest != NULL && *rest == ' ') rest++;
-    if (rest == NULL || (*rest != '\0' && *rest != ';')) { /* parameters only after ';' */
-        http_error(r, 415, "unsupported_media_type", "the body must be application/json, not %s",
+    const char *media = state->route->media != NULL ? state->route->media : "application/json";
+    if (!media_accepted(media, type)) {
+        http_error(r, 415, "unsupported_media_type", "the body must be %s, not %s", media,
                    type ? type : "untyped");
         return false;
     }
@@ -334,12 +388,13 @@ static bool headers_acceptable(struct http_server *s, struct MHD_Connection *con
         http_error(r, 411, "length_required", "a body needs a Content-Length");
         return false;
     }
+    uint64_t limit = body_limit(state->route);
     char *end;
     errno = 0;
     unsigned long long n = strtoull(length, &end, 10);
-    if (errno != 0 || *end != '\0' || n > HTTP_BODY_BYTES_MAX) {
-        http_error(r, 413, "payload_too_large", "a body holds at most %u bytes",
-                   HTTP_BODY_BYTES_MAX);
+    if (errno != 0 || *end != '\0' || n > limit) {
+        http_error(r, 413, "payload_too_large", "a body holds at most %llu bytes",
+                   (unsigned long long)limit);
         return false;
     }
     return true;
@@ -347,6 +402,18 @@ static bool headers_acceptable(struct http_server *s, struct MHD_Connection *con
 
 static bool body_append(struct request_state *state, const char *data, size_t size)
 {
+    if (state->route->body_max != 0) { /* an import: to disk, not memory */
+        if (state->too_large || state->spool_failed) return true;
+        if (state->spool_length + size > state->route->body_max) {
+            state->too_large = true;
+            return true;
+        }
+        if (state->spool == NULL) state->spool = spool_open();
+        if (state->spool == NULL || fwrite(data, 1, size, state->spool) != size)
+            state->spool_failed = true;
+        state->spool_length += size;
+        return true;
+    }
     if (state->too_large || state->body_length + size > HTTP_BODY_BYTES_MAX) {
         state->too_large = true;
         return true; /* keep reading to the end, then refuse */
@@ -371,6 +438,16 @@ static void dispatch(struct http_server *s, struct request_state *state)
     struct http_request *r = &state->request;
     r->body = state->body;
     r->body_length = state->body_length;
+    if (state->route->body_max != 0) {
+        if (state->spool == NULL) state->spool = spool_open(); /* an empty body */
+        if (state->spool == NULL || state->spool_failed || fflush(state->spool) != 0 ||
+            fseek(state->spool, 0, SEEK_SET) != 0) {
+            http_error(r, 503, "overloaded", "the body could not be kept in a temporary file");
+            return;
+        }
+        r->body_file = state->spool;
+        r->body_length = (size_t)state->spool_length;
+    }
     if (state->route->writes) {
         pthread_mutex_lock(&s->lock);
         bool full = s->writers_waiting >= s->writers_max;
@@ -446,8 +523,8 @@ static enum MHD_Result request_handler(void *cls, struct MHD_Connection *connect
         return MHD_YES;
     }
     if (state->too_large)
-        http_error(&state->request, 413, "payload_too_large", "a body holds at most %u bytes",
-                   HTTP_BODY_BYTES_MAX);
+        http_error(&state->request, 413, "payload_too_large", "a body holds at most %llu bytes",
+                   (unsigned long long)body_limit(state->route));
     else
         dispatch(s, state);
     return respond(connection, state);
@@ -462,6 +539,8 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
     struct request_state *state = *con_cls;
     if (state == NULL) return;
     json_decref(state->request.json);
+    free(state->request.raw);
+    if (state->spool != NULL) fclose(state->spool);
     free(state->body);
     free(state);
     *con_cls = NULL;

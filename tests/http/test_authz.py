@@ -47,6 +47,7 @@ ANONYMOUS = "anonymous"   # the route needs no token
 # Who may use each route: the test's own copy of the server's table.
 EXPECTED_ROLES = {
     "POST /v1/batch": WRITERS,
+    "POST /v1/import/fts": WRITERS,
     "GET /v1/accounts": EVERYONE,
     "GET /v1/accounts/{id}": EVERYONE,
     "GET /v1/accounts/{id}/transfers": EVERYONE,
@@ -107,7 +108,8 @@ FILE_ROWS = {
                                         "missing": "/v1/audit/events/999999/proof"},
 }
 QUERIES = {"GET /v1/audit/consistency": "?from=1"}  # the fixtures are one batch
-BODIES = {"POST /v1/batch": [], "POST /v1/scenario": {"assume": {}}}
+BODIES = {"POST /v1/batch": [], "POST /v1/scenario": {"assume": {}},
+          "POST /v1/import/fts": {"data": {"flows": []}, "meta": {"count": 0}}}
 PARTY_READERS = {"editor", "viewer"}   # roles that read only their party's rows
 
 FIXTURES = [

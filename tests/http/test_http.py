@@ -49,6 +49,7 @@ with open(EXAMPLE) as example:
 # and what `Allow` must list on a 405. The document may describe itself too.
 ROUTES = {
     "/v1/batch": {"post"},
+    "/v1/import/fts": {"post"},
     "/v1/accounts": {"get"},
     "/v1/accounts/{id}": {"get"},
     "/v1/accounts/{id}/transfers": {"get"},
