@@ -420,12 +420,19 @@ enum { F_PLEDGED, F_CONDITIONAL, F_COMMITTED, F_DISBURSED, F_AWAITING, F_SPENT, 
 struct funding {
     const struct report_rows *rows;
     struct links links;
-    struct groups totals, donors, requirements, conditions, months;
+    struct groups totals, donors, requirements, conditions, months, sources;
     int64_t voided, expired, unconditional;
     /* what the posted parts are counted as, while walking one root */
     int column;
-    const char *donor, *requirement, *condition;
+    const char *donor, *requirement, *condition, *source;
 };
+
+/* Where a funding transfer came from: its meta's "source" (an import), else the mission. */
+static void source_of(const json_t *meta, char out[REPORT_SOURCE_BYTES_MAX + 1])
+{
+    if (!meta_text(meta, "source", out, REPORT_SOURCE_BYTES_MAX + 1))
+        snprintf(out, REPORT_SOURCE_BYTES_MAX + 1, "%s", REPORT_SOURCE_MISSION);
+}
 
 static void requirement_of_account(const struct report_rows *rows, const char *account,
                                    char *out, size_t size)
@@ -453,6 +460,7 @@ static void funding_posted(void *ctx, int64_t amount, int64_t date)
     if (f->requirement != NULL) group_add(&f->requirements, f->requirement, f->column, amount);
     if (f->donor != NULL) group_add(&f->donors, f->donor, f->column, amount);
     if (f->condition != NULL) group_add(&f->conditions, f->condition, f->column, amount);
+    group_add(&f->sources, f->source, f->column, amount);
 }
 
 /* A pledge or a commitment: by donor, requirement and condition. */
@@ -483,9 +491,11 @@ static void funding_promise(struct funding *f, uint32_t i, const json_t *meta)
         group_add(&f->conditions, condition, F_PLEDGED, t->amount);
         group_add(&f->conditions, condition, F_PENDING, fl.pending);
         group_add(&f->totals, "", F_PENDING, fl.pending);
+        group_add(&f->sources, f->source, F_PLEDGED, t->amount);
         if (t->cond != NULL) {
             group_add(&f->totals, "", F_CONDITIONAL, t->amount);
             group_add(&f->donors, donor, F_CONDITIONAL, t->amount);
+            group_add(&f->sources, f->source, F_CONDITIONAL, t->amount);
         } else {
             f->unconditional = add_sat(f->unconditional, t->amount);
         }
@@ -516,9 +526,45 @@ static void funding_spending(struct funding *f, uint32_t i, const json_t *meta, 
     }
 }
 
+/*
+ * An imported flow counts where its source counts it. FTS counts in a
+ * search's funding only flows that enter the place (boundary incoming) whole
+ * (on_boundary single): a flow within it (internal) was counted when the
+ * money came in, and one shared with other places is not all this place's.
+ */
+static bool imported_counts(const json_t *meta)
+{
+    const json_t *fts = json_object_get(meta, "fts");
+    if (fts == NULL) return true;
+    const char *boundary = json_string_value(json_object_get(fts, "boundary"));
+    const char *on = json_string_value(json_object_get(fts, "on_boundary"));
+    return boundary != NULL && on != NULL && strcmp(boundary, "incoming") == 0 &&
+           strcmp(on, "single") == 0;
+}
+
+/* The ids a correction undid (its meta's "corrects"): a superseded version counts no more. */
+static bool corrected_build(const struct ledger_view *v, struct strmap *corrected)
+{
+    for (uint32_t i = 0; i < v->transfers_count; i++) {
+        const struct ledger_transfer *t = &v->transfers[i];
+        if (!kind_is(t, "correction") || t->meta == NULL) continue;
+        json_t *meta = meta_of(t);
+        const char *id = json_string_value(json_object_get(meta, "corrects"));
+        /* The key must outlive the meta: the transfer row of that id holds the same text. */
+        const struct ledger_transfer *undone = id != NULL ? ledger_view_transfer(v, id) : NULL;
+        bool ok = undone == NULL || strmap_put(corrected, undone->id, 1);
+        json_decref(meta);
+        if (!ok) return false;
+    }
+    return true;
+}
+
 static void funding_walk(struct funding *f)
 {
     const struct ledger_view *v = &f->rows->view;
+    struct strmap corrected;
+    strmap_init(&corrected);
+    if (!corrected_build(v, &corrected)) f->totals.failed = true;
     for (uint32_t i = 0; i < v->requirements_count; i++) {
         const struct ledger_requirement *r = &v->requirements[i];
         if (strcmp(r->unit, FUNDING_UNIT) != 0) continue;
@@ -528,14 +574,26 @@ static void funding_walk(struct funding *f)
     for (uint32_t i = 0; i < v->transfers_count; i++) {
         const struct ledger_transfer *t = &v->transfers[i];
         if (t->pending_id != NULL || t->kind == NULL) continue; /* resolutions: via their root */
-        bool promise = kind_is(t, "pledge") || kind_is(t, "commitment");
+        /* An FTS paid contribution is funding as a commitment is ("funding" in FTS's words). */
+        bool promise = kind_is(t, "pledge") || kind_is(t, "commitment") || kind_is(t, "paid");
         bool disbursement = kind_is(t, "disbursement"), expenditure = kind_is(t, "expenditure");
         if (!promise && !disbursement && !expenditure) continue;
+        uint32_t undone;
+        if (strmap_get(&corrected, t->id, &undone)) continue;
         json_t *meta = meta_of(t);
+        char source[REPORT_SOURCE_BYTES_MAX + 1];
+        source_of(meta, source);
+        if ((f->rows->source != NULL && strcmp(source, f->rows->source) != 0) ||
+            !imported_counts(meta)) {
+            json_decref(meta);
+            continue;
+        }
+        f->source = source;
         if (promise) funding_promise(f, i, meta);
         else funding_spending(f, i, meta, disbursement ? F_DISBURSED : F_SPENT);
         json_decref(meta);
     }
+    strmap_free(&corrected);
     group_at(&f->totals, "");
 }
 
@@ -547,12 +605,14 @@ json_t *report_funding_json(const struct report_rows *rows)
     groups_init(&f.requirements);
     groups_init(&f.conditions);
     groups_init(&f.months);
+    groups_init(&f.sources);
     json_t *out = NULL;
     if (!links_build(rows, &f.links)) goto done;
     funding_walk(&f);
     if (f.totals.failed || f.donors.failed || f.requirements.failed || f.conditions.failed ||
-        f.months.failed)
+        f.months.failed || f.sources.failed)
         goto done;
+    groups_sort(&f.sources);
     groups_sort(&f.donors);
     groups_sort(&f.requirements);
     groups_sort(&f.conditions);
@@ -605,6 +665,13 @@ json_t *report_funding_json(const struct report_rows *rows)
         "awaiting_approval", (json_int_t)t[F_AWAITING], "spent", (json_int_t)t[F_SPENT],
         "by_donor", groups_json(&f.donors, "donor", donor_cols, 3), "by_requirement",
         by_requirement, "by_condition", by_condition, "by_month", by_month);
+    static const char *const source_cols[] = {"pledged", "conditional", "committed",
+                                              "disbursed", "awaiting_approval", "spent"};
+    if (out != NULL) {
+        json_object_set_new(out, "source",
+                            rows->source != NULL ? json_string(rows->source) : json_null());
+        json_object_set_new(out, "by_source", groups_json(&f.sources, "source", source_cols, 6));
+    }
 done:
     links_free(&f.links);
     groups_free(&f.totals);
@@ -612,6 +679,7 @@ done:
     groups_free(&f.requirements);
     groups_free(&f.conditions);
     groups_free(&f.months);
+    groups_free(&f.sources);
     return out;
 }
 
@@ -1354,12 +1422,23 @@ report_domain_fn report_domain_find(const char *name)
 enum cc_err report_domain(struct concord *cc, const char *name, int64_t at, json_t **out,
                           struct cc_error *err)
 {
+    return report_domain_source(cc, name, at, NULL, out, err);
+}
+
+enum cc_err report_domain_source(struct concord *cc, const char *name, int64_t at,
+                                 const char *source, json_t **out, struct cc_error *err)
+{
     *out = NULL;
     report_domain_fn fn = report_domain_find(name);
     if (fn == NULL)
         return cc_error_set(err, CC_ERR_USAGE, "no report %s (funding, force, aid or overview)", name);
+    if (source != NULL && strcmp(name, "funding") != 0)
+        return cc_error_set(err, CC_ERR_USAGE, "source: only the funding report has sources");
+    if (source != NULL && (source[0] == '\0' || strlen(source) > REPORT_SOURCE_BYTES_MAX))
+        return cc_error_set(err, CC_ERR_USAGE, "source: fts, iati, hxl or mission");
     struct report_rows rows;
     enum cc_err rc = report_rows_load(cc, at, &rows, err);
+    rows.source = source;
     if (rc == CC_OK) {
         *out = fn(&rows);
         if (*out == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");

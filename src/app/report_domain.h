@@ -30,6 +30,8 @@ struct report_rows {
     struct ledger_view view; /* transfers effective ≤ at in seq order; requirements; rates;
                                 units */
     int64_t at;              /* INT64_MAX: every row */
+    const char *source;      /* funding: only transfers from this source (meta "source":
+                                fts, iati, hxl; "mission" for those without); NULL: all */
 };
 
 /* Loads the rows as of `at` (INT64_MAX: all). Free with report_rows_free, also on error. */
@@ -52,5 +54,11 @@ report_domain_fn report_domain_find(const char *name);
 /* Loads the rows and computes report `name` into *out; CC_ERR_USAGE for an unknown name. */
 enum cc_err report_domain(struct concord *cc, const char *name, int64_t at, json_t **out,
                           struct cc_error *err);
+/* The same, the funding report restricted to one source (see report_rows.source). */
+enum cc_err report_domain_source(struct concord *cc, const char *name, int64_t at,
+                                 const char *source, json_t **out, struct cc_error *err);
+
+#define REPORT_SOURCE_MISSION "mission" /* funding recorded here, not imported */
+#define REPORT_SOURCE_BYTES_MAX 32
 
 #endif

@@ -41,7 +41,7 @@ enum {
     OPT_USER, OPT_ROLE, OPT_PARTY, OPT_GUARDED, OPT_APPROVER, OPT_APPROVALS_REQUIRED,
     OPT_DECISION,
     OPT_ASSUME, OPT_SAMPLES, OPT_SEED, OPT_IN, OPT_LISTEN, OPT_THREADS, OPT_QUIET, OPT_FROM,
-    OPT_KEY, OPT_SEQ,
+    OPT_KEY, OPT_SEQ, OPT_SOURCE,
 };
 
 static const struct option all_options[] = {
@@ -75,6 +75,7 @@ static const struct option all_options[] = {
     {"threads", required_argument, NULL, OPT_THREADS}, {"quiet", no_argument, NULL, OPT_QUIET},
     {"from", required_argument, NULL, OPT_FROM}, {"key", required_argument, NULL, OPT_KEY},
     {"seq", required_argument, NULL, OPT_SEQ},
+    {"source", required_argument, NULL, OPT_SOURCE},
     {NULL, 0, NULL, 0},
 };
 
@@ -87,7 +88,7 @@ struct opts {
         *debit, *credit, *amount, *expires, *date, *kind, *memo;
     const char *flags[FLAGS_MAX];
     const char *title, *probability, *authority, *when, *account, *measure, *target, *due, *to,
-        *rate, *samples, *seed, *in, *listen, *threads, *from, *key, *seq;
+        *rate, *samples, *seed, *in, *listen, *threads, *from, *key, *seq, *source;
     bool quiet, guarded;
     const char *user, *role, *party, *approvals_required, *decision;
     const char *approvers[LEDGER_APPROVERS_MAX];
@@ -163,6 +164,7 @@ static bool opts_parse(int argc, char **argv, const int *accepted, struct opts *
         case OPT_GUARDED: o->guarded = true; break;
         case OPT_APPROVALS_REQUIRED: o->approvals_required = optarg; break;
         case OPT_DECISION: o->decision = optarg; break;
+        case OPT_SOURCE: o->source = optarg; break;
         case OPT_APPROVER:
             if (o->approvers_count == LEDGER_APPROVERS_MAX) {
                 cli_fail(CLI_EXIT_USAGE, "%s: at most %d --approver options", command,
@@ -1576,7 +1578,7 @@ static void report_print(struct concord *cc, const char *title, const json_t *o,
 
 static int cmd_report(struct cli *cli, int argc, char **argv)
 {
-    static const int accepted[] = {OPT_AT, OPT_JSON, 0};
+    static const int accepted[] = {OPT_AT, OPT_SOURCE, OPT_JSON, 0};
     struct opts o;
     int64_t at;
     if (!opts_parse(argc, argv, accepted, &o, "report") || !positional_exactly(&o, 1, "report") ||
@@ -1590,7 +1592,7 @@ static int cmd_report(struct cli *cli, int argc, char **argv)
     if (cc == NULL) return status;
     json_t *report;
     struct cc_error err = {0};
-    if (report_domain(cc, o.positional[0], at, &report, &err) != CC_OK) {
+    if (report_domain_source(cc, o.positional[0], at, o.source, &report, &err) != CC_OK) {
         status = cli_fail_error(&err);
     } else if (o.json) {
         status = print_json(report);
@@ -2524,7 +2526,7 @@ const struct cli_command cli_commands[] = {
      "how likely each requirement is to be met",
      "Open base conditions are met independently with their probability (0.5 when\n"
      "none is set); exact over up to 20 of them, seeded Monte Carlo beyond.\n"},
-    {"report", cmd_report, "funding|force|aid|overview [--at DATE] [--json]",
+    {"report", cmd_report, "funding|force|aid|overview [--at DATE] [--source S] [--json]",
      "the mission's funding, force generation or aid pipeline",
      "Computed from every transfer by the account scheme of docs/DOMAIN.md. funding\n"
      "(USD): required, pledged (conditional or not), committed, disbursed, awaiting\n"
@@ -2534,7 +2536,9 @@ const struct cli_command cli_commands[] = {
      "and tonnes per crossing per day, dwell times, delivered against need, losses\n"
      "and rejections. overview: funding's totals and conditions, force's stages,\n"
      "targets and deployment, aid's delivery, from one reading of the rows. --at DATE\n"
-     "counts transfers effective through that day.\n"},
+     "counts transfers effective through that day. --source S keeps the funding\n"
+     "that came from S: fts, iati or hxl (imported), or mission (recorded here);\n"
+     "by_source always shows each.\n"},
     {"serve", cmd_serve, "[--listen ADDR:PORT] [--threads N] [--quiet]",
      "serve the API over HTTP",
      "JSON over HTTP/1.1 under /v1/ (docs/API.md); the OpenAPI document is at\n"

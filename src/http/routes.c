@@ -607,7 +607,8 @@ static void domain_report(struct http_request *request, struct concord *cc, cons
     if (!query_through(request, "at", &at)) return;
     json_t *report;
     struct cc_error err = {0};
-    if (report_domain(cc, name, at, &report, &err) != CC_OK)
+    if (report_domain_source(cc, name, at, http_query(request, "source"), &report, &err) !=
+        CC_OK)
         http_error_from(request, &err);
     else
         answer(request, report);
@@ -939,7 +940,8 @@ const struct http_route http_routes[] = {
     {"GET", "/v1/forecast", h_forecast, READERS, false, false, "getForecast",
      "How likely each requirement is to be met", "samples seed in", NULL, "Forecast", 0, NULL},
     {"GET", "/v1/reports/funding", h_report_funding, READERS, false, false, "getFundingReport",
-     "The pooled fund: pledged, committed, disbursed, spent", "at", NULL, "Report", 0, NULL},
+     "The pooled fund: pledged, committed, disbursed, spent", "at source", NULL, "Report", 0,
+     NULL},
     {"GET", "/v1/reports/force", h_report_force, READERS, false, false, "getForceReport",
      "Force generation: persons per stage, training, deployment, reimbursement", "at", NULL,
      "Report", 0, NULL},
@@ -1048,6 +1050,7 @@ static const char *query_description(const char *name)
         {"since", "effective date from (YYYY-MM-DD or RFC 3339)"},
         {"until", "effective date through (a bare date includes the whole day)"},
         {"at", "as of this effective date (a bare date includes the whole day)"},
+        {"source", "only funding from this source: fts, iati, hxl (imported) or mission"},
         {"in", "report in this unit, converting each transfer at its effective date"},
         {"samples", "Monte Carlo samples beyond 20 open conditions"},
         {"seed", "Monte Carlo seed"},

@@ -212,6 +212,41 @@ class Fts(unittest.TestCase):
         self.assertEqual(self.imported(newer)["stale"], 1)
         self.assertEqual(self.cc("verify").returncode, 0)
 
+    def report(self, *args):
+        r = self.cc("report", "funding", "--json", *args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def test_funding_report_by_source(self):
+        self.cc("apply", input="".join(json.dumps(o) + "\n" for o in [
+            {"op": "unit", "code": "USD", "scale": 2},
+            {"op": "account", "id": "fund.pool", "unit": "USD"},
+            {"op": "donor", "id": "us", "name": "United States"},
+            {"op": "pledge", "id": "p-us", "donor": "us", "amount": 500}]))
+        self.imported(*pages("jor"))
+        fts = fts_totals("jor")
+        # Filtered to FTS: FTS's own figures (incoming flows, whole), in cents.
+        only = self.report("--source", "fts")
+        self.assertEqual(only["source"], "fts")
+        self.assertEqual(only["totals"]["committed"], fts["fundingTotal"] * 100)
+        self.assertEqual(only["totals"]["pledged"], fts["pledgeTotal"] * 100)
+        self.assertEqual([b["source"] for b in only["by_source"]], ["fts"])
+        # Every source, each apart.
+        every = self.report()
+        self.assertEqual({b["source"]: b["pledged"] for b in every["by_source"]},
+                         {"fts": fts["pledgeTotal"] * 100, "mission": 500})
+        self.assertEqual(self.report("--source", "mission")["totals"]["pledged"], 500)
+        # A superseded version counts no more; its successor does.
+        flow = next(f for f in flows_of("jor") if f["amountUSD"] > 0 and f["status"] == "paid"
+                    and f["boundary"] == "incoming" and f["onBoundary"] == "single")
+        self.imported(self.write("v.json", self.one_flow_answer(
+            flow, versionId=flow["versionId"] + 1, amountUSD=flow["amountUSD"] + 7)))
+        self.assertEqual(self.report("--source", "fts")["totals"]["committed"],
+                         (fts["fundingTotal"] + 7) * 100)
+        r = self.cc("report", "force", "--source", "fts")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("only the funding report has sources", r.stderr)
+
     def test_a_pledge_superseded_is_voided(self):
         flow = next(f for f in flows_of("jor") if f["status"] == "pledge")
         s = self.imported(self.write("p.json", self.one_flow_answer(flow)))

@@ -89,7 +89,7 @@ QUERY_PARAMETERS = {
     "/v1/forecast": {"samples", "seed", "in"},
     "/v1/audit/consistency": {"from", "to"},
     "/v1/audit/events": {"after", "limit"},
-    "/v1/reports/funding": {"at"},
+    "/v1/reports/funding": {"at", "source"},
     "/v1/reports/force": {"at"},
     "/v1/reports/aid": {"at"},
     "/v1/reports/overview": {"at"},
