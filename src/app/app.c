@@ -422,7 +422,25 @@ struct concord_expanded {
     size_t count, capacity;
     size_t *first, *steps;
     size_t map_capacity;
+    /* The batch's steps so far by id (the latest wins), so that an expansion
+       finds what earlier operations made without scanning them all. */
+    struct strmap accounts, transfers;
+    struct strmap keys; /* what domain verbs note for later ones (domain.h) */
 };
+
+/* Indexes ops[from, to) of e by id (accounts and transfers not refused). */
+static bool expanded_index(struct concord_expanded *e, size_t from, size_t to)
+{
+    for (size_t k = from; k < to; k++) {
+        const struct ledger_op *op = &e->ops[k];
+        if (op->invalid != NULL || op->id == NULL) continue;
+        if (op->type == LEDGER_OP_ACCOUNT && !strmap_put(&e->accounts, op->id, (uint32_t)k))
+            return false;
+        if (op->type == LEDGER_OP_TRANSFER && !strmap_put(&e->transfers, op->id, (uint32_t)k))
+            return false;
+    }
+    return true;
+}
 
 static bool expanded_reserve(struct concord_expanded *e, size_t more)
 {
@@ -446,6 +464,9 @@ static void expanded_free(struct concord_expanded *e)
     free(e->results);
     free(e->first);
     free(e->steps);
+    strmap_free(&e->accounts);
+    strmap_free(&e->transfers);
+    strmap_free(&e->keys);
     free(e);
 }
 
@@ -456,6 +477,9 @@ static enum cc_err expand_batch(struct concord *cc, const struct ledger_op *ops,
         return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
     struct concord_expanded *e = cc->expanded;
     e->count = 0;
+    strmap_clear(&e->accounts);
+    strmap_clear(&e->transfers);
+    strmap_clear(&e->keys);
     if (count > e->map_capacity) {
         size_t *first = realloc(e->first, count * sizeof *first);
         if (first != NULL) e->first = first;
@@ -473,10 +497,15 @@ static enum cc_err expand_batch(struct concord *cc, const struct ledger_op *ops,
             if (!expanded_reserve(e, 1)) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
             else e->ops[e->count++] = ops[i];
             e->steps[i] = 1;
+            if (rc == CC_OK && !expanded_index(e, e->count - 1, e->count))
+                rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
             continue;
         }
         *x = (struct domain_expansion){.cc = cc, .arena = &cc->view.arena, .now = now,
-                                       .earlier = e->ops, .earlier_count = e->count};
+                                       .earlier = e->ops, .earlier_count = e->count,
+                                       .earlier_accounts = &e->accounts,
+                                       .earlier_transfers = &e->transfers,
+                                       .batch_keys = &e->keys};
         bool ok = domain_expand(x, &ops[i]);
         size_t n = ok ? x->count : 1;
         if (!expanded_reserve(e, n)) {
@@ -490,6 +519,8 @@ static enum cc_err expand_batch(struct concord *cc, const struct ledger_op *ops,
         }
         e->count += n;
         e->steps[i] = n;
+        if (rc == CC_OK && !expanded_index(e, e->count - n, e->count))
+            rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
         if (e->count > LEDGER_BATCH_OPS_MAX)
             rc = cc_error_set(err, CC_ERR_INPUT, "the batch's domain operations expand to more "
                               "than %d operations", LEDGER_BATCH_OPS_MAX);

@@ -27,6 +27,12 @@ const struct domain_verb domain_verbs[] = {
     {"expenditure", "funding", domain_expenditure, "money spent from a requirement's account"},
     {"fts_flow", "funding", domain_fts_flow,
      "an OCHA FTS flow's version (concord import fts writes these)"},
+    {"iati_activity", "funding", domain_iati_activity,
+     "an IATI activity's record (concord import iati writes these)"},
+    {"iati_transaction", "funding", domain_iati_transaction,
+     "an IATI transaction, or both reports of one flow (concord import iati writes these)"},
+    {"hxl_flow", "funding", domain_hxl_flow,
+     "a funding row of an HXL table (concord import hxl writes these)"},
     {"course", "force", domain_course, "a training course and its seats, in persons"},
     {"contingent", "force", domain_contingent, "a nation's contingent pledged, maybe conditional"},
     {"contingent_move", "force", domain_contingent_move,
@@ -252,13 +258,17 @@ bool domain_lookup(struct domain_expansion *x, const char *id, struct domain_fou
 {
     memset(out, 0, sizeof *out);
     /* The latest step wins: this operation's own, then the batch's earlier ones. */
-    for (size_t i = x->earlier_count + x->count; i-- > 0;) {
-        const struct ledger_op *op = i >= x->earlier_count ? &x->steps[i - x->earlier_count]
-                                                            : &x->earlier[i];
-        /* An operation refused as it was read will not run, and the log keeps none of it. */
-        if (op->type != LEDGER_OP_TRANSFER || op->invalid != NULL || op->id == NULL ||
-            strcmp(op->id, id) != 0)
-            continue;
+    const struct ledger_op *op = NULL;
+    for (size_t i = x->count; i-- > 0 && op == NULL;) {
+        const struct ledger_op *s = &x->steps[i];
+        if (s->type == LEDGER_OP_TRANSFER && s->invalid == NULL && s->id != NULL &&
+            strcmp(s->id, id) == 0)
+            op = s;
+    }
+    uint32_t k;
+    if (op == NULL && x->earlier_transfers != NULL && strmap_get(x->earlier_transfers, id, &k))
+        op = &x->earlier[k];
+    if (op != NULL) {
         out->amount = op->amount;
         out->debit = op->debit;
         out->credit = op->credit;
@@ -339,13 +349,10 @@ bool domain_lookup_account(struct domain_expansion *x, const char *id, const cha
                            const char **name)
 {
     *unit = *name = NULL;
-    for (size_t i = x->earlier_count; i-- > 0;) {
-        const struct ledger_op *op = &x->earlier[i];
-        if (op->type != LEDGER_OP_ACCOUNT || op->invalid != NULL || op->id == NULL ||
-            strcmp(op->id, id) != 0)
-            continue;
-        *unit = op->unit;
-        *name = op->name;
+    uint32_t k;
+    if (x->earlier_accounts != NULL && strmap_get(x->earlier_accounts, id, &k)) {
+        *unit = x->earlier[k].unit;
+        *name = x->earlier[k].name;
         return true;
     }
     for (size_t i = 0; i < x->count; i++) { /* this operation's own earlier steps */

@@ -34,6 +34,7 @@
 #include <jansson.h>
 
 #include "ledger/ledger.h"
+#include "util/strmap.h"
 
 #define DOMAIN_STEPS_MAX 96        /* ledger operations one domain operation becomes */
 #define DOMAIN_MESSAGE_BYTES 1024
@@ -49,6 +50,12 @@ struct domain_expansion {
     const char *id;              /* its "id" (validated by domain_expand) */
     const struct ledger_op *earlier; /* steps of the batch's earlier operations */
     size_t earlier_count;
+    /* Their accounts and transfers by id, to the index in earlier of the latest (refused
+       ones left out): lookups over a large batch without scanning it. */
+    const struct strmap *earlier_accounts, *earlier_transfers;
+    /* Notes a verb leaves for the batch's later operations (keys in the arena). An
+       expansion writes here only what its steps imply, so replay notes the same. */
+    struct strmap *batch_keys;
     struct ledger_op steps[DOMAIN_STEPS_MAX];
     size_t count;
     char message[DOMAIN_MESSAGE_BYTES]; /* why the operation is invalid */
@@ -139,6 +146,9 @@ bool domain_commitment(struct domain_expansion *x);
 bool domain_disbursement(struct domain_expansion *x);
 bool domain_expenditure(struct domain_expansion *x);
 bool domain_fts_flow(struct domain_expansion *x);
+bool domain_iati_activity(struct domain_expansion *x);
+bool domain_iati_transaction(struct domain_expansion *x);
+bool domain_hxl_flow(struct domain_expansion *x);
 bool domain_course(struct domain_expansion *x);
 bool domain_contingent(struct domain_expansion *x);
 bool domain_contingent_move(struct domain_expansion *x);

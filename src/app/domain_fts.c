@@ -81,12 +81,34 @@ static bool versions_read(struct domain_expansion *x, struct versions *v)
     const struct store_driver *d = x->cc->store->driver;
     if (d->transfers_id_prefix(x->cc->store, v->prefix, version_fn, v, &err) != CC_OK)
         return domain_invalid(x, "reading the flow's versions: %s", err.message);
-    for (size_t i = 0; i < x->earlier_count; i++) {
-        const struct ledger_op *op = &x->earlier[i];
-        if (op->invalid == NULL && op->id != NULL &&
-            (op->type == LEDGER_OP_TRANSFER || op->type == LEDGER_OP_VOID))
-            version_seen(v, op->id);
+    /* This batch's earlier versions of the flow, as noted by their expansions (below). */
+    uint32_t noted;
+    if (x->batch_keys != NULL && strmap_get(x->batch_keys, v->prefix, &noted)) {
+        int64_t k = noted >> 1;
+        if (k > v->latest) {
+            v->latest = k;
+            v->latest_money = noted & 1;
+        } else if (k == v->latest) {
+            v->latest_money |= noted & 1;
+        }
     }
+    return true;
+}
+
+/*
+ * Notes for the batch's later operations what this one's steps record of the
+ * flow, as the ids in the ledger will say once it commits: version k, and
+ * whether it moved money. Only what a step records: replay notes the same.
+ */
+static bool versions_note(struct domain_expansion *x, const struct versions *v, int64_t version,
+                          bool money)
+{
+    if (x->batch_keys == NULL) return true;
+    uint32_t value = (uint32_t)version << 1 | (money ? 1u : 0u);
+    uint32_t was;
+    if (strmap_get(x->batch_keys, v->prefix, &was) && (was >> 1) > (uint32_t)version) return true;
+    if (!strmap_put(x->batch_keys, v->prefix, value))
+        return domain_invalid(x, "out of memory");
     return true;
 }
 
@@ -251,7 +273,10 @@ bool domain_fts_flow(struct domain_expansion *x)
             }
         }
     }
-    if (cents == 0) return true; /* nothing moves: see the file's comment */
+    bool corrected = x->count > 0 && x->steps[x->count - 1].id != NULL &&
+                     strstr(x->steps[x->count - 1].id, FTS_SUPERSEDES) != NULL;
+    if (cents == 0) /* nothing moves: see the file's comment */
+        return !corrected || versions_note(x, &v, version, false);
     struct ledger_op *t = domain_transfer(x, x->id, debit, credit, cents, status);
     if (t == NULL) return false;
     if (strcmp(status, "pledge") == 0) t->flags |= LEDGER_OP_PENDING;
@@ -259,5 +284,5 @@ bool domain_fts_flow(struct domain_expansion *x)
     t->flags |= LEDGER_OP_HAS_DATE;
     t->memo = description;
     t->meta = flow_meta(x, cents, &ok);
-    return ok;
+    return ok && versions_note(x, &v, version, true);
 }
