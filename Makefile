@@ -36,6 +36,7 @@ bench:
 	@cmake --build build -j $(JOBS) --target concord concord-bench
 	@build/concord-bench
 	@bench/http-bench
+	@bench/import-bench build/concord
 	@node bench/dashboard-bench.mjs build/concord
 
 run: build

@@ -87,7 +87,8 @@ function navBuild() {
 
 async function routeRender() {
   if (!session) return;
-  const wanted = location.hash.replace(/^#\/?/, '') || 'overview';
+  // "#funding?source=fts": the page, then what it is asked to show.
+  const [wanted, query] = (location.hash.replace(/^#\/?/, '') || 'overview').split('?', 2);
   const entry = pagesAllowed().find((e) => e.route === wanted) ?? pagesAllowed()[0];
   for (const link of elements.nav.querySelectorAll('a')) {
     if (link.dataset.route === entry.route) link.setAttribute('aria-current', 'page');
@@ -100,7 +101,7 @@ async function routeRender() {
   elements.main.replaceChildren(h('h2', {}, entry.page.title), h('p', {class: 'note'}, 'Loading…'));
   let content;
   try {
-    content = await entry.page.render(session);
+    content = await entry.page.render(session, new URLSearchParams(query ?? ''));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       tokenClear();

@@ -259,6 +259,29 @@ async function fundingFiguresCheck(page, funding, parties) {
     month: m.month, pledged: usd(m.pledged), committed: usd(m.committed), disbursed: usd(m.disbursed),
     spent: usd(m.spent),
   }])));
+  const SOURCE_NAMES = {mission: 'The mission\'s own records', fts: 'OCHA FTS (imported)',
+                        iati: 'IATI (imported)', hxl: 'HXL (imported)'};
+  await tableCheck(page, 'by-source', Object.fromEntries(funding.by_source.map((r) => [r.source, {
+    source: SOURCE_NAMES[r.source] ?? r.source, pledged: usd(r.pledged), committed: usd(r.committed),
+    disbursed: usd(r.disbursed), spent: usd(r.spent),
+  }])));
+}
+
+// Choosing one source on the Funding page shows that source's report, the
+// one GET /v1/reports/funding?source= answers, and "every source" the whole.
+async function fundingSourceCheck(page, base, token, source) {
+  await page.locator('#funding-source').selectOption(source);
+  // The page is drawn again for that source (the hash names it).
+  await page.locator(`main[data-page="funding"][data-state="ready"] .cards[data-source="${source || 'all'}"]`)
+    .waitFor();
+  assert.equal(new URL(page.url()).hash, source ? `#funding?source=${source}` : '#funding');
+  assert.equal(await page.locator('#funding-source').inputValue(), source);
+  const report = await apiGet(base, token, `/v1/reports/funding${source ? `?source=${source}` : ''}`);
+  const shown = await figuresRead(page);
+  for (const [key, value] of Object.entries(report.totals)) {
+    assert.equal(shown[`funding.${key}`], usd(value), `the funding total ${key} of source "${source}"`);
+  }
+  return report;
 }
 
 // The Force page: each contingent's persons per stage and days to
@@ -648,6 +671,12 @@ async function coordinatorChecks(browser, base, token, problems) {
   await fundingFiguresCheck(page, funding, parties);
   assert.ok(await page.locator('.chart canvas').count() >= 1, 'the by-donor chart is drawn');
   await screenshot(page, 'funding');
+  step('Funding by source: the mission\'s own, an import (none here), then every source again');
+  const own = await fundingSourceCheck(page, base, token, 'mission');
+  assert.deepEqual(own.totals, funding.totals, 'the demo records all its funding itself');
+  const fts = await fundingSourceCheck(page, base, token, 'fts');
+  assert.equal(fts.totals.pledged, 0, 'nothing was imported from FTS');
+  await fundingSourceCheck(page, base, token, '');
 
   step('(c) Conditions: two_state met changes the pool\'s low–high range');
   await navigate(page, 'conditions');

@@ -3,6 +3,9 @@
 // pending, as tables and bar charts; the figures per requirement; and each
 // month's pledges, commitments, disbursements and spending as a line chart
 // and a table (GET /v1/reports/funding; donors' names from GET /v1/parties).
+// The funding may come from the mission's own records or from imports (OCHA
+// FTS, IATI, HXL): a table shows each source, and the page can keep one
+// ("#funding?source=fts", GET /v1/reports/funding?source=fts).
 
 import {api} from '../api.js';
 import {h, table, figures, section, sectionWide} from '../dom.js';
@@ -77,8 +80,33 @@ function approveForm() {
   }).form;
 }
 
-export async function render(session) {
-  const [funding, parties] = await Promise.all([api('/v1/reports/funding'), api('/v1/parties')]);
+const SOURCES = [['', 'Every source'], ['mission', 'The mission\'s own records'], ['fts', 'OCHA FTS (imported)'],
+                 ['iati', 'IATI (imported)'], ['hxl', 'HXL (imported)']];
+const SOURCE_NAMES = new Map(SOURCES.filter(([key]) => key));
+
+function sourceSection(funding, chosen) {
+  const unit = funding.unit;
+  const choose = select(SOURCES, {id: 'funding-source'});
+  choose.value = chosen;
+  choose.addEventListener('change', () => {
+    location.hash = choose.value ? `#funding?source=${encodeURIComponent(choose.value)}` : '#funding';
+  });
+  const rows = funding.by_source ?? [];
+  return sectionWide('By source',
+    field('Show funding from', choose, 'source').wrap,
+    table(`Funding by where it was recorded, ${unit}`, [
+      {label: 'Source', key: 'source', value: (r) => SOURCE_NAMES.get(r.source) ?? r.source},
+      {label: 'Pledged', num: true, key: 'pledged', value: (r) => formatAmount(r.pledged, unit)},
+      {label: 'Committed', num: true, key: 'committed', value: (r) => formatAmount(r.committed, unit)},
+      {label: 'Disbursed', num: true, key: 'disbursed', value: (r) => formatAmount(r.disbursed, unit)},
+      {label: 'Spent', num: true, key: 'spent', value: (r) => formatAmount(r.spent, unit)},
+    ], rows, {rowKey: (r) => r.source, name: 'by-source'}));
+}
+
+export async function render(session, params = new URLSearchParams()) {
+  const chosen = SOURCE_NAMES.has(params.get('source')) ? params.get('source') : '';
+  const query = chosen ? `?source=${encodeURIComponent(chosen)}` : '';
+  const [funding, parties] = await Promise.all([api(`/v1/reports/funding${query}`), api('/v1/parties')]);
   const unit = funding.unit;
   const names = new Map(parties.map((p) => [p.id, p.name]));
   const donors = funding.by_donor;
@@ -133,5 +161,6 @@ export async function render(session) {
     cards.push(writeSection('Record a pledge', pledgeForm(donors, conditions)),
                writeSection('Approve a disbursement', approveForm()));
   }
-  return h('div', {class: 'cards'}, ...cards, byDonor, byCondition, byRequirement, byMonth);
+  return h('div', {class: 'cards', dataset: {source: chosen || 'all'}}, ...cards, sourceSection(funding, chosen), byDonor, byCondition, byRequirement,
+           byMonth);
 }
