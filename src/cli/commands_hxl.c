@@ -1,0 +1,300 @@
+/*
+ * commands_hxl.c — `concord import hxl` and `concord export hxl|csv`
+ * (see commands_hxl.h): arguments, the file, and text for people around
+ * app/interop_hxl.c, which does the work.
+ *
+ * `import hxl --check` needs no database: it reads the table (fmt/hxl.c)
+ * and writes it back as libhxl would, so that what concord makes of a file
+ * can be compared with the reference implementation.
+ */
+#include "cli/commands_hxl.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/interop_hxl.h"
+#include "fmt/csv_out.h"
+#include "fmt/hxl.h"
+#include "util/amount.h"
+#include "util/readall.h"
+#include "util/timefmt.h"
+
+enum { OPT_JSON = 1000, OPT_CHECK, OPT_WHAT, OPT_PREFIX, OPT_AT };
+
+struct hxl_opts {
+    bool json, check;
+    const char *what, *prefix, *at;
+    int positional_count;
+    char **positional;
+};
+
+/* Parses argv (argv[0] is the command's last word), accepting the options in `accepted`. */
+static bool hxl_opts_parse(int argc, char **argv, const int *accepted, struct hxl_opts *o,
+                           const char *command)
+{
+    static const struct option options[] = {
+        {"json", no_argument, NULL, OPT_JSON},
+        {"check", no_argument, NULL, OPT_CHECK},
+        {"what", required_argument, NULL, OPT_WHAT},
+        {"prefix", required_argument, NULL, OPT_PREFIX},
+        {"at", required_argument, NULL, OPT_AT},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        bool ok = false;
+        for (const int *a = accepted; *a != 0; a++) ok |= *a == c;
+        if (c == '?' || c == ':' || !ok) {
+            cli_fail(CLI_EXIT_USAGE, "%s: unknown or incomplete option %s (see concord %s --help)",
+                     command, argv[optind - 1], command);
+            return false;
+        }
+        switch (c) {
+        case OPT_JSON: o->json = true; break;
+        case OPT_CHECK: o->check = true; break;
+        case OPT_WHAT: o->what = optarg; break;
+        case OPT_PREFIX: o->prefix = optarg; break;
+        case OPT_AT: o->at = optarg; break;
+        default: return false;
+        }
+    }
+    o->positional = argv + optind;
+    o->positional_count = argc - optind;
+    return true;
+}
+
+/* Reads the file named (or standard input for "-"); NULL after reporting. */
+static char *file_read(const char *name, size_t *length, int *status)
+{
+    FILE *f = strcmp(name, "-") == 0 ? stdin : fopen(name, "rb");
+    if (f == NULL) {
+        *status = cli_fail(CLI_EXIT_USAGE, "%s: cannot open: %s", name, strerror(errno));
+        return NULL;
+    }
+    char *text = NULL;
+    enum read_all_status r = read_all(f, HXL_FILE_BYTES_MAX, &text, length);
+    int saved = errno;
+    if (f != stdin) fclose(f);
+    switch (r) {
+    case READ_ALL_OK: return text;
+    case READ_ALL_TOO_LARGE:
+        *status = cli_fail(CLI_EXIT_USAGE, "%s: larger than %zu bytes", name, HXL_FILE_BYTES_MAX);
+        return NULL;
+    case READ_ALL_IO_ERROR:
+        *status = cli_fail(CLI_EXIT_STORE, "%s: cannot read: %s", name, strerror(saved));
+        return NULL;
+    case READ_ALL_NO_MEMORY: break;
+    }
+    *status = cli_fail(CLI_EXIT_STORE, "%s: out of memory reading it", name);
+    return NULL;
+}
+
+/* Every problem on its own line, then how many were left out. */
+static void problems_print(const struct hxl_problems *problems)
+{
+    for (uint32_t i = 0; i < problems->listed; i++)
+        fprintf(stderr, "concord: %s\n", problems->text[i]);
+    if (problems->count > problems->listed)
+        fprintf(stderr, "concord: … and %u more problems\n", problems->count - problems->listed);
+}
+
+/* ---------------------------------------------------------------- import hxl --check */
+
+static int check_run(const char *name, const char *text, size_t length, bool json)
+{
+    struct hxl_problems *problems = calloc(1, sizeof *problems);
+    if (problems == NULL) return cli_fail(CLI_EXIT_STORE, "out of memory");
+    struct hxl_table table;
+    int status = CLI_EXIT_OK;
+    if (!hxl_read(name, text, length, &table, problems)) {
+        problems_print(problems);
+        status = cli_fail(CLI_EXIT_USAGE, "%s: not read as an HXL table", name);
+    } else if (json) {
+        json_t *rows = hxl_table_json(&table);
+        bool ok = rows != NULL && json_dumpf(rows, stdout, JSON_COMPACT) == 0;
+        json_decref(rows);
+        if (ok) fputc('\n', stdout);
+        if (!cli_flush_output()) status = CLI_EXIT_STORE;
+        else if (!ok) status = cli_fail(CLI_EXIT_STORE, "cannot write the output");
+    } else {
+        struct csv_out out;
+        csv_out_init(&out, stdout);
+        hxl_table_csv(&table, &out);
+        if (!cli_flush_output() || csv_out_failed(&out)) status = CLI_EXIT_STORE;
+    }
+    hxl_table_free(&table);
+    free(problems);
+    return status;
+}
+
+/* ---------------------------------------------------------------- import hxl */
+
+/* Dollars as the summary gives them ("1234.50"), grouped for people. */
+static void usd_print(const json_t *value)
+{
+    int64_t cents;
+    char text[AMOUNT_TEXT_BYTES];
+    const char *s = json_string_value(value);
+    bool negative = s != NULL && s[0] == '-';
+    if (s != NULL && amount_parse(s + negative, 2, &cents) == AMOUNT_OK) {
+        amount_format(negative ? -cents : cents, 2, true, text);
+        printf("USD %s", text);
+    } else {
+        printf("USD ?");
+    }
+}
+
+static long long count_of(const json_t *o, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(o, key));
+}
+
+static void summary_print(const json_t *s)
+{
+    printf("%s: %lld rows: %lld recorded, %lld recorded already, %lld of 0 USD\n",
+           json_string_value(json_object_get(s, "file")), count_of(s, "rows"),
+           count_of(s, "recorded"), count_of(s, "exists"), count_of(s, "zero_usd"));
+    const json_t *by = json_object_get(s, "by_status");
+    static const char *const statuses[] = {"pledge", "commitment", "paid"};
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *t = json_object_get(by, statuses[i]);
+        printf("%-10s %6lld rows  ", statuses[i], count_of(t, "rows"));
+        usd_print(json_object_get(t, "usd"));
+        putchar('\n');
+    }
+    fputs("funding    ", stdout);
+    usd_print(json_object_get(s, "funding_usd"));
+    fputs(" (commitments and payments)\n", stdout);
+    const json_t *shared = json_object_get(s, "shared");
+    if (count_of(shared, "rows") > 0) {
+        printf("shared     %6lld rows  ", count_of(shared, "rows"));
+        usd_print(json_object_get(shared, "usd"));
+        fputs(" (FTS flows shared across the boundary: in no total)\n", stdout);
+    }
+    const json_t *boundaries = json_object_get(s, "by_boundary");
+    const char *key;
+    const json_t *b;
+    json_object_foreach((json_t *)boundaries, key, b) {
+        if (count_of(b, "rows") == 0) continue;
+        printf("%-10s %6lld FTS rows  funding ", key, count_of(b, "rows"));
+        usd_print(json_object_get(b, "funding_usd"));
+        fputs("  pledges ", stdout);
+        usd_print(json_object_get(b, "pledges_usd"));
+        putchar('\n');
+    }
+    size_t i;
+    const json_t *r;
+    json_array_foreach(json_object_get(s, "rejected"), i, r) {
+        const char *message = json_string_value(json_object_get(r, "message"));
+        fprintf(stderr, "concord: row %lld: %s: %s%s%s\n", count_of(r, "row"),
+                json_string_value(json_object_get(r, "id")),
+                json_string_value(json_object_get(r, "status")), message ? ": " : "",
+                message ? message : "");
+    }
+}
+
+int cmd_import_hxl(struct cli *cli, int argc, char **argv)
+{
+    static const int accepted[] = {OPT_JSON, OPT_CHECK, 0};
+    struct hxl_opts o;
+    if (!hxl_opts_parse(argc, argv, accepted, &o, "import hxl")) return CLI_EXIT_USAGE;
+    if (o.positional_count != 1)
+        return cli_fail(CLI_EXIT_USAGE, "import hxl: give one file (see concord import hxl --help)");
+    const char *name = o.positional[0];
+    const char *shown = strcmp(name, "-") == 0 ? "stdin" : name;
+    int status = CLI_EXIT_OK;
+    size_t length = 0;
+    char *text = file_read(name, &length, &status);
+    if (text == NULL) return status;
+    if (o.check) {
+        status = check_run(shown, text, length, o.json);
+        free(text);
+        return status;
+    }
+    struct hxl_problems *problems = calloc(1, sizeof *problems);
+    json_t *summary = NULL;
+    struct concord *cc = problems != NULL ? cli_open(cli, &status) : NULL;
+    if (problems == NULL) status = cli_fail(CLI_EXIT_STORE, "out of memory");
+    if (cc != NULL) {
+        struct interop_input input = {.name = shown, .text = text, .length = length};
+        struct cc_error err = {0};
+        if (concord_import_hxl(cc, &input, &summary, problems, &err) != CC_OK) {
+            problems_print(problems);
+            status = cli_fail_error(&err);
+        }
+        concord_close(cc);
+    }
+    free(problems);
+    free(text);
+    if (summary == NULL) return status;
+    int result = json_array_size(json_object_get(summary, "rejected")) > 0 ? CLI_EXIT_REJECTED
+                                                                           : CLI_EXIT_OK;
+    if (o.json) {
+        bool ok = json_dumpf(summary, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0;
+        if (ok) fputc('\n', stdout);
+        json_decref(summary);
+        if (!cli_flush_output()) return CLI_EXIT_STORE;
+        return ok ? result : cli_fail(CLI_EXIT_STORE, "cannot write the output");
+    }
+    summary_print(summary);
+    json_decref(summary);
+    return cli_flush_output() ? result : CLI_EXIT_STORE;
+}
+
+/* ---------------------------------------------------------------- export hxl|csv */
+
+static int export_run(struct cli *cli, int argc, char **argv, bool hxl)
+{
+    const char *command = hxl ? "export hxl" : "export csv";
+    static const int accepted[] = {OPT_WHAT, OPT_PREFIX, OPT_AT, 0};
+    struct hxl_opts o;
+    if (!hxl_opts_parse(argc, argv, accepted, &o, command)) return CLI_EXIT_USAGE;
+    if (o.positional_count != 0)
+        return cli_fail(CLI_EXIT_USAGE, "%s: unexpected argument %s (see concord %s --help)",
+                        command, o.positional[0], command);
+    struct export_request request = {.hxl = hxl, .prefix = o.prefix, .at = INT64_MAX};
+    if (o.what == NULL)
+        return cli_fail(CLI_EXIT_USAGE, "%s: --what transfers, balances or gaps is required",
+                        command);
+    if (strcmp(o.what, "transfers") == 0) request.what = EXPORT_TRANSFERS;
+    else if (strcmp(o.what, "balances") == 0) request.what = EXPORT_BALANCES;
+    else if (strcmp(o.what, "gaps") == 0) request.what = EXPORT_GAPS;
+    else
+        return cli_fail(CLI_EXIT_USAGE, "%s: --what must be transfers, balances or gaps, not "
+                                        "\"%s\"",
+                        command, o.what);
+    if (o.at != NULL && request.what == EXPORT_TRANSFERS)
+        return cli_fail(CLI_EXIT_USAGE, "%s: --at applies to balances and gaps", command);
+    if (o.at != NULL && !time_parse_through(o.at, &request.at))
+        return cli_fail(CLI_EXIT_USAGE,
+                        "%s: --at must be a date (YYYY-MM-DD) or an RFC 3339 date-time, not "
+                        "\"%s\"",
+                        command, o.at);
+    int status = CLI_EXIT_OK;
+    struct concord *cc = cli_open(cli, &status);
+    if (cc == NULL) return status;
+    struct cc_error err = {0};
+    /* What is due expires first, so that the states exported are current (as every read). */
+    if (concord_expire_due(cc, &err) != CC_OK)
+        fprintf(stderr, "concord: could not record due expiries: %s; states shown may be stale\n",
+                err.message);
+    if (concord_export(cc, &request, stdout, &err) != CC_OK) status = cli_fail_error(&err);
+    concord_close(cc);
+    if (!cli_flush_output()) return CLI_EXIT_STORE;
+    return status;
+}
+
+int cmd_export_hxl(struct cli *cli, int argc, char **argv)
+{
+    return export_run(cli, argc, argv, true);
+}
+
+int cmd_export_csv(struct cli *cli, int argc, char **argv)
+{
+    return export_run(cli, argc, argv, false);
+}

@@ -1,0 +1,71 @@
+/*
+ * csv_out.c — RFC 4180 CSV records, quoted by libcsv (see csv_out.h).
+ *
+ * A cell is quoted only when it must be (or when a reader would otherwise
+ * trim it): the hashtag row of an HXL export then reads "#org+name", not
+ * "\"#org+name\"", in a text editor, and a file of plain values stays plain.
+ */
+#include "fmt/csv_out.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include <csv.h>
+
+void csv_out_init(struct csv_out *out, FILE *file)
+{
+    assert(file != NULL);
+    out->file = file;
+    out->column = 0;
+    out->failed = false;
+}
+
+/* Must the cell be enclosed in quotes for a reader to get it back as it was? */
+static bool needs_quotes(const char *text, size_t n)
+{
+    if (n == 0) return false;
+    if (text[0] == ' ' || text[0] == '\t' || text[n - 1] == ' ' || text[n - 1] == '\t')
+        return true; /* libcsv (and others) trim unquoted spaces */
+    for (size_t i = 0; i < n; i++)
+        if (text[i] == ',' || text[i] == '"' || text[i] == '\r' || text[i] == '\n') return true;
+    return false;
+}
+
+void csv_out_cell(struct csv_out *out, const char *text, size_t n)
+{
+    if (out->failed) return;
+    if (out->column > 0 && fputc(',', out->file) == EOF) {
+        out->failed = true;
+        return;
+    }
+    out->column++;
+    if (n == 0) return;
+    if (needs_quotes(text, n)) {
+        if (csv_fwrite(out->file, text, n) != 0) out->failed = true;
+    } else if (fwrite(text, 1, n, out->file) != n) {
+        out->failed = true;
+    }
+}
+
+void csv_out_text(struct csv_out *out, const char *text)
+{
+    csv_out_cell(out, text != NULL ? text : "", text != NULL ? strlen(text) : 0);
+}
+
+void csv_out_end(struct csv_out *out)
+{
+    if (out->failed) return;
+    if (fputs("\r\n", out->file) == EOF) out->failed = true;
+    out->column = 0;
+}
+
+void csv_out_row(struct csv_out *out, const char *const *cells, size_t count)
+{
+    for (size_t i = 0; i < count; i++) csv_out_text(out, cells[i]);
+    csv_out_end(out);
+}
+
+bool csv_out_failed(const struct csv_out *out)
+{
+    return out->failed || ferror(out->file);
+}

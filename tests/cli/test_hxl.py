@@ -1,0 +1,722 @@
+#!/usr/bin/env python3
+"""`concord import hxl` and `concord export hxl|csv`, end to end.
+
+Reading: libhxl's own test inputs (../shared/data/hxl) read with
+`import hxl --check` must give libhxl's expected output (output-valid.json,
+output-valid.csv) for CSV, TSV, semicolons and Latin-1; the hashtag row is
+found under several header rows; a quoted cell keeps its line breaks; files
+without a hashtag row are refused.
+
+Importing: HDX's FTS tables (../shared/data/fts) must give FTS's own totals
+from what the ledger recorded, and after `import fts` of the same flows must
+record nothing and count each flow once; tables without FTS ids get ids from
+their content (re-import is idempotent); every bad value is named by row,
+column and hashtag, and a refused file records nothing.
+
+Exporting: the CSV is parsed with Python's csv module and checked against
+`transfer show`, `balance --json` and `gaps --json`; records end with CRLF
+and a memo holding a comma, a quote and a line break is quoted.
+
+usage: test_hxl.py CONCORD_BINARY DATA_DIR [unittest arguments]
+"""
+import csv
+import decimal
+import glob
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+CONCORD = None
+DATA = None
+
+
+def hxl(name):
+    return os.path.join(DATA, "hxl", name)
+
+
+def fts(name):
+    return os.path.join(DATA, "fts", name)
+
+
+def pages(country):
+    return sorted(glob.glob(fts(f"{country}-2020-page-*.json")))
+
+
+def fts_totals(country):
+    with open(pages(country)[0], encoding="utf-8") as f:
+        return json.load(f)["data"]["incoming"]
+
+
+def fts_flows(country):
+    out = {}
+    for p in pages(country):
+        with open(p, encoding="utf-8") as f:
+            for flow in json.load(f)["data"]["flows"]:
+                out[str(flow["id"])] = flow
+    return out
+
+
+def table_rows(path):
+    """An HDX FTS table as dicts by its header row (the hashtag row skipped)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    return [dict(zip(rows[0], r)) for r in rows[2:]]
+
+
+def cents(text):
+    return int(decimal.Decimal(text) * 100)
+
+
+def parse_csv(text):
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.db = os.path.join(self.dir.name, "h.db")
+        r = self.cc("init")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def cc(self, *args, input=None, token=None):
+        cmd = [CONCORD, "--db", self.db] + (["--token", token] if token else []) + list(args)
+        return subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=300)
+
+    def raw(self, *args):
+        """Output as bytes: line ends must be seen as written."""
+        return subprocess.run([CONCORD, "--db", self.db] + list(args), capture_output=True,
+                              timeout=300)
+
+    def write(self, name, content, encoding="utf-8"):
+        path = os.path.join(self.dir.name, name)
+        with open(path, "wb") as f:
+            f.write(content.encode(encoding) if isinstance(content, str) else content)
+        return path
+
+    def imported(self, path, code=0):
+        r = self.cc("import", "hxl", path, "--json")
+        self.assertEqual(r.returncode, code, r.stderr)
+        return json.loads(r.stdout)
+
+    def apply(self, *ops):
+        r = self.cc("apply", input="".join(json.dumps(o) + "\n" for o in ops))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
+    def transfer(self, ident):
+        r = self.cc("transfer", "show", ident, "--json")
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+    def export(self, fmt, *args):
+        r = self.cc("export", fmt, *args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = parse_csv(r.stdout)
+        skip = 2 if fmt == "hxl" else 1
+        return rows[0], [dict(zip(rows[0], row)) for row in rows[skip:]], rows
+
+    def transfer_ids(self):
+        _, rows, _ = self.export("csv", "--what", "transfers")
+        return [row["id"] for row in rows]
+
+    def events(self):
+        r = self.cc("verify")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout.split()[1]  # "intact: N events, …"
+
+
+# ------------------------------------------------------------------ reading HXL
+
+
+class Reading(Base):
+    def check(self, path, *extra):
+        r = self.cc("import", "hxl", path, "--check", *extra)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def test_valid_inputs_read_as_libhxl_reads_them(self):
+        with open(hxl("output-valid.json"), encoding="utf-8") as f:
+            expected = json.load(f)
+        for name in ("input-valid.csv", "input-valid.tsv", "input-valid.ssv",
+                     "input-valid-latin1.csv"):
+            with self.subTest(name=name):
+                self.assertEqual(json.loads(self.check(hxl(name), "--json")), expected)
+
+    def test_valid_inputs_written_as_libhxl_writes_them(self):
+        with open(hxl("output-valid.csv"), "rb") as f:
+            expected = f.read()
+        for name in ("input-valid.csv", "input-valid.tsv", "input-valid.ssv",
+                     "input-valid-latin1.csv"):
+            with self.subTest(name=name):
+                r = self.raw("import", "hxl", hxl(name), "--check")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(r.stdout, expected)
+
+    def test_the_hashtag_row_under_several_header_rows(self):
+        got = json.loads(self.check(hxl("input-multiple-headers.csv"), "--json"))
+        self.assertEqual(got, [["Org", "No hashtag", "Province", "Number affected"],
+                               ["#org", "", "#adm1", "#affected"],
+                               ["Org X", "xxx", "Coast", " 100"],
+                               ["Org Y", "yyy", "Mountains", " 200"]])
+
+    def test_a_quoted_cell_keeps_its_line_breaks(self):
+        got = json.loads(self.check(hxl("input-multiline.csv"), "--json"))
+        self.assertEqual(got, [[None], ["#description"], ["Line 1\nLine 2\nLine 3"]])
+
+    def test_malformed_hashtags_leave_their_columns_untagged(self):
+        got = json.loads(self.check(hxl("input-fuzzy.csv"), "--json"))
+        self.assertEqual(got[1], ["", "#sector+es", "#subsector+es", "#org+es", "#targeted+f",
+                                  "#targeted+f", "", ""])
+        self.assertEqual(len(got), 2 + 4)
+
+    def test_files_without_a_hashtag_row_are_refused(self):
+        for name, hint in (("input-invalid.csv", "row 3 looks like hashtags without their '#'"),
+                           ("input-untagged.csv", "not an HXL table")):
+            with self.subTest(name=name):
+                r = self.cc("import", "hxl", hxl(name), "--check")
+                self.assertEqual(r.returncode, 2)
+                self.assertEqual(r.stdout, "")
+                self.assertIn("no HXL hashtag row in the first 25 rows", r.stderr)
+                self.assertIn(hint, r.stderr)
+                self.assertIn(name, r.stderr)
+
+    def test_the_hashtag_row_after_24_header_rows_and_no_later(self):
+        body = "#org,#adm1\r\nA,B\r\n"
+        ok = self.write("late.csv", "header\r\n" * 24 + body)
+        self.assertEqual(json.loads(self.check(ok, "--json"))[1], ["#org", "#adm1"])
+        late = self.write("later.csv", "header\r\n" * 25 + body)
+        self.assertEqual(self.cc("import", "hxl", late, "--check").returncode, 2)
+
+    def test_separator_detected_without_the_extension(self):
+        path = self.write("semicolons.csv", "Org;Amount\n#org+name;#value+usd\nA, B;1,5\n")
+        self.assertEqual(json.loads(self.check(path, "--json")),
+                         [["Org", "Amount"], ["#org+name", "#value+usd"], ["A, B", "1,5"]])
+
+    def test_standard_input(self):
+        with open(hxl("input-valid.csv"), encoding="utf-8") as f:
+            r = self.cc("import", "hxl", "-", "--check", "--json", input=f.read())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(hxl("output-valid.json"), encoding="utf-8") as f:
+            self.assertEqual(json.loads(r.stdout), json.load(f))
+
+    def test_hostile_files_are_refused_with_their_place(self):
+        cases = [
+            ("nul.csv", b"#org,#adm1\nA\x00,B\n", "line 2: a NUL byte"),
+            ("quote.csv", b"#org,#adm1\nA,\"B\nC\n", "a quoted cell is not closed"),
+            ("stray.csv", b"#org,#adm1\nA,B\"x\"\n", "line 2: malformed CSV"),
+            ("wide.csv", ("#org," + "x," * 1100 + "\n").encode(), "more than 1024 columns"),
+            ("cell.csv", b"#org\n\"" + b"x" * (64 * 1024 + 1) + b"\"\n",
+             "row 2, column 1: a cell of more than 65536 bytes"),
+        ]
+        for name, content, message in cases:
+            with self.subTest(name=name):
+                r = self.cc("import", "hxl", self.write(name, content), "--check")
+                self.assertEqual(r.returncode, 2, r.stdout)
+                self.assertIn(message, r.stderr)
+                self.assertIn(name, r.stderr)
+
+
+# ------------------------------------------------------------------ importing FTS tables
+
+
+class FtsTables(Base):
+    def test_fts_totals_from_the_ledger(self):
+        for country in ("afg", "jor"):
+            with self.subTest(country=country):
+                path = fts(f"fts_incoming_funding_{country}.csv")
+                rows = table_rows(path)
+                s = self.imported(path)
+                totals = fts_totals(country)
+                # What the rows sum to, as FTS counts: single-boundary commitments and payments.
+                single = [r for r in rows if r["onBoundary"] == "single"]
+                funding = sum(int(r["amountUSD"]) for r in single if r["status"] != "pledge")
+                pledges = sum(int(r["amountUSD"]) for r in single if r["status"] == "pledge")
+                shared = sum(int(r["amountUSD"]) for r in rows if r["onBoundary"] == "shared")
+                self.assertEqual(funding, totals["fundingTotal"])
+                self.assertEqual(cents(s["funding_usd"]), totals["fundingTotal"] * 100)
+                self.assertEqual(cents(s["pledges_usd"]), totals["pledgeTotal"] * 100)
+                self.assertEqual(cents(s["pledges_usd"]), pledges * 100)
+                self.assertEqual(cents(s["shared"]["usd"]), shared * 100)
+                # The file's whole sum is what FTS counts plus the shared flows.
+                self.assertEqual(sum(int(r["amountUSD"]) for r in rows),
+                                 funding + pledges + shared)
+                self.assertEqual(s["rows"], len(rows))
+                self.assertEqual(s["zero_usd"], sum(r["amountUSD"] == "0" for r in rows))
+                self.assertEqual(s["by_boundary"]["incoming"]["rows"], len(rows))
+                self.assertEqual(cents(s["by_boundary"]["incoming"]["funding_usd"]),
+                                 totals["fundingTotal"] * 100)
+                for status in ("commitment", "paid"):
+                    self.assertEqual(cents(s["by_status"][status]["usd"]), 100 * sum(
+                        int(r["amountUSD"]) for r in single if r["status"] == status))
+                self.assertEqual(s["rejected"], [])
+        self.assertEqual(self.cc("check").returncode, 0)
+        self.assertEqual(self.cc("verify").returncode, 0)
+
+    def test_each_row_is_its_flow(self):
+        path = fts("fts_incoming_funding_afg.csv")
+        self.imported(path)
+        rows = table_rows(path)
+        money = [r for r in rows if r["amountUSD"] != "0"]
+        for r in money[:40]:
+            t = self.transfer(f"fts.{r['id']}.v1")
+            self.assertIsNotNone(t, r["id"])
+            self.assertEqual(t["amount"], int(r["amountUSD"]) * 100)
+            self.assertEqual(t["kind"], r["status"])
+            self.assertEqual(t["date"], r["date"])
+            self.assertEqual(t["state"], "pending" if r["status"] == "pledge" else "posted")
+            self.assertEqual(t["meta"]["fts"]["flow"], r["id"])
+            self.assertEqual(t["meta"]["fts"]["on_boundary"], r["onBoundary"])
+            self.assertEqual(t["meta"]["source"], "hxl")
+            if r["srcOrganization"]:
+                self.assertEqual(t["meta"]["fts"]["source"]["name"], r["srcOrganization"])
+                self.assertTrue(t["debit"].startswith("hxl.org.") and
+                                t["debit"].endswith(".given"), t["debit"])
+            else:
+                self.assertEqual(t["debit"], "fts.org.unspecified.given")
+            if r["description"].strip():
+                self.assertEqual(t["memo"], r["description"].strip())
+        # A flow of 0 USD moves nothing.
+        zero = next(r for r in rows if r["amountUSD"] == "0")
+        self.assertIsNone(self.transfer(f"fts.{zero['id']}.v1"))
+        # An organisation by name: one party, its accounts named as FTS names it.
+        luxembourg = self.cc("account", "show", "hxl.org.luxembourg-government-of.given",
+                             "--json")
+        self.assertEqual(luxembourg.returncode, 0, luxembourg.stderr)
+        self.assertEqual(json.loads(luxembourg.stdout)["name"], "Luxembourg, Government of")
+        parties = {p["id"]: p for p in json.loads(self.cc("party", "list", "--json").stdout)}
+        self.assertEqual(parties["hxl-luxembourg-government-of"]["kind"], "nation")
+
+    def test_after_import_fts_records_nothing_and_counts_each_flow_once(self):
+        r = self.cc("import", "fts", *pages("afg"), "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ids, events = self.transfer_ids(), self.events()
+        balances = self.cc("balance", "--prefix", "fts.", "--json").stdout
+        for name in ("fts_incoming_funding_afg.csv", "fts_internal_funding_afg.csv"):
+            with self.subTest(name=name):
+                path = fts(name)
+                rows = table_rows(path)
+                s = self.imported(path)
+                self.assertEqual(s["recorded"], 0)
+                self.assertEqual(s["exists"] + s["zero_usd"], len(rows))
+                self.assertEqual(s["exists"], sum(r["amountUSD"] != "0" for r in rows))
+                boundary = rows[0]["boundary"]
+                single = sum(int(r["amountUSD"]) for r in rows
+                             if r["onBoundary"] == "single" and r["status"] != "pledge")
+                self.assertEqual(cents(s["funding_usd"]), single * 100)
+                self.assertEqual(cents(s["by_boundary"][boundary]["funding_usd"]), single * 100)
+                if boundary == "incoming":
+                    self.assertEqual(single, fts_totals("afg")["fundingTotal"])
+        # Nothing new: the same transfers, the same balances, no new event in the log.
+        self.assertEqual(self.transfer_ids(), ids)
+        self.assertEqual(self.events(), events)
+        self.assertEqual(self.cc("balance", "--prefix", "fts.", "--json").stdout, balances)
+        self.assertEqual(list(filter(lambda i: i.startswith("hxl."), ids)), [])
+
+    def test_names_matched_to_the_fts_organisations_the_ledger_knows(self):
+        r = self.cc("import", "fts", *pages("afg"), "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        flows = fts_flows("afg")
+        f = next(f for f in flows.values() if f["sourceObjects"][0]["type"] == "Organization"
+                 and f["sourceObjects"][0]["name"] == "Switzerland, Government of")
+        org = f["sourceObjects"][0]
+        path = self.write("new-flow.csv",
+                          "date,amountUSD,src,dst,status,boundary,onBoundary,id\r\n"
+                          "#date,#value+funding+total+usd,#org+name+funder,#org+name+impl,"
+                          "#status+text,#financial+direction,#financial+direction+type,"
+                          "#activity+id+fts_internal\r\n"
+                          f"2020-06-01,1000,\"{org['name']}\",A recipient new to FTS,paid,"
+                          "incoming,single,999999001\r\n")
+        s = self.imported(path)
+        self.assertEqual(s["recorded"], 1)
+        t = self.transfer("fts.999999001.v1")
+        self.assertEqual(t["debit"], f"fts.org.{org['id']}.given")
+        self.assertEqual(t["credit"], "hxl.org.a-recipient-new-to-fts.received")
+        self.assertEqual(t["meta"]["fts"]["source"]["id"], org["id"])
+
+    def test_a_newer_version_supersedes_and_an_older_records_nothing(self):
+        head = ("date,amountUSD,src,dst,status,boundary,onBoundary,id,version\r\n"
+                "#date,#value+funding+total+usd,#org+name+funder,#org+name+impl,#status+text,"
+                "#financial+direction,#financial+direction+type,#activity+id+fts_internal,"
+                "#meta+version\r\n")
+        v1 = self.write("v1.csv", head + "2020-06-01,1000,A,B,paid,incoming,single,77,1\r\n")
+        v2 = self.write("v2.csv", head + "2020-06-01,1500,A,B,paid,incoming,single,77,2\r\n")
+        self.assertEqual(self.imported(v1)["recorded"], 1)
+        s = self.imported(v2)
+        self.assertEqual((s["recorded"], cents(s["funding_usd"])), (1, 150000))
+        fix = self.transfer("fts.77.v2.supersedes")
+        self.assertEqual((fix["debit"], fix["credit"], fix["amount"], fix["kind"]),
+                         ("hxl.org.b.received", "hxl.org.a.given", 100000, "correction"))
+        again = self.imported(v1)
+        self.assertEqual((again["recorded"], again["exists"]), (0, 1))
+        self.assertEqual(cents(again["funding_usd"]), 150000)  # the ledger's: version 2
+        balance = json.loads(self.cc("balance", "hxl.org.b.received", "--json").stdout)[0]
+        self.assertEqual(balance["credits_posted"] - balance["debits_posted"], 150000)
+
+    def test_versions_of_one_flow_in_one_file(self):
+        head = ("id,version,amount,from,to,date,direction,type\r\n"
+                "#activity+id+fts_internal,#meta+version,#value+usd,#org+funder,#org+impl,#date,"
+                "#financial+direction,#financial+direction+type\r\n")
+        path = self.write("versions.csv", head +
+                          "88,2,300,A,B,2020-01-02,incoming,single\r\n"
+                          "88,1,200,A,B,2020-01-01,incoming,single\r\n")
+        s = self.imported(path)
+        self.assertEqual((s["rows"], cents(s["funding_usd"])), (2, 30000))
+        self.assertEqual(self.transfer("fts.88.v1")["amount"], 20000)
+        self.assertEqual(self.transfer("fts.88.v2.supersedes")["amount"], 20000)
+        self.assertEqual(self.transfer("fts.88.v2")["amount"], 30000)
+        self.assertEqual(self.imported(path)["exists"], 2)
+
+    def test_import_fts_after_the_table_counts_each_flow_once(self):
+        # The table first: FTS's own answer then supersedes the newer versions; a flow
+        # whose version the table recorded already is refused, never counted twice.
+        self.imported(fts("fts_incoming_funding_jor.csv"))
+        r = self.cc("import", "fts", *pages("jor"), "--json")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        refused = json.loads(r.stdout)["rejected"]
+        self.assertTrue(refused)
+        self.assertEqual({x["status"] for x in refused}, {"exists_with_different_fields"})
+        self.assertTrue(all(x["id"].endswith(".v1") for x in refused))
+        _, rows, _ = self.export("csv", "--what", "transfers")
+        net = {}
+        for row in rows:
+            if row["kind"] == "correction":
+                flow = row["id"].split(".")[1]
+                net[flow] = net.get(flow, 0) - cents(row["amount"])
+            elif row["kind"] in ("commitment", "paid"):
+                flow = row["id"].split(".")[1]
+                net[flow] = net.get(flow, 0) + cents(row["amount"])
+        flows = fts_flows("jor")
+        table = {r["id"]: r for r in table_rows(fts("fts_incoming_funding_jor.csv"))}
+        for flow, amount in net.items():
+            f = flows[flow]
+            if f["status"] == "pledge":
+                continue
+            # Counted once: the newest version's amount, from FTS or from the table.
+            expected = f["amountUSD"] if f["versionId"] > 1 else int(
+                table.get(flow, {"amountUSD": f["amountUSD"]})["amountUSD"])
+            self.assertEqual(amount, expected * 100, flow)
+        self.assertEqual(self.cc("check").returncode, 0)
+        self.assertEqual(self.cc("verify").returncode, 0)
+
+
+# ------------------------------------------------------------------ importing other tables
+
+FUNDING = (
+    "Who gave,Who got,USD,Stage,When,What,Currency,Original\r\n"
+    "#org+funder,#org+impl,#value+usd,#status,#date,#description+notes,#currency,"
+    "#value+original\r\n"
+    "\"Luxembourg, Government of\",World Food Programme,\"1,234.50\",commitment,2021-03-01,"
+    "\"Food, \"\"urgent\"\"\nsecond line\",EUR,1000\r\n"
+    "Sweden,UNICEF,100,pledge,5 March 2021,,,\r\n"
+    "Sweden,UNICEF,100,pledge,5 March 2021,,,\r\n"
+    "Organización Panamericana de la Salud,Médecins Sans Frontières,250000.25,Paid,"
+    "2021/04/30,,,\r\n"
+    "Sweden,UNICEF,7,,2021-05-01T00:00:00Z,,,\r\n"
+)
+
+
+class OtherTables(Base):
+    def test_rows_without_fts_ids(self):
+        s = self.imported(self.write("funding.csv", FUNDING))
+        self.assertEqual((s["rows"], s["recorded"], s["exists"]), (5, 5, 0))
+        self.assertEqual(cents(s["funding_usd"]), 123450 + 25000025 + 700)
+        self.assertEqual(cents(s["pledges_usd"]), 20000)
+        self.assertEqual(s["by_status"]["pledge"]["rows"], 2)  # two equal rows: two pledges
+        _, rows, _ = self.export("csv", "--what", "transfers")
+        by_memo = {r["memo"]: r for r in rows}
+        food = self.transfer(by_memo['Food, "urgent"\nsecond line']["id"])
+        self.assertRegex(food["id"], r"^hxl\.[0-9a-f]{16}$")
+        self.assertEqual((food["debit"], food["credit"], food["amount"], food["kind"]),
+                         ("hxl.org.luxembourg-government-of.given",
+                          "hxl.org.world-food-programme.received", 123450, "commitment"))
+        self.assertEqual(food["meta"]["hxl"]["currency"], "EUR")
+        self.assertEqual(food["meta"]["hxl"]["original_amount"], "1000")
+        self.assertEqual(food["date"], "2021-03-01")
+        paho = self.cc("balance", "hxl.org.organizacion-panamericana-de-la-salud.given",
+                       "--json")
+        self.assertEqual(json.loads(paho.stdout)[0]["debits_posted"], 25000025)
+        sweden = json.loads(self.cc("balance", "hxl.org.sweden.given", "--json").stdout)[0]
+        self.assertEqual((sweden["debits_pending"], sweden["debits_posted"]), (20000, 700))
+        # Idempotent: again, nothing is recorded and the figures are the ledger's.
+        again = self.imported(self.write("again.csv", FUNDING))
+        self.assertEqual((again["recorded"], again["exists"]), (0, 5))
+        self.assertEqual(again["funding_usd"], s["funding_usd"])
+        self.assertEqual(len(self.transfer_ids()), 5)
+        # The same rows in another order, file and separator are the same flows.
+        rows = parse_csv(FUNDING)
+        reordered = [rows[0], rows[1]] + list(reversed(rows[2:]))
+        text = "".join(";".join('"' + c.replace('"', '""') + '"' for c in row) + "\n"
+                       for row in reordered)
+        moved = self.imported(self.write("moved.txt", text))
+        self.assertEqual((moved["recorded"], moved["exists"]), (0, 5))
+        self.assertEqual(moved["delimiter"], ";")
+
+    def test_latin1_names(self):
+        text = ("Donor;Recipient;USD;Date\n#org+funder;#org+impl;#value+usd;#date\n"
+                "République française;Médecins du Monde;10;2021-01-01\n")
+        s = self.imported(self.write("latin1.ssv", text.encode("latin-1")))
+        self.assertEqual((s["encoding"], s["recorded"]), ("windows-1252", 1))
+        account = json.loads(self.cc("account", "show", "hxl.org.republique-francaise.given",
+                                     "--json").stdout)
+        self.assertEqual(account["name"], "République française")
+
+    def test_every_bad_value_named_and_nothing_recorded(self):
+        events = self.events()
+        text = ("Who,Whom,USD,Stage,When,Id,Direction,Type\r\n"
+                "#org+funder,#org+impl,#value+usd,#status,#date,#activity+id+fts_internal,"
+                "#financial+direction,#financial+direction+type\r\n"
+                "A,B,12x,paid,2021-01-01,,,\r\n"
+                "A,B,1.234,paid,2021-01-01,,,\r\n"
+                "A,B,-5,paid,2021-01-01,,,\r\n"
+                "A,B,1.234,50,paid,2021-01-01,,,\r\n"
+                "A,B,10,given,2021-01-01,,,\r\n"
+                "A,B,10,paid,01/03/2021,,,\r\n"
+                ",B,10,paid,2021-01-01,,,\r\n"
+                "A,B,0,paid,2021-01-01,,,\r\n"
+                "A,B,10,paid,2021-01-01,12x,sideways,single\r\n"
+                "A,B,10,paid,2021-01-01,,,\r\n")
+        r = self.cc("import", "hxl", self.write("bad.csv", text), "--json")
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, "")
+        for needle in (
+                'bad.csv: row 3, column 3 (#value+usd): "12x": not a decimal number',
+                "bad.csv: row 4, column 3 (#value+usd): \"1.234\": more than 2 decimal places",
+                "bad.csv: row 5, column 3 (#value+usd): \"-5\": must not be negative",
+                "bad.csv: row 7, column 4 (#status): \"given\": must be one of pledge, "
+                "commitment, paid",
+                "bad.csv: row 8, column 5 (#date): \"01/03/2021\": not a date",
+                "bad.csv: row 9, column 1 (#org+funder): empty: the funder",
+                "bad.csv: row 10, column 3 (#value+usd): \"0\": must be more than 0",
+                "bad.csv: row 11, column 6 (#activity+id+fts_internal): \"12x\": not an FTS "
+                "flow id",
+                "bad.csv: row 11, column 7 (#financial+direction): \"sideways\": must be one of "
+                "incoming, internal, outgoing",
+                "nothing recorded"):
+            self.assertIn(needle, r.stderr)
+        # Row 6 has a cell too many: its date is in the status column.
+        self.assertIn("bad.csv: row 6, column 4 (#status): \"50\"", r.stderr)
+        self.assertEqual(self.transfer_ids(), [])
+        self.assertEqual(self.events(), events)
+
+    def test_refusals_of_whole_files(self):
+        cases = [
+            ("no-amount.csv", "#org+funder,#org+impl,#date\nA,B,2021-01-01\n",
+             "no column tagged #value+usd"),
+            ("no-date.csv", "#org+funder,#org+impl,#value+usd\nA,B,1\n",
+             "row 2: no #date column"),
+            ("twice.csv", "#org+funder,#org+impl,#value+usd,#date,#activity+id+fts_internal,"
+             "#financial+direction,#financial+direction+type\n"
+             "A,B,1,2021-01-01,5,incoming,single\nA,B,2,2021-01-01,5,incoming,single\n",
+             "rows 2 and 3 give FTS flow version fts.5.v1 differently"),
+        ]
+        for name, text, message in cases:
+            with self.subTest(name=name):
+                r = self.cc("import", "hxl", self.write(name, text))
+                self.assertEqual(r.returncode, 2, r.stdout)
+                self.assertIn(message, r.stderr)
+        self.assertEqual(self.transfer_ids(), [])
+
+    def test_check_records_nothing(self):
+        r = self.cc("import", "hxl", self.write("funding.csv", FUNDING), "--check", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)[1][:3], ["#org+funder", "#org+impl", "#value+usd"])
+        self.assertEqual(self.transfer_ids(), [])
+
+    def test_the_audit_log_replays_the_import(self):
+        self.imported(self.write("funding.csv", FUNDING))
+        self.imported(fts("fts_internal_funding_jor.csv"))
+        r = self.cc("verify")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.cc("check").returncode, 0)
+
+
+# ------------------------------------------------------------------ exporting
+
+MEMO = 'Pay, "as agreed"\nsecond line'
+
+
+class Export(Base):
+    def setUp(self):
+        super().setUp()
+        self.apply(
+            {"op": "unit", "code": "USD", "scale": 2},
+            {"op": "unit", "code": "PERSON", "scale": 0},
+            {"op": "account", "id": "fund.pool", "unit": "USD"},
+            {"op": "account", "id": "fund.spent", "unit": "USD"},
+            {"op": "account", "id": "force.salaries", "unit": "USD", "name": "Salaries, force"},
+            {"op": "account", "id": "people.a", "unit": "PERSON"},
+            {"op": "account", "id": "people.b", "unit": "PERSON"},
+            {"op": "donor", "id": "fr", "name": "France"},
+            {"op": "transfer", "id": "t-1", "debit": "fund.pool", "credit": "force.salaries",
+             "amount": 123450, "kind": "disbursement", "date": "2026-10-01", "memo": MEMO},
+            {"op": "transfer", "id": "t-2", "debit": "people.a", "credit": "people.b",
+             "amount": 300, "date": "2026-10-02"},
+            {"op": "transfer", "id": "t-3", "debit": "force.salaries", "credit": "fund.spent",
+             "amount": 5, "pending": True, "date": "2026-10-03"},
+            {"op": "pledge", "id": "p-fr-1", "donor": "fr", "amount": 108690000,
+             "currency": "EUR", "original_amount": 100000000, "rate": "1.0869",
+             "date": "2026-10-04"},
+            {"op": "requirement", "id": "salaries", "title": "Salaries, first year",
+             "account": "force.salaries", "measure": "credits", "target": 1000000,
+             "due": "2027-12-31"},
+            {"op": "requirement", "id": "people", "account": "people.", "unit": "PERSON",
+             "measure": "balance", "target": 1000},
+        )
+
+    def test_transfers_match_transfer_show(self):
+        self.imported(fts("fts_internal_funding_jor.csv"))
+        header, rows, _ = self.export("csv", "--what", "transfers")
+        self.assertEqual(header[:10], ["id", "date", "debit", "credit", "unit", "amount", "kind",
+                                       "state", "pending_id", "memo"])
+        self.assertGreater(len(rows), 40)
+        scales = {"USD": 2, "PERSON": 0}
+        for row in rows:
+            t = self.transfer(row["id"])
+            self.assertIsNotNone(t, row["id"])
+            for key in ("debit", "credit", "unit", "state", "date"):
+                self.assertEqual(row[key], t[key], (row["id"], key))
+            self.assertEqual(row["kind"], t.get("kind") or "")
+            self.assertEqual(row["memo"], t.get("memo") or "")
+            # Exactly the amount, as a decimal in the unit's scale.
+            self.assertEqual(decimal.Decimal(row["amount"]) * 10 ** scales[t["unit"]],
+                             t["amount"], row["id"])
+            self.assertEqual(len(row["amount"].partition(".")[2]), scales[t["unit"]])
+        self.assertEqual(len({r["id"] for r in rows}), len(rows))  # each transfer once
+        t1 = next(r for r in rows if r["id"] == "t-1")
+        self.assertEqual((t1["amount"], t1["memo"]), ("1234.50", MEMO))
+        pledge = next(r for r in rows if r["id"] == "p-fr-1")
+        self.assertEqual((pledge["funder"], pledge["amount_usd"], pledge["original_amount"],
+                          pledge["currency"], pledge["rate"]),
+                         ("France", "1086900.00", "1000000.00", "EUR", "1.0869"))
+        flow = next(r for r in rows if r["fts_flow"])
+        self.assertEqual(flow["id"], f"fts.{flow['fts_flow']}.v1")
+        source = table_rows(fts("fts_internal_funding_jor.csv"))
+        src = next(r for r in source if r["id"] == flow["fts_flow"])
+        self.assertEqual((flow["funder"], flow["recipient"], flow["amount_usd"],
+                          flow["boundary"], flow["on_boundary"]),
+                         (src["srcOrganization"], src["destOrganization"],
+                          f"{int(src['amountUSD'])}.00", "internal", "single"))
+
+    def test_rfc4180_line_ends_and_quoting(self):
+        r = self.raw("export", "csv", "--what", "transfers")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout
+        self.assertTrue(out.endswith(b"\r\n"))
+        # Every line break outside a quoted cell is CRLF; the memo's own stays LF.
+        quoted = '"' + MEMO.replace('"', '""') + '"'
+        self.assertIn(quoted.encode(), out)
+        outside = out.replace(quoted.encode(), b"")
+        self.assertEqual(outside.count(b"\n"), outside.count(b"\r\n"))
+        self.assertNotIn(b"\r\r", out)
+        rows = parse_csv(out.decode())
+        self.assertEqual(len({len(row) for row in rows}), 1)  # one width
+
+    def test_hxl_adds_the_hashtag_row(self):
+        header, rows, raw = self.export("hxl", "--what", "transfers")
+        tags = dict(zip(header, raw[1]))
+        self.assertEqual(tags["funder"], "#org+name+funder")
+        self.assertEqual(tags["recipient"], "#org+name+impl")
+        self.assertEqual(tags["amount_usd"], "#value+funding+total+usd")
+        self.assertEqual(tags["original_amount"], "#value+funding+total")
+        self.assertEqual(tags["currency"], "#value+funding+total+currency")
+        self.assertEqual(tags["fts_flow"], "#activity+id+fts_internal")
+        self.assertEqual(tags["date"], "#date")
+        self.assertEqual(len(rows), 4)
+        _, plain, raw_csv = self.export("csv", "--what", "transfers")
+        self.assertEqual(plain, rows)
+        self.assertNotIn("#meta+id", raw_csv[1])
+        # The export reads back as an HXL table with the same cells.
+        r = self.cc("import", "hxl", "-", "--check", "--json",
+                    input=self.cc("export", "hxl", "--what", "transfers").stdout)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        table = json.loads(r.stdout)
+        self.assertEqual(table[0], header)
+        self.assertEqual(table[2:], raw[2:])
+
+    def test_balances_match_balance_json(self):
+        header, rows, raw = self.export("hxl", "--what", "balances")
+        self.assertEqual(raw[1][:4], ["#account+id", "#account+name", "#org+id", "#unit+code"])
+        accounts = json.loads(self.cc("account", "list", "--json").stdout)
+        self.assertEqual([r["id"] for r in rows], sorted(a["id"] for a in accounts))
+        for row in rows:
+            b = json.loads(self.cc("balance", row["id"], "--json").stdout)[0]
+            scale = 2 if b["unit"] == "USD" else 0
+            for key in ("debits_pending", "debits_posted", "credits_pending", "credits_posted"):
+                self.assertEqual(decimal.Decimal(row[key]) * 10 ** scale, b[key], (row["id"], key))
+            self.assertEqual(decimal.Decimal(row["net_posted"]) * 10 ** scale,
+                             b["credits_posted"] - b["debits_posted"])
+        salaries = next(r for r in rows if r["id"] == "force.salaries")
+        self.assertEqual((salaries["name"], salaries["credits_posted"],
+                          salaries["debits_pending"]), ("Salaries, force", "1234.50", "0.05"))
+        donor = next(r for r in rows if r["id"] == "donor.fr")
+        self.assertEqual(donor["owner"], "fr")
+
+    def test_balances_as_of_a_date(self):
+        _, rows, _ = self.export("csv", "--what", "balances", "--at", "2026-10-01")
+        b = {r["id"]: r for r in rows}
+        self.assertEqual(b["people.b"]["credits_posted"], "0")
+        self.assertEqual(b["force.salaries"]["credits_posted"], "1234.50")
+
+    def test_prefix(self):
+        _, rows, _ = self.export("csv", "--what", "balances", "--prefix", "people")
+        self.assertEqual([r["id"] for r in rows], ["people.a", "people.b"])
+        _, rows, _ = self.export("csv", "--what", "transfers", "--prefix", "force")
+        self.assertEqual([r["id"] for r in rows], ["t-1", "t-3"])
+        _, rows, _ = self.export("csv", "--what", "transfers", "--prefix", "fund")
+        self.assertEqual([r["id"] for r in rows], ["t-1", "t-3", "p-fr-1"])
+        _, rows, _ = self.export("csv", "--what", "gaps", "--prefix", "people")
+        self.assertEqual([r["id"] for r in rows], ["people"])
+
+    def test_gaps_match_gaps_json(self):
+        header, rows, raw = self.export("hxl", "--what", "gaps")
+        gaps = json.loads(self.cc("gaps", "--json").stdout)
+        self.assertEqual([r["id"] for r in rows], [g["id"] for g in gaps])
+        tags = dict(zip(header, raw[1]))
+        self.assertEqual(tags["id"], "#indicator+code")
+        self.assertEqual(tags["gap"], "#indicator+num+gap")
+        for row, g in zip(rows, gaps):
+            scale = 2 if g["unit"] == "USD" else 0
+            for key in ("target", "posted", "pending", "gap", "gap_if_pending_post"):
+                self.assertEqual(decimal.Decimal(row[key]) * 10 ** scale, g[key], key)
+            self.assertEqual(row["title"], g["title"] or "")
+            self.assertEqual(row["due"], g["due"] or "")
+        salaries = rows[0]
+        self.assertEqual((salaries["target"], salaries["posted"], salaries["gap"],
+                          salaries["account"], salaries["measure"]),
+                         ("10000.00", "1234.50", "8765.50", "force.salaries", "credits"))
+
+    def test_an_editor_exports_what_it_may_read(self):
+        r = self.cc("token", "create", "--user", "ed", "--role", "editor", "--party", "fr",
+                    "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        token = json.loads(r.stdout)["token"]
+        r = self.cc("export", "csv", "--what", "balances", token=token)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([row[0] for row in parse_csv(r.stdout)[1:]], ["donor.fr"])
+        r = self.cc("export", "csv", "--what", "transfers", token=token)
+        self.assertEqual([row[0] for row in parse_csv(r.stdout)[1:]], ["p-fr-1"])
+
+    def test_usage(self):
+        for args, message in ((["--what", "nothing"], "--what must be"),
+                              ([], "--what transfers, balances or gaps is required"),
+                              (["--what", "transfers", "--at", "2026-01-01"], "--at applies"),
+                              (["--what", "gaps", "--at", "soon"], "--at must be a date"),
+                              (["--what", "gaps", "extra"], "unexpected argument")):
+            with self.subTest(args=args):
+                r = self.cc("export", "csv", *args)
+                self.assertEqual(r.returncode, 2)
+                self.assertIn(message, r.stderr)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit("usage: test_hxl.py CONCORD_BINARY DATA_DIR [unittest arguments]")
+    CONCORD = os.path.abspath(sys.argv[1])
+    DATA = os.path.abspath(sys.argv[2])
+    unittest.main(argv=[sys.argv[0]] + sys.argv[3:])
