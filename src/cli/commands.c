@@ -19,6 +19,8 @@
 #include "app/report_domain.h"
 #include "app/token.h"
 #include "cli/cli.h"
+#include "cli/commands_iati.h"
+#include "cli/commands_hxl.h"
 #include "fmt/fts.h"
 #include "fmt/json.h"
 #include "fmt/proof.h"
@@ -2561,6 +2563,28 @@ const struct cli_command cli_commands[] = {
      "Re-importing is idempotent; a flow's newer version supersedes the recorded\n"
      "one with a correcting entry. Prints what the ledger recorded, by boundary,\n"
      "beside FTS's own totals (docs/INTEROP.md). Exit 1 when a flow was refused.\n"},
+    {"import iati", cmd_import_iati, "FILE... [--schema PATH] [--json]",
+     "import IATI 2.03 activity files",
+     "Streams IATI 2.03 activity files (- reads standard input), validating each\n"
+     "against the official schema, given by --schema PATH or CONCORD_IATI_SCHEMA\n"
+     "(iati-activities-schema.xsd of IATI-Schemas version-2.03). A file that is not\n"
+     "valid refuses the whole import, naming file, line and element; nothing is\n"
+     "recorded. Each transaction becomes a transfer between its organisations'\n"
+     "accounts (iati.<stage>.<org>.given|received.<currency>) in a unit per\n"
+     "currency, pledges pending; each organisation ref a party. A flow reported by\n"
+     "both sides is counted once, both reports kept. Re-importing is idempotent.\n"
+     "Prints what the ledger holds of the files (docs/INTEROP.md). Exit 1 when an\n"
+     "operation was refused.\n"},
+    {"export iati", cmd_export_iati, "[--activity-prefix P]", "write the ledger as IATI 2.03",
+     "Writes IATI 2.03 XML to standard output: one activity per fund account\n"
+     "(identifier P-<account>, P defaulting to concord) with its pledges (13),\n"
+     "commitments (11) and disbursements (3), and every activity imported from IATI\n"
+     "with its transactions. Importing the output gives back the same figures.\n"
+     "Exit 1, writing nothing, when the ledger holds nothing to export.\n"},
+    {"import hxl", cmd_import_hxl, CLI_IMPORT_HXL_USAGE, CLI_IMPORT_HXL_SUMMARY,
+     CLI_IMPORT_HXL_HELP},
+    {"export hxl", cmd_export_hxl, CLI_EXPORT_USAGE, CLI_EXPORT_HXL_SUMMARY, CLI_EXPORT_HELP},
+    {"export csv", cmd_export_csv, CLI_EXPORT_USAGE, CLI_EXPORT_CSV_SUMMARY, CLI_EXPORT_HELP},
     {"whoami", cmd_whoami, "[--json]", "who commands run as",
      "The user, role and party of --token (or CONCORD_TOKEN), or the local\n"
      "administrator without one, and what that role may do. --json: as GET /v1/me.\n"},

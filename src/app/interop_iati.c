@@ -1,0 +1,983 @@
+/*
+ * interop_iati.c — IATI 2.03 activity files into the ledger and out of it
+ * (see interop_iati.h; the mapping is docs/INTEROP.md's).
+ *
+ * Import. Each file is streamed through fmt/iati.c; each activity it hands
+ * over becomes operations at once (its amounts converted into minor units
+ * of the currency's unit, the units and parties it needs noted) and is then
+ * forgotten, so memory holds the batch being built and one activity. The
+ * batch is: a unit per currency the ledger lacks (ISO 4217's minor units,
+ * at least 2: "EUR" scale 2, "JOD" scale 3), a party per organisation ref
+ * the ledger lacks (named after the first narrative met, with the ref), then
+ * the activities' and transactions' operations in file order. An operation
+ * repeated identically (the same activity in two files) is taken once.
+ *
+ * Export. One activity per account the pooled fund's pledges and
+ * commitments credit (fund.pool, …): an incoming pledge (13) per pledge
+ * still standing, an incoming commitment (11) per part of a pledge posted
+ * and per direct commitment, a disbursement (3) per part of a disbursement
+ * posted; each transaction's @ref is the ledger's transfer id. Then every
+ * activity recorded from IATI, in the order it was recorded, with its
+ * transactions in their order in the activity: both reports of a flow
+ * reported twice are written, each in its own activity, so that importing
+ * the export recognises the pair again and counts it once again.
+ */
+#include "app/interop_iati.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "fmt/json.h"
+#include "util/amount.h"
+#include "util/arena.h"
+#include "util/strmap.h"
+#include "util/timefmt.h"
+#include "util/utf8.h"
+
+#define IATI_UNIT_SCALE_MIN 2 /* a currency's unit, made when missing: cents at least */
+#define IATI_TYPES 13
+
+/* ---------------------------------------------------------------- import: state */
+
+struct import {
+    struct concord *cc;
+    const char *file;          /* being read */
+    struct arena arena;        /* the operations' strings */
+    struct ledger_op *ops;     /* activities and transactions, in file order */
+    size_t count, capacity;
+    struct strmap seen;        /* op id → index in ops: repeats */
+    json_t *units;             /* currency → scale, for every currency met */
+    json_t *unit_ops;          /* units to make */
+    json_t *parties;           /* party id → true: recorded, or to make */
+    json_t *party_ops;         /* parties to make */
+    json_t *skipped;           /* listed (at most INTEROP_IATI_LISTED_MAX) */
+    size_t skipped_count;
+    enum cc_err error;         /* a storage or memory error met while reading */
+    struct cc_error error_detail;
+};
+
+static size_t batch_size(const struct import *im)
+{
+    return json_array_size(im->unit_ops) + json_array_size(im->party_ops) + im->count;
+}
+
+static bool ops_reserve(struct import *im, char *message, size_t size)
+{
+    if (batch_size(im) + 1 > LEDGER_BATCH_OPS_MAX) {
+        snprintf(message, size,
+                 "%s: the import would be more than %d operations (activities, transactions, "
+                 "units and parties): import the files in parts",
+                 im->file, LEDGER_BATCH_OPS_MAX);
+        return false;
+    }
+    if (im->count < im->capacity) return true;
+    size_t capacity = im->capacity ? im->capacity * 2 : 1024;
+    struct ledger_op *ops = realloc(im->ops, capacity * sizeof *ops);
+    if (ops == NULL) {
+        snprintf(message, size, "%s: out of memory", im->file);
+        return false;
+    }
+    im->ops = ops;
+    im->capacity = capacity;
+    return true;
+}
+
+/* Appends op decoded (its JSON is not kept); an identical repeat of an earlier one is dropped. */
+static bool op_append(struct import *im, const json_t *op, char *message, size_t size)
+{
+    if (!ops_reserve(im, message, size)) return false;
+    struct ledger_op *lop = &im->ops[im->count];
+    if (!json_decode_op(op, lop, &im->arena)) {
+        snprintf(message, size, "%s: out of memory", im->file);
+        return false;
+    }
+    if (lop->invalid != NULL) { /* the reader makes valid JSON operations: a bug if not */
+        snprintf(message, size, "%s: an operation could not be made: %s", im->file,
+                 lop->invalid);
+        return false;
+    }
+    uint32_t earlier;
+    if (strmap_get(&im->seen, lop->id, &earlier)) {
+        if (strcmp(im->ops[earlier].meta, lop->meta) == 0) return true; /* the same again */
+    } else if (!strmap_put(&im->seen, lop->id, (uint32_t)im->count)) {
+        snprintf(message, size, "%s: out of memory", im->file);
+        return false;
+    }
+    im->count++;
+    return true;
+}
+
+/* A unit's scale: the ledger's, or the one the import will make it with. */
+static bool unit_scale(struct import *im, const char *code, int *scale, char *message,
+                       size_t size)
+{
+    const json_t *known = json_object_get(im->units, code);
+    if (known != NULL) {
+        *scale = (int)json_integer_value(known);
+        return true;
+    }
+    struct ledger_unit unit;
+    char name[LEDGER_NAME_BYTES_MAX + 1];
+    struct cc_error err = {0};
+    enum cc_err rc = concord_unit_get(im->cc, code, &unit, name, sizeof name, &err);
+    if (rc == CC_OK) {
+        *scale = unit.scale;
+    } else if (rc == CC_ERR_NOT_FOUND) {
+        int minor = iati_currency_minor_units(code);
+        *scale = minor > IATI_UNIT_SCALE_MIN ? minor : IATI_UNIT_SCALE_MIN;
+        char title[64];
+        snprintf(title, sizeof title, "%s (ISO 4217 currency)", code);
+        json_array_append_new(im->unit_ops, json_pack("{s:s,s:s,s:i,s:s}", "op", "unit", "code",
+                                                      code, "scale", *scale, "name", title));
+    } else {
+        im->error = rc;
+        im->error_detail = err;
+        snprintf(message, size, "%s", err.message);
+        return false;
+    }
+    json_object_set_new(im->units, code, json_integer(*scale));
+    return true;
+}
+
+/* The party of an organisation with a ref, to make unless the ledger or the import has it. */
+static void party_note(struct import *im, const json_t *org)
+{
+    const char *ref = json_string_value(json_object_get(org, "ref"));
+    if (ref == NULL || ref[0] == '\0') return;
+    char id[IATI_PARTY_ID_BYTES_MAX + 1];
+    iati_party_id(ref, id);
+    if (json_object_get(im->parties, id) != NULL) return;
+    const char *org_name = json_string_value(json_object_get(org, "name"));
+    char name[2 * LEDGER_NAME_BYTES_MAX + 8]; /* at most LEDGER_NAME_BYTES_MAX used */
+    if (org_name != NULL && org_name[0] != '\0') {
+        /* "Agency B (BB-BBB-123456789)": the original ref kept, the name cut to make room. */
+        char cut[LEDGER_NAME_BYTES_MAX + 1];
+        size_t room = LEDGER_NAME_BYTES_MAX - strlen(ref) - 3;
+        snprintf(cut, sizeof cut, "%s", org_name);
+        if (strlen(cut) > room) {
+            cut[room] = '\0';
+            utf8_truncate(cut);
+        }
+        snprintf(name, sizeof name, "%s (%s)", cut, ref);
+    } else {
+        snprintf(name, sizeof name, "%s", ref);
+    }
+    /* OrganisationType 10 is Government: what concord calls a nation. */
+    const char *type = json_string_value(json_object_get(org, "type"));
+    const char *kind = type != NULL && strcmp(type, "10") == 0 ? "nation" : "organisation";
+    json_object_set_new(im->parties, id, json_true());
+    json_array_append_new(im->party_ops, json_pack("{s:s,s:s,s:s,s:s}", "op", "party", "id", id,
+                                                   "name", name, "kind", kind));
+}
+
+/* ---------------------------------------------------------------- import: reading */
+
+static void on_skipped(void *ctx, int line, const char *element, const char *reason)
+{
+    struct import *im = ctx;
+    im->skipped_count++;
+    if (json_array_size(im->skipped) < INTEROP_IATI_LISTED_MAX)
+        json_array_append_new(im->skipped, json_pack("{s:s,s:i,s:s,s:s}", "file", im->file,
+                                                     "line", line, "element", element, "reason",
+                                                     reason));
+}
+
+static bool on_activity(void *ctx, const struct iati_activity_read *a, char *message, size_t size)
+{
+    struct import *im = ctx;
+    party_note(im, json_object_get(a->op, "reporting_org"));
+    size_t i;
+    const json_t *org;
+    json_array_foreach(json_object_get(a->op, "participating"), i, org) party_note(im, org);
+    if (!op_append(im, a->op, message, size)) return false;
+    for (size_t k = 0; k < a->count; k++) {
+        const struct iati_transaction_read *t = &a->transactions[k];
+        int scale;
+        if (!unit_scale(im, t->currency, &scale, message, size)) return false;
+        int64_t minor = 0;
+        const char *magnitude = t->value[0] == '-' ? t->value + 1 : t->value;
+        switch (amount_parse(magnitude, scale, &minor)) {
+        case AMOUNT_OK: break;
+        case AMOUNT_TOO_PRECISE:
+            snprintf(message, size,
+                     "%s:%d: element value: %s %s has more decimal places than the unit %s "
+                     "records (scale %d)",
+                     im->file, t->line, t->value, t->currency, t->currency, scale);
+            return false;
+        case AMOUNT_OUT_OF_RANGE:
+            snprintf(message, size,
+                     "%s:%d: element value: %s %s is beyond what the ledger records (2^63-1 "
+                     "minor units)",
+                     im->file, t->line, t->value, t->currency);
+            return false;
+        case AMOUNT_MALFORMED:
+            snprintf(message, size, "%s:%d: element value: %s is not a decimal number", im->file,
+                     t->line, t->value);
+            return false;
+        }
+        json_object_set_new(t->op, "amount", json_integer(minor));
+        party_note(im, json_object_get(t->op, "provider"));
+        party_note(im, json_object_get(t->op, "receiver"));
+        if (!op_append(im, t->op, message, size)) return false;
+    }
+    return true;
+}
+
+static int party_known_fn(void *ctx, const struct ledger_party *party)
+{
+    json_object_set_new(ctx, party->id, json_true());
+    return 0;
+}
+
+static void import_free(struct import *im)
+{
+    arena_free(&im->arena);
+    free(im->ops);
+    strmap_free(&im->seen);
+    json_decref(im->units);
+    json_decref(im->unit_ops);
+    json_decref(im->parties);
+    json_decref(im->party_ops);
+    json_decref(im->skipped);
+}
+
+/* Reads every file; CC_OK with the operations, or the first problem (nothing recorded). */
+static enum cc_err import_read(struct import *im, const struct interop_iati_input *inputs,
+                               size_t count, const struct iati_schema *schema,
+                               struct cc_error *err)
+{
+    enum cc_err rc = concord_parties_list(im->cc, party_known_fn, im->parties, err);
+    if (rc != CC_OK) return rc;
+    struct iati_sink sink = {.activity = on_activity, .skipped = on_skipped, .ctx = im};
+    for (size_t i = 0; i < count; i++) {
+        im->file = inputs[i].name;
+        struct iati_source source = {.name = inputs[i].name, .file = inputs[i].file};
+        char message[IATI_MESSAGE_BYTES];
+        if (!iati_read(&source, schema, &sink, message, sizeof message)) {
+            if (im->error != CC_OK) {
+                *err = im->error_detail;
+                return im->error;
+            }
+            return cc_error_set(err, CC_ERR_INPUT, "%s", message);
+        }
+    }
+    return CC_OK;
+}
+
+/* ---------------------------------------------------------------- import: summary */
+
+struct tally {
+    struct concord *cc;
+    struct strmap counted;        /* transfer ids already looked at */
+    struct arena arena;           /* their copies */
+    size_t activities, transactions, second_reports;
+    int64_t by_type[IATI_TYPES + 1];
+    json_t *amounts;              /* unit → {type → __int128 as text until the end} */
+    __int128 *sums;               /* per (unit index, type) */
+    json_t *unit_index;           /* unit → index into sums */
+    size_t units;
+    json_t *pairs;                /* counted id → entry */
+    size_t pairs_count;
+    json_t *pairs_listed;
+};
+
+/* What one transfer is, copied out of the store's callback (its meta only when asked). */
+struct seen_row {
+    bool found, want_meta;
+    char kind[LEDGER_KIND_BYTES_MAX + 1];
+    char unit[LEDGER_UNIT_CODE_BYTES_MAX + 1];
+    bool reversed; /* debits a received account: a negative value (app/domain_iati.c) */
+    int64_t amount;
+    json_t *meta;
+};
+
+static int seen_row_fn(void *ctx, const struct ledger_transfer *t)
+{
+    struct seen_row *row = ctx;
+    row->found = true;
+    snprintf(row->kind, sizeof row->kind, "%s", t->kind != NULL ? t->kind : "");
+    snprintf(row->unit, sizeof row->unit, "%s", t->unit != NULL ? t->unit : "");
+    row->reversed = t->debit != NULL && strstr(t->debit, ".received.") != NULL;
+    row->amount = t->amount;
+    row->meta = row->want_meta && t->meta != NULL ? json_loads(t->meta, 0, NULL) : NULL;
+    return 0;
+}
+
+static enum cc_err row_read(struct concord *cc, const char *id, bool meta, struct seen_row *row,
+                            struct cc_error *err)
+{
+    memset(row, 0, sizeof *row);
+    row->want_meta = meta;
+    return cc->store->driver->transfer_get(cc->store, id, seen_row_fn, row, err);
+}
+
+static bool tally_add_sum(struct tally *t, const char *unit, int type, __int128 amount)
+{
+    const json_t *index = json_object_get(t->unit_index, unit);
+    size_t u;
+    if (index == NULL) {
+        __int128 *sums = realloc(t->sums, (t->units + 1) * (IATI_TYPES + 1) * sizeof *sums);
+        if (sums == NULL) return false;
+        t->sums = sums;
+        memset(&t->sums[t->units * (IATI_TYPES + 1)], 0, (IATI_TYPES + 1) * sizeof *sums);
+        u = t->units++;
+        json_object_set_new(t->unit_index, unit, json_integer((json_int_t)u));
+    } else {
+        u = (size_t)json_integer_value(index);
+    }
+    t->sums[u * (IATI_TYPES + 1) + (size_t)type] += amount;
+    return true;
+}
+
+/* A flow reported by both sides: counted once, under the first report recorded. */
+static enum cc_err pair_note(struct tally *t, const char *counted, const char *second,
+                             struct cc_error *err)
+{
+    if (json_object_get(t->pairs, counted) != NULL) return CC_OK;
+    json_object_set_new(t->pairs, counted, json_true());
+    t->pairs_count++;
+    if (json_array_size(t->pairs_listed) >= INTEROP_IATI_LISTED_MAX) return CC_OK;
+    struct seen_row row; /* what both reports agree on, from the one counted */
+    enum cc_err rc = row_read(t->cc, counted, true, &row, err);
+    const json_t *pair = json_object_get(row.meta, "pair");
+    if (rc == CC_OK)
+        json_array_append_new(
+            t->pairs_listed,
+            json_pack("{s:s,s:s,s:O?,s:O?,s:O?,s:O?}", "counted", counted, "second_report",
+                      second, "provider_activity", json_object_get(pair, "provider_activity"),
+                      "receiver_activity", json_object_get(pair, "receiver_activity"), "value",
+                      json_object_get(row.meta, "value"), "currency",
+                      json_object_get(row.meta, "currency")));
+    json_decref(row.meta);
+    return rc;
+}
+
+/* The other report of a flow: the same id with the other side's letter. */
+static bool pair_other(const char *id, char other[IATI_ID_BYTES_MAX + 1])
+{
+    size_t n = strlen(id);
+    if (strncmp(id, "iati/pair/", 10) != 0 || n < 2 || n > IATI_ID_BYTES_MAX || id[n - 2] != '/')
+        return false;
+    memcpy(other, id, n + 1);
+    other[n - 1] = id[n - 1] == 'p' ? 'r' : 'p';
+    return true;
+}
+
+/* One transfer id of the input: what the ledger holds under it, counted once. */
+static enum cc_err tally_id(struct tally *t, const char *id, struct cc_error *err)
+{
+    uint32_t unused;
+    if (strmap_get(&t->counted, id, &unused)) return CC_OK;
+    const char *copy = arena_strdup(&t->arena, id);
+    if (copy == NULL || !strmap_put(&t->counted, copy, 0))
+        return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    bool second = false;
+    char other[IATI_ID_BYTES_MAX + 1];
+    bool paired = pair_other(id, other);
+    struct seen_row row;
+    enum cc_err rc = row_read(t->cc, id, false, &row, err);
+    if (rc != CC_OK || !row.found) return rc;
+    if (strcmp(row.kind, IATI_KIND_ACTIVITY) == 0) {
+        t->activities++;
+    } else if (strcmp(row.kind, IATI_KIND_SECOND_REPORT) == 0) {
+        t->second_reports++;
+        if (paired) rc = pair_note(t, other, id, err);
+    } else {
+        const struct iati_type *type = iati_type_of_kind(row.kind);
+        if (type == NULL) return CC_OK;
+        t->transactions++;
+        t->by_type[type->code]++;
+        if (!tally_add_sum(t, row.unit, type->code,
+                           row.reversed ? -(__int128)row.amount : (__int128)row.amount))
+            return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+        /* The other side's report, recorded as the second: a flow reported twice. */
+        struct seen_row other_row;
+        if (paired) rc = row_read(t->cc, other, false, &other_row, err);
+        second = paired && rc == CC_OK && other_row.found &&
+                 strcmp(other_row.kind, IATI_KIND_SECOND_REPORT) == 0;
+        if (second) rc = pair_note(t, id, other, err);
+    }
+    return rc;
+}
+
+/* An integer as JSON: exact when it fits 64 bits, else decimal text. */
+static json_t *sum_json(__int128 v)
+{
+    if (v >= INT64_MIN && v <= INT64_MAX) return json_integer((json_int_t)v);
+    char text[48], *p = text + sizeof text - 1;
+    *p = '\0';
+    bool negative = v < 0;
+    unsigned __int128 m = negative ? (unsigned __int128)(-(v + 1)) + 1 : (unsigned __int128)v;
+    do {
+        *--p = (char)('0' + (int)(m % 10));
+        m /= 10;
+    } while (m > 0);
+    if (negative) *--p = '-';
+    return json_string(p);
+}
+
+static enum cc_err summarize(struct concord *cc, struct import *im, size_t offset,
+                             const struct ledger_op *lops, const struct ledger_result *results,
+                             json_t **summary, struct cc_error *err)
+{
+    struct tally t = {.cc = cc, .unit_index = json_object(), .pairs = json_object(),
+                      .pairs_listed = json_array()};
+    strmap_init(&t.counted);
+    arena_init(&t.arena);
+    enum cc_err rc = CC_OK;
+    json_t *rejected = json_array();
+    size_t rejected_count = 0;
+    for (size_t i = 0; i < offset + im->count && rc == CC_OK; i++) {
+        const struct ledger_op *op = &lops[i];
+        if (!ledger_status_ok(results[i].status)) {
+            rejected_count++;
+            if (json_array_size(rejected) < INTEROP_IATI_LISTED_MAX)
+                json_array_append_new(rejected,
+                                      json_pack("{s:s?,s:s,s:s?}", "id", op->id, "status",
+                                                ledger_status_name(results[i].status), "message",
+                                                results[i].message));
+        }
+        if (i < offset || op->id == NULL) continue;
+        rc = tally_id(&t, op->id, err);
+    }
+    json_t *by_type = json_object(), *amounts = json_object();
+    for (int k = 1; k <= IATI_TYPES; k++) {
+        char code[4];
+        snprintf(code, sizeof code, "%d", k);
+        json_object_set_new(by_type, code, json_integer(t.by_type[k]));
+    }
+    const char *unit;
+    const json_t *index;
+    json_object_foreach(t.unit_index, unit, index) {
+        json_t *per = json_object();
+        size_t u = (size_t)json_integer_value(index);
+        for (int k = 1; k <= IATI_TYPES; k++) {
+            char code[4];
+            snprintf(code, sizeof code, "%d", k);
+            if (t.by_type[k] > 0 && t.sums[u * (IATI_TYPES + 1) + (size_t)k] != 0)
+                json_object_set_new(per, code, sum_json(t.sums[u * (IATI_TYPES + 1) + (size_t)k]));
+        }
+        json_object_set_new(amounts, unit, per);
+    }
+    if (rc == CC_OK) {
+        *summary = json_pack(
+            "{s:I,s:I,s:o,s:o,s:I,s:{s:I,s:O},s:{s:I,s:O},s:{s:I,s:o}}", "activities",
+            (json_int_t)t.activities, "transactions", (json_int_t)t.transactions, "by_type",
+            by_type, "amounts", amounts, "second_reports", (json_int_t)t.second_reports,
+            "double_reported", "count", (json_int_t)t.pairs_count, "listed", t.pairs_listed,
+            "skipped", "count", (json_int_t)im->skipped_count, "listed", im->skipped,
+            "rejected", "count", (json_int_t)rejected_count, "listed", rejected);
+        if (*summary == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    } else {
+        json_decref(by_type);
+        json_decref(amounts);
+        json_decref(rejected);
+    }
+    json_decref(t.unit_index);
+    json_decref(t.pairs);
+    json_decref(t.pairs_listed);
+    free(t.sums);
+    strmap_free(&t.counted);
+    arena_free(&t.arena);
+    return rc;
+}
+
+enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_input *inputs,
+                                size_t count, const char *schema_path, json_t **summary,
+                                struct cc_error *err)
+{
+    assert(cc != NULL && summary != NULL);
+    assert(inputs != NULL || count == 0);
+    *summary = NULL;
+    if (count == 0) return cc_error_set(err, CC_ERR_USAGE, "import iati: no file given");
+    if (count > INTEROP_IATI_FILES_MAX)
+        return cc_error_set(err, CC_ERR_USAGE, "import iati: at most %d files",
+                            INTEROP_IATI_FILES_MAX);
+    char message[IATI_MESSAGE_BYTES];
+    struct iati_schema *schema = iati_schema_load(schema_path, message, sizeof message);
+    if (schema == NULL) return cc_error_set(err, CC_ERR_USAGE, "import iati: %s", message);
+    struct import im = {.cc = cc, .units = json_object(), .unit_ops = json_array(),
+                        .parties = json_object(), .party_ops = json_array(),
+                        .skipped = json_array()};
+    arena_init(&im.arena);
+    strmap_init(&im.seen);
+    enum cc_err rc = import_read(&im, inputs, count, schema, err);
+    iati_schema_free(schema);
+    /* The batch: units, then parties, then what the files said, in their order. */
+    size_t offset = json_array_size(im.unit_ops) + json_array_size(im.party_ops);
+    size_t n = offset + im.count;
+    struct ledger_op *lops = rc == CC_OK ? calloc(n ? n : 1, sizeof *lops) : NULL;
+    struct ledger_result *results = rc == CC_OK ? calloc(n ? n : 1, sizeof *results) : NULL;
+    if (rc == CC_OK && (lops == NULL || results == NULL))
+        rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; rc == CC_OK && i < json_array_size(im.unit_ops); i++, k++)
+        if (!json_decode_op(json_array_get(im.unit_ops, i), &lops[k], &im.arena))
+            rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; rc == CC_OK && i < json_array_size(im.party_ops); i++, k++)
+        if (!json_decode_op(json_array_get(im.party_ops, i), &lops[k], &im.arena))
+            rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    if (rc == CC_OK) {
+        if (im.count > 0) memcpy(&lops[offset], im.ops, im.count * sizeof *lops);
+        rc = concord_apply(cc, lops, n, results, err);
+    }
+    if (rc == CC_OK) rc = summarize(cc, &im, offset, lops, results, summary, err);
+    free(lops);
+    free(results);
+    import_free(&im);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- export */
+
+struct exporter {
+    struct concord *cc;
+    struct iati_writer *writer;
+    const char *prefix;
+    json_t *units;    /* unit → scale */
+    json_t *orgs;     /* account id → {"ref","name"} */
+    json_t *parties;  /* party id → name */
+    char message[IATI_MESSAGE_BYTES];
+};
+
+static int party_name_fn(void *ctx, const struct ledger_party *party)
+{
+    json_object_set_new(ctx, party->id, json_string(party->name != NULL ? party->name : ""));
+    return 0;
+}
+
+/* A unit's scale (2 when the ledger has none by that code: it then holds no amount of it). */
+static int export_scale(struct exporter *e, const char *code)
+{
+    const json_t *known = json_object_get(e->units, code);
+    if (known != NULL) return (int)json_integer_value(known);
+    struct ledger_unit unit;
+    char name[LEDGER_NAME_BYTES_MAX + 1];
+    struct cc_error err = {0};
+    int scale = concord_unit_get(e->cc, code, &unit, name, sizeof name, &err) == CC_OK
+                    ? unit.scale
+                    : IATI_UNIT_SCALE_MIN;
+    json_object_set_new(e->units, code, json_integer(scale));
+    return scale;
+}
+
+/* "-1234.50": an amount in its unit's scale, signed. */
+static json_t *value_text(struct exporter *e, const char *unit, int64_t amount, bool negative)
+{
+    char text[AMOUNT_TEXT_BYTES + 1];
+    text[0] = '-';
+    amount_format(amount, export_scale(e, unit), false, text + 1);
+    return json_string(negative ? text : text + 1);
+}
+
+/* "YYYY-MM-DD" of an instant (its UTC day). */
+static json_t *day_text(int64_t ns)
+{
+    char text[TIME_TEXT_BYTES];
+    time_format(ns, text);
+    text[10] = '\0';
+    return json_string(text);
+}
+
+struct org_copy {
+    char owner[LEDGER_ID_BYTES_MAX + 1];
+    char name[LEDGER_NAME_BYTES_MAX + 1];
+    bool found;
+};
+
+static int org_copy_fn(void *ctx, const struct ledger_account *a)
+{
+    struct org_copy *c = ctx;
+    c->found = true;
+    snprintf(c->owner, sizeof c->owner, "%s", a->owner != NULL ? a->owner : "");
+    snprintf(c->name, sizeof c->name, "%s", a->name != NULL ? a->name : "");
+    return 0;
+}
+
+/*
+ * The organisation an account stands for: its owner party (named as the
+ * party is), else the account itself (named as the account is).
+ */
+static const json_t *account_org(struct exporter *e, const char *account)
+{
+    const json_t *known = json_object_get(e->orgs, account);
+    if (known != NULL) return known;
+    struct org_copy c = {0};
+    struct cc_error err = {0};
+    e->cc->store->driver->account_get(e->cc->store, account, org_copy_fn, &c, &err);
+    const char *ref = c.owner[0] != '\0' ? c.owner : account;
+    const char *name = c.owner[0] != '\0'
+                           ? json_string_value(json_object_get(e->parties, c.owner))
+                           : c.name;
+    if (name == NULL || name[0] == '\0') name = c.name[0] != '\0' ? c.name : ref;
+    json_t *org = json_pack("{s:s,s:s}", "ref", ref, "name", name);
+    json_object_set_new(e->orgs, account, org);
+    return org;
+}
+
+/* A funding transfer the export follows, and the records that resolved it. */
+struct funding_collect {
+    json_t *roots;   /* id → {"kind","fund","debit","credit","unit","amount","posted","date",
+                              "seq","memo","records":[…]} */
+    json_t *order;   /* funds in the order they first appear */
+    json_t *funds;   /* fund → [root ids] */
+};
+
+static int funding_row_fn(void *ctx, const struct ledger_transfer *t)
+{
+    struct funding_collect *f = ctx;
+    if (t->pending_id != NULL) {
+        json_t *root = json_object_get(f->roots, t->pending_id);
+        if (root != NULL)
+            json_array_append_new(json_object_get(root, "records"),
+                                  json_pack("{s:s,s:I,s:I,s:I,s:i,s:s?}", "id", t->id, "posted",
+                                            (json_int_t)t->effect_posted, "date",
+                                            (json_int_t)t->date, "seq", (json_int_t)t->seq,
+                                            "state", (int)t->state, "memo", t->memo));
+        return 0;
+    }
+    if (t->kind == NULL) return 0;
+    bool promise = (strcmp(t->kind, "pledge") == 0 || strcmp(t->kind, "commitment") == 0) &&
+                   strncmp(t->debit, "donor.", 6) == 0;
+    bool disbursement = strcmp(t->kind, "disbursement") == 0;
+    if (!promise && !disbursement) return 0;
+    const char *fund = promise ? t->credit : t->debit;
+    json_t *root = json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:s?,s:[]}", "kind", t->kind, "fund", fund,
+        "debit", t->debit, "credit", t->credit, "unit", t->unit, "amount", (json_int_t)t->amount,
+        "posted", (json_int_t)t->effect_posted, "date", (json_int_t)t->date, "seq",
+        (json_int_t)t->seq, "memo", t->memo, "records");
+    if (root == NULL) return 1;
+    json_object_set_new(f->roots, t->id, root);
+    json_t *list = json_object_get(f->funds, fund);
+    if (list == NULL) {
+        list = json_array();
+        json_object_set_new(f->funds, fund, list);
+        json_array_append_new(f->order, json_string(fund));
+    }
+    json_array_append_new(list, json_string(t->id));
+    return 0;
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "seq"));
+    json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "seq"));
+    return (x > y) - (x < y);
+}
+
+/* Sorts a JSON array of objects by their "seq" (or another integer member, by sorter). */
+static bool array_sort(json_t *array, int (*order)(const void *, const void *))
+{
+    size_t n = json_array_size(array);
+    json_t **items = malloc((n ? n : 1) * sizeof *items);
+    if (items == NULL) return false;
+    for (size_t i = 0; i < n; i++) items[i] = json_incref(json_array_get(array, i));
+    qsort(items, n, sizeof *items, order);
+    json_array_clear(array);
+    for (size_t i = 0; i < n; i++) json_array_append_new(array, items[i]);
+    free(items);
+    return true;
+}
+
+/* A transaction of the fund's activity. */
+static void fund_event(struct exporter *e, json_t *events, int type, const char *ref,
+                       const char *unit, int64_t amount, int64_t date, json_int_t seq,
+                       const char *memo, const char *from, const char *to)
+{
+    json_t *t = json_pack("{s:I,s:i,s:s,s:o,s:s,s:o,s:o,s:O,s:O}", "seq", seq, "type", type,
+                          "ref", ref, "date", day_text(date), "currency", unit, "value",
+                          value_text(e, unit, amount, false), "value_date", day_text(date),
+                          "provider", account_org(e, from), "receiver", account_org(e, to));
+    if (t == NULL) return;
+    if (memo != NULL && memo[0] != '\0') json_object_set_new(t, "description", json_string(memo));
+    json_array_append_new(events, t);
+}
+
+/* Adds org with role to participating, once per (ref, role). */
+static void participant(json_t *participating, const json_t *org, const char *role)
+{
+    size_t i;
+    const json_t *p;
+    json_array_foreach(participating, i, p) {
+        if (json_equal(json_object_get(p, "ref"), json_object_get(org, "ref")) &&
+            strcmp(json_string_value(json_object_get(p, "role")), role) == 0)
+            return;
+    }
+    if (json_array_size(participating) >= IATI_PARTICIPANTS_KEPT) return; /* as the import keeps */
+    json_t *copy = json_deep_copy(org);
+    json_object_set_new(copy, "role", json_string(role));
+    json_array_append_new(participating, copy);
+}
+
+/* The events of one fund account: pledges, commitments, disbursements, in ledger order. */
+static json_t *fund_events(struct exporter *e, struct funding_collect *f, const char *fund,
+                           json_t *participating)
+{
+    json_t *events = json_array();
+    size_t i;
+    const json_t *id;
+    json_array_foreach(json_object_get(f->funds, fund), i, id) {
+        const char *root_id = json_string_value(id);
+        const json_t *root = json_object_get(f->roots, root_id);
+        const char *kind = json_string_value(json_object_get(root, "kind"));
+        const char *unit = json_string_value(json_object_get(root, "unit"));
+        const char *debit = json_string_value(json_object_get(root, "debit"));
+        const char *credit = json_string_value(json_object_get(root, "credit"));
+        const char *memo = json_string_value(json_object_get(root, "memo"));
+        json_int_t seq = json_integer_value(json_object_get(root, "seq"));
+        int64_t date = json_integer_value(json_object_get(root, "date"));
+        const json_t *records = json_object_get(root, "records");
+        bool pledge = strcmp(kind, "pledge") == 0, disbursement = strcmp(kind, "disbursement") == 0;
+        /* A pledge voided (its condition failed) or expired is no longer pledged. */
+        bool released = false;
+        size_t k;
+        const json_t *r;
+        json_array_foreach(records, k, r) {
+            int state = (int)json_integer_value(json_object_get(r, "state"));
+            released |= state == LEDGER_STATE_VOIDED || state == LEDGER_STATE_EXPIRED;
+        }
+        int posted_type = disbursement ? 3 : 11;
+        if (pledge && !released)
+            fund_event(e, events, 13, root_id, unit, json_integer_value(json_object_get(root, "amount")),
+                       date, seq, memo, debit, credit);
+        int64_t posted = json_integer_value(json_object_get(root, "posted"));
+        if (posted > 0)
+            fund_event(e, events, posted_type, root_id, unit, posted, date, seq, memo, debit, credit);
+        json_array_foreach(records, k, r) {
+            int64_t part = json_integer_value(json_object_get(r, "posted"));
+            if (part <= 0) continue;
+            fund_event(e, events, posted_type, json_string_value(json_object_get(r, "id")), unit,
+                       part, json_integer_value(json_object_get(r, "date")),
+                       json_integer_value(json_object_get(r, "seq")),
+                       json_string_value(json_object_get(r, "memo")), debit, credit);
+        }
+        if (disbursement) participant(participating, account_org(e, credit), "4");
+        else participant(participating, account_org(e, debit), "1");
+    }
+    array_sort(events, by_seq);
+    json_array_foreach(events, i, id) json_object_del((json_t *)id, "seq");
+    return events;
+}
+
+static bool activity_recorded(struct exporter *e, const char *identifier);
+
+static enum cc_err export_funds(struct exporter *e, struct cc_error *err)
+{
+    struct funding_collect f = {.roots = json_object(), .order = json_array(), .funds = json_object()};
+    static const char *const prefixes[] = {"donor."};
+    const struct store_transfer_filter filter = {.at = INT64_MAX, .prefixes = prefixes,
+                                                 .prefixes_count = 1};
+    enum cc_err rc = e->cc->store->driver->transfers_each(e->cc->store, &filter, funding_row_fn,
+                                                          &f, err);
+    size_t i;
+    const json_t *fund_json;
+    json_array_foreach(f.order, i, fund_json) {
+        if (rc != CC_OK) break;
+        const char *fund = json_string_value(fund_json);
+        char identifier[INTEROP_IATI_PREFIX_BYTES_MAX + LEDGER_ID_BYTES_MAX + 2];
+        snprintf(identifier, sizeof identifier, "%s-%s", e->prefix, fund);
+        if (activity_recorded(e, identifier)) continue; /* imported already: written below */
+        json_t *participating = json_array();
+        const json_t *fund_org = account_org(e, fund);
+        participant(participating, fund_org, "2");
+        json_t *events = fund_events(e, &f, fund, participating);
+        if (json_array_size(events) == 0) {
+            json_decref(events);
+            json_decref(participating);
+            continue;
+        }
+        struct org_copy c = {0};
+        struct cc_error ignored = {0};
+        e->cc->store->driver->account_get(e->cc->store, fund, org_copy_fn, &c, &ignored);
+        char title[LEDGER_NAME_BYTES_MAX + LEDGER_ID_BYTES_MAX + 4], description[512];
+        snprintf(title, sizeof title, "%s (%s)", c.name[0] != '\0' ? c.name : fund, fund);
+        utf8_truncate(title);
+        snprintf(description, sizeof description,
+                 "Pledges, commitments and disbursements of the account %s, from a concord "
+                 "ledger",
+                 fund);
+        json_t *activity = json_pack(
+            "{s:s,s:{s:s,s:s,s:O},s:s,s:s,s:s,s:[{s:s,s:O}],s:o}", "identifier", identifier,
+            "reporting_org", "ref", e->prefix, "type", "40", "name",
+            json_object_get(fund_org, "name"), "title", title, "description", description,
+            "activity_status", "2", "activity_dates", "type", "2", "iso_date",
+            json_object_get(json_array_get(events, 0), "date"), "participating", participating);
+        bool ok = activity != NULL &&
+                  iati_write_activity(e->writer, activity, events, e->message, sizeof e->message);
+        json_decref(activity);
+        json_decref(events);
+        if (!ok)
+            rc = cc_error_set(err, CC_ERR_SYSTEM, "export iati: %s",
+                              e->message[0] ? e->message : "out of memory");
+    }
+    json_decref(f.roots);
+    json_decref(f.order);
+    json_decref(f.funds);
+    return rc;
+}
+
+/* ---- the activities recorded from IATI */
+
+struct rows_collect {
+    json_t *rows; /* [{"seq","id","kind","unit","amount","date","memo","meta"}] */
+};
+
+static int row_collect_fn(void *ctx, const struct ledger_transfer *t)
+{
+    struct rows_collect *c = ctx;
+    json_t *meta = t->meta != NULL ? json_loads(t->meta, 0, NULL) : NULL;
+    json_t *row = json_pack("{s:I,s:s,s:s?,s:s?,s:I,s:I,s:s?,s:o?}", "seq", (json_int_t)t->seq,
+                            "id", t->id, "kind", t->kind, "unit", t->unit, "amount",
+                            (json_int_t)t->amount, "date", (json_int_t)t->date, "memo", t->memo,
+                            "meta", meta);
+    if (row == NULL) return 1;
+    json_array_append_new(c->rows, row);
+    return 0;
+}
+
+static enum cc_err rows_by_prefix(struct exporter *e, const char *prefix, json_t *rows,
+                                  struct cc_error *err)
+{
+    struct rows_collect c = {.rows = rows};
+    return e->cc->store->driver->transfers_id_prefix(e->cc->store, prefix, row_collect_fn, &c,
+                                                     err);
+}
+
+static bool activity_recorded(struct exporter *e, const char *identifier)
+{
+    char id[IATI_ID_BYTES_MAX + 1];
+    if (!iati_activity_record_id(id, sizeof id, identifier)) return false;
+    struct seen_row row;
+    struct cc_error err = {0};
+    return row_read(e->cc, id, false, &row, &err) == CC_OK && row.found;
+}
+
+/* A recorded report as the writer takes it: its meta, with the ledger's own figures. */
+static json_t *report_of(struct exporter *e, const json_t *row)
+{
+    const char *kind = json_string_value(json_object_get(row, "kind"));
+    const json_t *meta = json_object_get(row, "meta");
+    if (!json_is_object(meta)) return NULL;
+    bool money = iati_type_of_kind(kind) != NULL;
+    if (!money && (kind == NULL || strcmp(kind, IATI_KIND_SECOND_REPORT) != 0)) return NULL;
+    json_t *t = json_deep_copy(meta);
+    json_object_del(t, "source");
+    json_object_del(t, "counted_as");
+    json_object_set(t, "id", json_object_get(row, "id"));
+    const char *memo = json_string_value(json_object_get(row, "memo"));
+    if (memo != NULL) json_object_set_new(t, "description", json_string(memo));
+    if (money) { /* the amount and date the ledger holds, not what the meta says of them */
+        const char *unit = json_string_value(json_object_get(row, "unit"));
+        const char *value = json_string_value(json_object_get(meta, "value"));
+        json_object_set_new(t, "currency", json_string(unit));
+        json_object_set_new(t, "value",
+                            value_text(e, unit, json_integer_value(json_object_get(row, "amount")),
+                                       value != NULL && value[0] == '-'));
+        json_object_set_new(t, "date", day_text(json_integer_value(json_object_get(row, "date"))));
+    }
+    return t;
+}
+
+static int by_position(const void *a, const void *b)
+{
+    json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "position"));
+    json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "position"));
+    return (x > y) - (x < y);
+}
+
+static enum cc_err export_recorded(struct exporter *e, struct cc_error *err)
+{
+    json_t *activities = json_array(), *pairs = json_array(), *by_activity = json_object();
+    enum cc_err rc = rows_by_prefix(e, "iati/a/", activities, err);
+    if (rc == CC_OK) rc = rows_by_prefix(e, "iati/pair/", pairs, err);
+    size_t i;
+    const json_t *row;
+    /* Reports of flows, to their activities. */
+    json_array_foreach(pairs, i, row) {
+        json_t *t = report_of(e, row);
+        const char *activity = json_string_value(json_object_get(t, "activity"));
+        if (t == NULL || activity == NULL) {
+            json_decref(t);
+            continue;
+        }
+        json_t *list = json_object_get(by_activity, activity);
+        if (list == NULL) {
+            list = json_array();
+            json_object_set_new(by_activity, activity, list);
+        }
+        json_array_append_new(list, t);
+    }
+    if (rc == CC_OK && !array_sort(activities, by_seq))
+        rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    json_array_foreach(activities, i, row) {
+        if (rc != CC_OK) break;
+        if (strcmp(json_string_value(json_object_get(row, "kind")) ? json_string_value(json_object_get(row, "kind")) : "", IATI_KIND_ACTIVITY) != 0)
+            continue;
+        json_t *activity = json_deep_copy(json_object_get(row, "meta"));
+        const char *identifier = json_string_value(json_object_get(activity, "identifier"));
+        char prefix[IATI_ID_BYTES_MAX + 1];
+        if (identifier == NULL || !iati_transaction_prefix(prefix, sizeof prefix, identifier)) {
+            json_decref(activity);
+            continue;
+        }
+        json_t *rows = json_array(), *transactions = json_array();
+        rc = rows_by_prefix(e, prefix, rows, err);
+        size_t k;
+        const json_t *r;
+        json_array_foreach(rows, k, r) {
+            json_t *t = report_of(e, r);
+            if (t != NULL) json_array_append_new(transactions, t);
+        }
+        json_array_extend(transactions, json_object_get(by_activity, identifier));
+        array_sort(transactions, by_position);
+        if (rc == CC_OK &&
+            !iati_write_activity(e->writer, activity, transactions, e->message, sizeof e->message))
+            rc = cc_error_set(err, CC_ERR_SYSTEM, "export iati: %s", e->message);
+        json_decref(rows);
+        json_decref(transactions);
+        json_decref(activity);
+    }
+    json_decref(activities);
+    json_decref(pairs);
+    json_decref(by_activity);
+    return rc;
+}
+
+enum cc_err concord_export_iati(struct concord *cc, const char *activity_prefix,
+                                iati_write_fn write, void *ctx, struct cc_error *err)
+{
+    assert(cc != NULL && write != NULL);
+    const char *prefix = activity_prefix != NULL ? activity_prefix : INTEROP_IATI_PREFIX_DEFAULT;
+    size_t n = strlen(prefix);
+    bool plain = n >= 1 && n <= INTEROP_IATI_PREFIX_BYTES_MAX;
+    for (size_t i = 0; plain && i < n; i++) plain = prefix[i] > ' ' && prefix[i] < 0x7f;
+    if (!plain)
+        return cc_error_set(err, CC_ERR_USAGE,
+                            "export iati: --activity-prefix must be 1 to %d printable ASCII "
+                            "characters without spaces (an organisation identifier such as "
+                            "XM-DAC-41114)",
+                            INTEROP_IATI_PREFIX_BYTES_MAX);
+    struct exporter e = {.cc = cc, .prefix = prefix, .units = json_object(),
+                         .orgs = json_object(), .parties = json_object()};
+    enum cc_err rc = concord_parties_list(cc, party_name_fn, e.parties, err);
+    if (rc == CC_OK) {
+        e.writer = iati_writer_open(write, ctx);
+        if (e.writer == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    }
+    if (rc == CC_OK) rc = export_funds(&e, err);
+    if (rc == CC_OK) rc = export_recorded(&e, err);
+    /* IATI has no empty activity file (one iati-activity at least): nothing is written then. */
+    if (rc == CC_OK && iati_writer_activities(e.writer) == 0)
+        rc = cc_error_set(err, CC_ERR_NOT_FOUND,
+                          "export iati: the ledger holds no funding transfers and no IATI "
+                          "activities: nothing to export");
+    if (e.writer != NULL && !iati_writer_close(e.writer) && rc == CC_OK)
+        rc = cc_error_set(err, CC_ERR_SYSTEM, "export iati: the output could not be written");
+    json_decref(e.units);
+    json_decref(e.orgs);
+    json_decref(e.parties);
+    return rc;
+}

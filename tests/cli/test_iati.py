@@ -1,0 +1,727 @@
+#!/usr/bin/env python3
+"""IATI 2.03 import and export end to end, through the command line.
+
+Reads the IATI Standard's own files in place (../shared/data/iati beside
+the project, or $CONCORD_SHARED_DATA/iati): the official schema, the
+schema's should-pass and should-fail test documents, and the annotated
+example. The other documents are written here, small and by hand: one
+transaction of every type, hostile inputs, the two reports of one flow.
+
+What it holds concord to:
+- the schema comes from --schema or $CONCORD_IATI_SCHEMA, never from the
+  build, and its absence is refused with a message that says how to give it;
+- every should-pass document imports (exit 0), every should-fail one is
+  refused (exit 2) naming file, line and element, and nothing of it is
+  recorded, not even of the valid files imported with it;
+- each of the 13 transaction types lands as the mapping says (kind, stage
+  account, pending or posted, unit and scale), amounts exact in minor units;
+- re-importing records nothing new and reports the same summary, which is
+  read back from the ledger;
+- a flow reported by both sides is counted once, whichever side comes
+  first, both reports kept;
+- an export validates against the schema, imports back to the same
+  figures (the funding report's pledged, committed and disbursed; every
+  iati.* balance), and exports again to the same document;
+- a large file is streamed: memory stays far below its size.
+
+usage: test_iati.py CONCORD_BINARY [unittest arguments]
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+CONCORD = None
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHARED = os.environ.get("CONCORD_SHARED_DATA") or os.path.join(ROOT, "..", "shared", "data")
+IATI = os.path.join(SHARED, "iati")
+SCHEMA = os.path.join(IATI, "schema", "iati-activities-schema.xsd")
+EXAMPLE = os.path.join(IATI, "examples", "activity-standard-example-annotated.xml")
+
+
+def documents(kind):
+    found = []
+    for directory, _, files in os.walk(os.path.join(IATI, "tests", kind)):
+        found += [os.path.join(directory, f) for f in files if f.endswith(".xml")]
+    return sorted(found)
+
+
+def org(element, ref=None, name=None, activity=None, type_=None):
+    """<provider-org …>, <receiver-org …>: attributes only when given."""
+    attrs = ""
+    if ref is not None:
+        attrs += f' ref="{ref}"'
+    if activity is not None:
+        attrs += f' {element.split("-")[0]}-activity-id="{activity}"'
+    if type_ is not None:
+        attrs += f' type="{type_}"'
+    inner = f"<narrative>{name}</narrative>" if name else ""
+    return f"<{element}-org{attrs}>{inner}</{element}-org>"
+
+
+def transaction(code, value, date="2026-03-01", currency=None, ref=None, provider=None,
+                receiver=None, description=None):
+    """One <transaction>; provider and receiver are (ref, name[, activity id]) or None."""
+    cur = f' currency="{currency}"' if currency else ""
+    out = [f'<transaction{f" ref={chr(34)}{ref}{chr(34)}" if ref else ""}>',
+           f'<transaction-type code="{code}"/>',
+           f'<transaction-date iso-date="{date}"/>',
+           f'<value{cur} value-date="{date}">{value}</value>']
+    if description:
+        out.append(f"<description><narrative>{description}</narrative></description>")
+    if provider:
+        out.append(org("provider", *provider))
+    if receiver:
+        out.append(org("receiver", *receiver))
+    out.append("</transaction>")
+    return "\n".join(out)
+
+
+def activity(identifier, reporter, transactions, currency="EUR", participants=(),
+             title="An activity"):
+    """One <iati-activity> with what the schema requires, and the transactions given."""
+    cur = f' default-currency="{currency}"' if currency else ""
+    parts = "\n".join(
+        f'<participating-org ref="{r}" role="{role}" type="{t}"><narrative>{n}</narrative>'
+        f'</participating-org>' for r, role, t, n in participants) or \
+        f'<participating-org ref="{reporter}" role="4"/>'
+    return (f'<iati-activity{cur}>\n<iati-identifier>{identifier}</iati-identifier>\n'
+            f'<reporting-org ref="{reporter}" type="40"><narrative>Reporter {reporter}'
+            f'</narrative></reporting-org>\n<title><narrative>{title}</narrative></title>\n'
+            f'<description><narrative>About {identifier}</narrative></description>\n'
+            f'{parts}\n<activity-status code="2"/>\n'
+            f'<activity-date type="2" iso-date="2026-01-01"/>\n'
+            + "\n".join(transactions) + "\n</iati-activity>")
+
+
+def document(*activities):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<iati-activities version="2.03">\n'
+            + "\n".join(activities) + "\n</iati-activities>\n")
+
+
+GOV = ("GB-GOV-1", "United Kingdom")
+PARTNER = ("XM-PARTNER", "Partner NGO")
+BIZ = ("XM-BIZ", "A business")
+
+# One transaction of each type (reported by XM-TEST), and what concord cannot record.
+ALL_TYPES = document(activity("XM-TEST-ALL", "XM-TEST", [
+    transaction(1, "1000.50", ref="T1", provider=GOV, description="Funds in"),
+    transaction(2, "500", ref="T2", receiver=PARTNER),
+    transaction(3, "200", ref="T3", receiver=PARTNER),
+    transaction(4, "50.25", ref="T4"),
+    transaction(5, "10", ref="T5", provider=PARTNER),
+    transaction(6, "20", ref="T6", provider=PARTNER),
+    transaction(7, "30", ref="T7", receiver=PARTNER),
+    transaction(8, "40", ref="T8", receiver=BIZ),
+    transaction(9, "45", ref="T9", provider=BIZ),
+    transaction(10, "1000", currency="USD", ref="T10", receiver=PARTNER),
+    transaction(11, "5000", ref="T11", provider=GOV),
+    transaction(12, "300", ref="T12", receiver=PARTNER),
+    transaction(13, "8000", ref="T13", provider=GOV),
+    transaction(3, "-50.00", ref="DUP", receiver=PARTNER, description="A refund"),
+    transaction(3, "12.345", currency="JOD", ref="DUP", receiver=PARTNER),
+    transaction(3, "0.00", ref="ZERO", receiver=PARTNER),
+    transaction(99, "10", ref="ODD", receiver=PARTNER),
+], participants=[("GB-GOV-1", 1, 10, "United Kingdom"), ("XM-TEST", 4, 40, "Test agency")]))
+
+# The same flow reported by the provider (XM-DONOR-A1) and by the recipient (XM-NGO-B1).
+DONOR = ("XM-DONOR", "Donor")
+NGO = ("XM-NGO", "NGO")
+PROVIDER_SIDE = document(activity("XM-DONOR-A1", "XM-DONOR", [
+    transaction(2, "5000", date="2026-02-01", receiver=NGO + ("XM-NGO-B1",)),
+    transaction(3, "1000", date="2026-02-10", receiver=NGO + ("XM-NGO-B1",)),
+]))
+RECIPIENT_SIDE = document(activity("XM-NGO-B1", "XM-NGO", [
+    transaction(11, "5000.00", date="2026-02-03", provider=DONOR + ("XM-DONOR-A1",)),
+    transaction(1, "1000.0", date="2026-02-12", provider=DONOR + ("XM-DONOR-A1",)),
+]))
+
+FUNDING = [
+    {"op": "unit", "code": "USD", "scale": 2},
+    {"op": "party", "id": "fund", "kind": "fund", "name": "Pooled fund"},
+    {"op": "account", "id": "fund.pool", "unit": "USD", "owner": "fund", "name": "Pooled fund"},
+    {"op": "account", "id": "force.salaries", "unit": "USD", "owner": "fund",
+     "name": "Force salaries"},
+    {"op": "condition", "name": "ceasefire", "probability": 0.7},
+    {"op": "condition", "name": "war_ends", "probability": 0.2},
+    {"op": "donor", "id": "us", "name": "United States"},
+    {"op": "donor", "id": "fr", "name": "France"},
+    {"op": "pledge", "id": "p-us", "donor": "us", "amount": 1000000, "date": "2026-10-01",
+     "memo": "for salaries"},
+    {"op": "commitment", "id": "c-us", "pledge": "p-us", "amount": 600000,
+     "date": "2026-10-02"},
+    {"op": "pledge", "id": "p-fr", "donor": "fr", "amount": 500000, "if": "ceasefire",
+     "date": "2026-10-03"},
+    {"op": "pledge", "id": "p-void", "donor": "fr", "amount": 700000, "if": "war_ends",
+     "date": "2026-10-03"},
+    {"op": "commitment", "id": "c-fr", "donor": "fr", "amount": 200000, "date": "2026-10-04"},
+    {"op": "disbursement", "id": "d-1", "to": "force.salaries", "amount": 400000,
+     "date": "2026-10-05"},
+    {"op": "resolve", "name": "war_ends", "state": "failed"},
+]
+
+PLACE = re.compile(r"^concord: (?P<file>[^:]+):(?P<line>\d+): element (?P<element>[\w:!()-]+): ")
+
+
+class Iati(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.db = self.new_db("a.db")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    # ---- helpers
+
+    def new_db(self, name):
+        path = os.path.join(self.dir.name, name)
+        r = subprocess.run([CONCORD, "--db", path, "init"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return path
+
+    def cc(self, *args, db=None, input=None, env=None):
+        run_env = dict(os.environ)
+        run_env.pop("CONCORD_IATI_SCHEMA", None)
+        run_env.update(env or {})
+        return subprocess.run([CONCORD, "--db", db or self.db] + list(args), input=input,
+                              capture_output=True, text=True, timeout=600, env=run_env)
+
+    def write(self, name, text):
+        path = os.path.join(self.dir.name, name)
+        with open(path, "wb") as f:
+            f.write(text.encode() if isinstance(text, str) else text)
+        return path
+
+    def imp(self, *files, db=None, code=0):
+        r = self.cc("import", "iati", *files, "--schema", SCHEMA, "--json", db=db)
+        self.assertEqual(r.returncode, code, r.stderr)
+        return json.loads(r.stdout) if r.stdout else None
+
+    def state(self, db=None):
+        """Everything a refused import must leave as it was."""
+        accounts = self.cc("account", "list", "--json", db=db)
+        balances = self.cc("balance", "--prefix", "", "--json", db=db)
+        units = self.cc("unit", "list", "--json", db=db)
+        parties = self.cc("party", "list", "--json", db=db)
+        for r in (accounts, balances, units, parties):
+            self.assertEqual(r.returncode, 0, r.stderr)
+        return accounts.stdout, balances.stdout, units.stdout, parties.stdout
+
+    def account(self, ident, db=None):
+        r = self.cc("account", "show", ident, "--json", db=db)
+        self.assertEqual(r.returncode, 0, f"{ident}: {r.stderr}")
+        a = json.loads(r.stdout)
+        return (a["debits_pending"], a["debits_posted"], a["credits_pending"],
+                a["credits_posted"])
+
+    def transfer(self, ident, db=None):
+        r = self.cc("transfer", "show", ident, "--json", db=db)
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+    def iati_balances(self, db=None):
+        listed = json.loads(self.cc("account", "list", "--prefix", "iati.", "--json",
+                                    db=db).stdout)
+        return {a["id"]: (a["unit"], a["debits_pending"], a["debits_posted"],
+                          a["credits_pending"], a["credits_posted"]) for a in listed}
+
+    def refused(self, path, element, words, line=None):
+        """The import of path is refused naming it, its line and element; nothing recorded."""
+        before = self.state()
+        r = self.cc("import", "iati", path, "--schema", SCHEMA)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        first = r.stderr.splitlines()[0]
+        m = PLACE.match(first)
+        self.assertIsNotNone(m, first)
+        self.assertEqual(m["file"], path, first)
+        self.assertEqual(m["element"], element, first)
+        if line is not None:
+            self.assertEqual(int(m["line"]), line, first)
+        for w in words:
+            self.assertIn(w, first)
+        self.assertEqual(self.state(), before, f"{path} changed the ledger")
+        return first
+
+    # ---- the schema
+
+    def test_schema_is_required_and_comes_from_option_or_environment(self):
+        path = self.write("all.xml", ALL_TYPES)
+        before = self.state()
+        r = self.cc("import", "iati", path)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--schema PATH", r.stderr)
+        self.assertIn("CONCORD_IATI_SCHEMA", r.stderr)
+        r = self.cc("import", "iati", path, "--schema", os.path.join(self.dir.name, "none.xsd"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("none.xsd: cannot be read", r.stderr)
+        self.assertEqual(self.state(), before)
+        r = self.cc("import", "iati", path, "--json", env={"CONCORD_IATI_SCHEMA": SCHEMA})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["transactions"], 15)
+        help_text = self.cc("import", "iati", "--help").stdout
+        self.assertIn("--schema", help_text)
+        self.assertIn("CONCORD_IATI_SCHEMA", help_text)
+
+    # ---- the standard's own test documents
+
+    def test_every_should_pass_document_imports(self):
+        passing = documents("should-pass")
+        self.assertGreaterEqual(len(passing), 43)
+        for path in passing:
+            s = self.imp(path)
+            self.assertEqual(sorted(s["by_type"]), sorted(str(k) for k in range(1, 14)), path)
+            self.assertEqual(s["rejected"]["count"], 0, path)
+        # All at once, and the example (whose one transaction has a real type) with them.
+        s = self.imp(EXAMPLE, *passing)
+        self.assertEqual((s["activities"], s["transactions"]), (1, 1))
+        self.assertEqual(s["by_type"]["1"], 1)
+        # The templates' activities have no identifier and their types are "X": not recorded,
+        # each listed with its place.
+        self.assertGreater(s["skipped"]["count"], len(passing))
+        for item in s["skipped"]["listed"]:
+            self.assertTrue(os.path.exists(item["file"]))
+            self.assertGreater(item["line"], 0)
+            self.assertIn(item["element"], ("iati-activity", "transaction", "value"))
+        self.assertEqual(self.cc("verify").returncode, 0)
+
+    def test_every_should_fail_document_is_refused_and_records_nothing(self):
+        failing = documents("should-fail")
+        self.assertGreaterEqual(len(failing), 40)
+        self.imp(EXAMPLE)  # a ledger with something in it, that must stay as it is
+        before = self.state()
+        for path in failing:
+            r = self.cc("import", "iati", path, "--schema", SCHEMA)
+            self.assertEqual(r.returncode, 2, f"{path}: {r.stderr}")
+            m = PLACE.match(r.stderr)
+            self.assertIsNotNone(m, f"{path}: {r.stderr}")
+            self.assertEqual(m["file"], path)
+            self.assertGreater(int(m["line"]), 0)
+        self.assertEqual(self.state(), before)
+        # With valid files before it in the same import: the whole import is refused.
+        fresh = self.new_db("b.db")
+        before = self.state(db=fresh)
+        r = self.cc("import", "iati", EXAMPLE, self.write("all.xml", ALL_TYPES), failing[0],
+                    "--schema", SCHEMA, db=fresh)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(failing[0], r.stderr)
+        self.assertEqual(self.state(db=fresh), before)
+
+    def test_a_should_fail_message_names_file_line_and_element(self):
+        path = os.path.join(IATI, "tests", "should-fail", "01-empty-activity.xml")
+        first = self.refused(path, "iati-activity", ["Missing child element", "iati-identifier"])
+        self.assertRegex(first, r":\d+: element iati-activity: not valid IATI 2\.03: ")
+
+    # ---- the mapping
+
+    def test_the_annotated_example(self):
+        s = self.imp(EXAMPLE)
+        self.assertEqual((s["activities"], s["transactions"]), (1, 1))
+        self.assertEqual(s["amounts"], {"EUR": {"1": 100000}})
+        # Incoming funds from Agency B to the reporter, Agency A, in euro cents.
+        self.assertEqual(self.account("iati.funds.bb-bbb-123456789.given.eur"), (0, 100000, 0, 0))
+        self.assertEqual(self.account("iati.funds.aa-aaa-123456789.received.eur"),
+                         (0, 0, 0, 100000))
+        parties = {p["id"]: p for p in json.loads(self.cc("party", "list", "--json").stdout)}
+        self.assertEqual(parties["bb-bbb-123456789"]["name"], "Name of Agency B (BB-BBB-123456789)")
+        self.assertEqual(parties["cc-ccc-123456789"]["kind"], "nation")  # type 10, Government
+        # The provider names its own activity: the report is one side's of a flow.
+        history = json.loads(self.cc("history", "iati.funds.aa-aaa-123456789.received.eur",
+                                     "--json").stdout)
+        self.assertEqual(len(history), 1)
+        t = history[0]
+        self.assertTrue(t["id"].startswith("iati/pair/") and t["id"].endswith("/r"), t["id"])
+        self.assertEqual((t["kind"], t["state"], t["date"], t["memo"]),
+                         ("iati.incoming_funds", "posted", "2012-01-01",
+                          "Transaction description text"))
+        meta = t["meta"]
+        self.assertEqual(meta["provider"]["activity_id"], "BB-BBB-123456789-1234AA")
+        self.assertEqual(meta["receiver"]["activity_id"], "AA-AAA-123456789-1234")
+        self.assertEqual((meta["value"], meta["currency"], meta["value_date"], meta["ref"]),
+                         ("1000", "EUR", "2012-01-01", "1234"))
+        self.assertEqual(meta["classifications"]["sectors"], [{"code": "111", "vocabulary": "2"}])
+        record = self.transfer("iati/a/AA-AAA-123456789-ABC123")
+        self.assertEqual(record["meta"]["title"], "Activity title")
+        self.assertEqual(record["meta"]["description"].split(".")[0],
+                         "General activity description text")
+        self.assertEqual(len(record["meta"]["participating"]), 3)
+
+    def test_every_transaction_type(self):
+        s = self.imp(self.write("all.xml", ALL_TYPES))
+        self.assertEqual(s["activities"], 1)
+        self.assertEqual(s["transactions"], 15)
+        expected = {str(k): 1 for k in range(1, 14)}
+        expected["3"] = 3
+        self.assertEqual(s["by_type"], expected)
+        self.assertEqual(s["amounts"]["EUR"]["3"], 20000 - 5000)  # a refund is negative
+        self.assertEqual(s["amounts"]["JOD"], {"3": 12345})
+        self.assertEqual(s["amounts"]["USD"], {"10": 100000})
+        # Zero and a type outside 1–13: not recorded, listed with their lines.
+        reasons = {i["reason"].split(":")[0]: i for i in s["skipped"]["listed"]}
+        self.assertIn("a value of 0", reasons)
+        self.assertIn('transaction-type code "99" is not one of IATI 2.03\'s transaction types '
+                      '(1 to 13)', reasons)
+        units = {u["code"]: u["scale"] for u in json.loads(self.cc("unit", "list",
+                                                                   "--json").stdout)}
+        self.assertEqual((units["EUR"], units["USD"], units["JOD"]), (2, 2, 3))
+        # Funds that moved: given by the provider, received by the receiver.
+        self.assertEqual(self.account("iati.funds.gb-gov-1.given.eur"), (0, 100050, 0, 0))
+        self.assertEqual(self.account("iati.funds.xm-test.received.eur"),
+                         (0, 0, 0, 100050 + 1000 + 2000 + 4500))
+        self.assertEqual(self.account("iati.funds.xm-test.given.eur"),
+                         (0, 20000 + 5025 + 3000 + 4000, 0, 5000))
+        self.assertEqual(self.account("iati.funds.xm-partner.received.eur"),
+                         (0, 5000, 0, 20000 + 3000))
+        self.assertEqual(self.account("iati.funds.unspecified.received.eur"), (0, 0, 0, 5025))
+        self.assertEqual(self.account("iati.funds.xm-partner.received.jod"), (0, 0, 0, 12345))
+        # Commitments and the guarantee on their own stages; pledges pending.
+        self.assertEqual(self.account("iati.commitment.xm-test.given.eur"), (0, 50000, 0, 0))
+        self.assertEqual(self.account("iati.commitment.gb-gov-1.given.eur"), (0, 500000, 0, 0))
+        self.assertEqual(self.account("iati.guarantee.xm-test.given.usd"), (0, 100000, 0, 0))
+        self.assertEqual(self.account("iati.pledge.xm-test.given.eur"), (30000, 0, 0, 0))
+        self.assertEqual(self.account("iati.pledge.gb-gov-1.given.eur"), (800000, 0, 0, 0))
+        kinds = {
+            "T1": ("iati.incoming_funds", "posted"), "T2": ("iati.outgoing_commitment", "posted"),
+            "T3": ("iati.disbursement", "posted"), "T4": ("iati.expenditure", "posted"),
+            "T5": ("iati.interest_payment", "posted"), "T6": ("iati.loan_repayment", "posted"),
+            "T7": ("iati.reimbursement", "posted"), "T8": ("iati.purchase_of_equity", "posted"),
+            "T9": ("iati.sale_of_equity", "posted"), "T10": ("iati.credit_guarantee", "posted"),
+            "T11": ("iati.incoming_commitment", "posted"),
+            "T12": ("iati.outgoing_pledge", "pending"),
+            "T13": ("iati.incoming_pledge", "pending")}
+        for ref, (kind, state) in kinds.items():
+            t = self.transfer(f"iati/t/XM-TEST-ALL#r{ref}")
+            self.assertIsNotNone(t, ref)
+            self.assertEqual((t["kind"], t["state"], t["meta"]["type"]), (kind, state,
+                                                                          int(ref[1:])))
+        # A repeated @ref cannot key its transactions: their positions do.
+        refund = self.transfer("iati/t/XM-TEST-ALL#14")
+        self.assertEqual((refund["debit"], refund["credit"], refund["amount"], refund["memo"]),
+                         ("iati.funds.xm-partner.received.eur", "iati.funds.xm-test.given.eur",
+                          5000, "A refund"))
+        self.assertEqual(self.transfer("iati/t/XM-TEST-ALL#15")["unit"], "JOD")
+        parties = {p["id"]: p for p in json.loads(self.cc("party", "list", "--json").stdout)}
+        self.assertEqual((parties["gb-gov-1"]["kind"], parties["gb-gov-1"]["name"]),
+                         ("nation", "United Kingdom (GB-GOV-1)"))
+        self.assertEqual(parties["xm-partner"]["kind"], "organisation")
+        self.assertEqual(self.cc("verify").returncode, 0)
+        self.assertEqual(self.cc("check").returncode, 0)
+
+    def test_reimport_records_nothing_and_reports_the_same(self):
+        path = self.write("all.xml", ALL_TYPES)
+        first = self.imp(path, EXAMPLE)
+        before = self.state()
+        again = self.imp(path, EXAMPLE)
+        self.assertEqual(again, first)
+        self.assertEqual(self.state(), before)
+        # The same activity twice in one import is taken once (what is not recorded is
+        # listed for each file it is in).
+        fresh = self.new_db("b.db")
+        twice = self.imp(path, path, EXAMPLE, db=fresh)
+        self.assertEqual(twice["skipped"]["count"], 2 * first["skipped"]["count"])
+        del twice["skipped"], first["skipped"]
+        self.assertEqual(twice, first)
+        self.assertEqual(self.iati_balances(db=fresh), self.iati_balances())
+        # Standard input.
+        with open(path) as f:
+            r = self.cc("import", "iati", "-", "--schema", SCHEMA, "--json", input=f.read())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["transactions"], 15)
+
+    def test_a_changed_transaction_is_refused_by_the_ledger(self):
+        self.imp(self.write("all.xml", ALL_TYPES))
+        changed = ALL_TYPES.replace(">200<", ">201<")
+        r = self.cc("import", "iati", self.write("changed.xml", changed), "--schema", SCHEMA,
+                    "--json")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        s = json.loads(r.stdout)
+        self.assertEqual(s["rejected"]["count"], 1)
+        self.assertEqual(s["rejected"]["listed"][0]["id"], "iati/t/XM-TEST-ALL#rT3")
+        self.assertEqual(s["rejected"]["listed"][0]["status"], "exists_with_different_fields")
+        self.assertEqual(self.transfer("iati/t/XM-TEST-ALL#rT3")["amount"], 20000)
+
+    # ---- hostile input
+
+    def test_hostile_inputs_are_refused_by_place_and_record_nothing(self):
+        self.imp(EXAMPLE)
+        good = ALL_TYPES
+        value_line = good.splitlines().index(
+            '<value value-date="2026-03-01">200</value>') + 1
+        cases = [
+            ("truncated.xml", good[:len(good) // 2], None,
+             ["not well-formed XML", "the file ends before this element does"]),
+            ("utf8.xml", good.encode().replace(b"Funds in", b"Funds \xff\xfe in"), "narrative",
+             ["not well-formed XML", "not proper UTF-8"]),
+            # 2^63 cents and more: a decimal the schema takes, an amount the ledger cannot hold.
+            ("huge.xml", good.replace(">200<", ">92233720368547758.08<"), "value",
+             ["92233720368547758.08 EUR is beyond what the ledger records"]),
+            ("long.xml", good.replace(">200<", ">" + "1" * 70 + "<"), "value",
+             ["xs:decimal"]),
+            ("precise.xml", good.replace(">200<", ">200.125<"), "value",
+             ["200.125 EUR has more decimal places", "scale 2"]),
+            ("currency.xml", good.replace('currency="USD"', 'currency="XYZ"'), "value",
+             ['currency "XYZ" is not an ISO 4217 currency code']),
+            ("nocurrency.xml", good.replace(' default-currency="EUR"', ""), "value",
+             ["no currency"]),
+            ("date.xml", good.replace('iso-date="2026-03-01"/>\n<value value-date="2026-03-01">'
+                                      '200', 'iso-date="1800-03-01"/>\n<value value-date='
+                                      '"2026-03-01">200'), "transaction-date",
+             ["1800-03-01", "from 1900 to 2199"]),
+            ("identifier.xml", good.replace("XM-TEST-ALL", "X" * 300), "iati-identifier",
+             ["longer than 256 bytes"]),
+            ("ref.xml", good.replace('ref="GB-GOV-1"', 'ref="' + "G" * 200 + '"', 1),
+             "participating-org", ["attribute ref: longer than 128 bytes"]),
+            ("doctype.xml", good.replace(
+                '<iati-activities version="2.03">',
+                '<!DOCTYPE iati-activities [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+                '\n<iati-activities version="2.03">'), "!DOCTYPE",
+             ["document type declaration is not accepted"]),
+            ("root.xml", '<?xml version="1.0"?>\n<organisations version="2.03"/>\n',
+             "organisations", ["not valid IATI 2.03"]),
+            ("empty.xml", "", "(document)", ["no root element"]),
+        ]
+        for name, text, element, words in cases:
+            with self.subTest(name):
+                path = self.write(name, text)
+                before = self.state()
+                r = self.cc("import", "iati", path, "--schema", SCHEMA)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                first = r.stderr.splitlines()[0]
+                m = PLACE.match(first)
+                self.assertIsNotNone(m, first)
+                self.assertEqual(m["file"], path)
+                if element is not None:
+                    self.assertEqual(m["element"], element, first)
+                for w in words:
+                    self.assertIn(w, first)
+                self.assertEqual(self.state(), before)
+        # The line is the value element's.
+        first = self.refused(self.write("precise2.xml", good.replace(">200<", ">200.125<")),
+                             "value", ["more decimal places"], line=value_line)
+        self.assertIn("precise2.xml", first)
+        r = self.cc("import", "iati", os.path.join(self.dir.name, "missing.xml"), "--schema",
+                    SCHEMA)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("missing.xml: cannot open", r.stderr)
+
+    # ---- a flow reported by both sides
+
+    def test_a_flow_reported_by_both_sides_is_counted_once(self):
+        provider = self.write("provider.xml", PROVIDER_SIDE)
+        recipient = self.write("recipient.xml", RECIPIENT_SIDE)
+        s = self.imp(provider, recipient)
+        self.assertEqual((s["transactions"], s["second_reports"]), (2, 2))
+        self.assertEqual(s["by_type"]["3"], 1)
+        self.assertEqual(s["by_type"]["2"], 1)
+        self.assertEqual((s["by_type"]["1"], s["by_type"]["11"]), (0, 0))
+        self.assertEqual(s["double_reported"]["count"], 2)
+        listed = {p["counted"]: p for p in s["double_reported"]["listed"]}
+        self.assertEqual(len(listed), 2)
+        for counted, p in listed.items():
+            self.assertTrue(counted.endswith("/p"))
+            self.assertEqual(p["second_report"], counted[:-1] + "r")
+            self.assertEqual((p["provider_activity"], p["receiver_activity"]),
+                             ("XM-DONOR-A1", "XM-NGO-B1"))
+            second = self.transfer(p["second_report"])
+            self.assertEqual((second["kind"], second["unit"], second["debit"], second["credit"]),
+                             ("iati.second_report", "IATI_RECORD", "iati.records.published",
+                              "iati.records.second_reports"))
+            self.assertEqual(second["meta"]["counted_as"], counted)
+            self.assertEqual(second["meta"]["activity"], "XM-NGO-B1")
+            self.assertEqual(self.transfer(counted)["meta"]["activity"], "XM-DONOR-A1")
+        # The money once: 1,000.00 disbursed, 5,000.00 committed.
+        once = self.iati_balances()
+        self.assertEqual(once["iati.funds.xm-donor.given.eur"][2], 100000)
+        self.assertEqual(once["iati.funds.xm-ngo.received.eur"][4], 100000)
+        self.assertEqual(once["iati.commitment.xm-ngo.received.eur"][4], 500000)
+        self.assertEqual(self.account("iati.records.second_reports"), (0, 0, 0, 2))
+        # One side now, the other later: the second import recognises the first's report.
+        later = self.new_db("later.db")
+        self.assertEqual(self.imp(provider, db=later)["double_reported"]["count"], 0)
+        s2 = self.imp(recipient, db=later)
+        self.assertEqual((s2["transactions"], s2["second_reports"]), (0, 2))
+        self.assertEqual(s2["double_reported"]["count"], 2)
+        self.assertEqual(self.iati_balances(db=later), once)
+        # The recipient first: its reports are the ones counted, the money the same.
+        reverse = self.new_db("reverse.db")
+        s3 = self.imp(recipient, provider, db=reverse)
+        self.assertEqual((s3["by_type"]["1"], s3["by_type"]["11"], s3["by_type"]["3"]),
+                         (1, 1, 0))
+        self.assertEqual(s3["double_reported"]["count"], 2)
+        self.assertEqual(self.iati_balances(db=reverse), once)
+        # Again: nothing new.
+        self.assertEqual(self.imp(provider, recipient), s)
+        self.assertEqual(self.iati_balances(), once)
+        # Reports that disagree on the value are two flows.
+        apart = self.new_db("apart.db")
+        s4 = self.imp(provider, self.write("r900.xml", RECIPIENT_SIDE.replace("1000.0", "900")),
+                      db=apart)
+        self.assertEqual(s4["double_reported"]["count"], 1)  # the commitment still pairs
+        self.assertEqual(self.iati_balances(db=apart)["iati.funds.xm-donor.given.eur"][2],
+                         190000)
+        for db in (self.db, later, reverse):
+            self.assertEqual(self.cc("verify", db=db).returncode, 0)
+
+    # ---- export
+
+    def apply(self, ops, db=None):
+        r = self.cc("apply", db=db, input="".join(json.dumps(o) + "\n" for o in ops))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
+    def export(self, db=None, *args):
+        r = self.cc("export", "iati", *args, db=db)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        path = self.write(f"export-{len(os.listdir(self.dir.name))}.xml", r.stdout)
+        return path, r.stdout
+
+    def validates(self, path):
+        if shutil.which("xmllint") is None:
+            self.fail("xmllint (libxml2-utils) is needed to check exports")
+        r = subprocess.run(["xmllint", "--noout", "--schema", SCHEMA, path], capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_export_of_funding_imports_back_to_the_same_figures(self):
+        results = self.apply(FUNDING)
+        self.assertTrue(all(r["status"] in ("created", "resolved") for r in results), results)
+        path, text = self.export()
+        self.validates(path)
+        self.assertIn("<iati-identifier>concord-fund.pool</iati-identifier>", text)
+        self.assertNotIn('ref="p-void"', text)  # a pledge whose condition failed: no longer
+        report = json.loads(self.cc("report", "funding", "--json").stdout)["totals"]
+        fresh = self.new_db("b.db")
+        s = self.imp(path, db=fresh)
+        self.assertEqual(s["activities"], 1)
+        usd = s["amounts"]["USD"]
+        self.assertEqual((usd["13"], usd["11"], usd["3"]),
+                         (report["pledged"], report["committed"], report["disbursed"]))
+        self.assertEqual((usd["13"], usd["11"], usd["3"]), (1500000, 800000, 400000))
+        # Pledges pending, commitments and disbursements posted, by organisation.
+        b = self.iati_balances(db=fresh)
+        self.assertEqual(b["iati.pledge.us.given.usd"][1:], (1000000, 0, 0, 0))
+        self.assertEqual(b["iati.commitment.fr.given.usd"][1:], (0, 200000, 0, 0))
+        self.assertEqual(b["iati.funds.fund.received.usd"][1:], (0, 0, 0, 400000))
+        pledge = self.transfer("iati/t/concord-fund.pool#rp-us", db=fresh)
+        self.assertEqual((pledge["kind"], pledge["state"], pledge["memo"], pledge["date"]),
+                         ("iati.incoming_pledge", "pending", "for salaries", "2026-10-01"))
+        # The export of the import is the export: a fixed point.
+        _, again = self.export(fresh)
+        self.assertEqual(again, text)
+        # Another reporting organisation's identifier.
+        _, prefixed = self.export(None, "--activity-prefix", "XM-TEST")
+        self.assertIn("<iati-identifier>XM-TEST-fund.pool</iati-identifier>", prefixed)
+        r = self.cc("export", "iati", "--activity-prefix", "has space")
+        self.assertEqual(r.returncode, 2)
+
+    def test_export_of_imported_activities_round_trips(self):
+        self.apply(FUNDING)
+        report = json.loads(self.cc("report", "funding", "--json").stdout)["totals"]
+        first = self.imp(self.write("all.xml", ALL_TYPES), EXAMPLE,
+                         self.write("provider.xml", PROVIDER_SIDE),
+                         self.write("recipient.xml", RECIPIENT_SIDE))
+        # IATI's transfers, in other currencies, stay out of the fund's USD report.
+        self.assertEqual(json.loads(self.cc("report", "funding", "--json").stdout)["totals"],
+                         report)
+        path, text = self.export()
+        self.validates(path)
+        fresh = self.new_db("b.db")
+        s = self.imp(path, db=fresh)
+        # Every activity, the fund's included; the IATI figures as they were.
+        self.assertEqual(s["activities"], first["activities"] + 1)
+        self.assertEqual(s["double_reported"]["count"], first["double_reported"]["count"])
+        fund = {"13": 1500000, "11": 800000, "3": 400000}  # the fund's, in USD
+        for unit, per in first["amounts"].items():
+            expected = dict(per)
+            if unit == "USD":
+                expected.update({k: expected.get(k, 0) + v for k, v in fund.items()})
+            self.assertEqual(s["amounts"][unit], expected, unit)
+        for code, n in first["by_type"].items():
+            extra = {"13": 2, "11": 2, "3": 1}.get(code, 0)  # the fund's transactions
+            self.assertEqual(s["by_type"][code], n + extra, code)
+        before = self.iati_balances()
+        after = self.iati_balances(db=fresh)
+        # The fund's activity is one record more; every other account as it was.
+        u, dp, dpo, cp, cpo = before.pop("iati.records.activities")
+        self.assertEqual(after.pop("iati.records.activities"), (u, dp, dpo, cp, cpo + 1))
+        u, dp, dpo, cp, cpo = before.pop("iati.records.published")
+        self.assertEqual(after.pop("iati.records.published"), (u, dp, dpo + 1, cp, cpo))
+        for ident, row in before.items():
+            self.assertEqual(after.get(ident), row, ident)
+        _, again = self.export(fresh)
+        self.assertEqual(again, text)
+
+    def test_an_empty_ledger_has_nothing_to_export(self):
+        r = self.cc("export", "iati")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stdout, "")
+        self.assertIn("nothing to export", r.stderr)
+
+    # ---- streaming
+
+    def test_a_large_file_is_streamed_in_bounded_memory(self):
+        # The same 100 activities and 100 transactions, around 10, 3,000 or 6,000 budgets
+        # each (what concord does not keep): 0.2, 44 and 89 MB. Streamed, the reader holds
+        # one activity, never the document: the larger files cost what the small one does.
+        budget = ('<budget><period-start iso-date="2026-01-01"/><period-end '
+                  'iso-date="2026-12-31"/><value currency="EUR" value-date="2026-01-01">'
+                  '1000</value></budget>\n')
+        sizes, peaks = [], []
+        for budgets in (10, 3000, 6000):
+            path = os.path.join(self.dir.name, f"budgets-{budgets}.xml")
+            with open(path, "w") as f:
+                f.write('<?xml version="1.0" encoding="UTF-8"?>\n'
+                        '<iati-activities version="2.03">\n')
+                for a in range(100):
+                    head = activity(f"XM-BIG-{a}", "XM-BIG", []).replace("</iati-activity>", "")
+                    f.write(head + budget * budgets)
+                    f.write(transaction(3, "10", receiver=PARTNER) + "\n</iati-activity>\n")
+                f.write("</iati-activities>\n")
+                sizes.append(f.tell())
+            db = self.new_db(f"budgets-{budgets}.db")
+            code, out, peak = peak_rss([CONCORD, "--db", db, "import", "iati", path, "--schema",
+                                        SCHEMA, "--json"])
+            self.assertEqual(code, 0)
+            s = json.loads(out)
+            self.assertEqual((s["activities"], s["transactions"]), (100, 100))
+            peaks.append(peak)
+        self.assertGreater(sizes[2], 85_000_000)
+        # Held whole, a file costs its size at least (a tree of it, several times that).
+        self.assertLess(peaks[1] - peaks[0], sizes[1] // 4, f"{peaks} for {sizes} bytes")
+        self.assertLess(peaks[2] - peaks[1], (sizes[2] - sizes[1]) // 8,
+                        f"{peaks} for {sizes} bytes")
+
+
+# Runs a command in a process of its own and reports its peak resident memory, so that
+# no other child of this test counts (getrusage of children keeps the largest so far).
+PEAK = """
+import json, resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+sys.stderr.write(r.stderr)
+print(json.dumps({"code": r.returncode, "out": r.stdout,
+                  "peak": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024}))
+"""
+
+
+def peak_rss(args):
+    env = dict(os.environ)
+    env.pop("CONCORD_IATI_SCHEMA", None)
+    # Freed memory is memory again (sanitizer builds hold freed blocks back otherwise).
+    env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=8").lstrip(":")
+    r = subprocess.run([sys.executable, "-c", PEAK] + args, capture_output=True, text=True,
+                       env=env, timeout=600)
+    result = json.loads(r.stdout)
+    if result["code"] != 0:
+        sys.stderr.write(r.stderr)
+    return result["code"], result["out"], result["peak"]
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    CONCORD = os.path.abspath(sys.argv.pop(1))
+    if not os.path.exists(SCHEMA):
+        sys.exit(f"test_iati: no IATI schema at {SCHEMA} (set CONCORD_SHARED_DATA)")
+    unittest.main()
