@@ -13,7 +13,7 @@ add_test(NAME http_authz COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/http/tes
          $<TARGET_FILE:concord>)
 set_tests_properties(http_authz PROPERTIES TIMEOUT 600)
 set_tests_properties(http_authz PROPERTIES ENVIRONMENT
-                     CONCORD_ASSETS_LIST=${CMAKE_BINARY_DIR}/generated/http/assets.list)
+                     "CONCORD_ASSETS_LIST=${CMAKE_BINARY_DIR}/generated/http/assets.list;CONCORD_IATI_SCHEMA=${CONCORD_SHARED_DATA}/iati/schema/iati-activities-schema.xsd")
 # The dashboard's files, served from the binary: bytes, types, ETag and 304,
 # gzip, security headers, no token, 404 for the rest (whatever web/ holds).
 add_test(NAME http_assets COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/http/test_assets.py

@@ -16,6 +16,8 @@
 #include <microhttpd.h>
 
 #include "app/interop.h"
+#include "app/interop_hxl.h"
+#include "app/interop_iati.h"
 #include "app/log.h"
 #include "app/report.h"
 #include "app/report_domain.h"
@@ -175,6 +177,9 @@ static void h_batch(struct http_request *request, struct concord *cc)
 /* ---------------------------------------------------------------- imports */
 
 #define HTTP_FTS_BYTES_MAX (UINT64_C(256) << 20) /* the pages of one FTS search, together */
+#define HTTP_HXL_BYTES_MAX ((uint64_t)HXL_FILE_BYTES_MAX) /* one table, as the command takes */
+#define HTTP_IATI_BYTES_MAX HTTP_IMPORT_BYTES_MAX      /* streamed: memory stays bounded */
+#define HTTP_IATI_SCHEMA_ENV "CONCORD_IATI_SCHEMA"     /* the server's path to the XSD */
 
 /* An import route's spooled body, whole, NUL-terminated; NULL (answered) when it cannot be. */
 static char *body_read(struct http_request *request)
@@ -250,6 +255,142 @@ static void h_import_fts(struct http_request *request, struct concord *cc)
         answer(request, summary);
     for (size_t i = 0; i < count; i++) free(pages[i]);
     free(text);
+}
+
+/* POST /v1/import/iati: an IATI 2.03 activity file, streamed from its spooled body. */
+static void h_import_iati(struct http_request *request, struct concord *cc)
+{
+    const char *schema = getenv(HTTP_IATI_SCHEMA_ENV);
+    if (schema == NULL || schema[0] == '\0') {
+        http_error(request, 503, "unavailable", "this server was started without the IATI "
+                   "schema: set %s to iati-activities-schema.xsd", HTTP_IATI_SCHEMA_ENV);
+        return;
+    }
+    struct interop_iati_input input = {.name = "the body", .file = request->body_file};
+    json_t *summary = NULL;
+    struct cc_error err = {0};
+    if (concord_import_iati(cc, &input, 1, schema, &summary, &err) != CC_OK)
+        http_error_from(request, &err);
+    else
+        answer(request, summary);
+}
+
+/* POST /v1/import/hxl: an HXL-tagged table (CSV, TSV or semicolons). */
+static void h_import_hxl(struct http_request *request, struct concord *cc)
+{
+    char *text = body_read(request);
+    if (text == NULL) return;
+    struct hxl_problems *problems = calloc(1, sizeof *problems);
+    json_t *summary = NULL;
+    struct cc_error err = {0};
+    struct interop_input input = {.name = "the body", .text = text,
+                                  .length = request->body_length};
+    if (problems == NULL) {
+        http_error(request, 503, "overloaded", "out of memory");
+    } else if (concord_import_hxl(cc, &input, &summary, problems, &err) != CC_OK) {
+        /* Every problem found, not only the first: a table is fixed in one pass. */
+        char message[4096];
+        size_t used = (size_t)snprintf(message, sizeof message, "%s", err.message);
+        for (uint32_t i = 0; i < problems->listed && used < sizeof message; i++)
+            used += (size_t)snprintf(message + used, sizeof message - used, "; %s",
+                                     problems->text[i]);
+        if (used < sizeof message && problems->count > problems->listed)
+            snprintf(message + used, sizeof message - used, "; … and %u more",
+                     problems->count - problems->listed);
+        if (err.code == CC_ERR_INPUT) http_error(request, 400, "bad_request", "%s", message);
+        else http_error_from(request, &err);
+    } else {
+        answer(request, summary);
+    }
+    free(problems);
+    free(text);
+}
+
+/* An export's bytes, gathered in memory, as the answer in their media type. */
+struct export_buffer {
+    char *bytes;
+    size_t length;
+    FILE *stream;
+};
+
+static bool export_write(void *ctx, const char *bytes, size_t length)
+{
+    struct export_buffer *b = ctx;
+    return fwrite(bytes, 1, length, b->stream) == length;
+}
+
+static void export_answer(struct http_request *request, struct export_buffer *b, enum cc_err rc,
+                          const struct cc_error *err, const char *type)
+{
+    bool closed = fclose(b->stream) == 0;
+    if (rc != CC_OK) {
+        free(b->bytes);
+        http_error_from(request, err);
+        return;
+    }
+    if (!closed) {
+        free(b->bytes);
+        http_error(request, 503, "overloaded", "out of memory writing the export");
+        return;
+    }
+    request->status = 200;
+    request->raw = b->bytes;
+    request->raw_length = b->length;
+    request->raw_type = type;
+}
+
+static bool export_open(struct http_request *request, struct export_buffer *b)
+{
+    *b = (struct export_buffer){0};
+    b->stream = open_memstream(&b->bytes, &b->length);
+    if (b->stream == NULL) http_error(request, 503, "overloaded", "out of memory");
+    return b->stream != NULL;
+}
+
+/* GET /v1/export/iati: the ledger's funding as IATI 2.03. */
+static void h_export_iati(struct http_request *request, struct concord *cc)
+{
+    struct export_buffer b;
+    if (!export_open(request, &b)) return;
+    struct cc_error err = {0};
+    enum cc_err rc = concord_export_iati(cc, http_query(request, "activity_prefix"), export_write,
+                                         &b, &err);
+    export_answer(request, &b, rc, &err, "application/xml");
+}
+
+/* GET /v1/export/hxl and /v1/export/csv: transfers, balances or gaps as a table. */
+static void export_table(struct http_request *request, struct concord *cc, bool hxl)
+{
+    const char *what = http_query(request, "what");
+    struct export_request e = {.hxl = hxl, .prefix = http_query(request, "prefix")};
+    if (what != NULL && strcmp(what, "transfers") == 0) e.what = EXPORT_TRANSFERS;
+    else if (what != NULL && strcmp(what, "balances") == 0) e.what = EXPORT_BALANCES;
+    else if (what != NULL && strcmp(what, "gaps") == 0) e.what = EXPORT_GAPS;
+    else {
+        http_error(request, 400, "bad_request", "what: transfers, balances or gaps");
+        return;
+    }
+    if (e.prefix != NULL && e.prefix[0] == '\0') e.prefix = NULL;
+    if (!query_through(request, "at", &e.at)) return;
+    if (e.at != INT64_MAX && e.what == EXPORT_TRANSFERS) {
+        http_error(request, 400, "bad_request", "at: applies to balances and gaps");
+        return;
+    }
+    struct export_buffer b;
+    if (!export_open(request, &b)) return;
+    struct cc_error err = {0};
+    enum cc_err rc = concord_export(cc, &e, b.stream, &err);
+    export_answer(request, &b, rc, &err, "text/csv; charset=utf-8");
+}
+
+static void h_export_hxl(struct http_request *request, struct concord *cc)
+{
+    export_table(request, cc, true);
+}
+
+static void h_export_csv(struct http_request *request, struct concord *cc)
+{
+    export_table(request, cc, false);
 }
 
 /* ---------------------------------------------------------------- accounts, transfers */
@@ -911,6 +1052,21 @@ const struct http_route http_routes[] = {
     {"POST", "/v1/import/fts", h_import_fts, WRITERS, true, false, "importFts",
      "Import an OCHA FTS flow search (one page, or an array of its pages)", NULL, "FtsAnswer",
      "FtsImportSummary", HTTP_FTS_BYTES_MAX, "application/json"},
+    {"POST", "/v1/import/iati", h_import_iati, WRITERS, true, false, "importIati",
+     "Import an IATI 2.03 activity file (validated against the official schema first)", NULL,
+     "IatiActivities", "IatiImportSummary", HTTP_IATI_BYTES_MAX, "application/xml text/xml"},
+    {"POST", "/v1/import/hxl", h_import_hxl, WRITERS, true, false, "importHxl",
+     "Import an HXL-tagged table of funding flows", NULL, "HxlTable", "HxlImportSummary",
+     HTTP_HXL_BYTES_MAX, "text/csv text/tab-separated-values text/plain"},
+    {"GET", "/v1/export/iati", h_export_iati, AUDIT, false, false, "exportIati",
+     "The ledger's funding as IATI 2.03 activities", "activity_prefix", NULL, "application/xml",
+     0, NULL},
+    {"GET", "/v1/export/hxl", h_export_hxl, READERS, false, false, "exportHxl",
+     "Transfers, balances or gaps as CSV with an HXL hashtag row", "what prefix at", NULL,
+     "text/csv", 0, NULL},
+    {"GET", "/v1/export/csv", h_export_csv, READERS, false, false, "exportCsv",
+     "Transfers, balances or gaps as CSV (RFC 4180)", "what prefix at", NULL, "text/csv", 0,
+     NULL},
     {"GET", "/v1/accounts", h_accounts, READERS, false, false, "listAccounts",
      "List accounts in id order", "prefix unit owner limit after", NULL, "AccountPage", 0, NULL},
     {"GET", "/v1/accounts/{id}/transfers", h_account_transfers, READERS, false, false,
@@ -1051,6 +1207,8 @@ static const char *query_description(const char *name)
         {"until", "effective date through (a bare date includes the whole day)"},
         {"at", "as of this effective date (a bare date includes the whole day)"},
         {"source", "only funding from this source: fts, iati, hxl (imported) or mission"},
+        {"what", "the table: transfers, balances or gaps"},
+        {"activity_prefix", "the organisation identifier the exported activities' ids start with"},
         {"in", "report in this unit, converting each transfer at its effective date"},
         {"samples", "Monte Carlo samples beyond 20 open conditions"},
         {"seed", "Monte Carlo seed"},
@@ -1158,7 +1316,9 @@ json_t *http_openapi(void)
         const char *name, *type;
     } kinds[] = {
         {"Operations", "array"}, {"Results", "array"},
-        {"FtsAnswer", "object"}, {"FtsImportSummary", "object"},        {"AccountPage", "object"},
+        {"FtsAnswer", "object"}, {"FtsImportSummary", "object"},
+        {"IatiActivities", "string"}, {"IatiImportSummary", "object"},
+        {"HxlTable", "string"}, {"HxlImportSummary", "object"},        {"AccountPage", "object"},
         {"Account", "object"},   {"TransferPage", "object"},  {"Transfer", "object"},
         {"Balances", "array"},   {"Conditions", "array"},     {"Requirements", "array"},
         {"Gaps", "array"},       {"Assumptions", "object"},   {"Scenario", "object"},

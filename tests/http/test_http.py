@@ -50,6 +50,11 @@ with open(EXAMPLE) as example:
 ROUTES = {
     "/v1/batch": {"post"},
     "/v1/import/fts": {"post"},
+    "/v1/import/iati": {"post"},
+    "/v1/import/hxl": {"post"},
+    "/v1/export/iati": {"get"},
+    "/v1/export/hxl": {"get"},
+    "/v1/export/csv": {"get"},
     "/v1/accounts": {"get"},
     "/v1/accounts/{id}": {"get"},
     "/v1/accounts/{id}/transfers": {"get"},
@@ -79,7 +84,11 @@ ROUTES = {
 }
 # Routes that answer with one of the dashboard's files, and the media type
 # their 200 describes (tests/http/test_assets.py tests what they serve).
-FILE_ROUTES = {"/": "text/html", "/assets/{path}": "*/*"}
+FILE_ROUTES = {"/": "text/html", "/assets/{path}": "*/*", "/v1/export/iati": "application/xml",
+               "/v1/export/hxl": "text/csv", "/v1/export/csv": "text/csv"}
+# The media types of request bodies that are not JSON (the import routes').
+BODY_MEDIA = {"/v1/import/iati": {"application/xml", "text/xml"},
+              "/v1/import/hxl": {"text/csv", "text/tab-separated-values", "text/plain"}}
 OPTIONAL_ROUTES = {"/v1/openapi.json": {"get"}}
 QUERY_PARAMETERS = {
     "/v1/accounts": {"prefix", "unit", "owner", "limit", "after"},
@@ -90,6 +99,9 @@ QUERY_PARAMETERS = {
     "/v1/audit/consistency": {"from", "to"},
     "/v1/audit/events": {"after", "limit"},
     "/v1/reports/funding": {"at", "source"},
+    "/v1/export/iati": {"activity_prefix"},
+    "/v1/export/hxl": {"what", "prefix", "at"},
+    "/v1/export/csv": {"what", "prefix", "at"},
     "/v1/reports/force": {"at"},
     "/v1/reports/aid": {"at"},
     "/v1/reports/overview": {"at"},
@@ -760,8 +772,9 @@ class Routes(ApiTestCase):
                                   f"{m} {p}: 200 is not {FILE_ROUTES.get(p, 'application/json')}")
                     if m == "post":
                         body = deref(op.get("requestBody", {}))
-                        self.assertIn("application/json", body.get("content", {}),
-                                      f"{m} {p}: no application/json request body")
+                        self.assertEqual(set(body.get("content", {})),
+                                         BODY_MEDIA.get(p, {"application/json"}),
+                                         f"{m} {p}: the media types of its request body")
                     else:
                         self.assertNotIn("requestBody", op, f"{m} {p}")
         batch = deref(deref(paths["/v1/batch"])["post"])
