@@ -19,7 +19,10 @@
  * the one recorded with a correcting entry, in the same chain, whose id is
  * the new version's with ".supersedes": the older pledge is voided, an older
  * commitment or payment reversed (destination → source, on the older
- * version's date), and the new version recorded. So the ids say which
+ * version's date), and the new version recorded. The same version recorded
+ * first from a table (HDX's flat rows, app/domain_hxl.c) is replaced the same
+ * way by FTS's own record, the correction's id ending ".hxl.superseded", so
+ * that the flow is counted once and by its fuller report (fmt/fts.h). So the ids say which
  * versions are recorded, even of a version of 0 USD (FTS zeroes the share of
  * a parked parent flow its query does not cover), which makes no transfer
  * of its own: the ledger moves no zero amounts, and the operation itself is
@@ -48,29 +51,18 @@ static const char *text_copy(struct domain_expansion *x, const char *s)
     return copy != NULL ? copy : "";
 }
 
-/* What is recorded of one flow: its latest version, and whether that version moved money. */
+/* What is recorded of one flow (fmt/fts.h): read from its ids, and from the batch's notes. */
 struct versions {
-    const char *prefix; /* "fts.<flow>.v" */
-    int64_t latest;     /* 0: none */
-    bool latest_money;  /* fts.<flow>.v<latest> exists (else only its .supersedes) */
+    const char *prefix; /* "fts.<flow>.v": also the key of the batch's note */
+    struct fts_held held;
 };
-
-static void version_seen(struct versions *v, const char *id)
-{
-    int64_t k;
-    bool money;
-    if (!fts_version_of(id, v->prefix, &k, &money)) return;
-    if (k > v->latest) {
-        v->latest = k;
-        v->latest_money = money;
-    } else if (k == v->latest) {
-        v->latest_money |= money;
-    }
-}
 
 static int version_fn(void *ctx, const struct ledger_transfer *t)
 {
-    version_seen(ctx, t->id);
+    struct versions *v = ctx;
+    int64_t k;
+    enum fts_record kind;
+    if (fts_record_of(t->id, v->prefix, &k, &kind)) fts_held_add(&v->held, k, kind);
     return 0;
 }
 
@@ -81,34 +73,56 @@ static bool versions_read(struct domain_expansion *x, struct versions *v)
     const struct store_driver *d = x->cc->store->driver;
     if (d->transfers_id_prefix(x->cc->store, v->prefix, version_fn, v, &err) != CC_OK)
         return domain_invalid(x, "reading the flow's versions: %s", err.message);
-    /* This batch's earlier versions of the flow, as noted by their expansions (below). */
+    /* This batch's earlier records of the flow, as their expansions noted them (below). */
     uint32_t noted;
     if (x->batch_keys != NULL && strmap_get(x->batch_keys, v->prefix, &noted)) {
-        int64_t k = noted >> 1;
-        if (k > v->latest) {
-            v->latest = k;
-            v->latest_money = noted & 1;
-        } else if (k == v->latest) {
-            v->latest_money |= noted & 1;
-        }
+        struct fts_held earlier = fts_held_unpack(noted);
+        fts_held_merge(&v->held, &earlier);
     }
     return true;
 }
 
 /*
- * Notes for the batch's later operations what this one's steps record of the
- * flow, as the ids in the ledger will say once it commits: version k, and
- * whether it moved money. Only what a step records: replay notes the same.
+ * Notes for the batch's later operations what the flow's records will say
+ * once this operation's steps commit, as the ids in the ledger will: only
+ * what a step records, so that replay notes the same.
  */
-static bool versions_note(struct domain_expansion *x, const struct versions *v, int64_t version,
-                          bool money)
+static bool versions_note(struct domain_expansion *x, const struct versions *v,
+                          const struct fts_held *after)
 {
     if (x->batch_keys == NULL) return true;
-    uint32_t value = (uint32_t)version << 1 | (money ? 1u : 0u);
-    uint32_t was;
-    if (strmap_get(x->batch_keys, v->prefix, &was) && (was >> 1) > (uint32_t)version) return true;
-    if (!strmap_put(x->batch_keys, v->prefix, value))
+    struct fts_held merged = v->held;
+    fts_held_merge(&merged, after);
+    if (!strmap_put(x->batch_keys, v->prefix, fts_held_pack(&merged)))
         return domain_invalid(x, "out of memory");
+    return true;
+}
+
+/*
+ * Undoes the record holding the flow's money (`old`): a pledge voided, a
+ * commitment or payment reversed (destination → source, on its own date).
+ */
+static bool undo(struct domain_expansion *x, const char *old, const char *id, const char *memo)
+{
+    struct domain_found was;
+    if (!domain_lookup(x, old, &was))
+        return domain_invalid(x, "%s is recorded but not readable", old);
+    if (was.pending) {
+        struct ledger_op *t = domain_step(x, LEDGER_OP_VOID);
+        if (t == NULL) return false;
+        t->id = id;
+        t->pending_id = domain_printf(x, "%s", old);
+        t->memo = memo;
+        return true;
+    }
+    struct ledger_op *t = domain_transfer(x, id, was.credit, was.debit, was.amount, "correction");
+    if (t == NULL) return false;
+    t->memo = memo;
+    t->meta = domain_printf(x, "{\"corrects\":\"%s\",\"source\":\"fts\"}", old);
+    if (was.date != 0) {
+        t->date = was.date; /* the correction counts where the error did */
+        t->flags |= LEDGER_OP_HAS_DATE;
+    }
     return true;
 }
 
@@ -243,40 +257,30 @@ bool domain_fts_flow(struct domain_expansion *x)
 
     struct versions v = {.prefix = domain_printf(x, "fts.%s.v", flow)};
     if (!versions_read(x, &v)) return false;
-    if (v.latest > version) return true; /* stale: a newer version is recorded */
-    if (v.latest < version && v.latest_money) {
+    const struct fts_held *h = &v.held;
+    if (h->latest > version) return true; /* stale: a newer version is recorded */
+    char old[64];
+    bool money = fts_held_money(h, flow, old, sizeof old);
+    struct fts_held after = {.latest = version};
+    if (money && h->latest < version) {
         /* The newest recorded version moved money: this one corrects it first. */
-        char old[64];
-        fts_transfer_id(old, sizeof old, flow, v.latest);
-        const char *id = domain_printf(x, "%s%s", x->id, FTS_SUPERSEDES);
-        const char *memo = domain_printf(x, "version %lld superseded by version %lld",
-                                         (long long)v.latest, (long long)version);
-        struct domain_found was;
-        if (!domain_lookup(x, old, &was))
-            return domain_invalid(x, "version %lld of the flow is recorded but not readable",
-                                  (long long)v.latest);
-        if (was.pending) {
-            struct ledger_op *t = domain_step(x, LEDGER_OP_VOID);
-            if (t == NULL) return false;
-            t->id = id;
-            t->pending_id = domain_printf(x, "%s", old);
-            t->memo = memo;
-        } else {
-            struct ledger_op *t = domain_transfer(x, id, was.credit, was.debit, was.amount,
-                                                  "correction");
-            if (t == NULL) return false;
-            t->memo = memo;
-            t->meta = domain_printf(x, "{\"corrects\":\"%s\",\"source\":\"fts\"}", old);
-            if (was.date != 0) {
-                t->date = was.date; /* the correction counts where the error did */
-                t->flags |= LEDGER_OP_HAS_DATE;
-            }
-        }
+        if (!undo(x, old, domain_printf(x, "%s%s", x->id, FTS_SUPERSEDES),
+                  domain_printf(x, "version %lld superseded by version %lld",
+                                (long long)h->latest, (long long)version)))
+            return false;
+    } else if (money && !h->flow) {
+        /* The same version, recorded from a table: FTS's own record replaces it. */
+        if (!undo(x, old, domain_printf(x, "%s%s", x->id, FTS_TABLE_SUPERSEDED),
+                  domain_printf(x, "version %lld as FTS reports it replaces the table's report",
+                                (long long)version)))
+            return false;
+        after.table = after.table_undone = true;
     }
-    bool corrected = x->count > 0 && x->steps[x->count - 1].id != NULL &&
-                     strstr(x->steps[x->count - 1].id, FTS_SUPERSEDES) != NULL;
+    bool corrected = x->count > 0 && x->steps[x->count - 1].type != LEDGER_OP_ACCOUNT &&
+                     x->steps[x->count - 1].type != LEDGER_OP_PARTY;
     if (cents == 0) /* nothing moves: see the file's comment */
-        return !corrected || versions_note(x, &v, version, false);
+        return !corrected || versions_note(x, &v, &after);
+    after.flow = true;
     struct ledger_op *t = domain_transfer(x, x->id, debit, credit, cents, status);
     if (t == NULL) return false;
     if (strcmp(status, "pledge") == 0) t->flags |= LEDGER_OP_PENDING;
@@ -284,5 +288,5 @@ bool domain_fts_flow(struct domain_expansion *x)
     t->flags |= LEDGER_OP_HAS_DATE;
     t->memo = description;
     t->meta = flow_meta(x, cents, &ok);
-    return ok && versions_note(x, &v, version, true);
+    return ok && versions_note(x, &v, &after);
 }

@@ -27,15 +27,13 @@
  * records the flow at this version or a newer one (from `import fts`, or an
  * earlier HXL file), the row is a second report of a flow counted already:
  * it records nothing, and its only step restates the USD unit, so that it
- * answers exists. Otherwise it is recorded as `import fts` records a flow:
- * the transfer fts.<flow>.v<version>, superseding an older version with a
- * correcting entry (<id>.supersedes: a void of an older pledge, a reversal
- * of an older commitment or payment), 0 USD moving nothing.
- *
- * What domain_fts.c cannot know: a flow recorded first from an HXL row and
- * then imported from FTS's JSON at the same version keeps the HXL row's
- * transfer, and `import fts` refuses that flow (exists_with_different_fields);
- * a newer version from FTS supersedes it as usual. docs/INTEROP.md explains.
+ * answers exists. Otherwise it is recorded as the table's report of the
+ * version: the transfer fts.<flow>.v<version>.hxl, superseding an older
+ * version with a correcting entry (<id>.supersedes: a void of an older
+ * pledge, a reversal of an older commitment or payment), 0 USD moving
+ * nothing. FTS's own answer of the same version, imported later, replaces
+ * the table's record with its own (app/domain_fts.c; the ids in fmt/fts.h),
+ * so the flow is counted once, by its fuller report, and both are kept.
  */
 #include <stdio.h>
 #include <string.h>
@@ -151,34 +149,23 @@ static const char *org_account(struct domain_expansion *x, const struct org *o,
 /* ---------------------------------------------------------------- an FTS flow's versions */
 
 struct versions {
-    const char *prefix; /* "fts.<flow>.v" */
-    int64_t latest;     /* 0: none */
-    bool latest_money;  /* fts.<flow>.v<latest> exists (else only its .supersedes) */
+    const char *prefix; /* "fts.<flow>.v": also the key of the batch's note */
+    struct fts_held held;
 };
-
-static void version_seen(struct versions *v, int64_t k, bool money)
-{
-    if (k > v->latest) {
-        v->latest = k;
-        v->latest_money = money;
-    } else if (k == v->latest) {
-        v->latest_money |= money;
-    }
-}
 
 static int version_fn(void *ctx, const struct ledger_transfer *t)
 {
     struct versions *v = ctx;
     int64_t k;
-    bool money;
-    if (fts_version_of(t->id, v->prefix, &k, &money)) version_seen(v, k, money);
+    enum fts_record kind;
+    if (fts_record_of(t->id, v->prefix, &k, &kind)) fts_held_add(&v->held, k, kind);
     return 0;
 }
 
 /*
  * The flow's versions: recorded, and made earlier in this batch, which
- * domain_fts.c and this file note under the key "fts.<flow>.v" as
- * version << 1 | moved money, so that neither scans the batch.
+ * domain_fts.c and this file note under the key "fts.<flow>.v"
+ * (fts_held_pack), so that neither scans the batch.
  */
 static bool versions_read(struct domain_expansion *x, struct versions *v)
 {
@@ -187,19 +174,21 @@ static bool versions_read(struct domain_expansion *x, struct versions *v)
     if (d->transfers_id_prefix(x->cc->store, v->prefix, version_fn, v, &err) != CC_OK)
         return domain_invalid(x, "reading the flow's versions: %s", err.message);
     uint32_t noted;
-    if (x->batch_keys != NULL && strmap_get(x->batch_keys, v->prefix, &noted))
-        version_seen(v, noted >> 1, noted & 1u);
+    if (x->batch_keys != NULL && strmap_get(x->batch_keys, v->prefix, &noted)) {
+        struct fts_held earlier = fts_held_unpack(noted);
+        fts_held_merge(&v->held, &earlier);
+    }
     return true;
 }
 
-/* Notes for the batch's later operations the version this one records (see above). */
-static bool versions_note(struct domain_expansion *x, const struct versions *v, int64_t version,
-                          bool money)
+/* Notes for the batch's later operations what this one records (see above). */
+static bool versions_note(struct domain_expansion *x, const struct versions *v,
+                          const struct fts_held *after)
 {
     if (x->batch_keys == NULL) return true;
-    uint32_t was;
-    if (strmap_get(x->batch_keys, v->prefix, &was) && (int64_t)(was >> 1) > version) return true;
-    if (!strmap_put(x->batch_keys, v->prefix, (uint32_t)version << 1 | (money ? 1u : 0u)))
+    struct fts_held merged = v->held;
+    fts_held_merge(&merged, after);
+    if (!strmap_put(x->batch_keys, v->prefix, fts_held_pack(&merged)))
         return domain_invalid(x, "out of memory");
     return true;
 }
@@ -301,11 +290,11 @@ static const char *owner_of(struct domain_expansion *x, const struct org *o)
 }
 
 /* The flow's money: funder.given → recipient.received, pending for a pledge. */
-static bool money_step(struct domain_expansion *x, const char *debit, const char *credit,
-                       int64_t cents, const char *status, int64_t date, const char *memo,
-                       const struct org *funder, bool fts)
+static bool money_step(struct domain_expansion *x, const char *id, const char *debit,
+                       const char *credit, int64_t cents, const char *status, int64_t date,
+                       const char *memo, const struct org *funder, bool fts)
 {
-    struct ledger_op *t = domain_transfer(x, x->id, debit, credit, cents, status);
+    struct ledger_op *t = domain_transfer(x, id, debit, credit, cents, status);
     if (t == NULL) return false;
     if (strcmp(status, "pledge") == 0) t->flags |= LEDGER_OP_PENDING;
     t->date = date;
@@ -315,19 +304,16 @@ static bool money_step(struct domain_expansion *x, const char *debit, const char
     return x->message[0] == '\0';
 }
 
-/* The older version's money undone, as domain_fts.c undoes it. */
-static bool supersede(struct domain_expansion *x, const char *flow, int64_t latest,
+/* The older version's money undone (`old`, the record holding it), as domain_fts.c undoes it. */
+static bool supersede(struct domain_expansion *x, const char *old, int64_t latest,
                       int64_t version)
 {
-    char old[64];
-    fts_transfer_id(old, sizeof old, flow, latest);
     const char *id = domain_printf(x, "%s%s", x->id, FTS_SUPERSEDES);
     const char *memo = domain_printf(x, "version %lld superseded by version %lld",
                                      (long long)latest, (long long)version);
     struct domain_found was;
     if (!domain_lookup(x, old, &was))
-        return domain_invalid(x, "version %lld of the flow is recorded but not readable",
-                              (long long)latest);
+        return domain_invalid(x, "%s is recorded but not readable", old);
     if (was.pending) {
         struct ledger_op *t = domain_step(x, LEDGER_OP_VOID);
         if (t == NULL) return false;
@@ -371,16 +357,20 @@ static bool fts_row(struct domain_expansion *x, int64_t cents, const char *statu
         return domain_invalid(x, "id: must be %s, the flow's version", expected);
     struct versions v = {.prefix = domain_printf(x, "fts.%s.v", flow)};
     if (!versions_read(x, &v)) return false;
-    if (v.latest >= version) return unit_restated(x); /* counted already: see the top */
+    if (v.held.latest >= version) return unit_restated(x); /* counted already: see the top */
     const char *debit = org_account(x, funder, HXL_GIVEN);
     const char *credit = debit != NULL ? org_account(x, recipient, HXL_RECEIVED) : NULL;
     if (debit == NULL || credit == NULL) return false;
-    bool corrected = v.latest_money;
-    if (corrected && !supersede(x, flow, v.latest, version)) return false;
+    char old[64];
+    bool corrected = fts_held_money(&v.held, flow, old, sizeof old);
+    if (corrected && !supersede(x, old, v.held.latest, version)) return false;
+    struct fts_held after = {.latest = version, .table = cents > 0};
     if (cents == 0) /* nothing moves, as in domain_fts.c; a correction is noted */
-        return !corrected || versions_note(x, &v, version, false);
-    return money_step(x, debit, credit, cents, status, date, memo, funder, true) &&
-           versions_note(x, &v, version, true);
+        return !corrected || versions_note(x, &v, &after);
+    /* The table's record of the version: FTS's own, when it comes, replaces it. */
+    return money_step(x, domain_printf(x, "%s%s", x->id, FTS_TABLE), debit, credit, cents,
+                      status, date, memo, funder, true) &&
+           versions_note(x, &v, &after);
 }
 
 bool domain_hxl_flow(struct domain_expansion *x)
@@ -429,5 +419,5 @@ bool domain_hxl_flow(struct domain_expansion *x)
     const char *debit = org_account(x, &funder, HXL_GIVEN);
     const char *credit = debit != NULL ? org_account(x, &recipient, HXL_RECEIVED) : NULL;
     if (debit == NULL || credit == NULL) return false;
-    return money_step(x, debit, credit, cents, status, date, memo, &funder, false);
+    return money_step(x, x->id, debit, credit, cents, status, date, memo, &funder, false);
 }

@@ -131,33 +131,45 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count, 
     return CC_OK;
 }
 
-/* The newest recorded version of a flow, and its transfer when it moved money. */
-struct recorded {
-    const char *prefix;
-    int64_t latest;
-    bool money;
+/* One transfer's figures. */
+struct money {
     int64_t amount;
     uint8_t state;
     char kind[16];
+};
+
+/*
+ * The newest recorded version of a flow and the record that holds its money
+ * (fmt/fts.h: FTS's own, else the table's unless FTS's replaced it).
+ */
+struct recorded {
+    const char *prefix;
+    struct fts_held held;
+    struct money flow, table; /* of the newest version's records */
+    bool money;               /* after the scan: `kept` holds the flow's money */
+    struct money kept;
 };
 
 static int recorded_fn(void *ctx, const struct ledger_transfer *t)
 {
     struct recorded *r = ctx;
     int64_t k;
-    bool money;
-    if (!fts_version_of(t->id, r->prefix, &k, &money) || k < r->latest) return 0;
-    if (k > r->latest) {
-        r->latest = k;
-        r->money = false;
-    }
-    if (money) {
-        r->money = true;
-        r->amount = t->amount;
-        r->state = t->state;
-        snprintf(r->kind, sizeof r->kind, "%s", t->kind != NULL ? t->kind : "");
-    }
+    enum fts_record kind;
+    if (!fts_record_of(t->id, r->prefix, &k, &kind)) return 0;
+    fts_held_add(&r->held, k, kind);
+    if (k != r->held.latest || (kind != FTS_RECORD_FLOW && kind != FTS_RECORD_TABLE)) return 0;
+    struct money *m = kind == FTS_RECORD_FLOW ? &r->flow : &r->table;
+    m->amount = t->amount;
+    m->state = t->state;
+    snprintf(m->kind, sizeof m->kind, "%s", t->kind != NULL ? t->kind : "");
     return 0;
+}
+
+/* After the scan: which record, if any, holds the money. */
+static void recorded_settle(struct recorded *r)
+{
+    r->money = r->held.flow || (r->held.table && !r->held.table_undone);
+    if (r->money) r->kept = r->held.flow ? r->flow : r->table;
 }
 
 /* Dollars as JSON: an integer when whole (as FTS gives its totals), else a decimal. */
@@ -224,7 +236,8 @@ static enum cc_err summarize(struct concord *cc, const json_t *ops, const struct
             json_decref(rejected);
             return rc;
         }
-        if (rec.latest > version) stale++;
+        recorded_settle(&rec);
+        if (rec.held.latest > version) stale++;
         const char *boundary = json_string_value(json_object_get(op, "boundary"));
         bool single = strcmp(json_string_value(json_object_get(op, "on_boundary")), "single") == 0;
         struct tally *t = strcmp(boundary, "incoming") == 0   ? &in
@@ -237,11 +250,11 @@ static enum cc_err summarize(struct concord *cc, const json_t *ops, const struct
             continue;
         }
         if (!single) continue; /* FTS counts a flow shared across the boundary in no total */
-        if (rec.state == LEDGER_STATE_PENDING && strcmp(rec.kind, "pledge") == 0)
-            t->pledges += rec.amount;
-        else if (rec.state == LEDGER_STATE_POSTED &&
-                 (strcmp(rec.kind, "commitment") == 0 || strcmp(rec.kind, "paid") == 0))
-            t->funding += rec.amount;
+        if (rec.kept.state == LEDGER_STATE_PENDING && strcmp(rec.kept.kind, "pledge") == 0)
+            t->pledges += rec.kept.amount;
+        else if (rec.kept.state == LEDGER_STATE_POSTED &&
+                 (strcmp(rec.kept.kind, "commitment") == 0 || strcmp(rec.kept.kind, "paid") == 0))
+            t->funding += rec.kept.amount;
     }
     json_t *s = json_pack(
         "{s:I,s:{s:I,s:o,s:o},s:{s:I},s:{s:I,s:o},s:{s:I,s:I},s:I,s:I,s:o}", "flows",

@@ -211,7 +211,7 @@ static enum cc_err orgs_match(struct concord *cc, json_t *rows, struct cc_error 
 /* What the ledger holds for one row: its money transfer, when it moved any. */
 struct held {
     const char *prefix; /* FTS rows: "fts.<flow>.v" */
-    int64_t latest;     /* FTS rows: the newest version recorded */
+    struct fts_held versions; /* FTS rows: what the flow's records say (fmt/fts.h) */
     bool money;
     int64_t amount;
     uint8_t state;
@@ -233,24 +233,31 @@ static void held_take(struct held *h, const struct ledger_transfer *t)
     json_decref(meta);
 }
 
+/* The flow's records: which versions, then (held_settle) the one that holds its money. */
 static int held_version_fn(void *ctx, const struct ledger_transfer *t)
 {
     struct held *h = ctx;
     int64_t k;
-    bool money;
-    if (!fts_version_of(t->id, h->prefix, &k, &money) || k < h->latest) return 0;
-    if (k > h->latest) {
-        h->latest = k;
-        h->money = false;
-    }
-    if (money) held_take(h, t);
+    enum fts_record kind;
+    if (fts_record_of(t->id, h->prefix, &k, &kind)) fts_held_add(&h->versions, k, kind);
     return 0;
 }
+
+static enum cc_err held_settle(struct concord *cc, struct held *h, const char *flow,
+                               struct cc_error *err);
 
 static int held_fn(void *ctx, const struct ledger_transfer *t)
 {
     held_take(ctx, t);
     return 0;
+}
+
+static enum cc_err held_settle(struct concord *cc, struct held *h, const char *flow,
+                               struct cc_error *err)
+{
+    char id[64];
+    if (!fts_held_money(&h->versions, flow, id, sizeof id)) return CC_OK;
+    return cc->store->driver->transfer_get(cc->store, id, held_fn, h, err);
 }
 
 /* Cents as exact dollars: "1234.50". */
@@ -308,6 +315,7 @@ static enum cc_err summary_add(struct concord *cc, struct summary *s, const json
         snprintf(prefix, sizeof prefix, "fts.%s.v", flow);
         h.prefix = prefix;
         rc = cc->store->driver->transfers_id_prefix(cc->store, prefix, held_version_fn, &h, err);
+        if (rc == CC_OK) rc = held_settle(cc, &h, flow, err);
     } else {
         rc = cc->store->driver->transfer_get(cc->store, id, held_fn, &h, err);
     }

@@ -19,7 +19,6 @@
 #include "util/utf8.h"
 
 #define FTS_ID_DIGITS_MAX 18        /* flow and organisation ids: decimal, fit in int64 */
-#define FTS_VERSION_MAX 1000000     /* a flow's versionId */
 #define FTS_USD_MAX 90000000000000.0 /* dollars: 9e13, so cents stay far inside int64 */
 
 struct reader {
@@ -356,7 +355,7 @@ int fts_transfer_id(char *out, size_t size, const char *flow, int64_t version)
     return snprintf(out, size, "fts.%s.v%lld", flow, (long long)version);
 }
 
-bool fts_version_of(const char *id, const char *prefix, int64_t *version, bool *money)
+bool fts_record_of(const char *id, const char *prefix, int64_t *version, enum fts_record *kind)
 {
     size_t n = strlen(prefix);
     if (strncmp(id, prefix, n) != 0) return false;
@@ -368,11 +367,60 @@ bool fts_version_of(const char *id, const char *prefix, int64_t *version, bool *
         k = k * 10 + (*p - '0');
     }
     if (k > FTS_VERSION_MAX) return false;
-    if (*p == '\0') *money = true;
-    else if (strcmp(p, FTS_SUPERSEDES) == 0) *money = false;
+    if (*p == '\0') *kind = FTS_RECORD_FLOW;
+    else if (strcmp(p, FTS_SUPERSEDES) == 0) *kind = FTS_RECORD_SUPERSEDES;
+    else if (strcmp(p, FTS_TABLE) == 0) *kind = FTS_RECORD_TABLE;
+    else if (strcmp(p, FTS_TABLE_SUPERSEDED) == 0) *kind = FTS_RECORD_TABLE_SUPERSEDED;
     else return false;
     *version = k;
     return true;
+}
+
+void fts_held_add(struct fts_held *held, int64_t version, enum fts_record kind)
+{
+    if (version < held->latest) return;
+    if (version > held->latest) *held = (struct fts_held){.latest = version};
+    held->flow |= kind == FTS_RECORD_FLOW;
+    held->table |= kind == FTS_RECORD_TABLE;
+    held->table_undone |= kind == FTS_RECORD_TABLE_SUPERSEDED;
+}
+
+void fts_held_merge(struct fts_held *held, const struct fts_held *other)
+{
+    if (other->latest < held->latest) return;
+    if (other->latest > held->latest) {
+        *held = *other;
+        return;
+    }
+    held->flow |= other->flow;
+    held->table |= other->table;
+    held->table_undone |= other->table_undone;
+}
+
+bool fts_held_money(const struct fts_held *held, const char *flow, char *out, size_t size)
+{
+    if (held->latest == 0) return false;
+    if (held->flow) {
+        fts_transfer_id(out, size, flow, held->latest);
+        return true;
+    }
+    if (held->table && !held->table_undone) {
+        snprintf(out, size, "fts.%s.v%lld%s", flow, (long long)held->latest, FTS_TABLE);
+        return true;
+    }
+    return false;
+}
+
+uint32_t fts_held_pack(const struct fts_held *held)
+{
+    return (uint32_t)held->latest << 3 | (held->flow ? 1u : 0u) | (held->table ? 2u : 0u) |
+           (held->table_undone ? 4u : 0u);
+}
+
+struct fts_held fts_held_unpack(uint32_t packed)
+{
+    return (struct fts_held){.latest = packed >> 3, .flow = packed & 1u,
+                             .table = (packed & 2u) != 0, .table_undone = (packed & 4u) != 0};
 }
 
 /* data.incoming and its two sums, when the page carries them. */

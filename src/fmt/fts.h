@@ -26,6 +26,7 @@
 #define FTS_FLOWS_MAX 1000000           /* flows of one import (the batch's limit) */
 #define FTS_TEXT_BYTES_MAX 2048         /* a description, kept as the transfer's memo */
 #define FTS_MESSAGE_BYTES 512
+#define FTS_VERSION_MAX 1000000        /* a flow's versionId */
 
 /* One page's own figures, as FTS gave them (checks, never reported as ours). */
 struct fts_page {
@@ -45,14 +46,46 @@ bool fts_read(const json_t *root, json_t *ops, struct fts_page *page, char *mess
 /* The transfer id of a flow's version: "fts.<flow>.v<version>". */
 int fts_transfer_id(char *out, size_t size, const char *flow, int64_t version);
 
-/* What version k of a flow corrects the version before it with (a reversal or a void). */
-#define FTS_SUPERSEDES ".supersedes"
-
 /*
- * Reads an id made for a flow: prefix is "fts.<flow>.v". true with *version
- * for "…v<k>" (*money: the version's own transfer) and "…v<k>.supersedes"
- * (*money false); false for any other id.
+ * The records of a flow's version k in the ledger, by id suffix:
+ *   fts.<flow>.v<k>                 FTS's own record of the version (its transfer)
+ *   fts.<flow>.v<k>.supersedes      what version k undid of the version before it
+ *   fts.<flow>.v<k>.hxl             the version as a table reported it (HDX's flat
+ *                                   rows: names, no organisation ids, no reports)
+ *   fts.<flow>.v<k>.hxl.superseded  that table record undone by FTS's own, which
+ *                                   then holds the version
+ * Whoever reported a flow first, it is counted once: by its newest version's
+ * one record that holds money (fts_held_money).
  */
-bool fts_version_of(const char *id, const char *prefix, int64_t *version, bool *money);
+#define FTS_SUPERSEDES ".supersedes"
+#define FTS_TABLE ".hxl"
+#define FTS_TABLE_SUPERSEDED ".hxl.superseded"
+
+enum fts_record {
+    FTS_RECORD_FLOW,
+    FTS_RECORD_SUPERSEDES,
+    FTS_RECORD_TABLE,
+    FTS_RECORD_TABLE_SUPERSEDED,
+};
+
+/* Reads an id made for a flow (prefix "fts.<flow>.v"); false for any other id. */
+bool fts_record_of(const char *id, const char *prefix, int64_t *version, enum fts_record *kind);
+
+/* What the ledger (and a batch so far) holds of one flow's newest version. */
+struct fts_held {
+    int64_t latest;    /* the newest version with any record; 0: none */
+    bool flow;         /* its FTS record */
+    bool table;        /* its table record */
+    bool table_undone; /* that table record superseded by the FTS record */
+};
+
+void fts_held_add(struct fts_held *held, int64_t version, enum fts_record kind);
+/* Merges what another reading found (the newer version wins; the same one adds up). */
+void fts_held_merge(struct fts_held *held, const struct fts_held *other);
+/* The id of the record that holds the newest version's money into out; false: none. */
+bool fts_held_money(const struct fts_held *held, const char *flow, char *out, size_t size);
+/* A held as 32 bits, for a batch's notes (versions ≤ FTS_VERSION_MAX), and back. */
+uint32_t fts_held_pack(const struct fts_held *held);
+struct fts_held fts_held_unpack(uint32_t packed);
 
 #endif

@@ -264,7 +264,8 @@ class FtsTables(Base):
         rows = table_rows(path)
         money = [r for r in rows if r["amountUSD"] != "0"]
         for r in money[:40]:
-            t = self.transfer(f"fts.{r['id']}.v1")
+            # The table's report of the version (FTS's own, imported later, replaces it).
+            t = self.transfer(f"fts.{r['id']}.v1.hxl")
             self.assertIsNotNone(t, r["id"])
             self.assertEqual(t["amount"], int(r["amountUSD"]) * 100)
             self.assertEqual(t["kind"], r["status"])
@@ -283,6 +284,7 @@ class FtsTables(Base):
                 self.assertEqual(t["memo"], r["description"].strip())
         # A flow of 0 USD moves nothing.
         zero = next(r for r in rows if r["amountUSD"] == "0")
+        self.assertIsNone(self.transfer(f"fts.{zero['id']}.v1.hxl"))
         self.assertIsNone(self.transfer(f"fts.{zero['id']}.v1"))
         # An organisation by name: one party, its accounts named as FTS names it.
         luxembourg = self.cc("account", "show", "hxl.org.luxembourg-government-of.given",
@@ -334,7 +336,7 @@ class FtsTables(Base):
                           "incoming,single,999999001\r\n")
         s = self.imported(path)
         self.assertEqual(s["recorded"], 1)
-        t = self.transfer("fts.999999001.v1")
+        t = self.transfer("fts.999999001.v1.hxl")
         self.assertEqual(t["debit"], f"fts.org.{org['id']}.given")
         self.assertEqual(t["credit"], "hxl.org.a-recipient-new-to-fts.received")
         self.assertEqual(t["meta"]["fts"]["source"]["id"], org["id"])
@@ -367,40 +369,58 @@ class FtsTables(Base):
                           "88,1,200,A,B,2020-01-01,incoming,single\r\n")
         s = self.imported(path)
         self.assertEqual((s["rows"], cents(s["funding_usd"])), (2, 30000))
-        self.assertEqual(self.transfer("fts.88.v1")["amount"], 20000)
+        self.assertEqual(self.transfer("fts.88.v1.hxl")["amount"], 20000)
         self.assertEqual(self.transfer("fts.88.v2.supersedes")["amount"], 20000)
-        self.assertEqual(self.transfer("fts.88.v2")["amount"], 30000)
+        self.assertEqual(self.transfer("fts.88.v2.hxl")["amount"], 30000)
         self.assertEqual(self.imported(path)["exists"], 2)
 
     def test_import_fts_after_the_table_counts_each_flow_once(self):
-        # The table first: FTS's own answer then supersedes the newer versions; a flow
-        # whose version the table recorded already is refused, never counted twice.
+        # The table first, then FTS's own answer: each flow is counted once, by FTS's
+        # fuller record, and the table's report is kept beside it, undone.
         self.imported(fts("fts_incoming_funding_jor.csv"))
         r = self.cc("import", "fts", *pages("jor"), "--json")
-        self.assertEqual(r.returncode, 1, r.stderr)
-        refused = json.loads(r.stdout)["rejected"]
-        self.assertTrue(refused)
-        self.assertEqual({x["status"] for x in refused}, {"exists_with_different_fields"})
-        self.assertTrue(all(x["id"].endswith(".v1") for x in refused))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        s = json.loads(r.stdout)
+        self.assertEqual(s["rejected"], [])
+        incoming = s["reported_by_fts"]["incoming"]
+        self.assertEqual((s["incoming"]["flows"], s["incoming"]["funding_usd"],
+                          s["incoming"]["pledges_usd"]),
+                         (incoming["flows"], incoming["funding_usd"], incoming["pledges_usd"]))
+        flows = fts_flows("jor")
+        table = {r["id"]: r for r in table_rows(fts("fts_incoming_funding_jor.csv"))}
+        # A version-1 flow the table recorded: its report kept, undone by FTS's record.
+        one = next(f for f in flows.values() if f["versionId"] == 1 and f["amountUSD"] > 0
+                   and f["status"] != "pledge" and f["id"] in table)
+        kept = self.transfer(f"fts.{one['id']}.v1.hxl")
+        fix = self.transfer(f"fts.{one['id']}.v1.hxl.superseded")
+        own = self.transfer(f"fts.{one['id']}.v1")
+        self.assertEqual(kept["meta"]["source"], "hxl")
+        self.assertEqual((fix["kind"], fix["amount"], fix["debit"], fix["credit"]),
+                         ("correction", kept["amount"], kept["credit"], kept["debit"]))
+        self.assertEqual(fix["meta"]["corrects"], f"fts.{one['id']}.v1.hxl")
+        self.assertEqual((own["meta"]["source"], own["amount"]),
+                         ("fts", one["amountUSD"] * 100))
+        # Net per flow, from every transfer: the newest version's amount, once.
         _, rows, _ = self.export("csv", "--what", "transfers")
         net = {}
         for row in rows:
+            flow = row["id"].split(".")[1]
             if row["kind"] == "correction":
-                flow = row["id"].split(".")[1]
                 net[flow] = net.get(flow, 0) - cents(row["amount"])
             elif row["kind"] in ("commitment", "paid"):
-                flow = row["id"].split(".")[1]
                 net[flow] = net.get(flow, 0) + cents(row["amount"])
-        flows = fts_flows("jor")
-        table = {r["id"]: r for r in table_rows(fts("fts_incoming_funding_jor.csv"))}
         for flow, amount in net.items():
             f = flows[flow]
-            if f["status"] == "pledge":
-                continue
-            # Counted once: the newest version's amount, from FTS or from the table.
-            expected = f["amountUSD"] if f["versionId"] > 1 else int(
-                table.get(flow, {"amountUSD": f["amountUSD"]})["amountUSD"])
-            self.assertEqual(amount, expected * 100, flow)
+            if f["status"] != "pledge":
+                self.assertEqual(amount, f["amountUSD"] * 100, flow)
+        # The funding report counts FTS's figures once.
+        report = json.loads(self.cc("report", "funding", "--json").stdout)
+        by_source = {b["source"]: b for b in report["by_source"]}
+        self.assertEqual(by_source["fts"]["committed"], incoming["funding_usd"] * 100)
+        self.assertEqual(by_source.get("hxl", {"committed": 0})["committed"], 0)
+        # Again: nothing new.
+        again = json.loads(self.cc("import", "fts", *pages("jor"), "--json").stdout)
+        self.assertEqual(again["transfers"], {"created": 0, "superseded": 0})
         self.assertEqual(self.cc("check").returncode, 0)
         self.assertEqual(self.cc("verify").returncode, 0)
 
@@ -595,7 +615,7 @@ class Export(Base):
                           pledge["currency"], pledge["rate"]),
                          ("France", "1086900.00", "1000000.00", "EUR", "1.0869"))
         flow = next(r for r in rows if r["fts_flow"])
-        self.assertEqual(flow["id"], f"fts.{flow['fts_flow']}.v1")
+        self.assertEqual(flow["id"], f"fts.{flow['fts_flow']}.v1.hxl")
         source = table_rows(fts("fts_internal_funding_jor.csv"))
         src = next(r for r in source if r["id"] == flow["fts_flow"])
         self.assertEqual((flow["funder"], flow["recipient"], flow["amount_usd"],

@@ -4,7 +4,7 @@
  * The input is taken as one page of an FTS flow search answer. Checks:
  * fts_read either refuses it with a message, or appends exactly one
  * operation per flow, each an `fts_flow` whose id is its flow's version
- * (fts.<flow>.v<version>, which fts_version_of reads back), whose amount is
+ * (fts.<flow>.v<version>, which fts_record_of reads back), whose amount is
  * a non-negative number of cents, and which the operation decoder takes as
  * a domain operation; on refusal nothing is appended. The page's own totals
  * are read only when present.
@@ -52,8 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(strcmp(id, expected) == 0, "id %s is not %s", id, expected);
             snprintf(prefix, sizeof prefix, "fts.%s.v", flow);
             int64_t k;
-            bool money;
-            FUZZ_CHECK(fts_version_of(id, prefix, &k, &money) && k == version && money,
+            enum fts_record kind;
+            FUZZ_CHECK(fts_record_of(id, prefix, &k, &kind) && k == version &&
+                           kind == FTS_RECORD_FLOW,
                        "%s does not read back as version %lld", id, (long long)version);
             FUZZ_CHECK(json_integer_value(json_object_get(op, "amount_usd")) >= 0,
                        "a negative amount");
