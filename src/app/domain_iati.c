@@ -269,7 +269,8 @@ static bool report_read(struct domain_expansion *x, const json_t *o, const char 
     if (!time_parse(date, &r->date, &date_only) || !date_only)
         return domain_invalid(x, "%sdate: must be a date (YYYY-MM-DD)", where);
     if (!value_valid(x, r, where, value)) return false;
-    const json_t *provider = json_object_get(o, "provider"), *receiver = json_object_get(o, "receiver");
+    const json_t *provider = json_object_get(o, "provider");
+    const json_t *receiver = json_object_get(o, "receiver");
     if (!org_valid(x, provider, where, "provider") || !org_valid(x, receiver, where, "receiver"))
         return false;
     r->provider = json_string_value(json_object_get(provider, "ref"));

@@ -741,11 +741,13 @@ static json_t *fund_events(struct exporter *e, struct funding_collect *f, const 
         }
         int posted_type = disbursement ? 3 : 11;
         if (pledge && !released)
-            fund_event(e, events, 13, root_id, unit, json_integer_value(json_object_get(root, "amount")),
-                       date, seq, memo, debit, credit);
+            fund_event(e, events, 13, root_id, unit,
+                       json_integer_value(json_object_get(root, "amount")), date, seq, memo,
+                       debit, credit);
         int64_t posted = json_integer_value(json_object_get(root, "posted"));
         if (posted > 0)
-            fund_event(e, events, posted_type, root_id, unit, posted, date, seq, memo, debit, credit);
+            fund_event(e, events, posted_type, root_id, unit, posted, date, seq, memo, debit,
+                       credit);
         json_array_foreach(records, k, r) {
             int64_t part = json_integer_value(json_object_get(r, "posted"));
             if (part <= 0) continue;
@@ -766,7 +768,8 @@ static bool activity_recorded(struct exporter *e, const char *identifier);
 
 static enum cc_err export_funds(struct exporter *e, struct cc_error *err)
 {
-    struct funding_collect f = {.roots = json_object(), .order = json_array(), .funds = json_object()};
+    struct funding_collect f = {.roots = json_object(), .order = json_array(),
+                                .funds = json_object()};
     static const char *const prefixes[] = {"donor."};
     const struct store_transfer_filter filter = {.at = INT64_MAX, .prefixes = prefixes,
                                                  .prefixes_count = 1};
@@ -914,8 +917,8 @@ static enum cc_err export_recorded(struct exporter *e, struct cc_error *err)
         rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
     json_array_foreach(activities, i, row) {
         if (rc != CC_OK) break;
-        if (strcmp(json_string_value(json_object_get(row, "kind")) ? json_string_value(json_object_get(row, "kind")) : "", IATI_KIND_ACTIVITY) != 0)
-            continue;
+        const char *kind = json_string_value(json_object_get(row, "kind"));
+        if (kind == NULL || strcmp(kind, IATI_KIND_ACTIVITY) != 0) continue;
         json_t *activity = json_deep_copy(json_object_get(row, "meta"));
         const char *identifier = json_string_value(json_object_get(activity, "identifier"));
         char prefix[IATI_ID_BYTES_MAX + 1];
@@ -950,6 +953,11 @@ enum cc_err concord_export_iati(struct concord *cc, const char *activity_prefix,
                                 iati_write_fn write, void *ctx, struct cc_error *err)
 {
     assert(cc != NULL && write != NULL);
+    /* The export reads every party's funding rows: only for those who may read them all. */
+    if (!auth_reads_everything(&cc->actor))
+        return cc_error_set(err, CC_ERR_FORBIDDEN,
+                            "export iati: the export holds every party's funding; an "
+                            "administrator, coordinator or auditor may make it");
     const char *prefix = activity_prefix != NULL ? activity_prefix : INTEROP_IATI_PREFIX_DEFAULT;
     size_t n = strlen(prefix);
     bool plain = n >= 1 && n <= INTEROP_IATI_PREFIX_BYTES_MAX;

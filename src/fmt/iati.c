@@ -130,7 +130,7 @@ int iati_currency_minor_units(const char *code)
     return c != NULL ? c->minor : -1;
 }
 
-/* ---------------------------------------------------------------- text helpers */
+/* ---------------------------------------------------------------- text */
 
 static bool xml_space(char c)
 {
@@ -460,7 +460,8 @@ void iati_schema_free(struct iati_schema *schema)
 enum target {
     T_NONE,
     T_IDENTIFIER,     /* iati-identifier */
-    T_ORG_NAME,       /* the first narrative of reporting-, participating-, provider-, receiver-org */
+    T_ORG_NAME,       /* the first narrative of a reporting-, participating-, provider- or
+                         receiver-org */
     T_TITLE,          /* the activity's first title narrative */
     T_DESCRIPTION,    /* the activity's first description narrative */
     T_VALUE,          /* a transaction's value */
@@ -558,7 +559,9 @@ static void on_xml_error(void *ctx, xmlErrorPtr e)
 {
     struct reader *r = ctx;
     if (e == NULL || e->level == XML_ERR_WARNING || r->failed) return;
-    int line = e->line > 0 ? e->line : r->xml != NULL ? xmlTextReaderGetParserLineNumber(r->xml) : 0;
+    int line = e->line > 0         ? e->line
+               : r->xml != NULL ? xmlTextReaderGetParserLineNumber(r->xml)
+                                : 0;
     if (r->too_big) {
         fail_at(r, line, innermost(r), "the file is larger than %lld bytes",
                 (long long)IATI_FILE_BYTES_MAX);
@@ -598,6 +601,7 @@ static void on_xml_error(void *ctx, xmlErrorPtr e)
     char element[IATI_NAME_SEEN_BYTES];
     snprintf(element, sizeof element, "%s",
              parser != NULL && parser->name != NULL ? (const char *)parser->name : innermost(r));
+    utf8_truncate(element);
     bool ended = e->code == XML_ERR_DOCUMENT_END || e->code == XML_ERR_DOCUMENT_EMPTY;
     if (ended && r->open[0][0] == '\0')
         fail_at(r, line, "(document)", "not well-formed XML: no root element (not XML, or empty)");
@@ -1074,7 +1078,8 @@ static bool tx_end(struct reader *r)
 /* The pair of a transaction, when it is one side's report of a flow between two activities. */
 static bool tx_pair(struct reader *r, struct tx *tx, const char *identifier, json_t *ordinals)
 {
-    const struct iati_type *type = iati_type_of((int)json_integer_value(json_object_get(tx->op, "type")));
+    json_int_t code = json_integer_value(json_object_get(tx->op, "type"));
+    const struct iati_type *type = iati_type_of((int)code);
     if (type == NULL || type->side == 0) return true;
     const json_t *counterpart = json_object_get(
         json_object_get(tx->op, type->side == 'p' ? "receiver" : "provider"), "activity_id");
@@ -1247,8 +1252,10 @@ static void narrative(struct reader *r)
 
 static bool on_start(struct reader *r, const char *name, bool foreign)
 {
-    if (r->depth < IATI_DEPTH_TRACKED)
+    if (r->depth < IATI_DEPTH_TRACKED) { /* a long name is cut on a character boundary */
         snprintf(r->open[r->depth], IATI_NAME_SEEN_BYTES, "%s", foreign ? "" : name);
+        utf8_truncate(r->open[r->depth]);
+    }
     if (foreign) return true; /* an extension: not IATI's, not mapped */
     if (r->depth == 0) {
         if (strcmp(name, "iati-activities") != 0)
@@ -1628,7 +1635,8 @@ static bool w_transaction(struct iati_writer *w, const json_t *t, char *message,
               w_start(w, "transaction-type") && w_attr_text(w, "code", code) && w_end(w) &&
               w_start(w, "transaction-date") && w_attr(w, "iso-date", t, "date") && w_end(w) &&
               w_start(w, "value") && w_attr(w, "currency", t, "currency") &&
-              w_attr(w, "value-date", t, json_object_get(t, "value_date") ? "value_date" : "date") &&
+              w_attr(w, "value-date", t,
+                     json_object_get(t, "value_date") != NULL ? "value_date" : "date") &&
               xmlTextWriterWriteString(w->xml, (const xmlChar *)value) >= 0 && w_end(w);
     const char *description = json_string_value(json_object_get(t, "description"));
     if (ok && description != NULL && description[0] != '\0')
@@ -1669,7 +1677,8 @@ bool iati_write_activity(struct iati_writer *w, const json_t *a, const json_t *t
               xmlTextWriterWriteString(w->xml, xml_text(identifier, escaped)) >= 0 && w_end(w);
     free(escaped);
     /* reporting-org: @ref and @type are required by the schema, and one narrative. */
-    const json_t *rref = json_object_get(reporting, "ref"), *rtype = json_object_get(reporting, "type");
+    const json_t *rref = json_object_get(reporting, "ref");
+    const json_t *rtype = json_object_get(reporting, "type");
     ok = ok && w_start(w, "reporting-org") &&
          (json_is_string(rref) ? w_attr(w, "ref", reporting, "ref") : w_attr_text(w, "ref", "")) &&
          (json_is_string(rtype) ? w_attr(w, "type", reporting, "type")
@@ -1715,7 +1724,8 @@ bool iati_write_activity(struct iati_writer *w, const json_t *a, const json_t *t
         written++;
     }
     if (ok && written == 0) {
-        const char *first = json_string_value(json_object_get(json_array_get(transactions, 0), "date"));
+        const json_t *first_tx = json_array_get(transactions, 0);
+        const char *first = json_string_value(json_object_get(first_tx, "date"));
         char today[TIME_TEXT_BYTES];
         if (first == NULL) {
             time_format(time_now_ns(), today);

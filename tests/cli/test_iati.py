@@ -175,7 +175,7 @@ class Iati(unittest.TestCase):
     def tearDown(self):
         self.dir.cleanup()
 
-    # ---- helpers
+    # ---- running concord, reading the ledger
 
     def new_db(self, name):
         path = os.path.join(self.dir.name, name)
@@ -658,6 +658,20 @@ class Iati(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertEqual(r.stdout, "")
         self.assertIn("nothing to export", r.stderr)
+
+    def test_only_readers_of_everything_export(self):
+        self.cc("apply", input="".join(json.dumps(o) + "\n" for o in [
+            {"op": "unit", "code": "USD", "scale": 2},
+            {"op": "account", "id": "fund.pool", "unit": "USD"},
+            {"op": "donor", "id": "us", "name": "United States"},
+            {"op": "pledge", "id": "p-us", "donor": "us", "amount": 500}]))
+        made = self.cc("token", "create", "--user", "v", "--role", "viewer", "--party", "us",
+                       "--json")
+        self.assertEqual(made.returncode, 0, made.stderr)
+        r = self.cc("--token", json.loads(made.stdout)["token"], "export", "iati")
+        self.assertEqual((r.returncode, r.stdout), (1, ""))
+        self.assertIn("administrator, coordinator or auditor", r.stderr)
+        self.assertIn("<iati-activities", self.cc("export", "iati").stdout)
 
     # ---- streaming
 

@@ -145,7 +145,8 @@ static bool read_bytes(const char *bytes, size_t length, const struct iati_schem
     if (!ok) {
         FUZZ_CHECK(message[0] != '\0', "a refusal without a message");
         FUZZ_CHECK(utf8_valid(message, strlen(message)), "a message not UTF-8");
-        FUZZ_CHECK(strncmp(message, NAME, strlen(NAME)) == 0 && strstr(message, ": element ") != NULL,
+        FUZZ_CHECK(strncmp(message, NAME, strlen(NAME)) == 0 &&
+                       strstr(message, ": element ") != NULL,
                    "a message that does not say where: %s", message);
     }
     return ok;
@@ -233,7 +234,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         schema_tried = true;
         const char *path = getenv("CONCORD_IATI_SCHEMA");
         char message[IATI_MESSAGE_BYTES];
-        if (path != NULL && path[0] != '\0') schema = iati_schema_load(path, message, sizeof message);
+        if (path != NULL && path[0] != '\0')
+            schema = iati_schema_load(path, message, sizeof message);
     }
     char message[IATI_MESSAGE_BYTES];
     struct kept first;
