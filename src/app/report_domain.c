@@ -424,14 +424,54 @@ struct funding {
     int64_t voided, expired, unconditional;
     /* what the posted parts are counted as, while walking one root */
     int column;
+    int64_t sign;      /* -1 for an IATI transaction of a negative value (recorded reversed) */
     const char *donor, *requirement, *condition, *source;
 };
+
+/*
+ * What a transfer is to the funding report: its kind, or for an IATI
+ * transaction (app/domain_iati.c) the funding step its type is. Pledges
+ * (12, 13) are pledges, commitments (2, 11) commitments, disbursements and
+ * the funds they bring (3, 1) disbursements, expenditure (4) spending; the
+ * other types (interest, loans, equity, guarantees, reimbursements) are not
+ * funding. Only USD counts: the report is in USD and converts nothing.
+ */
+static const char *funding_kind(const struct ledger_transfer *t)
+{
+    if (t->kind == NULL || strncmp(t->kind, "iati.", 5) != 0) return t->kind;
+    if (t->unit == NULL || strcmp(t->unit, FUNDING_UNIT) != 0) return NULL;
+    static const char *const map[][2] = {
+        {"iati.incoming_pledge", "pledge"},        {"iati.outgoing_pledge", "pledge"},
+        {"iati.incoming_commitment", "commitment"}, {"iati.outgoing_commitment", "commitment"},
+        {"iati.disbursement", "disbursement"},     {"iati.incoming_funds", "disbursement"},
+        {"iati.expenditure", "expenditure"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(t->kind, map[i][0]) == 0) return map[i][1];
+    return NULL;
+}
+
+static bool funding_is(const struct ledger_transfer *t, const char *kind)
+{
+    const char *k = funding_kind(t);
+    return k != NULL && strcmp(k, kind) == 0;
+}
 
 /* Where a funding transfer came from: its meta's "source" (an import), else the mission. */
 static void source_of(const json_t *meta, char out[REPORT_SOURCE_BYTES_MAX + 1])
 {
     if (!meta_text(meta, "source", out, REPORT_SOURCE_BYTES_MAX + 1))
         snprintf(out, REPORT_SOURCE_BYTES_MAX + 1, "%s", REPORT_SOURCE_MISSION);
+}
+
+/* An IATI transaction's source is its kind's (its meta is the transaction's own). */
+static void source_of_transfer(const struct ledger_transfer *t, const json_t *meta,
+                               char out[REPORT_SOURCE_BYTES_MAX + 1])
+{
+    if (t->kind != NULL && strncmp(t->kind, "iati.", 5) == 0)
+        snprintf(out, REPORT_SOURCE_BYTES_MAX + 1, "iati");
+    else
+        source_of(meta, out);
 }
 
 static void requirement_of_account(const struct report_rows *rows, const char *account,
@@ -453,6 +493,7 @@ static void requirement_of_account(const struct report_rows *rows, const char *a
 static void funding_posted(void *ctx, int64_t amount, int64_t date)
 {
     struct funding *f = ctx;
+    amount *= f->sign;
     char month[8];
     month_of(date, month);
     group_add(&f->totals, "", f->column, amount);
@@ -475,29 +516,30 @@ static void funding_promise(struct funding *f, uint32_t i, const json_t *meta)
     if (!meta_text(meta, "requirement", requirement, sizeof requirement))
         snprintf(requirement, sizeof requirement, "%s", FUNDING_NONE);
     const char *condition = t->cond != NULL ? t->cond : FUNDING_UNCONDITIONAL;
-    if (kind_is(t, "pledge")) {
+    if (funding_is(t, "pledge")) {
         struct flow fl = flow_of(f->rows, &f->links, i);
+        int64_t pledged = t->amount * f->sign, pending = fl.pending * f->sign;
         if (fl.voided || fl.expired) { /* no longer pledged: reported apart */
-            if (fl.voided) f->voided = add_sat(f->voided, t->amount);
-            else f->expired = add_sat(f->expired, t->amount);
+            if (fl.voided) f->voided = add_sat(f->voided, pledged);
+            else f->expired = add_sat(f->expired, pledged);
             return;
         }
         char month[8];
         month_of(t->date, month);
-        group_add(&f->totals, "", F_PLEDGED, t->amount);
-        group_add(&f->months, month, F_PLEDGED, t->amount);
-        group_add(&f->donors, donor, F_PLEDGED, t->amount);
-        group_add(&f->requirements, requirement, F_PLEDGED, t->amount);
-        group_add(&f->conditions, condition, F_PLEDGED, t->amount);
-        group_add(&f->conditions, condition, F_PENDING, fl.pending);
-        group_add(&f->totals, "", F_PENDING, fl.pending);
-        group_add(&f->sources, f->source, F_PLEDGED, t->amount);
+        group_add(&f->totals, "", F_PLEDGED, pledged);
+        group_add(&f->months, month, F_PLEDGED, pledged);
+        group_add(&f->donors, donor, F_PLEDGED, pledged);
+        group_add(&f->requirements, requirement, F_PLEDGED, pledged);
+        group_add(&f->conditions, condition, F_PLEDGED, pledged);
+        group_add(&f->conditions, condition, F_PENDING, pending);
+        group_add(&f->totals, "", F_PENDING, pending);
+        group_add(&f->sources, f->source, F_PLEDGED, pledged);
         if (t->cond != NULL) {
-            group_add(&f->totals, "", F_CONDITIONAL, t->amount);
-            group_add(&f->donors, donor, F_CONDITIONAL, t->amount);
-            group_add(&f->sources, f->source, F_CONDITIONAL, t->amount);
+            group_add(&f->totals, "", F_CONDITIONAL, pledged);
+            group_add(&f->donors, donor, F_CONDITIONAL, pledged);
+            group_add(&f->sources, f->source, F_CONDITIONAL, pledged);
         } else {
-            f->unconditional = add_sat(f->unconditional, t->amount);
+            f->unconditional = add_sat(f->unconditional, pledged);
         }
     }
     f->column = F_COMMITTED;
@@ -575,20 +617,26 @@ static void funding_walk(struct funding *f)
         const struct ledger_transfer *t = &v->transfers[i];
         if (t->pending_id != NULL || t->kind == NULL) continue; /* resolutions: via their root */
         /* An FTS paid contribution is funding as a commitment is ("funding" in FTS's words). */
-        bool promise = kind_is(t, "pledge") || kind_is(t, "commitment") || kind_is(t, "paid");
-        bool disbursement = kind_is(t, "disbursement"), expenditure = kind_is(t, "expenditure");
+        bool promise = funding_is(t, "pledge") || funding_is(t, "commitment") ||
+                       funding_is(t, "paid");
+        bool disbursement = funding_is(t, "disbursement");
+        bool expenditure = funding_is(t, "expenditure");
         if (!promise && !disbursement && !expenditure) continue;
         uint32_t undone;
         if (strmap_get(&corrected, t->id, &undone)) continue;
         json_t *meta = meta_of(t);
         char source[REPORT_SOURCE_BYTES_MAX + 1];
-        source_of(meta, source);
+        source_of_transfer(t, meta, source);
         if ((f->rows->source != NULL && strcmp(source, f->rows->source) != 0) ||
             !imported_counts(meta)) {
             json_decref(meta);
             continue;
         }
         f->source = source;
+        /* A negative IATI value is recorded reversed: from the receiver's account. */
+        f->sign = strncmp(t->kind, "iati.", 5) == 0 && strstr(t->debit, ".received.") != NULL
+                      ? -1
+                      : 1;
         if (promise) funding_promise(f, i, meta);
         else funding_spending(f, i, meta, disbursement ? F_DISBURSED : F_SPENT);
         json_decref(meta);

@@ -659,6 +659,35 @@ class Iati(unittest.TestCase):
         self.assertEqual(r.stdout, "")
         self.assertIn("nothing to export", r.stderr)
 
+    def test_the_funding_report_counts_usd_transactions_by_type(self):
+        def tx(code, value, currency="USD"):
+            return (f'<transaction><transaction-type code="{code}"/>'
+                    f'<transaction-date iso-date="2026-03-0{code % 9 + 1}"/>'
+                    f'<value currency="{currency}" value-date="2026-03-01">{value}</value>'
+                    f'</transaction>')
+        doc = ('<?xml version="1.0"?>\n<iati-activities version="2.03">'
+               '<iati-activity default-currency="USD"><iati-identifier>XM-REPORT-1</iati-identifier>'
+               '<reporting-org ref="XM-REPORT" type="40"><narrative>Agency</narrative>'
+               '</reporting-org><title><narrative>Report</narrative></title>'
+               '<description><narrative>Funding by type</narrative></description>'
+               '<participating-org ref="GB-GOV-1" role="1" type="10"/>'
+               '<activity-status code="2"/><activity-date type="1" iso-date="2026-01-01"/>'
+               + tx(13, "1000") + tx(12, "500") + tx(11, "700") + tx(2, "300")
+               + tx(3, "400") + tx(1, "250") + tx(3, "-50") + tx(4, "120.50")
+               + tx(5, "9") + tx(11, "999", "EUR") +
+               '</iati-activity></iati-activities>\n')
+        self.imp(self.write("report.xml", doc))
+        r = self.cc("report", "funding", "--source", "iati", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        totals = json.loads(r.stdout)["totals"]
+        # Pledges 13 and 12; commitments 11 and 2; disbursements 3 and the funds they
+        # bring (1), a negative one subtracted; expenditure 4. Interest (5) is not
+        # funding, and the report converts no EUR.
+        self.assertEqual((totals["pledged"], totals["committed"], totals["disbursed"],
+                          totals["spent"]), (150000, 100000, 60000, 12050))
+        every = json.loads(self.cc("report", "funding", "--json").stdout)
+        self.assertEqual([b["source"] for b in every["by_source"]], ["iati"])
+
     def test_only_readers_of_everything_export(self):
         self.cc("apply", input="".join(json.dumps(o) + "\n" for o in [
             {"op": "unit", "code": "USD", "scale": 2},
