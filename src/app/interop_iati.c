@@ -37,6 +37,11 @@
 #include "util/utf8.h"
 
 #define IATI_UNIT_SCALE_MIN 2 /* a currency's unit, made when missing: cents at least */
+/*
+ * Operations per batch of a valid file's second reading: memory stays that of
+ * one batch (its operations, steps and audit event), whatever the file's size.
+ */
+#define IATI_BATCH_OPS 20000
 #define IATI_TYPES 13
 
 /* ---------------------------------------------------------------- import: state */
@@ -56,6 +61,9 @@ struct import {
     size_t skipped_count;
     enum cc_err error;         /* a storage or memory error met while reading */
     struct cc_error error_detail;
+    bool checking;             /* the first pass: check everything, keep no operation */
+    bool committed_heads;      /* the units and parties went with an earlier batch */
+    struct tally *tally;       /* the summary, added to batch by batch */
 };
 
 static size_t batch_size(const struct import *im)
@@ -87,6 +95,7 @@ static bool ops_reserve(struct import *im, char *message, size_t size)
 /* Appends op decoded (its JSON is not kept); an identical repeat of an earlier one is dropped. */
 static bool op_append(struct import *im, const json_t *op, char *message, size_t size)
 {
+    if (im->checking) return true;
     if (!ops_reserve(im, message, size)) return false;
     struct ledger_op *lop = &im->ops[im->count];
     if (!json_decode_op(op, lop, &im->arena)) {
@@ -174,9 +183,12 @@ static void party_note(struct import *im, const json_t *org)
 
 /* ---------------------------------------------------------------- import: reading */
 
+static enum cc_err batch_commit(struct import *im, struct cc_error *err);
+
 static void on_skipped(void *ctx, int line, const char *element, const char *reason)
 {
     struct import *im = ctx;
+    if (!im->checking) return; /* counted once, in the first reading */
     im->skipped_count++;
     if (json_array_size(im->skipped) < INTEROP_IATI_LISTED_MAX)
         json_array_append_new(im->skipped, json_pack("{s:s,s:i,s:s,s:s}", "file", im->file,
@@ -221,6 +233,17 @@ static bool on_activity(void *ctx, const struct iati_activity_read *a, char *mes
         party_note(im, json_object_get(t->op, "provider"));
         party_note(im, json_object_get(t->op, "receiver"));
         if (!op_append(im, t->op, message, size)) return false;
+    }
+    /* An activity is never split between two batches: its chain of steps is one. */
+    if (!im->checking && im->count >= IATI_BATCH_OPS) {
+        struct cc_error err = {0};
+        enum cc_err rc = batch_commit(im, &err);
+        if (rc != CC_OK) {
+            im->error = rc;
+            im->error_detail = err;
+            snprintf(message, size, "%s", err.message);
+            return false;
+        }
     }
     return true;
 }
@@ -281,6 +304,8 @@ struct tally {
     json_t *pairs;                /* counted id → entry */
     size_t pairs_count;
     json_t *pairs_listed;
+    json_t *rejected;             /* the first INTEROP_IATI_LISTED_MAX refusals */
+    size_t rejected_count;
 };
 
 /* What one transfer is, copied out of the store's callback (its meta only when asked). */
@@ -418,70 +443,152 @@ static json_t *sum_json(__int128 v)
     return json_string(p);
 }
 
-static enum cc_err summarize(struct concord *cc, struct import *im, size_t offset,
-                             const struct ledger_op *lops, const struct ledger_result *results,
-                             json_t **summary, struct cc_error *err)
+static void tally_init(struct tally *t, struct concord *cc)
 {
-    struct tally t = {.cc = cc, .unit_index = json_object(), .pairs = json_object(),
-                      .pairs_listed = json_array()};
-    strmap_init(&t.counted);
-    arena_init(&t.arena);
+    *t = (struct tally){.cc = cc, .unit_index = json_object(), .pairs = json_object(),
+                        .pairs_listed = json_array(), .rejected = json_array()};
+    strmap_init(&t->counted);
+    arena_init(&t->arena);
+}
+
+static void tally_free(struct tally *t)
+{
+    json_decref(t->unit_index);
+    json_decref(t->pairs);
+    json_decref(t->pairs_listed);
+    json_decref(t->rejected);
+    free(t->sums);
+    strmap_free(&t->counted);
+    arena_free(&t->arena);
+}
+
+/* One committed batch into the tally: its refusals, and what the ledger holds of its ids. */
+static enum cc_err tally_batch(struct tally *t, size_t heads, const struct ledger_op *lops,
+                               const struct ledger_result *results, size_t n,
+                               struct cc_error *err)
+{
     enum cc_err rc = CC_OK;
-    json_t *rejected = json_array();
-    size_t rejected_count = 0;
-    for (size_t i = 0; i < offset + im->count && rc == CC_OK; i++) {
+    for (size_t i = 0; i < n && rc == CC_OK; i++) {
         const struct ledger_op *op = &lops[i];
         if (!ledger_status_ok(results[i].status)) {
-            rejected_count++;
-            if (json_array_size(rejected) < INTEROP_IATI_LISTED_MAX)
-                json_array_append_new(rejected,
+            t->rejected_count++;
+            if (json_array_size(t->rejected) < INTEROP_IATI_LISTED_MAX)
+                json_array_append_new(t->rejected,
                                       json_pack("{s:s?,s:s,s:s?}", "id", op->id, "status",
                                                 ledger_status_name(results[i].status), "message",
                                                 results[i].message));
         }
-        if (i < offset || op->id == NULL) continue;
-        rc = tally_id(&t, op->id, err);
+        if (i < heads || op->id == NULL) continue;
+        rc = tally_id(t, op->id, err);
     }
+    return rc;
+}
+
+static enum cc_err tally_finish(struct tally *t, struct import *im, json_t **summary,
+                                struct cc_error *err)
+{
     json_t *by_type = json_object(), *amounts = json_object();
     for (int k = 1; k <= IATI_TYPES; k++) {
         char code[4];
         snprintf(code, sizeof code, "%d", k);
-        json_object_set_new(by_type, code, json_integer(t.by_type[k]));
+        json_object_set_new(by_type, code, json_integer(t->by_type[k]));
     }
     const char *unit;
     const json_t *index;
-    json_object_foreach(t.unit_index, unit, index) {
+    json_object_foreach(t->unit_index, unit, index) {
         json_t *per = json_object();
         size_t u = (size_t)json_integer_value(index);
         for (int k = 1; k <= IATI_TYPES; k++) {
             char code[4];
             snprintf(code, sizeof code, "%d", k);
-            if (t.by_type[k] > 0 && t.sums[u * (IATI_TYPES + 1) + (size_t)k] != 0)
-                json_object_set_new(per, code, sum_json(t.sums[u * (IATI_TYPES + 1) + (size_t)k]));
+            if (t->by_type[k] > 0 && t->sums[u * (IATI_TYPES + 1) + (size_t)k] != 0)
+                json_object_set_new(per, code,
+                                    sum_json(t->sums[u * (IATI_TYPES + 1) + (size_t)k]));
         }
         json_object_set_new(amounts, unit, per);
     }
+    *summary = json_pack(
+        "{s:I,s:I,s:o,s:o,s:I,s:{s:I,s:O},s:{s:I,s:O},s:{s:I,s:O}}", "activities",
+        (json_int_t)t->activities, "transactions", (json_int_t)t->transactions, "by_type",
+        by_type, "amounts", amounts, "second_reports", (json_int_t)t->second_reports,
+        "double_reported", "count", (json_int_t)t->pairs_count, "listed", t->pairs_listed,
+        "skipped", "count", (json_int_t)im->skipped_count, "listed", im->skipped, "rejected",
+        "count", (json_int_t)t->rejected_count, "listed", t->rejected);
+    return *summary != NULL ? CC_OK : cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+}
+
+/*
+ * Commits what the second reading holds so far as one batch: the units and
+ * parties first (with the first batch), then the activities and transactions
+ * in the files' order; adds it to the tally, and starts the next batch afresh.
+ */
+static enum cc_err batch_commit(struct import *im, struct cc_error *err)
+{
+    size_t heads = im->committed_heads
+                       ? 0
+                       : json_array_size(im->unit_ops) + json_array_size(im->party_ops);
+    size_t n = heads + im->count;
+    if (n == 0) return CC_OK;
+    struct ledger_op *lops = calloc(n, sizeof *lops);
+    struct ledger_result *results = calloc(n, sizeof *results);
+    enum cc_err rc = CC_OK;
+    if (lops == NULL || results == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; rc == CC_OK && heads > 0 && i < json_array_size(im->unit_ops); i++, k++)
+        if (!json_decode_op(json_array_get(im->unit_ops, i), &lops[k], &im->arena))
+            rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; rc == CC_OK && heads > 0 && i < json_array_size(im->party_ops); i++, k++)
+        if (!json_decode_op(json_array_get(im->party_ops, i), &lops[k], &im->arena))
+            rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
     if (rc == CC_OK) {
-        *summary = json_pack(
-            "{s:I,s:I,s:o,s:o,s:I,s:{s:I,s:O},s:{s:I,s:O},s:{s:I,s:o}}", "activities",
-            (json_int_t)t.activities, "transactions", (json_int_t)t.transactions, "by_type",
-            by_type, "amounts", amounts, "second_reports", (json_int_t)t.second_reports,
-            "double_reported", "count", (json_int_t)t.pairs_count, "listed", t.pairs_listed,
-            "skipped", "count", (json_int_t)im->skipped_count, "listed", im->skipped,
-            "rejected", "count", (json_int_t)rejected_count, "listed", rejected);
-        if (*summary == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-    } else {
-        json_decref(by_type);
-        json_decref(amounts);
-        json_decref(rejected);
+        if (im->count > 0) memcpy(&lops[heads], im->ops, im->count * sizeof *lops);
+        rc = concord_apply(im->cc, lops, n, results, err);
     }
-    json_decref(t.unit_index);
-    json_decref(t.pairs);
-    json_decref(t.pairs_listed);
-    free(t.sums);
-    strmap_free(&t.counted);
-    arena_free(&t.arena);
+    if (rc == CC_OK) rc = tally_batch(im->tally, heads, lops, results, n, err);
+    free(lops);
+    free(results);
+    im->committed_heads = true;
+    im->count = 0;
+    strmap_clear(&im->seen);
+    arena_reset(&im->arena);
     return rc;
+}
+
+/*
+ * A file the second reading can start again: the input itself when it can be
+ * rewound, else (a pipe) a copy in an unlinked temporary file, made as the
+ * first reading goes. NULL, with err, when neither.
+ */
+static FILE *rewindable(FILE *file, const char *name, bool *copied, struct cc_error *err)
+{
+    *copied = false;
+    if (fseek(file, 0, SEEK_CUR) == 0) return file;
+    FILE *copy = tmpfile();
+    if (copy == NULL) {
+        cc_error_set(err, CC_ERR_SYSTEM, "%s: cannot keep a copy to read twice", name);
+        return NULL;
+    }
+    char buffer[1 << 16];
+    size_t n;
+    int64_t total = 0;
+    while ((n = fread(buffer, 1, sizeof buffer, file)) > 0) {
+        total += (int64_t)n;
+        if (total > IATI_FILE_BYTES_MAX || fwrite(buffer, 1, n, copy) != n) {
+            fclose(copy);
+            cc_error_set(err, total > IATI_FILE_BYTES_MAX ? CC_ERR_INPUT : CC_ERR_SYSTEM,
+                         "%s: %s", name,
+                         total > IATI_FILE_BYTES_MAX ? "larger than an IATI file may be"
+                                                     : "cannot keep a copy to read twice");
+            return NULL;
+        }
+    }
+    if (ferror(file) || fflush(copy) != 0 || fseek(copy, 0, SEEK_SET) != 0) {
+        fclose(copy);
+        cc_error_set(err, CC_ERR_SYSTEM, "%s: cannot read it", name);
+        return NULL;
+    }
+    *copied = true;
+    return copy;
 }
 
 enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_input *inputs,
@@ -498,34 +605,44 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
     char message[IATI_MESSAGE_BYTES];
     struct iati_schema *schema = iati_schema_load(schema_path, message, sizeof message);
     if (schema == NULL) return cc_error_set(err, CC_ERR_USAGE, "import iati: %s", message);
+    struct interop_iati_input files[INTEROP_IATI_FILES_MAX];
+    bool copied[INTEROP_IATI_FILES_MAX] = {0};
+    enum cc_err rc = CC_OK;
+    size_t opened = 0;
+    for (; opened < count && rc == CC_OK; opened++) {
+        files[opened].name = inputs[opened].name;
+        files[opened].file = rewindable(inputs[opened].file, inputs[opened].name,
+                                        &copied[opened], err);
+        if (files[opened].file == NULL) rc = err->code;
+    }
+    if (rc != CC_OK) opened--; /* the one that failed has no copy to close */
+    struct tally tally;
+    tally_init(&tally, cc);
     struct import im = {.cc = cc, .units = json_object(), .unit_ops = json_array(),
                         .parties = json_object(), .party_ops = json_array(),
-                        .skipped = json_array()};
+                        .skipped = json_array(), .tally = &tally};
     arena_init(&im.arena);
     strmap_init(&im.seen);
-    enum cc_err rc = import_read(&im, inputs, count, schema, err);
+    /*
+     * Two readings. The first validates every file against the schema and
+     * checks every value, keeping no operation: a file that is not valid
+     * refuses the import before anything is recorded. The second commits
+     * what the files hold batch by batch (IATI_BATCH_OPS), so that memory is
+     * one batch's.
+     */
+    im.checking = true;
+    if (rc == CC_OK) rc = import_read(&im, files, count, schema, err);
     iati_schema_free(schema);
-    /* The batch: units, then parties, then what the files said, in their order. */
-    size_t offset = json_array_size(im.unit_ops) + json_array_size(im.party_ops);
-    size_t n = offset + im.count;
-    struct ledger_op *lops = rc == CC_OK ? calloc(n ? n : 1, sizeof *lops) : NULL;
-    struct ledger_result *results = rc == CC_OK ? calloc(n ? n : 1, sizeof *results) : NULL;
-    if (rc == CC_OK && (lops == NULL || results == NULL))
-        rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-    size_t k = 0;
-    for (size_t i = 0; rc == CC_OK && i < json_array_size(im.unit_ops); i++, k++)
-        if (!json_decode_op(json_array_get(im.unit_ops, i), &lops[k], &im.arena))
-            rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; rc == CC_OK && i < json_array_size(im.party_ops); i++, k++)
-        if (!json_decode_op(json_array_get(im.party_ops, i), &lops[k], &im.arena))
-            rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-    if (rc == CC_OK) {
-        if (im.count > 0) memcpy(&lops[offset], im.ops, im.count * sizeof *lops);
-        rc = concord_apply(cc, lops, n, results, err);
-    }
-    if (rc == CC_OK) rc = summarize(cc, &im, offset, lops, results, summary, err);
-    free(lops);
-    free(results);
+    for (size_t i = 0; rc == CC_OK && i < count; i++)
+        if (fseek(files[i].file, 0, SEEK_SET) != 0)
+            rc = cc_error_set(err, CC_ERR_SYSTEM, "%s: cannot read it again", files[i].name);
+    im.checking = false;
+    if (rc == CC_OK) rc = import_read(&im, files, count, NULL, err);
+    if (rc == CC_OK) rc = batch_commit(&im, err);
+    if (rc == CC_OK) rc = tally_finish(&tally, &im, summary, err);
+    for (size_t i = 0; i < opened; i++)
+        if (copied[i]) fclose(files[i].file);
+    tally_free(&tally);
     import_free(&im);
     return rc;
 }

@@ -736,6 +736,41 @@ class Iati(unittest.TestCase):
         self.assertLess(peaks[2] - peaks[1], (sizes[2] - sizes[1]) // 8,
                         f"{peaks} for {sizes} bytes")
 
+    def test_a_file_over_one_batch_is_committed_in_batches_after_it_is_checked(self):
+        # 2,100 activities of 10 transactions: over 20,000 operations, so more than one
+        # batch; from standard input (a pipe, read twice through a copy).
+        def document(broken):
+            parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<iati-activities version="2.03">\n']
+            for a in range(2100):
+                txs = [transaction(3, f"{a % 97 + 1}.{t}0", receiver=PARTNER) for t in range(10)]
+                parts.append(activity(f"XM-MANY-{a}", "XM-MANY", txs, currency="USD"))
+                if broken and a == 2099:  # the very last activity is not valid IATI
+                    parts[-1] = parts[-1].replace("<title>", "<nonsense/><title>")
+            parts.append("</iati-activities>\n")
+            return "".join(parts)
+
+        before = self.state()
+        r = self.cc("import", "iati", "-", "--schema", SCHEMA, "--json", input=document(True))
+        self.assertEqual(r.returncode, 2, r.stdout)
+        self.assertIn("nonsense", r.stderr)
+        self.assertEqual(self.state(), before, "a file refused at its end records nothing")
+        r = self.cc("import", "iati", "-", "--schema", SCHEMA, "--json", input=document(False))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        s = json.loads(r.stdout)
+        self.assertEqual((s["activities"], s["transactions"], s["by_type"]["3"]),
+                         (2100, 21000, 21000))
+        self.assertEqual(s["rejected"]["count"], 0)
+        expected = sum((a % 97 + 1) * 100 * 10 + sum(range(10)) * 10 for a in range(2100))
+        self.assertEqual(int(s["amounts"]["USD"]["3"]), expected)
+        # Committed in batches: the import is more than one event of the audit log (a
+        # new ledger has none before it), and the log replays them all.
+        log = self.cc("verify")
+        self.assertEqual(log.returncode, 0, log.stderr)
+        self.assertRegex(log.stdout, r"intact: ([2-9]|\d\d+) events, .* 23100 transfers")
+        again = json.loads(self.cc("import", "iati", "-", "--schema", SCHEMA, "--json",
+                                   input=document(False)).stdout)
+        self.assertEqual((again["activities"], again["transactions"]), (2100, 21000))
+
 
 # Runs a command in a process of its own and reports its peak resident memory, so that
 # no other child of this test counts (getrusage of children keeps the largest so far).
