@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include <csv.h>
+#include <jansson.h>
 #include <sodium.h>
 
 #include "fmt/fts.h"
@@ -438,6 +439,139 @@ static bool ends_with(const char *s, const char *suffix)
     return true;
 }
 
+/* ---------------------------------------------------------------- HXL as JSON */
+
+/*
+ * libhxl's JSON forms of a table: an array of rows (each an array of cells,
+ * header rows and the hashtag row among them), or an array of objects keyed
+ * by hashtag (the keys make the hashtag row), either of them alone or as the
+ * one array inside an object ({"results": […]}). The rows then go where a
+ * CSV file's records go. A cell is text; a number or true/false is written as
+ * JSON writes it, and null is empty.
+ */
+static bool json_cell(struct parse *p, const json_t *v)
+{
+    char number[64];
+    const char *text;
+    size_t n;
+    if (json_is_string(v)) {
+        text = json_string_value(v);
+        n = json_string_length(v);
+    } else if (v == NULL || json_is_null(v)) {
+        text = "";
+        n = 0;
+    } else if (json_is_integer(v)) {
+        n = (size_t)snprintf(number, sizeof number, "%lld", (long long)json_integer_value(v));
+        text = number;
+    } else if (json_is_real(v)) {
+        n = (size_t)snprintf(number, sizeof number, "%.17g", json_real_value(v));
+        text = number;
+    } else if (json_is_boolean(v)) {
+        text = json_is_true(v) ? "true" : "false";
+        n = strlen(text);
+    } else {
+        parse_fail(p, "row %u, column %u: a cell must be text, a number, true, false or null",
+                   p->table->rows_count + 1, p->count + 1);
+        return false;
+    }
+    if (memchr(text, '\0', n) != NULL) {
+        parse_fail(p, "row %u, column %u: a NUL character in a cell", p->table->rows_count + 1,
+                   p->count + 1);
+        return false;
+    }
+    on_cell((void *)text, n, p);
+    return !p->failed;
+}
+
+static bool json_rows_read(struct parse *p, const char *bytes, size_t length)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(bytes, length, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        /* jansson quotes the input near the error: shown only as printable ASCII. */
+        for (char *c = jerr.text; *c; c++)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) *c = '?';
+        parse_fail(p, "line %d, column %d: not JSON: %s", jerr.line, jerr.column, jerr.text);
+        return false;
+    }
+    const json_t *rows = root;
+    if (json_is_object(root)) { /* the one array inside: {"results": […]} */
+        const char *key, *found = NULL;
+        const json_t *value;
+        size_t arrays = 0;
+        char names[256] = "";
+        json_object_foreach(root, key, value) {
+            if (!json_is_array(value)) continue;
+            arrays++;
+            found = key;
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                     arrays > 1 ? ", " : "", key);
+        }
+        if (arrays != 1) {
+            parse_fail(p, arrays == 0 ? "a JSON object without an array of rows"
+                                      : "a JSON object with several arrays of rows (%s): "
+                                        "give one of them alone",
+                       names);
+            json_decref(root);
+            return false;
+        }
+        rows = json_object_get(root, found);
+    }
+    if (!json_is_array(rows)) {
+        parse_fail(p, "JSON that is not an array of rows");
+        json_decref(root);
+        return false;
+    }
+    const json_t *first = json_array_get(rows, 0);
+    bool objects = json_is_object(first);
+    if (objects) { /* the keys of the first object: the hashtag row */
+        const char *key;
+        const json_t *value;
+        json_object_foreach((json_t *)first, key, value) {
+            json_t *k = json_string(key);
+            bool ok = k != NULL && json_cell(p, k);
+            json_decref(k);
+            if (!ok) break;
+        }
+        if (!p->failed) on_row('\n', p);
+    }
+    size_t i;
+    const json_t *row;
+    json_array_foreach(rows, i, row) {
+        if (p->failed) break;
+        if (objects != json_is_object(row) || (!objects && !json_is_array(row))) {
+            parse_fail(p, "row %zu of the JSON: every row must be %s", i + 1,
+                       objects ? "an object, as the first is" : "an array of cells");
+            break;
+        }
+        if (objects) {
+            const char *key;
+            const json_t *value;
+            json_object_foreach((json_t *)first, key, value) {
+                (void)value;
+                if (!json_cell(p, json_object_get(row, key))) break;
+            }
+        } else {
+            size_t k;
+            const json_t *cell;
+            json_array_foreach(row, k, cell) if (!json_cell(p, cell)) break;
+        }
+        if (!p->failed) on_row('\n', p);
+    }
+    json_decref(root);
+    return !p->failed;
+}
+
+static bool json_text(const char *name, const char *bytes, size_t length)
+{
+    if (ends_with(name, ".json")) return true;
+    size_t i = 0;
+    while (i < length && (bytes[i] == ' ' || bytes[i] == '\t' || bytes[i] == '\r' ||
+                          bytes[i] == '\n'))
+        i++;
+    return i < length && (bytes[i] == '[' || bytes[i] == '{');
+}
+
 /* ---------------------------------------------------------------- reading a table */
 
 /* The columns, from the hashtag row and the row above it. */
@@ -511,7 +645,9 @@ bool hxl_read_as(const char *name, const char *bytes, size_t length, char delimi
         bytes = converted;
         table->converted = true;
     }
+    bool json = delimiter == 0 && json_text(name, bytes, length);
     if (delimiter != 0) table->delimiter = delimiter;
+    else if (json) table->delimiter = ','; /* what the table is written back with */
     else if (ends_with(name, ".tsv")) table->delimiter = '\t';
     else if (ends_with(name, ".ssv")) table->delimiter = ';';
     else table->delimiter = separator_guess(bytes, length);
@@ -520,7 +656,8 @@ bool hxl_read_as(const char *name, const char *bytes, size_t length, char delimi
     if (!ok) hxl_problem(problems, "%s: out of memory", name);
     struct parse p = {.table = table, .name = name, .problems = problems, .cells = cells,
                       .keep = true};
-    ok = ok && records_read(&p, bytes, length, table->delimiter, 0);
+    ok = ok && (json ? json_rows_read(&p, bytes, length)
+                     : records_read(&p, bytes, length, table->delimiter, 0));
     free(cells);
     free(converted);
     if (!ok) return false;

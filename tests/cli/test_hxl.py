@@ -148,6 +148,36 @@ class Reading(Base):
             with self.subTest(name=name):
                 self.assertEqual(json.loads(self.check(hxl(name), "--json")), expected)
 
+    def test_json_inputs_read_as_libhxl_reads_them(self):
+        # An array of rows: the same table as the CSV files.
+        with open(hxl("output-valid.json"), encoding="utf-8") as f:
+            expected = json.load(f)
+        self.assertEqual(json.loads(self.check(hxl("input-valid.json"), "--json")), expected)
+        # Objects keyed by hashtag, alone or as the one array of an object: each data
+        # row, tag by tag, is libhxl's output-valid-objects.json.
+        with open(hxl("output-valid-objects.json"), encoding="utf-8") as f:
+            objects = json.load(f)
+        for name in ("input-valid-objects.json", "input-valid-nested.json"):
+            with self.subTest(name=name):
+                table = json.loads(self.check(hxl(name), "--json"))
+                tags = table[1]
+                rows = [{t: v for t, v in zip(tags, row) if t} for row in table[2:]]
+                self.assertEqual(rows, objects)
+        # Several arrays to choose from, or no hashtags at all: refused, saying why.
+        cases = [("input-valid-json-selector.json", "several arrays of rows (sel1, sel2)"),
+                 ("input-untagged.json", "no HXL hashtag row"),
+                 ("input-untagged-objects.json", "no HXL hashtag row")]
+        for name, message in cases:
+            with self.subTest(name=name):
+                r = self.cc("import", "hxl", hxl(name), "--check")
+                self.assertEqual(r.returncode, 2)
+                self.assertIn(message, r.stderr)
+        bad = self.write("bad.json", '[["#org"], [{"nested": 1}]]')
+        r = self.cc("import", "hxl", bad, "--check")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("row 2, column 1: a cell must be text, a number, true, false or null",
+                      r.stderr)
+
     def test_valid_inputs_written_as_libhxl_writes_them(self):
         with open(hxl("output-valid.csv"), "rb") as f:
             expected = f.read()
