@@ -123,12 +123,14 @@ static enum ledger_status editor_credit_may(const struct auth_actor *actor,
 
 /*
  * Ids of the forms the mission's operations derive (`c-1/screened/flour`,
- * `crossing.ks.day.20261101`, `course.x`, …) are theirs: a plain transfer
- * under one would stand in for a record they look up, or block it.
+ * `crossing.ks.day.20261101`, `course.x`, an imported flow's `fts.1.v2` or
+ * `hxl.…`, …) are theirs: a plain transfer under one would stand in for a
+ * record they look up, or block it.
  */
 static bool derived_id(const char *id)
 {
-    static const char *const prefixes[] = {"crossing.", "course.", "warehouse.", "point."};
+    static const char *const prefixes[] = {"crossing.", "course.", "warehouse.", "point.",
+                                           "fts.", "hxl."};
     if (id == NULL) return false;
     if (strchr(id, '/') != NULL) return true;
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
@@ -145,8 +147,9 @@ static enum ledger_status editor_may(const struct auth_actor *actor,
     bool moves = op->type == LEDGER_OP_TRANSFER || op->type == LEDGER_OP_POST ||
                  op->type == LEDGER_OP_VOID;
     if (moves && !(op->flags & LEDGER_OP_STEP) && derived_id(op->id)) {
-        snprintf(message, size, "ids with '/' or starting with crossing., course., warehouse. "
-                 "or point. are made by the mission's operations, not by hand");
+        snprintf(message, size, "ids with '/' or starting with crossing., course., warehouse., "
+                 "point., fts. or hxl. are made by the mission's operations and imports, not by "
+                 "hand");
         return LEDGER_FORBIDDEN;
     }
     switch (op->type) {

@@ -104,8 +104,9 @@ static bool versions_note(struct domain_expansion *x, const struct versions *v,
  */
 static bool undo(struct domain_expansion *x, const char *old, const char *id, const char *memo)
 {
+    /* The ledger's record first: a step of this batch under the same id may yet be refused. */
     struct domain_found was;
-    if (!domain_lookup(x, old, &was))
+    if (!domain_lookup_recorded(x, old, &was) && !domain_lookup(x, old, &was))
         return domain_invalid(x, "%s is recorded but not readable", old);
     if (was.pending) {
         struct ledger_op *t = domain_step(x, LEDGER_OP_VOID);

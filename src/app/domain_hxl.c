@@ -311,8 +311,9 @@ static bool supersede(struct domain_expansion *x, const char *old, int64_t lates
     const char *id = domain_printf(x, "%s%s", x->id, FTS_SUPERSEDES);
     const char *memo = domain_printf(x, "version %lld superseded by version %lld",
                                      (long long)latest, (long long)version);
+    /* The ledger's record first: a step of this batch under the same id may yet be refused. */
     struct domain_found was;
-    if (!domain_lookup(x, old, &was))
+    if (!domain_lookup_recorded(x, old, &was) && !domain_lookup(x, old, &was))
         return domain_invalid(x, "%s is recorded but not readable", old);
     if (was.pending) {
         struct ledger_op *t = domain_step(x, LEDGER_OP_VOID);

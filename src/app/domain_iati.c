@@ -328,8 +328,12 @@ static const char *report_meta(struct domain_expansion *x, const struct report *
 static const char *org_account(struct domain_expansion *x, const struct report *r,
                                const char *ref, bool given)
 {
-    char party[IATI_PARTY_ID_BYTES_MAX + 1], account[LEDGER_ID_BYTES_MAX + 1];
-    if (ref != NULL) iati_party_id(ref, party);
+    char party[IATI_PARTY_ID_BYTES_MAX + 1], owner_id[IATI_PARTY_ID_BYTES_MAX + 1];
+    char account[LEDGER_ID_BYTES_MAX + 1];
+    if (ref != NULL) {
+        iati_party_id(ref, party);
+        iati_party_of(ref, owner_id);
+    }
     if (!iati_account_id(account, sizeof account, r->type->stage, ref != NULL ? party : NULL,
                          given, r->currency)) {
         domain_invalid(x, "%s: no account id can be made for it", ref != NULL ? ref : "");
@@ -342,7 +346,7 @@ static const char *org_account(struct domain_expansion *x, const struct report *
                             ref)
             : domain_printf(x, "IATI %s %s organisations without a ref", r->type->stage,
                             given ? "given by" : "received by");
-    const char *owner = ref != NULL ? domain_printf(x, "%s", party) : NULL;
+    const char *owner = ref != NULL ? domain_printf(x, "%s", owner_id) : NULL;
     return account_ensure(x, id, r->currency, owner, name) ? id : NULL;
 }
 

@@ -215,7 +215,7 @@ static enum cc_err summarize(struct concord *cc, const json_t *ops, const struct
             /* The transfers this operation created: the version, and any correction. */
             for (const char *p = r->records; *p;) {
                 size_t n = strcspn(p, " ");
-                if (ends_with(p, n, FTS_SUPERSEDES))
+                if (ends_with(p, n, FTS_SUPERSEDES) || ends_with(p, n, FTS_TABLE_SUPERSEDED))
                     superseded++;
                 else if (n > 0)
                     created++;

@@ -156,7 +156,7 @@ static void party_note(struct import *im, const json_t *org)
     const char *ref = json_string_value(json_object_get(org, "ref"));
     if (ref == NULL || ref[0] == '\0') return;
     char id[IATI_PARTY_ID_BYTES_MAX + 1];
-    iati_party_id(ref, id);
+    iati_party_of(ref, id);
     if (json_object_get(im->parties, id) != NULL) return;
     const char *org_name = json_string_value(json_object_get(org, "name"));
     char name[2 * LEDGER_NAME_BYTES_MAX + 8]; /* at most LEDGER_NAME_BYTES_MAX used */

@@ -436,8 +436,16 @@ struct funding {
  * other types (interest, loans, equity, guarantees, reimbursements) are not
  * funding. Only USD counts: the report is in USD and converts nothing.
  */
+static bool iati_record(const struct ledger_transfer *t)
+{
+    /* An IATI import's ids carry '/', which no editor may write by hand (app/auth.c). */
+    return t->kind != NULL && strncmp(t->kind, "iati.", 5) == 0 &&
+           strncmp(t->id, "iati/", 5) == 0;
+}
+
 static const char *funding_kind(const struct ledger_transfer *t)
 {
+    if (t->kind != NULL && strncmp(t->kind, "iati.", 5) == 0 && !iati_record(t)) return NULL;
     if (t->kind == NULL || strncmp(t->kind, "iati.", 5) != 0) return t->kind;
     if (t->unit == NULL || strcmp(t->unit, FUNDING_UNIT) != 0) return NULL;
     static const char *const map[][2] = {
@@ -464,14 +472,23 @@ static void source_of(const json_t *meta, char out[REPORT_SOURCE_BYTES_MAX + 1])
         snprintf(out, REPORT_SOURCE_BYTES_MAX + 1, "%s", REPORT_SOURCE_MISSION);
 }
 
-/* An IATI transaction's source is its kind's (its meta is the transaction's own). */
+/*
+ * A transfer's source, believed only where its id is one an import makes
+ * and no editor may write by hand (app/auth.c): fts.… for FTS and the
+ * tables' records of FTS flows (….hxl), hxl.… for other table rows,
+ * iati/… for IATI. Anything else is the mission's, whatever its meta says.
+ */
 static void source_of_transfer(const struct ledger_transfer *t, const json_t *meta,
                                char out[REPORT_SOURCE_BYTES_MAX + 1])
 {
-    if (t->kind != NULL && strncmp(t->kind, "iati.", 5) == 0)
+    if (iati_record(t)) {
         snprintf(out, REPORT_SOURCE_BYTES_MAX + 1, "iati");
-    else
-        source_of(meta, out);
+        return;
+    }
+    source_of(meta, out);
+    bool fts_id = strncmp(t->id, "fts.", 4) == 0, hxl_id = strncmp(t->id, "hxl.", 4) == 0;
+    bool ok = (strcmp(out, "fts") == 0 && fts_id) || (strcmp(out, "hxl") == 0 && (fts_id || hxl_id));
+    if (!ok) snprintf(out, REPORT_SOURCE_BYTES_MAX + 1, "%s", REPORT_SOURCE_MISSION);
 }
 
 static void requirement_of_account(const struct report_rows *rows, const char *account,
@@ -584,7 +601,25 @@ static bool imported_counts(const json_t *meta)
            strcmp(on, "single") == 0;
 }
 
-/* The ids a correction undid (its meta's "corrects"): a superseded version counts no more. */
+/*
+ * The ids a correction undid (its meta's "corrects"): a superseded version
+ * counts no more. Only an import's own corrections are believed: their ids
+ * are the superseding version's (fts.<flow>.v<k>.supersedes, or
+ * ….hxl.superseded), which no editor may write (app/auth.c), and they undo a
+ * record of the same flow.
+ */
+static bool correction_trusted(const char *id, const char *corrects)
+{
+    if (strncmp(id, "fts.", 4) != 0) return false;
+    size_t n = strlen(id);
+    bool suffix = (n > strlen(".supersedes") &&
+                   strcmp(id + n - strlen(".supersedes"), ".supersedes") == 0) ||
+                  (n > strlen(".hxl.superseded") &&
+                   strcmp(id + n - strlen(".hxl.superseded"), ".hxl.superseded") == 0);
+    const char *v = strstr(id + 4, ".v"); /* fts.<flow>.v…: the flow's prefix */
+    return suffix && v != NULL && strncmp(corrects, id, (size_t)(v - id) + 2) == 0;
+}
+
 static bool corrected_build(const struct ledger_view *v, struct strmap *corrected)
 {
     for (uint32_t i = 0; i < v->transfers_count; i++) {
@@ -593,7 +628,8 @@ static bool corrected_build(const struct ledger_view *v, struct strmap *correcte
         json_t *meta = meta_of(t);
         const char *id = json_string_value(json_object_get(meta, "corrects"));
         /* The key must outlive the meta: the transfer row of that id holds the same text. */
-        const struct ledger_transfer *undone = id != NULL ? ledger_view_transfer(v, id) : NULL;
+        const struct ledger_transfer *undone =
+            id != NULL && correction_trusted(t->id, id) ? ledger_view_transfer(v, id) : NULL;
         bool ok = undone == NULL || strmap_put(corrected, undone->id, 1);
         json_decref(meta);
         if (!ok) return false;

@@ -432,10 +432,16 @@ static bool totals(struct reader *r, const json_t *data, struct fts_page *page)
                  *p = json_object_get(in, "pledgeTotal");
     if (!json_is_object(in) || !json_is_integer(f) || !json_is_number(t) || !json_is_number(p))
         return fail(r, "data.incoming: must hold flowCount, fundingTotal and pledgeTotal");
+    /* Shown beside the ledger's figures only, but read as carefully as any amount. */
+    double funding = json_number_value(t), pledges = json_number_value(p);
+    if (json_integer_value(f) < 0 || !(funding >= 0 && funding <= FTS_USD_MAX) ||
+        !(pledges >= 0 && pledges <= FTS_USD_MAX))
+        return fail(r, "data.incoming: flowCount, fundingTotal and pledgeTotal must be from 0 "
+                       "to %.0f", FTS_USD_MAX);
     page->first = true;
     page->incoming_flows = json_integer_value(f);
-    page->incoming_funding = (int64_t)json_number_value(t);
-    page->incoming_pledges = (int64_t)json_number_value(p);
+    page->incoming_funding = (int64_t)funding;
+    page->incoming_pledges = (int64_t)pledges;
     return true;
 }
 

@@ -216,6 +216,13 @@ bool iati_decimal_canonical(const char *text, char out[IATI_VALUE_BYTES_MAX + 2]
 
 /* ---------------------------------------------------------------- ids */
 
+void iati_party_of(const char *ref, char out[IATI_PARTY_ID_BYTES_MAX + 1])
+{
+    char prefixed[IATI_REF_BYTES_MAX + 8];
+    snprintf(prefixed, sizeof prefixed, "iati-%s", ref);
+    iati_party_id(prefixed, out);
+}
+
 void iati_party_id(const char *ref, char out[IATI_PARTY_ID_BYTES_MAX + 1])
 {
     assert(ref != NULL);

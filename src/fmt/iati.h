@@ -95,6 +95,12 @@ bool iati_decimal_canonical(const char *text, char out[IATI_VALUE_BYTES_MAX + 2]
  * 8 hex digits of its BLAKE2b hash so that long refs stay apart.
  */
 void iati_party_id(const char *ref, char out[IATI_PARTY_ID_BYTES_MAX + 1]);
+/*
+ * The party of an organisation ref: "iati-" and its id as above, so that an
+ * IATI ref (AE, US) never names one of the mission's own parties and hands
+ * it the imported accounts.
+ */
+void iati_party_of(const char *ref, char out[IATI_PARTY_ID_BYTES_MAX + 1]);
 
 /*
  * The account of an organisation (party id, or NULL for one without @ref)

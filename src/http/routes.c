@@ -176,7 +176,9 @@ static void h_batch(struct http_request *request, struct concord *cc)
 
 /* ---------------------------------------------------------------- imports */
 
-#define HTTP_FTS_BYTES_MAX (UINT64_C(256) << 20) /* the pages of one FTS search, together */
+/* The pages of one FTS search, together: parsed whole (jansson builds its tree, some
+   20 times the text), so kept where that fits in memory; a country's year is ~2 MB. */
+#define HTTP_FTS_BYTES_MAX (UINT64_C(32) << 20)
 #define HTTP_HXL_BYTES_MAX ((uint64_t)HXL_FILE_BYTES_MAX) /* one table, as the command takes */
 #define HTTP_IATI_BYTES_MAX HTTP_IMPORT_BYTES_MAX      /* streamed: memory stays bounded */
 #define HTTP_IATI_SCHEMA_ENV "CONCORD_IATI_SCHEMA"     /* the server's path to the XSD */

@@ -247,6 +247,41 @@ class Fts(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("only the funding report has sources", r.stderr)
 
+    def test_an_editor_can_neither_take_import_ids_nor_forge_what_counts(self):
+        self.imported(*pages("afg"))
+        setup = [{"op": "party", "id": "p", "kind": "organisation"},
+                 {"op": "account", "id": "p.a", "unit": "USD", "owner": "p"},
+                 {"op": "account", "id": "p.b", "unit": "USD", "owner": "p"}]
+        self.cc("apply", input="".join(json.dumps(o) + "\n" for o in setup))
+        made = self.cc("token", "create", "--user", "ed", "--role", "editor", "--party", "p",
+                       "--json")
+        token = json.loads(made.stdout)["token"]
+        flow = next(f for f in flows_of("afg") if f["amountUSD"] > 0 and f["status"] == "paid"
+                    and f["boundary"] == "incoming" and f["onBoundary"] == "single")
+        ops = [
+            # An FTS record's id, or a table's: the import's, not the editor's.
+            {"op": "transfer", "id": f"fts.{flow['id']}.v999", "debit": "p.a", "credit": "p.b",
+             "amount": 1},
+            {"op": "transfer", "id": "hxl.0123456789abcdef", "debit": "p.a", "credit": "p.b",
+             "amount": 1},
+            # Funding dressed as FTS's, and a correction of another party's flow.
+            {"op": "transfer", "id": "p-fake", "debit": "p.a", "credit": "p.b",
+             "amount": 5000000000, "kind": "paid",
+             "meta": {"source": "fts", "fts": {"boundary": "incoming", "on_boundary": "single"}}},
+            {"op": "transfer", "id": "p-hide", "debit": "p.a", "credit": "p.b", "amount": 1,
+             "kind": "correction", "meta": {"corrects": f"fts.{flow['id']}.v{flow['versionId']}"}},
+        ]
+        r = self.cc("--token", token, "apply", input="".join(json.dumps(o) + "\n" for o in ops))
+        results = [json.loads(line) for line in r.stdout.splitlines()]
+        self.assertEqual([x["status"] for x in results],
+                         ["forbidden", "forbidden", "created", "created"], results)
+        self.assertIn("fts. or hxl.", results[0]["message"])
+        # FTS's figures stand: the forged funding is the mission's, the correction ignored.
+        report = self.report("--source", "fts")
+        self.assertEqual(report["totals"]["committed"], fts_totals("afg")["fundingTotal"] * 100)
+        mission = self.report("--source", "mission")
+        self.assertEqual(mission["totals"]["committed"], 5000000000)
+
     def test_a_pledge_superseded_is_voided(self):
         flow = next(f for f in flows_of("jor") if f["status"] == "pledge")
         s = self.imported(self.write("p.json", self.one_flow_answer(flow)))
@@ -311,6 +346,11 @@ class Fts(unittest.TestCase):
                     self.assertIn(f"bad.json: data.flows[0] (id {flow['id']}): ", r.stderr)
                     self.assertIn(message, r.stderr)
         self.assertEqual(self.balances(), [])
+        totals = self.one_flow_answer(flow)
+        totals["data"]["incoming"] = {"flowCount": 1, "fundingTotal": 1e300, "pledgeTotal": -1}
+        r = self.cc("import", "fts", self.write("totals.json", totals))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("data.incoming: flowCount, fundingTotal and pledgeTotal must be", r.stderr)
         r = self.cc("import", "fts", self.write("x.json", {"data": {}}))
         self.assertEqual(r.returncode, 2)
         self.assertIn("not an FTS flow search answer", r.stderr)

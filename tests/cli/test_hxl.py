@@ -412,6 +412,12 @@ class FtsTables(Base):
         self.assertEqual(r.returncode, 0, r.stderr)
         s = json.loads(r.stdout)
         self.assertEqual(s["rejected"], [])
+        # Each table record FTS's replaced, at the same version or by a newer one, is a
+        # correction, not a new transfer (the table, of version-1 rows, corrected none).
+        undone = sum(1 for t in self.transfer_ids()
+                     if t.endswith(".hxl.superseded") or t.endswith(".supersedes"))
+        self.assertGreater(undone, 0)
+        self.assertEqual(s["transfers"]["superseded"], undone)
         incoming = s["reported_by_fts"]["incoming"]
         self.assertEqual((s["incoming"]["flows"], s["incoming"]["funding_usd"],
                           s["incoming"]["pledges_usd"]),

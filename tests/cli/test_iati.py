@@ -325,8 +325,8 @@ class Iati(unittest.TestCase):
         self.assertEqual(self.account("iati.funds.aa-aaa-123456789.received.eur"),
                          (0, 0, 0, 100000))
         parties = {p["id"]: p for p in json.loads(self.cc("party", "list", "--json").stdout)}
-        self.assertEqual(parties["bb-bbb-123456789"]["name"], "Name of Agency B (BB-BBB-123456789)")
-        self.assertEqual(parties["cc-ccc-123456789"]["kind"], "nation")  # type 10, Government
+        self.assertEqual(parties["iati-bb-bbb-123456789"]["name"], "Name of Agency B (BB-BBB-123456789)")
+        self.assertEqual(parties["iati-cc-ccc-123456789"]["kind"], "nation")  # type 10, Government
         # The provider names its own activity: the report is one side's of a flow.
         history = json.loads(self.cc("history", "iati.funds.aa-aaa-123456789.received.eur",
                                      "--json").stdout)
@@ -403,9 +403,9 @@ class Iati(unittest.TestCase):
                           5000, "A refund"))
         self.assertEqual(self.transfer("iati/t/XM-TEST-ALL#15")["unit"], "JOD")
         parties = {p["id"]: p for p in json.loads(self.cc("party", "list", "--json").stdout)}
-        self.assertEqual((parties["gb-gov-1"]["kind"], parties["gb-gov-1"]["name"]),
+        self.assertEqual((parties["iati-gb-gov-1"]["kind"], parties["iati-gb-gov-1"]["name"]),
                          ("nation", "United Kingdom (GB-GOV-1)"))
-        self.assertEqual(parties["xm-partner"]["kind"], "organisation")
+        self.assertEqual(parties["iati-xm-partner"]["kind"], "organisation")
         self.assertEqual(self.cc("verify").returncode, 0)
         self.assertEqual(self.cc("check").returncode, 0)
 
