@@ -33,6 +33,7 @@
 
 #include <jansson.h>
 
+#include "fmt/fts.h"
 #include "ledger/ledger.h"
 #include "util/strmap.h"
 
@@ -134,6 +135,27 @@ bool domain_lookup_recorded(struct domain_expansion *x, const char *id, struct d
 /* An account's unit and name as an expansion sees it (recorded, or made earlier in the batch). */
 bool domain_lookup_account(struct domain_expansion *x, const char *id, const char **unit,
                            const char **name);
+
+/*
+ * What the ledger and the batch so far hold of one FTS flow (fmt/fts.h), for
+ * the verbs that record FTS flows (domain_fts.c, domain_hxl.c): read from the
+ * ids under prefix "fts.<flow>.v" and from the batch's note under the same key.
+ */
+struct domain_fts_versions {
+    const char *prefix;
+    struct fts_held held;
+};
+bool domain_fts_versions_read(struct domain_expansion *x, struct domain_fts_versions *v);
+/* Notes for later operations what this one's steps will record of the flow (after). */
+bool domain_fts_versions_note(struct domain_expansion *x, const struct domain_fts_versions *v,
+                              const struct fts_held *after);
+/*
+ * Undoes the record `old` that holds a flow's money, as step `id`: a pledge
+ * voided, a commitment or payment reversed (destination → source, on its own
+ * date, meta {"corrects": old, "source": source}).
+ */
+bool domain_fts_undo(struct domain_expansion *x, const char *old, const char *id,
+                     const char *memo, const char *source);
 
 /* The UTC day of a time as YYYYMMDD (for ids of per-day accounts). */
 void domain_day(int64_t ns, char out[9]);

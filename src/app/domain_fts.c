@@ -51,29 +51,22 @@ static const char *text_copy(struct domain_expansion *x, const char *s)
     return copy != NULL ? copy : "";
 }
 
-/* What is recorded of one flow (fmt/fts.h): read from its ids, and from the batch's notes. */
-struct versions {
-    const char *prefix; /* "fts.<flow>.v": also the key of the batch's note */
-    struct fts_held held;
-};
-
 static int version_fn(void *ctx, const struct ledger_transfer *t)
 {
-    struct versions *v = ctx;
+    struct domain_fts_versions *v = ctx;
     int64_t k;
     enum fts_record kind;
     if (fts_record_of(t->id, v->prefix, &k, &kind)) fts_held_add(&v->held, k, kind);
     return 0;
 }
 
-/* Reads the flow's recorded versions, and those this batch made before this operation. */
-static bool versions_read(struct domain_expansion *x, struct versions *v)
+bool domain_fts_versions_read(struct domain_expansion *x, struct domain_fts_versions *v)
 {
     struct cc_error err = {0};
     const struct store_driver *d = x->cc->store->driver;
     if (d->transfers_id_prefix(x->cc->store, v->prefix, version_fn, v, &err) != CC_OK)
         return domain_invalid(x, "reading the flow's versions: %s", err.message);
-    /* This batch's earlier records of the flow, as their expansions noted them (below). */
+    /* This batch's earlier records of the flow, as their expansions noted them. */
     uint32_t noted;
     if (x->batch_keys != NULL && strmap_get(x->batch_keys, v->prefix, &noted)) {
         struct fts_held earlier = fts_held_unpack(noted);
@@ -82,13 +75,8 @@ static bool versions_read(struct domain_expansion *x, struct versions *v)
     return true;
 }
 
-/*
- * Notes for the batch's later operations what the flow's records will say
- * once this operation's steps commit, as the ids in the ledger will: only
- * what a step records, so that replay notes the same.
- */
-static bool versions_note(struct domain_expansion *x, const struct versions *v,
-                          const struct fts_held *after)
+bool domain_fts_versions_note(struct domain_expansion *x, const struct domain_fts_versions *v,
+                              const struct fts_held *after)
 {
     if (x->batch_keys == NULL) return true;
     struct fts_held merged = v->held;
@@ -98,11 +86,8 @@ static bool versions_note(struct domain_expansion *x, const struct versions *v,
     return true;
 }
 
-/*
- * Undoes the record holding the flow's money (`old`): a pledge voided, a
- * commitment or payment reversed (destination → source, on its own date).
- */
-static bool undo(struct domain_expansion *x, const char *old, const char *id, const char *memo)
+bool domain_fts_undo(struct domain_expansion *x, const char *old, const char *id,
+                     const char *memo, const char *source)
 {
     /* The ledger's record first: a step of this batch under the same id may yet be refused. */
     struct domain_found was;
@@ -119,7 +104,7 @@ static bool undo(struct domain_expansion *x, const char *old, const char *id, co
     struct ledger_op *t = domain_transfer(x, id, was.credit, was.debit, was.amount, "correction");
     if (t == NULL) return false;
     t->memo = memo;
-    t->meta = domain_printf(x, "{\"corrects\":\"%s\",\"source\":\"fts\"}", old);
+    t->meta = domain_printf(x, "{\"corrects\":\"%s\",\"source\":\"%s\"}", old, source);
     if (was.date != 0) {
         t->date = was.date; /* the correction counts where the error did */
         t->flags |= LEDGER_OP_HAS_DATE;
@@ -256,8 +241,8 @@ bool domain_fts_flow(struct domain_expansion *x)
     const char *credit = ok ? side_account(x, "destination", FTS_RECEIVED, &ok) : NULL;
     if (!ok || debit == NULL || credit == NULL) return false;
 
-    struct versions v = {.prefix = domain_printf(x, "fts.%s.v", flow)};
-    if (!versions_read(x, &v)) return false;
+    struct domain_fts_versions v = {.prefix = domain_printf(x, "fts.%s.v", flow)};
+    if (!domain_fts_versions_read(x, &v)) return false;
     const struct fts_held *h = &v.held;
     if (h->latest > version) return true; /* stale: a newer version is recorded */
     char old[64];
@@ -265,22 +250,25 @@ bool domain_fts_flow(struct domain_expansion *x)
     struct fts_held after = {.latest = version};
     if (money && h->latest < version) {
         /* The newest recorded version moved money: this one corrects it first. */
-        if (!undo(x, old, domain_printf(x, "%s%s", x->id, FTS_SUPERSEDES),
-                  domain_printf(x, "version %lld superseded by version %lld",
-                                (long long)h->latest, (long long)version)))
+        if (!domain_fts_undo(x, old, domain_printf(x, "%s%s", x->id, FTS_SUPERSEDES),
+                             domain_printf(x, "version %lld superseded by version %lld",
+                                           (long long)h->latest, (long long)version),
+                             "fts"))
             return false;
     } else if (money && !h->flow) {
         /* The same version, recorded from a table: FTS's own record replaces it. */
-        if (!undo(x, old, domain_printf(x, "%s%s", x->id, FTS_TABLE_SUPERSEDED),
-                  domain_printf(x, "version %lld as FTS reports it replaces the table's report",
-                                (long long)version)))
+        if (!domain_fts_undo(x, old, domain_printf(x, "%s%s", x->id, FTS_TABLE_SUPERSEDED),
+                             domain_printf(x, "version %lld as FTS reports it replaces the "
+                                              "table's report",
+                                           (long long)version),
+                             "fts"))
             return false;
         after.table = after.table_undone = true;
     }
     bool corrected = x->count > 0 && x->steps[x->count - 1].type != LEDGER_OP_ACCOUNT &&
                      x->steps[x->count - 1].type != LEDGER_OP_PARTY;
     if (cents == 0) /* nothing moves: see the file's comment */
-        return !corrected || versions_note(x, &v, &after);
+        return !corrected || domain_fts_versions_note(x, &v, &after);
     after.flow = true;
     struct ledger_op *t = domain_transfer(x, x->id, debit, credit, cents, status);
     if (t == NULL) return false;
@@ -289,5 +277,5 @@ bool domain_fts_flow(struct domain_expansion *x)
     t->flags |= LEDGER_OP_HAS_DATE;
     t->memo = description;
     t->meta = flow_meta(x, cents, &ok);
-    return ok && versions_note(x, &v, &after);
+    return ok && domain_fts_versions_note(x, &v, &after);
 }

@@ -146,53 +146,6 @@ static const char *org_account(struct domain_expansion *x, const struct org *o,
     return account;
 }
 
-/* ---------------------------------------------------------------- an FTS flow's versions */
-
-struct versions {
-    const char *prefix; /* "fts.<flow>.v": also the key of the batch's note */
-    struct fts_held held;
-};
-
-static int version_fn(void *ctx, const struct ledger_transfer *t)
-{
-    struct versions *v = ctx;
-    int64_t k;
-    enum fts_record kind;
-    if (fts_record_of(t->id, v->prefix, &k, &kind)) fts_held_add(&v->held, k, kind);
-    return 0;
-}
-
-/*
- * The flow's versions: recorded, and made earlier in this batch, which
- * domain_fts.c and this file note under the key "fts.<flow>.v"
- * (fts_held_pack), so that neither scans the batch.
- */
-static bool versions_read(struct domain_expansion *x, struct versions *v)
-{
-    struct cc_error err = {0};
-    const struct store_driver *d = x->cc->store->driver;
-    if (d->transfers_id_prefix(x->cc->store, v->prefix, version_fn, v, &err) != CC_OK)
-        return domain_invalid(x, "reading the flow's versions: %s", err.message);
-    uint32_t noted;
-    if (x->batch_keys != NULL && strmap_get(x->batch_keys, v->prefix, &noted)) {
-        struct fts_held earlier = fts_held_unpack(noted);
-        fts_held_merge(&v->held, &earlier);
-    }
-    return true;
-}
-
-/* Notes for the batch's later operations what this one records (see above). */
-static bool versions_note(struct domain_expansion *x, const struct versions *v,
-                          const struct fts_held *after)
-{
-    if (x->batch_keys == NULL) return true;
-    struct fts_held merged = v->held;
-    fts_held_merge(&merged, after);
-    if (!strmap_put(x->batch_keys, v->prefix, fts_held_pack(&merged)))
-        return domain_invalid(x, "out of memory");
-    return true;
-}
-
 /* ---------------------------------------------------------------- a flow counted already */
 
 struct unit_found {
@@ -308,30 +261,10 @@ static bool money_step(struct domain_expansion *x, const char *id, const char *d
 static bool supersede(struct domain_expansion *x, const char *old, int64_t latest,
                       int64_t version)
 {
-    const char *id = domain_printf(x, "%s%s", x->id, FTS_SUPERSEDES);
-    const char *memo = domain_printf(x, "version %lld superseded by version %lld",
-                                     (long long)latest, (long long)version);
-    /* The ledger's record first: a step of this batch under the same id may yet be refused. */
-    struct domain_found was;
-    if (!domain_lookup_recorded(x, old, &was) && !domain_lookup(x, old, &was))
-        return domain_invalid(x, "%s is recorded but not readable", old);
-    if (was.pending) {
-        struct ledger_op *t = domain_step(x, LEDGER_OP_VOID);
-        if (t == NULL) return false;
-        t->id = id;
-        t->pending_id = domain_printf(x, "%s", old);
-        t->memo = memo;
-        return true;
-    }
-    struct ledger_op *t = domain_transfer(x, id, was.credit, was.debit, was.amount, "correction");
-    if (t == NULL) return false;
-    t->memo = memo;
-    t->meta = domain_printf(x, "{\"corrects\":\"%s\",\"source\":\"hxl\"}", old);
-    if (was.date != 0) {
-        t->date = was.date; /* the correction counts where the error did */
-        t->flags |= LEDGER_OP_HAS_DATE;
-    }
-    return true;
+    return domain_fts_undo(x, old, domain_printf(x, "%s%s", x->id, FTS_SUPERSEDES),
+                           domain_printf(x, "version %lld superseded by version %lld",
+                                         (long long)latest, (long long)version),
+                           "hxl");
 }
 
 static bool fts_row(struct domain_expansion *x, int64_t cents, const char *status, int64_t date,
@@ -356,8 +289,8 @@ static bool fts_row(struct domain_expansion *x, int64_t cents, const char *statu
     fts_transfer_id(expected, sizeof expected, flow, version);
     if (strcmp(x->id, expected) != 0)
         return domain_invalid(x, "id: must be %s, the flow's version", expected);
-    struct versions v = {.prefix = domain_printf(x, "fts.%s.v", flow)};
-    if (!versions_read(x, &v)) return false;
+    struct domain_fts_versions v = {.prefix = domain_printf(x, "fts.%s.v", flow)};
+    if (!domain_fts_versions_read(x, &v)) return false;
     if (v.held.latest >= version) return unit_restated(x); /* counted already: see the top */
     const char *debit = org_account(x, funder, HXL_GIVEN);
     const char *credit = debit != NULL ? org_account(x, recipient, HXL_RECEIVED) : NULL;
@@ -367,11 +300,11 @@ static bool fts_row(struct domain_expansion *x, int64_t cents, const char *statu
     if (corrected && !supersede(x, old, v.held.latest, version)) return false;
     struct fts_held after = {.latest = version, .table = cents > 0};
     if (cents == 0) /* nothing moves, as in domain_fts.c; a correction is noted */
-        return !corrected || versions_note(x, &v, &after);
+        return !corrected || domain_fts_versions_note(x, &v, &after);
     /* The table's record of the version: FTS's own, when it comes, replaces it. */
     return money_step(x, domain_printf(x, "%s%s", x->id, FTS_TABLE), debit, credit, cents,
                       status, date, memo, funder, true) &&
-           versions_note(x, &v, &after);
+           domain_fts_versions_note(x, &v, &after);
 }
 
 bool domain_hxl_flow(struct domain_expansion *x)

@@ -274,6 +274,55 @@ static enum cc_err summarize(struct concord *cc, const json_t *ops, const struct
     return CC_OK;
 }
 
+enum cc_err interop_commit_usd(struct concord *cc, const json_t *ops, const char *key,
+                               struct interop_batch *b, struct cc_error *err)
+{
+    memset(b, 0, sizeof *b);
+    arena_init(&b->arena);
+    struct ledger_unit unit;
+    char unit_name[LEDGER_NAME_BYTES_MAX + 1];
+    struct cc_error uerr = {0};
+    enum cc_err rc = concord_unit_get(cc, "USD", &unit, unit_name, sizeof unit_name, &uerr);
+    bool make_usd = rc == CC_ERR_NOT_FOUND;
+    if (rc != CC_OK && !make_usd) {
+        *err = uerr;
+        return rc;
+    }
+    if (!make_usd && unit.scale != 2)
+        return cc_error_set(err, CC_ERR_INPUT,
+                            "the ledger's USD has scale %d; imported funding is recorded in "
+                            "cents (scale 2)",
+                            unit.scale);
+    b->offset = make_usd ? 1 : 0;
+    b->count = json_array_size(ops) + b->offset;
+    b->ops = calloc(b->count ? b->count : 1, sizeof *b->ops);
+    b->results = calloc(b->count ? b->count : 1, sizeof *b->results);
+    if (b->ops == NULL || b->results == NULL)
+        return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    if (make_usd) {
+        b->ops[0].type = LEDGER_OP_UNIT;
+        b->ops[0].id = "USD";
+        b->ops[0].name = "US dollar";
+        b->ops[0].scale = 2;
+        b->ops[0].flags = LEDGER_OP_HAS_SCALE;
+    }
+    for (size_t i = b->offset; i < b->count; i++) {
+        const json_t *op = json_array_get(ops, i - b->offset);
+        if (key != NULL) op = json_object_get(op, key);
+        if (!json_decode_op(op, &b->ops[i], &b->arena))
+            return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    }
+    return concord_apply(cc, b->ops, b->count, b->results, err);
+}
+
+void interop_batch_free(struct interop_batch *b)
+{
+    arena_free(&b->arena);
+    free(b->ops);
+    free(b->results);
+    memset(b, 0, sizeof *b);
+}
+
 enum cc_err concord_import_fts(struct concord *cc, const struct interop_input *inputs,
                                size_t count, json_t **summary, struct cc_error *err)
 {
@@ -284,51 +333,11 @@ enum cc_err concord_import_fts(struct concord *cc, const struct interop_input *i
     enum cc_err rc = read_pages(inputs, count, &ops, &first, err);
     if (rc != CC_OK) return rc;
 
-    /* USD in cents is what the flows are recorded in; made when the ledger has none. */
-    struct ledger_unit unit;
-    char unit_name[LEDGER_NAME_BYTES_MAX + 1];
-    struct cc_error uerr = {0};
-    rc = concord_unit_get(cc, "USD", &unit, unit_name, sizeof unit_name, &uerr);
-    bool make_usd = rc == CC_ERR_NOT_FOUND;
-    if (rc != CC_OK && !make_usd) {
-        json_decref(ops);
-        *err = uerr;
-        return rc;
-    }
-    if (!make_usd && unit.scale != 2) {
-        json_decref(ops);
-        return cc_error_set(err, CC_ERR_INPUT,
-                            "the ledger's USD has scale %d; FTS flows are recorded in cents "
-                            "(scale 2)",
-                            unit.scale);
-    }
-    size_t offset = make_usd ? 1 : 0, n = json_array_size(ops) + offset;
-    struct ledger_op *lops = calloc(n ? n : 1, sizeof *lops);
-    struct ledger_result *results = calloc(n ? n : 1, sizeof *results);
-    struct arena arena;
-    arena_init(&arena);
-    if (lops == NULL || results == NULL) {
-        rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    if (make_usd) {
-        lops[0].type = LEDGER_OP_UNIT;
-        lops[0].id = "USD";
-        lops[0].name = "US dollar";
-        lops[0].scale = 2;
-        lops[0].flags = LEDGER_OP_HAS_SCALE;
-    }
-    for (size_t i = offset; i < n; i++)
-        if (!json_decode_op(json_array_get(ops, i - offset), &lops[i], &arena)) {
-            rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-            goto done;
-        }
-    rc = concord_apply(cc, lops, n, results, err);
-    if (rc == CC_OK) rc = summarize(cc, ops, lops, results, offset, &first, summary, err);
-done:
-    arena_free(&arena);
-    free(lops);
-    free(results);
+    struct interop_batch batch;
+    rc = interop_commit_usd(cc, ops, NULL, &batch, err);
+    if (rc == CC_OK)
+        rc = summarize(cc, ops, batch.ops, batch.results, batch.offset, &first, summary, err);
+    interop_batch_free(&batch);
     json_decref(ops);
     return rc;
 }

@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "ledger/ledger.h"
+#include "util/arena.h"
 #include "util/error.h"
 
 struct concord;
@@ -28,6 +30,25 @@ struct interop_input {
     const char *text;
     size_t length;
 };
+
+/* A batch an import committed, for its summary. */
+struct interop_batch {
+    struct ledger_op *ops;
+    struct ledger_result *results;
+    size_t count;       /* ops[0, count) */
+    size_t offset;      /* where the import's own operations start (1: USD was made first) */
+    struct arena arena; /* the operations' strings */
+};
+
+/*
+ * Commits the operations of ops (a JSON array; with key, each element's
+ * member key) as one batch, the unit USD in cents first when the ledger has
+ * none: imported funding is recorded in cents. Free b with
+ * interop_batch_free, also on error.
+ */
+enum cc_err interop_commit_usd(struct concord *cc, const json_t *ops, const char *key,
+                               struct interop_batch *b, struct cc_error *err);
+void interop_batch_free(struct interop_batch *b);
 
 /*
  * Imports the pages of one FTS flow search (any order) as one batch. On

@@ -404,61 +404,16 @@ static enum cc_err summarize(struct concord *cc, const struct interop_input *inp
 /* ---------------------------------------------------------------- import */
 
 /* USD in cents is what flows are recorded in; made when the ledger has none (as import fts). */
-static enum cc_err usd_needed(struct concord *cc, bool *make, struct cc_error *err)
-{
-    struct ledger_unit unit;
-    char name[LEDGER_NAME_BYTES_MAX + 1];
-    struct cc_error uerr = {0};
-    enum cc_err rc = concord_unit_get(cc, "USD", &unit, name, sizeof name, &uerr);
-    *make = rc == CC_ERR_NOT_FOUND;
-    if (rc != CC_OK && !*make) {
-        *err = uerr;
-        return rc;
-    }
-    if (!*make && unit.scale != 2)
-        return cc_error_set(err, CC_ERR_INPUT,
-                            "the ledger's USD has scale %d; funding is recorded in cents "
-                            "(scale 2)",
-                            unit.scale);
-    return CC_OK;
-}
-
 static enum cc_err rows_commit(struct concord *cc, const struct interop_input *input,
                                char delimiter, bool converted, const json_t *rows,
                                json_t **summary, struct cc_error *err)
 {
-    bool make_usd;
-    enum cc_err rc = usd_needed(cc, &make_usd, err);
-    if (rc != CC_OK) return rc;
-    size_t offset = make_usd ? 1 : 0, n = json_array_size(rows) + offset;
-    struct ledger_op *lops = calloc(n ? n : 1, sizeof *lops);
-    struct ledger_result *results = calloc(n ? n : 1, sizeof *results);
-    struct arena arena;
-    arena_init(&arena);
-    if (lops == NULL || results == NULL) {
-        rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    if (make_usd) {
-        lops[0].type = LEDGER_OP_UNIT;
-        lops[0].id = "USD";
-        lops[0].name = "US dollar";
-        lops[0].scale = 2;
-        lops[0].flags = LEDGER_OP_HAS_SCALE;
-    }
-    for (size_t i = offset; i < n; i++)
-        if (!json_decode_op(json_object_get(json_array_get(rows, i - offset), "op"), &lops[i],
-                            &arena)) {
-            rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-            goto done;
-        }
-    rc = concord_apply(cc, lops, n, results, err);
+    struct interop_batch batch;
+    enum cc_err rc = interop_commit_usd(cc, rows, "op", &batch, err);
     if (rc == CC_OK)
-        rc = summarize(cc, input, delimiter, converted, rows, lops, results, offset, summary, err);
-done:
-    arena_free(&arena);
-    free(lops);
-    free(results);
+        rc = summarize(cc, input, delimiter, converted, rows, batch.ops, batch.results,
+                       batch.offset, summary, err);
+    interop_batch_free(&batch);
     return rc;
 }
 

@@ -58,6 +58,8 @@ int cli_fail_error(const struct cc_error *err);
  * local administrator otherwise. NULL after reporting.
  */
 struct concord *cli_open(struct cli *cli, int *status);
+/* All of f (at most max bytes), NUL-terminated; NULL after reporting, with *status set. */
+char *cli_read_input(FILE *f, size_t max, size_t *length, const char *name, int *status);
 /* Prints the list of commands to out. */
 void cli_print_overview(FILE *out);
 /* Prints usage and help of cmd to out. */

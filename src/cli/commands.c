@@ -288,7 +288,7 @@ static int cmd_init(struct cli *cli, int argc, char **argv)
 /* ---------------------------------------------------------------- apply */
 
 /* Reads all of f, refusing more than max bytes; NULL after reporting. */
-static char *read_input(FILE *f, size_t max, size_t *length, const char *name, int *status)
+char *cli_read_input(FILE *f, size_t max, size_t *length, const char *name, int *status)
 {
     char *text;
     switch (read_all(f, max, &text, length)) {
@@ -419,7 +419,7 @@ static int cmd_apply(struct cli *cli, int argc, char **argv)
     if (f == NULL) return cli_fail(CLI_EXIT_USAGE, "%s: cannot open: %s", name, strerror(errno));
     int status = CLI_EXIT_OK;
     size_t length = 0;
-    char *text = read_input(f, APPLY_INPUT_BYTES_MAX, &length, strcmp(name, "-") ? name : "stdin",
+    char *text = cli_read_input(f, APPLY_INPUT_BYTES_MAX, &length, strcmp(name, "-") ? name : "stdin",
                             &status);
     if (f != stdin) fclose(f);
     if (text == NULL) return status;
@@ -1858,7 +1858,7 @@ static char *read_named(const char *name, size_t max, size_t *length, int *statu
         *status = cli_fail(CLI_EXIT_USAGE, "%s: cannot open: %s", name, strerror(errno));
         return NULL;
     }
-    char *text = read_input(f, max, length, name, status);
+    char *text = cli_read_input(f, max, length, name, status);
     if (f != stdin) fclose(f);
     return text;
 }
@@ -2276,7 +2276,7 @@ static int cmd_import_fts(struct cli *cli, int argc, char **argv)
             break;
         }
         size_t length = 0;
-        texts[read] = read_input(f, FTS_FILE_BYTES_MAX, &length, name, &status);
+        texts[read] = cli_read_input(f, FTS_FILE_BYTES_MAX, &length, name, &status);
         if (f != stdin) fclose(f);
         inputs[read] = (struct interop_input){.name = strcmp(name, "-") ? name : "stdin",
                                               .text = texts[read], .length = length};

@@ -18,7 +18,6 @@
 #include "fmt/csv_out.h"
 #include "fmt/hxl.h"
 #include "util/amount.h"
-#include "util/readall.h"
 #include "util/timefmt.h"
 
 enum { OPT_JSON = 1000, OPT_CHECK, OPT_WHAT, OPT_PREFIX, OPT_AT };
@@ -76,22 +75,9 @@ static char *file_read(const char *name, size_t *length, int *status)
         *status = cli_fail(CLI_EXIT_USAGE, "%s: cannot open: %s", name, strerror(errno));
         return NULL;
     }
-    char *text = NULL;
-    enum read_all_status r = read_all(f, HXL_FILE_BYTES_MAX, &text, length);
-    int saved = errno;
+    char *text = cli_read_input(f, HXL_FILE_BYTES_MAX, length, name, status);
     if (f != stdin) fclose(f);
-    switch (r) {
-    case READ_ALL_OK: return text;
-    case READ_ALL_TOO_LARGE:
-        *status = cli_fail(CLI_EXIT_USAGE, "%s: larger than %zu bytes", name, HXL_FILE_BYTES_MAX);
-        return NULL;
-    case READ_ALL_IO_ERROR:
-        *status = cli_fail(CLI_EXIT_STORE, "%s: cannot read: %s", name, strerror(saved));
-        return NULL;
-    case READ_ALL_NO_MEMORY: break;
-    }
-    *status = cli_fail(CLI_EXIT_STORE, "%s: out of memory reading it", name);
-    return NULL;
+    return text;
 }
 
 /* Every problem on its own line, then how many were left out. */
