@@ -29,6 +29,7 @@ struct interop_input {
     const char *name;
     const char *text;
     size_t length;
+    const char *selector; /* HXL as JSON: the member holding the rows (libhxl's selector) */
 };
 
 /* A batch an import committed, for its summary. */

@@ -425,7 +425,8 @@ enum cc_err concord_import_hxl(struct concord *cc, const struct interop_input *i
     memset(problems, 0, sizeof *problems);
     struct hxl_table table;
     json_t *rows = json_array(), *ready = NULL;
-    bool ok = hxl_read(input->name, input->text, input->length, &table, problems) &&
+    bool ok = hxl_read_selected(input->name, input->text, input->length, input->selector,
+                                &table, problems) &&
               hxl_funding_ops(&table, input->name, rows, problems) &&
               rows_prepare(rows, input->name, &ready, problems);
     char delimiter = table.delimiter;

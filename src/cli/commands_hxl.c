@@ -20,11 +20,11 @@
 #include "util/amount.h"
 #include "util/timefmt.h"
 
-enum { OPT_JSON = 1000, OPT_CHECK, OPT_WHAT, OPT_PREFIX, OPT_AT };
+enum { OPT_JSON = 1000, OPT_CHECK, OPT_WHAT, OPT_PREFIX, OPT_AT, OPT_SELECTOR };
 
 struct hxl_opts {
     bool json, check;
-    const char *what, *prefix, *at;
+    const char *what, *prefix, *at, *selector;
     int positional_count;
     char **positional;
 };
@@ -39,6 +39,7 @@ static bool hxl_opts_parse(int argc, char **argv, const int *accepted, struct hx
         {"what", required_argument, NULL, OPT_WHAT},
         {"prefix", required_argument, NULL, OPT_PREFIX},
         {"at", required_argument, NULL, OPT_AT},
+        {"selector", required_argument, NULL, OPT_SELECTOR},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -59,6 +60,7 @@ static bool hxl_opts_parse(int argc, char **argv, const int *accepted, struct hx
         case OPT_WHAT: o->what = optarg; break;
         case OPT_PREFIX: o->prefix = optarg; break;
         case OPT_AT: o->at = optarg; break;
+        case OPT_SELECTOR: o->selector = optarg; break;
         default: return false;
         }
     }
@@ -91,13 +93,14 @@ static void problems_print(const struct hxl_problems *problems)
 
 /* ---------------------------------------------------------------- import hxl --check */
 
-static int check_run(const char *name, const char *text, size_t length, bool json)
+static int check_run(const char *name, const char *text, size_t length, const char *selector,
+                     bool json)
 {
     struct hxl_problems *problems = calloc(1, sizeof *problems);
     if (problems == NULL) return cli_fail(CLI_EXIT_STORE, "out of memory");
     struct hxl_table table;
     int status = CLI_EXIT_OK;
-    if (!hxl_read(name, text, length, &table, problems)) {
+    if (!hxl_read_selected(name, text, length, selector, &table, problems)) {
         problems_print(problems);
         status = cli_fail(CLI_EXIT_USAGE, "%s: not read as an HXL table", name);
     } else if (json) {
@@ -186,7 +189,7 @@ static void summary_print(const json_t *s)
 
 int cmd_import_hxl(struct cli *cli, int argc, char **argv)
 {
-    static const int accepted[] = {OPT_JSON, OPT_CHECK, 0};
+    static const int accepted[] = {OPT_JSON, OPT_CHECK, OPT_SELECTOR, 0};
     struct hxl_opts o;
     if (!hxl_opts_parse(argc, argv, accepted, &o, "import hxl")) return CLI_EXIT_USAGE;
     if (o.positional_count != 1)
@@ -198,7 +201,7 @@ int cmd_import_hxl(struct cli *cli, int argc, char **argv)
     char *text = file_read(name, &length, &status);
     if (text == NULL) return status;
     if (o.check) {
-        status = check_run(shown, text, length, o.json);
+        status = check_run(shown, text, length, o.selector, o.json);
         free(text);
         return status;
     }
@@ -207,7 +210,8 @@ int cmd_import_hxl(struct cli *cli, int argc, char **argv)
     struct concord *cc = problems != NULL ? cli_open(cli, &status) : NULL;
     if (problems == NULL) status = cli_fail(CLI_EXIT_STORE, "out of memory");
     if (cc != NULL) {
-        struct interop_input input = {.name = shown, .text = text, .length = length};
+        struct interop_input input = {.name = shown, .text = text, .length = length,
+                                      .selector = o.selector};
         struct cc_error err = {0};
         if (concord_import_hxl(cc, &input, &summary, problems, &err) != CC_OK) {
             problems_print(problems);

@@ -483,7 +483,8 @@ static bool json_cell(struct parse *p, const json_t *v)
     return !p->failed;
 }
 
-static bool json_rows_read(struct parse *p, const char *bytes, size_t length)
+static bool json_rows_read(struct parse *p, const char *bytes, size_t length,
+                           const char *selector)
 {
     json_error_t jerr;
     json_t *root = json_loadb(bytes, length, JSON_REJECT_DUPLICATES, &jerr);
@@ -495,7 +496,14 @@ static bool json_rows_read(struct parse *p, const char *bytes, size_t length)
         return false;
     }
     const json_t *rows = root;
-    if (json_is_object(root)) { /* the one array inside: {"results": […]} */
+    if (selector != NULL) {
+        rows = json_is_object(root) ? json_object_get(root, selector) : NULL;
+        if (!json_is_array(rows)) {
+            parse_fail(p, "no array of rows under the selector %s", selector);
+            json_decref(root);
+            return false;
+        }
+    } else if (json_is_object(root)) { /* the one array inside: {"results": […]} */
         const char *key, *found = NULL;
         const json_t *value;
         size_t arrays = 0;
@@ -510,7 +518,7 @@ static bool json_rows_read(struct parse *p, const char *bytes, size_t length)
         if (arrays != 1) {
             parse_fail(p, arrays == 0 ? "a JSON object without an array of rows"
                                       : "a JSON object with several arrays of rows (%s): "
-                                        "give one of them alone",
+                                        "choose one with a selector",
                        names);
             json_decref(root);
             return false;
@@ -610,6 +618,10 @@ static bool columns_make(struct hxl_table *t, struct hxl_problems *problems, con
     return true;
 }
 
+static bool hxl_read_with(const char *name, const char *bytes, size_t length, char delimiter,
+                          const char *selector, struct hxl_table *table,
+                          struct hxl_problems *problems);
+
 bool hxl_read(const char *name, const char *bytes, size_t length, struct hxl_table *table,
               struct hxl_problems *problems)
 {
@@ -618,6 +630,19 @@ bool hxl_read(const char *name, const char *bytes, size_t length, struct hxl_tab
 
 bool hxl_read_as(const char *name, const char *bytes, size_t length, char delimiter,
                  struct hxl_table *table, struct hxl_problems *problems)
+{
+    return hxl_read_with(name, bytes, length, delimiter, NULL, table, problems);
+}
+
+bool hxl_read_selected(const char *name, const char *bytes, size_t length, const char *selector,
+                       struct hxl_table *table, struct hxl_problems *problems)
+{
+    return hxl_read_with(name, bytes, length, 0, selector, table, problems);
+}
+
+static bool hxl_read_with(const char *name, const char *bytes, size_t length, char delimiter,
+                          const char *selector, struct hxl_table *table,
+                          struct hxl_problems *problems)
 {
     memset(table, 0, sizeof *table);
     arena_init(&table->arena);
@@ -645,7 +670,7 @@ bool hxl_read_as(const char *name, const char *bytes, size_t length, char delimi
         bytes = converted;
         table->converted = true;
     }
-    bool json = delimiter == 0 && json_text(name, bytes, length);
+    bool json = delimiter == 0 && (selector != NULL || json_text(name, bytes, length));
     if (delimiter != 0) table->delimiter = delimiter;
     else if (json) table->delimiter = ','; /* what the table is written back with */
     else if (ends_with(name, ".tsv")) table->delimiter = '\t';
@@ -656,7 +681,7 @@ bool hxl_read_as(const char *name, const char *bytes, size_t length, char delimi
     if (!ok) hxl_problem(problems, "%s: out of memory", name);
     struct parse p = {.table = table, .name = name, .problems = problems, .cells = cells,
                       .keep = true};
-    ok = ok && (json ? json_rows_read(&p, bytes, length)
+    ok = ok && (json ? json_rows_read(&p, bytes, length, selector)
                      : records_read(&p, bytes, length, table->delimiter, 0));
     free(cells);
     free(converted);

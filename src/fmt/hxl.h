@@ -102,6 +102,12 @@ bool hxl_read(const char *name, const char *bytes, size_t length, struct hxl_tab
 /* The same with the separator given (0: by the name, or guessed, as hxl_read). */
 bool hxl_read_as(const char *name, const char *bytes, size_t length, char delimiter,
                  struct hxl_table *table, struct hxl_problems *problems);
+/*
+ * The same, a JSON file's rows taken from its member `selector` (libhxl's
+ * selector: {"sel1": […], "sel2": […]}); NULL: its one array.
+ */
+bool hxl_read_selected(const char *name, const char *bytes, size_t length, const char *selector,
+                       struct hxl_table *table, struct hxl_problems *problems);
 void hxl_table_free(struct hxl_table *table);
 
 /*

@@ -285,8 +285,10 @@ static void h_import_hxl(struct http_request *request, struct concord *cc)
     struct hxl_problems *problems = calloc(1, sizeof *problems);
     json_t *summary = NULL;
     struct cc_error err = {0};
+    const char *selector = http_query(request, "selector");
     struct interop_input input = {.name = "the body", .text = text,
-                                  .length = request->body_length};
+                                  .length = request->body_length,
+                                  .selector = selector != NULL && *selector ? selector : NULL};
     if (problems == NULL) {
         http_error(request, 503, "overloaded", "out of memory");
     } else if (concord_import_hxl(cc, &input, &summary, problems, &err) != CC_OK) {
@@ -1058,7 +1060,7 @@ const struct http_route http_routes[] = {
      "Import an IATI 2.03 activity file (validated against the official schema first)", NULL,
      "IatiActivities", "IatiImportSummary", HTTP_IATI_BYTES_MAX, "application/xml text/xml"},
     {"POST", "/v1/import/hxl", h_import_hxl, WRITERS, true, false, "importHxl",
-     "Import an HXL-tagged table of funding flows", NULL, "HxlTable", "HxlImportSummary",
+     "Import an HXL-tagged table of funding flows", "selector", "HxlTable", "HxlImportSummary",
      HTTP_HXL_BYTES_MAX, "text/csv text/tab-separated-values text/plain"},
     {"GET", "/v1/export/iati", h_export_iati, AUDIT, false, false, "exportIati",
      "The ledger's funding as IATI 2.03 activities", "activity_prefix", NULL, "application/xml",
@@ -1210,6 +1212,7 @@ static const char *query_description(const char *name)
         {"at", "as of this effective date (a bare date includes the whole day)"},
         {"source", "only funding from this source: fts, iati, hxl (imported) or mission"},
         {"what", "the table: transfers, balances or gaps"},
+        {"selector", "HXL as JSON: the member holding the rows (libhxl's selector)"},
         {"activity_prefix", "the organisation identifier the exported activities' ids start with"},
         {"in", "report in this unit, converting each transfer at its effective date"},
         {"samples", "Monte Carlo samples beyond 20 open conditions"},

@@ -163,7 +163,16 @@ class Reading(Base):
                 tags = table[1]
                 rows = [{t: v for t, v in zip(tags, row) if t} for row in table[2:]]
                 self.assertEqual(rows, objects)
-        # Several arrays to choose from, or no hashtags at all: refused, saying why.
+        # Several arrays: each chosen by libhxl's selector; without one, refused.
+        for key, row in (("sel1", ["Coast", "100"]), ("sel2", ["Plains", "200"])):
+            table = json.loads(self.check(hxl("input-valid-json-selector.json"), "--selector",
+                                          key, "--json"))
+            self.assertEqual(table[-2:], [["#adm1", "#affected"], row])
+        r = self.cc("import", "hxl", hxl("input-valid-json-selector.json"), "--check",
+                    "--selector", "sel3")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no array of rows under the selector sel3", r.stderr)
+        # Without a selector, or with no hashtags at all: refused, saying why.
         cases = [("input-valid-json-selector.json", "several arrays of rows (sel1, sel2)"),
                  ("input-untagged.json", "no HXL hashtag row"),
                  ("input-untagged-objects.json", "no HXL hashtag row")]

@@ -100,6 +100,7 @@ QUERY_PARAMETERS = {
     "/v1/audit/events": {"after", "limit"},
     "/v1/reports/funding": {"at", "source"},
     "/v1/export/iati": {"activity_prefix"},
+    "/v1/import/hxl": {"selector"},
     "/v1/export/hxl": {"what", "prefix", "at"},
     "/v1/export/csv": {"what", "prefix", "at"},
     "/v1/reports/force": {"at"},
