@@ -14,6 +14,8 @@
 #include <stdio.h>
 
 #include "app/app.h"
+#include "app/report.h"
+#include "ledger/ledger.h"
 
 enum {
     CLI_EXIT_OK = 0,
@@ -60,6 +62,51 @@ int cli_fail_error(const struct cc_error *err);
 struct concord *cli_open(struct cli *cli, int *status);
 /* All of f (at most max bytes), NUL-terminated; NULL after reporting, with *status set. */
 char *cli_read_input(FILE *f, size_t max, size_t *length, const char *name, int *status);
+/* ---- options: one table of every option (commands.c); each command names those it takes */
+
+/* Option ids (getopt_long's values). */
+enum {
+    OPT_JSON = 1000, OPT_PREFIX, OPT_AT, OPT_SINCE, OPT_UNTIL, OPT_LIMIT, OPT_AFTER, OPT_UNIT,
+    OPT_NAME, OPT_OWNER, OPT_FLAG, OPT_SCALE, OPT_ID, OPT_DEBIT, OPT_CREDIT, OPT_AMOUNT,
+    OPT_PENDING, OPT_EXPIRES, OPT_DATE, OPT_KIND, OPT_MEMO, OPT_TITLE, OPT_PROBABILITY,
+    OPT_AUTHORITY, OPT_WHEN, OPT_ACCOUNT, OPT_MEASURE, OPT_TARGET, OPT_DUE, OPT_TO, OPT_RATE,
+    OPT_USER, OPT_ROLE, OPT_PARTY, OPT_GUARDED, OPT_APPROVER, OPT_APPROVALS_REQUIRED,
+    OPT_DECISION,
+    OPT_ASSUME, OPT_SAMPLES, OPT_SEED, OPT_IN, OPT_LISTEN, OPT_THREADS, OPT_QUIET, OPT_FROM,
+    OPT_KEY, OPT_SEQ, OPT_SOURCE, OPT_CHECK, OPT_WHAT, OPT_SELECTOR, OPT_SCHEMA,
+    OPT_ACTIVITY_PREFIX,
+};
+
+#define CLI_FLAGS_MAX 2
+
+/* Every option any command takes, as parsed. */
+struct cli_opts {
+    bool json, pending;
+    const char *prefix, *at, *since, *until, *limit, *after, *unit, *name, *owner, *scale, *id,
+        *debit, *credit, *amount, *expires, *date, *kind, *memo;
+    const char *flags[CLI_FLAGS_MAX];
+    const char *title, *probability, *authority, *when, *account, *measure, *target, *due, *to,
+        *rate, *samples, *seed, *in, *listen, *threads, *from, *key, *seq, *source;
+    const char *what, *selector, *schema, *activity_prefix;
+    bool quiet, guarded, check;
+    const char *user, *role, *party, *approvals_required, *decision;
+    const char *approvers[LEDGER_APPROVERS_MAX];
+    int approvers_count;
+    const char *assume[REPORT_ASSUMPTIONS_MAX];
+    int assume_count;
+    int flags_count;
+    int positional_count;
+    char **positional;
+};
+
+/*
+ * Parses argv (argv[0] is the command's last word) accepting only the options
+ * whose ids appear in `accepted` (terminated by 0). false after reporting a
+ * usage error.
+ */
+bool cli_opts_parse(int argc, char **argv, const int *accepted, struct cli_opts *o,
+                    const char *command);
+
 /* Prints the list of commands to out. */
 void cli_print_overview(FILE *out);
 /* Prints usage and help of cmd to out. */

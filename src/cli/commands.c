@@ -35,17 +35,6 @@
 
 /* ---------------------------------------------------------------- option parsing */
 
-enum {
-    OPT_JSON = 1000, OPT_PREFIX, OPT_AT, OPT_SINCE, OPT_UNTIL, OPT_LIMIT, OPT_AFTER, OPT_UNIT,
-    OPT_NAME, OPT_OWNER, OPT_FLAG, OPT_SCALE, OPT_ID, OPT_DEBIT, OPT_CREDIT, OPT_AMOUNT,
-    OPT_PENDING, OPT_EXPIRES, OPT_DATE, OPT_KIND, OPT_MEMO, OPT_TITLE, OPT_PROBABILITY,
-    OPT_AUTHORITY, OPT_WHEN, OPT_ACCOUNT, OPT_MEASURE, OPT_TARGET, OPT_DUE, OPT_TO, OPT_RATE,
-    OPT_USER, OPT_ROLE, OPT_PARTY, OPT_GUARDED, OPT_APPROVER, OPT_APPROVALS_REQUIRED,
-    OPT_DECISION,
-    OPT_ASSUME, OPT_SAMPLES, OPT_SEED, OPT_IN, OPT_LISTEN, OPT_THREADS, OPT_QUIET, OPT_FROM,
-    OPT_KEY, OPT_SEQ, OPT_SOURCE,
-};
-
 static const struct option all_options[] = {
     {"json", no_argument, NULL, OPT_JSON},       {"prefix", required_argument, NULL, OPT_PREFIX},
     {"at", required_argument, NULL, OPT_AT},     {"since", required_argument, NULL, OPT_SINCE},
@@ -78,28 +67,11 @@ static const struct option all_options[] = {
     {"from", required_argument, NULL, OPT_FROM}, {"key", required_argument, NULL, OPT_KEY},
     {"seq", required_argument, NULL, OPT_SEQ},
     {"source", required_argument, NULL, OPT_SOURCE},
+    {"check", no_argument, NULL, OPT_CHECK}, {"what", required_argument, NULL, OPT_WHAT},
+    {"selector", required_argument, NULL, OPT_SELECTOR},
+    {"schema", required_argument, NULL, OPT_SCHEMA},
+    {"activity-prefix", required_argument, NULL, OPT_ACTIVITY_PREFIX},
     {NULL, 0, NULL, 0},
-};
-
-#define FLAGS_MAX 2
-
-/* Every option any command takes; each command says which it accepts. */
-struct opts {
-    bool json, pending;
-    const char *prefix, *at, *since, *until, *limit, *after, *unit, *name, *owner, *scale, *id,
-        *debit, *credit, *amount, *expires, *date, *kind, *memo;
-    const char *flags[FLAGS_MAX];
-    const char *title, *probability, *authority, *when, *account, *measure, *target, *due, *to,
-        *rate, *samples, *seed, *in, *listen, *threads, *from, *key, *seq, *source;
-    bool quiet, guarded;
-    const char *user, *role, *party, *approvals_required, *decision;
-    const char *approvers[LEDGER_APPROVERS_MAX];
-    int approvers_count;
-    const char *assume[REPORT_ASSUMPTIONS_MAX];
-    int assume_count;
-    int flags_count;
-    int positional_count;
-    char **positional;
 };
 
 /*
@@ -107,7 +79,7 @@ struct opts {
  * whose ids appear in `accepted` (terminated by 0). Returns false after
  * reporting a usage error.
  */
-static bool opts_parse(int argc, char **argv, const int *accepted, struct opts *o,
+bool cli_opts_parse(int argc, char **argv, const int *accepted, struct cli_opts *o,
                        const char *command)
 {
     memset(o, 0, sizeof *o);
@@ -167,6 +139,11 @@ static bool opts_parse(int argc, char **argv, const int *accepted, struct opts *
         case OPT_APPROVALS_REQUIRED: o->approvals_required = optarg; break;
         case OPT_DECISION: o->decision = optarg; break;
         case OPT_SOURCE: o->source = optarg; break;
+        case OPT_CHECK: o->check = true; break;
+        case OPT_WHAT: o->what = optarg; break;
+        case OPT_SELECTOR: o->selector = optarg; break;
+        case OPT_SCHEMA: o->schema = optarg; break;
+        case OPT_ACTIVITY_PREFIX: o->activity_prefix = optarg; break;
         case OPT_APPROVER:
             if (o->approvers_count == LEDGER_APPROVERS_MAX) {
                 cli_fail(CLI_EXIT_USAGE, "%s: at most %d --approver options", command,
@@ -187,8 +164,8 @@ static bool opts_parse(int argc, char **argv, const int *accepted, struct opts *
             o->assume[o->assume_count++] = optarg;
             break;
         case OPT_FLAG:
-            if (o->flags_count == FLAGS_MAX) {
-                cli_fail(CLI_EXIT_USAGE, "%s: at most %d --flag options", command, FLAGS_MAX);
+            if (o->flags_count == CLI_FLAGS_MAX) {
+                cli_fail(CLI_EXIT_USAGE, "%s: at most %d --flag options", command, CLI_FLAGS_MAX);
                 return false;
             }
             o->flags[o->flags_count++] = optarg;
@@ -202,7 +179,7 @@ static bool opts_parse(int argc, char **argv, const int *accepted, struct opts *
 }
 
 /* Exactly `n` positional arguments, or a usage error. */
-static bool positional_exactly(const struct opts *o, int n, const char *command)
+static bool positional_exactly(const struct cli_opts *o, int n, const char *command)
 {
     if (o->positional_count == n) return true;
     cli_fail(CLI_EXIT_USAGE, "%s: expected %d argument%s, got %d (see concord %s --help)", command,
@@ -271,8 +248,8 @@ static void format_amount(int64_t minor, int32_t scale, char out[AMOUNT_TEXT_BYT
 static int cmd_init(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "init") || !positional_exactly(&o, 0, "init"))
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "init") || !positional_exactly(&o, 0, "init"))
         return CLI_EXIT_USAGE;
     struct concord *cc;
     struct cc_error err = {0};
@@ -411,8 +388,8 @@ static int batch_commit(struct cli *cli, struct batch *b, int (*print)(const str
 static int cmd_apply(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "apply")) return CLI_EXIT_USAGE;
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "apply")) return CLI_EXIT_USAGE;
     if (o.positional_count > 1) return cli_fail(CLI_EXIT_USAGE, "apply: at most one FILE");
     const char *name = o.positional_count == 1 ? o.positional[0] : "-";
     FILE *f = strcmp(name, "-") == 0 ? stdin : fopen(name, "rb");
@@ -602,8 +579,8 @@ static bool time_option(const char *text, int64_t *out, const char *option, cons
 static int cmd_unit_add(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_SCALE, OPT_NAME, OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "unit add") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "unit add") ||
         !positional_exactly(&o, 1, "unit add"))
         return CLI_EXIT_USAGE;
     if (o.scale == NULL) return cli_fail(CLI_EXIT_USAGE, "unit add: --scale is required");
@@ -622,7 +599,7 @@ static int cmd_unit_add(struct cli *cli, int argc, char **argv)
 #define APPROVERS_TEXT_BYTES (LEDGER_APPROVERS_MAX * (LEDGER_USER_BYTES_MAX + 1) + 1)
 
 /* --guarded --approver NAME ... --approvals-required K into op; false after reporting. */
-static bool guarded_options(const struct opts *o, struct ledger_op *op,
+static bool guarded_options(const struct cli_opts *o, struct ledger_op *op,
                             char approvers[APPROVERS_TEXT_BYTES])
 {
     if (!o->guarded) {
@@ -657,8 +634,8 @@ static int cmd_account_add(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_UNIT, OPT_NAME, OPT_OWNER, OPT_FLAG, OPT_GUARDED,
                                    OPT_APPROVER, OPT_APPROVALS_REQUIRED, OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "account add") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "account add") ||
         !positional_exactly(&o, 1, "account add"))
         return CLI_EXIT_USAGE;
     if (o.unit == NULL) return cli_fail(CLI_EXIT_USAGE, "account add: --unit is required");
@@ -683,8 +660,8 @@ static int cmd_transfer(struct cli *cli, int argc, char **argv)
     static const int accepted[] = {OPT_ID,      OPT_DEBIT, OPT_CREDIT, OPT_AMOUNT, OPT_UNIT,
                                    OPT_PENDING, OPT_EXPIRES, OPT_DATE, OPT_KIND, OPT_MEMO,
                                    OPT_JSON,    0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "transfer") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "transfer") ||
         !positional_exactly(&o, 0, "transfer"))
         return CLI_EXIT_USAGE;
     if (o.debit == NULL || o.credit == NULL || o.amount == NULL)
@@ -719,8 +696,8 @@ static int resolve_pending(struct cli *cli, int argc, char **argv, enum ledger_o
     static const int accepted_post[] = {OPT_ID, OPT_AMOUNT, OPT_DATE, OPT_MEMO, OPT_JSON, 0};
     static const int accepted_void[] = {OPT_ID, OPT_DATE, OPT_MEMO, OPT_JSON, 0};
     const char *command = ledger_op_name(type);
-    struct opts o;
-    if (!opts_parse(argc, argv, type == LEDGER_OP_POST ? accepted_post : accepted_void, &o,
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, type == LEDGER_OP_POST ? accepted_post : accepted_void, &o,
                     command) ||
         !positional_exactly(&o, 1, command))
         return CLI_EXIT_USAGE;
@@ -898,9 +875,9 @@ static int account_row(void *ctx, const struct ledger_account *a)
 static int cmd_account_list(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_PREFIX, OPT_AFTER, OPT_LIMIT, OPT_JSON, 0};
-    struct opts o;
+    struct cli_opts o;
     uint32_t limit;
-    if (!opts_parse(argc, argv, accepted, &o, "account list") ||
+    if (!cli_opts_parse(argc, argv, accepted, &o, "account list") ||
         !positional_exactly(&o, 0, "account list") ||
         !parse_limit(o.limit, LIST_LIMIT_DEFAULT, &limit, "account list"))
         return CLI_EXIT_USAGE;
@@ -933,8 +910,8 @@ static int unit_row(void *ctx, const struct ledger_unit *u)
 static int cmd_unit_list(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "unit list") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "unit list") ||
         !positional_exactly(&o, 0, "unit list"))
         return CLI_EXIT_USAGE;
     int status;
@@ -992,9 +969,9 @@ static enum cc_err balance_of_account(void *ctx, const char *id, const char *uni
 static int cmd_balance(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_PREFIX, OPT_AT, OPT_JSON, 0};
-    struct opts o;
+    struct cli_opts o;
     int64_t at;
-    if (!opts_parse(argc, argv, accepted, &o, "balance") ||
+    if (!cli_opts_parse(argc, argv, accepted, &o, "balance") ||
         !parse_through(o.at, &at, "--at", "balance"))
         return CLI_EXIT_USAGE;
     int status = CLI_EXIT_OK;
@@ -1078,8 +1055,8 @@ static int show_one(struct cli *cli, int argc, char **argv, bool account)
 {
     const char *command = account ? "account show" : "transfer show";
     static const int accepted[] = {OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, command) || !positional_exactly(&o, 1, command))
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, command) || !positional_exactly(&o, 1, command))
         return CLI_EXIT_USAGE;
     int status;
     struct concord *cc = open_for_read(cli, &status);
@@ -1140,10 +1117,10 @@ static int history_row(void *ctx, const struct ledger_transfer *t)
 static int cmd_history(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_SINCE, OPT_UNTIL, OPT_LIMIT, OPT_JSON, 0};
-    struct opts o;
+    struct cli_opts o;
     struct store_history_query q = {.since = INT64_MIN};
     bool date_only;
-    if (!opts_parse(argc, argv, accepted, &o, "history") ||
+    if (!cli_opts_parse(argc, argv, accepted, &o, "history") ||
         !positional_exactly(&o, 1, "history") ||
         !parse_limit(o.limit, HISTORY_LIMIT_DEFAULT, &q.limit, "history") ||
         !parse_through(o.until, &q.until, "--until", "history"))
@@ -1176,8 +1153,8 @@ static int cmd_history(struct cli *cli, int argc, char **argv)
 static int cmd_check(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "check") || !positional_exactly(&o, 0, "check"))
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "check") || !positional_exactly(&o, 0, "check"))
         return CLI_EXIT_USAGE;
     int status;
     struct concord *cc = cli_open(cli, &status);
@@ -1203,8 +1180,8 @@ static int cmd_condition_add(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_TITLE, OPT_PROBABILITY, OPT_AUTHORITY, OPT_WHEN,
                                    OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "condition add") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "condition add") ||
         !positional_exactly(&o, 1, "condition add"))
         return CLI_EXIT_USAGE;
     struct ledger_op op = {.type = LEDGER_OP_CONDITION, .id = o.positional[0], .name = o.title,
@@ -1222,8 +1199,8 @@ static int cmd_condition_add(struct cli *cli, int argc, char **argv)
 static int cmd_resolve(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "resolve") || !positional_exactly(&o, 2, "resolve"))
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "resolve") || !positional_exactly(&o, 2, "resolve"))
         return CLI_EXIT_USAGE;
     enum cond_state state;
     if (!cond_state_parse(o.positional[1], &state) || state == COND_OPEN)
@@ -1245,8 +1222,8 @@ static int view_listing(struct cli *cli, int argc, char **argv, const char *comm
                         int (*tabulate)(struct concord *, const struct ledger_view *))
 {
     static const int accepted[] = {OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, command) || !positional_exactly(&o, 0, command))
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, command) || !positional_exactly(&o, 0, command))
         return CLI_EXIT_USAGE;
     int status = CLI_EXIT_OK;
     struct concord *cc = cli_open(cli, &status);
@@ -1298,8 +1275,8 @@ static int cmd_requirement_add(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_TITLE, OPT_ACCOUNT, OPT_MEASURE, OPT_TARGET, OPT_DUE,
                                    OPT_UNIT,  OPT_JSON,    0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "requirement add") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "requirement add") ||
         !positional_exactly(&o, 1, "requirement add"))
         return CLI_EXIT_USAGE;
     if (o.account == NULL || o.target == NULL)
@@ -1373,8 +1350,8 @@ static int cmd_requirement_list(struct cli *cli, int argc, char **argv)
 static int cmd_rate_add(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_DATE, OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "rate add") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "rate add") ||
         !positional_exactly(&o, 3, "rate add"))
         return CLI_EXIT_USAGE;
     if (o.date == NULL) return cli_fail(CLI_EXIT_USAGE, "rate add: --date is required");
@@ -1399,9 +1376,9 @@ static void report_amount(const struct report_requirement *r, int64_t v, char *o
 static int cmd_gaps(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_AT, OPT_IN, OPT_JSON, 0};
-    struct opts o;
+    struct cli_opts o;
     int64_t at;
-    if (!opts_parse(argc, argv, accepted, &o, "gaps") || !positional_exactly(&o, 0, "gaps") ||
+    if (!cli_opts_parse(argc, argv, accepted, &o, "gaps") || !positional_exactly(&o, 0, "gaps") ||
         !parse_through(o.at, &at, "--at", "gaps"))
         return CLI_EXIT_USAGE;
     int status = CLI_EXIT_OK;
@@ -1581,9 +1558,9 @@ static void report_print(struct concord *cc, const char *title, const json_t *o,
 static int cmd_report(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_AT, OPT_SOURCE, OPT_JSON, 0};
-    struct opts o;
+    struct cli_opts o;
     int64_t at;
-    if (!opts_parse(argc, argv, accepted, &o, "report") || !positional_exactly(&o, 1, "report") ||
+    if (!cli_opts_parse(argc, argv, accepted, &o, "report") || !positional_exactly(&o, 1, "report") ||
         !parse_through(o.at, &at, "--at", "report"))
         return CLI_EXIT_USAGE;
     if (report_domain_find(o.positional[0]) == NULL)
@@ -1610,8 +1587,8 @@ static int cmd_report(struct cli *cli, int argc, char **argv)
 static int cmd_scenario(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_ASSUME, OPT_IN, OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "scenario") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "scenario") ||
         !positional_exactly(&o, 0, "scenario"))
         return CLI_EXIT_USAGE;
     struct report_assumption assume[REPORT_ASSUMPTIONS_MAX];
@@ -1681,8 +1658,8 @@ static int cmd_scenario(struct cli *cli, int argc, char **argv)
 static int cmd_forecast(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_SAMPLES, OPT_SEED, OPT_IN, OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "forecast") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "forecast") ||
         !positional_exactly(&o, 0, "forecast"))
         return CLI_EXIT_USAGE;
     struct cond_forecast_options options = {.samples = COND_SAMPLES_DEFAULT, .seed = 1};
@@ -1751,8 +1728,8 @@ static int cmd_forecast(struct cli *cli, int argc, char **argv)
 static int cmd_key(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "key") || !positional_exactly(&o, 0, "key"))
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "key") || !positional_exactly(&o, 0, "key"))
         return CLI_EXIT_USAGE;
     int status;
     struct concord *cc = cli_open(cli, &status);
@@ -1797,8 +1774,8 @@ static struct concord *cli_open_audit(struct cli *cli, const char *path, int *st
 static int cmd_checkpoint(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "checkpoint") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "checkpoint") ||
         !positional_exactly(&o, 0, "checkpoint"))
         return CLI_EXIT_USAGE;
     int status;
@@ -1820,8 +1797,8 @@ static bool parse_size(const char *text, int64_t *out, const char *option, const
 static int cmd_proof(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_SEQ, OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "proof") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "proof") ||
         !positional_exactly(&o, o.seq != NULL ? 0 : 1, "proof"))
         return CLI_EXIT_USAGE;
     int64_t seq = 0;
@@ -1867,8 +1844,8 @@ static int cmd_verify_proof(struct cli *cli, int argc, char **argv)
 {
     (void)cli;
     static const int accepted[] = {OPT_KEY, OPT_ID, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "verify-proof") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "verify-proof") ||
         !positional_exactly(&o, 1, "verify-proof"))
         return CLI_EXIT_USAGE;
     if (o.key == NULL) return cli_fail(CLI_EXIT_USAGE, "verify-proof: --key VERIFIER_KEY is required");
@@ -1937,8 +1914,8 @@ static bool parse_size(const char *text, int64_t *out, const char *option, const
 static int cmd_consistency(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_FROM, OPT_TO, OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "consistency") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "consistency") ||
         !positional_exactly(&o, 0, "consistency"))
         return CLI_EXIT_USAGE;
     int64_t from = 0, to = 0;
@@ -1967,8 +1944,8 @@ static int cmd_verify_consistency(struct cli *cli, int argc, char **argv)
 {
     (void)cli;
     static const int accepted[] = {OPT_KEY, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "verify-consistency") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "verify-consistency") ||
         !positional_exactly(&o, 1, "verify-consistency"))
         return CLI_EXIT_USAGE;
     if (o.key == NULL)
@@ -2003,8 +1980,8 @@ static int cmd_verify_consistency(struct cli *cli, int argc, char **argv)
 static int cmd_verify(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_JSON, OPT_KEY, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "verify") || !positional_exactly(&o, 0, "verify"))
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "verify") || !positional_exactly(&o, 0, "verify"))
         return CLI_EXIT_USAGE;
     struct audit_verifier verifier;
     struct cc_error err = {0};
@@ -2049,8 +2026,8 @@ static int cmd_verify(struct cli *cli, int argc, char **argv)
 static int cmd_party_add(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_NAME, OPT_KIND, OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "party add") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "party add") ||
         !positional_exactly(&o, 1, "party add"))
         return CLI_EXIT_USAGE;
     if (o.kind == NULL)
@@ -2074,8 +2051,8 @@ static int party_row(void *ctx, const struct ledger_party *p)
 static int cmd_party_list(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "party list") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "party list") ||
         !positional_exactly(&o, 0, "party list"))
         return CLI_EXIT_USAGE;
     int status;
@@ -2092,8 +2069,8 @@ static int cmd_party_list(struct cli *cli, int argc, char **argv)
 static int cmd_approve(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_ID, OPT_DECISION, OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "approve") || !positional_exactly(&o, 1, "approve"))
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "approve") || !positional_exactly(&o, 1, "approve"))
         return CLI_EXIT_USAGE;
     const char *d = o.decision ? o.decision : "approve";
     bool approve = strcmp(d, "approve") == 0;
@@ -2130,8 +2107,8 @@ static json_t *token_json(const struct token_info *t)
 static int cmd_token_create(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_USER, OPT_ROLE, OPT_PARTY, OPT_EXPIRES, OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "token create") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "token create") ||
         !positional_exactly(&o, 0, "token create"))
         return CLI_EXIT_USAGE;
     if (o.user == NULL || o.role == NULL)
@@ -2189,8 +2166,8 @@ static int token_row(void *ctx, const struct token_info *t)
 static int cmd_token_list(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "token list") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "token list") ||
         !positional_exactly(&o, 0, "token list"))
         return CLI_EXIT_USAGE;
     int status;
@@ -2209,8 +2186,8 @@ static int cmd_token_list(struct cli *cli, int argc, char **argv)
 static int cmd_whoami(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "whoami") || !positional_exactly(&o, 0, "whoami"))
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "whoami") || !positional_exactly(&o, 0, "whoami"))
         return CLI_EXIT_USAGE;
     int status;
     struct concord *cc = cli_open(cli, &status);
@@ -2258,8 +2235,8 @@ static void print_usd(const json_t *v)
 static int cmd_import_fts(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_JSON, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "import fts")) return CLI_EXIT_USAGE;
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "import fts")) return CLI_EXIT_USAGE;
     if (o.positional_count == 0)
         return cli_fail(CLI_EXIT_USAGE, "import fts: give the pages of one FTS flow search");
     if (o.positional_count > INTEROP_FILES_MAX)
@@ -2350,8 +2327,8 @@ static int cmd_import_fts(struct cli *cli, int argc, char **argv)
 static int cmd_token_revoke(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "token revoke") ||
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "token revoke") ||
         !positional_exactly(&o, 1, "token revoke"))
         return CLI_EXIT_USAGE;
     int status;
@@ -2370,8 +2347,8 @@ static int cmd_token_revoke(struct cli *cli, int argc, char **argv)
 static int cmd_serve(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_LISTEN, OPT_THREADS, OPT_QUIET, 0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "serve") || !positional_exactly(&o, 0, "serve"))
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "serve") || !positional_exactly(&o, 0, "serve"))
         return CLI_EXIT_USAGE;
     struct http_options options = {.db_path = cli->db_path, .key_path = cli->key_path,
                                    .listen = o.listen,
@@ -2410,8 +2387,8 @@ static int cmd_help(struct cli *cli, int argc, char **argv)
 static int cmd_demo(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {0};
-    struct opts o;
-    if (!opts_parse(argc, argv, accepted, &o, "demo") || !positional_exactly(&o, 0, "demo"))
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "demo") || !positional_exactly(&o, 0, "demo"))
         return CLI_EXIT_USAGE;
     fputs("concord: the demo mission is illustrative: its amounts and pledges are invented\n",
           stderr);

@@ -10,7 +10,6 @@
 #include "cli/commands_hxl.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,55 +18,6 @@
 #include "fmt/hxl.h"
 #include "util/amount.h"
 #include "util/timefmt.h"
-
-enum { OPT_JSON = 1000, OPT_CHECK, OPT_WHAT, OPT_PREFIX, OPT_AT, OPT_SELECTOR };
-
-struct hxl_opts {
-    bool json, check;
-    const char *what, *prefix, *at, *selector;
-    int positional_count;
-    char **positional;
-};
-
-/* Parses argv (argv[0] is the command's last word), accepting the options in `accepted`. */
-static bool hxl_opts_parse(int argc, char **argv, const int *accepted, struct hxl_opts *o,
-                           const char *command)
-{
-    static const struct option options[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"check", no_argument, NULL, OPT_CHECK},
-        {"what", required_argument, NULL, OPT_WHAT},
-        {"prefix", required_argument, NULL, OPT_PREFIX},
-        {"at", required_argument, NULL, OPT_AT},
-        {"selector", required_argument, NULL, OPT_SELECTOR},
-        {NULL, 0, NULL, 0},
-    };
-    memset(o, 0, sizeof *o);
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        bool ok = false;
-        for (const int *a = accepted; *a != 0; a++) ok |= *a == c;
-        if (c == '?' || c == ':' || !ok) {
-            cli_fail(CLI_EXIT_USAGE, "%s: unknown or incomplete option %s (see concord %s --help)",
-                     command, argv[optind - 1], command);
-            return false;
-        }
-        switch (c) {
-        case OPT_JSON: o->json = true; break;
-        case OPT_CHECK: o->check = true; break;
-        case OPT_WHAT: o->what = optarg; break;
-        case OPT_PREFIX: o->prefix = optarg; break;
-        case OPT_AT: o->at = optarg; break;
-        case OPT_SELECTOR: o->selector = optarg; break;
-        default: return false;
-        }
-    }
-    o->positional = argv + optind;
-    o->positional_count = argc - optind;
-    return true;
-}
 
 /* Reads the file named (or standard input for "-"); NULL after reporting. */
 static char *file_read(const char *name, size_t *length, int *status)
@@ -190,8 +140,8 @@ static void summary_print(const json_t *s)
 int cmd_import_hxl(struct cli *cli, int argc, char **argv)
 {
     static const int accepted[] = {OPT_JSON, OPT_CHECK, OPT_SELECTOR, 0};
-    struct hxl_opts o;
-    if (!hxl_opts_parse(argc, argv, accepted, &o, "import hxl")) return CLI_EXIT_USAGE;
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "import hxl")) return CLI_EXIT_USAGE;
     if (o.positional_count != 1)
         return cli_fail(CLI_EXIT_USAGE, "import hxl: give one file (see concord import hxl --help)");
     const char *name = o.positional[0];
@@ -242,8 +192,8 @@ static int export_run(struct cli *cli, int argc, char **argv, bool hxl)
 {
     const char *command = hxl ? "export hxl" : "export csv";
     static const int accepted[] = {OPT_WHAT, OPT_PREFIX, OPT_AT, 0};
-    struct hxl_opts o;
-    if (!hxl_opts_parse(argc, argv, accepted, &o, command)) return CLI_EXIT_USAGE;
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, command)) return CLI_EXIT_USAGE;
     if (o.positional_count != 0)
         return cli_fail(CLI_EXIT_USAGE, "%s: unexpected argument %s (see concord %s --help)",
                         command, o.positional[0], command);

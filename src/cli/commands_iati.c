@@ -13,51 +13,11 @@
 #include "cli/commands_iati.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/interop_iati.h"
 #include "util/amount.h"
-
-enum { OPT_IATI_JSON = 1, OPT_IATI_SCHEMA, OPT_IATI_PREFIX };
-
-/* Options of the two commands; each says which it takes. false after reporting. */
-struct iati_opts {
-    bool json;
-    const char *schema, *prefix;
-    int positional_count;
-    char **positional;
-};
-
-static bool iati_opts_parse(int argc, char **argv, bool import, struct iati_opts *o,
-                            const char *command)
-{
-    static const struct option options[] = {
-        {"json", no_argument, NULL, OPT_IATI_JSON},
-        {"schema", required_argument, NULL, OPT_IATI_SCHEMA},
-        {"activity-prefix", required_argument, NULL, OPT_IATI_PREFIX},
-        {NULL, 0, NULL, 0},
-    };
-    memset(o, 0, sizeof *o);
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        bool ok = import ? c == OPT_IATI_JSON || c == OPT_IATI_SCHEMA : c == OPT_IATI_PREFIX;
-        if (!ok) {
-            cli_fail(CLI_EXIT_USAGE, "%s: unknown or incomplete option %s (see concord %s --help)",
-                     command, argv[optind - 1], command);
-            return false;
-        }
-        if (c == OPT_IATI_JSON) o->json = true;
-        if (c == OPT_IATI_SCHEMA) o->schema = optarg;
-        if (c == OPT_IATI_PREFIX) o->prefix = optarg;
-    }
-    o->positional = argv + optind;
-    o->positional_count = argc - optind;
-    return true;
-}
 
 static int print_summary_json(json_t *summary)
 {
@@ -123,8 +83,9 @@ static void print_summary(struct concord *cc, const json_t *s)
 
 int cmd_import_iati(struct cli *cli, int argc, char **argv)
 {
-    struct iati_opts o;
-    if (!iati_opts_parse(argc, argv, true, &o, "import iati")) return CLI_EXIT_USAGE;
+    static const int accepted[] = {OPT_JSON, OPT_SCHEMA, 0};
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "import iati")) return CLI_EXIT_USAGE;
     if (o.positional_count == 0)
         return cli_fail(CLI_EXIT_USAGE, "import iati: give the IATI activity files to import");
     if (o.positional_count > INTEROP_IATI_FILES_MAX)
@@ -192,8 +153,9 @@ static bool write_stdout(void *ctx, const char *bytes, size_t length)
 
 int cmd_export_iati(struct cli *cli, int argc, char **argv)
 {
-    struct iati_opts o;
-    if (!iati_opts_parse(argc, argv, false, &o, "export iati")) return CLI_EXIT_USAGE;
+    static const int accepted[] = {OPT_ACTIVITY_PREFIX, 0};
+    struct cli_opts o;
+    if (!cli_opts_parse(argc, argv, accepted, &o, "export iati")) return CLI_EXIT_USAGE;
     if (o.positional_count != 0)
         return cli_fail(CLI_EXIT_USAGE, "export iati: takes no arguments (see concord export "
                                         "iati --help)");
@@ -201,7 +163,7 @@ int cmd_export_iati(struct cli *cli, int argc, char **argv)
     struct concord *cc = cli_open(cli, &status);
     if (cc == NULL) return status;
     struct cc_error err = {0};
-    if (concord_export_iati(cc, o.prefix, write_stdout, NULL, &err) != CC_OK)
+    if (concord_export_iati(cc, o.activity_prefix, write_stdout, NULL, &err) != CC_OK)
         status = cli_fail_error(&err);
     concord_close(cc);
     if (!cli_flush_output()) return CLI_EXIT_STORE;
