@@ -91,6 +91,13 @@ bool cli_opts_parse(int argc, char **argv, const int *accepted, struct cli_opts 
         for (const int *a = accepted; *a != 0; a++) ok |= *a == c;
         if (c == '?' || c == ':' || !ok) {
             const char *bad = argv[optind - 1];
+            /* An option this command does not take: named as typed, not by its value. */
+            for (const struct option *opt = all_options; c > 0 && opt->name != NULL; opt++)
+                if (opt->val == c) {
+                    cli_fail(CLI_EXIT_USAGE, "%s: no option --%s (see concord %s --help)",
+                             command, opt->name, command);
+                    return false;
+                }
             cli_fail(CLI_EXIT_USAGE, "%s: unknown or incomplete option %s (see concord %s --help)",
                      command, bad, command);
             return false;
