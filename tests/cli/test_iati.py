@@ -478,6 +478,11 @@ class Iati(unittest.TestCase):
                 '<!DOCTYPE iati-activities [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
                 '\n<iati-activities version="2.03">'), "!DOCTYPE",
              ["document type declaration is not accepted"]),
+            # With its prolog, and an entity used: the schema's validator would stop first.
+            ("doctype2.xml", '<?xml version="1.0"?>\n<!-- note -->\n<!DOCTYPE lolz [<!ENTITY '
+             'lol "lol"><!ENTITY lol2 "&lol;&lol;">]>\n<iati-activities version="2.03">'
+             '<iati-activity><iati-identifier>&lol2;</iati-identifier></iati-activity>'
+             '</iati-activities>\n', "!DOCTYPE", ["document type declaration is not accepted"]),
             ("root.xml", '<?xml version="1.0"?>\n<organisations version="2.03"/>\n',
              "organisations", ["not valid IATI 2.03"]),
             ("empty.xml", "", "(document)", ["no root element"]),
