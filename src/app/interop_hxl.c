@@ -730,8 +730,8 @@ static void funding_cells(struct csv_out *out, const struct names *names,
         json_object_get(json_object_get(fts, "destination"), "name"));
     if (recipient == NULL)
         recipient = json_string_value(json_object_get(json_object_get(hxl, "recipient"), "name"));
-    csv_out_text(out, funder);
-    csv_out_text(out, recipient);
+    csv_out_prose(out, funder);
+    csv_out_prose(out, recipient);
     const json_t *usd = json_object_get(meta, "usd_amount");
     if (json_is_integer(usd)) amount_cell(out, json_integer_value(usd), 2);
     else if (strcmp(t->unit, "USD") == 0) amount_cell(out, t->amount, scale_of(names, "USD", 2));
@@ -772,7 +772,7 @@ static int transfer_write_fn(void *ctx, const struct ledger_transfer *t)
     csv_out_text(out, t->kind);
     csv_out_text(out, ledger_state_name((enum ledger_state)t->state));
     csv_out_text(out, t->pending_id);
-    csv_out_text(out, t->memo);
+    csv_out_prose(out, t->memo);
     json_t *meta = t->meta != NULL ? json_loads(t->meta, 0, NULL) : NULL;
     funding_cells(out, w->names, t, meta);
     json_decref(meta);
@@ -832,7 +832,7 @@ static int balance_fn(void *ctx, const struct store_balance *r)
     struct csv_out *out = b->out;
     b->found = true;
     csv_out_text(out, r->id);
-    csv_out_text(out, b->name);
+    csv_out_prose(out, b->name);
     csv_out_text(out, b->owner);
     csv_out_text(out, r->unit);
     amount_cell(out, r->debits_pending, r->scale);
@@ -886,7 +886,7 @@ static enum cc_err export_gaps(struct concord *cc, const struct export_request *
         char due[TIME_TEXT_BYTES] = "";
         if (q->has_due) time_format_date(q->due, due);
         csv_out_text(out, q->id);
-        csv_out_text(out, q->title);
+        csv_out_prose(out, q->title);
         csv_out_text(out, q->account);
         csv_out_text(out, q->measure == LEDGER_MEASURE_BALANCE ? "balance" : "credits");
         csv_out_text(out, r->unit);

@@ -8,6 +8,7 @@
 #include "fmt/csv_out.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <csv.h>
@@ -50,6 +51,24 @@ void csv_out_cell(struct csv_out *out, const char *text, size_t n)
 void csv_out_text(struct csv_out *out, const char *text)
 {
     csv_out_cell(out, text != NULL ? text : "", text != NULL ? strlen(text) : 0);
+}
+
+void csv_out_prose(struct csv_out *out, const char *text)
+{
+    if (text == NULL || strchr("=+-@\t\r", text[0]) == NULL || text[0] == '\0') {
+        csv_out_text(out, text);
+        return;
+    }
+    size_t n = strlen(text);
+    char *quoted = malloc(n + 2);
+    if (quoted == NULL) {
+        out->failed = true;
+        return;
+    }
+    quoted[0] = '\'';
+    memcpy(quoted + 1, text, n + 1);
+    csv_out_cell(out, quoted, n + 1);
+    free(quoted);
 }
 
 void csv_out_end(struct csv_out *out)

