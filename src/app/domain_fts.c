@@ -265,8 +265,7 @@ bool domain_fts_flow(struct domain_expansion *x)
             return false;
         after.table = after.table_undone = true;
     }
-    bool corrected = x->count > 0 && x->steps[x->count - 1].type != LEDGER_OP_ACCOUNT &&
-                     x->steps[x->count - 1].type != LEDGER_OP_PARTY;
+    bool corrected = money && (h->latest < version || !h->flow);
     if (cents == 0) /* nothing moves: see the file's comment */
         return !corrected || domain_fts_versions_note(x, &v, &after);
     after.flow = true;

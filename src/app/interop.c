@@ -25,15 +25,10 @@
 static int flow_order(const void *a, const void *b)
 {
     const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
-    const char *fx = json_string_value(json_object_get(x, "flow"));
-    const char *fy = json_string_value(json_object_get(y, "flow"));
-    size_t nx = strlen(fx), ny = strlen(fy); /* decimal ids: shorter is smaller */
-    if (nx != ny) return nx < ny ? -1 : 1;
-    int c = strcmp(fx, fy);
-    if (c != 0) return c;
-    json_int_t vx = json_integer_value(json_object_get(x, "version"));
-    json_int_t vy = json_integer_value(json_object_get(y, "version"));
-    return (vx > vy) - (vx < vy);
+    return fts_flow_compare(json_string_value(json_object_get(x, "flow")),
+                            json_integer_value(json_object_get(x, "version")),
+                            json_string_value(json_object_get(y, "flow")),
+                            json_integer_value(json_object_get(y, "version")));
 }
 
 /* Reads every page into one sorted, de-duplicated array of operations. */
@@ -46,8 +41,11 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count, 
     memset(first, 0, sizeof *first);
     for (size_t i = 0; i < count; i++) {
         json_error_t jerr;
-        struct json_place too_big;
-        json_t *root = json_parse_text(inputs[i].text, inputs[i].length, &jerr, &too_big, NULL);
+        struct json_place too_big = {0, 0};
+        json_t *root = inputs[i].value != NULL
+                           ? json_incref((json_t *)inputs[i].value)
+                           : json_parse_text(inputs[i].text, inputs[i].length, &jerr, &too_big,
+                                             NULL);
         if (root == NULL) {
             json_decref(ops);
             if (too_big.line != 0)

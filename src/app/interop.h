@@ -30,6 +30,7 @@ struct interop_input {
     const char *text;
     size_t length;
     const char *selector; /* HXL as JSON: the member holding the rows (libhxl's selector) */
+    const json_t *value;  /* FTS: the page already parsed (text and length then unused) */
 };
 
 /* A batch an import committed, for its summary. */

@@ -51,13 +51,9 @@ static int row_order(const void *a, const void *b)
     const char *fy = json_string_value(json_object_get(oy, "flow"));
     if ((fx == NULL) != (fy == NULL)) return fx != NULL ? -1 : 1;
     if (fx != NULL) {
-        size_t nx = strlen(fx), ny = strlen(fy); /* decimal ids: shorter is smaller */
-        if (nx != ny) return nx < ny ? -1 : 1;
-        int c = strcmp(fx, fy);
+        int c = fts_flow_compare(fx, json_integer_value(json_object_get(ox, "version")), fy,
+                                 json_integer_value(json_object_get(oy, "version")));
         if (c != 0) return c;
-        json_int_t vx = json_integer_value(json_object_get(ox, "version"));
-        json_int_t vy = json_integer_value(json_object_get(oy, "version"));
-        if (vx != vy) return vx < vy ? -1 : 1;
     }
     json_int_t rx = json_integer_value(json_object_get(x, "row"));
     json_int_t ry = json_integer_value(json_object_get(y, "row"));

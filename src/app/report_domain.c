@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt/fts.h"
 #include "ledger/ledger_internal.h"
 #include "util/timefmt.h"
 
@@ -445,9 +446,8 @@ static bool iati_record(const struct ledger_transfer *t)
 
 static const char *funding_kind(const struct ledger_transfer *t)
 {
-    if (t->kind != NULL && strncmp(t->kind, "iati.", 5) == 0 && !iati_record(t)) return NULL;
     if (t->kind == NULL || strncmp(t->kind, "iati.", 5) != 0) return t->kind;
-    if (t->unit == NULL || strcmp(t->unit, FUNDING_UNIT) != 0) return NULL;
+    if (!iati_record(t) || t->unit == NULL || strcmp(t->unit, FUNDING_UNIT) != 0) return NULL;
     static const char *const map[][2] = {
         {"iati.incoming_pledge", "pledge"},        {"iati.outgoing_pledge", "pledge"},
         {"iati.incoming_commitment", "commitment"}, {"iati.outgoing_commitment", "commitment"},
@@ -465,15 +465,9 @@ static bool funding_is(const struct ledger_transfer *t, const char *kind)
     return k != NULL && strcmp(k, kind) == 0;
 }
 
-/* Where a funding transfer came from: its meta's "source" (an import), else the mission. */
-static void source_of(const json_t *meta, char out[REPORT_SOURCE_BYTES_MAX + 1])
-{
-    if (!meta_text(meta, "source", out, REPORT_SOURCE_BYTES_MAX + 1))
-        snprintf(out, REPORT_SOURCE_BYTES_MAX + 1, "%s", REPORT_SOURCE_MISSION);
-}
-
 /*
- * A transfer's source, believed only where its id is one an import makes
+ * Where a funding transfer came from: its meta's "source" (an import),
+ * believed only where its id is one an import makes
  * and no editor may write by hand (app/auth.c): fts.… for FTS and the
  * tables' records of FTS flows (….hxl), hxl.… for other table rows,
  * iati/… for IATI. Anything else is the mission's, whatever its meta says.
@@ -485,9 +479,10 @@ static void source_of_transfer(const struct ledger_transfer *t, const json_t *me
         snprintf(out, REPORT_SOURCE_BYTES_MAX + 1, "iati");
         return;
     }
-    source_of(meta, out);
     bool fts_id = strncmp(t->id, "fts.", 4) == 0, hxl_id = strncmp(t->id, "hxl.", 4) == 0;
-    bool ok = (strcmp(out, "fts") == 0 && fts_id) || (strcmp(out, "hxl") == 0 && (fts_id || hxl_id));
+    bool ok = meta_text(meta, "source", out, REPORT_SOURCE_BYTES_MAX + 1) &&
+              ((strcmp(out, "fts") == 0 && fts_id) ||
+               (strcmp(out, "hxl") == 0 && (fts_id || hxl_id)));
     if (!ok) snprintf(out, REPORT_SOURCE_BYTES_MAX + 1, "%s", REPORT_SOURCE_MISSION);
 }
 
@@ -610,14 +605,16 @@ static bool imported_counts(const json_t *meta)
  */
 static bool correction_trusted(const char *id, const char *corrects)
 {
-    if (strncmp(id, "fts.", 4) != 0) return false;
-    size_t n = strlen(id);
-    bool suffix = (n > strlen(".supersedes") &&
-                   strcmp(id + n - strlen(".supersedes"), ".supersedes") == 0) ||
-                  (n > strlen(".hxl.superseded") &&
-                   strcmp(id + n - strlen(".hxl.superseded"), ".hxl.superseded") == 0);
-    const char *v = strstr(id + 4, ".v"); /* fts.<flow>.v…: the flow's prefix */
-    return suffix && v != NULL && strncmp(corrects, id, (size_t)(v - id) + 2) == 0;
+    const char *v = strncmp(id, "fts.", 4) == 0 ? strstr(id + 4, ".v") : NULL;
+    char prefix[LEDGER_ID_BYTES_MAX + 1];
+    if (v == NULL || (size_t)(v - id) + 2 > LEDGER_ID_BYTES_MAX) return false;
+    snprintf(prefix, sizeof prefix, "%.*s", (int)(v - id) + 2, id); /* "fts.<flow>.v" */
+    int64_t k;
+    enum fts_record kind, undone;
+    return fts_record_of(id, prefix, &k, &kind) &&
+           (kind == FTS_RECORD_SUPERSEDES || kind == FTS_RECORD_TABLE_SUPERSEDED) &&
+           fts_record_of(corrects, prefix, &k, &undone) &&
+           (undone == FTS_RECORD_FLOW || undone == FTS_RECORD_TABLE);
 }
 
 static bool corrected_build(const struct ledger_view *v, struct strmap *corrected)

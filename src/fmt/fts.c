@@ -350,6 +350,16 @@ static json_t *flow_op(struct reader *r, const json_t *flow)
     return op;
 }
 
+int fts_flow_compare(const char *flow_a, int64_t version_a, const char *flow_b,
+                     int64_t version_b)
+{
+    size_t na = strlen(flow_a), nb = strlen(flow_b);
+    if (na != nb) return na < nb ? -1 : 1;
+    int c = strcmp(flow_a, flow_b);
+    if (c != 0) return c;
+    return (version_a > version_b) - (version_a < version_b);
+}
+
 int fts_transfer_id(char *out, size_t size, const char *flow, int64_t version)
 {
     return snprintf(out, size, "fts.%s.v%lld", flow, (long long)version);

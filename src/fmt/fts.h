@@ -43,6 +43,10 @@ struct fts_page {
 bool fts_read(const json_t *root, json_t *ops, struct fts_page *page, char *message,
               size_t message_size);
 
+/* FTS's order of flow versions: by flow id (decimal: shorter is smaller), then version. */
+int fts_flow_compare(const char *flow_a, int64_t version_a, const char *flow_b,
+                     int64_t version_b);
+
 /* The transfer id of a flow's version: "fts.<flow>.v<version>". */
 int fts_transfer_id(char *out, size_t size, const char *flow, int64_t version);
 

@@ -208,54 +208,39 @@ static void h_import_fts(struct http_request *request, struct concord *cc)
 {
     char *text = body_read(request);
     if (text == NULL) return;
-    json_error_t jerr;
-    struct json_place too_big;
-    json_t *body = json_parse_text(text, request->body_length, &jerr, &too_big, NULL);
+    request->body = text; /* read back from its file: parsed as any body is */
+    json_t *body = body_parse(request);
     if (body == NULL) {
+        request->body = NULL;
         free(text);
-        if (too_big.line != 0)
-            http_error(request, 400, "bad_request", "line %d, column %d: a number beyond 64 bits",
-                       too_big.line, too_big.column);
-        else
-            http_error(request, 400, "bad_request", "line %d, column %d: %s", jerr.line,
-                       jerr.column, jerr.text);
         return;
     }
     size_t count = json_is_array(body) ? json_array_size(body) : 1;
     if (count == 0 || count > INTEROP_FILES_MAX) {
+        request->body = NULL;
         free(text);
         json_decref(body);
         http_error(request, 400, "bad_request", "expected an FTS answer or an array of 1 to %d "
                    "of its pages", INTEROP_FILES_MAX);
         return;
     }
+    /* The pages as parsed: the importer reads them as they are, not as text again. */
     struct interop_input inputs[INTEROP_FILES_MAX];
-    char *pages[INTEROP_FILES_MAX] = {0};
     char names[INTEROP_FILES_MAX][24];
-    bool ok = true;
-    for (size_t i = 0; i < count && ok; i++) {
-        if (json_is_array(body)) { /* each page again as text: the importer reads texts */
-            pages[i] = json_dumps(json_array_get(body, i), JSON_COMPACT | JSON_ENCODE_ANY);
-            ok = pages[i] != NULL;
-            snprintf(names[i], sizeof names[i], "page [%zu]", i);
-        } else {
-            snprintf(names[i], sizeof names[i], "the body");
-        }
-        inputs[i] = (struct interop_input){.name = names[i],
-                                           .text = pages[i] ? pages[i] : text,
-                                           .length = pages[i] ? strlen(pages[i])
-                                                              : request->body_length};
+    for (size_t i = 0; i < count; i++) {
+        if (json_is_array(body)) snprintf(names[i], sizeof names[i], "page [%zu]", i);
+        else snprintf(names[i], sizeof names[i], "the body");
+        inputs[i] = (struct interop_input){
+            .name = names[i], .value = json_is_array(body) ? json_array_get(body, i) : body};
     }
-    json_decref(body);
     json_t *summary = NULL;
     struct cc_error err = {0};
-    if (!ok)
-        http_error(request, 503, "overloaded", "out of memory reading the pages");
-    else if (concord_import_fts(cc, inputs, count, &summary, &err) != CC_OK)
+    if (concord_import_fts(cc, inputs, count, &summary, &err) != CC_OK)
         http_error_from(request, &err);
     else
         answer(request, summary);
-    for (size_t i = 0; i < count; i++) free(pages[i]);
+    json_decref(body);
+    request->body = NULL;
     free(text);
 }
 
