@@ -688,6 +688,18 @@ enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_
     return rc;
 }
 
+enum cc_err concord_group_begin(struct concord *cc, struct cc_error *err)
+{
+    return store_begin(cc->store, err);
+}
+
+enum cc_err concord_group_commit(struct concord *cc, struct cc_error *err)
+{
+    return store_commit(cc->store, err);
+}
+
+void concord_group_rollback(struct concord *cc) { store_rollback(cc->store); }
+
 static int count_due(void *ctx, const struct ledger_transfer *transfer)
 {
     (void)transfer;

@@ -100,6 +100,18 @@ void concord_set_actor(struct concord *cc, const struct auth_actor *actor);
 enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_t count,
                           struct ledger_result *results, struct cc_error *err);
 
+/*
+ * A group of batches: the concord_apply() calls between concord_group_begin()
+ * and concord_group_commit() become durable together, and
+ * concord_group_rollback() undoes every one of them, committed or not. Each
+ * batch still has its own results and its own audit event. The group holds
+ * the writer's lock throughout. For an import, which commits its input as it
+ * reads it and must record all of it or none.
+ */
+enum cc_err concord_group_begin(struct concord *cc, struct cc_error *err);
+enum cc_err concord_group_commit(struct concord *cc, struct cc_error *err);
+void concord_group_rollback(struct concord *cc);
+
 /* Expires pending transfers whose time has come (a batch with no operations). */
 enum cc_err concord_expire_due(struct concord *cc, struct cc_error *err);
 

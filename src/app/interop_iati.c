@@ -25,6 +25,8 @@
 #include "app/interop_iati.h"
 
 #include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,8 +40,9 @@
 
 #define IATI_UNIT_SCALE_MIN 2 /* a currency's unit, made when missing: cents at least */
 /*
- * Operations per batch of a valid file's second reading: memory stays that of
- * one batch (its operations, steps and audit event), whatever the file's size.
+ * Operations per batch: memory stays that of one batch (its operations, steps
+ * and audit event), whatever the file's size. The batches of one import are
+ * one group (concord_group_begin): recorded all together, or not at all.
  */
 #define IATI_BATCH_OPS 20000
 #define IATI_TYPES 13
@@ -61,7 +64,7 @@ struct import {
     size_t skipped_count;
     enum cc_err error;         /* a storage or memory error met while reading */
     struct cc_error error_detail;
-    bool checking;             /* the first pass: check everything, keep no operation */
+    const atomic_bool *invalid; /* set by the validating thread when a file is refused */
     bool committed_heads;      /* the units and parties went with an earlier batch */
     struct tally *tally;       /* the summary, added to batch by batch */
 };
@@ -95,7 +98,6 @@ static bool ops_reserve(struct import *im, char *message, size_t size)
 /* Appends op decoded (its JSON is not kept); an identical repeat of an earlier one is dropped. */
 static bool op_append(struct import *im, const json_t *op, char *message, size_t size)
 {
-    if (im->checking) return true;
     if (!ops_reserve(im, message, size)) return false;
     struct ledger_op *lop = &im->ops[im->count];
     if (!json_decode_op(op, lop, &im->arena)) {
@@ -188,7 +190,6 @@ static enum cc_err batch_commit(struct import *im, struct cc_error *err);
 static void on_skipped(void *ctx, int line, const char *element, const char *reason)
 {
     struct import *im = ctx;
-    if (!im->checking) return; /* counted once, in the first reading */
     im->skipped_count++;
     if (json_array_size(im->skipped) < INTEROP_IATI_LISTED_MAX)
         json_array_append_new(im->skipped, json_pack("{s:s,s:i,s:s,s:s}", "file", im->file,
@@ -199,6 +200,10 @@ static void on_skipped(void *ctx, int line, const char *element, const char *rea
 static bool on_activity(void *ctx, const struct iati_activity_read *a, char *message, size_t size)
 {
     struct import *im = ctx;
+    if (atomic_load(im->invalid)) { /* the validator's message is the one reported */
+        snprintf(message, size, "%s: not valid", im->file);
+        return false;
+    }
     party_note(im, json_object_get(a->op, "reporting_org"));
     size_t i;
     const json_t *org;
@@ -235,7 +240,7 @@ static bool on_activity(void *ctx, const struct iati_activity_read *a, char *mes
         if (!op_append(im, t->op, message, size)) return false;
     }
     /* An activity is never split between two batches: its chain of steps is one. */
-    if (!im->checking && im->count >= IATI_BATCH_OPS) {
+    if (im->count >= IATI_BATCH_OPS) {
         struct cc_error err = {0};
         enum cc_err rc = batch_commit(im, &err);
         if (rc != CC_OK) {
@@ -266,19 +271,22 @@ static void import_free(struct import *im)
     json_decref(im->skipped);
 }
 
-/* Reads every file; CC_OK with the operations, or the first problem (nothing recorded). */
+/*
+ * Reads every file (validated beside it: concord_import_iati) and commits its
+ * operations batch by batch; CC_OK, or the first problem.
+ */
 static enum cc_err import_read(struct import *im, const struct interop_iati_input *inputs,
-                               size_t count, const struct iati_schema *schema,
-                               struct cc_error *err)
+                               size_t count, struct cc_error *err)
 {
     enum cc_err rc = concord_parties_list(im->cc, party_known_fn, im->parties, err);
     if (rc != CC_OK) return rc;
     struct iati_sink sink = {.activity = on_activity, .skipped = on_skipped, .ctx = im};
     for (size_t i = 0; i < count; i++) {
         im->file = inputs[i].name;
-        struct iati_source source = {.name = inputs[i].name, .file = inputs[i].file};
+        struct iati_source source = {.name = inputs[i].name, .file = inputs[i].file,
+                                     .shared = true};
         char message[IATI_MESSAGE_BYTES];
-        if (!iati_read(&source, schema, &sink, message, sizeof message)) {
+        if (!iati_read(&source, NULL, &sink, message, sizeof message)) {
             if (im->error != CC_OK) {
                 *err = im->error_detail;
                 return im->error;
@@ -518,7 +526,7 @@ static enum cc_err tally_finish(struct tally *t, struct import *im, json_t **sum
 }
 
 /*
- * Commits what the second reading holds so far as one batch: the units and
+ * Commits what the reading holds so far as one batch: the units and
  * parties first (with the first batch), then the activities and transactions
  * in the files' order; adds it to the tally, and starts the next batch afresh.
  */
@@ -555,17 +563,17 @@ static enum cc_err batch_commit(struct import *im, struct cc_error *err)
 }
 
 /*
- * A file the second reading can start again: the input itself when it can be
- * rewound, else (a pipe) a copy in an unlinked temporary file, made as the
- * first reading goes. NULL, with err, when neither.
+ * A file two readers can share (struct iati_source's shared): the input
+ * itself when it is a regular file, else (a pipe) a copy in an unlinked
+ * temporary file. NULL, with err, when neither.
  */
-static FILE *rewindable(FILE *file, const char *name, bool *copied, struct cc_error *err)
+static FILE *shareable(FILE *file, const char *name, bool *copied, struct cc_error *err)
 {
     *copied = false;
     if (fseek(file, 0, SEEK_CUR) == 0) return file;
     FILE *copy = tmpfile();
     if (copy == NULL) {
-        cc_error_set(err, CC_ERR_SYSTEM, "%s: cannot keep a copy to read twice", name);
+        cc_error_set(err, CC_ERR_SYSTEM, "%s: cannot keep a copy to read", name);
         return NULL;
     }
     char buffer[1 << 16];
@@ -578,17 +586,40 @@ static FILE *rewindable(FILE *file, const char *name, bool *copied, struct cc_er
             cc_error_set(err, total > IATI_FILE_BYTES_MAX ? CC_ERR_INPUT : CC_ERR_SYSTEM,
                          "%s: %s", name,
                          total > IATI_FILE_BYTES_MAX ? "larger than an IATI file may be"
-                                                     : "cannot keep a copy to read twice");
+                                                     : "cannot keep a copy to read");
             return NULL;
         }
     }
-    if (ferror(file) || fflush(copy) != 0 || fseek(copy, 0, SEEK_SET) != 0) {
+    if (ferror(file) || fflush(copy) != 0) {
         fclose(copy);
         cc_error_set(err, CC_ERR_SYSTEM, "%s: cannot read it", name);
         return NULL;
     }
     *copied = true;
     return copy;
+}
+
+/* The validating thread: every file against the schema, in order, up to the first refused. */
+struct validation {
+    const struct interop_iati_input *files;
+    size_t count;
+    const struct iati_schema *schema;
+    atomic_bool invalid;
+    char message[IATI_MESSAGE_BYTES];
+};
+
+static void *validate_files(void *arg)
+{
+    struct validation *v = arg;
+    for (size_t i = 0; i < v->count; i++) {
+        struct iati_source source = {.name = v->files[i].name, .file = v->files[i].file,
+                                     .shared = true};
+        if (!iati_validate(&source, v->schema, v->message, sizeof v->message)) {
+            atomic_store(&v->invalid, true);
+            break;
+        }
+    }
+    return NULL;
 }
 
 enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_input *inputs,
@@ -611,34 +642,45 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
     size_t opened = 0;
     for (; opened < count && rc == CC_OK; opened++) {
         files[opened].name = inputs[opened].name;
-        files[opened].file = rewindable(inputs[opened].file, inputs[opened].name,
-                                        &copied[opened], err);
+        files[opened].file = shareable(inputs[opened].file, inputs[opened].name, &copied[opened],
+                                       err);
         if (files[opened].file == NULL) rc = err->code;
     }
     if (rc != CC_OK) opened--; /* the one that failed has no copy to close */
     struct tally tally;
     tally_init(&tally, cc);
+    struct validation validation = {.files = files, .count = count, .schema = schema};
+    atomic_init(&validation.invalid, false);
     struct import im = {.cc = cc, .units = json_object(), .unit_ops = json_array(),
                         .parties = json_object(), .party_ops = json_array(),
-                        .skipped = json_array(), .tally = &tally};
+                        .skipped = json_array(), .tally = &tally,
+                        .invalid = &validation.invalid};
     arena_init(&im.arena);
     strmap_init(&im.seen);
     /*
-     * Two readings. The first validates every file against the schema and
-     * checks every value, keeping no operation: a file that is not valid
-     * refuses the import before anything is recorded. The second commits
-     * what the files hold batch by batch (IATI_BATCH_OPS), so that memory is
-     * one batch's.
+     * One reading, two threads. One validates every file against the schema;
+     * this one reads the same files and commits what they hold batch by
+     * batch (IATI_BATCH_OPS), so that memory is one batch's, all the batches
+     * in one group: a file the validator refuses, or any other failure, rolls
+     * every batch back and nothing is recorded. Validation is most of the
+     * reading's cost, and runs beside the recording instead of before it.
      */
-    im.checking = true;
-    if (rc == CC_OK) rc = import_read(&im, files, count, schema, err);
-    iati_schema_free(schema);
-    for (size_t i = 0; rc == CC_OK && i < count; i++)
-        if (fseek(files[i].file, 0, SEEK_SET) != 0)
-            rc = cc_error_set(err, CC_ERR_SYSTEM, "%s: cannot read it again", files[i].name);
-    im.checking = false;
-    if (rc == CC_OK) rc = import_read(&im, files, count, NULL, err);
+    bool group = false, threaded = false;
+    pthread_t validator;
+    if (rc == CC_OK) rc = concord_group_begin(cc, err);
+    if (rc == CC_OK) {
+        group = true;
+        threaded = pthread_create(&validator, NULL, validate_files, &validation) == 0;
+        if (!threaded) validate_files(&validation); /* no thread: validate first */
+    }
+    if (rc == CC_OK) rc = import_read(&im, files, count, err);
     if (rc == CC_OK) rc = batch_commit(&im, err);
+    if (threaded) pthread_join(validator, NULL);
+    iati_schema_free(schema);
+    if (group && atomic_load(&validation.invalid))
+        rc = cc_error_set(err, CC_ERR_INPUT, "%s", validation.message);
+    if (rc == CC_OK) rc = concord_group_commit(cc, err);
+    else if (group) concord_group_rollback(cc);
     if (rc == CC_OK) rc = tally_finish(&tally, &im, summary, err);
     for (size_t i = 0; i < opened; i++)
         if (copied[i]) fclose(files[i].file);

@@ -2,14 +2,14 @@
  * interop_iati.h — IATI 2.03 activity files in and out of the ledger
  * (docs/INTEROP.md, "IATI").
  *
- * The import streams every file first, validating it against the official
- * schema (fmt/iati.c): any file refused refuses the whole import, naming
- * file, line and element, and nothing is recorded. What the files hold is
- * then committed as one batch of `iati_activity` and `iati_transaction`
- * operations (app/domain_iati.c), after the units (one per currency) and
- * parties (one per organisation ref) they need, and the summary is read back
- * from the ledger: what it holds of the files' activities and transactions,
- * never a count of the files' elements.
+ * The import streams every file once, recording what it holds as batches of
+ * `iati_activity` and `iati_transaction` operations (app/domain_iati.c),
+ * after the units (one per currency) and parties (one per organisation ref)
+ * they need, while a thread validates the same files against the official
+ * schema (fmt/iati.c). The batches are one group: a file refused (naming
+ * file, line and element), or any other failure, and nothing is recorded.
+ * The summary is read back from the ledger: what it holds of the files'
+ * activities and transactions, never a count of the files' elements.
  *
  * The export writes IATI 2.03 from the ledger: the pooled fund's pledges,
  * commitments and disbursements (app/domain_funding.c), one activity per

@@ -29,6 +29,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/xmlreader.h>
 #include <libxml/xmlschemas.h>
@@ -497,6 +498,8 @@ struct reader {
     size_t size;
     bool failed;
     FILE *file;           /* the stream, when reading one */
+    bool shared;          /* read file's descriptor by offset (struct iati_source) */
+    bool validate_only;   /* iati_validate: nothing gathered, nothing handed over */
     int64_t bytes;        /* read from it so far */
     bool too_big, io_error;
     char open[IATI_DEPTH_TRACKED][IATI_NAME_SEEN_BYTES]; /* "" for another namespace's */
@@ -645,10 +648,20 @@ static int read_file(void *ctx, char *buffer, int length)
 {
     struct reader *r = ctx;
     if (length <= 0) return 0;
-    size_t n = fread(buffer, 1, (size_t)length, r->file);
-    if (n == 0 && ferror(r->file)) {
-        r->io_error = true;
-        return -1;
+    size_t n;
+    if (r->shared) {
+        ssize_t got = pread(fileno(r->file), buffer, (size_t)length, (off_t)r->bytes);
+        if (got < 0) {
+            r->io_error = true;
+            return -1;
+        }
+        n = (size_t)got;
+    } else {
+        n = fread(buffer, 1, (size_t)length, r->file);
+        if (n == 0 && ferror(r->file)) {
+            r->io_error = true;
+            return -1;
+        }
     }
     r->bytes += (int64_t)n;
     if (r->bytes > IATI_FILE_BYTES_MAX) {
@@ -1271,6 +1284,7 @@ static bool on_start(struct reader *r, const char *name, bool foreign)
                            "iati-activities");
         return true;
     }
+    if (r->validate_only) return true;
     if (r->depth == 1 && strcmp(name, "iati-activity") == 0 && parent_is(r, 1, "iati-activities"))
         return activity_begin(r);
     if (r->activity == NULL) return true;
@@ -1319,6 +1333,7 @@ static bool text_end(struct reader *r)
 
 static bool on_end(struct reader *r)
 {
+    if (r->validate_only) return true;
     if (r->target != T_NONE && r->depth == r->target_depth && !text_end(r)) return false;
     const char *name = r->depth < IATI_DEPTH_TRACKED ? r->open[r->depth] : "";
     if (r->activity == NULL) return true;
@@ -1353,7 +1368,8 @@ static bool walk(struct reader *r)
         case XML_READER_TYPE_CDATA:
         case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
         case XML_READER_TYPE_WHITESPACE:
-            if (r->target != T_NONE && r->depth == r->target_depth + 1 && !text_add(r))
+            if (!r->validate_only && r->target != T_NONE && r->depth == r->target_depth + 1 &&
+                !text_add(r))
                 return false;
             break;
         case XML_READER_TYPE_DOCUMENT_TYPE:
@@ -1412,19 +1428,24 @@ static bool prolog_doctype(const char *p, size_t n, int *line)
 static bool source_doctype(const struct iati_source *source, int *line)
 {
     if (source->file == NULL) return prolog_doctype(source->data, source->size, line);
+    char head[8192];
+    if (source->shared) {
+        ssize_t got = pread(fileno(source->file), head, sizeof head, 0);
+        return got > 0 && prolog_doctype(head, (size_t)got, line);
+    }
     long at = ftell(source->file);
     if (at < 0) return false; /* a pipe: the reader's own check still refuses the DTD */
-    char head[8192];
     size_t n = fread(head, 1, sizeof head, source->file);
     if (fseek(source->file, at, SEEK_SET) != 0) return false;
     return prolog_doctype(head, n, line);
 }
 
-bool iati_read(const struct iati_source *source, const struct iati_schema *schema,
-               const struct iati_sink *sink, char *message, size_t size)
+/* iati_read(), or with sink NULL iati_validate(). */
+static bool read_source(const struct iati_source *source, const struct iati_schema *schema,
+                        const struct iati_sink *sink, char *message, size_t size)
 {
     assert(source != NULL && source->name != NULL);
-    assert(sink != NULL && sink->activity != NULL && message != NULL && size > 0);
+    assert(message != NULL && size > 0);
     message[0] = '\0';
     int doctype_line;
     if (source_doctype(source, &doctype_line)) {
@@ -1440,10 +1461,12 @@ bool iati_read(const struct iati_source *source, const struct iati_schema *schem
         return false;
     }
     r->sink = sink;
+    r->validate_only = sink == NULL;
     r->name = source->name;
     r->message = message;
     r->size = size;
     r->file = source->file;
+    r->shared = source->shared;
     struct saved_errors saved = errors_capture(on_xml_error, on_generic_error, r);
     /* No network, no DTD loading, no entity substitution: the document and nothing else. */
     int options = XML_PARSE_NONET | XML_PARSE_BIG_LINES;
@@ -1488,6 +1511,20 @@ bool iati_read(const struct iati_source *source, const struct iati_schema *schem
     errors_restore(saved);
     free(r);
     return ok;
+}
+
+bool iati_read(const struct iati_source *source, const struct iati_schema *schema,
+               const struct iati_sink *sink, char *message, size_t size)
+{
+    assert(sink != NULL && sink->activity != NULL);
+    return read_source(source, schema, sink, message, size);
+}
+
+bool iati_validate(const struct iati_source *source, const struct iati_schema *schema,
+                   char *message, size_t size)
+{
+    assert(schema != NULL);
+    return read_source(source, schema, NULL, message, size);
 }
 
 /* ---------------------------------------------------------------- writer */

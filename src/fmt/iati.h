@@ -134,10 +134,16 @@ struct iati_schema;
 struct iati_schema *iati_schema_load(const char *path, char *message, size_t size);
 void iati_schema_free(struct iati_schema *schema);
 
-/* One file to read: a stream (file) or bytes in memory (data, size). */
+/*
+ * One file to read: a stream (file) or bytes in memory (data, size). With
+ * shared, the file is a regular file read from its start by offset (pread)
+ * and its position is left alone, so that two readers in two threads may
+ * read it at once (the import validates in one while it records in another).
+ */
 struct iati_source {
     const char *name; /* for messages */
     FILE *file;       /* read from here when not NULL */
+    bool shared;
     const char *data;
     size_t size;
 };
@@ -178,6 +184,15 @@ struct iati_sink {
  */
 bool iati_read(const struct iati_source *source, const struct iati_schema *schema,
                const struct iati_sink *sink, char *message, size_t size);
+
+/*
+ * Validates one file against schema and does nothing else: the checks of
+ * iati_read() that are the XML's and the schema's (well-formed, valid, no
+ * DTD, the root element), none of concord's own, and nothing handed over.
+ * Safe in a thread of its own, beside an iati_read() of the same shared file.
+ */
+bool iati_validate(const struct iati_source *source, const struct iati_schema *schema,
+                   char *message, size_t size);
 
 /* ---- writing */
 

@@ -11,6 +11,11 @@
  * BEGIN IMMEDIATE; PostgreSQL row locks in account-id order), so a batch that
  * loads, executes and writes sees no concurrent change. One batch is one
  * transaction: all of it becomes durable at store_commit(), or none of it.
+ * Transactions nest: a store_begin() inside an open one starts a part of it
+ * (an SQLite savepoint) that its store_commit() keeps and its
+ * store_rollback() undoes, and only the outermost commit makes anything
+ * durable. An import uses this to run as many batches as its input needs and
+ * still record all of them or none.
  *
  * Read callbacks receive rows whose strings live only for the call.
  */

@@ -132,7 +132,7 @@ static const char *const migrations[] = {
     "credits_posted, timestamp, history_seq, approvers, approvals_required FROM accounts "
 
 enum stmt {
-    S_BEGIN, S_COMMIT, S_ROLLBACK,
+    S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
     S_TOKEN_GET, S_TOKENS_LIST, S_TOKEN_INSERT, S_TOKEN_REVOKE,
     S_UNIT_GET, S_UNITS_LIST, S_ACCOUNT_GET, S_ACCOUNTS_LIST, S_ACCOUNTS_ALL, S_TRANSFER_GET,
     S_TRANSFERS_ID_RANGE,
@@ -155,6 +155,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_DATA_VERSION] = "PRAGMA data_version",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
+    [S_SAVEPOINT] = "SAVEPOINT nested",
+    [S_RELEASE] = "RELEASE nested",
+    [S_ROLLBACK_TO] = "ROLLBACK TO nested",
     [S_UNIT_GET] = "SELECT code, scale, name, timestamp FROM units WHERE code = ?1",
     [S_UNITS_LIST] = "SELECT code, scale, name, timestamp FROM units ORDER BY code",
     [S_ACCOUNT_GET] = "SELECT " ACCOUNT_COLUMNS "WHERE id = ?1",
@@ -280,6 +283,8 @@ struct store_sqlite {
     int64_t cache_version;          /* PRAGMA data_version when the cache was last known good */
     struct account_copy *pending;
     uint32_t pending_count, pending_capacity;
+    int depth;                      /* transactions open: 1 the outermost, more its parts */
+    bool nested_applied;            /* a part's commit put rows in the cache before the whole's */
     const char **misses;            /* load_many: the ids the cache lacks */
     size_t misses_capacity;
 };
@@ -693,28 +698,67 @@ fail:
 
 /* ---------------------------------------------------------------- transactions */
 
+/*
+ * A part of an open transaction (a savepoint named "nested": SQLite's names
+ * stack, so one name serves every depth). The rows a part commits go into
+ * the cache at once, since this connection's reads see them from then on;
+ * the outermost rollback drops the cache whole, as it cannot tell which
+ * copies came from which part.
+ */
 static enum cc_err sqlite_begin(struct store *base, struct cc_error *err)
 {
     struct store_sqlite *s = sq(base);
+    if (s->depth > 0) {
+        enum cc_err rc = step_done(s, stmt_get(s, S_SAVEPOINT), err, "beginning a savepoint");
+        if (rc != CC_OK) return rc;
+        if (s->pending_count > 0) { /* the enclosing level's rows: seen from now on */
+            pending_apply(s);
+            s->nested_applied = true;
+        }
+        s->depth++;
+        return CC_OK;
+    }
     enum cc_err rc = step_done(s, stmt_get(s, S_BEGIN), err, "beginning a transaction");
-    return rc == CC_OK ? cache_check(s, err) : rc;
+    if (rc == CC_OK) rc = cache_check(s, err);
+    if (rc == CC_OK) {
+        s->depth = 1;
+        s->nested_applied = false;
+    }
+    return rc;
 }
 
 static void sqlite_rollback(struct store *base)
 {
     struct store_sqlite *s = sq(base);
     pending_clear(s);
-    if (sqlite3_get_autocommit(s->db)) return;
+    if (sqlite3_get_autocommit(s->db)) {
+        s->depth = 0;
+        return;
+    }
+    if (s->depth > 1) {
+        sqlite3_step(stmt_get(s, S_ROLLBACK_TO));
+        sqlite3_reset(s->stmt[S_ROLLBACK_TO]);
+        sqlite3_step(stmt_get(s, S_RELEASE)); /* the savepoint itself, once undone */
+        sqlite3_reset(s->stmt[S_RELEASE]);
+        s->depth--;
+        return;
+    }
     sqlite3_step(stmt_get(s, S_ROLLBACK));
     sqlite3_reset(s->stmt[S_ROLLBACK]);
+    if (s->nested_applied) cache_clear(s);
+    s->depth = 0;
 }
 
 static enum cc_err sqlite_commit(struct store *base, struct cc_error *err)
 {
     struct store_sqlite *s = sq(base);
-    enum cc_err rc = step_done(s, stmt_get(s, S_COMMIT), err, "committing");
+    bool nested = s->depth > 1;
+    enum cc_err rc = nested ? step_done(s, stmt_get(s, S_RELEASE), err, "releasing a savepoint")
+                            : step_done(s, stmt_get(s, S_COMMIT), err, "committing");
     if (rc == CC_OK) {
         pending_apply(s);
+        s->nested_applied |= nested;
+        s->depth = nested ? s->depth - 1 : 0;
     } else { /* what the file holds now is not known for sure: start again */
         cache_clear(s);
         sqlite_rollback(base);
