@@ -398,7 +398,8 @@ bool domain_expand(struct domain_expansion *x, const struct ledger_op *op)
                               names);
     }
     json_error_t jerr;
-    json_t *value = json_loads(op->meta, JSON_DECODE_ANY, &jerr);
+    json_t *value = op->parsed != NULL ? json_incref((json_t *)op->parsed)
+                                       : json_loads(op->meta, JSON_DECODE_ANY, &jerr);
     if (value == NULL) return domain_invalid(x, "the operation is not JSON: %s", jerr.text);
     x->op = value;
     x->id = op->id;

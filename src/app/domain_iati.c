@@ -308,7 +308,7 @@ static bool report_read(struct domain_expansion *x, const json_t *o, const char 
 static const char *report_meta(struct domain_expansion *x, const struct report *r,
                                const char *counted_as)
 {
-    json_t *meta = json_deep_copy(r->object);
+    json_t *meta = json_copy((json_t *)r->object); /* only its own members change */
     if (meta == NULL) {
         domain_invalid(x, "out of memory");
         return NULL;
@@ -466,7 +466,7 @@ bool domain_iati_activity(struct domain_expansion *x)
                                           IATI_ACCOUNT_ACTIVITIES, IATI_RECORD_AMOUNT,
                                           IATI_KIND_ACTIVITY);
     if (t == NULL) return false;
-    json_t *meta = json_deep_copy(x->op);
+    json_t *meta = json_copy((json_t *)x->op); /* only its own members change */
     if (meta == NULL) return domain_invalid(x, "out of memory");
     json_object_del(meta, "op");
     json_object_del(meta, "id");

@@ -44,7 +44,7 @@
  * and audit event), whatever the file's size. The batches of one import are
  * one group (concord_group_begin): recorded all together, or not at all.
  */
-#define IATI_BATCH_OPS 20000
+#define IATI_BATCH_OPS 5000
 #define IATI_TYPES 13
 
 /* ---------------------------------------------------------------- import: state */
@@ -62,16 +62,25 @@ struct import {
     json_t *party_ops;         /* parties to make */
     json_t *skipped;           /* listed (at most INTEROP_IATI_LISTED_MAX) */
     size_t skipped_count;
-    enum cc_err error;         /* a storage or memory error met while reading */
+    enum cc_err error;         /* a memory error met while reading (else the file's) */
     struct cc_error error_detail;
     const atomic_bool *invalid; /* set by the validating thread when a file is refused */
-    bool committed_heads;      /* the units and parties went with an earlier batch */
-    struct tally *tally;       /* the summary, added to batch by batch */
+    size_t units_committed;    /* unit_ops and party_ops that went with an earlier batch */
+    size_t parties_committed;
+    struct recorder *recorder; /* the thread that records the batches */
 };
+
+static bool out_of_memory(struct import *im, char *message, size_t size)
+{
+    im->error = cc_error_set(&im->error_detail, CC_ERR_NOMEM, "%s: out of memory", im->file);
+    snprintf(message, size, "%s", im->error_detail.message);
+    return false;
+}
 
 static size_t batch_size(const struct import *im)
 {
-    return json_array_size(im->unit_ops) + json_array_size(im->party_ops) + im->count;
+    return json_array_size(im->unit_ops) - im->units_committed +
+           json_array_size(im->party_ops) - im->parties_committed + im->count;
 }
 
 static bool ops_reserve(struct import *im, char *message, size_t size)
@@ -87,22 +96,24 @@ static bool ops_reserve(struct import *im, char *message, size_t size)
     size_t capacity = im->capacity ? im->capacity * 2 : 1024;
     struct ledger_op *ops = realloc(im->ops, capacity * sizeof *ops);
     if (ops == NULL) {
-        snprintf(message, size, "%s: out of memory", im->file);
-        return false;
+        return out_of_memory(im, message, size);
     }
     im->ops = ops;
     im->capacity = capacity;
     return true;
 }
 
-/* Appends op decoded (its JSON is not kept); an identical repeat of an earlier one is dropped. */
+/*
+ * Appends op decoded, holding its JSON for the expansion (ledger_op.parsed:
+ * never parsed again from the text); an identical repeat of an earlier one is
+ * dropped.
+ */
 static bool op_append(struct import *im, const json_t *op, char *message, size_t size)
 {
     if (!ops_reserve(im, message, size)) return false;
     struct ledger_op *lop = &im->ops[im->count];
     if (!json_decode_op(op, lop, &im->arena)) {
-        snprintf(message, size, "%s: out of memory", im->file);
-        return false;
+        return out_of_memory(im, message, size);
     }
     if (lop->invalid != NULL) { /* the reader makes valid JSON operations: a bug if not */
         snprintf(message, size, "%s: an operation could not be made: %s", im->file,
@@ -113,43 +124,32 @@ static bool op_append(struct import *im, const json_t *op, char *message, size_t
     if (strmap_get(&im->seen, lop->id, &earlier)) {
         if (strcmp(im->ops[earlier].meta, lop->meta) == 0) return true; /* the same again */
     } else if (!strmap_put(&im->seen, lop->id, (uint32_t)im->count)) {
-        snprintf(message, size, "%s: out of memory", im->file);
-        return false;
+        return out_of_memory(im, message, size);
     }
+    lop->parsed = json_incref((json_t *)op);
     im->count++;
     return true;
 }
 
-/* A unit's scale: the ledger's, or the one the import will make it with. */
-static bool unit_scale(struct import *im, const char *code, int *scale, char *message,
-                       size_t size)
+/*
+ * A unit's scale: the ledger's (its units are read before the reading
+ * starts: the reading thread never touches the store), or the one the import
+ * will make it with.
+ */
+static void unit_scale(struct import *im, const char *code, int *scale)
 {
     const json_t *known = json_object_get(im->units, code);
     if (known != NULL) {
         *scale = (int)json_integer_value(known);
-        return true;
+        return;
     }
-    struct ledger_unit unit;
-    char name[LEDGER_NAME_BYTES_MAX + 1];
-    struct cc_error err = {0};
-    enum cc_err rc = concord_unit_get(im->cc, code, &unit, name, sizeof name, &err);
-    if (rc == CC_OK) {
-        *scale = unit.scale;
-    } else if (rc == CC_ERR_NOT_FOUND) {
-        int minor = iati_currency_minor_units(code);
-        *scale = minor > IATI_UNIT_SCALE_MIN ? minor : IATI_UNIT_SCALE_MIN;
-        char title[64];
-        snprintf(title, sizeof title, "%s (ISO 4217 currency)", code);
-        json_array_append_new(im->unit_ops, json_pack("{s:s,s:s,s:i,s:s}", "op", "unit", "code",
-                                                      code, "scale", *scale, "name", title));
-    } else {
-        im->error = rc;
-        im->error_detail = err;
-        snprintf(message, size, "%s", err.message);
-        return false;
-    }
+    int minor = iati_currency_minor_units(code);
+    *scale = minor > IATI_UNIT_SCALE_MIN ? minor : IATI_UNIT_SCALE_MIN;
+    char title[64];
+    snprintf(title, sizeof title, "%s (ISO 4217 currency)", code);
+    json_array_append_new(im->unit_ops, json_pack("{s:s,s:s,s:i,s:s}", "op", "unit", "code",
+                                                  code, "scale", *scale, "name", title));
     json_object_set_new(im->units, code, json_integer(*scale));
-    return true;
 }
 
 /* The party of an organisation with a ref, to make unless the ledger or the import has it. */
@@ -185,7 +185,8 @@ static void party_note(struct import *im, const json_t *org)
 
 /* ---------------------------------------------------------------- import: reading */
 
-static enum cc_err batch_commit(struct import *im, struct cc_error *err);
+static bool batch_hand_over(struct import *im, char *message, size_t size);
+static bool recorder_failed(const struct recorder *r);
 
 static void on_skipped(void *ctx, int line, const char *element, const char *reason)
 {
@@ -200,8 +201,9 @@ static void on_skipped(void *ctx, int line, const char *element, const char *rea
 static bool on_activity(void *ctx, const struct iati_activity_read *a, char *message, size_t size)
 {
     struct import *im = ctx;
-    if (atomic_load(im->invalid)) { /* the validator's message is the one reported */
-        snprintf(message, size, "%s: not valid", im->file);
+    /* The validator's or the recorder's failure is the one reported. */
+    if (atomic_load(im->invalid) || recorder_failed(im->recorder)) {
+        snprintf(message, size, "%s: stopped", im->file);
         return false;
     }
     party_note(im, json_object_get(a->op, "reporting_org"));
@@ -212,7 +214,7 @@ static bool on_activity(void *ctx, const struct iati_activity_read *a, char *mes
     for (size_t k = 0; k < a->count; k++) {
         const struct iati_transaction_read *t = &a->transactions[k];
         int scale;
-        if (!unit_scale(im, t->currency, &scale, message, size)) return false;
+        unit_scale(im, t->currency, &scale);
         int64_t minor = 0;
         const char *magnitude = t->value[0] == '-' ? t->value + 1 : t->value;
         switch (amount_parse(magnitude, scale, &minor)) {
@@ -240,17 +242,7 @@ static bool on_activity(void *ctx, const struct iati_activity_read *a, char *mes
         if (!op_append(im, t->op, message, size)) return false;
     }
     /* An activity is never split between two batches: its chain of steps is one. */
-    if (im->count >= IATI_BATCH_OPS) {
-        struct cc_error err = {0};
-        enum cc_err rc = batch_commit(im, &err);
-        if (rc != CC_OK) {
-            im->error = rc;
-            im->error_detail = err;
-            snprintf(message, size, "%s", err.message);
-            return false;
-        }
-    }
-    return true;
+    return im->count < IATI_BATCH_OPS || batch_hand_over(im, message, size);
 }
 
 static int party_known_fn(void *ctx, const struct ledger_party *party)
@@ -259,8 +251,21 @@ static int party_known_fn(void *ctx, const struct ledger_party *party)
     return 0;
 }
 
+static int unit_known_fn(void *ctx, const struct ledger_unit *unit)
+{
+    json_object_set_new(ctx, unit->code, json_integer(unit->scale));
+    return 0;
+}
+
+/* Lets go of operations' JSON. */
+static void ops_release(struct ledger_op *ops, size_t count)
+{
+    for (size_t i = 0; i < count; i++) json_decref((json_t *)ops[i].parsed);
+}
+
 static void import_free(struct import *im)
 {
+    ops_release(im->ops, im->count);
     arena_free(&im->arena);
     free(im->ops);
     strmap_free(&im->seen);
@@ -272,14 +277,12 @@ static void import_free(struct import *im)
 }
 
 /*
- * Reads every file (validated beside it: concord_import_iati) and commits its
- * operations batch by batch; CC_OK, or the first problem.
+ * Reads every file (validated beside it: concord_import_iati) and hands its
+ * operations over batch by batch; CC_OK, or the first problem.
  */
 static enum cc_err import_read(struct import *im, const struct interop_iati_input *inputs,
                                size_t count, struct cc_error *err)
 {
-    enum cc_err rc = concord_parties_list(im->cc, party_known_fn, im->parties, err);
-    if (rc != CC_OK) return rc;
     struct iati_sink sink = {.activity = on_activity, .skipped = on_skipped, .ctx = im};
     for (size_t i = 0; i < count; i++) {
         im->file = inputs[i].name;
@@ -525,41 +528,145 @@ static enum cc_err tally_finish(struct tally *t, struct import *im, json_t **sum
     return *summary != NULL ? CC_OK : cc_error_set(err, CC_ERR_NOMEM, "out of memory");
 }
 
+/* ---------------------------------------------------------------- import: recording */
+
 /*
- * Commits what the reading holds so far as one batch: the units and
- * parties first (with the first batch), then the activities and transactions
- * in the files' order; adds it to the tally, and starts the next batch afresh.
+ * The reading and the recording run in two threads, one batch apart: while
+ * the recorder commits batch n, the reader parses the XML and builds batch
+ * n + 1. A batch is handed over whole (its operations and the arena that
+ * holds their strings), and the reader waits while the one before it is
+ * still unclaimed, so memory is that of three batches at most.
  */
-static enum cc_err batch_commit(struct import *im, struct cc_error *err)
+struct batch {
+    struct ledger_op *ops; /* the units and parties met since the last batch, then the rest */
+    size_t count, heads;
+    struct arena arena;
+};
+
+struct recorder {
+    struct concord *cc;
+    struct tally *tally;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    struct batch *waiting; /* handed over, not yet taken */
+    bool closed;           /* nothing more will be handed over */
+    atomic_bool failed;    /* rc and err say why; later batches are dropped unrecorded */
+    enum cc_err rc;
+    struct cc_error err;
+};
+
+static bool recorder_failed(const struct recorder *r)
 {
-    size_t heads = im->committed_heads
-                       ? 0
-                       : json_array_size(im->unit_ops) + json_array_size(im->party_ops);
-    size_t n = heads + im->count;
-    if (n == 0) return CC_OK;
-    struct ledger_op *lops = calloc(n, sizeof *lops);
-    struct ledger_result *results = calloc(n, sizeof *results);
-    enum cc_err rc = CC_OK;
-    if (lops == NULL || results == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-    size_t k = 0;
-    for (size_t i = 0; rc == CC_OK && heads > 0 && i < json_array_size(im->unit_ops); i++, k++)
-        if (!json_decode_op(json_array_get(im->unit_ops, i), &lops[k], &im->arena))
-            rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; rc == CC_OK && heads > 0 && i < json_array_size(im->party_ops); i++, k++)
-        if (!json_decode_op(json_array_get(im->party_ops, i), &lops[k], &im->arena))
-            rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-    if (rc == CC_OK) {
-        if (im->count > 0) memcpy(&lops[heads], im->ops, im->count * sizeof *lops);
-        rc = concord_apply(im->cc, lops, n, results, err);
-    }
-    if (rc == CC_OK) rc = tally_batch(im->tally, heads, lops, results, n, err);
-    free(lops);
+    return atomic_load(&((struct recorder *)r)->failed);
+}
+
+static void batch_free(struct batch *b)
+{
+    if (b == NULL) return;
+    ops_release(b->ops, b->count);
+    free(b->ops);
+    arena_free(&b->arena);
+    free(b);
+}
+
+/* Commits one batch and adds it to the tally. */
+static enum cc_err batch_record(struct recorder *r, struct batch *b, struct cc_error *err)
+{
+    struct ledger_result *results = calloc(b->count, sizeof *results);
+    if (results == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    enum cc_err rc = concord_apply(r->cc, b->ops, b->count, results, err);
+    if (rc == CC_OK) rc = tally_batch(r->tally, b->heads, b->ops, results, b->count, err);
     free(results);
-    im->committed_heads = true;
+    return rc;
+}
+
+static void *recorder_run(void *arg)
+{
+    struct recorder *r = arg;
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        while (r->waiting == NULL && !r->closed) pthread_cond_wait(&r->changed, &r->lock);
+        struct batch *b = r->waiting;
+        r->waiting = NULL;
+        pthread_cond_broadcast(&r->changed);
+        pthread_mutex_unlock(&r->lock);
+        if (b == NULL) return NULL; /* closed, and nothing left */
+        if (!atomic_load(&r->failed)) {
+            r->rc = batch_record(r, b, &r->err);
+            if (r->rc != CC_OK) atomic_store(&r->failed, true);
+        }
+        batch_free(b);
+    }
+}
+
+/* Hands b to the recorder once it has taken the batch before; false when it has failed. */
+static bool recorder_give(struct recorder *r, struct batch *b)
+{
+    pthread_mutex_lock(&r->lock);
+    while (r->waiting != NULL && !atomic_load(&r->failed))
+        pthread_cond_wait(&r->changed, &r->lock);
+    bool taken = !atomic_load(&r->failed);
+    if (taken) {
+        r->waiting = b;
+        pthread_cond_broadcast(&r->changed);
+    }
+    pthread_mutex_unlock(&r->lock);
+    if (!taken) batch_free(b);
+    return taken;
+}
+
+/* No more batches: waits until the recorder has recorded (or dropped) them all. */
+static void recorder_close(struct recorder *r, pthread_t thread)
+{
+    pthread_mutex_lock(&r->lock);
+    r->closed = true;
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(thread, NULL);
+}
+
+/*
+ * Seals what the reading holds so far as one batch (the units and parties
+ * met since the last batch first, then the activities and transactions in
+ * the files' order), hands it to the recorder, and starts the next afresh.
+ */
+static bool batch_hand_over(struct import *im, char *message, size_t size)
+{
+    size_t units = json_array_size(im->unit_ops), parties = json_array_size(im->party_ops);
+    size_t heads = units - im->units_committed + parties - im->parties_committed;
+    if (heads + im->count == 0) return true;
+    struct batch *b = calloc(1, sizeof *b);
+    struct ledger_op *ops = calloc(heads + im->count, sizeof *ops);
+    if (b == NULL || ops == NULL) {
+        free(b);
+        free(ops);
+        return out_of_memory(im, message, size);
+    }
+    b->arena = im->arena; /* the operations' strings go with them */
+    arena_init(&im->arena);
+    b->ops = ops;
+    b->heads = heads;
+    bool ok = true;
+    size_t k = 0;
+    for (size_t i = im->units_committed; ok && i < units; i++)
+        ok = json_decode_op(json_array_get(im->unit_ops, i), &ops[k++], &b->arena);
+    for (size_t i = im->parties_committed; ok && i < parties; i++)
+        ok = json_decode_op(json_array_get(im->party_ops, i), &ops[k++], &b->arena);
+    if (im->count > 0) memcpy(&ops[heads], im->ops, im->count * sizeof *ops);
+    b->count = heads + im->count; /* the operations' JSON is the batch's from now on */
     im->count = 0;
     strmap_clear(&im->seen);
-    arena_reset(&im->arena);
-    return rc;
+    im->units_committed = units;
+    im->parties_committed = parties;
+    if (!ok) {
+        batch_free(b);
+        return out_of_memory(im, message, size);
+    }
+    if (!recorder_give(im->recorder, b)) {
+        snprintf(message, size, "%s: stopped", im->file);
+        return false;
+    }
+    return true;
 }
 
 /*
@@ -651,34 +758,52 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
     tally_init(&tally, cc);
     struct validation validation = {.files = files, .count = count, .schema = schema};
     atomic_init(&validation.invalid, false);
+    struct recorder recorder = {.cc = cc, .tally = &tally};
+    atomic_init(&recorder.failed, false);
+    pthread_mutex_init(&recorder.lock, NULL);
+    pthread_cond_init(&recorder.changed, NULL);
     struct import im = {.cc = cc, .units = json_object(), .unit_ops = json_array(),
                         .parties = json_object(), .party_ops = json_array(),
-                        .skipped = json_array(), .tally = &tally,
-                        .invalid = &validation.invalid};
+                        .skipped = json_array(), .invalid = &validation.invalid,
+                        .recorder = &recorder};
     arena_init(&im.arena);
     strmap_init(&im.seen);
     /*
-     * One reading, two threads. One validates every file against the schema;
-     * this one reads the same files and commits what they hold batch by
-     * batch (IATI_BATCH_OPS), so that memory is one batch's, all the batches
-     * in one group: a file the validator refuses, or any other failure, rolls
-     * every batch back and nothing is recorded. Validation is most of the
-     * reading's cost, and runs beside the recording instead of before it.
+     * One reading, three threads. One validates every file against the
+     * schema; this one reads the same files into batches of operations
+     * (IATI_BATCH_OPS), so that memory is a few batches', and the recorder
+     * commits them as they come, all in one group: a file the validator
+     * refuses, or any other failure, rolls every batch back and nothing is
+     * recorded. Validating and recording are most of the cost, and run
+     * beside the reading instead of after it.
      */
-    bool group = false, threaded = false;
-    pthread_t validator;
+    bool group = false, validating = false, recording = false;
+    pthread_t validator, recorder_thread;
+    if (rc == CC_OK) rc = concord_parties_list(cc, party_known_fn, im.parties, err);
+    if (rc == CC_OK) rc = concord_units_list(cc, unit_known_fn, im.units, err);
     if (rc == CC_OK) rc = concord_group_begin(cc, err);
     if (rc == CC_OK) {
         group = true;
-        threaded = pthread_create(&validator, NULL, validate_files, &validation) == 0;
-        if (!threaded) validate_files(&validation); /* no thread: validate first */
+        validating = pthread_create(&validator, NULL, validate_files, &validation) == 0;
+        if (!validating) validate_files(&validation); /* no thread: validate first */
+        recording = pthread_create(&recorder_thread, NULL, recorder_run, &recorder) == 0;
+        if (!recording) rc = cc_error_set(err, CC_ERR_SYSTEM, "import iati: no thread to record");
     }
+    /* From here until the recorder is closed, cc is the recorder's alone. */
     if (rc == CC_OK) rc = import_read(&im, files, count, err);
-    if (rc == CC_OK) rc = batch_commit(&im, err);
-    if (threaded) pthread_join(validator, NULL);
+    if (rc == CC_OK) {
+        char last[IATI_MESSAGE_BYTES];
+        if (!batch_hand_over(&im, last, sizeof last))
+            rc = cc_error_set(err, im.error != CC_OK ? im.error : CC_ERR_INPUT, "%s", last);
+    }
+    if (recording) recorder_close(&recorder, recorder_thread);
+    if (validating) pthread_join(validator, NULL);
     iati_schema_free(schema);
+    /* Which failure to report: the files' against the schema, the ledger's, the reading's. */
     if (group && atomic_load(&validation.invalid))
         rc = cc_error_set(err, CC_ERR_INPUT, "%s", validation.message);
+    else if (atomic_load(&recorder.failed))
+        rc = cc_error_set(err, recorder.rc, "%s", recorder.err.message);
     if (rc == CC_OK) rc = concord_group_commit(cc, err);
     else if (group) concord_group_rollback(cc);
     if (rc == CC_OK) rc = tally_finish(&tally, &im, summary, err);
@@ -686,6 +811,8 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
         if (copied[i]) fclose(files[i].file);
     tally_free(&tally);
     import_free(&im);
+    pthread_mutex_destroy(&recorder.lock);
+    pthread_cond_destroy(&recorder.changed);
     return rc;
 }
 

@@ -185,6 +185,8 @@ struct ledger_op {
     uint8_t decision;       /* enum ledger_decision */
     /* domain: kind is its name ("pledge"), id its id, meta the whole operation as
        canonical JSON; app/ expands it before the engine runs */
+    const void *parsed;     /* domain: what meta was made from, when the caller still holds
+                               it (app/: a json_t), so that it is not parsed again */
 };
 
 /* The outcome of one operation. */

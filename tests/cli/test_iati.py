@@ -775,14 +775,35 @@ class Iati(unittest.TestCase):
                                    input=document()).stdout)
         self.assertEqual((again["activities"], again["transactions"]), (2100, 21000))
 
+    def test_a_party_or_unit_first_met_in_a_later_batch_is_made_there(self):
+        late = transaction(3, "12.5", currency="CHF", receiver=("XM-LATE", "A late partner"))
+        r = self.cc("import", "iati", "-", "--schema", SCHEMA, "--json",
+                    input=many_activities(late=late))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        s = json.loads(r.stdout)
+        self.assertEqual((s["transactions"], s["rejected"]["count"]), (21001, 0))
+        self.assertEqual(s["amounts"]["CHF"], {"3": 1250})
+        parties = {p["id"]: p["name"] for p in
+                   json.loads(self.cc("party", "list", "--json").stdout)}
+        self.assertEqual(parties.get("iati-xm-late"), "A late partner (XM-LATE)")
+        # Every account an import made is owned by a party the ledger has.
+        for account in json.loads(self.cc("account", "list", "--json").stdout):
+            if account.get("owner"):
+                self.assertIn(account["owner"], parties, account["id"])
+        units = [u["code"] for u in json.loads(self.cc("unit", "list", "--json").stdout)]
+        self.assertIn("CHF", units)
 
-def many_activities(broken=None, prefix="XM-MANY", count=2100):
+
+def many_activities(broken=None, prefix="XM-MANY", count=2100, late=None):
     """count activities of 10 USD disbursements to PARTNER: over one batch at 2,100.
     broken: "invalid" (the last activity is not valid IATI) or "precise" (its last
-    value has more decimal places than USD keeps)."""
+    value has more decimal places than USD keeps). late: a transaction the last
+    activity adds, to an organisation and in a currency that no other names."""
     parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<iati-activities version="2.03">\n']
     for a in range(count):
         txs = [transaction(3, f"{a % 97 + 1}.{t}0", receiver=PARTNER) for t in range(10)]
+        if late and a == count - 1:
+            txs.append(late)
         if broken == "precise" and a == count - 1:
             txs[-1] = transaction(3, "1.001", receiver=PARTNER)
         parts.append(activity(f"{prefix}-{a}", "XM-MANY", txs, currency="USD"))
