@@ -339,7 +339,14 @@ static const char *org_account(struct domain_expansion *x, const struct report *
         domain_invalid(x, "%s: no account id can be made for it", ref != NULL ? ref : "");
         return NULL;
     }
-    const char *id = domain_printf(x, "%s", account);
+    const char *id = arena_strdup(x->arena, account);
+    if (id == NULL) {
+        domain_invalid(x, "out of memory");
+        return NULL;
+    }
+    const char *known_unit, *known_name;
+    if (domain_lookup_account(x, id, &known_unit, &known_name)) return id;
+    /* Named only when made: most transactions find both accounts made already. */
     const char *name =
         ref != NULL
             ? domain_printf(x, "IATI %s %s %s", r->type->stage, given ? "given by" : "received by",
@@ -347,7 +354,7 @@ static const char *org_account(struct domain_expansion *x, const struct report *
             : domain_printf(x, "IATI %s %s organisations without a ref", r->type->stage,
                             given ? "given by" : "received by");
     const char *owner = ref != NULL ? domain_printf(x, "%s", owner_id) : NULL;
-    return account_ensure(x, id, r->currency, owner, name) ? id : NULL;
+    return domain_account(x, id, r->currency, owner, 0, name) != NULL ? id : NULL;
 }
 
 /* The report as money: provider's given → receiver's received (the other way when negative). */

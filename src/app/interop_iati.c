@@ -346,6 +346,12 @@ static enum cc_err row_read(struct concord *cc, const char *id, bool meta, struc
 {
     memset(row, 0, sizeof *row);
     row->want_meta = meta;
+    /* The batch just committed holds most of them: its view is the ledger as it left it. */
+    const struct ledger_transfer *t = ledger_view_transfer(&cc->view, id);
+    if (t != NULL) {
+        seen_row_fn(row, t);
+        return CC_OK;
+    }
     return cc->store->driver->transfer_get(cc->store, id, seen_row_fn, row, err);
 }
 
@@ -535,12 +541,15 @@ static enum cc_err tally_finish(struct tally *t, struct import *im, json_t **sum
  * the recorder commits batch n, the reader parses the XML and builds batch
  * n + 1. A batch is handed over whole (its operations and the arena that
  * holds their strings), and the reader waits while the one before it is
- * still unclaimed, so memory is that of three batches at most.
+ * still unclaimed, so memory is that of three batches at most. A recorded
+ * batch goes back to the reader to be freed: its memory is the reader's
+ * (malloc's arenas are per thread), and the recorder is the busier of the two.
  */
 struct batch {
     struct ledger_op *ops; /* the units and parties met since the last batch, then the rest */
     size_t count, heads;
     struct arena arena;
+    struct batch *next;    /* in the recorder's list of batches done */
 };
 
 struct recorder {
@@ -549,6 +558,7 @@ struct recorder {
     pthread_mutex_t lock;
     pthread_cond_t changed;
     struct batch *waiting; /* handed over, not yet taken */
+    struct batch *done;    /* recorded (or dropped), for the reader to free */
     bool closed;           /* nothing more will be handed over */
     atomic_bool failed;    /* rc and err say why; later batches are dropped unrecorded */
     enum cc_err rc;
@@ -595,7 +605,20 @@ static void *recorder_run(void *arg)
             r->rc = batch_record(r, b, &r->err);
             if (r->rc != CC_OK) atomic_store(&r->failed, true);
         }
+        pthread_mutex_lock(&r->lock);
+        b->next = r->done;
+        r->done = b;
+        pthread_cond_broadcast(&r->changed);
+        pthread_mutex_unlock(&r->lock);
+    }
+}
+
+static void batches_free(struct batch *b)
+{
+    while (b != NULL) {
+        struct batch *next = b->next;
         batch_free(b);
+        b = next;
     }
 }
 
@@ -610,7 +633,10 @@ static bool recorder_give(struct recorder *r, struct batch *b)
         r->waiting = b;
         pthread_cond_broadcast(&r->changed);
     }
+    struct batch *done = r->done;
+    r->done = NULL;
     pthread_mutex_unlock(&r->lock);
+    batches_free(done);
     if (!taken) batch_free(b);
     return taken;
 }
@@ -623,6 +649,8 @@ static void recorder_close(struct recorder *r, pthread_t thread)
     pthread_cond_broadcast(&r->changed);
     pthread_mutex_unlock(&r->lock);
     pthread_join(thread, NULL);
+    batches_free(r->done);
+    r->done = NULL;
 }
 
 /*
