@@ -1506,6 +1506,17 @@ static enum cc_err sqlite_account_get(struct store *b, const char *id, store_acc
                                       void *ctx, struct cc_error *err)
 {
     struct store_sqlite *s = sq(b);
+    /*
+     * Inside a transaction that has written nothing yet, the cache is what
+     * this connection reads (checked at BEGIN, kept at each commit): a batch's
+     * expansion asks for the same accounts again and again.
+     */
+    const struct ledger_account *cached =
+        s->depth > 0 && s->pending_count == 0 ? cache_get(s, id) : NULL;
+    if (cached != NULL) {
+        fn(ctx, cached);
+        return CC_OK;
+    }
     sqlite3_stmt *st = stmt_get(s, S_ACCOUNT_GET);
     bind_text(st, 1, id);
     FOR_EACH_ROW(s, st, err, "reading an account", struct ledger_account row_ = row_account(st),
