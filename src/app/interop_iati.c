@@ -64,7 +64,10 @@ struct import {
     size_t skipped_count;
     enum cc_err error;         /* a memory error met while reading (else the file's) */
     struct cc_error error_detail;
-    const atomic_bool *invalid; /* set by the validating thread when a file is refused */
+    struct validation *validation; /* the thread that validates the same files */
+    size_t file_index;         /* of the file being read */
+    int failed_line;           /* where the reading failed, when it knows better than the reader */
+    bool stopped;              /* by the validator's or the recorder's failure, not its own */
     size_t units_committed;    /* unit_ops and party_ops that went with an earlier batch */
     size_t parties_committed;
     struct recorder *recorder; /* the thread that records the batches */
@@ -187,6 +190,7 @@ static void party_note(struct import *im, const json_t *org)
 
 static bool batch_hand_over(struct import *im, char *message, size_t size);
 static bool recorder_failed(const struct recorder *r);
+static bool validation_failed_by(const struct validation *v, size_t file, int line);
 
 static void on_skipped(void *ctx, int line, const char *element, const char *reason)
 {
@@ -201,11 +205,19 @@ static void on_skipped(void *ctx, int line, const char *element, const char *rea
 static bool on_activity(void *ctx, const struct iati_activity_read *a, char *message, size_t size)
 {
     struct import *im = ctx;
-    /* The validator's or the recorder's failure is the one reported. */
-    if (atomic_load(im->invalid) || recorder_failed(im->recorder)) {
+    /* The validator's failure up to here, or the recorder's, is the one reported. */
+    if (validation_failed_by(im->validation, im->file_index, a->line) ||
+        recorder_failed(im->recorder)) {
+        im->stopped = true;
         snprintf(message, size, "%s: stopped", im->file);
         return false;
     }
+    /*
+     * The batch so far goes before this activity is added to it: the reader
+     * frees what it lent the activity once this returns, and the recorder
+     * must not be reading it then.
+     */
+    if (im->count >= IATI_BATCH_OPS && !batch_hand_over(im, message, size)) return false;
     party_note(im, json_object_get(a->op, "reporting_org"));
     size_t i;
     const json_t *org;
@@ -220,18 +232,21 @@ static bool on_activity(void *ctx, const struct iati_activity_read *a, char *mes
         switch (amount_parse(magnitude, scale, &minor)) {
         case AMOUNT_OK: break;
         case AMOUNT_TOO_PRECISE:
+            im->failed_line = t->line;
             snprintf(message, size,
                      "%s:%d: element value: %s %s has more decimal places than the unit %s "
                      "records (scale %d)",
                      im->file, t->line, t->value, t->currency, t->currency, scale);
             return false;
         case AMOUNT_OUT_OF_RANGE:
+            im->failed_line = t->line;
             snprintf(message, size,
                      "%s:%d: element value: %s %s is beyond what the ledger records (2^63-1 "
                      "minor units)",
                      im->file, t->line, t->value, t->currency);
             return false;
         case AMOUNT_MALFORMED:
+            im->failed_line = t->line;
             snprintf(message, size, "%s:%d: element value: %s is not a decimal number", im->file,
                      t->line, t->value);
             return false;
@@ -241,8 +256,7 @@ static bool on_activity(void *ctx, const struct iati_activity_read *a, char *mes
         party_note(im, json_object_get(t->op, "receiver"));
         if (!op_append(im, t->op, message, size)) return false;
     }
-    /* An activity is never split between two batches: its chain of steps is one. */
-    return im->count < IATI_BATCH_OPS || batch_hand_over(im, message, size);
+    return true; /* an activity is never split between two batches: its steps are one chain */
 }
 
 static int party_known_fn(void *ctx, const struct ledger_party *party)
@@ -286,10 +300,13 @@ static enum cc_err import_read(struct import *im, const struct interop_iati_inpu
     struct iati_sink sink = {.activity = on_activity, .skipped = on_skipped, .ctx = im};
     for (size_t i = 0; i < count; i++) {
         im->file = inputs[i].name;
+        im->file_index = i;
         struct iati_source source = {.name = inputs[i].name, .file = inputs[i].file,
                                      .shared = true};
         char message[IATI_MESSAGE_BYTES];
-        if (!iati_read(&source, NULL, &sink, message, sizeof message)) {
+        int line = 0;
+        if (!iati_read(&source, NULL, &sink, message, sizeof message, &line)) {
+            if (im->failed_line == 0) im->failed_line = line;
             if (im->error != CC_OK) {
                 *err = im->error_detail;
                 return im->error;
@@ -541,9 +558,11 @@ static enum cc_err tally_finish(struct tally *t, struct import *im, json_t **sum
  * the recorder commits batch n, the reader parses the XML and builds batch
  * n + 1. A batch is handed over whole (its operations and the arena that
  * holds their strings), and the reader waits while the one before it is
- * still unclaimed, so memory is that of three batches at most. A recorded
- * batch goes back to the reader to be freed: its memory is the reader's
- * (malloc's arenas are per thread), and the recorder is the busier of the two.
+ * still unclaimed. A recorded batch goes back to the reader, which frees it
+ * at its next hand-over: its memory is the reader's (malloc's arenas are per
+ * thread), and the recorder is the busier of the two. Memory is therefore
+ * that of four batches at most: the one being built, the one waiting, the
+ * one being recorded and the one recorded and not yet freed.
  */
 struct batch {
     struct ledger_op *ops; /* the units and parties met since the last batch, then the rest */
@@ -735,21 +754,38 @@ static FILE *shareable(FILE *file, const char *name, bool *copied, struct cc_err
 }
 
 /* The validating thread: every file against the schema, in order, up to the first refused. */
+/*
+ * The validating thread: every file against the schema, in order, up to the
+ * first refused, or past the file where the reading failed (`last`): a
+ * problem in a later file cannot be the first, and the import waits for it.
+ */
 struct validation {
     const struct interop_iati_input *files;
     size_t count;
     const struct iati_schema *schema;
-    atomic_bool invalid;
+    atomic_size_t last;  /* the last file to validate */
+    atomic_bool invalid; /* then failed_file, failed_line and message say where and why */
+    size_t failed_file;
+    int failed_line;
     char message[IATI_MESSAGE_BYTES];
 };
+
+/* Has the validator refused the files at or before line of file? */
+static bool validation_failed_by(const struct validation *v, size_t file, int line)
+{
+    if (!atomic_load(&((struct validation *)v)->invalid)) return false;
+    return v->failed_file < file || (v->failed_file == file && v->failed_line <= line);
+}
 
 static void *validate_files(void *arg)
 {
     struct validation *v = arg;
-    for (size_t i = 0; i < v->count; i++) {
+    for (size_t i = 0; i < v->count && i <= atomic_load(&v->last); i++) {
         struct iati_source source = {.name = v->files[i].name, .file = v->files[i].file,
                                      .shared = true};
-        if (!iati_validate(&source, v->schema, v->message, sizeof v->message)) {
+        if (!iati_validate(&source, v->schema, v->message, sizeof v->message,
+                           &v->failed_line)) {
+            v->failed_file = i;
             atomic_store(&v->invalid, true);
             break;
         }
@@ -786,13 +822,14 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
     tally_init(&tally, cc);
     struct validation validation = {.files = files, .count = count, .schema = schema};
     atomic_init(&validation.invalid, false);
+    atomic_init(&validation.last, count - 1);
     struct recorder recorder = {.cc = cc, .tally = &tally};
     atomic_init(&recorder.failed, false);
     pthread_mutex_init(&recorder.lock, NULL);
     pthread_cond_init(&recorder.changed, NULL);
     struct import im = {.cc = cc, .units = json_object(), .unit_ops = json_array(),
                         .parties = json_object(), .party_ops = json_array(),
-                        .skipped = json_array(), .invalid = &validation.invalid,
+                        .skipped = json_array(), .validation = &validation,
                         .recorder = &recorder};
     arena_init(&im.arena);
     strmap_init(&im.seen);
@@ -807,11 +844,12 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
      */
     bool group = false, validating = false, recording = false;
     pthread_t validator, recorder_thread;
+    if (rc == CC_OK) rc = concord_group_begin(cc, err);
+    group = rc == CC_OK;
+    /* Under the writer's lock: no other writer can make a unit between this and its use. */
     if (rc == CC_OK) rc = concord_parties_list(cc, party_known_fn, im.parties, err);
     if (rc == CC_OK) rc = concord_units_list(cc, unit_known_fn, im.units, err);
-    if (rc == CC_OK) rc = concord_group_begin(cc, err);
     if (rc == CC_OK) {
-        group = true;
         validating = pthread_create(&validator, NULL, validate_files, &validation) == 0;
         if (!validating) validate_files(&validation); /* no thread: validate first */
         recording = pthread_create(&recorder_thread, NULL, recorder_run, &recorder) == 0;
@@ -824,13 +862,27 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
         if (!batch_hand_over(&im, last, sizeof last))
             rc = cc_error_set(err, im.error != CC_OK ? im.error : CC_ERR_INPUT, "%s", last);
     }
+    bool read_failed = rc != CC_OK && !im.stopped; /* the reading's own failure */
+    if (read_failed) atomic_store(&validation.last, im.file_index);
     if (recording) recorder_close(&recorder, recorder_thread);
+    /* The writer's lock goes before the validator is waited for. */
+    if (group && (rc != CC_OK || atomic_load(&recorder.failed))) {
+        concord_group_rollback(cc);
+        group = false;
+    }
     if (validating) pthread_join(validator, NULL);
     iati_schema_free(schema);
-    /* Which failure to report: the files' against the schema, the ledger's, the reading's. */
-    if (group && atomic_load(&validation.invalid))
+    /*
+     * Which failure to report: the first in the files' order of the schema's
+     * and the reading's (so the same files always give the same message),
+     * else the ledger's.
+     */
+    bool invalid = atomic_load(&validation.invalid);
+    if (invalid && (!read_failed || validation.failed_file < im.file_index ||
+                    (validation.failed_file == im.file_index &&
+                     validation.failed_line <= im.failed_line)))
         rc = cc_error_set(err, CC_ERR_INPUT, "%s", validation.message);
-    else if (atomic_load(&recorder.failed))
+    else if (!read_failed && atomic_load(&recorder.failed))
         rc = cc_error_set(err, recorder.rc, "%s", recorder.err.message);
     if (rc == CC_OK) rc = concord_group_commit(cc, err);
     else if (group) concord_group_rollback(cc);

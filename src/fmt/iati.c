@@ -497,6 +497,7 @@ struct reader {
     char *message;
     size_t size;
     bool failed;
+    int failed_line;      /* where (0: nowhere in particular) */
     FILE *file;           /* the stream, when reading one */
     bool shared;          /* read file's descriptor by offset (struct iati_source) */
     bool validate_only;   /* iati_validate: nothing gathered, nothing handed over */
@@ -531,6 +532,7 @@ static bool fail_at(struct reader *r, int line, const char *element, const char 
 {
     if (r->failed) return false;
     r->failed = true;
+    r->failed_line = line;
     char text[IATI_MESSAGE_BYTES];
     va_list ap;
     va_start(ap, fmt);
@@ -1211,6 +1213,7 @@ static bool activity_end(struct reader *r)
         char message[IATI_MESSAGE_BYTES] = "";
         if (!r->sink->activity(r->sink->ctx, &read, message, sizeof message)) {
             r->failed = true;
+            r->failed_line = r->activity_line;
             snprintf(r->message, r->size, "%s", message[0] ? message : "refused");
             ok = false;
         }
@@ -1442,13 +1445,17 @@ static bool source_doctype(const struct iati_source *source, int *line)
 
 /* iati_read(), or with sink NULL iati_validate(). */
 static bool read_source(const struct iati_source *source, const struct iati_schema *schema,
-                        const struct iati_sink *sink, char *message, size_t size)
+                        const struct iati_sink *sink, char *message, size_t size, int *line)
 {
     assert(source != NULL && source->name != NULL);
     assert(message != NULL && size > 0);
     message[0] = '\0';
+    int unused;
+    if (line == NULL) line = &unused;
+    *line = 0;
     int doctype_line;
     if (source_doctype(source, &doctype_line)) {
+        *line = doctype_line;
         snprintf(message, size, "%s:%d: element !DOCTYPE: a document type declaration is not "
                  "accepted in an IATI file (it could declare entities)", source->name,
                  doctype_line);
@@ -1504,6 +1511,7 @@ static bool read_source(const struct iati_source *source, const struct iati_sche
                      "not valid IATI 2.03");
     if (ok && r->open[0][0] == '\0')
         ok = fail_at(r, 0, "(document)", "no iati-activities element");
+    if (!ok) *line = r->failed_line;
     activity_free(r);
     free(r->txs);
     if (r->xml != NULL) xmlFreeTextReader(r->xml);
@@ -1514,17 +1522,17 @@ static bool read_source(const struct iati_source *source, const struct iati_sche
 }
 
 bool iati_read(const struct iati_source *source, const struct iati_schema *schema,
-               const struct iati_sink *sink, char *message, size_t size)
+               const struct iati_sink *sink, char *message, size_t size, int *line)
 {
     assert(sink != NULL && sink->activity != NULL);
-    return read_source(source, schema, sink, message, size);
+    return read_source(source, schema, sink, message, size, line);
 }
 
 bool iati_validate(const struct iati_source *source, const struct iati_schema *schema,
-                   char *message, size_t size)
+                   char *message, size_t size, int *line)
 {
     assert(schema != NULL);
-    return read_source(source, schema, NULL, message, size);
+    return read_source(source, schema, NULL, message, size, line);
 }
 
 /* ---------------------------------------------------------------- writer */

@@ -179,11 +179,13 @@ struct iati_sink {
 
 /*
  * Reads one file, validating it against schema (NULL: no validation, for
- * tests and the fuzzer; the import always gives one). false with message
- * ("file.xml:12: element value: …") at the first problem.
+ * tests and the fuzzer, and for the import, which validates in a thread of
+ * its own: iati_validate). false with message ("file.xml:12: element value:
+ * …") at the first problem, and its line in *line (0 when it has none; the
+ * activity's when the sink refused it; line may be NULL).
  */
 bool iati_read(const struct iati_source *source, const struct iati_schema *schema,
-               const struct iati_sink *sink, char *message, size_t size);
+               const struct iati_sink *sink, char *message, size_t size, int *line);
 
 /*
  * Validates one file against schema and does nothing else: the checks of
@@ -192,7 +194,7 @@ bool iati_read(const struct iati_source *source, const struct iati_schema *schem
  * Safe in a thread of its own, beside an iati_read() of the same shared file.
  */
 bool iati_validate(const struct iati_source *source, const struct iati_schema *schema,
-                   char *message, size_t size);
+                   char *message, size_t size, int *line);
 
 /* ---- writing */
 

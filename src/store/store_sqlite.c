@@ -705,6 +705,8 @@ fail:
  * the outermost rollback drops the cache whole, as it cannot tell which
  * copies came from which part.
  */
+static void sqlite_rollback(struct store *base);
+
 static enum cc_err sqlite_begin(struct store *base, struct cc_error *err)
 {
     struct store_sqlite *s = sq(base);
@@ -719,11 +721,11 @@ static enum cc_err sqlite_begin(struct store *base, struct cc_error *err)
         return CC_OK;
     }
     enum cc_err rc = step_done(s, stmt_get(s, S_BEGIN), err, "beginning a transaction");
-    if (rc == CC_OK) rc = cache_check(s, err);
-    if (rc == CC_OK) {
-        s->depth = 1;
-        s->nested_applied = false;
-    }
+    if (rc != CC_OK) return rc;
+    s->depth = 1;
+    s->nested_applied = false;
+    rc = cache_check(s, err);
+    if (rc != CC_OK) sqlite_rollback(base);
     return rc;
 }
 
@@ -732,6 +734,9 @@ static void sqlite_rollback(struct store *base)
     struct store_sqlite *s = sq(base);
     pending_clear(s);
     if (sqlite3_get_autocommit(s->db)) {
+        /* SQLite ended it already (an I/O error, a full disk): parts committed inside are gone. */
+        if (s->depth > 1 || s->nested_applied) cache_clear(s);
+        s->nested_applied = false;
         s->depth = 0;
         return;
     }
@@ -759,6 +764,8 @@ static enum cc_err sqlite_commit(struct store *base, struct cc_error *err)
         pending_apply(s);
         s->nested_applied |= nested;
         s->depth = nested ? s->depth - 1 : 0;
+    } else if (nested) { /* the part is still open: the caller's store_rollback() undoes it */
+        pending_clear(s);
     } else { /* what the file holds now is not known for sure: start again */
         cache_clear(s);
         sqlite_rollback(base);

@@ -775,6 +775,53 @@ class Iati(unittest.TestCase):
                                    input=document()).stdout)
         self.assertEqual((again["activities"], again["transactions"]), (2100, 21000))
 
+    def test_the_two_reports_of_a_flow_pair_across_batches(self):
+        # A thousand activities between the two sides: the provider's reports and the
+        # recipient's are recorded in different batches, and still make pairs.
+        provider = self.write("provider.xml", PROVIDER_SIDE)
+        recipient = self.write("recipient.xml", RECIPIENT_SIDE)
+        filler = self.write("filler.xml", many_activities(prefix="XM-FILL", count=1000))
+        s = self.imp(provider, filler, recipient)
+        self.assertEqual((s["transactions"], s["second_reports"]), (10002, 2))
+        self.assertEqual(s["double_reported"]["count"], 2)
+        alone = self.new_db("alone.db")
+        self.imp(provider, recipient, db=alone)
+        once = self.iati_balances(db=alone)
+        spread = self.iati_balances()
+        self.assertEqual({k: spread[k] for k in once if not k.startswith("iati.records.")},
+                         {k: v for k, v in once.items() if not k.startswith("iati.records.")})
+
+    def test_the_first_problem_in_the_files_is_the_one_reported(self):
+        # The schema is checked in a thread beside the reading; which of its refusals
+        # and the reading's is reported does not depend on which thread is faster.
+        def doc(*activities):
+            return ('<?xml version="1.0" encoding="UTF-8"?>\n<iati-activities version="2.03">\n'
+                    + "".join(activities) + "</iati-activities>\n")
+        good = [activity(f"XM-ORDER-{a}", "XM-ORDER",
+                         [transaction(3, "10", receiver=PARTNER)] * 5, currency="USD")
+                for a in range(300)]
+        precise = activity("XM-ORDER-P", "XM-ORDER", [transaction(3, "1.001", receiver=PARTNER)],
+                           currency="USD")
+        invalid = activity("XM-ORDER-I", "XM-ORDER", [transaction(3, "10", receiver=PARTNER)],
+                           currency="USD").replace("<title>", "<nonsense/><title>")
+        value_first = self.write("value-first.xml", doc(precise, *good, invalid))
+        schema_first = self.write("schema-first.xml", doc(invalid, *good, precise))
+        value_only = self.write("value-only.xml", doc(*good, precise))
+        schema_only = self.write("schema-only.xml", doc(invalid, *good))
+        cases = [((value_first,), "value-first.xml", "more decimal places"),
+                 ((schema_first,), "schema-first.xml", "nonsense"),
+                 ((value_only, schema_only), "value-only.xml", "more decimal places"),
+                 ((schema_only, value_only), "schema-only.xml", "nonsense")]
+        before = self.state()
+        for files, named, words in cases:
+            for _ in range(3):
+                with self.subTest(files=files):
+                    r = self.cc("import", "iati", *files, "--schema", SCHEMA)
+                    self.assertEqual(r.returncode, 2, r.stderr)
+                    self.assertIn(named + ":", r.stderr)
+                    self.assertIn(words, r.stderr)
+        self.assertEqual(self.state(), before)
+
     def test_a_party_or_unit_first_met_in_a_later_batch_is_made_there(self):
         late = transaction(3, "12.5", currency="CHF", receiver=("XM-LATE", "A late partner"))
         r = self.cc("import", "iati", "-", "--schema", SCHEMA, "--json",

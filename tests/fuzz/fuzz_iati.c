@@ -141,7 +141,7 @@ static bool read_bytes(const char *bytes, size_t length, const struct iati_schem
     k->skipped = 0;
     struct iati_source source = {.name = NAME, .data = bytes, .size = length};
     struct iati_sink sink = {.activity = on_activity, .skipped = on_skipped, .ctx = k};
-    bool ok = iati_read(&source, schema, &sink, message, size);
+    bool ok = iati_read(&source, schema, &sink, message, size, NULL);
     if (!ok) {
         FUZZ_CHECK(message[0] != '\0', "a refusal without a message");
         FUZZ_CHECK(utf8_valid(message, strlen(message)), "a message not UTF-8");
