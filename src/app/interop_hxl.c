@@ -597,7 +597,7 @@ static void amount_cell(struct csv_out *out, int64_t minor, int32_t scale)
 {
     char text[AMOUNT_TEXT_BYTES];
     amount_format(minor, scale, false, text);
-    csv_out_text(out, text);
+    csv_out_value(out, text);
 }
 
 /* ---------------------------------------------------------------- export: transfers */
@@ -731,7 +731,7 @@ static void funding_cells(struct csv_out *out, const struct names *names,
     const json_t *usd = json_object_get(meta, "usd_amount");
     if (json_is_integer(usd)) amount_cell(out, json_integer_value(usd), 2);
     else if (strcmp(t->unit, "USD") == 0) amount_cell(out, t->amount, scale_of(names, "USD", 2));
-    else csv_out_text(out, NULL);
+    else csv_out_value(out, NULL);
     /* The original amount: FTS's and HXL's as written; a pledge's in its currency's cents. */
     char buf[32];
     const json_t *original = json_object_get(said, "original_amount");
@@ -742,14 +742,14 @@ static void funding_cells(struct csv_out *out, const struct names *names,
         amount_cell(out, json_integer_value(original),
                     scale_of(names, json_string_value(currency), 2));
     else
-        csv_out_text(out, meta_text(original, buf, sizeof buf));
-    csv_out_text(out, json_string_value(currency));
+        csv_out_value(out, meta_text(original, buf, sizeof buf));
+    csv_out_value(out, json_string_value(currency));
     const json_t *rate = json_object_get(said, "rate");
     if (rate == NULL) rate = json_object_get(meta, "rate");
-    csv_out_text(out, meta_text(rate, buf, sizeof buf));
-    csv_out_text(out, json_string_value(json_object_get(fts, "flow")));
-    csv_out_text(out, json_string_value(json_object_get(fts, "boundary")));
-    csv_out_text(out, json_string_value(json_object_get(fts, "on_boundary")));
+    csv_out_value(out, meta_text(rate, buf, sizeof buf));
+    csv_out_value(out, json_string_value(json_object_get(fts, "flow")));
+    csv_out_value(out, json_string_value(json_object_get(fts, "boundary")));
+    csv_out_value(out, json_string_value(json_object_get(fts, "on_boundary")));
 }
 
 static int transfer_write_fn(void *ctx, const struct ledger_transfer *t)
@@ -759,21 +759,21 @@ static int transfer_write_fn(void *ctx, const struct ledger_transfer *t)
     char date[TIME_TEXT_BYTES], recorded[TIME_TEXT_BYTES];
     time_format_date(t->date, date);
     time_format(t->timestamp, recorded);
-    csv_out_text(out, t->id);
-    csv_out_text(out, date);
-    csv_out_text(out, t->debit);
-    csv_out_text(out, t->credit);
-    csv_out_text(out, t->unit);
+    csv_out_value(out, t->id);
+    csv_out_value(out, date);
+    csv_out_value(out, t->debit);
+    csv_out_value(out, t->credit);
+    csv_out_value(out, t->unit);
     amount_cell(out, t->amount, scale_of(w->names, t->unit, 0));
-    csv_out_text(out, t->kind);
-    csv_out_text(out, ledger_state_name((enum ledger_state)t->state));
-    csv_out_text(out, t->pending_id);
+    csv_out_value(out, t->kind);
+    csv_out_value(out, ledger_state_name((enum ledger_state)t->state));
+    csv_out_value(out, t->pending_id);
     csv_out_prose(out, t->memo);
     json_t *meta = t->meta != NULL ? json_loads(t->meta, 0, NULL) : NULL;
     funding_cells(out, w->names, t, meta);
     json_decref(meta);
-    csv_out_text(out, t->cond);
-    csv_out_text(out, recorded);
+    csv_out_value(out, t->cond);
+    csv_out_value(out, recorded);
     csv_out_end(out);
     return 0;
 }
@@ -827,10 +827,10 @@ static int balance_fn(void *ctx, const struct store_balance *r)
     struct balance_export *b = ctx;
     struct csv_out *out = b->out;
     b->found = true;
-    csv_out_text(out, r->id);
+    csv_out_value(out, r->id);
     csv_out_prose(out, b->name);
-    csv_out_text(out, b->owner);
-    csv_out_text(out, r->unit);
+    csv_out_value(out, b->owner);
+    csv_out_value(out, r->unit);
     amount_cell(out, r->debits_pending, r->scale);
     amount_cell(out, r->debits_posted, r->scale);
     amount_cell(out, r->credits_pending, r->scale);
@@ -881,12 +881,12 @@ static enum cc_err export_gaps(struct concord *cc, const struct export_request *
         if (request->prefix != NULL && !covered(request->prefix, q->account)) continue;
         char due[TIME_TEXT_BYTES] = "";
         if (q->has_due) time_format_date(q->due, due);
-        csv_out_text(out, q->id);
+        csv_out_value(out, q->id);
         csv_out_prose(out, q->title);
-        csv_out_text(out, q->account);
-        csv_out_text(out, q->measure == LEDGER_MEASURE_BALANCE ? "balance" : "credits");
-        csv_out_text(out, r->unit);
-        csv_out_text(out, due);
+        csv_out_value(out, q->account);
+        csv_out_value(out, q->measure == LEDGER_MEASURE_BALANCE ? "balance" : "credits");
+        csv_out_value(out, r->unit);
+        csv_out_value(out, due);
         amount_cell(out, r->target, r->scale);
         amount_cell(out, r->posted, r->scale);
         amount_cell(out, r->pending, r->scale);

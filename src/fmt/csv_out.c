@@ -53,12 +53,9 @@ void csv_out_text(struct csv_out *out, const char *text)
     csv_out_cell(out, text != NULL ? text : "", text != NULL ? strlen(text) : 0);
 }
 
-void csv_out_prose(struct csv_out *out, const char *text)
+/* Writes text after a ' (a spreadsheet then shows it as text). */
+static void guarded(struct csv_out *out, const char *text)
 {
-    if (text == NULL || strchr("=+-@\t\r", text[0]) == NULL || text[0] == '\0') {
-        csv_out_text(out, text);
-        return;
-    }
     size_t n = strlen(text);
     char *quoted = malloc(n + 2);
     if (quoted == NULL) {
@@ -69,6 +66,37 @@ void csv_out_prose(struct csv_out *out, const char *text)
     memcpy(quoted + 1, text, n + 1);
     csv_out_cell(out, quoted, n + 1);
     free(quoted);
+}
+
+void csv_out_prose(struct csv_out *out, const char *text)
+{
+    if (text == NULL || text[0] == '\0' || strchr("=+-@\t\r", text[0]) == NULL)
+        csv_out_text(out, text);
+    else
+        guarded(out, text);
+}
+
+/* Digits with at most one '.' among them: what amount_format writes after a sign. */
+static bool number(const char *s)
+{
+    bool digit = false, point = false;
+    for (; *s; s++) {
+        if (*s >= '0' && *s <= '9') digit = true;
+        else if (*s == '.' && !point) point = true;
+        else return false;
+    }
+    return digit;
+}
+
+void csv_out_value(struct csv_out *out, const char *text)
+{
+    bool runs = text != NULL && text[0] != '\0' &&
+                (strchr("=@\t\r", text[0]) != NULL ||
+                 ((text[0] == '+' || text[0] == '-') && !number(text + 1)));
+    if (runs)
+        guarded(out, text);
+    else
+        csv_out_text(out, text);
 }
 
 void csv_out_end(struct csv_out *out)

@@ -37,9 +37,17 @@ void csv_out_text(struct csv_out *out, const char *text);
  * A cell of free text (a memo, a name, a title: what people and other
  * systems wrote). One that begins with =, +, -, @, a tab or a CR is written
  * after a ' so that a spreadsheet shows it instead of running it as a
- * formula. Ids, codes, dates and amounts go through csv_out_text, as they are.
+ * formula.
  */
 void csv_out_prose(struct csv_out *out, const char *text);
+/*
+ * A value of an export: an id, a code, a date, an amount. Written as it is,
+ * unless a spreadsheet would run it: one that begins with =, @, a tab or a
+ * CR, or with + or - and is not a number ("-1234.50" stays a number), is
+ * written after a '. Ids are people's choice, and so are an import's codes.
+ * csv_out_text writes a cell byte for byte (import hxl --check must).
+ */
+void csv_out_value(struct csv_out *out, const char *text);
 /* Ends the record: CRLF. */
 void csv_out_end(struct csv_out *out);
 /* A whole record of count cells (NULL cells are empty). */

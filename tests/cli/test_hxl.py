@@ -650,6 +650,22 @@ class Export(Base):
         self.assertEqual(other["name"], "'@SUM(1)")
         pool = next(r for r in balances if r["id"] == "fund.pool")
         self.assertTrue(pool["net_posted"].startswith("-"), pool)
+        self.assertRegex(pool["net_posted"], r"^-\d+\.\d\d$")  # a number, not quoted
+
+    def test_an_id_or_a_kind_is_not_a_formula(self):
+        # Ids and kinds are people's choice too: one a spreadsheet would run is quoted.
+        self.apply({"op": "transfer", "id": "=1+2", "debit": "fund.pool", "credit": "fund.spent",
+                    "amount": 9, "kind": "-2+3"},
+                   {"op": "transfer", "id": "-x", "debit": "fund.pool", "credit": "fund.spent",
+                    "amount": 4, "kind": "@now"})
+        for form in ("csv", "hxl"):
+            _, rows, _ = self.export(form, "--what", "transfers")
+            ids = {r["id"]: r for r in rows}
+            self.assertIn("'=1+2", ids, form)
+            self.assertEqual(ids["'=1+2"]["kind"], "'-2+3")
+            self.assertEqual(ids["'-x"]["kind"], "'@now")
+            self.assertEqual(ids["'-x"]["amount"], "0.04")
+            self.assertNotIn("=1+2", ids)
 
     def test_transfers_match_transfer_show(self):
         self.imported(fts("fts_internal_funding_jor.csv"))
