@@ -44,7 +44,7 @@
  * and audit event), whatever the file's size. The batches of one import are
  * one group (concord_group_begin): recorded all together, or not at all.
  */
-#define IATI_BATCH_OPS 5000
+#define IATI_BATCH_OPS 2000
 #define IATI_TYPES 13
 
 /* ---------------------------------------------------------------- import: state */
