@@ -5,12 +5,14 @@
  * Import. Each file is streamed through fmt/iati.c; each activity it hands
  * over becomes operations at once (its amounts converted into minor units
  * of the currency's unit, the units and parties it needs noted) and is then
- * forgotten, so memory holds the batch being built and one activity. The
- * batch is: a unit per currency the ledger lacks (ISO 4217's minor units,
- * at least 2: "EUR" scale 2, "JOD" scale 3), a party per organisation ref
- * the ledger lacks (named after the first narrative met, with the ref), then
- * the activities' and transactions' operations in file order. An operation
- * repeated identically (the same activity in two files) is taken once.
+ * forgotten, so memory holds a few batches and one activity. A batch is: a
+ * unit per currency the ledger lacks and no earlier batch made (ISO 4217's
+ * minor units, at least 2: "EUR" scale 2, "JOD" scale 3), a party per
+ * organisation ref likewise (named after the first narrative met, with the
+ * ref), then the activities' and transactions' operations in file order. An
+ * operation repeated identically within a batch (the same activity in two
+ * files) is taken once; across batches the ledger answers that it exists.
+ * The threads that validate, read and record are concord_import_iati's.
  *
  * Export. One activity per account the pooled fund's pledges and
  * commitments credit (fund.pool, …): an incoming pledge (13) per pledge
