@@ -5,10 +5,13 @@
  * when FTS says how many flows the answer holds (meta.count), the pages
  * given must hold that many, so a missing page is an error rather than a
  * quiet shortfall. A flow repeated across pages (FTS pages can overlap when
- * the data changes between requests) is taken once. The flows then go to the
- * ledger as `fts_flow` operations in one batch (app/domain_fts.c maps them),
- * oldest version first, and the summary reads each flow's recorded version
- * back from the store.
+ * the data changes between requests) is taken once. Each page's flows are
+ * decoded into `fts_flow` operations as soon as it is read (their JSON kept
+ * as canonical text, not as trees: a tenth of the memory), and its tree is
+ * let go. The flows then go to the ledger oldest version first
+ * (app/domain_fts.c maps them), in batches of FTS_BATCH_FLOWS that make one
+ * group: a failure records nothing. The summary reads each flow's recorded
+ * version back from the store after its batch.
  */
 #include "app/interop.h"
 
@@ -21,24 +24,79 @@
 #include "fmt/json.h"
 #include "util/arena.h"
 
-/* Orders flows by id then version, so a batch supersedes in FTS's order. */
-static int flow_order(const void *a, const void *b)
+/*
+ * Flow versions per batch: memory holds one batch's steps, view and audit
+ * event, whatever the number of flows.
+ */
+#define FTS_BATCH_FLOWS 5000
+
+/* A flow version read from a page, kept as its decoded operation until its batch. */
+struct item {
+    const char *flow;         /* "158080" (in the arena) */
+    int64_t version;
+    enum { IN, INTERNAL, OUT } boundary;
+    bool single;              /* onBoundary "single": FTS counts it in its totals */
+    struct ledger_op op;      /* meta: the operation as canonical JSON */
+};
+
+struct items {
+    struct item *v;
+    size_t count, capacity;
+    struct arena arena;       /* the items' strings */
+};
+
+static void items_free(struct items *it)
 {
-    const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
-    return fts_flow_compare(json_string_value(json_object_get(x, "flow")),
-                            json_integer_value(json_object_get(x, "version")),
-                            json_string_value(json_object_get(y, "flow")),
-                            json_integer_value(json_object_get(y, "version")));
+    free(it->v);
+    arena_free(&it->arena);
+    memset(it, 0, sizeof *it);
 }
 
-/* Reads every page into one sorted, de-duplicated array of operations. */
-static enum cc_err read_pages(const struct interop_input *inputs, size_t count, json_t **out,
-                              struct fts_page *first, struct cc_error *err)
+/* Orders flows by id then version, so the batches supersede in FTS's order. */
+static int item_order(const void *a, const void *b)
 {
-    json_t *ops = json_array();
+    const struct item *x = a, *y = b;
+    return fts_flow_compare(x->flow, x->version, y->flow, y->version);
+}
+
+/* Appends a page's operations to it, decoded; false only when memory runs out. */
+static bool items_add(struct items *it, const json_t *ops)
+{
+    size_t i;
+    const json_t *op;
+    json_array_foreach(ops, i, op) {
+        if (it->count == it->capacity) {
+            size_t capacity = it->capacity ? 2 * it->capacity : 1024;
+            struct item *v = realloc(it->v, capacity * sizeof *v);
+            if (v == NULL) return false;
+            it->v = v;
+            it->capacity = capacity;
+        }
+        struct item *item = &it->v[it->count];
+        const char *boundary = json_string_value(json_object_get(op, "boundary"));
+        const char *on_boundary = json_string_value(json_object_get(op, "on_boundary"));
+        item->flow = arena_strdup(&it->arena, json_string_value(json_object_get(op, "flow")));
+        item->version = json_integer_value(json_object_get(op, "version"));
+        item->boundary = strcmp(boundary, "incoming") == 0   ? IN
+                         : strcmp(boundary, "outgoing") == 0 ? OUT
+                                                             : INTERNAL;
+        item->single = strcmp(on_boundary, "single") == 0;
+        if (item->flow == NULL || !json_decode_op(op, &item->op, &it->arena)) return false;
+        it->count++;
+    }
+    return true;
+}
+
+/* Reads every page into one sorted, de-duplicated list of flow versions. */
+static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
+                              struct items *items, struct fts_page *first,
+                              struct cc_error *err)
+{
     int64_t expected = -1;
     const char *expected_from = NULL;
     memset(first, 0, sizeof *first);
+    memset(items, 0, sizeof *items);
+    arena_init(&items->arena);
     for (size_t i = 0; i < count; i++) {
         json_error_t jerr;
         struct json_place too_big = {0, 0};
@@ -47,7 +105,6 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count, 
                            : json_parse_text(inputs[i].text, inputs[i].length, &jerr, &too_big,
                                              NULL);
         if (root == NULL) {
-            json_decref(ops);
             if (too_big.line != 0)
                 return cc_error_set(err, CC_ERR_INPUT, "%s:%d:%d: a number beyond 64 bits",
                                     inputs[i].name, too_big.line, too_big.column);
@@ -56,76 +113,67 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count, 
         }
         struct fts_page page;
         char message[FTS_MESSAGE_BYTES];
-        bool ok = fts_read(root, ops, &page, message, sizeof message);
+        json_t *ops = json_array();
+        bool ok = ops != NULL && fts_read(root, ops, &page, message, sizeof message);
         json_decref(root);
         if (!ok) {
             json_decref(ops);
-            return cc_error_set(err, CC_ERR_INPUT, "%s: %s", inputs[i].name, message);
+            return cc_error_set(err, CC_ERR_INPUT, "%s: %s", inputs[i].name,
+                                ops != NULL ? message : "out of memory");
         }
+        ok = items_add(items, ops);
+        json_decref(ops);
+        if (!ok) return cc_error_set(err, CC_ERR_NOMEM, "%s: out of memory", inputs[i].name);
+        if (items->count > FTS_FLOWS_MAX)
+            return cc_error_set(err, CC_ERR_INPUT,
+                                "%s: more than %d flow versions in one import: import the "
+                                "search in parts",
+                                inputs[i].name, FTS_FLOWS_MAX);
         if (page.first) { /* every page repeats the search's totals: they must agree */
             if (first->first && (first->incoming_flows != page.incoming_flows ||
                                  first->incoming_funding != page.incoming_funding ||
-                                 first->incoming_pledges != page.incoming_pledges)) {
-                json_decref(ops);
+                                 first->incoming_pledges != page.incoming_pledges))
                 return cc_error_set(err, CC_ERR_INPUT,
                                     "%s: data.incoming differs from the other pages': one "
                                     "import takes the pages of one search",
                                     inputs[i].name);
-            }
             *first = page;
         }
         if (page.count >= 0) {
-            if (expected >= 0 && page.count != expected) {
-                json_decref(ops);
+            if (expected >= 0 && page.count != expected)
                 return cc_error_set(err, CC_ERR_INPUT,
                                     "%s: meta.count is %lld, %s's is %lld: the pages are not of "
                                     "one search",
                                     inputs[i].name, (long long)page.count, expected_from,
                                     (long long)expected);
-            }
             expected = page.count;
             expected_from = inputs[i].name;
         }
     }
-    size_t n = json_array_size(ops);
-    json_t **sorted = malloc((n ? n : 1) * sizeof *sorted);
-    if (sorted == NULL) {
-        json_decref(ops);
-        return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++) sorted[i] = json_array_get(ops, i);
-    qsort(sorted, n, sizeof *sorted, flow_order);
-    json_t *unique = json_array();
-    size_t flows = 0;
+    size_t n = items->count;
+    if (n > 0) qsort(items->v, n, sizeof *items->v, item_order);
+    /* A version repeated across pages is taken once; its canonical JSON says if it is the same. */
+    size_t kept = 0, flows = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i > 0 && flow_order(&sorted[i - 1], &sorted[i]) == 0) {
-            if (!json_equal(sorted[i - 1], sorted[i])) {
-                json_t *id = json_object_get(sorted[i], "id");
-                free(sorted);
-                json_decref(unique);
-                json_decref(ops);
+        struct item *it = &items->v[i];
+        if (kept > 0 && item_order(&items->v[kept - 1], it) == 0) {
+            const char *a = items->v[kept - 1].op.meta, *b = it->op.meta;
+            if (a == NULL || b == NULL || strcmp(a, b) != 0)
                 return cc_error_set(err, CC_ERR_INPUT,
                                     "flow version %s appears twice with different contents",
-                                    json_string_value(id));
-            }
+                                    it->op.id != NULL ? it->op.id : it->flow);
             continue;
         }
-        if (i == 0 || strcmp(json_string_value(json_object_get(sorted[i - 1], "flow")),
-                             json_string_value(json_object_get(sorted[i], "flow"))) != 0)
-            flows++;
-        json_array_append(unique, sorted[i]);
+        if (kept == 0 || strcmp(items->v[kept - 1].flow, it->flow) != 0) flows++;
+        items->v[kept++] = *it;
     }
-    free(sorted);
-    json_decref(ops);
-    if (expected >= 0 && (int64_t)flows != expected) {
-        json_decref(unique);
+    items->count = kept;
+    if (expected >= 0 && (int64_t)flows != expected)
         return cc_error_set(err, CC_ERR_INPUT,
                             "meta.count says the search found %lld flows; the %zu page%s given "
                             "hold%s %zu: give every page of the answer (meta.nextLink)",
                             (long long)expected, count, count == 1 ? "" : "s",
                             count == 1 ? "s" : "", flows);
-    }
-    *out = unique;
     return CC_OK;
 }
 
@@ -188,23 +236,28 @@ struct tally {
     __int128 funding, pledges; /* cents */
 };
 
-static enum cc_err summarize(struct concord *cc, const json_t *ops, const struct ledger_op *lops,
-                             const struct ledger_result *results, size_t offset,
-                             const struct fts_page *first, json_t **summary,
-                             struct cc_error *err)
+/* The summary's figures, added to batch by batch. */
+struct fts_tally {
+    struct tally in, internal, out;
+    size_t flows, created, superseded, stale, zero;
+    json_t *rejected;
+};
+
+/*
+ * Items [start, end) of the import, just committed with results (their
+ * messages live until the next batch). A flow counts once, at its last
+ * version in the files, from what the ledger then holds of it.
+ */
+static enum cc_err tally_batch(struct concord *cc, struct fts_tally *t, const struct items *items,
+                               size_t start, size_t end, const struct ledger_result *results,
+                               struct cc_error *err)
 {
-    struct tally in = {0}, internal = {0}, out = {0};
-    size_t flows = 0, created = 0, superseded = 0, stale = 0, zero = 0;
-    json_t *rejected = json_array();
-    size_t i;
-    const json_t *op;
-    json_array_foreach(ops, i, op) {
-        const struct ledger_result *r = &results[offset + i];
-        const char *flow = json_string_value(json_object_get(op, "flow"));
-        int64_t version = json_integer_value(json_object_get(op, "version"));
+    for (size_t i = start; i < end; i++) {
+        const struct item *item = &items->v[i];
+        const struct ledger_result *r = &results[i - start];
         if (!ledger_status_ok(r->status)) {
-            json_array_append_new(rejected,
-                                  json_pack("{s:s,s:s,s:s?}", "id", lops[offset + i].id, "status",
+            json_array_append_new(t->rejected,
+                                  json_pack("{s:s,s:s,s:s?}", "id", item->op.id, "status",
                                             ledger_status_name(r->status), "message",
                                             r->message));
             continue;
@@ -214,96 +267,101 @@ static enum cc_err summarize(struct concord *cc, const json_t *ops, const struct
             for (const char *p = r->records; *p;) {
                 size_t n = strcspn(p, " ");
                 if (ends_with(p, n, FTS_SUPERSEDES) || ends_with(p, n, FTS_TABLE_SUPERSEDED))
-                    superseded++;
+                    t->superseded++;
                 else if (n > 0)
-                    created++;
+                    t->created++;
                 p += n + (p[n] == ' ');
             }
         }
         /* Figures per flow, not per version: only a flow's last version in the files counts. */
-        const json_t *next = json_array_get(ops, i + 1);
-        if (next != NULL && strcmp(json_string_value(json_object_get(next, "flow")), flow) == 0)
-            continue;
-        flows++;
+        if (i + 1 < items->count && strcmp(items->v[i + 1].flow, item->flow) == 0) continue;
+        t->flows++;
         char prefix[64];
-        snprintf(prefix, sizeof prefix, "fts.%s.v", flow);
+        snprintf(prefix, sizeof prefix, "fts.%s.v", item->flow);
         struct recorded rec = {.prefix = prefix};
         enum cc_err rc = cc->store->driver->transfers_id_prefix(cc->store, prefix, recorded_fn,
                                                                  &rec, err);
-        if (rc != CC_OK) {
-            json_decref(rejected);
-            return rc;
-        }
+        if (rc != CC_OK) return rc;
         recorded_settle(&rec);
-        if (rec.held.latest > version) stale++;
-        const char *boundary = json_string_value(json_object_get(op, "boundary"));
-        bool single = strcmp(json_string_value(json_object_get(op, "on_boundary")), "single") == 0;
-        struct tally *t = strcmp(boundary, "incoming") == 0   ? &in
-                          : strcmp(boundary, "outgoing") == 0 ? &out
-                                                              : &internal;
-        t->flows++;
+        if (rec.held.latest > item->version) t->stale++;
+        struct tally *side = item->boundary == IN ? &t->in : item->boundary == OUT ? &t->out
+                                                                                    : &t->internal;
+        side->flows++;
         /* The newest version moved nothing (0 USD): it may have undone an older one. */
         if (!rec.money) {
-            zero++;
+            t->zero++;
             continue;
         }
-        if (!single) continue; /* FTS counts a flow shared across the boundary in no total */
+        if (!item->single) continue; /* FTS counts a flow shared across the boundary in no total */
         if (rec.kept.state == LEDGER_STATE_PENDING && strcmp(rec.kept.kind, "pledge") == 0)
-            t->pledges += rec.kept.amount;
+            side->pledges += rec.kept.amount;
         else if (rec.kept.state == LEDGER_STATE_POSTED &&
                  (strcmp(rec.kept.kind, "commitment") == 0 || strcmp(rec.kept.kind, "paid") == 0))
-            t->funding += rec.kept.amount;
+            side->funding += rec.kept.amount;
     }
+    return CC_OK;
+}
+
+static json_t *tally_summary(struct fts_tally *t, const struct fts_page *first)
+{
     json_t *s = json_pack(
-        "{s:I,s:{s:I,s:o,s:o},s:{s:I},s:{s:I,s:o},s:{s:I,s:I},s:I,s:I,s:o}", "flows",
-        (json_int_t)flows, "incoming", "flows", (json_int_t)in.flows, "funding_usd",
-        usd(in.funding), "pledges_usd", usd(in.pledges), "internal", "flows",
-        (json_int_t)internal.flows, "outgoing", "flows", (json_int_t)out.flows, "funding_usd",
-        usd(out.funding), "transfers", "created", (json_int_t)created, "superseded",
-        (json_int_t)superseded, "stale", (json_int_t)stale, "zero_usd", (json_int_t)zero,
-        "rejected", rejected);
-    if (first->first)
+        "{s:I,s:{s:I,s:o,s:o},s:{s:I},s:{s:I,s:o},s:{s:I,s:I},s:I,s:I,s:O}", "flows",
+        (json_int_t)t->flows, "incoming", "flows", (json_int_t)t->in.flows, "funding_usd",
+        usd(t->in.funding), "pledges_usd", usd(t->in.pledges), "internal", "flows",
+        (json_int_t)t->internal.flows, "outgoing", "flows", (json_int_t)t->out.flows,
+        "funding_usd", usd(t->out.funding), "transfers", "created", (json_int_t)t->created,
+        "superseded", (json_int_t)t->superseded, "stale", (json_int_t)t->stale, "zero_usd",
+        (json_int_t)t->zero, "rejected", t->rejected);
+    if (s != NULL && first->first)
         json_object_set_new(s, "reported_by_fts",
                             json_pack("{s:{s:I,s:I,s:I}}", "incoming", "flows",
                                       (json_int_t)first->incoming_flows, "funding_usd",
                                       (json_int_t)first->incoming_funding, "pledges_usd",
                                       (json_int_t)first->incoming_pledges));
-    *summary = s;
+    return s;
+}
+
+/*
+ * Whether the ledger needs USD made: imported funding is recorded in cents,
+ * so a USD of another scale refuses the import.
+ */
+static enum cc_err usd_missing(struct concord *cc, bool *missing, struct cc_error *err)
+{
+    struct ledger_unit unit;
+    char unit_name[LEDGER_NAME_BYTES_MAX + 1];
+    struct cc_error uerr = {0};
+    enum cc_err rc = concord_unit_get(cc, "USD", &unit, unit_name, sizeof unit_name, &uerr);
+    *missing = rc == CC_ERR_NOT_FOUND;
+    if (rc != CC_OK && !*missing) {
+        *err = uerr;
+        return rc;
+    }
+    if (!*missing && unit.scale != 2)
+        return cc_error_set(err, CC_ERR_INPUT,
+                            "the ledger's USD has scale %d; imported funding is recorded in "
+                            "cents (scale 2)",
+                            unit.scale);
     return CC_OK;
 }
+
+static const struct ledger_op usd_op = {.type = LEDGER_OP_UNIT, .id = "USD", .name = "US dollar",
+                                        .scale = 2, .flags = LEDGER_OP_HAS_SCALE};
 
 enum cc_err interop_commit_usd(struct concord *cc, const json_t *ops, const char *key,
                                struct interop_batch *b, struct cc_error *err)
 {
     memset(b, 0, sizeof *b);
     arena_init(&b->arena);
-    struct ledger_unit unit;
-    char unit_name[LEDGER_NAME_BYTES_MAX + 1];
-    struct cc_error uerr = {0};
-    enum cc_err rc = concord_unit_get(cc, "USD", &unit, unit_name, sizeof unit_name, &uerr);
-    bool make_usd = rc == CC_ERR_NOT_FOUND;
-    if (rc != CC_OK && !make_usd) {
-        *err = uerr;
-        return rc;
-    }
-    if (!make_usd && unit.scale != 2)
-        return cc_error_set(err, CC_ERR_INPUT,
-                            "the ledger's USD has scale %d; imported funding is recorded in "
-                            "cents (scale 2)",
-                            unit.scale);
+    bool make_usd;
+    enum cc_err rc = usd_missing(cc, &make_usd, err);
+    if (rc != CC_OK) return rc;
     b->offset = make_usd ? 1 : 0;
     b->count = json_array_size(ops) + b->offset;
     b->ops = calloc(b->count ? b->count : 1, sizeof *b->ops);
     b->results = calloc(b->count ? b->count : 1, sizeof *b->results);
     if (b->ops == NULL || b->results == NULL)
         return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
-    if (make_usd) {
-        b->ops[0].type = LEDGER_OP_UNIT;
-        b->ops[0].id = "USD";
-        b->ops[0].name = "US dollar";
-        b->ops[0].scale = 2;
-        b->ops[0].flags = LEDGER_OP_HAS_SCALE;
-    }
+    if (make_usd) b->ops[0] = usd_op;
     for (size_t i = b->offset; i < b->count; i++) {
         const json_t *op = json_array_get(ops, i - b->offset);
         if (key != NULL) op = json_object_get(op, key);
@@ -321,21 +379,54 @@ void interop_batch_free(struct interop_batch *b)
     memset(b, 0, sizeof *b);
 }
 
+/* The items in batches of FTS_BATCH_FLOWS, USD first when the ledger has none, tallied. */
+static enum cc_err commit_items(struct concord *cc, const struct items *items,
+                                struct fts_tally *t, struct cc_error *err)
+{
+    bool make_usd;
+    enum cc_err rc = usd_missing(cc, &make_usd, err);
+    if (rc != CC_OK) return rc;
+    struct ledger_op *ops = calloc(FTS_BATCH_FLOWS + 1, sizeof *ops);
+    struct ledger_result *results = calloc(FTS_BATCH_FLOWS + 1, sizeof *results);
+    if (ops == NULL || results == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    for (size_t start = 0; rc == CC_OK && start < items->count; start += FTS_BATCH_FLOWS) {
+        size_t end = start + FTS_BATCH_FLOWS < items->count ? start + FTS_BATCH_FLOWS
+                                                            : items->count;
+        size_t k = 0;
+        if (make_usd) ops[k++] = usd_op;
+        for (size_t i = start; i < end; i++) ops[k++] = items->v[i].op;
+        rc = concord_apply(cc, ops, k, results, err);
+        if (rc == CC_OK) rc = tally_batch(cc, t, items, start, end, results + (make_usd ? 1 : 0),
+                                          err);
+        make_usd = false;
+    }
+    free(ops);
+    free(results);
+    return rc;
+}
+
 enum cc_err concord_import_fts(struct concord *cc, const struct interop_input *inputs,
                                size_t count, json_t **summary, struct cc_error *err)
 {
     *summary = NULL;
     if (count == 0) return cc_error_set(err, CC_ERR_USAGE, "import fts: no file given");
-    json_t *ops = NULL;
+    struct items items;
     struct fts_page first;
-    enum cc_err rc = read_pages(inputs, count, &ops, &first, err);
-    if (rc != CC_OK) return rc;
-
-    struct interop_batch batch;
-    rc = interop_commit_usd(cc, ops, NULL, &batch, err);
-    if (rc == CC_OK)
-        rc = summarize(cc, ops, batch.ops, batch.results, batch.offset, &first, summary, err);
-    interop_batch_free(&batch);
-    json_decref(ops);
+    enum cc_err rc = read_pages(inputs, count, &items, &first, err);
+    struct fts_tally tally = {.rejected = json_array()};
+    if (rc == CC_OK && tally.rejected == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    /* The batches are one group: the import is recorded whole, or not at all. */
+    bool group = false;
+    if (rc == CC_OK) rc = concord_group_begin(cc, err);
+    group = rc == CC_OK;
+    if (rc == CC_OK) rc = commit_items(cc, &items, &tally, err);
+    if (rc == CC_OK) rc = concord_group_commit(cc, err);
+    else if (group) concord_group_rollback(cc);
+    if (rc == CC_OK) {
+        *summary = tally_summary(&tally, &first);
+        if (*summary == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    }
+    json_decref(tally.rejected);
+    items_free(&items);
     return rc;
 }

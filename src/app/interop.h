@@ -4,9 +4,10 @@
  *
  * An import reads every file first (a malformed one refuses the whole
  * import, naming file, place and field, and records nothing), then commits
- * what they hold as one batch, then reads back from the ledger what it
- * recorded to write its summary: the figures are the ledger's, never the
- * file's own totals, which the summary shows apart for comparison.
+ * what they hold (FTS: in batches that make one group, all or nothing), then
+ * reads back from the ledger what it recorded to write its summary: the
+ * figures are the ledger's, never the file's own totals, which the summary
+ * shows apart for comparison.
  */
 #ifndef CONCORD_APP_INTEROP_H
 #define CONCORD_APP_INTEROP_H
@@ -53,7 +54,8 @@ enum cc_err interop_commit_usd(struct concord *cc, const json_t *ops, const char
 void interop_batch_free(struct interop_batch *b);
 
 /*
- * Imports the pages of one FTS flow search (any order) as one batch. On
+ * Imports the pages of one FTS flow search (any order), in batches of one
+ * group. On
  * CC_OK, *summary is (the caller releases it):
  *   {"flows":N,"incoming":{"flows":N,"funding_usd":…,"pledges_usd":…},
  *    "internal":{"flows":N},"outgoing":{"flows":N,"funding_usd":…},

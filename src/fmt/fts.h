@@ -23,7 +23,7 @@
 #include <jansson.h>
 
 #define FTS_FILE_BYTES_MAX (512u << 20) /* one page of an answer */
-#define FTS_FLOWS_MAX 1000000           /* flows of one import (the batch's limit) */
+#define FTS_FLOWS_MAX 1000000           /* flow versions of one import */
 #define FTS_TEXT_BYTES_MAX 2048         /* a description, kept as the transfer's memo */
 #define FTS_MESSAGE_BYTES 512
 #define FTS_VERSION_MAX 1000000        /* a flow's versionId */

@@ -15,6 +15,7 @@ import copy
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -211,6 +212,34 @@ class Fts(unittest.TestCase):
         self.assertEqual(s["incoming"]["funding_usd"], 0)
         self.assertEqual(self.imported(newer)["stale"], 1)
         self.assertEqual(self.cc("verify").returncode, 0)
+
+    def test_more_flows_than_a_batch_are_one_import(self):
+        # 5,000 flows and a second version of the last: the two versions fall in two
+        # batches (5,000 flow versions each), and the import still counts each flow once.
+        base = next(f for f in flows_of("afg") if f["amountUSD"] > 0 and f["status"] == "paid"
+                    and f["boundary"] == "incoming" and f["onBoundary"] == "single")
+        flows = []
+        for i in range(1, 5001):
+            f = copy.deepcopy(base)
+            f.update(id=str(100000 + i), versionId=1, amountUSD=1000 + i, parentFlowId=None,
+                     childFlowIds=None)
+            flows.append(f)
+        last = copy.deepcopy(flows[-1])
+        last.update(versionId=2, amountUSD=last["amountUSD"] + 7)
+        flows.append(last)
+        answer = {"status": 200, "data": {"flows": flows}, "meta": {"count": 5000}}
+        s = self.imported(self.write("many.json", answer))
+        self.assertEqual((s["flows"], s["incoming"]["flows"]), (5000, 5000))
+        self.assertEqual(s["transfers"], {"created": 5001, "superseded": 1})
+        self.assertEqual(s["incoming"]["funding_usd"], sum(1000 + i for i in range(1, 5001)) + 7)
+        self.assertEqual(s["stale"], 0)
+        self.assertEqual(self.transfer("fts.105000.v2.supersedes")["kind"], "correction")
+        r = self.cc("verify")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        events = int(re.search(r"intact: (\d+) events?,", r.stdout).group(1))
+        self.assertGreaterEqual(events, 2, r.stdout)  # the import was more than one batch
+        self.assertEqual(self.imported(self.write("again.json", answer))["transfers"],
+                         {"created": 0, "superseded": 0})
 
     def report(self, *args):
         r = self.cc("report", "funding", "--json", *args)
