@@ -27,6 +27,7 @@
 #include "app/interop_iati.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -711,7 +712,8 @@ static bool batch_hand_over(struct import *im, char *message, size_t size)
         batch_free(b);
         return out_of_memory(im, message, size);
     }
-    if (!recorder_give(im->recorder, b)) {
+    if (!recorder_give(im->recorder, b)) { /* the recorder's failure is the one reported */
+        im->stopped = true;
         snprintf(message, size, "%s: stopped", im->file);
         return false;
     }
@@ -755,7 +757,6 @@ static FILE *shareable(FILE *file, const char *name, bool *copied, struct cc_err
     return copy;
 }
 
-/* The validating thread: every file against the schema, in order, up to the first refused. */
 /*
  * The validating thread: every file against the schema, in order, up to the
  * first refused, or past the file where the reading failed (`last`): a
@@ -772,11 +773,15 @@ struct validation {
     char message[IATI_MESSAGE_BYTES];
 };
 
+/* A problem's line, for ordering: one with no line (0) is the end of its file's. */
+static int line_order(int line) { return line > 0 ? line : INT_MAX; }
+
 /* Has the validator refused the files at or before line of file? */
 static bool validation_failed_by(const struct validation *v, size_t file, int line)
 {
     if (!atomic_load(&((struct validation *)v)->invalid)) return false;
-    return v->failed_file < file || (v->failed_file == file && v->failed_line <= line);
+    return v->failed_file < file ||
+           (v->failed_file == file && line_order(v->failed_line) <= line_order(line));
 }
 
 static void *validate_files(void *arg)
@@ -864,7 +869,8 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
         if (!batch_hand_over(&im, last, sizeof last))
             rc = cc_error_set(err, im.error != CC_OK ? im.error : CC_ERR_INPUT, "%s", last);
     }
-    bool read_failed = rc != CC_OK && !im.stopped; /* the reading's own failure */
+    /* The reading's own failure (not one it stopped for, nor one before it started). */
+    bool read_failed = recording && rc != CC_OK && !im.stopped;
     if (read_failed) atomic_store(&validation.last, im.file_index);
     if (recording) recorder_close(&recorder, recorder_thread);
     /* The writer's lock goes before the validator is waited for. */
@@ -882,7 +888,7 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
     bool invalid = atomic_load(&validation.invalid);
     if (invalid && (!read_failed || validation.failed_file < im.file_index ||
                     (validation.failed_file == im.file_index &&
-                     validation.failed_line <= im.failed_line)))
+                     line_order(validation.failed_line) <= line_order(im.failed_line))))
         rc = cc_error_set(err, CC_ERR_INPUT, "%s", validation.message);
     else if (!read_failed && atomic_load(&recorder.failed))
         rc = cc_error_set(err, recorder.rc, "%s", recorder.err.message);

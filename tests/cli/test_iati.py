@@ -822,6 +822,28 @@ class Iati(unittest.TestCase):
                     self.assertIn(words, r.stderr)
         self.assertEqual(self.state(), before)
 
+    def test_a_full_disk_is_reported_as_such_and_records_nothing(self):
+        # The database may grow by no more than 4 MB (a file size limit, as a full disk
+        # would): with 20,000 activities the recorder's writes outgrow SQLite's page cache
+        # and fail partway, while the reader waits to hand over a batch. The store's error
+        # is what the import reports (exit 3), not a problem of the file, which is valid.
+        import resource
+        import signal
+        path = self.write("many.xml", many_activities(count=20000))
+        before = self.state()
+
+        def small_disk():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (4 << 20, 4 << 20))
+
+        r = subprocess.run([CONCORD, "--db", self.db, "import", "iati", path, "--schema", SCHEMA],
+                           capture_output=True, text=True, timeout=600, preexec_fn=small_disk)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertNotIn("stopped", r.stderr)
+        self.assertNotIn("many.xml", r.stderr)
+        self.assertEqual(self.state(), before)
+        self.assertEqual(self.cc("check").returncode, 0)
+
     def test_a_party_or_unit_first_met_in_a_later_batch_is_made_there(self):
         late = transaction(3, "12.5", currency="CHF", receiver=("XM-LATE", "A late partner"))
         r = self.cc("import", "iati", "-", "--schema", SCHEMA, "--json",
