@@ -37,6 +37,7 @@ struct item {
     enum { IN, INTERNAL, OUT } boundary;
     bool single;              /* onBoundary "single": FTS counts it in its totals */
     struct ledger_op op;      /* meta: the operation as canonical JSON */
+    const char *text;         /* the canonical JSON, also when op.meta is not (too long) */
 };
 
 struct items {
@@ -82,6 +83,13 @@ static bool items_add(struct items *it, const json_t *ops)
                                                              : INTERNAL;
         item->single = strcmp(on_boundary, "single") == 0;
         if (item->flow == NULL || !json_decode_op(op, &item->op, &it->arena)) return false;
+        item->text = item->op.meta;
+        if (item->text == NULL) { /* refused by the ledger later, but still compared with repeats */
+            char *text = json_dumps(op, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+            item->text = text != NULL ? arena_strdup(&it->arena, text) : NULL;
+            free(text);
+            if (item->text == NULL) return false;
+        }
         it->count++;
     }
     return true;
@@ -121,14 +129,14 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
             return cc_error_set(err, CC_ERR_INPUT, "%s: %s", inputs[i].name,
                                 ops != NULL ? message : "out of memory");
         }
+        if (items->count + json_array_size(ops) > FTS_FLOWS_MAX) {
+            json_decref(ops);
+            return cc_error_set(err, CC_ERR_INPUT, "%s: more than %d flows in one import",
+                                inputs[i].name, FTS_FLOWS_MAX);
+        }
         ok = items_add(items, ops);
         json_decref(ops);
         if (!ok) return cc_error_set(err, CC_ERR_NOMEM, "%s: out of memory", inputs[i].name);
-        if (items->count > FTS_FLOWS_MAX)
-            return cc_error_set(err, CC_ERR_INPUT,
-                                "%s: more than %d flow versions in one import: import the "
-                                "search in parts",
-                                inputs[i].name, FTS_FLOWS_MAX);
         if (page.first) { /* every page repeats the search's totals: they must agree */
             if (first->first && (first->incoming_flows != page.incoming_flows ||
                                  first->incoming_funding != page.incoming_funding ||
@@ -157,8 +165,7 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
     for (size_t i = 0; i < n; i++) {
         struct item *it = &items->v[i];
         if (kept > 0 && item_order(&items->v[kept - 1], it) == 0) {
-            const char *a = items->v[kept - 1].op.meta, *b = it->op.meta;
-            if (a == NULL || b == NULL || strcmp(a, b) != 0)
+            if (strcmp(items->v[kept - 1].text, it->text) != 0)
                 return cc_error_set(err, CC_ERR_INPUT,
                                     "flow version %s appears twice with different contents",
                                     it->op.id != NULL ? it->op.id : it->flow);

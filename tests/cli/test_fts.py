@@ -241,6 +241,54 @@ class Fts(unittest.TestCase):
         self.assertEqual(self.imported(self.write("again.json", answer))["transfers"],
                          {"created": 0, "superseded": 0})
 
+    def test_a_repeated_flow_too_large_for_the_ledger_is_refused_once(self):
+        # Pages overlap: the same flow on two of them is one flow, even one whose
+        # operation is over the ledger's 16 KiB (it is refused and listed, once).
+        flows = flows_of("afg")
+        base = next(f for f in flows if f["amountUSD"] > 0 and f["status"] == "paid")
+        huge = copy.deepcopy(base)
+        huge.update(id="900001", versionId=1, parentFlowId=None, childFlowIds=None,
+                    reportDetails=[{"sourceType": "Primary", "organization": "x" * 400,
+                                    "reportChannel": "Email", "date": "2020-03-01"}] * 60)
+        other = copy.deepcopy(base)
+        other.update(id="900002", versionId=1, parentFlowId=None, childFlowIds=None)
+        a = self.write("a.json", {"status": 200, "data": {"flows": [huge, other]},
+                                  "meta": {"count": 2}})
+        b = self.write("b.json", {"status": 200, "data": {"flows": [huge]}, "meta": {"count": 2}})
+        s = self.imported(a, b, code=1)
+        self.assertEqual([r["id"] for r in s["rejected"]], ["fts.900001.v1"])
+        self.assertIn("16 KiB", s["rejected"][0]["message"])
+        self.assertEqual(s["transfers"]["created"], 1)
+        self.assertIsNotNone(self.transfer("fts.900002.v1"))
+
+    def test_an_import_is_recorded_whole_or_not_at_all(self):
+        # 20,000 flows, four batches; the database may grow by 8 MB only (a file size
+        # limit, as a full disk would): the import fails with the store's error, and
+        # not one of its batches is left recorded.
+        import resource
+        import signal
+        base = next(f for f in flows_of("afg") if f["amountUSD"] > 0 and f["status"] == "paid")
+        flows = []
+        for i in range(1, 20001):
+            f = copy.deepcopy(base)
+            f.update(id=str(200000 + i), versionId=1, amountUSD=1000 + i, parentFlowId=None,
+                     childFlowIds=None)
+            flows.append(f)
+        path = self.write("many.json", {"status": 200, "data": {"flows": flows},
+                                        "meta": {"count": 20000}})
+
+        def small_disk():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (8 << 20, 8 << 20))
+
+        r = subprocess.run([CONCORD, "--db", self.db, "import", "fts", path], capture_output=True,
+                           text=True, timeout=600, preexec_fn=small_disk)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("disk I/O error", r.stderr)
+        self.assertEqual(self.balances(), [])
+        self.assertEqual(json.loads(self.cc("unit", "list", "--json").stdout), [])
+        self.assertEqual(self.cc("check").returncode, 0)
+
     def report(self, *args):
         r = self.cc("report", "funding", "--json", *args)
         self.assertEqual(r.returncode, 0, r.stderr)
