@@ -15,6 +15,7 @@
  */
 #include "app/interop.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "fmt/fts.h"
 #include "fmt/json.h"
 #include "util/arena.h"
+#include "util/readall.h"
 
 /*
  * Flow versions per batch: memory holds one batch's steps, view and audit
@@ -108,10 +110,28 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
     for (size_t i = 0; i < count; i++) {
         json_error_t jerr;
         struct json_place too_big = {0, 0};
+        const char *text = inputs[i].text;
+        size_t length = inputs[i].length;
+        char *read = NULL; /* a page read here is let go once parsed */
+        if (inputs[i].value == NULL && text == NULL && inputs[i].file != NULL) {
+            switch (read_all(inputs[i].file, FTS_FILE_BYTES_MAX, &read, &length)) {
+            case READ_ALL_OK: break;
+            case READ_ALL_TOO_LARGE:
+                return cc_error_set(err, CC_ERR_INPUT, "%s: larger than a page may be (%u bytes)",
+                                    inputs[i].name, FTS_FILE_BYTES_MAX);
+            case READ_ALL_IO_ERROR:
+                return cc_error_set(err, CC_ERR_SYSTEM, "%s: cannot read: %s", inputs[i].name,
+                                    strerror(errno));
+            case READ_ALL_NO_MEMORY:
+                return cc_error_set(err, CC_ERR_NOMEM, "%s: out of memory", inputs[i].name);
+            }
+            text = read;
+        }
         json_t *root = inputs[i].value != NULL
                            ? json_incref((json_t *)inputs[i].value)
-                           : json_parse_text(inputs[i].text, inputs[i].length, &jerr, &too_big,
+                           : json_parse_text(text != NULL ? text : "", length, &jerr, &too_big,
                                              NULL);
+        free(read);
         if (root == NULL) {
             if (too_big.line != 0)
                 return cc_error_set(err, CC_ERR_INPUT, "%s:%d:%d: a number beyond 64 bits",

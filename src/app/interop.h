@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -32,6 +33,8 @@ struct interop_input {
     size_t length;
     const char *selector; /* HXL as JSON: the member holding the rows (libhxl's selector) */
     const json_t *value;  /* FTS: the page already parsed (text and length then unused) */
+    FILE *file;           /* FTS: the page to read, when neither text nor value is given:
+                             read, parsed and let go one page at a time */
 };
 
 /* A batch an import committed, for its summary. */

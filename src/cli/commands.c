@@ -2248,22 +2248,19 @@ static int cmd_import_fts(struct cli *cli, int argc, char **argv)
         return cli_fail(CLI_EXIT_USAGE, "import fts: give the pages of one FTS flow search");
     if (o.positional_count > INTEROP_FILES_MAX)
         return cli_fail(CLI_EXIT_USAGE, "import fts: at most %d files", INTEROP_FILES_MAX);
+    /* Opened now, each read whole, parsed and let go in its turn by the import. */
     struct interop_input inputs[INTEROP_FILES_MAX];
-    char *texts[INTEROP_FILES_MAX] = {0};
     int status = CLI_EXIT_OK;
-    int read = 0;
-    for (; read < o.positional_count && status == CLI_EXIT_OK; read++) {
-        const char *name = o.positional[read];
+    int opened = 0;
+    for (; opened < o.positional_count; opened++) {
+        const char *name = o.positional[opened];
         FILE *f = strcmp(name, "-") == 0 ? stdin : fopen(name, "rb");
         if (f == NULL) {
             status = cli_fail(CLI_EXIT_USAGE, "%s: cannot open: %s", name, strerror(errno));
             break;
         }
-        size_t length = 0;
-        texts[read] = cli_read_input(f, FTS_FILE_BYTES_MAX, &length, name, &status);
-        if (f != stdin) fclose(f);
-        inputs[read] = (struct interop_input){.name = strcmp(name, "-") ? name : "stdin",
-                                              .text = texts[read], .length = length};
+        inputs[opened] = (struct interop_input){.name = strcmp(name, "-") ? name : "stdin",
+                                                .file = f};
     }
     json_t *summary = NULL;
     if (status == CLI_EXIT_OK) {
@@ -2276,7 +2273,8 @@ static int cmd_import_fts(struct cli *cli, int argc, char **argv)
             concord_close(cc);
         }
     }
-    for (int i = 0; i < read; i++) free(texts[i]);
+    for (int i = 0; i < opened; i++)
+        if (inputs[i].file != stdin) fclose(inputs[i].file);
     if (summary == NULL) return status;
     const json_t *rejected = json_object_get(summary, "rejected");
     int result = json_array_size(rejected) > 0 ? CLI_EXIT_REJECTED : CLI_EXIT_OK;
