@@ -433,7 +433,8 @@ static enum cc_err commit_items(struct concord *cc, const struct items *items,
 }
 
 enum cc_err concord_import_fts(struct concord *cc, const struct interop_input *inputs,
-                               size_t count, json_t **summary, struct cc_error *err)
+                               size_t count, bool dry_run, json_t **summary,
+                               struct cc_error *err)
 {
     *summary = NULL;
     if (count == 0) return cc_error_set(err, CC_ERR_USAGE, "import fts: no file given");
@@ -447,11 +448,12 @@ enum cc_err concord_import_fts(struct concord *cc, const struct interop_input *i
     if (rc == CC_OK) rc = concord_group_begin(cc, err);
     group = rc == CC_OK;
     if (rc == CC_OK) rc = commit_items(cc, &items, &tally, err);
-    if (rc == CC_OK) rc = concord_group_commit(cc, err);
+    if (rc == CC_OK && !dry_run) rc = concord_group_commit(cc, err);
     else if (group) concord_group_rollback(cc);
     if (rc == CC_OK) {
         *summary = tally_summary(&tally, &first);
         if (*summary == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+        else if (dry_run) json_object_set_new(*summary, "dry_run", json_true());
     }
     json_decref(tally.rejected);
     items_free(&items);

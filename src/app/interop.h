@@ -58,16 +58,19 @@ void interop_batch_free(struct interop_batch *b);
 
 /*
  * Imports the pages of one FTS flow search (any order), in batches of one
- * group. On
+ * group; with dry_run, everything is done and summarized, then the group is
+ * rolled back: nothing is recorded, and the summary says what would be. On
  * CC_OK, *summary is (the caller releases it):
  *   {"flows":N,"incoming":{"flows":N,"funding_usd":…,"pledges_usd":…},
  *    "internal":{"flows":N},"outgoing":{"flows":N,"funding_usd":…},
  *    "transfers":{"created":N,"superseded":N},"stale":N,"zero_usd":N,
  *    "rejected":[{"id","status","message"}],"reported_by_fts":{…}}
- * CC_OK with a non-empty "rejected" means some flows were refused by the
- * ledger (the rest is committed). An error means nothing was recorded.
+ * and "dry_run":true when it was one. CC_OK with a non-empty "rejected"
+ * means some flows were refused by the ledger (the rest is committed). An
+ * error means nothing was recorded.
  */
 enum cc_err concord_import_fts(struct concord *cc, const struct interop_input *inputs,
-                               size_t count, json_t **summary, struct cc_error *err);
+                               size_t count, bool dry_run, json_t **summary,
+                               struct cc_error *err);
 
 #endif

@@ -137,6 +137,12 @@ static bool op_append(struct import *im, const json_t *op, char *message, size_t
     return true;
 }
 
+int interop_iati_unit_scale(const char *code)
+{
+    int minor = iati_currency_minor_units(code);
+    return minor > IATI_UNIT_SCALE_MIN ? minor : IATI_UNIT_SCALE_MIN;
+}
+
 /*
  * A unit's scale: the ledger's (its units are read before the reading
  * starts: the reading thread never touches the store), or the one the import
@@ -149,8 +155,7 @@ static void unit_scale(struct import *im, const char *code, int *scale)
         *scale = (int)json_integer_value(known);
         return;
     }
-    int minor = iati_currency_minor_units(code);
-    *scale = minor > IATI_UNIT_SCALE_MIN ? minor : IATI_UNIT_SCALE_MIN;
+    *scale = interop_iati_unit_scale(code);
     char title[64];
     snprintf(title, sizeof title, "%s (ISO 4217 currency)", code);
     json_array_append_new(im->unit_ops, json_pack("{s:s,s:s,s:i,s:s}", "op", "unit", "code",
@@ -801,8 +806,8 @@ static void *validate_files(void *arg)
 }
 
 enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_input *inputs,
-                                size_t count, const char *schema_path, json_t **summary,
-                                struct cc_error *err)
+                                size_t count, const char *schema_path, bool dry_run,
+                                json_t **summary, struct cc_error *err)
 {
     assert(cc != NULL && summary != NULL);
     assert(inputs != NULL || count == 0);
@@ -892,9 +897,10 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
         rc = cc_error_set(err, CC_ERR_INPUT, "%s", validation.message);
     else if (!read_failed && atomic_load(&recorder.failed))
         rc = cc_error_set(err, recorder.rc, "%s", recorder.err.message);
-    if (rc == CC_OK) rc = concord_group_commit(cc, err);
+    if (rc == CC_OK && !dry_run) rc = concord_group_commit(cc, err);
     else if (group) concord_group_rollback(cc);
     if (rc == CC_OK) rc = tally_finish(&tally, &im, summary, err);
+    if (rc == CC_OK && dry_run) json_object_set_new(*summary, "dry_run", json_true());
     for (size_t i = 0; i < opened; i++)
         if (copied[i]) fclose(files[i].file);
     tally_free(&tally);

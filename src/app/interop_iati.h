@@ -20,6 +20,7 @@
 #ifndef CONCORD_APP_INTEROP_IATI_H
 #define CONCORD_APP_INTEROP_IATI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -41,7 +42,9 @@ struct interop_iati_input {
 };
 
 /*
- * Imports the files with the schema at schema_path. On CC_OK, *summary is
+ * Imports the files with the schema at schema_path; with dry_run, everything
+ * is done and summarized, then rolled back: nothing is recorded, and the
+ * summary (with "dry_run":true) says what would be. On CC_OK, *summary is
  * (the caller releases it):
  *   {"activities":N,"transactions":N,"by_type":{"1":N,…,"13":N},
  *    "amounts":{"EUR":{"3":minor units,…},…},"second_reports":N,
@@ -51,8 +54,11 @@ struct interop_iati_input {
  * rest is committed). An error means nothing was recorded.
  */
 enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_input *inputs,
-                                size_t count, const char *schema_path, json_t **summary,
-                                struct cc_error *err);
+                                size_t count, const char *schema_path, bool dry_run,
+                                json_t **summary, struct cc_error *err);
+
+/* The scale the import makes a currency's unit with: ISO 4217's minor units, at least 2. */
+int interop_iati_unit_scale(const char *code);
 
 /*
  * Writes the ledger as IATI 2.03 to write(ctx, …). activity_prefix (NULL:

@@ -74,14 +74,14 @@ enum {
     OPT_DECISION,
     OPT_ASSUME, OPT_SAMPLES, OPT_SEED, OPT_IN, OPT_LISTEN, OPT_THREADS, OPT_QUIET, OPT_FROM,
     OPT_KEY, OPT_SEQ, OPT_SOURCE, OPT_CHECK, OPT_WHAT, OPT_SELECTOR, OPT_SCHEMA,
-    OPT_ACTIVITY_PREFIX,
+    OPT_ACTIVITY_PREFIX, OPT_DRY_RUN,
 };
 
 #define CLI_FLAGS_MAX 2
 
 /* Every option any command takes, as parsed. */
 struct cli_opts {
-    bool json, pending;
+    bool json, pending, dry_run;
     const char *prefix, *at, *since, *until, *limit, *after, *unit, *name, *owner, *scale, *id,
         *debit, *credit, *amount, *expires, *date, *kind, *memo;
     const char *flags[CLI_FLAGS_MAX];

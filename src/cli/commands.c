@@ -71,6 +71,7 @@ static const struct option all_options[] = {
     {"selector", required_argument, NULL, OPT_SELECTOR},
     {"schema", required_argument, NULL, OPT_SCHEMA},
     {"activity-prefix", required_argument, NULL, OPT_ACTIVITY_PREFIX},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {NULL, 0, NULL, 0},
 };
 
@@ -147,6 +148,7 @@ bool cli_opts_parse(int argc, char **argv, const int *accepted, struct cli_opts 
         case OPT_DECISION: o->decision = optarg; break;
         case OPT_SOURCE: o->source = optarg; break;
         case OPT_CHECK: o->check = true; break;
+        case OPT_DRY_RUN: o->dry_run = true; break;
         case OPT_WHAT: o->what = optarg; break;
         case OPT_SELECTOR: o->selector = optarg; break;
         case OPT_SCHEMA: o->schema = optarg; break;
@@ -2241,7 +2243,7 @@ static void print_usd(const json_t *v)
 
 static int cmd_import_fts(struct cli *cli, int argc, char **argv)
 {
-    static const int accepted[] = {OPT_JSON, 0};
+    static const int accepted[] = {OPT_JSON, OPT_DRY_RUN, 0};
     struct cli_opts o;
     if (!cli_opts_parse(argc, argv, accepted, &o, "import fts")) return CLI_EXIT_USAGE;
     if (o.positional_count == 0)
@@ -2267,8 +2269,8 @@ static int cmd_import_fts(struct cli *cli, int argc, char **argv)
         struct concord *cc = cli_open(cli, &status);
         if (cc != NULL) {
             struct cc_error err = {0};
-            if (concord_import_fts(cc, inputs, (size_t)o.positional_count, &summary, &err) !=
-                CC_OK)
+            if (concord_import_fts(cc, inputs, (size_t)o.positional_count, o.dry_run, &summary,
+                                   &err) != CC_OK)
                 status = cli_fail_error(&err);
             concord_close(cc);
         }
@@ -2286,6 +2288,7 @@ static int cmd_import_fts(struct cli *cli, int argc, char **argv)
                  *out = json_object_get(summary, "outgoing"),
                  *internal = json_object_get(summary, "internal"),
                  *transfers = json_object_get(summary, "transfers");
+    if (o.dry_run) puts("dry run: nothing was recorded; the import would record:");
     printf("%lld flows: %lld transfers created, %lld superseded versions corrected, "
            "%lld stale versions, %lld flows of 0 USD\n",
            (long long)json_integer_value(json_object_get(summary, "flows")),
@@ -2537,15 +2540,18 @@ const struct cli_command cli_commands[] = {
      "Administrators only (the local CLI is one).\n"},
     {"token list", cmd_token_list, "[--json]", "the access tokens (never their secrets)", ""},
     {"token revoke", cmd_token_revoke, "ID", "revoke an access token at once", ""},
-    {"import fts", cmd_import_fts, "FILE... [--json]", "import an OCHA FTS flow search",
+    {"import fts", cmd_import_fts, "FILE... [--dry-run] [--json]",
+     "import an OCHA FTS flow search",
      "Reads the pages of one FTS flow search answer (fts/flow/custom-search, every\n"
      "page of meta.nextLink; - reads standard input) and records each flow as a\n"
      "transfer between its organisations' accounts (fts.org.<id>.given and\n"
-     ".received), pledges pending, commitments and payments posted, in one batch.\n"
-     "Re-importing is idempotent; a flow's newer version supersedes the recorded\n"
-     "one with a correcting entry. Prints what the ledger recorded, by boundary,\n"
-     "beside FTS's own totals (docs/INTEROP.md). Exit 1 when a flow was refused.\n"},
-    {"import iati", cmd_import_iati, "FILE... [--schema PATH] [--json]",
+     ".received), pledges pending, commitments and payments posted: in batches,\n"
+     "all of them or none. Re-importing is idempotent; a flow's newer version\n"
+     "supersedes the recorded one with a correcting entry. Prints what the ledger\n"
+     "recorded, by boundary, beside FTS's own totals (docs/INTEROP.md). Exit 1\n"
+     "when a flow was refused. --dry-run does all of it and records nothing: the\n"
+     "summary says what the import would record.\n"},
+    {"import iati", cmd_import_iati, "FILE... [--schema PATH] [--dry-run] [--json]",
      "import IATI 2.03 activity files",
      "Streams IATI 2.03 activity files (- reads standard input), validating each\n"
      "against the official schema, given by --schema PATH or CONCORD_IATI_SCHEMA\n"
@@ -2556,7 +2562,8 @@ const struct cli_command cli_commands[] = {
      "currency, pledges pending; each organisation ref a party. A flow reported by\n"
      "both sides is counted once, both reports kept. Re-importing is idempotent.\n"
      "Prints what the ledger holds of the files (docs/INTEROP.md). Exit 1 when an\n"
-     "operation was refused.\n"},
+     "operation was refused. --dry-run does all of it and records nothing: the\n"
+     "summary says what the import would record.\n"},
     {"export iati", cmd_export_iati, "[--activity-prefix P]", "write the ledger as IATI 2.03",
      "Writes IATI 2.03 XML to standard output: one activity per fund account\n"
      "(identifier P-<account>, P defaulting to concord) with its pledges (13),\n"

@@ -50,7 +50,10 @@ static void print_summary(struct concord *cc, const json_t *s)
         struct ledger_unit u;
         char name[LEDGER_NAME_BYTES_MAX + 1];
         struct cc_error err = {0};
-        int scale = concord_unit_get(cc, unit, &u, name, sizeof name, &err) == CC_OK ? u.scale : 0;
+        /* A dry run made no unit: the scale is the one the import would have made it with. */
+        int scale = concord_unit_get(cc, unit, &u, name, sizeof name, &err) == CC_OK
+                        ? u.scale
+                        : interop_iati_unit_scale(unit);
         const char *code;
         const json_t *v;
         json_object_foreach((json_t *)per, code, v) {
@@ -83,7 +86,7 @@ static void print_summary(struct concord *cc, const json_t *s)
 
 int cmd_import_iati(struct cli *cli, int argc, char **argv)
 {
-    static const int accepted[] = {OPT_JSON, OPT_SCHEMA, 0};
+    static const int accepted[] = {OPT_JSON, OPT_SCHEMA, OPT_DRY_RUN, 0};
     struct cli_opts o;
     if (!cli_opts_parse(argc, argv, accepted, &o, "import iati")) return CLI_EXIT_USAGE;
     if (o.positional_count == 0)
@@ -113,7 +116,8 @@ int cmd_import_iati(struct cli *cli, int argc, char **argv)
     struct concord *cc = status == CLI_EXIT_OK ? cli_open(cli, &status) : NULL;
     if (cc != NULL) {
         struct cc_error err = {0};
-        if (concord_import_iati(cc, inputs, (size_t)opened, schema, &summary, &err) != CC_OK)
+        if (concord_import_iati(cc, inputs, (size_t)opened, schema, o.dry_run, &summary,
+                                &err) != CC_OK)
             status = cli_fail_error(&err);
     }
     for (int i = 0; i < opened; i++)
@@ -139,6 +143,7 @@ int cmd_import_iati(struct cli *cli, int argc, char **argv)
         concord_close(cc);
         return printed != CLI_EXIT_OK ? printed : result;
     }
+    if (o.dry_run) puts("dry run: nothing was recorded; the import would record:");
     print_summary(cc, summary);
     json_decref(summary);
     concord_close(cc);

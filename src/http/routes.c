@@ -93,6 +93,16 @@ static const char *query_unit(const struct http_request *request)
     return in != NULL && in[0] != '\0' ? in : NULL;
 }
 
+/* The `dry_run` query argument of the imports: true, false or absent; false after an error. */
+static bool query_dry_run(struct http_request *request, bool *out)
+{
+    const char *text = http_query(request, "dry_run");
+    *out = text != NULL && strcmp(text, "true") == 0;
+    if (text == NULL || text[0] == '\0' || *out || strcmp(text, "false") == 0) return true;
+    http_error(request, 400, "bad_request", "dry_run: expected true or false");
+    return false;
+}
+
 static bool query_limit(struct http_request *request, uint32_t *out)
 {
     const char *text = http_query(request, "limit");
@@ -206,6 +216,8 @@ static char *body_read(struct http_request *request)
  */
 static void h_import_fts(struct http_request *request, struct concord *cc)
 {
+    bool dry_run;
+    if (!query_dry_run(request, &dry_run)) return;
     char *text = body_read(request);
     if (text == NULL) return;
     request->body = text; /* read back from its file: parsed as any body is */
@@ -235,7 +247,7 @@ static void h_import_fts(struct http_request *request, struct concord *cc)
     }
     json_t *summary = NULL;
     struct cc_error err = {0};
-    if (concord_import_fts(cc, inputs, count, &summary, &err) != CC_OK)
+    if (concord_import_fts(cc, inputs, count, dry_run, &summary, &err) != CC_OK)
         http_error_from(request, &err);
     else
         answer(request, summary);
@@ -253,10 +265,12 @@ static void h_import_iati(struct http_request *request, struct concord *cc)
                    "schema: set %s to iati-activities-schema.xsd", HTTP_IATI_SCHEMA_ENV);
         return;
     }
+    bool dry_run;
+    if (!query_dry_run(request, &dry_run)) return;
     struct interop_iati_input input = {.name = "the body", .file = request->body_file};
     json_t *summary = NULL;
     struct cc_error err = {0};
-    if (concord_import_iati(cc, &input, 1, schema, &summary, &err) != CC_OK)
+    if (concord_import_iati(cc, &input, 1, schema, dry_run, &summary, &err) != CC_OK)
         http_error_from(request, &err);
     else
         answer(request, summary);
@@ -1039,10 +1053,10 @@ const struct http_route http_routes[] = {
     {"POST", "/v1/batch", h_batch, WRITERS, true, false, "submitBatch",
      "Commit a batch of operations", NULL, "Operations", "Results", 0, NULL},
     {"POST", "/v1/import/fts", h_import_fts, WRITERS, true, false, "importFts",
-     "Import an OCHA FTS flow search (one page, or an array of its pages)", NULL, "FtsAnswer",
-     "FtsImportSummary", HTTP_FTS_BYTES_MAX, "application/json"},
+     "Import an OCHA FTS flow search (one page, or an array of its pages)", "dry_run",
+     "FtsAnswer", "FtsImportSummary", HTTP_FTS_BYTES_MAX, "application/json"},
     {"POST", "/v1/import/iati", h_import_iati, WRITERS, true, false, "importIati",
-     "Import an IATI 2.03 activity file (validated against the official schema first)", NULL,
+     "Import an IATI 2.03 activity file (validated against the official schema)", "dry_run",
      "IatiActivities", "IatiImportSummary", HTTP_IATI_BYTES_MAX, "application/xml text/xml"},
     {"POST", "/v1/import/hxl", h_import_hxl, WRITERS, true, false, "importHxl",
      "Import an HXL-tagged table of funding flows", "selector", "HxlTable", "HxlImportSummary",
@@ -1172,12 +1186,14 @@ const struct http_route *http_route_find(const char *method, const char *path, c
 
 static json_t *parameter(const char *name, const char *in, const char *description)
 {
+    const char *type = strcmp(name, "limit") == 0 || strcmp(name, "samples") == 0 ||
+                               strcmp(name, "seed") == 0
+                           ? "integer"
+                       : strcmp(name, "dry_run") == 0 ? "boolean"
+                                                      : "string";
     return json_pack("{s:s, s:s, s:b, s:s, s:{s:s}}", "name", name, "in", in, "required",
                      strcmp(in, "path") == 0, "description", description, "schema", "type",
-                     strcmp(name, "limit") == 0 || strcmp(name, "samples") == 0 ||
-                             strcmp(name, "seed") == 0
-                         ? "integer"
-                         : "string");
+                     type);
 }
 
 static const char *query_description(const char *name)
@@ -1198,6 +1214,7 @@ static const char *query_description(const char *name)
         {"source", "only funding from this source: fts, iati, hxl (imported) or mission"},
         {"what", "the table: transfers, balances or gaps"},
         {"selector", "HXL as JSON: the member holding the rows (libhxl's selector)"},
+        {"dry_run", "true: do the whole import, record nothing, and answer what it would record"},
         {"activity_prefix", "the organisation identifier the exported activities' ids start with"},
         {"in", "report in this unit, converting each transfer at its effective date"},
         {"samples", "Monte Carlo samples beyond 20 open conditions"},

@@ -173,6 +173,24 @@ class Fts(unittest.TestCase):
         s = self.imported(*pages("afg"))
         self.assertEqual(s["incoming"]["funding_usd"], fts_totals("afg")["fundingTotal"])
 
+    def test_a_dry_run_says_what_an_import_would_record_and_records_nothing(self):
+        before = [self.cc(*c).stdout for c in (("balance", "--prefix", "", "--json"),
+                                                ("unit", "list", "--json"),
+                                                ("party", "list", "--json"), ("verify",))]
+        r = self.cc("import", "fts", *pages("jor"), "--dry-run", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        dry = json.loads(r.stdout)
+        self.assertIs(dry.pop("dry_run"), True)
+        after = [self.cc(*c).stdout for c in (("balance", "--prefix", "", "--json"),
+                                               ("unit", "list", "--json"),
+                                               ("party", "list", "--json"), ("verify",))]
+        self.assertEqual(after, before, "a dry run records nothing, not even an audit event")
+        r = self.cc("import", "fts", *pages("jor"), "--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith("dry run: nothing was recorded"), r.stdout)
+        # The import itself then records exactly what the dry run said.
+        self.assertEqual(self.imported(*pages("jor")), dry)
+
     def test_reimport_records_nothing_new(self):
         first = self.imported(*pages("afg"))
         before = self.balances()
@@ -483,9 +501,9 @@ class FtsOverHttp(unittest.TestCase):
             padded = body + b" " * (9 << 20)
             server = test_force.Server(db)
             try:
-                def post(data, token, media="application/json"):
+                def post(data, token, media="application/json", path="/v1/import/fts"):
                     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
-                    conn.request("POST", "/v1/import/fts", body=data,
+                    conn.request("POST", path, body=data,
                                  headers={"Authorization": "Bearer " + token,
                                           "Content-Type": media})
                     response = conn.getresponse()
@@ -493,8 +511,12 @@ class FtsOverHttp(unittest.TestCase):
                     conn.close()
                     return result
 
+                status, dry = post(body, tokens["coordinator"], path="/v1/import/fts?dry_run=true")
+                self.assertEqual(status, 200, dry)
+                self.assertIs(dry.pop("dry_run"), True)
                 status, summary = post(padded, tokens["coordinator"])
                 self.assertEqual(status, 200, summary)
+                self.assertEqual(summary, dry)  # the dry run recorded nothing: the same again
                 fts = fts_totals("jor")
                 self.assertEqual((summary["incoming"]["flows"], summary["incoming"]["funding_usd"],
                                   summary["incoming"]["pledges_usd"]),

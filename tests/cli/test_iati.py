@@ -822,6 +822,26 @@ class Iati(unittest.TestCase):
                     self.assertIn(words, r.stderr)
         self.assertEqual(self.state(), before)
 
+    def test_a_dry_run_says_what_an_import_would_record_and_records_nothing(self):
+        provider = self.write("provider.xml", PROVIDER_SIDE)
+        recipient = self.write("recipient.xml", RECIPIENT_SIDE)
+        many = self.write("many.xml", many_activities(count=600))  # over one batch
+        before = self.state()
+        events = self.cc("verify").stdout
+        r = self.cc("import", "iati", provider, many, recipient, "--schema", SCHEMA, "--json",
+                    "--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        dry = json.loads(r.stdout)
+        self.assertIs(dry.pop("dry_run"), True)
+        self.assertEqual(self.state(), before)
+        self.assertEqual(self.cc("verify").stdout, events)
+        # Amounts in currencies the ledger does not have yet read as the import would make them.
+        r = self.cc("import", "iati", provider, "--schema", SCHEMA, "--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith("dry run: nothing was recorded"), r.stdout)
+        self.assertRegex(r.stdout, r"EUR type  2 Outgoing Commitment +\d[\d,]*\.\d\d\n")
+        self.assertEqual(self.imp(provider, many, recipient), dry)
+
     def test_a_full_disk_is_reported_as_such_and_records_nothing(self):
         # The database may grow by no more than 4 MB (a file size limit, as a full disk
         # would): with 20,000 activities the recorder's writes outgrow SQLite's page cache
@@ -937,9 +957,18 @@ class IatiOverHttp(unittest.TestCase):
                 self.assertEqual(status, 400, error)
                 self.assertIn("more decimal places", error["error"]["message"])
                 self.assertEqual(received(), after_first)
-                status, third = request("POST", "/v1/import/iati",
-                                        many_activities(prefix="XM-THREE", count=10).encode())
+                # A dry run answers what the import would record, and records nothing.
+                three = many_activities(prefix="XM-THREE", count=10).encode()
+                status, dry = request("POST", "/v1/import/iati?dry_run=true", three)
+                self.assertEqual(status, 200, dry)
+                self.assertIs(dry.pop("dry_run"), True)
+                self.assertEqual(received(), after_first)
+                status, error = request("POST", "/v1/import/iati?dry_run=maybe", three)
+                self.assertEqual(status, 400, error)
+                self.assertIn("dry_run", error["error"]["message"])
+                status, third = request("POST", "/v1/import/iati?dry_run=false", three)
                 self.assertEqual(status, 200, third)
+                self.assertEqual(third, dry)
                 after_third = received()
                 one = int(first["amounts"]["USD"]["3"])
                 three = int(third["amounts"]["USD"]["3"])
