@@ -113,8 +113,21 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
         const char *text = inputs[i].text;
         size_t length = inputs[i].length;
         char *read = NULL; /* a page read here is let go once parsed */
-        if (inputs[i].value == NULL && text == NULL && inputs[i].file != NULL) {
-            switch (read_all(inputs[i].file, FTS_FILE_BYTES_MAX, &read, &length)) {
+        FILE *file = inputs[i].file;
+        if (inputs[i].value == NULL && text == NULL && file == NULL && inputs[i].path != NULL) {
+            file = fopen(inputs[i].path, "rb");
+            if (file == NULL) {
+                bool system = errno == EMFILE || errno == ENFILE || errno == ENOMEM;
+                return cc_error_set(err, system ? CC_ERR_SYSTEM : CC_ERR_USAGE,
+                                    "%s: cannot open: %s", inputs[i].name, strerror(errno));
+            }
+        }
+        if (inputs[i].value == NULL && text == NULL && file != NULL) {
+            enum read_all_status got = read_all(file, FTS_FILE_BYTES_MAX, &read, &length);
+            int read_errno = errno;
+            if (file != inputs[i].file) fclose(file);
+            errno = read_errno;
+            switch (got) {
             case READ_ALL_OK: break;
             case READ_ALL_TOO_LARGE:
                 return cc_error_set(err, CC_ERR_INPUT, "%s: larger than a page may be (%u bytes)",

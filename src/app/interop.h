@@ -35,6 +35,8 @@ struct interop_input {
     const json_t *value;  /* FTS: the page already parsed (text and length then unused) */
     FILE *file;           /* FTS: the page to read, when neither text nor value is given:
                              read, parsed and let go one page at a time */
+    const char *path;     /* FTS: the page's file, opened only when its turn comes (so that
+                             no more than one is open), when neither file, text nor value */
 };
 
 /* A batch an import committed, for its summary. */

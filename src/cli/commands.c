@@ -2250,19 +2250,14 @@ static int cmd_import_fts(struct cli *cli, int argc, char **argv)
         return cli_fail(CLI_EXIT_USAGE, "import fts: give the pages of one FTS flow search");
     if (o.positional_count > INTEROP_FILES_MAX)
         return cli_fail(CLI_EXIT_USAGE, "import fts: at most %d files", INTEROP_FILES_MAX);
-    /* Opened now, each read whole, parsed and let go in its turn by the import. */
+    /* Each opened, read whole, parsed and let go in its turn by the import. */
     struct interop_input inputs[INTEROP_FILES_MAX];
     int status = CLI_EXIT_OK;
-    int opened = 0;
-    for (; opened < o.positional_count; opened++) {
-        const char *name = o.positional[opened];
-        FILE *f = strcmp(name, "-") == 0 ? stdin : fopen(name, "rb");
-        if (f == NULL) {
-            status = cli_fail(CLI_EXIT_USAGE, "%s: cannot open: %s", name, strerror(errno));
-            break;
-        }
-        inputs[opened] = (struct interop_input){.name = strcmp(name, "-") ? name : "stdin",
-                                                .file = f};
+    for (int i = 0; i < o.positional_count; i++) {
+        const char *name = o.positional[i];
+        bool in = strcmp(name, "-") == 0;
+        inputs[i] = (struct interop_input){.name = in ? "stdin" : name,
+                                           .file = in ? stdin : NULL, .path = in ? NULL : name};
     }
     json_t *summary = NULL;
     if (status == CLI_EXIT_OK) {
@@ -2275,8 +2270,6 @@ static int cmd_import_fts(struct cli *cli, int argc, char **argv)
             concord_close(cc);
         }
     }
-    for (int i = 0; i < opened; i++)
-        if (inputs[i].file != stdin) fclose(inputs[i].file);
     if (summary == NULL) return status;
     const json_t *rejected = json_object_get(summary, "rejected");
     int result = json_array_size(rejected) > 0 ? CLI_EXIT_REJECTED : CLI_EXIT_OK;

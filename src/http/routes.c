@@ -93,12 +93,25 @@ static const char *query_unit(const struct http_request *request)
     return in != NULL && in[0] != '\0' ? in : NULL;
 }
 
-/* The `dry_run` query argument of the imports: true, false or absent; false after an error. */
+/*
+ * The `dry_run` query argument of the imports: true, false or absent; false
+ * after an error. `?dry_run` and `?dry_run=` are refused, not read as false:
+ * a caller who meant a dry run must not get a real import.
+ */
 static bool query_dry_run(struct http_request *request, bool *out)
 {
-    const char *text = http_query(request, "dry_run");
-    *out = text != NULL && strcmp(text, "true") == 0;
-    if (text == NULL || text[0] == '\0' || *out || strcmp(text, "false") == 0) return true;
+    static const char name[] = "dry_run";
+    const char *text = NULL;
+    size_t length = 0;
+    *out = false;
+    if (MHD_lookup_connection_value_n(request->connection, MHD_GET_ARGUMENT_KIND, name,
+                                      sizeof name - 1, &text, &length) != MHD_YES)
+        return true;
+    if (text != NULL && strcmp(text, "true") == 0) {
+        *out = true;
+        return true;
+    }
+    if (text != NULL && strcmp(text, "false") == 0) return true;
     http_error(request, 400, "bad_request", "dry_run: expected true or false");
     return false;
 }

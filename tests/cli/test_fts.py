@@ -398,6 +398,19 @@ class Fts(unittest.TestCase):
         self.assertIn("hold 400", r.stderr)
         self.assertEqual(self.balances(), [])
 
+    def test_pages_are_opened_one_at_a_time(self):
+        # Sixty pages with room for 32 open files: each is opened, read and closed in its
+        # turn, so the import gets as far as counting the flows (one page, sixty times).
+        import resource
+
+        def few_files():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+
+        r = subprocess.run([CONCORD, "--db", self.db, "import", "fts"] + [pages("jor")[0]] * 60,
+                           capture_output=True, text=True, timeout=300, preexec_fn=few_files)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("meta.count says the search found 478 flows; the 60 pages given", r.stderr)
+
     def test_pages_of_two_searches_are_refused(self):
         r = self.cc("import", "fts", pages("afg")[0], pages("jor")[1])
         self.assertEqual(r.returncode, 2)
@@ -514,6 +527,9 @@ class FtsOverHttp(unittest.TestCase):
                 status, dry = post(body, tokens["coordinator"], path="/v1/import/fts?dry_run=true")
                 self.assertEqual(status, 200, dry)
                 self.assertIs(dry.pop("dry_run"), True)
+                for query in ("dry_run", "dry_run=", "dry_run=yes"):
+                    status, error = post(body, tokens["coordinator"], path="/v1/import/fts?" + query)
+                    self.assertEqual(status, 400, (query, error))
                 status, summary = post(padded, tokens["coordinator"])
                 self.assertEqual(status, 200, summary)
                 self.assertEqual(summary, dry)  # the dry run recorded nothing: the same again

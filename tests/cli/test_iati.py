@@ -963,9 +963,12 @@ class IatiOverHttp(unittest.TestCase):
                 self.assertEqual(status, 200, dry)
                 self.assertIs(dry.pop("dry_run"), True)
                 self.assertEqual(received(), after_first)
-                status, error = request("POST", "/v1/import/iati?dry_run=maybe", three)
-                self.assertEqual(status, 400, error)
-                self.assertIn("dry_run", error["error"]["message"])
+                # Anything but true or false is refused: a bare ?dry_run is not a real import.
+                for query in ("dry_run=maybe", "dry_run", "dry_run=", "dry_run=TRUE"):
+                    status, error = request("POST", "/v1/import/iati?" + query, three)
+                    self.assertEqual(status, 400, (query, error))
+                    self.assertIn("dry_run", error["error"]["message"])
+                self.assertEqual(received(), after_first)
                 status, third = request("POST", "/v1/import/iati?dry_run=false", three)
                 self.assertEqual(status, 200, third)
                 self.assertEqual(third, dry)
