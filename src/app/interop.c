@@ -15,6 +15,7 @@
  */
 #include "app/interop.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,22 +389,24 @@ static const struct ledger_op usd_op = {.type = LEDGER_OP_UNIT, .id = "USD", .na
                                         .scale = 2, .flags = LEDGER_OP_HAS_SCALE};
 
 enum cc_err interop_commit_usd(struct concord *cc, const json_t *ops, const char *key,
-                               struct interop_batch *b, struct cc_error *err)
+                               size_t start, size_t end, struct interop_batch *b,
+                               struct cc_error *err)
 {
+    assert(start <= end && end <= json_array_size(ops));
     memset(b, 0, sizeof *b);
     arena_init(&b->arena);
     bool make_usd;
     enum cc_err rc = usd_missing(cc, &make_usd, err);
     if (rc != CC_OK) return rc;
     b->offset = make_usd ? 1 : 0;
-    b->count = json_array_size(ops) + b->offset;
+    b->count = end - start + b->offset;
     b->ops = calloc(b->count ? b->count : 1, sizeof *b->ops);
     b->results = calloc(b->count ? b->count : 1, sizeof *b->results);
     if (b->ops == NULL || b->results == NULL)
         return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
     if (make_usd) b->ops[0] = usd_op;
     for (size_t i = b->offset; i < b->count; i++) {
-        const json_t *op = json_array_get(ops, i - b->offset);
+        const json_t *op = json_array_get(ops, start + i - b->offset);
         if (key != NULL) op = json_object_get(op, key);
         if (!json_decode_op(op, &b->ops[i], &b->arena))
             return cc_error_set(err, CC_ERR_NOMEM, "out of memory");

@@ -49,13 +49,14 @@ struct interop_batch {
 };
 
 /*
- * Commits the operations of ops (a JSON array; with key, each element's
- * member key) as one batch, the unit USD in cents first when the ledger has
- * none: imported funding is recorded in cents. Free b with
+ * Commits the operations ops[start, end) (a JSON array; with key, each
+ * element's member key) as one batch, the unit USD in cents first when the
+ * ledger has none: imported funding is recorded in cents. Free b with
  * interop_batch_free, also on error.
  */
 enum cc_err interop_commit_usd(struct concord *cc, const json_t *ops, const char *key,
-                               struct interop_batch *b, struct cc_error *err);
+                               size_t start, size_t end, struct interop_batch *b,
+                               struct cc_error *err);
 void interop_batch_free(struct interop_batch *b);
 
 /*

@@ -3,7 +3,8 @@
  * as CSV or HXL (see interop_hxl.h; docs/INTEROP.md has the mappings).
  *
  * The import follows `import fts` (app/interop.c): read everything first,
- * commit one batch, read the ledger back for the summary. Before the batch
+ * commit batches of HXL_BATCH_ROWS that make one group (all or nothing),
+ * read the ledger back for the summary after each. Before the first batch
  * it does what needs the whole file or the ledger's names:
  *
  *   - rows giving one FTS flow's version twice are taken once when they say
@@ -342,23 +343,25 @@ static enum cc_err summary_add(struct concord *cc, struct summary *s, const json
     return CC_OK;
 }
 
-static enum cc_err summarize(struct concord *cc, const struct interop_input *input,
-                             char delimiter, bool converted, const json_t *rows,
-                             const struct ledger_op *lops, const struct ledger_result *results,
-                             size_t offset, json_t **out, struct cc_error *err)
+/*
+ * Rows [start, end) of the import, just committed as ops[offset…] with
+ * results (their messages live until the next batch), into s.
+ */
+static enum cc_err summary_batch(struct concord *cc, struct summary *s, json_t *rejected,
+                                 const json_t *rows, size_t start, size_t end,
+                                 const struct ledger_op *lops,
+                                 const struct ledger_result *results, size_t offset,
+                                 struct cc_error *err)
 {
-    struct summary s = {0};
-    json_t *rejected = json_array();
-    size_t i;
-    const json_t *row;
-    json_array_foreach(rows, i, row) {
-        const struct ledger_result *r = &results[offset + i];
-        s.rows++;
+    for (size_t i = start; i < end; i++) {
+        const json_t *row = json_array_get(rows, i);
+        const struct ledger_result *r = &results[offset + i - start];
+        s->rows++;
         if (!ledger_status_ok(r->status)) {
             json_array_append_new(
                 rejected, json_pack("{s:I,s:s,s:s,s:s?}", "row",
                                     (json_int_t)json_integer_value(json_object_get(row, "row")),
-                                    "id", lops[offset + i].id, "status",
+                                    "id", lops[offset + i - start].id, "status",
                                     ledger_status_name(r->status), "message", r->message));
             continue;
         }
@@ -369,47 +372,75 @@ static enum cc_err summarize(struct concord *cc, const struct interop_input *inp
             json_object_get(json_object_get(json_array_get(rows, i + 1), "op"), "flow"));
         bool figures = flow == NULL || next == NULL || strcmp(flow, next) != 0;
         bool money;
-        enum cc_err rc = summary_add(cc, &s, op, figures, &money, err);
-        if (rc != CC_OK) {
-            json_decref(rejected);
-            return rc;
-        }
+        enum cc_err rc = summary_add(cc, s, op, figures, &money, err);
+        if (rc != CC_OK) return rc;
         /* Each row is one of: refused, of 0 USD, recorded now, or recorded before. */
-        if (!money) s.zero++;
-        else if (r->status == LEDGER_EXISTS) s.exists++;
-        else s.recorded++;
+        if (!money) s->zero++;
+        else if (r->status == LEDGER_EXISTS) s->exists++;
+        else s->recorded++;
     }
+    return CC_OK;
+}
+
+static json_t *summary_json(const struct summary *s, const struct interop_input *input,
+                            char delimiter, bool converted, json_t *rejected)
+{
     char separator[2] = {delimiter, '\0'};
     json_t *by_boundary = json_object();
     for (int b = 0; b < 3; b++)
         json_object_set_new(by_boundary, boundary_names[b],
-                            json_pack("{s:I,s:o,s:o}", "rows", (json_int_t)s.boundary[b].rows,
-                                      "funding_usd", usd_text(s.boundary[b].funding),
-                                      "pledges_usd", usd_text(s.boundary[b].pledges)));
-    *out = json_pack(
-        "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:{s:o,s:o,s:o},s:o,s:o}", "file", input->name,
+                            json_pack("{s:I,s:o,s:o}", "rows", (json_int_t)s->boundary[b].rows,
+                                      "funding_usd", usd_text(s->boundary[b].funding),
+                                      "pledges_usd", usd_text(s->boundary[b].pledges)));
+    return json_pack(
+        "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:{s:o,s:o,s:o},s:o,s:O}", "file", input->name,
         "delimiter", separator, "encoding", converted ? "windows-1252" : "utf-8", "rows",
-        (json_int_t)s.rows, "recorded", (json_int_t)s.recorded, "exists", (json_int_t)s.exists,
-        "zero_usd", (json_int_t)s.zero, "funding_usd", usd_text(s.commitment.usd + s.paid.usd),
-        "pledges_usd", usd_text(s.pledge.usd), "shared", tally_json(&s.shared), "by_status",
-        "pledge", tally_json(&s.pledge), "commitment", tally_json(&s.commitment), "paid",
-        tally_json(&s.paid), "by_boundary", by_boundary, "rejected", rejected);
-    return *out != NULL ? CC_OK : cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+        (json_int_t)s->rows, "recorded", (json_int_t)s->recorded, "exists",
+        (json_int_t)s->exists, "zero_usd", (json_int_t)s->zero, "funding_usd",
+        usd_text(s->commitment.usd + s->paid.usd), "pledges_usd", usd_text(s->pledge.usd),
+        "shared", tally_json(&s->shared), "by_status", "pledge", tally_json(&s->pledge),
+        "commitment", tally_json(&s->commitment), "paid", tally_json(&s->paid), "by_boundary",
+        by_boundary, "rejected", rejected);
 }
 
 /* ---------------------------------------------------------------- import */
 
-/* USD in cents is what flows are recorded in; made when the ledger has none (as import fts). */
+/*
+ * Rows per batch: memory holds one batch's steps, view and audit event,
+ * whatever the number of rows. The batches are one group.
+ */
+#define HXL_BATCH_ROWS 5000
+
+/*
+ * The rows in batches of one group (all or nothing), USD in cents first when
+ * the ledger has none (as import fts), summarized batch by batch.
+ */
 static enum cc_err rows_commit(struct concord *cc, const struct interop_input *input,
                                char delimiter, bool converted, const json_t *rows,
                                json_t **summary, struct cc_error *err)
 {
-    struct interop_batch batch;
-    enum cc_err rc = interop_commit_usd(cc, rows, "op", &batch, err);
-    if (rc == CC_OK)
-        rc = summarize(cc, input, delimiter, converted, rows, batch.ops, batch.results,
-                       batch.offset, summary, err);
-    interop_batch_free(&batch);
+    struct summary s = {0};
+    json_t *rejected = json_array();
+    if (rejected == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    enum cc_err rc = concord_group_begin(cc, err);
+    bool group = rc == CC_OK;
+    size_t n = json_array_size(rows);
+    for (size_t start = 0; rc == CC_OK && start < n; start += HXL_BATCH_ROWS) {
+        size_t end = start + HXL_BATCH_ROWS < n ? start + HXL_BATCH_ROWS : n;
+        struct interop_batch batch;
+        rc = interop_commit_usd(cc, rows, "op", start, end, &batch, err);
+        if (rc == CC_OK)
+            rc = summary_batch(cc, &s, rejected, rows, start, end, batch.ops, batch.results,
+                               batch.offset, err);
+        interop_batch_free(&batch);
+    }
+    if (rc == CC_OK) rc = concord_group_commit(cc, err);
+    else if (group) concord_group_rollback(cc);
+    if (rc == CC_OK) {
+        *summary = summary_json(&s, input, delimiter, converted, rejected);
+        if (*summary == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    }
+    json_decref(rejected);
     return rc;
 }
 

@@ -4,9 +4,9 @@
  * In: concord_import_hxl() reads one HXL-tagged table of funding (HDX's FTS
  * tables among them) whole first — a bad value anywhere refuses the whole
  * import, naming file, row, column and hashtag, and records nothing — then
- * commits its rows as one batch of `hxl_flow` operations (app/domain_hxl.c),
- * then reads back from the ledger what each row recorded to write the
- * summary. A row carrying an FTS flow id that the ledger already records
+ * commits its rows as batches of `hxl_flow` operations (app/domain_hxl.c)
+ * that make one group, all or nothing, reading back from the ledger after
+ * each batch what each row recorded to write the summary. A row carrying an FTS flow id that the ledger already records
  * (from `import fts` or an earlier file) is the same flow reported twice:
  * it records nothing and is counted once.
  *

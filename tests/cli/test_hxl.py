@@ -297,6 +297,37 @@ class FtsTables(Base):
         self.assertEqual(self.cc("check").returncode, 0)
         self.assertEqual(self.cc("verify").returncode, 0)
 
+    def test_a_table_over_one_batch_is_one_import(self):
+        # 12,000 rows (the Afghan table's, each under a flow id of its own): three
+        # batches of 5,000 in one group; the figures are the rows' sums all the same.
+        path = fts("fts_incoming_funding_afg.csv")
+        with open(path, encoding="utf-8", newline="") as f:
+            records = list(csv.reader(f))
+        head, tags, data = records[0], records[1], records[2:]
+        flow = tags.index("#activity+id+fts_internal")
+        amount = head.index("amountUSD")
+        rows = []
+        for n in range(12000):
+            row = list(data[n % len(data)])
+            row[flow] = str(700000 + n)
+            rows.append(row)
+        big = os.path.join(self.dir.name, "big.csv")
+        with open(big, "w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows([head, tags] + rows)
+        s = self.imported(big)
+        self.assertEqual(s["rows"], 12000)
+        self.assertEqual(s["recorded"] + s["zero_usd"], 12000)
+        self.assertEqual(s["zero_usd"], sum(r[amount] == "0" for r in rows))
+        self.assertEqual(cents(s["by_boundary"]["incoming"]["funding_usd"]) +
+                         cents(s["by_boundary"]["incoming"]["pledges_usd"]) +
+                         cents(s["shared"]["usd"]),
+                         100 * sum(int(r[amount]) for r in rows))
+        r = self.cc("verify")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"intact: ([3-9]|\d\d+) events")
+        again = self.imported(big)
+        self.assertEqual((again["recorded"], again["exists"]), (0, s["recorded"]))
+
     def test_each_row_is_its_flow(self):
         path = fts("fts_incoming_funding_afg.csv")
         self.imported(path)
