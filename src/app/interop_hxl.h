@@ -6,9 +6,10 @@
  * import, naming file, row, column and hashtag, and records nothing — then
  * commits its rows as batches of `hxl_flow` operations (app/domain_hxl.c)
  * that make one group, all or nothing, reading back from the ledger after
- * each batch what each row recorded to write the summary. A row carrying an FTS flow id that the ledger already records
- * (from `import fts` or an earlier file) is the same flow reported twice:
- * it records nothing and is counted once.
+ * each batch what each row recorded to write the summary. A row carrying
+ * an FTS flow id that the ledger already records (from `import fts` or an
+ * earlier file) is the same flow reported twice: it records nothing and is
+ * counted once.
  *
  * Out: concord_export() writes transfers, balances or gaps as RFC 4180 CSV
  * (CRLF, quoting by libcsv) with a header row, and for HXL a hashtag row
