@@ -411,6 +411,13 @@ static json_t *summary_json(const struct summary *s, const struct interop_input 
  */
 #define HXL_BATCH_ROWS 5000
 
+/* The FTS flow of row i, or NULL. */
+static const char *row_flow(const json_t *rows, size_t i)
+{
+    return json_string_value(json_object_get(json_object_get(json_array_get(rows, i), "op"),
+                                             "flow"));
+}
+
 /*
  * The rows in batches of one group (all or nothing), USD in cents first when
  * the ledger has none (as import fts), summarized batch by batch.
@@ -425,8 +432,15 @@ static enum cc_err rows_commit(struct concord *cc, const struct interop_input *i
     enum cc_err rc = concord_group_begin(cc, err);
     bool group = rc == CC_OK;
     size_t n = json_array_size(rows);
-    for (size_t start = 0; rc == CC_OK && start < n; start += HXL_BATCH_ROWS) {
-        size_t end = start + HXL_BATCH_ROWS < n ? start + HXL_BATCH_ROWS : n;
+    for (size_t start = 0, end; rc == CC_OK && start < n; start = end) {
+        end = start + HXL_BATCH_ROWS < n ? start + HXL_BATCH_ROWS : n;
+        /*
+         * A flow's rows (its versions, in order) stay in one batch: each row's
+         * count reads the flow as its last version left it.
+         */
+        while (end < n && row_flow(rows, end - 1) != NULL && row_flow(rows, end) != NULL &&
+               strcmp(row_flow(rows, end - 1), row_flow(rows, end)) == 0)
+            end++;
         struct interop_batch batch;
         rc = interop_commit_usd(cc, rows, "op", start, end, &batch, err);
         if (rc == CC_OK)

@@ -26,11 +26,11 @@ int cmd_export_csv(struct cli *cli, int argc, char **argv);
     "default paid) on its #date. A row with an FTS flow id (#activity+id+fts_internal)\n"       \
     "is that FTS flow: when the ledger has it already (import fts) it records nothing\n"        \
     "and is counted once. Others get an id from their content: importing again is\n"            \
-    "idempotent. One batch; a bad value anywhere refuses the file, naming row, column\n"        \
-    "and hashtag. Prints what the ledger recorded. --check: record nothing, print the\n"        \
-    "table as read (CSV; --json: libhxl's arrays). libhxl's JSON forms are read too;\n"        \
-    "--selector KEY takes the rows of an object's member KEY. Exit 1 when a row was\n"        \
-    "refused (docs/INTEROP.md).\n"
+    "idempotent. All rows or none; a bad value anywhere refuses the file, naming row,\n"      \
+    "column and hashtag. Prints what the ledger recorded. --check: record nothing,\n"         \
+    "print the table as read (CSV; --json: libhxl's arrays). libhxl's JSON forms are\n"      \
+    "read too; --selector KEY takes the rows of an object's member KEY. Exit 1 when a\n"     \
+    "row was refused (docs/INTEROP.md).\n"
 
 #define CLI_EXPORT_USAGE "--what transfers|balances|gaps [--prefix P] [--at DATE]"
 #define CLI_EXPORT_HXL_SUMMARY "write transfers, balances or gaps as HXL-tagged CSV"

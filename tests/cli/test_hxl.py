@@ -328,6 +328,63 @@ class FtsTables(Base):
         again = self.imported(big)
         self.assertEqual((again["recorded"], again["exists"]), (0, s["recorded"]))
 
+    def test_a_flow_s_versions_are_counted_as_the_last_leaves_them_across_batches(self):
+        # 4,999 flows, then flow 900000 at version 1 (1,000 USD) and version 2 (0 USD),
+        # which would fall on both sides of the 5,000-row batch boundary, then 100 more
+        # flows. The newer version undoes the older, so neither row holds money.
+        path = fts("fts_incoming_funding_afg.csv")
+        with open(path, encoding="utf-8", newline="") as f:
+            records = list(csv.reader(f))
+        head, tags, data = records[0] + ["version"], records[1] + ["#meta+version"], records[2:]
+        flow = tags.index("#activity+id+fts_internal")
+        amount = head.index("amountUSD")
+
+        def row(ident, usd, version):
+            r = list(data[0]) + [str(version)]
+            r[flow], r[amount] = str(ident), str(usd)
+            return r
+
+        rows = [row(100000 + k, 1000, 1) for k in range(4999)]
+        rows += [row(900000, 1000, 1), row(900000, 0, 2)]
+        rows += [row(950000 + k, 1000, 1) for k in range(100)]
+        table = os.path.join(self.dir.name, "split.csv")
+        with open(table, "w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows([head, tags] + rows)
+        s = self.imported(table)
+        self.assertEqual((s["rows"], s["recorded"], s["zero_usd"]), (5101, 5099, 2))
+        self.assertEqual(cents(s["funding_usd"]) + cents(s["pledges_usd"]) +
+                         cents(s["shared"]["usd"]), 5099 * 1000 * 100)
+
+    def test_a_table_is_recorded_whole_or_not_at_all(self):
+        # 20,000 rows, four batches; the database may grow by 4 MB only (a file size
+        # limit, as a full disk would): the store's error, and not one batch recorded.
+        import resource
+        import signal
+        path = fts("fts_incoming_funding_afg.csv")
+        with open(path, encoding="utf-8", newline="") as f:
+            records = list(csv.reader(f))
+        head, tags, data = records[0], records[1], records[2:]
+        flow = tags.index("#activity+id+fts_internal")
+        rows = []
+        for n in range(20000):
+            row = list(data[n % len(data)])
+            row[flow] = str(800000 + n)
+            rows.append(row)
+        big = os.path.join(self.dir.name, "big.csv")
+        with open(big, "w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows([head, tags] + rows)
+
+        def small_disk():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (4 << 20, 4 << 20))
+
+        r = subprocess.run([CONCORD, "--db", self.db, "import", "hxl", big], capture_output=True,
+                           text=True, timeout=600, preexec_fn=small_disk)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertEqual(self.transfer_ids(), [])
+        self.assertEqual(json.loads(self.cc("unit", "list", "--json").stdout), [])
+        self.assertEqual(self.cc("check").returncode, 0)
+
     def test_each_row_is_its_flow(self):
         path = fts("fts_incoming_funding_afg.csv")
         self.imported(path)
