@@ -98,6 +98,56 @@ static bool items_add(struct items *it, const json_t *ops)
     return true;
 }
 
+/* A page's text from its file, or its path (opened only now: one file open at a time). */
+static char *page_text(const struct interop_input *in, size_t *length, struct cc_error *err)
+{
+    assert(in->file != NULL || in->path != NULL);
+    FILE *file = in->file != NULL ? in->file : fopen(in->path, "rb");
+    if (file == NULL) {
+        bool system = errno == EMFILE || errno == ENFILE || errno == ENOMEM;
+        cc_error_set(err, system ? CC_ERR_SYSTEM : CC_ERR_USAGE, "%s: cannot open: %s", in->name,
+                     strerror(errno));
+        return NULL;
+    }
+    char *text = NULL;
+    enum read_all_status got = read_all(file, FTS_FILE_BYTES_MAX, &text, length);
+    int read_errno = errno;
+    if (file != in->file) fclose(file);
+    switch (got) {
+    case READ_ALL_OK: return text;
+    case READ_ALL_TOO_LARGE:
+        cc_error_set(err, CC_ERR_INPUT, "%s: larger than a page may be (%u bytes)", in->name,
+                     FTS_FILE_BYTES_MAX);
+        break;
+    case READ_ALL_IO_ERROR:
+        cc_error_set(err, CC_ERR_SYSTEM, "%s: cannot read: %s", in->name, strerror(read_errno));
+        break;
+    case READ_ALL_NO_MEMORY: cc_error_set(err, CC_ERR_NOMEM, "%s: out of memory", in->name); break;
+    }
+    return NULL;
+}
+
+/* A page parsed: as the caller parsed it, or from its text (given, or read and let go). */
+static json_t *page_root(const struct interop_input *in, struct cc_error *err)
+{
+    if (in->value != NULL) return json_incref((json_t *)in->value);
+    size_t length = in->length;
+    char *read = in->text == NULL ? page_text(in, &length, err) : NULL;
+    const char *text = in->text != NULL ? in->text : read;
+    if (text == NULL) return NULL;
+    json_error_t jerr;
+    struct json_place too_big = {0, 0};
+    json_t *root = json_parse_text(text, length, &jerr, &too_big, NULL);
+    free(read);
+    if (root == NULL && too_big.line != 0)
+        cc_error_set(err, CC_ERR_INPUT, "%s:%d:%d: a number beyond 64 bits", in->name,
+                     too_big.line, too_big.column);
+    else if (root == NULL)
+        cc_error_set(err, CC_ERR_INPUT, "%s:%d:%d: not JSON: %s", in->name, jerr.line,
+                     jerr.column, jerr.text);
+    return root;
+}
+
 /* Reads every page into one sorted, de-duplicated list of flow versions. */
 static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
                               struct items *items, struct fts_page *first,
@@ -109,50 +159,8 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
     memset(items, 0, sizeof *items);
     arena_init(&items->arena);
     for (size_t i = 0; i < count; i++) {
-        json_error_t jerr;
-        struct json_place too_big = {0, 0};
-        const char *text = inputs[i].text;
-        size_t length = inputs[i].length;
-        char *read = NULL; /* a page read here is let go once parsed */
-        FILE *file = inputs[i].file;
-        if (inputs[i].value == NULL && text == NULL && file == NULL && inputs[i].path != NULL) {
-            file = fopen(inputs[i].path, "rb");
-            if (file == NULL) {
-                bool system = errno == EMFILE || errno == ENFILE || errno == ENOMEM;
-                return cc_error_set(err, system ? CC_ERR_SYSTEM : CC_ERR_USAGE,
-                                    "%s: cannot open: %s", inputs[i].name, strerror(errno));
-            }
-        }
-        if (inputs[i].value == NULL && text == NULL && file != NULL) {
-            enum read_all_status got = read_all(file, FTS_FILE_BYTES_MAX, &read, &length);
-            int read_errno = errno;
-            if (file != inputs[i].file) fclose(file);
-            errno = read_errno;
-            switch (got) {
-            case READ_ALL_OK: break;
-            case READ_ALL_TOO_LARGE:
-                return cc_error_set(err, CC_ERR_INPUT, "%s: larger than a page may be (%u bytes)",
-                                    inputs[i].name, FTS_FILE_BYTES_MAX);
-            case READ_ALL_IO_ERROR:
-                return cc_error_set(err, CC_ERR_SYSTEM, "%s: cannot read: %s", inputs[i].name,
-                                    strerror(errno));
-            case READ_ALL_NO_MEMORY:
-                return cc_error_set(err, CC_ERR_NOMEM, "%s: out of memory", inputs[i].name);
-            }
-            text = read;
-        }
-        json_t *root = inputs[i].value != NULL
-                           ? json_incref((json_t *)inputs[i].value)
-                           : json_parse_text(text != NULL ? text : "", length, &jerr, &too_big,
-                                             NULL);
-        free(read);
-        if (root == NULL) {
-            if (too_big.line != 0)
-                return cc_error_set(err, CC_ERR_INPUT, "%s:%d:%d: a number beyond 64 bits",
-                                    inputs[i].name, too_big.line, too_big.column);
-            return cc_error_set(err, CC_ERR_INPUT, "%s:%d:%d: not JSON: %s", inputs[i].name,
-                                jerr.line, jerr.column, jerr.text);
-        }
+        json_t *root = page_root(&inputs[i], err);
+        if (root == NULL) return err->code;
         struct fts_page page;
         char message[FTS_MESSAGE_BYTES];
         json_t *ops = json_array();

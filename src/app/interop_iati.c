@@ -53,7 +53,6 @@
 /* ---------------------------------------------------------------- import: state */
 
 struct import {
-    struct concord *cc;
     const char *file;          /* being read */
     struct arena arena;        /* the operations' strings */
     struct ledger_op *ops;     /* activities and transactions, in file order */
@@ -91,19 +90,18 @@ static size_t batch_size(const struct import *im)
 
 static bool ops_reserve(struct import *im, char *message, size_t size)
 {
+    /* An activity is never split: one with a million transactions is one batch too many. */
     if (batch_size(im) + 1 > LEDGER_BATCH_OPS_MAX) {
         snprintf(message, size,
-                 "%s: the import would be more than %d operations (activities, transactions, "
-                 "units and parties): import the files in parts",
+                 "%s: one batch would be more than %d operations (an activity's transactions "
+                 "and the units and parties new to them)",
                  im->file, LEDGER_BATCH_OPS_MAX);
         return false;
     }
     if (im->count < im->capacity) return true;
     size_t capacity = im->capacity ? im->capacity * 2 : 1024;
     struct ledger_op *ops = realloc(im->ops, capacity * sizeof *ops);
-    if (ops == NULL) {
-        return out_of_memory(im, message, size);
-    }
+    if (ops == NULL) return out_of_memory(im, message, size);
     im->ops = ops;
     im->capacity = capacity;
     return true;
@@ -118,9 +116,7 @@ static bool op_append(struct import *im, const json_t *op, char *message, size_t
 {
     if (!ops_reserve(im, message, size)) return false;
     struct ledger_op *lop = &im->ops[im->count];
-    if (!json_decode_op(op, lop, &im->arena)) {
-        return out_of_memory(im, message, size);
-    }
+    if (!json_decode_op(op, lop, &im->arena)) return out_of_memory(im, message, size);
     if (lop->invalid != NULL) { /* the reader makes valid JSON operations: a bug if not */
         snprintf(message, size, "%s: an operation could not be made: %s", im->file,
                  lop->invalid);
@@ -309,8 +305,7 @@ static enum cc_err import_read(struct import *im, const struct interop_iati_inpu
     for (size_t i = 0; i < count; i++) {
         im->file = inputs[i].name;
         im->file_index = i;
-        struct iati_source source = {.name = inputs[i].name, .file = inputs[i].file,
-                                     .shared = true};
+        struct iati_source source = {.name = inputs[i].name, .file = inputs[i].file};
         char message[IATI_MESSAGE_BYTES];
         int line = 0;
         if (!iati_read(&source, NULL, &sink, message, sizeof message, &line)) {
@@ -726,7 +721,7 @@ static bool batch_hand_over(struct import *im, char *message, size_t size)
 }
 
 /*
- * A file two readers can share (struct iati_source's shared): the input
+ * A file two readers can share (struct iati_source): the input
  * itself when it is a regular file, else (a pipe) a copy in an unlinked
  * temporary file. NULL, with err, when neither.
  */
@@ -793,8 +788,7 @@ static void *validate_files(void *arg)
 {
     struct validation *v = arg;
     for (size_t i = 0; i < v->count && i <= atomic_load(&v->last); i++) {
-        struct iati_source source = {.name = v->files[i].name, .file = v->files[i].file,
-                                     .shared = true};
+        struct iati_source source = {.name = v->files[i].name, .file = v->files[i].file};
         if (!iati_validate(&source, v->schema, v->message, sizeof v->message,
                            &v->failed_line)) {
             v->failed_file = i;
@@ -839,7 +833,7 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
     atomic_init(&recorder.failed, false);
     pthread_mutex_init(&recorder.lock, NULL);
     pthread_cond_init(&recorder.changed, NULL);
-    struct import im = {.cc = cc, .units = json_object(), .unit_ops = json_array(),
+    struct import im = {.units = json_object(), .unit_ops = json_array(),
                         .parties = json_object(), .party_ops = json_array(),
                         .skipped = json_array(), .validation = &validation,
                         .recorder = &recorder};

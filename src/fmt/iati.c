@@ -499,7 +499,6 @@ struct reader {
     bool failed;
     int failed_line;      /* where (0: nowhere in particular) */
     FILE *file;           /* the stream, when reading one */
-    bool shared;          /* read file's descriptor by offset (struct iati_source) */
     bool validate_only;   /* iati_validate: nothing gathered, nothing handed over */
     int64_t bytes;        /* read from it so far */
     bool too_big, io_error;
@@ -650,20 +649,10 @@ static int read_file(void *ctx, char *buffer, int length)
 {
     struct reader *r = ctx;
     if (length <= 0) return 0;
-    size_t n;
-    if (r->shared) {
-        ssize_t got = pread(fileno(r->file), buffer, (size_t)length, (off_t)r->bytes);
-        if (got < 0) {
-            r->io_error = true;
-            return -1;
-        }
-        n = (size_t)got;
-    } else {
-        n = fread(buffer, 1, (size_t)length, r->file);
-        if (n == 0 && ferror(r->file)) {
-            r->io_error = true;
-            return -1;
-        }
+    ssize_t n = pread(fileno(r->file), buffer, (size_t)length, (off_t)r->bytes);
+    if (n < 0) {
+        r->io_error = true;
+        return -1;
     }
     r->bytes += (int64_t)n;
     if (r->bytes > IATI_FILE_BYTES_MAX) {
@@ -1427,20 +1416,13 @@ static bool prolog_doctype(const char *p, size_t n, int *line)
     return false;
 }
 
-/* The first bytes of the source, for prolog_doctype; a file is put back where it was. */
+/* The first bytes of the source, for prolog_doctype. */
 static bool source_doctype(const struct iati_source *source, int *line)
 {
     if (source->file == NULL) return prolog_doctype(source->data, source->size, line);
     char head[8192];
-    if (source->shared) {
-        ssize_t got = pread(fileno(source->file), head, sizeof head, 0);
-        return got > 0 && prolog_doctype(head, (size_t)got, line);
-    }
-    long at = ftell(source->file);
-    if (at < 0) return false; /* a pipe: the reader's own check still refuses the DTD */
-    size_t n = fread(head, 1, sizeof head, source->file);
-    if (fseek(source->file, at, SEEK_SET) != 0) return false;
-    return prolog_doctype(head, n, line);
+    ssize_t got = pread(fileno(source->file), head, sizeof head, 0);
+    return got > 0 && prolog_doctype(head, (size_t)got, line);
 }
 
 /* iati_read(), or with sink NULL iati_validate(). */
@@ -1473,7 +1455,6 @@ static bool read_source(const struct iati_source *source, const struct iati_sche
     r->message = message;
     r->size = size;
     r->file = source->file;
-    r->shared = source->shared;
     struct saved_errors saved = errors_capture(on_xml_error, on_generic_error, r);
     /* No network, no DTD loading, no entity substitution: the document and nothing else. */
     int options = XML_PARSE_NONET | XML_PARSE_BIG_LINES;

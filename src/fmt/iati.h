@@ -135,15 +135,14 @@ struct iati_schema *iati_schema_load(const char *path, char *message, size_t siz
 void iati_schema_free(struct iati_schema *schema);
 
 /*
- * One file to read: a stream (file) or bytes in memory (data, size). With
- * shared, the file is a regular file read from its start by offset (pread)
- * and its position is left alone, so that two readers in two threads may
- * read it at once (the import validates in one while it records in another).
+ * One file to read: a regular file or bytes in memory (data, size). A file is
+ * read from its start by offset (pread) and its position left alone, so that
+ * two readers in two threads may read it at once (the import validates in
+ * one while it records in another); a pipe must first be copied to one.
  */
 struct iati_source {
     const char *name; /* for messages */
     FILE *file;       /* read from here when not NULL */
-    bool shared;
     const char *data;
     size_t size;
 };
@@ -191,7 +190,7 @@ bool iati_read(const struct iati_source *source, const struct iati_schema *schem
  * Validates one file against schema and does nothing else: the checks of
  * iati_read() that are the XML's and the schema's (well-formed, valid, no
  * DTD, the root element), none of concord's own, and nothing handed over.
- * Safe in a thread of its own, beside an iati_read() of the same shared file.
+ * Safe in a thread of its own, beside an iati_read() of the same file.
  */
 bool iati_validate(const struct iati_source *source, const struct iati_schema *schema,
                    char *message, size_t size, int *line);
