@@ -21,6 +21,8 @@ import sys
 import tempfile
 import unittest
 
+import small_disk  # beside this file
+
 CONCORD = None
 DATA = None
 
@@ -40,6 +42,20 @@ def flows_of(country):
 def fts_totals(country):
     with open(pages(country)[0], encoding="utf-8") as f:
         return json.load(f)["data"]["incoming"]
+
+
+def numbered_flows(count, first):
+    """count copies of one paid, incoming, single Afghan flow, each a flow of its own
+    (ids first + 1, first + 2, …, version 1, 1,001 USD, 1,002 USD, …)."""
+    base = next(f for f in flows_of("afg") if f["amountUSD"] > 0 and f["status"] == "paid"
+                and f["boundary"] == "incoming" and f["onBoundary"] == "single")
+    flows = []
+    for i in range(1, count + 1):
+        f = copy.deepcopy(base)
+        f.update(id=str(first + i), versionId=1, amountUSD=1000 + i, parentFlowId=None,
+                 childFlowIds=None)
+        flows.append(f)
+    return flows
 
 
 class Fts(unittest.TestCase):
@@ -234,14 +250,7 @@ class Fts(unittest.TestCase):
     def test_more_flows_than_a_batch_are_one_import(self):
         # 5,000 flows and a second version of the last: the two versions fall in two
         # batches (5,000 flow versions each), and the import still counts each flow once.
-        base = next(f for f in flows_of("afg") if f["amountUSD"] > 0 and f["status"] == "paid"
-                    and f["boundary"] == "incoming" and f["onBoundary"] == "single")
-        flows = []
-        for i in range(1, 5001):
-            f = copy.deepcopy(base)
-            f.update(id=str(100000 + i), versionId=1, amountUSD=1000 + i, parentFlowId=None,
-                     childFlowIds=None)
-            flows.append(f)
+        flows = numbered_flows(5000, 100000)
         last = copy.deepcopy(flows[-1])
         last.update(versionId=2, amountUSD=last["amountUSD"] + 7)
         flows.append(last)
@@ -283,24 +292,10 @@ class Fts(unittest.TestCase):
         # 20,000 flows, four batches; the database may grow by 8 MB only (a file size
         # limit, as a full disk would): the import fails with the store's error, and
         # not one of its batches is left recorded.
-        import resource
-        import signal
-        base = next(f for f in flows_of("afg") if f["amountUSD"] > 0 and f["status"] == "paid")
-        flows = []
-        for i in range(1, 20001):
-            f = copy.deepcopy(base)
-            f.update(id=str(200000 + i), versionId=1, amountUSD=1000 + i, parentFlowId=None,
-                     childFlowIds=None)
-            flows.append(f)
-        path = self.write("many.json", {"status": 200, "data": {"flows": flows},
+        path = self.write("many.json", {"status": 200,
+                                        "data": {"flows": numbered_flows(20000, 200000)},
                                         "meta": {"count": 20000}})
-
-        def small_disk():
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (8 << 20, 8 << 20))
-
-        r = subprocess.run([CONCORD, "--db", self.db, "import", "fts", path], capture_output=True,
-                           text=True, timeout=600, preexec_fn=small_disk)
+        r = small_disk.run([CONCORD, "--db", self.db, "import", "fts", path], 8)
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("disk I/O error", r.stderr)
         self.assertEqual(self.balances(), [])

@@ -30,6 +30,8 @@ import sys
 import tempfile
 import unittest
 
+import small_disk  # beside this file
+
 CONCORD = None
 DATA = None
 
@@ -264,7 +266,29 @@ class Reading(Base):
 # ------------------------------------------------------------------ importing FTS tables
 
 
+def afg_table():
+    """HDX's Afghan FTS table: its header row, its hashtag row and its rows."""
+    with open(fts("fts_incoming_funding_afg.csv"), encoding="utf-8", newline="") as f:
+        records = list(csv.reader(f))
+    return records[0], records[1], records[2:]
+
+
 class FtsTables(Base):
+    def replicated_table(self, count, first):
+        """The Afghan table's rows over and over, count of them, each under a flow id of its
+        own (first, first + 1, …): the table's path, and its rows."""
+        head, tags, data = afg_table()
+        flow = tags.index("#activity+id+fts_internal")
+        rows = []
+        for n in range(count):
+            row = list(data[n % len(data)])
+            row[flow] = str(first + n)
+            rows.append(row)
+        path = os.path.join(self.dir.name, f"table-{first}.csv")
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows([head, tags] + rows)
+        return path, rows
+
     def test_fts_totals_from_the_ledger(self):
         for country in ("afg", "jor"):
             with self.subTest(country=country):
@@ -300,20 +324,8 @@ class FtsTables(Base):
     def test_a_table_over_one_batch_is_one_import(self):
         # 12,000 rows (the Afghan table's, each under a flow id of its own): three
         # batches of 5,000 in one group; the figures are the rows' sums all the same.
-        path = fts("fts_incoming_funding_afg.csv")
-        with open(path, encoding="utf-8", newline="") as f:
-            records = list(csv.reader(f))
-        head, tags, data = records[0], records[1], records[2:]
-        flow = tags.index("#activity+id+fts_internal")
-        amount = head.index("amountUSD")
-        rows = []
-        for n in range(12000):
-            row = list(data[n % len(data)])
-            row[flow] = str(700000 + n)
-            rows.append(row)
-        big = os.path.join(self.dir.name, "big.csv")
-        with open(big, "w", encoding="utf-8", newline="") as f:
-            csv.writer(f).writerows([head, tags] + rows)
+        big, rows = self.replicated_table(12000, 700000)
+        amount = afg_table()[0].index("amountUSD")
         s = self.imported(big)
         self.assertEqual(s["rows"], 12000)
         self.assertEqual(s["recorded"] + s["zero_usd"], 12000)
@@ -332,10 +344,8 @@ class FtsTables(Base):
         # 4,999 flows, then flow 900000 at version 1 (1,000 USD) and version 2 (0 USD),
         # which would fall on both sides of the 5,000-row batch boundary, then 100 more
         # flows. The newer version undoes the older, so neither row holds money.
-        path = fts("fts_incoming_funding_afg.csv")
-        with open(path, encoding="utf-8", newline="") as f:
-            records = list(csv.reader(f))
-        head, tags, data = records[0] + ["version"], records[1] + ["#meta+version"], records[2:]
+        head, tags, data = afg_table()
+        head, tags = head + ["version"], tags + ["#meta+version"]
         flow = tags.index("#activity+id+fts_internal")
         amount = head.index("amountUSD")
 
@@ -358,28 +368,8 @@ class FtsTables(Base):
     def test_a_table_is_recorded_whole_or_not_at_all(self):
         # 20,000 rows, four batches; the database may grow by 4 MB only (a file size
         # limit, as a full disk would): the store's error, and not one batch recorded.
-        import resource
-        import signal
-        path = fts("fts_incoming_funding_afg.csv")
-        with open(path, encoding="utf-8", newline="") as f:
-            records = list(csv.reader(f))
-        head, tags, data = records[0], records[1], records[2:]
-        flow = tags.index("#activity+id+fts_internal")
-        rows = []
-        for n in range(20000):
-            row = list(data[n % len(data)])
-            row[flow] = str(800000 + n)
-            rows.append(row)
-        big = os.path.join(self.dir.name, "big.csv")
-        with open(big, "w", encoding="utf-8", newline="") as f:
-            csv.writer(f).writerows([head, tags] + rows)
-
-        def small_disk():
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (4 << 20, 4 << 20))
-
-        r = subprocess.run([CONCORD, "--db", self.db, "import", "hxl", big], capture_output=True,
-                           text=True, timeout=600, preexec_fn=small_disk)
+        big, _ = self.replicated_table(20000, 800000)
+        r = small_disk.run([CONCORD, "--db", self.db, "import", "hxl", big], 4)
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertEqual(self.transfer_ids(), [])
         self.assertEqual(json.loads(self.cc("unit", "list", "--json").stdout), [])
