@@ -884,10 +884,8 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
      * and the reading's (so the same files always give the same message),
      * else the ledger's.
      */
-    bool invalid = atomic_load(&validation.invalid);
-    if (invalid && (!read_failed || validation.failed_file < im.file_index ||
-                    (validation.failed_file == im.file_index &&
-                     line_order(validation.failed_line) <= line_order(im.failed_line))))
+    if (read_failed ? validation_failed_by(&validation, im.file_index, im.failed_line)
+                    : atomic_load(&validation.invalid))
         rc = cc_error_set(err, CC_ERR_INPUT, "%s", validation.message);
     else if (!read_failed && atomic_load(&recorder.failed))
         rc = cc_error_set(err, recorder.rc, "%s", recorder.err.message);

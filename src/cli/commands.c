@@ -2260,15 +2260,13 @@ static int cmd_import_fts(struct cli *cli, int argc, char **argv)
                                            .file = in ? stdin : NULL, .path = in ? NULL : name};
     }
     json_t *summary = NULL;
-    if (status == CLI_EXIT_OK) {
-        struct concord *cc = cli_open(cli, &status);
-        if (cc != NULL) {
-            struct cc_error err = {0};
-            if (concord_import_fts(cc, inputs, (size_t)o.positional_count, o.dry_run, &summary,
-                                   &err) != CC_OK)
-                status = cli_fail_error(&err);
-            concord_close(cc);
-        }
+    struct concord *cc = cli_open(cli, &status);
+    if (cc != NULL) {
+        struct cc_error err = {0};
+        if (concord_import_fts(cc, inputs, (size_t)o.positional_count, o.dry_run, &summary,
+                               &err) != CC_OK)
+            status = cli_fail_error(&err);
+        concord_close(cc);
     }
     if (summary == NULL) return status;
     const json_t *rejected = json_object_get(summary, "rejected");
