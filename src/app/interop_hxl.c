@@ -423,7 +423,7 @@ static const char *row_flow(const json_t *rows, size_t i)
  * the ledger has none (as import fts), summarized batch by batch.
  */
 static enum cc_err rows_commit(struct concord *cc, const struct interop_input *input,
-                               char delimiter, bool converted, const json_t *rows,
+                               char delimiter, bool converted, const json_t *rows, bool dry_run,
                                json_t **summary, struct cc_error *err)
 {
     struct summary s = {0};
@@ -448,18 +448,19 @@ static enum cc_err rows_commit(struct concord *cc, const struct interop_input *i
                                batch.offset, err);
         interop_batch_free(&batch);
     }
-    if (rc == CC_OK) rc = concord_group_commit(cc, err);
+    if (rc == CC_OK && !dry_run) rc = concord_group_commit(cc, err);
     else if (group) concord_group_rollback(cc);
     if (rc == CC_OK) {
         *summary = summary_json(&s, input, delimiter, converted, rejected);
         if (*summary == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+        else if (dry_run) json_object_set_new(*summary, "dry_run", json_true());
     }
     json_decref(rejected);
     return rc;
 }
 
 enum cc_err concord_import_hxl(struct concord *cc, const struct interop_input *input,
-                               json_t **summary, struct hxl_problems *problems,
+                               bool dry_run, json_t **summary, struct hxl_problems *problems,
                                struct cc_error *err)
 {
     *summary = NULL;
@@ -483,7 +484,7 @@ enum cc_err concord_import_hxl(struct concord *cc, const struct interop_input *i
                             input->name, LEDGER_BATCH_OPS_MAX - 1);
     }
     enum cc_err rc = orgs_match(cc, ready, err);
-    if (rc == CC_OK) rc = rows_commit(cc, input, delimiter, converted, ready, summary, err);
+    if (rc == CC_OK) rc = rows_commit(cc, input, delimiter, converted, ready, dry_run, summary, err);
     json_decref(ready);
     return rc;
 }

@@ -45,10 +45,12 @@ struct concord;
  * rows shared across the boundary count in neither (as in FTS's totals)
  * but in "shared". Each row is one of: rejected, zero_usd (the ledger holds
  * no money for it), recorded (by this import) or exists (recorded before).
- * CC_ERR_INPUT with problems filled when the file is refused.
+ * CC_ERR_INPUT with problems filled when the file is refused. With dry_run,
+ * everything is done and summarized, then the group is rolled back: nothing
+ * is recorded, and the summary (with "dry_run":true) says what would be.
  */
 enum cc_err concord_import_hxl(struct concord *cc, const struct interop_input *input,
-                               json_t **summary, struct hxl_problems *problems,
+                               bool dry_run, json_t **summary, struct hxl_problems *problems,
                                struct cc_error *err);
 
 enum export_what {

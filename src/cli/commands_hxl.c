@@ -139,7 +139,7 @@ static void summary_print(const json_t *s)
 
 int cmd_import_hxl(struct cli *cli, int argc, char **argv)
 {
-    static const int accepted[] = {OPT_JSON, OPT_CHECK, OPT_SELECTOR, 0};
+    static const int accepted[] = {OPT_JSON, OPT_CHECK, OPT_SELECTOR, OPT_DRY_RUN, 0};
     struct cli_opts o;
     if (!cli_opts_parse(argc, argv, accepted, &o, "import hxl")) return CLI_EXIT_USAGE;
     if (o.positional_count != 1)
@@ -150,6 +150,10 @@ int cmd_import_hxl(struct cli *cli, int argc, char **argv)
     size_t length = 0;
     char *text = file_read(name, &length, &status);
     if (text == NULL) return status;
+    if (o.check && o.dry_run) {
+        free(text);
+        return cli_fail(CLI_EXIT_USAGE, "import hxl: give --check or --dry-run, not both");
+    }
     if (o.check) {
         status = check_run(shown, text, length, o.selector, o.json);
         free(text);
@@ -163,7 +167,7 @@ int cmd_import_hxl(struct cli *cli, int argc, char **argv)
         struct interop_input input = {.name = shown, .text = text, .length = length,
                                       .selector = o.selector};
         struct cc_error err = {0};
-        if (concord_import_hxl(cc, &input, &summary, problems, &err) != CC_OK) {
+        if (concord_import_hxl(cc, &input, o.dry_run, &summary, problems, &err) != CC_OK) {
             problems_print(problems);
             status = cli_fail_error(&err);
         }
@@ -181,6 +185,7 @@ int cmd_import_hxl(struct cli *cli, int argc, char **argv)
         if (!cli_flush_output()) return CLI_EXIT_STORE;
         return ok ? result : cli_fail(CLI_EXIT_STORE, "cannot write the output");
     }
+    if (o.dry_run) puts("dry run: nothing was recorded; the import would record:");
     summary_print(summary);
     json_decref(summary);
     return cli_flush_output() ? result : CLI_EXIT_STORE;

@@ -15,7 +15,7 @@ int cmd_import_hxl(struct cli *cli, int argc, char **argv);
 int cmd_export_hxl(struct cli *cli, int argc, char **argv);
 int cmd_export_csv(struct cli *cli, int argc, char **argv);
 
-#define CLI_IMPORT_HXL_USAGE "FILE [--check] [--selector KEY] [--json]"
+#define CLI_IMPORT_HXL_USAGE "FILE [--check | --dry-run] [--selector KEY] [--json]"
 #define CLI_IMPORT_HXL_SUMMARY "import an HXL-tagged table of funding (HDX's FTS tables among them)"
 #define CLI_IMPORT_HXL_HELP                                                                      \
     "Reads an HXL table (CSV; TSV as .tsv, semicolons as .ssv, or as detected; UTF-8,\n"         \
@@ -28,9 +28,10 @@ int cmd_export_csv(struct cli *cli, int argc, char **argv);
     "and is counted once. Others get an id from their content: importing again is\n"            \
     "idempotent. All rows or none; a bad value anywhere refuses the file, naming row,\n"      \
     "column and hashtag. Prints what the ledger recorded. --check: record nothing,\n"         \
-    "print the table as read (CSV; --json: libhxl's arrays). libhxl's JSON forms are\n"      \
-    "read too; --selector KEY takes the rows of an object's member KEY. Exit 1 when a\n"     \
-    "row was refused (docs/INTEROP.md).\n"
+    "print the table as read (CSV; --json: libhxl's arrays). --dry-run: do all of the\n"     \
+    "import and record nothing: the summary says what it would record. libhxl's JSON\n"     \
+    "forms are read too; --selector KEY takes the rows of an object's member KEY. Exit\n"   \
+    "1 when a row was refused (docs/INTEROP.md).\n"
 
 #define CLI_EXPORT_USAGE "--what transfers|balances|gaps [--prefix P] [--at DATE]"
 #define CLI_EXPORT_HXL_SUMMARY "write transfers, balances or gaps as HXL-tagged CSV"

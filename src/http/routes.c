@@ -292,6 +292,8 @@ static void h_import_iati(struct http_request *request, struct concord *cc)
 /* POST /v1/import/hxl: an HXL-tagged table (CSV, TSV or semicolons). */
 static void h_import_hxl(struct http_request *request, struct concord *cc)
 {
+    bool dry_run;
+    if (!query_dry_run(request, &dry_run)) return;
     char *text = body_read(request);
     if (text == NULL) return;
     struct hxl_problems *problems = calloc(1, sizeof *problems);
@@ -303,7 +305,7 @@ static void h_import_hxl(struct http_request *request, struct concord *cc)
                                   .selector = selector != NULL && *selector ? selector : NULL};
     if (problems == NULL) {
         http_error(request, 503, "overloaded", "out of memory");
-    } else if (concord_import_hxl(cc, &input, &summary, problems, &err) != CC_OK) {
+    } else if (concord_import_hxl(cc, &input, dry_run, &summary, problems, &err) != CC_OK) {
         /* Every problem found, not only the first: a table is fixed in one pass. */
         char message[4096];
         size_t used = (size_t)snprintf(message, sizeof message, "%s", err.message);
@@ -1072,8 +1074,8 @@ const struct http_route http_routes[] = {
      "Import an IATI 2.03 activity file (validated against the official schema)", "dry_run",
      "IatiActivities", "IatiImportSummary", HTTP_IATI_BYTES_MAX, "application/xml text/xml"},
     {"POST", "/v1/import/hxl", h_import_hxl, WRITERS, true, false, "importHxl",
-     "Import an HXL-tagged table of funding flows", "selector", "HxlTable", "HxlImportSummary",
-     HTTP_HXL_BYTES_MAX, "text/csv text/tab-separated-values text/plain"},
+     "Import an HXL-tagged table of funding flows", "selector dry_run", "HxlTable",
+     "HxlImportSummary", HTTP_HXL_BYTES_MAX, "text/csv text/tab-separated-values text/plain"},
     {"GET", "/v1/export/iati", h_export_iati, AUDIT, false, false, "exportIati",
      "The ledger's funding as IATI 2.03 activities", "activity_prefix", NULL, "application/xml",
      0, NULL},

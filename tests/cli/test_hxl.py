@@ -671,6 +671,67 @@ class OtherTables(Base):
         self.assertEqual(json.loads(r.stdout)[1][:3], ["#org+funder", "#org+impl", "#value+usd"])
         self.assertEqual(self.transfer_ids(), [])
 
+    def ledger(self):
+        """What a dry run must leave as it was: balances, units, parties, the audit log."""
+        return [self.cc(*c).stdout for c in (("balance", "--prefix", "", "--json"),
+                                              ("unit", "list", "--json"),
+                                              ("party", "list", "--json"), ("verify",))]
+
+    def test_a_dry_run_says_what_an_import_would_record_and_records_nothing(self):
+        path = self.write("funding.csv", FUNDING)
+        before = self.ledger()
+        r = self.cc("import", "hxl", path, "--dry-run", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        dry = json.loads(r.stdout)
+        self.assertIs(dry.pop("dry_run"), True)
+        self.assertEqual(dry["recorded"], 5)
+        self.assertEqual(self.ledger(), before, "a dry run records nothing, not even an event")
+        r = self.cc("import", "hxl", path, "--dry-run")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith("dry run: nothing was recorded"), r.stdout)
+        r = self.cc("import", "hxl", path, "--dry-run", "--check")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not both", r.stderr)
+        # The import itself then records exactly what the dry run said.
+        self.assertEqual(self.imported(path), dry)
+
+    def test_a_dry_run_over_http_records_nothing(self):
+        import http.client
+        import test_force  # its Server runs `concord serve` on a port the OS picks
+        test_force.CONCORD = CONCORD
+        r = self.cc("token", "create", "--user", "cora", "--role", "coordinator", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        token = json.loads(r.stdout)["token"]
+        body = FUNDING.encode()
+        server = test_force.Server(self.db)
+        try:
+            def post(query):
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
+                conn.request("POST", "/v1/import/hxl" + query, body=body,
+                             headers={"Authorization": "Bearer " + token,
+                                      "Content-Type": "text/csv"})
+                response = conn.getresponse()
+                answer = (response.status, json.loads(response.read()))
+                conn.close()
+                return answer
+
+            before = self.ledger()
+            status, dry = post("?dry_run=true")
+            self.assertEqual(status, 200, dry)
+            self.assertIs(dry.pop("dry_run"), True)
+            for query in ("?dry_run", "?dry_run=", "?dry_run=yes", "?dry_run=TRUE"):
+                status, error = post(query)
+                self.assertEqual(status, 400, (query, error))
+                self.assertIn("dry_run", error["error"]["message"])
+            self.assertEqual(self.ledger(), before)
+            status, summary = post("?dry_run=false")
+            self.assertEqual(status, 200, summary)
+            self.assertEqual(summary, dry)
+            self.assertNotEqual(self.ledger(), before)
+        finally:
+            rc = server.stop()
+        self.assertEqual(rc, 0, server.stderr())
+
     def test_the_audit_log_replays_the_import(self):
         self.imported(self.write("funding.csv", FUNDING))
         self.imported(fts("fts_internal_funding_jor.csv"))

@@ -109,11 +109,12 @@ QUERY_PARAMETERS = {
 }
 # Query parameters the server documents beyond the specification above.
 # GET /v1/balances?in=UNIT converts every figure into UNIT (no CLI equivalent);
-# POST /v1/import/{fts,iati}?dry_run=true is `concord import … --dry-run`.
+# POST /v1/import/{fts,iati,hxl}?dry_run=true is `concord import … --dry-run`.
 QUERY_EXTENSIONS = {
     "/v1/balances": {"in"},
     "/v1/import/fts": {"dry_run"},
     "/v1/import/iati": {"dry_run"},
+    "/v1/import/hxl": {"dry_run"},
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
