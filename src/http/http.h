@@ -39,6 +39,7 @@
 #define HTTP_SHUTDOWN_GRACE_S 10      /* how long a stop waits for requests in flight */
 #define HTTP_SHUTDOWN_SETTLE_MS 300   /* no request in flight for this long: stop */
 #define HTTP_LOG_PATH_BYTES_MAX 512   /* a path in the access log, encoded */
+#define HTTP_QUERY_NAME_SHOWN 64      /* bytes of an unknown query parameter's name in its error */
 #define HTTP_LISTEN_DEFAULT "127.0.0.1:8080"
 #define HTTP_AUTHORIZATION_BYTES_MAX 256 /* an Authorization header; longer is refused unread */
 #define HTTP_TOKEN_CACHE_SLOTS 256    /* verified tokens remembered (by their public id) */

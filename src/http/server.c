@@ -354,6 +354,61 @@ static FILE *spool_open(void)
     return f;
 }
 
+/* Is name one of the route's query parameters (its space-separated list)? */
+static bool query_known(const struct http_route *route, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *q = route->query; q != NULL && *q != '\0';) {
+        size_t k = strcspn(q, " ");
+        if (k == n && memcmp(q, name, n) == 0) return true;
+        q += k;
+        q += strspn(q, " ");
+    }
+    return false;
+}
+
+static enum MHD_Result query_unknown_fn(void *ctx, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    (void)kind;
+    (void)value;
+    const char **unknown = ctx;
+    struct request_state *state = (struct request_state *)unknown[1];
+    if (key == NULL || query_known(state->route, key)) return MHD_YES;
+    unknown[0] = key;
+    return MHD_NO;
+}
+
+/*
+ * A query parameter an API route does not take is refused, not ignored: a
+ * misspelt `dry_run` would otherwise import for real, a misspelt `prefix`
+ * answer for every account. The dashboard's files are not the API: their
+ * query is the page's own (`/?token=` signs in), read in the browser.
+ */
+static bool query_acceptable(struct MHD_Connection *connection, struct request_state *state)
+{
+    if (strncmp(state->route->pattern, "/v1/", 4) != 0) return true;
+    const char *unknown[2] = {NULL, (const char *)state};
+    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, query_unknown_fn, unknown);
+    if (unknown[0] == NULL) return true;
+    const struct http_route *route = state->route;
+    char shown[HTTP_QUERY_NAME_SHOWN + 1];
+    snprintf(shown, sizeof shown, "%s", unknown[0]);
+    char takes[256] = "none";
+    size_t used = 0;
+    for (const char *q = route->query; q != NULL && *q != '\0' && used < sizeof takes;) {
+        size_t k = strcspn(q, " ");
+        used += (size_t)snprintf(takes + used, sizeof takes - used, "%s%.*s", used ? ", " : "",
+                                 (int)k, q);
+        q += k;
+        q += strspn(q, " ");
+    }
+    http_error(&state->request, 400, "bad_request",
+               "unknown query parameter \"%s\": %s %s takes %s", shown, route->method,
+               route->pattern, takes);
+    return false;
+}
+
 /* Checks what can be checked from the headers alone; false when refused. */
 static bool headers_acceptable(struct http_server *s, struct MHD_Connection *connection,
                                struct request_state *state)
@@ -373,6 +428,7 @@ static bool headers_acceptable(struct http_server *s, struct MHD_Connection *con
         return false;
     }
     if (!request_authorized(s, connection, state)) return false;
+    if (!query_acceptable(connection, state)) return false;
     if (state->route->body == NULL) return true;
     const char *type = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                    MHD_HTTP_HEADER_CONTENT_TYPE);

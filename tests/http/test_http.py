@@ -697,6 +697,27 @@ class Routes(ApiTestCase):
         self.assertIsNone(self.get("/v1/accounts?limit=1000")["next"])
         self.assertEqual(len(self.get("/v1/accounts?limit=1")["accounts"]), 1)
 
+    def test_unknown_query_parameters_are_refused(self):
+        # Not ignored: a misspelt prefix would answer for every account.
+        for path, named, takes in (
+                ("/v1/accounts?prefx=fund.", "prefx", "takes prefix, unit, owner, limit, after"),
+                ("/v1/accounts/fund.pool?at=2026-01-01", "at", "takes none"),
+                ("/v1/balances?prefix=fund.&limit=5", "limit", "takes prefix, at, in"),
+                ("/v1/reports/funding?source=fts&x=", "x", "takes at, source")):
+            with self.subTest(path=path):
+                r = self.call("GET", path)
+                self.assertEqual((r.status, r.json["error"]["code"]), (400, "bad_request"), r)
+                self.assertIn(f'unknown query parameter "{named}"', r.json["error"]["message"])
+                self.assertIn(takes, r.json["error"]["message"])
+        # A misspelt dry_run on an import must not import: refused before the body is read.
+        before = self.get("/v1/balances?prefix=hxl")
+        r = self.call("POST", "/v1/import/hxl?dryrun=true",
+                      b"#org+funder,#org+impl,#value+usd\r\nA,B,10\r\n", "text/csv")
+        self.assertEqual(r.status, 400, r)
+        self.assertIn('unknown query parameter "dryrun"', r.json["error"]["message"])
+        self.assertIn("takes selector, dry_run", r.json["error"]["message"])
+        self.assertEqual(self.get("/v1/balances?prefix=hxl"), before)
+
     def test_scenario_errors(self):
         for body in [b"", b"{", b"[]", b"42", b'{"assume": []}', b'{"assume": {"ceasefire": 1}}',
                      b'{"assume": {"ceasefire": "maybe"}}', b'{"assume": {}, "in": 5}',
