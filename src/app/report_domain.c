@@ -1515,8 +1515,11 @@ enum cc_err report_domain_source(struct concord *cc, const char *name, int64_t a
         return cc_error_set(err, CC_ERR_USAGE, "no report %s (funding, force, aid or overview)", name);
     if (source != NULL && strcmp(name, "funding") != 0)
         return cc_error_set(err, CC_ERR_USAGE, "source: only the funding report has sources");
-    if (source != NULL && (source[0] == '\0' || strlen(source) > REPORT_SOURCE_BYTES_MAX))
-        return cc_error_set(err, CC_ERR_USAGE, "source: fts, iati, hxl or mission");
+    /* Only the sources source_of_transfer can answer: any other would report zeros, silently. */
+    if (source != NULL && strcmp(source, "fts") != 0 && strcmp(source, "iati") != 0 &&
+        strcmp(source, "hxl") != 0 && strcmp(source, REPORT_SOURCE_MISSION) != 0)
+        return cc_error_set(err, CC_ERR_USAGE, "source: fts, iati, hxl or mission, not \"%.*s\"",
+                            REPORT_SOURCE_BYTES_MAX, source);
     struct report_rows rows;
     enum cc_err rc = report_rows_load(cc, at, &rows, err);
     rows.source = source;

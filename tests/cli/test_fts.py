@@ -336,6 +336,12 @@ class Fts(unittest.TestCase):
         r = self.cc("report", "force", "--source", "fts")
         self.assertEqual(r.returncode, 2)
         self.assertIn("only the funding report has sources", r.stderr)
+        # A source no transfer can have is refused, not answered with zeros.
+        for source in ("FTS", "bogus", "", "ftsx"):
+            with self.subTest(source=source):
+                r = self.cc("report", "funding", "--source", source, "--json")
+                self.assertEqual(r.returncode, 2, r.stdout)
+                self.assertIn("source: fts, iati, hxl or mission", r.stderr)
 
     def test_an_editor_can_neither_take_import_ids_nor_forge_what_counts(self):
         self.imported(*pages("afg"))

@@ -690,7 +690,8 @@ class Routes(ApiTestCase):
                      "/v1/accounts/fund.pool/transfers?since=yesterday",
                      "/v1/accounts/fund.pool/transfers?until=2026-13-45",
                      "/v1/balances?at=garbage", "/v1/gaps?at=garbage",
-                     "/v1/forecast?samples=abc", "/v1/forecast?seed=x1"]:
+                     "/v1/forecast?samples=abc", "/v1/forecast?seed=x1",
+                     "/v1/reports/funding?source=FTS", "/v1/reports/funding?source=bogus"]:
             with self.subTest(path=path):
                 self.expect_error("GET", path, 400, "bad_request")
         # the bounds themselves are fine
