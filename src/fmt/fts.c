@@ -98,7 +98,7 @@ static bool usd_cents(const json_t *v, int64_t *cents)
 {
     if (json_is_integer(v)) {
         json_int_t n = json_integer_value(v);
-        if (n < 0 || n > INT64_MAX / 100) return false;
+        if (n < 0 || n > (json_int_t)FTS_USD_MAX) return false; /* the limit, written whole */
         *cents = (int64_t)n * 100;
         return true;
     }

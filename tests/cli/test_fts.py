@@ -432,6 +432,9 @@ class Fts(unittest.TestCase):
             ({"amountUSD": "lots"}, "amountUSD: must be a number of dollars"),
             ({"amountUSD": -5}, "amountUSD: must be a number of dollars"),
             ({"amountUSD": 1e300}, "amountUSD: must be a number of dollars"),
+            # The limit holds for an integer as for a decimal: no sum of a page can wrap.
+            ({"amountUSD": 90000000000001}, "amountUSD: must be a number of dollars from 0 to"),
+            ({"amountUSD": 92233720368547758}, "amountUSD: must be a number of dollars"),
             ({"status": "promised"}, "status: must be one of pledge, commitment, paid"),
             ({"versionId": 0}, "versionId: must be an integer"),
             ({"id": "12a"}, "id: must be a decimal id"),
@@ -455,6 +458,11 @@ class Fts(unittest.TestCase):
                     self.assertIn(f"bad.json: data.flows[0] (id {flow['id']}): ", r.stderr)
                     self.assertIn(message, r.stderr)
         self.assertEqual(self.balances(), [])
+        # The limit itself is fine.
+        r = self.cc("import", "fts", self.write("max.json",
+                                                self.one_flow_answer(flow,
+                                                                     amountUSD=90000000000000)))
+        self.assertEqual(r.returncode, 0, r.stderr)
         totals = self.one_flow_answer(flow)
         totals["data"]["incoming"] = {"flowCount": 1, "fundingTotal": 1e300, "pledgeTotal": -1}
         r = self.cc("import", "fts", self.write("totals.json", totals))
