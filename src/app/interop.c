@@ -41,6 +41,7 @@ struct item {
     bool single;              /* onBoundary "single": FTS counts it in its totals */
     struct ledger_op op;      /* meta: the operation as canonical JSON */
     const char *text;         /* the canonical JSON, also when op.meta is not (too long) */
+    size_t page;              /* the input it came from */
 };
 
 struct items {
@@ -63,8 +64,16 @@ static int item_order(const void *a, const void *b)
     return fts_flow_compare(x->flow, x->version, y->flow, y->version);
 }
 
+/* The same, then by page: a version's repeats in the order the pages were given. */
+static int item_sort(const void *a, const void *b)
+{
+    const struct item *x = a, *y = b;
+    int c = item_order(a, b);
+    return c != 0 ? c : (x->page > y->page) - (x->page < y->page);
+}
+
 /* Appends a page's operations to it, decoded; false only when memory runs out. */
-static bool items_add(struct items *it, const json_t *ops)
+static bool items_add(struct items *it, const json_t *ops, size_t page)
 {
     size_t i;
     const json_t *op;
@@ -85,6 +94,7 @@ static bool items_add(struct items *it, const json_t *ops)
                          : strcmp(boundary, "outgoing") == 0 ? OUT
                                                              : INTERNAL;
         item->single = strcmp(on_boundary, "single") == 0;
+        item->page = page;
         if (item->flow == NULL || !json_decode_op(op, &item->op, &it->arena)) return false;
         item->text = item->op.meta;
         if (item->text == NULL) { /* refused by the ledger later, but still compared with repeats */
@@ -176,7 +186,7 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
             return cc_error_set(err, CC_ERR_INPUT, "%s: more than %d flows in one import",
                                 inputs[i].name, FTS_FLOWS_MAX);
         }
-        ok = items_add(items, ops);
+        ok = items_add(items, ops, i);
         json_decref(ops);
         if (!ok) return cc_error_set(err, CC_ERR_NOMEM, "%s: out of memory", inputs[i].name);
         if (page.first) { /* every page repeats the search's totals: they must agree */
@@ -201,16 +211,19 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
         }
     }
     size_t n = items->count;
-    if (n > 0) qsort(items->v, n, sizeof *items->v, item_order);
+    if (n > 0) qsort(items->v, n, sizeof *items->v, item_sort);
     /* A version repeated across pages is taken once; its canonical JSON says if it is the same. */
     size_t kept = 0, flows = 0;
     for (size_t i = 0; i < n; i++) {
         struct item *it = &items->v[i];
         if (kept > 0 && item_order(&items->v[kept - 1], it) == 0) {
-            if (strcmp(items->v[kept - 1].text, it->text) != 0)
+            const struct item *earlier = &items->v[kept - 1];
+            if (strcmp(earlier->text, it->text) != 0)
                 return cc_error_set(err, CC_ERR_INPUT,
-                                    "flow version %s appears twice with different contents",
-                                    it->op.id != NULL ? it->op.id : it->flow);
+                                    "flow version %s appears twice with different contents, "
+                                    "in %s and %s",
+                                    it->op.id != NULL ? it->op.id : it->flow,
+                                    inputs[earlier->page].name, inputs[it->page].name);
             continue;
         }
         if (kept == 0 || strcmp(items->v[kept - 1].flow, it->flow) != 0) flows++;

@@ -288,6 +288,25 @@ class Fts(unittest.TestCase):
         self.assertEqual(s["transfers"]["created"], 1)
         self.assertIsNotNone(self.transfer("fts.900002.v1"))
 
+    def test_a_version_given_twice_differently_names_both_pages(self):
+        flows = flows_of("afg")
+        base = next(f for f in flows if f["amountUSD"] > 0 and f["status"] == "paid")
+        flow = copy.deepcopy(base)
+        flow.update(id="900003", versionId=1, parentFlowId=None, childFlowIds=None)
+        changed = copy.deepcopy(flow)
+        changed["amountUSD"] += 1
+        a = self.write("a.json", {"status": 200, "data": {"flows": [flow]}, "meta": {"count": 1}})
+        b = self.write("b.json", {"status": 200, "data": {"flows": [changed]},
+                                  "meta": {"count": 1}})
+        for order, first, second in (((a, b), "a.json", "b.json"), ((b, a), "b.json", "a.json")):
+            with self.subTest(first=first):
+                r = self.cc("import", "fts", *order)
+                self.assertEqual(r.returncode, 2, r.stdout)
+                self.assertIn("flow version fts.900003.v1 appears twice with different "
+                              f"contents, in {os.path.join(self.dir.name, first)} and "
+                              f"{os.path.join(self.dir.name, second)}", r.stderr)
+        self.assertEqual(self.balances(), [])
+
     def test_an_import_is_recorded_whole_or_not_at_all(self):
         # 20,000 flows, four batches; the database may grow by 8 MB only (a file size
         # limit, as a full disk would): the import fails with the store's error, and
