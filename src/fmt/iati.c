@@ -498,10 +498,20 @@ struct reader {
     size_t size;
     bool failed;
     int failed_line;      /* where (0: nowhere in particular) */
+    /*
+     * The schema's refusal waits for the parser's step to end: at a file cut
+     * inside a tag, the validator is handed the cut name ("<narr") before
+     * the parser finds the file truncated on the same line, which is the
+     * problem to report.
+     */
+    bool invalid;
+    int invalid_line;
+    char invalid_message[IATI_MESSAGE_BYTES];
     FILE *file;           /* the stream, when reading one */
     bool validate_only;   /* iati_validate: nothing gathered, nothing handed over */
     int64_t bytes;        /* read from it so far */
     bool too_big, io_error;
+    bool at_end;          /* the stream has nothing more to give */
     char open[IATI_DEPTH_TRACKED][IATI_NAME_SEEN_BYTES]; /* "" for another namespace's */
     int depth;            /* of the node being handled */
     /* the activity being read */
@@ -523,25 +533,66 @@ struct reader {
     char text[IATI_TEXT_BYTES_MAX + 8];
 };
 
+/* "name:line: element E: text" into out. */
+static void place_text(const struct reader *r, char *out, size_t size, int line,
+                       const char *element, const char *fmt, va_list ap)
+{
+    char text[IATI_MESSAGE_BYTES];
+    vsnprintf(text, sizeof text, fmt, ap);
+    if (line > 0)
+        snprintf(out, size, "%s:%d: element %s: %s", r->name, line, element, text);
+    else
+        snprintf(out, size, "%s: element %s: %s", r->name, element, text);
+    utf8_truncate(out);
+}
+
 static bool fail_at(struct reader *r, int line, const char *element, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* The first problem is the one reported: "name:line: element E: text". */
+/*
+ * The first problem is the one reported; a schema's refusal still waiting
+ * (see struct reader) is first unless this one is on its line or before.
+ */
 static bool fail_at(struct reader *r, int line, const char *element, const char *fmt, ...)
 {
     if (r->failed) return false;
     r->failed = true;
+    if (r->invalid && (line <= 0 || line > r->invalid_line)) {
+        r->failed_line = r->invalid_line;
+        snprintf(r->message, r->size, "%s", r->invalid_message);
+        return false;
+    }
     r->failed_line = line;
-    char text[IATI_MESSAGE_BYTES];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    place_text(r, r->message, r->size, line, element, fmt, ap);
     va_end(ap);
-    if (line > 0)
-        snprintf(r->message, r->size, "%s:%d: element %s: %s", r->name, line, element, text);
-    else
-        snprintf(r->message, r->size, "%s: element %s: %s", r->name, element, text);
-    utf8_truncate(r->message);
+    return false;
+}
+
+static void invalid_at(struct reader *r, int line, const char *element, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The schema's first refusal, kept until the parser's step ends (invalid_settle). */
+static void invalid_at(struct reader *r, int line, const char *element, const char *fmt, ...)
+{
+    if (r->failed || r->invalid) return;
+    r->invalid = true;
+    r->invalid_line = line;
+    va_list ap;
+    va_start(ap, fmt);
+    place_text(r, r->invalid_message, sizeof r->invalid_message, line, element, fmt, ap);
+    va_end(ap);
+}
+
+/* The parser's step is over: a schema refusal waiting is the problem now. */
+static bool invalid_settle(struct reader *r)
+{
+    if (r->failed) return false;
+    if (!r->invalid) return true;
+    r->failed = true;
+    r->failed_line = r->invalid_line;
+    snprintf(r->message, r->size, "%s", r->invalid_message);
     return false;
 }
 
@@ -599,12 +650,12 @@ static void on_xml_error(void *ctx, xmlErrorPtr e)
             const char *rest = end + 1;
             if (*rest == ':' || *rest == ',') rest++;
             while (*rest == ' ') rest++;
-            fail_at(r, line, element, "not valid IATI 2.03: %s", rest);
+            invalid_at(r, line, element, "not valid IATI 2.03: %s", rest);
             return;
         }
     }
     if (e->domain == XML_FROM_SCHEMASV || e->domain == XML_FROM_SCHEMASP) {
-        fail_at(r, line, innermost(r), "not valid IATI 2.03: %s", text);
+        invalid_at(r, line, innermost(r), "not valid IATI 2.03: %s", text);
         return;
     }
     /* The parser reads ahead of the nodes handled: the element it is in is its own to say. */
@@ -614,9 +665,13 @@ static void on_xml_error(void *ctx, xmlErrorPtr e)
              parser != NULL && parser->name != NULL ? (const char *)parser->name : innermost(r));
     utf8_truncate(element);
     bool ended = e->code == XML_ERR_DOCUMENT_END || e->code == XML_ERR_DOCUMENT_EMPTY;
+    /* Read to its end, and the parser stopped with nothing left: a file cut inside a tag. */
+    bool cut = r->at_end && parser != NULL && parser->input != NULL &&
+               parser->input->cur != NULL && parser->input->end != NULL &&
+               parser->input->cur >= parser->input->end;
     if (ended && r->open[0][0] == '\0')
         fail_at(r, line, "(document)", "not well-formed XML: no root element (not XML, or empty)");
-    else if (ended && parser != NULL && parser->nameNr > 0)
+    else if ((ended || cut) && parser != NULL && parser->nameNr > 0)
         fail_at(r, line, element,
                 "not well-formed XML: the file ends before this element does (truncated?)");
     else
@@ -655,6 +710,7 @@ static int read_file(void *ctx, char *buffer, int length)
         return -1;
     }
     r->bytes += (int64_t)n;
+    if (n == 0) r->at_end = true;
     if (r->bytes > IATI_FILE_BYTES_MAX) {
         r->too_big = true;
         return -1;
@@ -1342,7 +1398,7 @@ static bool on_end(struct reader *r)
 static bool walk(struct reader *r)
 {
     int rc;
-    while ((rc = xmlTextReaderRead(r->xml)) == 1 && !r->failed) {
+    while ((rc = xmlTextReaderRead(r->xml)) == 1 && invalid_settle(r)) {
         int type = xmlTextReaderNodeType(r->xml);
         r->depth = xmlTextReaderDepth(r->xml);
         switch (type) {
@@ -1376,7 +1432,7 @@ static bool walk(struct reader *r)
     if (r->failed) return false;
     if (rc < 0) return fail_at(r, xmlTextReaderGetParserLineNumber(r->xml), innermost(r),
                                "not well-formed XML");
-    return true;
+    return invalid_settle(r);
 }
 
 /*

@@ -456,6 +456,11 @@ class Iati(unittest.TestCase):
         cases = [
             ("truncated.xml", good[:len(good) // 2], None,
              ["not well-formed XML", "the file ends before this element does"]),
+            # Cut inside a tag's name: the schema is handed the cut name first ("<narr").
+            ("cut-tag.xml", good[:good.index("<narrative", len(good) // 2) + 5], None,
+             ["not well-formed XML", "the file ends before this element does"]),
+            ("cut-attribute.xml", good[:good.index('ref="', len(good) // 2) + 3], None,
+             ["not well-formed XML", "the file ends before this element does"]),
             ("utf8.xml", good.encode().replace(b"Funds in", b"Funds \xff\xfe in"), "narrative",
              ["not well-formed XML", "not proper UTF-8"]),
             # 2^63 cents and more: a decimal the schema takes, an amount the ledger cannot hold.
