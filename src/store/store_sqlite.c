@@ -296,7 +296,15 @@ static bool is_corrupt(int rc) { return (rc & 0xff) == SQLITE_CORRUPT; }
 
 static enum cc_err db_error(struct store_sqlite *s, struct cc_error *err, const char *what)
 {
-    if (is_corrupt(sqlite3_errcode(s->db)))
+    int code = sqlite3_errcode(s->db);
+    /* What "database is locked" means here, and what to do about it. */
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+        return cc_error_set(err, CC_ERR_STORE,
+                            "%s: %s: another writer (an import, a batch, the server) has held the "
+                            "database for more than %d s: nothing was recorded; try again when "
+                            "it is done",
+                            s->path, what, STORE_BUSY_TIMEOUT_MS / 1000);
+    if (is_corrupt(code))
         return cc_error_set(err, CC_ERR_STORE, "%s: database is damaged: %s: %s", s->path, what,
                             sqlite3_errmsg(s->db));
     return cc_error_set(err, CC_ERR_STORE, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));

@@ -128,6 +128,26 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, 3)
         self.assertIn("concord init", r.stderr)
 
+    def test_a_writer_kept_waiting_is_told_why_and_records_nothing(self):
+        # Another process holds the write lock past the wait (as a long import does).
+        import sqlite3
+        self.init()
+        holder = sqlite3.connect(self.db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            r = self.run_cc("apply", input=ops({"op": "unit", "code": "XAF", "scale": 0}))
+            read = self.run_cc("unit", "list", "--json")  # reading does not wait for it
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        self.assertEqual(r.returncode, 3, r.stdout)
+        self.assertIn("another writer (an import, a batch, the server) has held the database "
+                      "for more than 10 s: nothing was recorded; try again", r.stderr)
+        self.assertEqual(read.returncode, 0, read.stderr)
+        units = [u["code"] for u in json.loads(self.ok("unit", "list", "--json").stdout)]
+        self.assertNotIn("XAF", units)
+        self.assertIn("USD", units)
+
     def test_database_from_environment(self):
         env = dict(os.environ, CONCORD_DB=self.db)
         r = subprocess.run([CONCORD, "init"], env=env, capture_output=True, text=True)
