@@ -82,6 +82,7 @@ struct http_request {
     struct auth_actor actor; /* who the request runs as (from its bearer token) */
     const struct http_asset *file; /* the answer is this embedded file, not json (files.c) */
     bool file_gzip;          /* … in its gzipped form */
+    bool retry;              /* a 503 worth retrying soon: sent with Retry-After */
 };
 
 typedef void (*http_handler)(struct http_request *request, struct concord *cc);

@@ -52,6 +52,10 @@ void http_error_from(struct http_request *request, const struct cc_error *err)
     case CC_ERR_INPUT:
     case CC_ERR_REJECTED: http_error(request, 400, "bad_request", "%s", err->message); return;
     case CC_ERR_NOMEM: http_error(request, 503, "overloaded", "%s", err->message); return;
+    case CC_ERR_BUSY: /* another process writing (a long import): worth another try */
+        http_error(request, 503, "busy", "%s", err->message);
+        request->retry = true;
+        return;
     case CC_ERR_UNAUTHORIZED:
         http_error(request, 401, "unauthorized", "%s", err->message);
         return;

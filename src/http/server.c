@@ -154,7 +154,7 @@ static enum MHD_Result respond(struct MHD_Connection *connection, struct request
         MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, r->allow);
     if (r->status == 401) MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                                   "Bearer realm=\"concord\"");
-    if (r->status == 503 && state->overloaded)
+    if (r->status == 503 && (state->overloaded || r->retry))
         MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     enum MHD_Result result = MHD_queue_response(connection, r->status, response);
     MHD_destroy_response(response);

@@ -299,7 +299,7 @@ static enum cc_err db_error(struct store_sqlite *s, struct cc_error *err, const 
     int code = sqlite3_errcode(s->db);
     /* What "database is locked" means here, and what to do about it. */
     if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-        return cc_error_set(err, CC_ERR_STORE,
+        return cc_error_set(err, CC_ERR_BUSY,
                             "%s: %s: another writer (an import, a batch, the server) has held the "
                             "database for more than %d s: nothing was recorded; try again when "
                             "it is done",

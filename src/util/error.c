@@ -30,7 +30,8 @@ int cc_err_exit_status(enum cc_err code)
     case CC_ERR_UNAUTHORIZED: return 2;
     case CC_ERR_STORE:
     case CC_ERR_NOMEM:
-    case CC_ERR_SYSTEM: return 3;
+    case CC_ERR_SYSTEM:
+    case CC_ERR_BUSY: return 3;
     }
     return 3;
 }

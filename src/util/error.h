@@ -25,6 +25,7 @@ enum cc_err {
     CC_ERR_SYSTEM = -7,    /* the operating system failed us */
     CC_ERR_UNAUTHORIZED = -8, /* no valid credentials (unknown, expired or revoked token) */
     CC_ERR_FORBIDDEN = -9, /* the actor's role or party does not allow this */
+    CC_ERR_BUSY = -10,     /* another writer held the store past the wait: nothing done, retry */
 };
 
 struct cc_error {
@@ -37,7 +38,7 @@ enum cc_err cc_error_set(struct cc_error *err, enum cc_err code, const char *fmt
     __attribute__((format(printf, 3, 4)));
 
 /* The CLI exit status for a code: 0 ok, 1 rejected/not found/forbidden, 2 usage/input/
-   unauthorized, 3 storage/system. */
+   unauthorized, 3 storage/system/busy. */
 int cc_err_exit_status(enum cc_err code);
 
 #endif

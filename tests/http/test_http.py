@@ -1424,6 +1424,25 @@ class OtherWriters(ApiTestCase):
         self.assertEqual(r[0]["status"], "exceeds_credits")
         cli(self.db, "check")
 
+    def test_a_batch_kept_waiting_by_another_writer_is_a_503_to_retry(self):
+        # Another process holds the write lock past the busy timeout (a long import).
+        import sqlite3
+        holder = sqlite3.connect(self.db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            r = self.call("POST", "/v1/batch", [{"op": "unit", "code": "XAF", "scale": 0}])
+            reads = self.get("/v1/units")  # reads do not wait for the writer
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        self.assertEqual((r.status, r.json["error"]["code"]), (503, "busy"), r)
+        self.assertEqual(r.header("Retry-After"), "1")
+        self.assertIn("nothing was recorded", r.json["error"]["message"])
+        self.assertNotIn("XAF", [u["code"] for u in reads])
+        # Once the other writer is done, the same batch goes through.
+        self.assertEqual(self.batch([{"op": "unit", "code": "XAF", "scale": 0}])[0]["status"],
+                         "created")
+
 
 class AuditRoutes(ApiTestCase):
     """The audit log's routes answer in the CLI's shapes, on the same database."""
