@@ -8,8 +8,10 @@
  * it does what needs the whole file or the ledger's names:
  *
  *   - rows giving one FTS flow's version twice are taken once when they say
- *     the same and refused when they differ; FTS rows go in flow and version
- *     order, so that a newer version supersedes in the batch;
+ *     the same and refused when they differ, but where one is concord's
+ *     export of the table's record that FTS's own replaced: FTS's is taken;
+ *     FTS rows go in flow and version order, so that a newer version
+ *     supersedes in the batch;
  *   - an FTS row's organisations, which HDX's tables give by name only, are
  *     matched to the FTS organisation ids the ledger knows (the names of the
  *     accounts fts.org.<id>.given/.received that `import fts` made): a name
@@ -61,7 +63,17 @@ static int row_order(const void *a, const void *b)
     return (rx > ry) - (rx < ry);
 }
 
-/* Sorts rows and takes each FTS flow version once; false (problems) when two differ. */
+static bool table_record(const json_t *row)
+{
+    return json_is_true(json_object_get(row, "table_record"));
+}
+
+/*
+ * Sorts rows and takes each FTS flow version once; false (problems) when two
+ * differ. An export of a ledger where FTS's own record of a version replaced
+ * the table's (fts.<flow>.v<k>.hxl, undone by …hxl.superseded) gives both:
+ * FTS's, the fuller, is the version, as in the ledger it came from.
+ */
 static bool rows_prepare(json_t *rows, const char *name, json_t **out,
                          struct hxl_problems *problems)
 {
@@ -76,15 +88,19 @@ static bool rows_prepare(json_t *rows, const char *name, json_t **out,
     json_t *unique = json_array();
     for (size_t i = 0; i < n; i++) {
         const json_t *op = json_object_get(sorted[i], "op");
-        const json_t *before = i > 0 ? json_object_get(sorted[i - 1], "op") : NULL;
+        size_t kept = json_array_size(unique);
+        const json_t *last = kept > 0 ? json_array_get(unique, kept - 1) : NULL;
+        const json_t *before = json_object_get(last, "op");
         const char *id = json_string_value(json_object_get(op, "id"));
         if (before != NULL && json_object_get(op, "flow") != NULL &&
             strcmp(id, json_string_value(json_object_get(before, "id"))) == 0) {
-            if (!json_equal(op, before))
+            if (table_record(last) && !table_record(sorted[i]))
+                json_array_set(unique, kept - 1, sorted[i]); /* FTS's own record */
+            else if (!json_equal(op, before) && table_record(last) == table_record(sorted[i]))
                 hxl_problem(problems,
                             "%s: rows %lld and %lld give FTS flow version %s differently: one "
                             "version of a flow is one set of figures",
-                            name, (long long)json_integer_value(json_object_get(sorted[i - 1], "row")),
+                            name, (long long)json_integer_value(json_object_get(last, "row")),
                             (long long)json_integer_value(json_object_get(sorted[i], "row")), id);
             continue;
         }
@@ -191,7 +207,8 @@ static enum cc_err orgs_match(struct concord *cc, json_t *rows, struct cc_error 
             for (size_t s = 0; s < 2; s++) {
                 json_t *org = json_object_get(op, sides[s]);
                 uint32_t found;
-                if (org != NULL &&
+                /* An id the table gives (concord's export of FTS's flows) stands. */
+                if (org != NULL && json_object_get(org, "fts_id") == NULL &&
                     strmap_get(&names.by_name, json_string_value(json_object_get(org, "name")),
                                &found) &&
                     found != ORG_AMBIGUOUS)
@@ -286,6 +303,7 @@ static json_t *tally_json(const struct tally *t)
 
 struct summary {
     size_t rows, recorded, exists, zero;
+    uint32_t corrections; /* rows passed over: correcting entries of an export (fmt/hxl.c) */
     struct tally pledge, commitment, paid, shared;
     struct {
         size_t rows;
@@ -393,10 +411,11 @@ static json_t *summary_json(const struct summary *s, const struct interop_input 
                                       "funding_usd", usd_text(s->boundary[b].funding),
                                       "pledges_usd", usd_text(s->boundary[b].pledges)));
     return json_pack(
-        "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:{s:o,s:o,s:o},s:o,s:O}", "file", input->name,
-        "delimiter", separator, "encoding", converted ? "windows-1252" : "utf-8", "rows",
-        (json_int_t)s->rows, "recorded", (json_int_t)s->recorded, "exists",
-        (json_int_t)s->exists, "zero_usd", (json_int_t)s->zero, "funding_usd",
+        "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:{s:o,s:o,s:o},s:o,s:O}", "file",
+        input->name, "delimiter", separator, "encoding", converted ? "windows-1252" : "utf-8",
+        "rows", (json_int_t)s->rows, "recorded", (json_int_t)s->recorded, "exists",
+        (json_int_t)s->exists, "zero_usd", (json_int_t)s->zero, "corrections",
+        (json_int_t)s->corrections, "funding_usd",
         usd_text(s->commitment.usd + s->paid.usd), "pledges_usd", usd_text(s->pledge.usd),
         "shared", tally_json(&s->shared), "by_status", "pledge", tally_json(&s->pledge),
         "commitment", tally_json(&s->commitment), "paid", tally_json(&s->paid), "by_boundary",
@@ -423,10 +442,11 @@ static const char *row_flow(const json_t *rows, size_t i)
  * the ledger has none (as import fts), summarized batch by batch.
  */
 static enum cc_err rows_commit(struct concord *cc, const struct interop_input *input,
-                               char delimiter, bool converted, const json_t *rows, bool dry_run,
-                               json_t **summary, struct cc_error *err)
+                               char delimiter, bool converted, uint32_t corrections,
+                               const json_t *rows, bool dry_run, json_t **summary,
+                               struct cc_error *err)
 {
-    struct summary s = {0};
+    struct summary s = {.corrections = corrections};
     json_t *rejected = json_array();
     if (rejected == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
     enum cc_err rc = concord_group_begin(cc, err);
@@ -467,9 +487,10 @@ enum cc_err concord_import_hxl(struct concord *cc, const struct interop_input *i
     memset(problems, 0, sizeof *problems);
     struct hxl_table table;
     json_t *rows = json_array(), *ready = NULL;
+    uint32_t corrections = 0;
     bool ok = hxl_read_selected(input->name, input->text, input->length, input->selector,
                                 &table, problems) &&
-              hxl_funding_ops(&table, input->name, rows, problems) &&
+              hxl_funding_ops(&table, input->name, rows, &corrections, problems) &&
               rows_prepare(rows, input->name, &ready, problems);
     char delimiter = table.delimiter;
     bool converted = table.converted;
@@ -484,7 +505,9 @@ enum cc_err concord_import_hxl(struct concord *cc, const struct interop_input *i
                             input->name, LEDGER_BATCH_OPS_MAX - 1);
     }
     enum cc_err rc = orgs_match(cc, ready, err);
-    if (rc == CC_OK) rc = rows_commit(cc, input, delimiter, converted, ready, dry_run, summary, err);
+    if (rc == CC_OK)
+        rc = rows_commit(cc, input, delimiter, converted, corrections, ready, dry_run, summary,
+                         err);
     json_decref(ready);
     return rc;
 }
@@ -514,7 +537,11 @@ static const struct export_column transfer_columns[] = {
     {"original_amount", "#value+funding+total"},
     {"currency", "#value+funding+total+currency"},
     {"rate", "#financial+fx"},
+    {"ref_code", "#activity+code"},
     {"fts_flow", "#activity+id+fts_internal"},
+    {"fts_version", "#meta+version"},
+    {"funder_fts_id", "#org+id+funder+fts_internal"},
+    {"recipient_fts_id", "#org+id+impl+fts_internal"},
     {"boundary", "#financial+direction"},
     {"on_boundary", "#financial+direction+type"},
     {"if", "#meta+condition"},
@@ -793,7 +820,13 @@ static void funding_cells(struct csv_out *out, const struct names *names,
     const json_t *rate = json_object_get(said, "rate");
     if (rate == NULL) rate = json_object_get(meta, "rate");
     csv_out_value(out, meta_text(rate, buf, sizeof buf));
+    csv_out_prose(out, json_string_value(json_object_get(said, "ref_code")));
+    /* What import hxl needs to record the same flow: its version, and its organisations. */
     csv_out_value(out, json_string_value(json_object_get(fts, "flow")));
+    csv_out_value(out, meta_text(json_object_get(fts, "version"), buf, sizeof buf));
+    csv_out_value(out, json_string_value(json_object_get(json_object_get(fts, "source"), "id")));
+    csv_out_value(out,
+                  json_string_value(json_object_get(json_object_get(fts, "destination"), "id")));
     csv_out_value(out, json_string_value(json_object_get(fts, "boundary")));
     csv_out_value(out, json_string_value(json_object_get(fts, "on_boundary")));
 }

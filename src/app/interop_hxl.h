@@ -35,7 +35,7 @@ struct concord;
  * Imports one HXL table of funding. On CC_OK, *summary (the caller releases
  * it), with USD figures as exact decimal strings of dollars ("725591299.00"):
  *   {"file","delimiter","encoding","rows","recorded","exists","zero_usd",
- *    "funding_usd","pledges_usd","shared":{"rows","usd"},
+ *    "corrections","funding_usd","pledges_usd","shared":{"rows","usd"},
  *    "by_status":{"pledge"|"commitment"|"paid":{"rows","usd"}},
  *    "by_boundary":{"incoming"|"internal"|"outgoing":{"rows","funding_usd","pledges_usd"}},
  *    "rejected":[{"row","id","status","message"}]}
@@ -45,6 +45,8 @@ struct concord;
  * rows shared across the boundary count in neither (as in FTS's totals)
  * but in "shared". Each row is one of: rejected, zero_usd (the ledger holds
  * no money for it), recorded (by this import) or exists (recorded before).
+ * "corrections": rows passed over, not in "rows": the correcting entries of
+ * superseded versions that concord's export writes (fmt/hxl.c).
  * CC_ERR_INPUT with problems filled when the file is refused. With dry_run,
  * everything is done and summarized, then the group is rolled back: nothing
  * is recorded, and the summary (with "dry_run":true) says what would be.

@@ -95,9 +95,13 @@ static long long count_of(const json_t *o, const char *key)
 
 static void summary_print(const json_t *s)
 {
-    printf("%s: %lld rows: %lld recorded, %lld recorded already, %lld of 0 USD\n",
+    printf("%s: %lld rows: %lld recorded, %lld recorded already, %lld of 0 USD",
            json_string_value(json_object_get(s, "file")), count_of(s, "rows"),
            count_of(s, "recorded"), count_of(s, "exists"), count_of(s, "zero_usd"));
+    if (count_of(s, "corrections") > 0) /* only concord's own exports have them */
+        printf("; %lld correcting entr%s passed over", count_of(s, "corrections"),
+               count_of(s, "corrections") == 1 ? "y" : "ies");
+    putchar('\n');
     const json_t *by = json_object_get(s, "by_status");
     static const char *const statuses[] = {"pledge", "commitment", "paid"};
     for (size_t i = 0; i < 3; i++) {

@@ -874,6 +874,8 @@ void hxl_slug(const char *name, char out[HXL_SLUG_BYTES_MAX + 1])
 struct funding_columns {
     int32_t amount, funder, recipient, funder_type, recipient_type, status, date, flow,
         version, boundary, on_boundary, original, currency, rate, description, ref_code;
+    int32_t funder_fts, recipient_fts; /* FTS organisation ids, as concord's export gives them */
+    int32_t record; /* the record's id (#meta+id), as concord's export gives it */
 };
 
 /* The first pattern of the list that selects a column. */
@@ -917,6 +919,9 @@ static const char *const currency_patterns[] = {"#value+currency", "#currency", 
 static const char *const rate_patterns[] = {"#financial+fx", NULL};
 static const char *const description_patterns[] = {"#description-keywords", NULL};
 static const char *const ref_code_patterns[] = {"#activity+code-appeal-project-plan", NULL};
+static const char *const funder_fts_patterns[] = {"#org+id+funder+fts_internal", NULL};
+static const char *const recipient_fts_patterns[] = {"#org+id+impl+fts_internal", NULL};
+static const char *const record_patterns[] = {"#meta+id-pending", NULL};
 
 static void columns_find(const struct hxl_table *t, struct funding_columns *c)
 {
@@ -936,6 +941,9 @@ static void columns_find(const struct hxl_table *t, struct funding_columns *c)
     c->rate = column_any(t, rate_patterns);
     c->description = column_any(t, description_patterns);
     c->ref_code = column_any(t, ref_code_patterns);
+    c->funder_fts = column_any(t, funder_fts_patterns);
+    c->recipient_fts = column_any(t, recipient_fts_patterns);
+    c->record = column_any(t, record_patterns);
     /* A column is read for one thing: #value alone could select the USD column again. */
     if (c->original == c->amount) c->original = -1;
 }
@@ -974,11 +982,19 @@ static bool bad(struct row_reader *r, int32_t column, const char *value, const c
     return false;
 }
 
-/* The cell of a column, its surrounding spaces trimmed; "" where the row has none. */
+/*
+ * The cell of a column, its surrounding spaces trimmed; "" where the row has
+ * none. A ' before a character a spreadsheet would run as a formula (= + - @
+ * tab CR) is the formula guard of concord's export (fmt/csv_out.c), and of
+ * the spreadsheets that show such text: it is not the value, and is left
+ * out, so that a row exported and imported again says what it said.
+ */
 static const char *cell(struct row_reader *r, int32_t column)
 {
     if (column < 0 || (uint32_t)column >= r->row->count) return "";
     const char *s = r->row->cells[column];
+    while (is_space(*s)) s++;
+    if (s[0] == '\'' && s[1] != '\0' && strchr("=+-@\t\r", s[1]) != NULL) s++;
     while (is_space(*s)) s++;
     size_t n = strlen(s);
     while (n > 0 && is_space(s[n - 1])) n--;
@@ -1228,6 +1244,7 @@ static void content_add(char **content, size_t *length, bool *failed, const char
 struct funding_row {
     const char *funder, *recipient, *funder_type, *recipient_type, *status, *date, *flow;
     const char *boundary, *on_boundary, *original, *currency, *rate, *description, *ref_code;
+    const char *funder_fts, *recipient_fts; /* FTS organisation ids, or NULL */
     int64_t cents, version;
 };
 
@@ -1284,7 +1301,21 @@ static const char *content_id(const struct funding_row *v, struct strmap *seen,
     return arena_strdup(scratch, id);
 }
 
-/* The FTS side of a row: flow id, version, boundary. */
+/* An FTS organisation id (decimal digits), or NULL when the cell is empty or bad. */
+static const char *fts_org_id(struct row_reader *r, int32_t column)
+{
+    const char *id = cell(r, column);
+    size_t n = strlen(id);
+    if (n == 0) return NULL;
+    bool digits = n <= HXL_FTS_ID_DIGITS_MAX;
+    for (size_t i = 0; i < n && digits; i++) digits = id[i] >= '0' && id[i] <= '9';
+    if (digits) return id;
+    bad(r, column, id, "not an FTS organisation id (1 to %d decimal digits)",
+        HXL_FTS_ID_DIGITS_MAX);
+    return NULL;
+}
+
+/* The FTS side of a row: flow id, version, boundary, organisation ids. */
 static void fts_values(struct row_reader *r, const struct funding_columns *c,
                        struct funding_row *v)
 {
@@ -1323,6 +1354,8 @@ static void fts_values(struct row_reader *r, const struct funding_columns *c,
     } else {
         v->on_boundary = word(r, c->on_boundary, on_boundary, on_boundaries);
     }
+    v->funder_fts = fts_org_id(r, c->funder_fts);
+    v->recipient_fts = fts_org_id(r, c->recipient_fts);
 }
 
 /* Every value of the row, checked; false when one is bad (each is reported). */
@@ -1387,10 +1420,11 @@ static bool values_read(struct row_reader *r, const struct funding_columns *c,
     return r->ok;
 }
 
-static json_t *org_json(const char *name, const char *type)
+static json_t *org_json(const char *name, const char *type, const char *fts_id)
 {
     json_t *o = json_pack("{s:s}", "name", name);
     if (type != NULL) json_object_set_new(o, "type", json_string(type));
+    if (fts_id != NULL) json_object_set_new(o, "fts_id", json_string(fts_id));
     return o;
 }
 
@@ -1399,9 +1433,11 @@ static json_t *row_op(const struct funding_row *v, const char *id)
 {
     json_t *op = json_pack("{s:s,s:s,s:s,s:I,s:s}", "op", "hxl_flow", "id", id, "status",
                            v->status, "amount_usd", (json_int_t)v->cents, "date", v->date);
-    if (v->funder != NULL) json_object_set_new(op, "funder", org_json(v->funder, v->funder_type));
+    if (v->funder != NULL)
+        json_object_set_new(op, "funder", org_json(v->funder, v->funder_type, v->funder_fts));
     if (v->recipient != NULL)
-        json_object_set_new(op, "recipient", org_json(v->recipient, v->recipient_type));
+        json_object_set_new(op, "recipient",
+                            org_json(v->recipient, v->recipient_type, v->recipient_fts));
     if (v->flow[0] != '\0') {
         json_object_set_new(op, "flow", json_string(v->flow));
         json_object_set_new(op, "version", json_integer(v->version));
@@ -1418,6 +1454,24 @@ static json_t *row_op(const struct funding_row *v, const char *id)
     return op;
 }
 
+/*
+ * Which of a flow's records the row is, by its id (#meta+id) in concord's
+ * export: false for any other id, and for a table without that column.
+ */
+static bool record_of(struct row_reader *r, const struct funding_columns *c,
+                      enum fts_record *kind)
+{
+    const char *id = cell(r, c->record);
+    if (strncmp(id, "fts.", 4) != 0) return false;
+    size_t digits = strspn(id + 4, "0123456789");
+    if (digits == 0 || digits > HXL_FTS_ID_DIGITS_MAX || strncmp(id + 4 + digits, ".v", 2) != 0)
+        return false;
+    char prefix[HXL_FTS_ID_DIGITS_MAX + 8]; /* "fts.<flow>.v" */
+    snprintf(prefix, sizeof prefix, "%.*s", (int)(digits + 6), id);
+    int64_t version;
+    return fts_record_of(id, prefix, &version, kind);
+}
+
 /* Does the row hold anything in a column the import reads? */
 static bool row_holds_funding(const struct hxl_row *row, const struct funding_columns *c)
 {
@@ -1432,12 +1486,13 @@ static bool row_holds_funding(const struct hxl_row *row, const struct funding_co
 }
 
 bool hxl_funding_ops(const struct hxl_table *table, const char *name, json_t *out,
-                     struct hxl_problems *problems)
+                     uint32_t *corrections, struct hxl_problems *problems)
 {
     struct funding_columns c;
     columns_find(table, &c);
     uint32_t before = problems->count;
     size_t given = json_array_size(out);
+    *corrections = 0;
     if (c.amount < 0)
         hxl_problem(problems, "%s: no column tagged #value+usd (the amount in US dollars, as "
                               "HDX's #value+funding+total+usd): not a table of funding",
@@ -1452,6 +1507,18 @@ bool hxl_funding_ops(const struct hxl_table *table, const char *name, json_t *ou
         if (!row_holds_funding(row, &c)) continue; /* a blank line, or notes in other columns */
         struct row_reader r = {.table = table, .row = row, .name = name, .problems = problems,
                                .scratch = &scratch, .ok = true};
+        /*
+         * A correcting entry of the exporting ledger (the undoing of a superseded
+         * version: a reversal or a void) is no flow of its own. The import makes the
+         * same entry again from the versions the table gives, so it is passed over:
+         * read as a row, it would count the flow twice.
+         */
+        enum fts_record kind;
+        bool record = record_of(&r, &c, &kind);
+        if (record && (kind == FTS_RECORD_SUPERSEDES || kind == FTS_RECORD_TABLE_SUPERSEDED)) {
+            (*corrections)++;
+            continue;
+        }
         struct funding_row v;
         if (!values_read(&r, &c, &v)) continue;
         const char *id;
@@ -1467,8 +1534,11 @@ bool hxl_funding_ops(const struct hxl_table *table, const char *name, json_t *ou
             continue;
         }
         if (problems->count > before) continue; /* an earlier row failed: only checking */
-        json_array_append_new(out, json_pack("{s:I,s:o}", "row", (json_int_t)row->number, "op",
-                                             row_op(&v, id)));
+        json_t *item = json_pack("{s:I,s:o}", "row", (json_int_t)row->number, "op", row_op(&v, id));
+        /* The exporting ledger's record of a version as a table gave it (see rows_prepare). */
+        if (v.flow[0] != '\0' && record && kind == FTS_RECORD_TABLE)
+            json_object_set_new(item, "table_record", json_true());
+        json_array_append_new(out, item);
     }
     strmap_free(&seen);
     arena_free(&scratch);

@@ -136,11 +136,16 @@ void hxl_table_csv(const struct hxl_table *table, struct csv_out *out);
 
 /*
  * The funding rows of the table as operations: appends to out one
- * {"row":N,"op":{"op":"hxl_flow",…}} per data row that holds anything.
- * false, with problems naming every bad value, when any row cannot be read.
+ * {"row":N,"op":{"op":"hxl_flow",…}} per data row that holds anything
+ * ("table_record": true on an FTS row that concord's export gives as the
+ * table's record of the version, fts.<flow>.v<k>.hxl).
+ * *corrections: the rows passed over as correcting entries of a flow's
+ * superseded version (concord's own export writes them; the import makes
+ * them again from the versions). false, with problems naming every bad
+ * value, when any row cannot be read.
  */
 bool hxl_funding_ops(const struct hxl_table *table, const char *name, json_t *out,
-                     struct hxl_problems *problems);
+                     uint32_t *corrections, struct hxl_problems *problems);
 
 /*
  * An organisation's name as a part of account ids: lower-case [a-z0-9-],

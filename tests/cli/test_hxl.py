@@ -13,6 +13,11 @@ record nothing and count each flow once; tables without FTS ids get ids from
 their content (re-import is idempotent); every bad value is named by row,
 column and hashtag, and a refused file records nothing.
 
+An export imported back: concord's HXL export of FTS flows, newer versions
+included, records in another ledger the same flows with the same balances and
+funding, and in the same ledger nothing; text the export guarded against
+spreadsheet formulas reads back as it was.
+
 Exporting: the CSV is parsed with Python's csv module and checked against
 `transfer show`, `balance --json` and `gaps --json`; records end with CRLF
 and a memo holding a comma, a quote and a line break is quoted.
@@ -738,6 +743,199 @@ class OtherTables(Base):
         r = self.cc("verify")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.cc("check").returncode, 0)
+
+
+# ------------------------------------------------------------------ an export imported back
+
+
+def one_flow_answer(flow, **changes):
+    """An FTS answer of one page holding one flow, changed as given."""
+    f = json.loads(json.dumps(flow))
+    f.update(changes)
+    return {"status": 200, "data": {"flows": [f]}, "meta": {"count": 1}}
+
+
+GUARDED = (
+    "Who gave,Who got,USD,Stage,When,What,Code\r\n"
+    "#org+funder,#org+impl,#value+usd,#status,#date,#description+notes,#activity+code\r\n"
+    "Sweden,UNICEF,1,paid,2021-01-01,=SUM(A1:A9),\r\n"
+    "Sweden,UNICEF,2,paid,2021-01-02,-not a number,\r\n"
+    "Sweden,UNICEF,3,pledge,2021-01-03,@someone,+44 20\r\n"
+    "-Minus Org,UNICEF,4,commitment,2021-01-04,plain,\r\n"
+    "Sweden,UNICEF,5,paid,2021-01-05,,REF-1\r\n"
+)
+
+
+class RoundTrip(Base):
+    """An HXL export imported back: into another ledger it records the same flows with the
+    same figures, and into the same ledger it records nothing."""
+
+    def other(self):
+        """A second, fresh ledger beside this one."""
+        other = RoundTrip("run")
+        other.dir = self.dir
+        other.db = os.path.join(self.dir.name, "other.db")
+        r = other.cc("init")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return other
+
+    def figures(self, ledger, prefix):
+        balances = json.loads(ledger.cc("balance", "--prefix", prefix, "--json").stdout)
+        accounts = {}
+        for a in json.loads(ledger.cc("account", "list", "--json").stdout):
+            if a["id"].startswith(prefix):
+                b = json.loads(ledger.cc("balance", a["id"], "--json").stdout)[0]
+                accounts[a["id"]] = {k: b[k] for k in ("debits_pending", "debits_posted",
+                                                       "credits_pending", "credits_posted")}
+        # The funding report, for the donors whose accounts are under the prefix.
+        report = json.loads(ledger.cc("report", "funding", "--json").stdout)
+        donors = {d["donor"]: (d["committed"], d["pledged"]) for d in report["by_donor"]
+                  if any(a.startswith(d["donor"].replace("-", ".org.", 1) + ".")
+                         for a in accounts)}
+        return balances, accounts, donors
+
+    def report_totals(self):
+        totals = json.loads(self.cc("report", "funding", "--json").stdout)["totals"]
+        return totals["committed"], totals["pledged"]
+
+    def exported(self, prefix):
+        r = self.cc("export", "hxl", "--what", "transfers", "--prefix", prefix)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return self.write(f"export-{prefix.strip('.')}.csv", r.stdout)
+
+    def versions_ledger(self):
+        """FTS flows, two of them edited: a payment paid 1,000 USD more, a pledge turned
+        into a commitment. The paid flow's donor organisation id."""
+        flows = fts_flows("jor")
+        paid = next(f for f in flows.values() if f["amountUSD"] > 0 and f["status"] == "paid"
+                    and f["boundary"] == "incoming" and f["onBoundary"] == "single"
+                    and f["sourceObjects"][0]["type"] == "Organization")
+        pledge = next(f for f in flows.values() if f["status"] == "pledge")
+        answers = [one_flow_answer(paid), one_flow_answer(pledge),
+                   one_flow_answer(paid, versionId=paid["versionId"] + 1,
+                                   amountUSD=paid["amountUSD"] + 1000),
+                   one_flow_answer(pledge, versionId=pledge["versionId"] + 1,
+                                   status="commitment")]
+        for n, answer in enumerate(answers):
+            path = self.write(f"answer-{n}.json", json.dumps(answer))
+            r = self.cc("import", "fts", path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIsNotNone(self.transfer(f"fts.{paid['id']}.v{paid['versionId'] + 1}"
+                                           ".supersedes"))
+        return paid["sourceObjects"][0]["id"]
+
+    def test_an_fts_export_with_superseded_versions_imports_back(self):
+        donor = self.versions_ledger()
+        for prefix in (f"fts.org.{donor}", "fts.org."):
+            with self.subTest(prefix=prefix):
+                path = self.exported(prefix)
+                _, rows, _ = self.export("hxl", "--what", "transfers", "--prefix", prefix)
+                flows = [r for r in rows if r["kind"] != "correction" and not r["pending_id"]]
+                self.assertEqual(len(flows), len(rows) - sum(
+                    r["id"].endswith(".supersedes") for r in rows))
+                # Another ledger: the same flows, the same figures.
+                other = self.other()
+                r = other.cc("import", "hxl", path, "--json")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                s = json.loads(r.stdout)
+                self.assertEqual(s["rejected"], [])
+                self.assertEqual(s["rows"], len(flows))
+                self.assertEqual(s["corrections"], len(rows) - len(flows))
+                self.assertEqual(self.figures(other, prefix), self.figures(self, prefix))
+                if prefix == "fts.org.":
+                    self.assertEqual(other.report_totals(), self.report_totals())
+                # The same ledger: nothing new.
+                ids, events = self.transfer_ids(), self.events()
+                before = self.figures(self, prefix)
+                again = self.imported(path)
+                self.assertEqual((again["recorded"], again["exists"], again["rejected"]),
+                                 (0, len(flows), []))
+                self.assertEqual(self.transfer_ids(), ids)
+                self.assertEqual(self.events(), events)
+                self.assertEqual(self.figures(self, prefix), before)
+                # And the other ledger's own export, into itself: nothing new either.
+                r = other.cc("export", "hxl", "--what", "transfers", "--prefix", prefix)
+                back = other.write("back.csv", r.stdout)
+                twice = json.loads(other.cc("import", "hxl", back, "--json").stdout)
+                self.assertEqual((twice["recorded"], twice["exists"]), (0, len(flows)))
+                os.remove(other.db)
+
+    def test_a_table_s_record_replaced_by_fts_s_own_imports_back(self):
+        # The table first, then FTS's answer: the export gives both records of a version
+        # (the table's, undone, and FTS's); FTS's is the flow, as in this ledger.
+        self.imported(fts("fts_incoming_funding_jor.csv"))
+        r = self.cc("import", "fts", *pages("jor"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        path = self.exported("fts.org.")
+        _, rows, _ = self.export("hxl", "--what", "transfers", "--prefix", "fts.org.")
+        ids = {row["id"] for row in rows}
+        self.assertTrue(any(i.endswith(".hxl") and i[:-4] in ids for i in ids))
+        other = self.other()
+        r = other.cc("import", "hxl", path, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["rejected"], [])
+
+        def nets(ledger):
+            out = {}
+            for a in json.loads(ledger.cc("account", "list", "--json").stdout):
+                if a["id"].startswith("fts.org."):
+                    b = json.loads(ledger.cc("balance", a["id"], "--json").stdout)[0]
+                    n = (b["credits_posted"] - b["debits_posted"],
+                         b["credits_pending"] - b["debits_pending"])
+                    if n != (0, 0):
+                        out[a["id"]] = n
+            return out
+
+        self.assertEqual(nets(other), nets(self))
+        self.assertEqual(other.report_totals(), self.report_totals())
+        ids, events = self.transfer_ids(), self.events()
+        again = self.imported(path)
+        self.assertEqual((again["recorded"], again["rejected"]), (0, []))
+        self.assertEqual((self.transfer_ids(), self.events()), (ids, events))
+
+    def test_the_export_carries_each_flow_s_version(self):
+        self.versions_ledger()
+        header, rows, raw = self.export("hxl", "--what", "transfers")
+        tags = dict(zip(header, raw[1]))
+        self.assertEqual(tags["fts_version"], "#meta+version")
+        for row in rows:
+            if row["fts_flow"]:
+                self.assertTrue(row["id"].startswith(
+                    f"fts.{row['fts_flow']}.v{row['fts_version']}"), row)
+
+    def test_a_guarded_export_imports_back(self):
+        s = self.imported(self.write("guarded.csv", GUARDED))
+        self.assertEqual((s["recorded"], cents(s["funding_usd"]), cents(s["pledges_usd"])),
+                         (5, 1200, 300))
+        path = self.exported("hxl")
+        _, rows, _ = self.export("hxl", "--what", "transfers", "--prefix", "hxl")
+        memos = {r["memo"] for r in rows}
+        self.assertTrue({"'=SUM(A1:A9)", "'-not a number", "'@someone"} <= memos, memos)
+        self.assertIn("'-Minus Org", {r["funder"] for r in rows})
+        ids, before = self.transfer_ids(), self.figures(self, "hxl")
+        again = self.imported(path)
+        self.assertEqual((again["rows"], again["recorded"], again["exists"]), (5, 0, 5))
+        self.assertEqual(self.transfer_ids(), ids)
+        self.assertEqual(self.figures(self, "hxl"), before)
+        # Into another ledger: the same transfers, the text as the table gave it.
+        other = self.other()
+        r = other.cc("import", "hxl", path, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["recorded"], 5)
+        self.assertEqual(sorted(other.transfer_ids()), sorted(ids))
+        self.assertEqual(self.figures(other, "hxl"), before)
+        memo = {t: other.transfer(t).get("memo") for t in ids}
+        self.assertEqual(memo, {t: self.transfer(t).get("memo") for t in ids})
+
+    def test_a_hand_written_quote_is_kept(self):
+        # Only the export's own guard is undone: a quote before other text stays.
+        text = ("Who gave,Who got,USD,When,What\r\n"
+                "#org+funder,#org+impl,#value+usd,#date,#description+notes\r\n"
+                "Sweden,UNICEF,1,2021-01-01,'quoted'\r\n"
+                "Sweden,UNICEF,2,2021-01-01,'=1+1\r\n")
+        self.imported(self.write("quotes.csv", text))
+        memos = sorted(self.transfer(t)["memo"] for t in self.transfer_ids())
+        self.assertEqual(memos, ["'quoted'", "=1+1"])
 
 
 # ------------------------------------------------------------------ exporting
