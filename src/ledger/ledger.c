@@ -163,6 +163,12 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
+bool ledger_reserved_transfer_id(const char *id)
+{
+    return ends_with(id, LEDGER_EXPIRY_SUFFIX) || ends_with(id, LEDGER_CONDITION_SUFFIX) ||
+           ends_with(id, LEDGER_APPROVAL_SUFFIX);
+}
+
 /* ---------------------------------------------------------------- undo log */
 
 static bool conditions_recompute(struct ledger_view *view);
@@ -633,8 +639,7 @@ static const char *common_invalid(struct exec *x, const struct ledger_op *op)
     if (!ledger_valid_transfer_id(op->id))
         return msgf(x, "id must be 1 … %d printable ASCII characters without spaces",
                     LEDGER_ID_BYTES_MAX);
-    if (ends_with(op->id, LEDGER_EXPIRY_SUFFIX) || ends_with(op->id, LEDGER_CONDITION_SUFFIX) ||
-        ends_with(op->id, LEDGER_APPROVAL_SUFFIX))
+    if (ledger_reserved_transfer_id(op->id))
         return "ids ending in " LEDGER_EXPIRY_SUFFIX ", " LEDGER_CONDITION_SUFFIX
                " or " LEDGER_APPROVAL_SUFFIX " are reserved for the records the ledger makes "
                "itself";

@@ -502,6 +502,8 @@ bool ledger_check_view(const struct ledger_view *view, char *message, size_t mes
 bool ledger_valid_unit_code(const char *code);
 bool ledger_valid_account_id(const char *id);
 bool ledger_valid_transfer_id(const char *id);
+/* Whether id ends in a suffix of the records the ledger makes itself ("p-1/expiry"). */
+bool ledger_reserved_transfer_id(const char *id);
 bool ledger_valid_user(const char *user); /* [a-z0-9][a-z0-9._-]{0,63} */
 
 #endif

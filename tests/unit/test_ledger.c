@@ -405,6 +405,15 @@ static void identifier_validation(void **state)
     assert_false(ledger_valid_transfer_id("caf\xc3\xa9"));
     assert_false(ledger_valid_transfer_id(""));
     assert_false(ledger_valid_transfer_id(NULL));
+
+    assert_true(ledger_reserved_transfer_id("p-1/expiry"));
+    assert_true(ledger_reserved_transfer_id("p-1/condition"));
+    assert_true(ledger_reserved_transfer_id("d-1/approval"));
+    assert_true(ledger_reserved_transfer_id("/approval"));
+    assert_false(ledger_reserved_transfer_id("d-1/approval/2"));
+    assert_false(ledger_reserved_transfer_id("d-1.approval"));
+    assert_false(ledger_reserved_transfer_id("approval"));
+    assert_false(ledger_reserved_transfer_id(""));
     free(id128);
     free(id129);
 }
