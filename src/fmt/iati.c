@@ -16,12 +16,15 @@
  * and at most 48 bytes ("iati/t/GB-1-X#3"), else '~' and 24 hex digits of
  * its BLAKE2b hash; a transaction by its @ref when the ref is short, plain
  * and unique in the activity ("…#rTX-7"), else by its position among the
- * activity's transaction elements ("…#3"). The '/' makes them ids that only
- * operations derive (app/auth.c refuses them to an editor's hand). Both
- * reports of one flow share a key (iati_pair_key): the provider's and the
- * recipient's activity identifiers, the stage, the currency and the value,
- * and the ordinal of that combination in the reporting activity, so that
- * the k-th tranche of 100 reported by each side meet.
+ * activity's transaction elements ("…#3"). A ref ending in a suffix of the
+ * ledger's own records ("d-1/approval", which concord's export writes) is
+ * keyed by position too: as an id the ledger would refuse it. The '/' makes
+ * them ids that only operations derive (app/auth.c refuses them to an
+ * editor's hand). Both reports of one flow share a key (iati_pair_key): the
+ * provider's and the recipient's activity identifiers, the stage, the
+ * currency and the value, and the ordinal of that combination in the
+ * reporting activity, so that the k-th tranche of 100 reported by each side
+ * meet.
  */
 #include "fmt/iati.h"
 
@@ -298,7 +301,9 @@ bool iati_ref_keyable(const char *ref)
     bool plain = n >= 1 && n <= IATI_TX_REF_PLAIN_BYTES_MAX;
     for (size_t i = 0; plain && i < n; i++)
         plain = ref[i] > ' ' && ref[i] < 0x7f && ref[i] != '#' && ref[i] != '~';
-    return plain;
+    /* "…#r<ref>" ends as the ref does: a ref ending in "/approval" would take an id the
+     * ledger keeps for its own records and be refused, so it is keyed by position. */
+    return plain && !ledger_reserved_transfer_id(ref);
 }
 
 bool iati_transaction_id(char *out, size_t size, const char *identifier, const char *ref,

@@ -117,7 +117,8 @@ bool iati_transaction_id(char *out, size_t size, const char *identifier, const c
                          int64_t position);
 /* What every transaction id of an activity starts with: "iati/t/<key>#". */
 bool iati_transaction_prefix(char *out, size_t size, const char *identifier);
-/* Whether a transaction @ref can name its transfer (short, plain ASCII). */
+/* Whether a transaction @ref can name its transfer (short, plain ASCII, not ending in a
+ * suffix the ledger reserves for its own records). */
 bool iati_ref_keyable(const char *ref);
 /* A report of a flow both sides report: "iati/pair/<key>/p" (provider) or "…/r". */
 bool iati_pair_id(char *out, size_t size, const char *key, char side);

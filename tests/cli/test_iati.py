@@ -655,6 +655,83 @@ class Iati(unittest.TestCase):
         _, again = self.export(fresh)
         self.assertEqual(again, text)
 
+    def test_export_of_the_demo_mission_imports_back_to_the_same_figures(self):
+        # The demo's disbursements are posted by its board's approvals and one pledge when
+        # its condition was met: the export's refs are the ledger's ids of those postings.
+        demo = os.path.join(self.dir.name, "demo.db")
+        r = self.cc("demo", db=demo)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        path, text = self.export(demo)
+        self.validates(path)
+        refs = re.findall(r'<transaction ref="([^"]*)">', text)
+        self.assertTrue(any(ref.endswith("/approval") for ref in refs), refs)
+        self.assertTrue(any(ref.endswith("/condition") for ref in refs), refs)
+        report = json.loads(self.cc("report", "funding", "--json", db=demo).stdout)
+        fresh = self.new_db("b.db")
+        s = self.imp(path, db=fresh)
+        self.assertEqual(s["rejected"]["count"], 0, s["rejected"])
+        self.assertEqual(s["transactions"], len(refs))
+        self.assertEqual(list(s["amounts"]), ["USD"])
+        usd = s["amounts"]["USD"]
+        totals = report["totals"]
+        self.assertEqual((usd["13"], usd["11"], usd["3"]),
+                         (totals["pledged"], totals["committed"], totals["disbursed"]))
+        self.assertGreater(totals["disbursed"], 0)
+        # The funding report of the import: IATI's figures, in total and by month.
+        figures = ("pledged", "committed", "disbursed")
+        again = json.loads(self.cc("report", "funding", "--json", db=fresh).stdout)
+        self.assertEqual({k: again["totals"][k] for k in figures},
+                         {k: totals[k] for k in figures})
+        self.assertEqual([{k: m[k] for k in ("month",) + figures} for m in again["by_month"]],
+                         [{k: m[k] for k in ("month",) + figures} for m in report["by_month"]])
+        # A ref the ledger could not take as it is keys its transaction by position.
+        for position, ref in enumerate(refs, 1):
+            reserved = ref.endswith(("/approval", "/condition", "/expiry"))
+            key = str(position) if reserved else "r" + ref
+            t = self.transfer(f"iati/t/concord-fund.pool#{key}", db=fresh)
+            self.assertIsNotNone(t, ref)
+            self.assertEqual(t["meta"]["ref"], ref)
+        # Imported again: nothing new. Exported again: the same document.
+        before = self.state(db=fresh)
+        self.assertEqual(self.imp(path, db=fresh), s)
+        self.assertEqual(self.state(db=fresh), before)
+        _, exported = self.export(fresh)
+        self.assertEqual(exported, text)
+
+    def test_a_ref_ending_as_the_ledgers_own_records_imports_by_position(self):
+        # A publisher's ref may be anything; the ledger keeps ids ending in /approval,
+        # /condition and /expiry for the records it makes itself.
+        text = document(activity("XM-TEST-REF", "XM-TEST", [
+            transaction(3, "100", ref="T/approval", receiver=PARTNER),
+            transaction(11, "200", ref="T/condition", provider=GOV),
+            transaction(13, "300", ref="T/expiry", provider=GOV),
+            transaction(3, "400", ref="/approval", receiver=PARTNER),
+            transaction(3, "500", ref="T", receiver=PARTNER),
+        ]))
+        path = self.write("reserved.xml", text)
+        s = self.imp(path)
+        self.assertEqual(s["rejected"]["count"], 0, s["rejected"])
+        self.assertEqual(s["amounts"]["EUR"], {"3": 100000, "11": 20000, "13": 30000})
+        for key, ref, amount in (("1", "T/approval", 10000), ("2", "T/condition", 20000),
+                                 ("3", "T/expiry", 30000), ("4", "/approval", 40000),
+                                 ("rT", "T", 50000)):
+            t = self.transfer(f"iati/t/XM-TEST-REF#{key}")
+            self.assertIsNotNone(t, key)
+            self.assertEqual((t["meta"]["ref"], t["amount"]), (ref, amount))
+        before = self.state()
+        self.assertEqual(self.imp(path), s)
+        self.assertEqual(self.state(), before)
+        # The export writes the refs as published, and imports back the same.
+        exported, exported_text = self.export()
+        self.validates(exported)
+        for ref in ("T/approval", "T/condition", "T/expiry", "/approval"):
+            self.assertIn(f'<transaction ref="{ref}">', exported_text)
+        fresh = self.new_db("b.db")
+        self.assertEqual(self.imp(exported, db=fresh), s)
+        self.assertEqual(self.iati_balances(db=fresh), self.iati_balances())
+        _, again = self.export(fresh)
+        self.assertEqual(again, exported_text)
+
     def test_an_empty_ledger_has_nothing_to_export(self):
         r = self.cc("export", "iati")
         self.assertEqual(r.returncode, 1)
