@@ -11,7 +11,8 @@
  *   - every transaction's operation is `iati_transaction` with a type of
  *     1 to 13, an ISO 4217 currency, a canonical non-zero value that the
  *     currency's unit can hold or refuse (never misread), a date concord
- *     can record, and the id of its report or of its place in the activity;
+ *     can record, and the id of its report, its ref or its place in the
+ *     activity, never one the ledger keeps for its own records;
  *     with the amount added, the operation decoder takes it;
  *   - what was read, written back by the writer and read again, gives the
  *     same activities with the same transactions (type, value, currency,
@@ -64,6 +65,7 @@ static void check_transaction(const struct iati_transaction_read *t)
     const char *id = json_string_value(json_object_get(op, "id"));
     FUZZ_CHECK(id != NULL && ledger_valid_transfer_id(id) && strlen(id) <= IATI_ID_BYTES_MAX,
                "id %s", id ? id : "(none)");
+    FUZZ_CHECK(!ledger_reserved_transfer_id(id), "id %s is one the ledger keeps for itself", id);
     const json_t *pair = json_object_get(op, "pair");
     const char *activity = json_string_value(json_object_get(op, "activity"));
     char expected[IATI_ID_BYTES_MAX + 1];
