@@ -155,7 +155,16 @@ static uint64_t mix(uint64_t h, const void *bytes, size_t n)
 static uint64_t table_hash(sqlite3 *db, const char *table)
 {
     char sql[160];
-    snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", table);
+    /*
+     * Of the audit log, how many events and checkpoints: a batch in which
+     * nothing held still has its event written when it expired what was due,
+     * and the event records the batch as it was tried (its ops and results,
+     * for replay), so its body is not the empty batch's. It must add no
+     * event of its own, and that is what is compared.
+     */
+    bool log = strcmp(table, "events") == 0 || strcmp(table, "checkpoints") == 0;
+    snprintf(sql, sizeof sql, log ? "SELECT count(*) FROM \"%s\"" : "SELECT * FROM \"%s\"",
+             table);
     sqlite3_stmt *stmt;
     FUZZ_CHECK(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK, "%s: %s", sql,
                sqlite3_errmsg(db));
