@@ -670,8 +670,13 @@ static void on_xml_error(void *ctx, xmlErrorPtr e)
              parser != NULL && parser->name != NULL ? (const char *)parser->name : innermost(r));
     utf8_truncate(element);
     bool ended = e->code == XML_ERR_DOCUMENT_END || e->code == XML_ERR_DOCUMENT_EMPTY;
-    /* Read to its end, and the parser stopped with nothing left: a file cut inside a tag. */
-    bool cut = r->at_end && parser != NULL && parser->input != NULL &&
+    /*
+     * Read to its end, and the parser stopped with nothing left: a file cut
+     * inside a tag. Not a wrong end tag, though, which can be the last bytes
+     * of a whole file (`</iati-activitiez>` without a newline after it).
+     */
+    bool cut = r->at_end && e->code != XML_ERR_TAG_NAME_MISMATCH && parser != NULL &&
+               parser->input != NULL &&
                parser->input->cur != NULL && parser->input->end != NULL &&
                parser->input->cur >= parser->input->end;
     if (ended && r->open[0][0] == '\0')

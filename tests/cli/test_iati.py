@@ -461,6 +461,10 @@ class Iati(unittest.TestCase):
              ["not well-formed XML", "the file ends before this element does"]),
             ("cut-attribute.xml", good[:good.index('ref="', len(good) // 2) + 3], None,
              ["not well-formed XML", "the file ends before this element does"]),
+            # A whole file whose last bytes are a wrong end tag is not a truncated one.
+            ("end-tag.xml", good.rstrip().removesuffix("</iati-activities>")
+             + "</iati-activitiez>", "iati-activities",
+             ["not well-formed XML", "Opening and ending tag mismatch"]),
             ("utf8.xml", good.encode().replace(b"Funds in", b"Funds \xff\xfe in"), "narrative",
              ["not well-formed XML", "not proper UTF-8"]),
             # 2^63 cents and more: a decimal the schema takes, an amount the ledger cannot hold.
