@@ -40,6 +40,7 @@
 #include "app/token.h"
 #include "http/http.h"
 #include "util/timefmt.h"
+#include "util/utf8.h"
 
 #define POOL_SIZE_MAX (HTTP_THREADS_MAX + 1)
 
@@ -374,7 +375,8 @@ static enum MHD_Result query_unknown_fn(void *ctx, enum MHD_ValueKind kind, cons
     (void)value;
     const char **unknown = ctx;
     struct request_state *state = (struct request_state *)unknown[1];
-    if (key == NULL || query_known(state->route, key)) return MHD_YES;
+    /* An empty name (`?&`, `a=1&&b=2`) names nothing: harmless, as a trailing `&` is. */
+    if (key == NULL || key[0] == '\0' || query_known(state->route, key)) return MHD_YES;
     unknown[0] = key;
     return MHD_NO;
 }
@@ -392,8 +394,25 @@ static bool query_acceptable(struct MHD_Connection *connection, struct request_s
     MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, query_unknown_fn, unknown);
     if (unknown[0] == NULL) return true;
     const struct http_route *route = state->route;
-    char shown[HTTP_QUERY_NAME_SHOWN + 1];
-    snprintf(shown, sizeof shown, "%s", unknown[0]);
+    /* The name as sent, cut on a character, each byte that is not UTF-8 shown as \xNN. */
+    char shown[4 * HTTP_QUERY_NAME_SHOWN + 1];
+    size_t out = 0;
+    const char *name = unknown[0];
+    for (size_t i = 0, n = strlen(name); i < n && i < HTTP_QUERY_NAME_SHOWN;) {
+        size_t length = utf8_char_length(name + i, n - i);
+        if (length == 0) {
+            out += (size_t)snprintf(shown + out, sizeof shown - out, "\\x%02x",
+                                    (unsigned char)name[i]);
+            i++;
+        } else if (i + length > HTTP_QUERY_NAME_SHOWN) {
+            break;
+        } else {
+            memcpy(shown + out, name + i, length);
+            out += length;
+            i += length;
+        }
+    }
+    shown[out] = '\0';
     char takes[256] = "none";
     size_t used = 0;
     for (const char *q = route->query; q != NULL && *q != '\0' && used < sizeof takes;) {

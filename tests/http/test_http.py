@@ -710,6 +710,19 @@ class Routes(ApiTestCase):
                 self.assertEqual((r.status, r.json["error"]["code"]), (400, "bad_request"), r)
                 self.assertIn(f'unknown query parameter "{named}"', r.json["error"]["message"])
                 self.assertIn(takes, r.json["error"]["message"])
+        # An empty name names nothing: harmless, like a trailing &.
+        for path in ("/v1/accounts?prefix=fund.&&limit=2", "/v1/accounts?&", "/v1/accounts?&&"):
+            with self.subTest(path=path):
+                self.assertEqual(self.call("GET", path).status, 200)
+        # The name is shown as sent, cut on a character; bytes that are not UTF-8 as \xNN.
+        for path, shown in (("/v1/accounts?%FF%FE=1", '"\\xff\\xfe"'),
+                            ("/v1/accounts?" + "%E2%82%AC" * 30 + "=1", '"' + "\u20ac" * 21 + '"')):
+            with self.subTest(path=path):
+                r = self.call("GET", path)
+                self.assertEqual(r.status, 400, r)
+                self.assertIn("unknown query parameter " + shown, r.json["error"]["message"])
+                self.assertIn("takes prefix, unit, owner, limit, after",
+                              r.json["error"]["message"])
         # A misspelt dry_run on an import must not import: refused before the body is read.
         before = self.get("/v1/balances?prefix=hxl")
         r = self.call("POST", "/v1/import/hxl?dryrun=true",
