@@ -68,12 +68,25 @@ static void guarded(struct csv_out *out, const char *text)
     free(quoted);
 }
 
+/*
+ * Text that begins with ' before what a spreadsheet would run ("'=x"): an
+ * import takes one ' off such a cell (fmt/hxl.c), so it is guarded too
+ * ("''=x"), and comes back as it was.
+ */
+static bool quoted_formula(const char *text)
+{
+    size_t quotes = strspn(text, "'");
+    return quotes > 0 && text[quotes] != '\0' && strchr("=+-@\t\r", text[quotes]) != NULL;
+}
+
 void csv_out_prose(struct csv_out *out, const char *text)
 {
-    if (text == NULL || text[0] == '\0' || strchr("=+-@\t\r", text[0]) == NULL)
-        csv_out_text(out, text);
-    else
+    bool runs = text != NULL && text[0] != '\0' &&
+                (strchr("=+-@\t\r", text[0]) != NULL || quoted_formula(text));
+    if (runs)
         guarded(out, text);
+    else
+        csv_out_text(out, text);
 }
 
 /* Digits with at most one '.' among them: what amount_format writes after a sign. */
@@ -92,7 +105,8 @@ void csv_out_value(struct csv_out *out, const char *text)
 {
     bool runs = text != NULL && text[0] != '\0' &&
                 (strchr("=@\t\r", text[0]) != NULL ||
-                 ((text[0] == '+' || text[0] == '-') && !number(text + 1)));
+                 ((text[0] == '+' || text[0] == '-') && !number(text + 1)) ||
+                 quoted_formula(text));
     if (runs)
         guarded(out, text);
     else

@@ -37,7 +37,8 @@ void csv_out_text(struct csv_out *out, const char *text);
  * A cell of free text (a memo, a name, a title: what people and other
  * systems wrote). One that begins with =, +, -, @, a tab or a CR is written
  * after a ' so that a spreadsheet shows it instead of running it as a
- * formula.
+ * formula; so is one that begins with ' before such a character, since an
+ * import takes that ' off (fmt/hxl.c).
  */
 void csv_out_prose(struct csv_out *out, const char *text);
 /*

@@ -763,6 +763,8 @@ GUARDED = (
     "Sweden,UNICEF,3,pledge,2021-01-03,@someone,+44 20\r\n"
     "-Minus Org,UNICEF,4,commitment,2021-01-04,plain,\r\n"
     "Sweden,UNICEF,5,paid,2021-01-05,,REF-1\r\n"
+    # The guard of text that itself begins with ' before a formula: the memo is '=….
+    "Sweden,UNICEF,6,paid,2021-01-06,''=quoted formula,\r\n"
 )
 
 
@@ -906,22 +908,25 @@ class RoundTrip(Base):
     def test_a_guarded_export_imports_back(self):
         s = self.imported(self.write("guarded.csv", GUARDED))
         self.assertEqual((s["recorded"], cents(s["funding_usd"]), cents(s["pledges_usd"])),
-                         (5, 1200, 300))
+                         (6, 1800, 300))
+        self.assertIn("'=quoted formula",
+                      {self.transfer(t).get("memo") for t in self.transfer_ids()})
         path = self.exported("hxl")
         _, rows, _ = self.export("hxl", "--what", "transfers", "--prefix", "hxl")
         memos = {r["memo"] for r in rows}
-        self.assertTrue({"'=SUM(A1:A9)", "'-not a number", "'@someone"} <= memos, memos)
+        self.assertTrue({"'=SUM(A1:A9)", "'-not a number", "'@someone", "''=quoted formula"}
+                        <= memos, memos)
         self.assertIn("'-Minus Org", {r["funder"] for r in rows})
         ids, before = self.transfer_ids(), self.figures(self, "hxl")
         again = self.imported(path)
-        self.assertEqual((again["rows"], again["recorded"], again["exists"]), (5, 0, 5))
+        self.assertEqual((again["rows"], again["recorded"], again["exists"]), (6, 0, 6))
         self.assertEqual(self.transfer_ids(), ids)
         self.assertEqual(self.figures(self, "hxl"), before)
         # Into another ledger: the same transfers, the text as the table gave it.
         other = self.other()
         r = other.cc("import", "hxl", path, "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(json.loads(r.stdout)["recorded"], 5)
+        self.assertEqual(json.loads(r.stdout)["recorded"], 6)
         self.assertEqual(sorted(other.transfer_ids()), sorted(ids))
         self.assertEqual(self.figures(other, "hxl"), before)
         memo = {t: other.transfer(t).get("memo") for t in ids}
