@@ -60,6 +60,13 @@ int cli_fail_error(const struct cc_error *err);
  * local administrator otherwise. NULL after reporting.
  */
 struct concord *cli_open(struct cli *cli, int *status);
+/*
+ * cli_open for a read: first records the expiries that are due, so states
+ * are current. That is a write: on a database this user may only read, or
+ * while another writer holds the lock, it fails, and the read goes on with
+ * a warning rather than showing nothing.
+ */
+struct concord *cli_open_for_read(struct cli *cli, int *status);
 /* All of f (at most max bytes), NUL-terminated; NULL after reporting, with *status set. */
 char *cli_read_input(FILE *f, size_t max, size_t *length, const char *name, int *status);
 /* ---- options: one table of every option (commands.c); each command names those it takes */

@@ -760,22 +760,6 @@ static int cmd_void(struct cli *cli, int argc, char **argv)
 
 /* ---------------------------------------------------------------- reads */
 
-/*
- * Opens the ledger for a read, first recording the expiries that are due so
- * states are current. That is a write: on a database this user may only
- * read (or while the writer's lock stays taken) it fails, and the read goes
- * on with a warning rather than showing nothing.
- */
-static struct concord *open_for_read(struct cli *cli, int *status)
-{
-    struct concord *cc = cli_open(cli, status);
-    if (cc == NULL) return NULL;
-    struct cc_error err = {0};
-    if (concord_expire_due(cc, &err) != CC_OK)
-        fprintf(stderr, "concord: could not record due expiries: %s; states shown may be stale\n",
-                err.message);
-    return cc;
-}
 
 static const char *flags_text(uint32_t flags)
 {
@@ -891,7 +875,7 @@ static int cmd_account_list(struct cli *cli, int argc, char **argv)
         !parse_limit(o.limit, LIST_LIMIT_DEFAULT, &limit, "account list"))
         return CLI_EXIT_USAGE;
     int status;
-    struct concord *cc = open_for_read(cli, &status);
+    struct concord *cc = cli_open_for_read(cli, &status);
     if (cc == NULL) return status;
     static const char *const header[] = {"ID",           "UNIT",          "NAME",
                                          "OWNER",        "DEBITS PENDING", "DEBITS POSTED",
@@ -984,7 +968,7 @@ static int cmd_balance(struct cli *cli, int argc, char **argv)
         !parse_through(o.at, &at, "--at", "balance"))
         return CLI_EXIT_USAGE;
     int status = CLI_EXIT_OK;
-    struct concord *cc = open_for_read(cli, &status);
+    struct concord *cc = cli_open_for_read(cli, &status);
     if (cc == NULL) return status;
     /* ACCOUNTS counts what a prefix sums: without --prefix it would be 1 (or blank) on every row. */
     static const char *const header[] = {"ACCOUNT",        "UNIT",          "ACCOUNTS",
@@ -1068,7 +1052,7 @@ static int show_one(struct cli *cli, int argc, char **argv, bool account)
     if (!cli_opts_parse(argc, argv, accepted, &o, command) || !positional_exactly(&o, 1, command))
         return CLI_EXIT_USAGE;
     int status;
-    struct concord *cc = open_for_read(cli, &status);
+    struct concord *cc = cli_open_for_read(cli, &status);
     if (cc == NULL) return status;
     struct show_ctx s = {.cc = cc, .json = o.json};
     struct cc_error err = {0};
@@ -1139,7 +1123,7 @@ static int cmd_history(struct cli *cli, int argc, char **argv)
                                         "date-time, not \"%s\"", o.since);
     q.account = o.positional[0];
     int status;
-    struct concord *cc = open_for_read(cli, &status);
+    struct concord *cc = cli_open_for_read(cli, &status);
     if (cc == NULL) return status;
     static const char *const header[] = {"DATE",   "TRANSFER", "DEBIT", "CREDIT",
                                          "AMOUNT", "UNIT",     "STATE", "WHAT"};
@@ -1391,7 +1375,7 @@ static int cmd_gaps(struct cli *cli, int argc, char **argv)
         !parse_through(o.at, &at, "--at", "gaps"))
         return CLI_EXIT_USAGE;
     int status = CLI_EXIT_OK;
-    struct concord *cc = open_for_read(cli, &status);
+    struct concord *cc = cli_open_for_read(cli, &status);
     if (cc == NULL) return status;
     struct report report;
     struct cc_error err = {0};
@@ -1576,7 +1560,7 @@ static int cmd_report(struct cli *cli, int argc, char **argv)
         return cli_fail(CLI_EXIT_USAGE, "report: no report %s (funding, force, aid or overview)",
                         o.positional[0]);
     int status = CLI_EXIT_OK;
-    struct concord *cc = open_for_read(cli, &status);
+    struct concord *cc = cli_open_for_read(cli, &status);
     if (cc == NULL) return status;
     json_t *report;
     struct cc_error err = {0};
@@ -1615,7 +1599,7 @@ static int cmd_scenario(struct cli *cli, int argc, char **argv)
         assume[i] = (struct report_assumption){.name = names[i], .state = state};
     }
     int status = CLI_EXIT_OK;
-    struct concord *cc = open_for_read(cli, &status);
+    struct concord *cc = cli_open_for_read(cli, &status);
     if (cc == NULL) return status;
     struct report report;
     struct cc_error err = {0};
@@ -1687,7 +1671,7 @@ static int cmd_forecast(struct cli *cli, int argc, char **argv)
             return cli_fail(CLI_EXIT_USAGE, "forecast: --seed must be an integer");
     }
     int status = CLI_EXIT_OK;
-    struct concord *cc = open_for_read(cli, &status);
+    struct concord *cc = cli_open_for_read(cli, &status);
     if (cc == NULL) return status;
     struct report report;
     struct cc_error err = {0};

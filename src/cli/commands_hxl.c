@@ -225,13 +225,10 @@ static int export_run(struct cli *cli, int argc, char **argv, bool hxl)
                         "\"%s\"",
                         command, o.at);
     int status = CLI_EXIT_OK;
-    struct concord *cc = cli_open(cli, &status);
+    /* What is due expires first, so that the states exported are current (as every read). */
+    struct concord *cc = cli_open_for_read(cli, &status);
     if (cc == NULL) return status;
     struct cc_error err = {0};
-    /* What is due expires first, so that the states exported are current (as every read). */
-    if (concord_expire_due(cc, &err) != CC_OK)
-        fprintf(stderr, "concord: could not record due expiries: %s; states shown may be stale\n",
-                err.message);
     if (concord_export(cc, &request, stdout, &err) != CC_OK) status = cli_fail_error(&err);
     concord_close(cc);
     if (!cli_flush_output()) return CLI_EXIT_STORE;

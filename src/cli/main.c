@@ -61,6 +61,21 @@ struct concord *cli_open(struct cli *cli, int *status)
     return cc;
 }
 
+struct concord *cli_open_for_read(struct cli *cli, int *status)
+{
+    struct concord *cc = cli_open(cli, status);
+    if (cc == NULL) return NULL;
+    struct cc_error err = {0};
+    enum cc_err rc = concord_expire_due(cc, &err);
+    if (rc == CC_ERR_BUSY) /* its message is a writer's ("nothing was recorded; try again") */
+        fprintf(stderr, "concord: another writer holds the database: the expiries due are not "
+                        "recorded yet; states shown may be stale\n");
+    else if (rc != CC_OK)
+        fprintf(stderr, "concord: could not record due expiries: %s; states shown may be stale\n",
+                err.message);
+    return cc;
+}
+
 void cli_print_help(const struct cli_command *cmd, FILE *out)
 {
     fprintf(out, "usage: concord [--db PATH] [--key PATH] [--token TOKEN] %s%s%s\n\n%s\n",

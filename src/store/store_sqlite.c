@@ -297,8 +297,8 @@ static bool is_corrupt(int rc) { return (rc & 0xff) == SQLITE_CORRUPT; }
 static enum cc_err db_error(struct store_sqlite *s, struct cc_error *err, const char *what)
 {
     int code = sqlite3_errcode(s->db);
-    /* What "database is locked" means here, and what to do about it. */
-    if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+    /* What "database is locked" means here, and what to do about it (extended codes too). */
+    if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
         return cc_error_set(err, CC_ERR_BUSY,
                             "%s: %s: another writer (an import, a batch, the server) has held the "
                             "database for more than %d s: nothing was recorded; try again when "
@@ -542,13 +542,9 @@ static void bind_transfer(sqlite3_stmt *st, int base, const struct ledger_transf
 
 static enum cc_err exec_sql(struct store_sqlite *s, const char *sql, struct cc_error *err)
 {
-    char *message = NULL;
-    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &message);
-    if (rc == SQLITE_OK) return CC_OK;
-    cc_error_set(err, CC_ERR_STORE, "%s: %s%s", s->path,
-                 is_corrupt(rc) ? "database is damaged: " : "", message ? message : "error");
-    sqlite3_free(message);
-    return CC_ERR_STORE;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK) return CC_OK;
+    /* A statement of its own is named; a migration's or the pragmas' script is not quoted whole. */
+    return db_error(s, err, strlen(sql) <= 32 ? sql : "preparing the database");
 }
 
 /* Runs a PRAGMA that answers one integer: SQLITE_OK and *value, or SQLite's error code. */
