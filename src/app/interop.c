@@ -218,6 +218,11 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
         struct item *it = &items->v[i];
         if (kept > 0 && item_order(&items->v[kept - 1], it) == 0) {
             const struct item *earlier = &items->v[kept - 1];
+            if (strcmp(earlier->text, it->text) != 0 && earlier->page == it->page)
+                return cc_error_set(err, CC_ERR_INPUT,
+                                    "flow version %s appears twice in %s, with different contents",
+                                    it->op.id != NULL ? it->op.id : it->flow,
+                                    inputs[it->page].name);
             if (strcmp(earlier->text, it->text) != 0)
                 return cc_error_set(err, CC_ERR_INPUT,
                                     "flow version %s appears twice with different contents, "

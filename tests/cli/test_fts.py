@@ -305,6 +305,12 @@ class Fts(unittest.TestCase):
                 self.assertIn("flow version fts.900003.v1 appears twice with different "
                               f"contents, in {os.path.join(self.dir.name, first)} and "
                               f"{os.path.join(self.dir.name, second)}", r.stderr)
+        one = self.write("one.json", {"status": 200, "data": {"flows": [flow, changed]},
+                                      "meta": {"count": 1}})
+        r = self.cc("import", "fts", one)
+        self.assertEqual(r.returncode, 2, r.stdout)
+        self.assertIn(f"flow version fts.900003.v1 appears twice in {one}, with different "
+                      "contents", r.stderr)
         self.assertEqual(self.balances(), [])
 
     def test_an_import_is_recorded_whole_or_not_at_all(self):
