@@ -13,7 +13,9 @@
  *   groups     rows of integer columns keyed by a string (donor, month, …),
  *              printed sorted by key so that reports are deterministic.
  *
- * Figures add with saturation at the int64 range: a report never wraps.
+ * Figures add with saturation at the int64 range, so a report never wraps,
+ * and a report with a figure at that edge is refused (figure_saturated):
+ * the clamped number is not the figure.
  */
 #include "app/report_domain.h"
 
@@ -1506,6 +1508,40 @@ enum cc_err report_domain(struct concord *cc, const char *name, int64_t at, json
     return report_domain_source(cc, name, at, NULL, out, err);
 }
 
+/*
+ * Is a figure of the report at the end of the int64 range, where its sums
+ * saturate (add_sat)? Then it is not the figure, and the report is not
+ * shown: where says which ("totals.pledged", "by_donor[2].committed"). A
+ * true sum of exactly 2^63-1 is taken for one beyond it, at the same edge.
+ */
+#define REPORT_PATH_BYTES 128
+static bool figure_saturated(const json_t *v, char *where, size_t size, size_t used)
+{
+    if (json_is_integer(v)) {
+        json_int_t n = json_integer_value(v);
+        return n == INT64_MAX || n == INT64_MIN;
+    }
+    if (json_is_object(v)) {
+        const char *key;
+        const json_t *member;
+        json_object_foreach((json_t *)v, key, member) {
+            int w = snprintf(where + used, size - used, "%s%s", used ? "." : "", key);
+            size_t next = w > 0 && (size_t)w < size - used ? used + (size_t)w : size - 1;
+            if (figure_saturated(member, where, size, next)) return true;
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        const json_t *item;
+        json_array_foreach(v, i, item) {
+            int w = snprintf(where + used, size - used, "[%zu]", i);
+            size_t next = w > 0 && (size_t)w < size - used ? used + (size_t)w : size - 1;
+            if (figure_saturated(item, where, size, next)) return true;
+        }
+    }
+    where[used] = '\0';
+    return false;
+}
+
 enum cc_err report_domain_source(struct concord *cc, const char *name, int64_t at,
                                  const char *source, json_t **out, struct cc_error *err)
 {
@@ -1526,6 +1562,15 @@ enum cc_err report_domain_source(struct concord *cc, const char *name, int64_t a
     if (rc == CC_OK) {
         *out = fn(&rows);
         if (*out == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    }
+    char where[REPORT_PATH_BYTES];
+    if (rc == CC_OK && figure_saturated(*out, where, sizeof where, 0)) {
+        json_decref(*out);
+        *out = NULL;
+        rc = cc_error_set(err, CC_ERR_REJECTED,
+                          "report %s: %s is beyond 2^63-1 minor units: the sums of these "
+                          "amounts cannot be shown exactly",
+                          name, where);
     }
     report_rows_free(&rows);
     return rc;

@@ -288,6 +288,31 @@ class Fts(unittest.TestCase):
         self.assertEqual(s["transfers"]["created"], 1)
         self.assertIsNotNone(self.transfer("fts.900002.v1"))
 
+    def test_a_report_whose_sums_go_beyond_64_bits_is_refused_not_clamped(self):
+        # 1,100 flows at FTS's limit, each between organisations of its own (one account
+        # holds at most 2^63-1 cents, which the ledger keeps): every account fits, but the
+        # funding report's totals would pass 2^63-1 cents.
+        flows = numbered_flows(1100, 700000)
+        for i, f in enumerate(flows):
+            f["amountUSD"] = 90000000000000
+            for side in ("sourceObjects", "destinationObjects"):
+                for o in f[side]:
+                    if o["type"] == "Organization":
+                        o.update(id=str(800000 + 2 * i + (side == "destinationObjects")),
+                                 name=f"Organisation {side} {i}")
+        s = self.imported(self.write("max.json", {"status": 200, "data": {"flows": flows},
+                                                  "meta": {"count": 1100}}))
+        self.assertEqual(s["incoming"]["funding_usd"], 1100 * 90000000000000)
+        for args in (("--source", "fts"), ()):
+            with self.subTest(args=args):
+                r = self.cc("report", "funding", *args, "--json")
+                self.assertEqual(r.returncode, 1, r.stdout[:300])
+                self.assertIn("report funding: totals.", r.stderr)
+                self.assertIn("is beyond 2^63-1 minor units", r.stderr)
+                self.assertEqual(r.stdout, "")
+        r = self.cc("report", "force", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_a_version_given_twice_differently_names_both_pages(self):
         flows = flows_of("afg")
         base = next(f for f in flows if f["amountUSD"] > 0 and f["status"] == "paid")
