@@ -617,6 +617,29 @@ static const char *innermost(const struct reader *r)
     return "(document)";
 }
 
+/* Does libxml2's error code mean the parser wanted more of what it was reading? */
+static bool incomplete(int code)
+{
+    switch (code) {
+    case XML_ERR_GT_REQUIRED:          /* "<narrative" */
+    case XML_ERR_LTSLASH_REQUIRED:
+    case XML_ERR_TAG_NOT_FINISHED:
+    case XML_ERR_NAME_REQUIRED:        /* "<" */
+    case XML_ERR_EQUAL_REQUIRED:       /* "<value currency" */
+    case XML_ERR_ATTRIBUTE_WITHOUT_VALUE:
+    case XML_ERR_ATTRIBUTE_NOT_STARTED:
+    case XML_ERR_ATTRIBUTE_NOT_FINISHED: /* "<value currency=\"EU" */
+    case XML_ERR_STRING_NOT_STARTED:
+    case XML_ERR_STRING_NOT_CLOSED:
+    case XML_ERR_LITERAL_NOT_FINISHED:
+    case XML_ERR_ENTITYREF_SEMICOL_MISSING: /* "&am" */
+    case XML_ERR_COMMENT_NOT_FINISHED:
+    case XML_ERR_PI_NOT_FINISHED:
+    case XML_ERR_CDATA_NOT_FINISHED: return true;
+    default: return false;
+    }
+}
+
 /*
  * libxml2's errors, parser's and validator's, come here. A validator's
  * message starts "Element 'value': …" or "Element 'x', attribute 'y': …":
@@ -671,12 +694,12 @@ static void on_xml_error(void *ctx, xmlErrorPtr e)
     utf8_truncate(element);
     bool ended = e->code == XML_ERR_DOCUMENT_END || e->code == XML_ERR_DOCUMENT_EMPTY;
     /*
-     * Read to its end, and the parser stopped with nothing left: a file cut
-     * inside a tag. Not a wrong end tag, though, which can be the last bytes
-     * of a whole file (`</iati-activitiez>` without a newline after it).
+     * Read to its end, and the parser stopped with nothing left, wanting the
+     * rest of a tag, a name, a value or a comment: a file cut inside it. Other
+     * errors can be a whole file's last bytes (`</iati-activitiez>`, `&#1;`,
+     * `&foo;` without a newline after them), and are said as they are.
      */
-    bool cut = r->at_end && e->code != XML_ERR_TAG_NAME_MISMATCH && parser != NULL &&
-               parser->input != NULL &&
+    bool cut = r->at_end && incomplete(e->code) && parser != NULL && parser->input != NULL &&
                parser->input->cur != NULL && parser->input->end != NULL &&
                parser->input->cur >= parser->input->end;
     if (ended && r->open[0][0] == '\0')

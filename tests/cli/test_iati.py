@@ -465,6 +465,10 @@ class Iati(unittest.TestCase):
             ("end-tag.xml", good.rstrip().removesuffix("</iati-activities>")
              + "</iati-activitiez>", "iati-activities",
              ["not well-formed XML", "Opening and ending tag mismatch"]),
+            ("end-charref.xml", good.rstrip().removesuffix("</iati-activities>") + "&#1;",
+             "iati-activities", ["not well-formed XML", "invalid xmlChar value 1"]),
+            ("end-entity.xml", good.rstrip().removesuffix("</iati-activities>") + "&foo;",
+             "iati-activities", ["not well-formed XML", "Entity 'foo' not defined"]),
             ("utf8.xml", good.encode().replace(b"Funds in", b"Funds \xff\xfe in"), "narrative",
              ["not well-formed XML", "not proper UTF-8"]),
             # 2^63 cents and more: a decimal the schema takes, an amount the ledger cannot hold.
