@@ -426,7 +426,7 @@ bool domain_iati_activity(struct domain_expansion *x)
     static const char *const fields[] = {
         "identifier", "reporting_org", "title", "description", "activity_status",
         "activity_dates", "default_currency", "humanitarian", "hierarchy", "participating",
-        "participating_more", NULL};
+        "participating_more", "internal_id", NULL};
     bool ok = domain_fields(x, fields);
     const char *identifier =
         member_text(x, x->op, "", "identifier", IATI_IDENTIFIER_BYTES_MAX, true, &ok);
@@ -436,6 +436,7 @@ bool domain_iati_activity(struct domain_expansion *x)
     member_text(x, x->op, "", "default_currency", IATI_CODE_BYTES_MAX, false, &ok);
     member_text(x, x->op, "", "humanitarian", IATI_CODE_BYTES_MAX, false, &ok);
     member_text(x, x->op, "", "hierarchy", IATI_CODE_BYTES_MAX, false, &ok);
+    member_text(x, x->op, "", "internal_id", IATI_IDENTIFIER_BYTES_MAX, false, &ok);
     if (!ok) return false;
     if (!org_valid(x, json_object_get(x->op, "reporting_org"), "", "reporting_org")) return false;
     const json_t *participating = json_object_get(x->op, "participating");

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "app/log.h"
 #include "fmt/json.h"
 #include "util/amount.h"
 #include "util/arena.h"
@@ -70,6 +71,7 @@ struct import {
     size_t file_index;         /* of the file being read */
     int failed_line;           /* where the reading failed, when it knows better than the reader */
     bool stopped;              /* by the validator's or the recorder's failure, not its own */
+    char own_log[AUDIT_NAME_BYTES_MAX + 1]; /* this ledger's log name: see ledger_log_name */
     size_t units_committed;    /* unit_ops and party_ops that went with an earlier batch */
     size_t parties_committed;
     struct recorder *recorder; /* the thread that records the batches */
@@ -192,6 +194,37 @@ static void party_note(struct import *im, const json_t *org)
 
 /* ---------------------------------------------------------------- import: reading */
 
+/* ---------------------------------------------------------------- the ledger's own funding */
+
+/*
+ * The name of the ledger's audit log ("concord/" and 16 hex digits, the
+ * first line of its checkpoints' note), each ledger's own. The export
+ * writes each fund's activity with "<account>@<name>" as the publisher's
+ * own identifier (other-identifier of type A1), so that an import meeting
+ * it knows this ledger's own funding coming back (a registry's copy of its
+ * published file, say), which the ledger holds already and must not count
+ * twice. "" when the log is empty: no funding, nothing exported.
+ */
+static void ledger_log_name(struct concord *cc, char out[AUDIT_NAME_BYTES_MAX + 1])
+{
+    out[0] = '\0';
+    struct concord_checkpoint checkpoint;
+    struct cc_error ignored = {0};
+    if (concord_log_checkpoint(cc, 0, &checkpoint, &ignored) != CC_OK) return;
+    size_t n = strcspn(checkpoint.note, "\n");
+    if (n > AUDIT_NAME_BYTES_MAX) return;
+    memcpy(out, checkpoint.note, n);
+    out[n] = '\0';
+}
+
+/* Is internal_id one this ledger's export wrote ("<account>@<log name>")? */
+static bool own_internal_id(const char *internal_id, const char *log_name)
+{
+    if (internal_id == NULL || log_name[0] == '\0') return false;
+    const char *at = strrchr(internal_id, '@');
+    return at != NULL && at != internal_id && strcmp(at + 1, log_name) == 0;
+}
+
 static bool batch_hand_over(struct import *im, char *message, size_t size);
 static bool recorder_failed(const struct recorder *r);
 static bool validation_failed_by(const struct validation *v, size_t file, int line);
@@ -221,6 +254,13 @@ static bool on_activity(void *ctx, const struct iati_activity_read *a, char *mes
      * frees what it lent the activity once this returns, and the recorder
      * must not be reading it then.
      */
+    if (own_internal_id(json_string_value(json_object_get(a->op, "internal_id")),
+                        im->own_log)) {
+        on_skipped(im, a->line, "iati-activity",
+                   "this ledger's own export (other-identifier A1): its funding is recorded "
+                   "here already");
+        return true;
+    }
     if (im->count >= IATI_BATCH_OPS && !batch_hand_over(im, message, size)) return false;
     party_note(im, json_object_get(a->op, "reporting_org"));
     size_t i;
@@ -855,6 +895,7 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
     /* Under the writer's lock: no other writer can make a unit between this and its use. */
     if (rc == CC_OK) rc = concord_parties_list(cc, party_known_fn, im.parties, err);
     if (rc == CC_OK) rc = concord_units_list(cc, unit_known_fn, im.units, err);
+    if (rc == CC_OK) ledger_log_name(cc, im.own_log);
     if (rc == CC_OK) {
         validating = pthread_create(&validator, NULL, validate_files, &validation) == 0;
         if (!validating) validate_files(&validation); /* no thread: validate first */
@@ -908,6 +949,7 @@ struct exporter {
     struct concord *cc;
     struct iati_writer *writer;
     const char *prefix;
+    char log_name[AUDIT_NAME_BYTES_MAX + 1]; /* see ledger_log_name */
     json_t *units;    /* unit → scale */
     json_t *orgs;     /* account id → {"ref","name"} */
     json_t *parties;  /* party id → name */
@@ -1180,6 +1222,10 @@ static enum cc_err export_funds(struct exporter *e, struct cc_error *err)
             json_object_get(fund_org, "name"), "title", title, "description", description,
             "activity_status", "2", "activity_dates", "type", "2", "iso_date",
             json_object_get(json_array_get(events, 0), "date"), "participating", participating);
+        char internal[LEDGER_ID_BYTES_MAX + AUDIT_NAME_BYTES_MAX + 2];
+        snprintf(internal, sizeof internal, "%s@%s", fund, e->log_name);
+        if (activity != NULL && e->log_name[0] != '\0')
+            json_object_set_new(activity, "internal_id", json_string(internal));
         bool ok = activity != NULL &&
                   iati_write_activity(e->writer, activity, events, e->message, sizeof e->message);
         json_decref(activity);
@@ -1343,6 +1389,7 @@ enum cc_err concord_export_iati(struct concord *cc, const char *activity_prefix,
     struct exporter e = {.cc = cc, .prefix = prefix, .units = json_object(),
                          .orgs = json_object(), .parties = json_object()};
     enum cc_err rc = concord_parties_list(cc, party_name_fn, e.parties, err);
+    ledger_log_name(cc, e.log_name);
     if (rc == CC_OK) {
         e.writer = iati_writer_open(write, ctx);
         if (e.writer == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");

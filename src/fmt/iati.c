@@ -1310,6 +1310,27 @@ static bool parent_is(const struct reader *r, int up, const char *name)
 }
 
 /* An element of the activity itself (depth 2). */
+/*
+ * The publisher's own identifier of the activity (other-identifier of type
+ * A1, the first): concord's export writes "<account>@<its log's name>"
+ * there, by which an import knows a ledger's own funding coming back
+ * (app/interop_iati.c). Another publisher's may be anything: one too long
+ * to keep is left, not refused.
+ */
+static bool internal_id(struct reader *r)
+{
+    if (json_object_get(r->activity, "internal_id") != NULL) return true;
+    xmlChar *type = xmlTextReaderGetAttribute(r->xml, (const xmlChar *)"type");
+    bool a1 = type != NULL && strcmp((const char *)type, "A1") == 0;
+    xmlFree(type);
+    if (!a1) return true;
+    xmlChar *v = xmlTextReaderGetAttribute(r->xml, (const xmlChar *)"ref");
+    char ref[IATI_IDENTIFIER_BYTES_MAX + 1];
+    bool kept = v != NULL && trimmed((const char *)v, ref, sizeof ref) && ref[0] != '\0';
+    xmlFree(v);
+    return !kept || set_text(r, r->activity, "internal_id", node_line(r), "other-identifier", ref);
+}
+
 static bool activity_child(struct reader *r, const char *name)
 {
     if (strcmp(name, "iati-identifier") == 0) {
@@ -1324,6 +1345,7 @@ static bool activity_child(struct reader *r, const char *name)
         return true;
     }
     if (strcmp(name, "participating-org") == 0) return participating_begin(r);
+    if (strcmp(name, "other-identifier") == 0) return internal_id(r);
     if (strcmp(name, "activity-status") == 0)
         return attribute_into(r, name, "code", IATI_CODE_BYTES_MAX, r->activity,
                               "activity_status");
@@ -1885,6 +1907,10 @@ bool iati_write_activity(struct iati_writer *w, const json_t *a, const json_t *t
     if (ok && written == 0)
         ok = w_start(w, "participating-org") && w_attr(w, "ref", reporting, "ref") &&
              w_attr_text(w, "role", "2") && w_end(w);
+    /* The publisher's own identifier (the reader's internal_id). */
+    if (ok && json_is_string(json_object_get(a, "internal_id")))
+        ok = w_start(w, "other-identifier") && w_attr(w, "ref", a, "internal_id") &&
+             w_attr_text(w, "type", "A1") && w_end(w);
     const char *status = json_string_value(json_object_get(a, "activity_status"));
     ok = ok && w_start(w, "activity-status") && w_attr_text(w, "code", status ? status : "2") &&
          w_end(w);

@@ -706,6 +706,44 @@ class Iati(unittest.TestCase):
         _, exported = self.export(fresh)
         self.assertEqual(exported, text)
 
+    def test_a_ledgers_own_export_coming_back_is_not_counted_twice(self):
+        # A mission publishes its export; a registry's copy of it comes back in a
+        # country's file. Its funding is the ledger's already: not counted again.
+        demo = os.path.join(self.dir.name, "demo.db")
+        r = self.cc("demo", db=demo)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        path, text = self.export(demo)
+        self.validates(path)
+        log = json.loads(self.cc("checkpoint", "--json", db=demo).stdout)["checkpoint"]
+        name = log.splitlines()[0]
+        self.assertIn(f'<other-identifier ref="fund.pool@{name}" type="A1"/>', text)
+        # Beside another publisher's activity, in one file.
+        mixed = self.write("mixed.xml", text.replace(
+            "</iati-activities>", ALL_TYPES.split("<iati-activities version=\"2.03\">")[1]))
+        self.validates(mixed)
+        before = self.state(db=demo)
+        report = self.cc("report", "funding", "--json", db=demo).stdout
+        s = self.imp(mixed, db=demo)
+        self.assertEqual(s["activities"], 1)  # the other publisher's
+        own = [k for k in s["skipped"]["listed"] if "this ledger's own export" in k["reason"]]
+        self.assertEqual([(k["element"], k["line"]) for k in own], [("iati-activity", 3)])
+        self.assertIsNone(self.transfer("iati/a/concord-fund.pool", db=demo))
+        self.assertIsNotNone(self.transfer("iati/a/XM-TEST-ALL", db=demo))
+        funding = json.loads(self.cc("report", "funding", "--json", db=demo).stdout)
+        self.assertEqual(funding["totals"], json.loads(report)["totals"])
+        self.assertNotEqual(self.state(db=demo), before)
+        # Another ledger records it; that ledger's export carries the same identifier, and
+        # the first ledger still knows its own funding in it.
+        fresh = self.new_db("b.db")
+        self.assertEqual(self.imp(path, db=fresh)["activities"], 1)
+        exported_path, exported = self.export(fresh)
+        self.assertEqual(exported, text)
+        again = self.imp(exported_path, db=demo)
+        self.assertEqual(again["activities"], 0)
+        self.assertEqual([k["reason"] for k in again["skipped"]["listed"]
+                          if "this ledger's own export" in k["reason"]], [own[0]["reason"]])
+        self.assertIsNone(self.transfer("iati/a/concord-fund.pool", db=demo))
+
     def test_a_ref_ending_as_the_ledgers_own_records_imports_by_position(self):
         # A publisher's ref may be anything; the ledger keeps ids ending in /approval,
         # /condition and /expiry for the records it makes itself.
