@@ -436,7 +436,7 @@ bool domain_iati_activity(struct domain_expansion *x)
     member_text(x, x->op, "", "default_currency", IATI_CODE_BYTES_MAX, false, &ok);
     member_text(x, x->op, "", "humanitarian", IATI_CODE_BYTES_MAX, false, &ok);
     member_text(x, x->op, "", "hierarchy", IATI_CODE_BYTES_MAX, false, &ok);
-    member_text(x, x->op, "", "internal_id", IATI_IDENTIFIER_BYTES_MAX, false, &ok);
+    member_text(x, x->op, "", "internal_id", IATI_INTERNAL_ID_BYTES_MAX, false, &ok);
     if (!ok) return false;
     if (!org_valid(x, json_object_get(x->op, "reporting_org"), "", "reporting_org")) return false;
     const json_t *participating = json_object_get(x->op, "participating");
@@ -481,6 +481,19 @@ bool domain_iati_activity(struct domain_expansion *x)
     json_object_del(meta, "linked");
     json_object_set_new(meta, "source", json_string("iati"));
     t->meta = domain_json(x, meta);
+    /*
+     * A record made before the publisher's own identifier was kept has none:
+     * the same activity again is that record, not one that differs from it,
+     * so it answers exists and a file imported before imports again as it did.
+     */
+    struct domain_found found;
+    if (t->meta != NULL && json_object_get(meta, "internal_id") != NULL &&
+        domain_lookup_recorded(x, x->id, &found) && found.meta != NULL &&
+        strcmp(found.meta, t->meta) != 0) {
+        json_object_del(meta, "internal_id");
+        const char *without = domain_json(x, meta);
+        if (without != NULL && strcmp(found.meta, without) == 0) t->meta = without;
+    }
     json_decref(meta);
     return t->meta != NULL;
 }

@@ -72,6 +72,7 @@ struct import {
     int failed_line;           /* where the reading failed, when it knows better than the reader */
     bool stopped;              /* by the validator's or the recorder's failure, not its own */
     char own_log[AUDIT_NAME_BYTES_MAX + 1]; /* this ledger's log name: see ledger_log_name */
+    json_t *own_funds;         /* fund → true: the activities its export writes */
     size_t units_committed;    /* unit_ops and party_ops that went with an earlier batch */
     size_t parties_committed;
     struct recorder *recorder; /* the thread that records the batches */
@@ -217,12 +218,43 @@ static void ledger_log_name(struct concord *cc, char out[AUDIT_NAME_BYTES_MAX + 
     out[n] = '\0';
 }
 
-/* Is internal_id one this ledger's export wrote ("<account>@<log name>")? */
-static bool own_internal_id(const char *internal_id, const char *log_name)
+/*
+ * The funds this ledger's export writes an activity for: accounts that
+ * donor.* pledges and commitments credit (export_funds).
+ */
+static int own_fund_fn(void *ctx, const struct ledger_transfer *t)
+{
+    if (t->pending_id == NULL && t->kind != NULL && strncmp(t->debit, "donor.", 6) == 0 &&
+        (strcmp(t->kind, "pledge") == 0 || strcmp(t->kind, "commitment") == 0))
+        json_object_set_new(ctx, t->credit, json_true());
+    return 0;
+}
+
+static enum cc_err own_funds(struct concord *cc, json_t *funds, struct cc_error *err)
+{
+    static const char *const prefixes[] = {"donor."};
+    const struct store_transfer_filter filter = {.at = INT64_MAX, .prefixes = prefixes,
+                                                 .prefixes_count = 1};
+    return cc->store->driver->transfers_each(cc->store, &filter, own_fund_fn, funds, err);
+}
+
+/*
+ * Is internal_id one this ledger's export wrote, "<fund>@<log name>", of a
+ * fund this ledger has? An account id holds no @, a log name may: the first
+ * @ is the one. A ledger that shares another's key file shares its log name
+ * too (each needs its own key), and only its own funds are its own.
+ */
+static bool own_internal_id(const char *internal_id, const char *log_name, const json_t *funds)
 {
     if (internal_id == NULL || log_name[0] == '\0') return false;
-    const char *at = strrchr(internal_id, '@');
-    return at != NULL && at != internal_id && strcmp(at + 1, log_name) == 0;
+    const char *at = strchr(internal_id, '@');
+    if (at == NULL || at == internal_id || strcmp(at + 1, log_name) != 0) return false;
+    char fund[LEDGER_ID_BYTES_MAX + 1];
+    size_t n = (size_t)(at - internal_id);
+    if (n > LEDGER_ID_BYTES_MAX) return false;
+    memcpy(fund, internal_id, n);
+    fund[n] = '\0';
+    return json_object_get(funds, fund) != NULL;
 }
 
 static bool batch_hand_over(struct import *im, char *message, size_t size);
@@ -255,7 +287,7 @@ static bool on_activity(void *ctx, const struct iati_activity_read *a, char *mes
      * must not be reading it then.
      */
     if (own_internal_id(json_string_value(json_object_get(a->op, "internal_id")),
-                        im->own_log)) {
+                        im->own_log, im->own_funds)) {
         on_skipped(im, a->line, "iati-activity",
                    "this ledger's own export (other-identifier A1): its funding is recorded "
                    "here already");
@@ -332,6 +364,7 @@ static void import_free(struct import *im)
     json_decref(im->parties);
     json_decref(im->party_ops);
     json_decref(im->skipped);
+    json_decref(im->own_funds);
 }
 
 /*
@@ -874,6 +907,7 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
     pthread_mutex_init(&recorder.lock, NULL);
     pthread_cond_init(&recorder.changed, NULL);
     struct import im = {.units = json_object(), .unit_ops = json_array(),
+                        .own_funds = json_object(),
                         .parties = json_object(), .party_ops = json_array(),
                         .skipped = json_array(), .validation = &validation,
                         .recorder = &recorder};
@@ -896,6 +930,7 @@ enum cc_err concord_import_iati(struct concord *cc, const struct interop_iati_in
     if (rc == CC_OK) rc = concord_parties_list(cc, party_known_fn, im.parties, err);
     if (rc == CC_OK) rc = concord_units_list(cc, unit_known_fn, im.units, err);
     if (rc == CC_OK) ledger_log_name(cc, im.own_log);
+    if (rc == CC_OK && im.own_log[0] != '\0') rc = own_funds(cc, im.own_funds, err);
     if (rc == CC_OK) {
         validating = pthread_create(&validator, NULL, validate_files, &validation) == 0;
         if (!validating) validate_files(&validation); /* no thread: validate first */
@@ -1222,6 +1257,9 @@ static enum cc_err export_funds(struct exporter *e, struct cc_error *err)
             json_object_get(fund_org, "name"), "title", title, "description", description,
             "activity_status", "2", "activity_dates", "type", "2", "iso_date",
             json_object_get(json_array_get(events, 0), "date"), "participating", participating);
+        _Static_assert(LEDGER_ID_BYTES_MAX + 1 + AUDIT_NAME_BYTES_MAX <=
+                           IATI_INTERNAL_ID_BYTES_MAX,
+                       "an export's internal id must read back whole");
         char internal[LEDGER_ID_BYTES_MAX + AUDIT_NAME_BYTES_MAX + 2];
         snprintf(internal, sizeof internal, "%s@%s", fund, e->log_name);
         if (activity != NULL && e->log_name[0] != '\0')

@@ -1311,11 +1311,11 @@ static bool parent_is(const struct reader *r, int up, const char *name)
 
 /* An element of the activity itself (depth 2). */
 /*
- * The publisher's own identifier of the activity (other-identifier of type
- * A1, the first): concord's export writes "<account>@<its log's name>"
- * there, by which an import knows a ledger's own funding coming back
- * (app/interop_iati.c). Another publisher's may be anything: one too long
- * to keep is left, not refused.
+ * The publisher's own identifier of the activity (the first other-identifier
+ * of type A1 whose ref can be kept): concord's export writes
+ * "<account>@<its log's name>" there, by which an import knows a ledger's
+ * own funding coming back (app/interop_iati.c). Another publisher's may be
+ * anything: one empty or too long to keep is passed over, not refused.
  */
 static bool internal_id(struct reader *r)
 {
@@ -1325,7 +1325,7 @@ static bool internal_id(struct reader *r)
     xmlFree(type);
     if (!a1) return true;
     xmlChar *v = xmlTextReaderGetAttribute(r->xml, (const xmlChar *)"ref");
-    char ref[IATI_IDENTIFIER_BYTES_MAX + 1];
+    char ref[IATI_INTERNAL_ID_BYTES_MAX + 1];
     bool kept = v != NULL && trimmed((const char *)v, ref, sizeof ref) && ref[0] != '\0';
     xmlFree(v);
     return !kept || set_text(r, r->activity, "internal_id", node_line(r), "other-identifier", ref);

@@ -38,6 +38,8 @@
 #define IATI_FILE_BYTES_MAX ((int64_t)4 << 30) /* one file: streamed, never held whole */
 #define IATI_IDENTIFIER_BYTES_MAX 256 /* iati-identifier and the activity ids of orgs */
 #define IATI_REF_BYTES_MAX 128        /* an organisation's or a transaction's @ref */
+/* The publisher's own identifier (other-identifier A1): concord's "<account>@<log name>" fits. */
+#define IATI_INTERNAL_ID_BYTES_MAX 320
 #define IATI_CODE_BYTES_MAX 64        /* codes, vocabularies, dates, currencies */
 #define IATI_VALUE_BYTES_MAX 64       /* the text of a value element */
 #define IATI_NAME_BYTES_MAX 256       /* a narrative kept as a name or title (cut) */

@@ -744,6 +744,54 @@ class Iati(unittest.TestCase):
                           if "this ledger's own export" in k["reason"]], [own[0]["reason"]])
         self.assertIsNone(self.transfer("iati/a/concord-fund.pool", db=demo))
 
+    def test_another_ledger_with_the_same_key_is_not_this_one(self):
+        # Two ledgers given one key file share a log name; only this one's funds are its own.
+        key = os.path.join(self.dir.name, "shared.key")
+        first, second = (os.path.join(self.dir.name, n) for n in ("s1.db", "s2.db"))
+        r = subprocess.run([CONCORD, "--db", first, "--key", key, "demo"], capture_output=True,
+                           text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run([CONCORD, "--db", second, "--key", key, "init"], capture_output=True,
+                           text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run([CONCORD, "--db", second, "--key", key, "apply"],
+                           input='{"op":"unit","code":"USD","scale":2}\n', capture_output=True,
+                           text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        names = [subprocess.run([CONCORD, "--db", db, "--key", key, "checkpoint"],
+                                capture_output=True, text=True,
+                                timeout=300).stdout.splitlines()[0] for db in (first, second)]
+        self.assertEqual(names[0], names[1])  # one key, one log name
+        r = subprocess.run([CONCORD, "--db", first, "--key", key, "export", "iati"],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        path = self.write("s1.xml", r.stdout)
+        r = subprocess.run([CONCORD, "--db", second, "--key", key, "import", "iati", path,
+                            "--schema", SCHEMA, "--json"], capture_output=True, text=True,
+                           timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        s = json.loads(r.stdout)
+        self.assertEqual(s["activities"], 1)
+        self.assertGreater(s["transactions"], 0)
+
+    def test_an_activity_recorded_before_its_own_identifier_was_kept_exists(self):
+        # Read before, the A1 identifier was not kept: the record made then has none, and
+        # the same file now (which does keep it) must find that record, not differ from it.
+        document_a1 = ALL_TYPES.replace(
+            '<activity-status', '<other-identifier ref="ALL-1@elsewhere" type="A1"/>\n'
+            '<activity-status', 1)
+        self.assertIn("other-identifier", document_a1)
+        self.imp(self.write("before.xml", ALL_TYPES))
+        before = self.state()
+        s = self.imp(self.write("after.xml", document_a1))
+        self.assertEqual(s["rejected"]["count"], 0, s["rejected"])
+        self.assertEqual(self.state(), before)
+        # A fresh ledger keeps it, and its export writes it back.
+        fresh = self.new_db("c.db")
+        self.imp(os.path.join(self.dir.name, "after.xml"), db=fresh)
+        _, text = self.export(fresh)
+        self.assertIn('<other-identifier ref="ALL-1@elsewhere" type="A1"/>', text)
+
     def test_a_ref_ending_as_the_ledgers_own_records_imports_by_position(self):
         # A publisher's ref may be anything; the ledger keeps ids ending in /approval,
         # /condition and /expiry for the records it makes itself.
