@@ -1213,7 +1213,38 @@ static json_t *fund_events(struct exporter *e, struct funding_collect *f, const 
     return events;
 }
 
-static bool activity_recorded(struct exporter *e, const char *identifier);
+/*
+ * The fund's activity identifier is one this ledger recorded from IATI:
+ * its own activity come back before imports knew it (no internal id, or
+ * its own), written once, below; or another publisher's of the same
+ * identifier (two ledgers exporting with the default prefix), which would
+ * silently take the fund's place: refused, saying why.
+ */
+static enum cc_err fund_recorded(struct exporter *e, const char *identifier, const char *fund,
+                                 bool *recorded, struct cc_error *err)
+{
+    *recorded = false;
+    char id[IATI_ID_BYTES_MAX + 1];
+    if (!iati_activity_record_id(id, sizeof id, identifier)) return CC_OK;
+    struct seen_row row;
+    enum cc_err rc = row_read(e->cc, id, true, &row, err);
+    if (rc != CC_OK || !row.found) {
+        json_decref(row.meta);
+        return rc;
+    }
+    const char *other = json_string_value(json_object_get(row.meta, "internal_id"));
+    char own[LEDGER_ID_BYTES_MAX + AUDIT_NAME_BYTES_MAX + 2];
+    snprintf(own, sizeof own, "%s@%s", fund, e->log_name);
+    if (other != NULL && strcmp(other, own) != 0)
+        rc = cc_error_set(err, CC_ERR_USAGE,
+                          "export iati: the fund %s would be the activity %s, which is another "
+                          "publisher's activity imported here (its own identifier %.64s): give "
+                          "--activity-prefix your organisation's IATI identifier",
+                          fund, identifier, other);
+    json_decref(row.meta);
+    *recorded = rc == CC_OK;
+    return rc;
+}
 
 static enum cc_err export_funds(struct exporter *e, struct cc_error *err)
 {
@@ -1231,7 +1262,10 @@ static enum cc_err export_funds(struct exporter *e, struct cc_error *err)
         const char *fund = json_string_value(fund_json);
         char identifier[INTEROP_IATI_PREFIX_BYTES_MAX + LEDGER_ID_BYTES_MAX + 2];
         snprintf(identifier, sizeof identifier, "%s-%s", e->prefix, fund);
-        if (activity_recorded(e, identifier)) continue; /* imported already: written below */
+        bool recorded;
+        rc = fund_recorded(e, identifier, fund, &recorded, err);
+        if (rc != CC_OK) break;
+        if (recorded) continue; /* its own, imported already: written below */
         json_t *participating = json_array();
         const json_t *fund_org = account_org(e, fund);
         participant(participating, fund_org, "2");
@@ -1303,15 +1337,6 @@ static enum cc_err rows_by_prefix(struct exporter *e, const char *prefix, json_t
     struct rows_collect c = {.rows = rows};
     return e->cc->store->driver->transfers_id_prefix(e->cc->store, prefix, row_collect_fn, &c,
                                                      err);
-}
-
-static bool activity_recorded(struct exporter *e, const char *identifier)
-{
-    char id[IATI_ID_BYTES_MAX + 1];
-    if (!iati_activity_record_id(id, sizeof id, identifier)) return false;
-    struct seen_row row;
-    struct cc_error err = {0};
-    return row_read(e->cc, id, false, &row, &err) == CC_OK && row.found;
 }
 
 /* A recorded report as the writer takes it: its meta, with the ledger's own figures. */

@@ -774,6 +774,26 @@ class Iati(unittest.TestCase):
         self.assertEqual(s["activities"], 1)
         self.assertGreater(s["transactions"], 0)
 
+    def test_a_fund_whose_identifier_another_publisher_took_is_not_dropped(self):
+        # Two missions export with the default prefix: both funds are concord-fund.pool.
+        # The second, holding the first's activity, must not drop its own fund silently.
+        first = os.path.join(self.dir.name, "m1.db")
+        second = os.path.join(self.dir.name, "m2.db")
+        for db in (first, second):
+            r = self.cc("demo", db=db)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        path, _ = self.export(first)
+        self.assertEqual(self.imp(path, db=second)["activities"], 1)
+        r = self.cc("export", "iati", db=second)
+        self.assertEqual(r.returncode, 2, r.stdout[:200])
+        self.assertIn("the fund fund.pool would be the activity concord-fund.pool, which is "
+                      "another publisher's activity imported here", r.stderr)
+        self.assertIn("--activity-prefix", r.stderr)
+        # With its own prefix, both are written: its fund, and the other's activity.
+        _, text = self.export(second, "--activity-prefix", "XM-MISSION-2")
+        identifiers = re.findall(r"<iati-identifier>([^<]*)</iati-identifier>", text)
+        self.assertEqual(sorted(identifiers), ["XM-MISSION-2-fund.pool", "concord-fund.pool"])
+
     def test_an_activity_recorded_before_its_own_identifier_was_kept_exists(self):
         # Read before, the A1 identifier was not kept: the record made then has none, and
         # the same file now (which does keep it) must find that record, not differ from it.
