@@ -368,51 +368,71 @@ static bool query_known(const struct http_route *route, const char *name)
     return false;
 }
 
-static enum MHD_Result query_unknown_fn(void *ctx, enum MHD_ValueKind kind, const char *key,
-                                        const char *value)
+struct query_check {
+    const struct http_route *route;
+    const char *unknown; /* the first name the route does not take, or NULL */
+    const char *nul;     /* the first name whose name or value holds a NUL, or NULL */
+};
+
+static enum MHD_Result query_check_fn(void *ctx, enum MHD_ValueKind kind, const char *key,
+                                      size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
-    (void)value;
-    const char **unknown = ctx;
-    struct request_state *state = (struct request_state *)unknown[1];
+    struct query_check *c = ctx;
+    if (key == NULL) return MHD_YES;
+    /* A %00: read as a C string, `limit%00x` would be `limit`, `prefix=a%00b` be `a`. */
+    if (strlen(key) != key_size || (value != NULL && strlen(value) != value_size)) {
+        c->nul = key;
+        return MHD_NO;
+    }
     /* An empty name (`?&`, `a=1&&b=2`) names nothing: harmless, as a trailing `&` is. */
-    if (key == NULL || key[0] == '\0' || query_known(state->route, key)) return MHD_YES;
-    unknown[0] = key;
+    if (key[0] == '\0' || query_known(c->route, key)) return MHD_YES;
+    c->unknown = key;
     return MHD_NO;
+}
+
+/* A name as sent, for a message: cut on a character, each byte that is not UTF-8 as \xNN. */
+static void name_shown(const char *name, char out[4 * HTTP_QUERY_NAME_SHOWN + 1])
+{
+    size_t used = 0;
+    for (size_t i = 0, n = strlen(name); i < n && i < HTTP_QUERY_NAME_SHOWN;) {
+        size_t length = utf8_char_length(name + i, n - i);
+        if (length == 0) {
+            used += (size_t)snprintf(out + used, 4 * HTTP_QUERY_NAME_SHOWN + 1 - used, "\\x%02x",
+                                     (unsigned char)name[i]);
+            i++;
+        } else if (i + length > HTTP_QUERY_NAME_SHOWN) {
+            break;
+        } else {
+            memcpy(out + used, name + i, length);
+            used += length;
+            i += length;
+        }
+    }
+    out[used] = '\0';
 }
 
 /*
  * A query parameter an API route does not take is refused, not ignored: a
  * misspelt `dry_run` would otherwise import for real, a misspelt `prefix`
- * answer for every account. The dashboard's files are not the API: their
- * query is the page's own (`/?token=` signs in), read in the browser.
+ * answer for every account. So is one holding a NUL, which would be read
+ * as another. The dashboard's files are not the API: their query is the
+ * page's own (`/?token=` signs in), read in the browser.
  */
 static bool query_acceptable(struct MHD_Connection *connection, struct request_state *state)
 {
-    if (strncmp(state->route->pattern, "/v1/", 4) != 0) return true;
-    const char *unknown[2] = {NULL, (const char *)state};
-    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, query_unknown_fn, unknown);
-    if (unknown[0] == NULL) return true;
     const struct http_route *route = state->route;
-    /* The name as sent, cut on a character, each byte that is not UTF-8 shown as \xNN. */
+    if (strncmp(route->pattern, "/v1/", 4) != 0) return true;
+    struct query_check c = {.route = route};
+    MHD_get_connection_values_n(connection, MHD_GET_ARGUMENT_KIND, query_check_fn, &c);
+    if (c.unknown == NULL && c.nul == NULL) return true;
     char shown[4 * HTTP_QUERY_NAME_SHOWN + 1];
-    size_t out = 0;
-    const char *name = unknown[0];
-    for (size_t i = 0, n = strlen(name); i < n && i < HTTP_QUERY_NAME_SHOWN;) {
-        size_t length = utf8_char_length(name + i, n - i);
-        if (length == 0) {
-            out += (size_t)snprintf(shown + out, sizeof shown - out, "\\x%02x",
-                                    (unsigned char)name[i]);
-            i++;
-        } else if (i + length > HTTP_QUERY_NAME_SHOWN) {
-            break;
-        } else {
-            memcpy(shown + out, name + i, length);
-            out += length;
-            i += length;
-        }
+    name_shown(c.nul != NULL ? c.nul : c.unknown, shown);
+    if (c.nul != NULL) {
+        http_error(&state->request, 400, "bad_request",
+                   "query parameter \"%s\": a NUL character (%%00) in its name or value", shown);
+        return false;
     }
-    shown[out] = '\0';
     char takes[256] = "none";
     size_t used = 0;
     for (const char *q = route->query; q != NULL && *q != '\0' && used < sizeof takes;) {

@@ -723,6 +723,13 @@ class Routes(ApiTestCase):
                 self.assertIn("unknown query parameter " + shown, r.json["error"]["message"])
                 self.assertIn("takes prefix, unit, owner, limit, after",
                               r.json["error"]["message"])
+        # A NUL would cut the name or the value short: limit%00junk is not limit.
+        for path in ("/v1/accounts?limit%00junk=1", "/v1/accounts?prefix=fund%00.x"):
+            with self.subTest(path=path):
+                r = self.call("GET", path)
+                self.assertEqual(r.status, 400, r)
+                self.assertIn("a NUL character (%00) in its name or value",
+                              r.json["error"]["message"])
         # A misspelt dry_run on an import must not import: refused before the body is read.
         before = self.get("/v1/balances?prefix=hxl")
         r = self.call("POST", "/v1/import/hxl?dryrun=true",
