@@ -1257,6 +1257,10 @@ static enum cc_err export_funds(struct exporter *e, struct cc_error *err)
                                                           &f, err);
     size_t i;
     const json_t *fund_json;
+    /* Every fund's identifier is checked before the first is written: a refusal writes nothing. */
+    json_t *recorded_funds = json_object();
+    if (rc == CC_OK && recorded_funds == NULL)
+        rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
     json_array_foreach(f.order, i, fund_json) {
         if (rc != CC_OK) break;
         const char *fund = json_string_value(fund_json);
@@ -1264,8 +1268,15 @@ static enum cc_err export_funds(struct exporter *e, struct cc_error *err)
         snprintf(identifier, sizeof identifier, "%s-%s", e->prefix, fund);
         bool recorded;
         rc = fund_recorded(e, identifier, fund, &recorded, err);
+        if (rc == CC_OK && recorded) json_object_set_new(recorded_funds, fund, json_true());
+    }
+    json_array_foreach(f.order, i, fund_json) {
         if (rc != CC_OK) break;
-        if (recorded) continue; /* its own, imported already: written below */
+        const char *fund = json_string_value(fund_json);
+        char identifier[INTEROP_IATI_PREFIX_BYTES_MAX + LEDGER_ID_BYTES_MAX + 2];
+        snprintf(identifier, sizeof identifier, "%s-%s", e->prefix, fund);
+        /* Its own activity, imported already: written below, with the activities recorded. */
+        if (json_object_get(recorded_funds, fund) != NULL) continue;
         json_t *participating = json_array();
         const json_t *fund_org = account_org(e, fund);
         participant(participating, fund_org, "2");
@@ -1306,6 +1317,7 @@ static enum cc_err export_funds(struct exporter *e, struct cc_error *err)
             rc = cc_error_set(err, CC_ERR_SYSTEM, "export iati: %s",
                               e->message[0] ? e->message : "out of memory");
     }
+    json_decref(recorded_funds);
     json_decref(f.roots);
     json_decref(f.order);
     json_decref(f.funds);

@@ -786,6 +786,7 @@ class Iati(unittest.TestCase):
         self.assertEqual(self.imp(path, db=second)["activities"], 1)
         r = self.cc("export", "iati", db=second)
         self.assertEqual(r.returncode, 2, r.stdout[:200])
+        self.assertEqual(r.stdout, "")  # refused before anything is written
         self.assertIn("the fund fund.pool would be the activity concord-fund.pool, which is "
                       "another publisher's activity imported here", r.stderr)
         self.assertIn("--activity-prefix", r.stderr)
