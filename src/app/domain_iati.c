@@ -470,30 +470,33 @@ bool domain_iati_activity(struct domain_expansion *x)
     if (!iati_activity_record_id(id, sizeof id, identifier) || strcmp(id, x->id) != 0)
         return domain_invalid(x, "id: must be %s, the activity's record", id);
     if (!records_ensure(x, IATI_ACCOUNT_ACTIVITIES, "IATI records: the activities")) return false;
-    struct ledger_op *t = domain_transfer(x, x->id, IATI_ACCOUNT_PUBLISHED,
-                                          IATI_ACCOUNT_ACTIVITIES, IATI_RECORD_AMOUNT,
-                                          IATI_KIND_ACTIVITY);
-    if (t == NULL) return false;
     json_t *meta = json_copy((json_t *)x->op); /* only its own members change */
     if (meta == NULL) return domain_invalid(x, "out of memory");
     json_object_del(meta, "op");
     json_object_del(meta, "id");
     json_object_del(meta, "linked");
     json_object_set_new(meta, "source", json_string("iati"));
-    t->meta = domain_json(x, meta);
+    const char *text = domain_json(x, meta);
     /*
-     * A record made before the publisher's own identifier was kept has none:
+     * A record made before the publisher's own identifier was kept has none
+     * (or one made earlier in the batch from a copy of the file without it):
      * the same activity again is that record, not one that differs from it,
-     * so it answers exists and a file imported before imports again as it did.
+     * so it answers exists and a file imported before imports again as it
+     * did. Looked up before this operation's own step exists.
      */
     struct domain_found found;
-    if (t->meta != NULL && json_object_get(meta, "internal_id") != NULL &&
-        domain_lookup_recorded(x, x->id, &found) && found.meta != NULL &&
-        strcmp(found.meta, t->meta) != 0) {
+    if (text != NULL && json_object_get(meta, "internal_id") != NULL &&
+        domain_lookup(x, x->id, &found) && found.meta != NULL && strcmp(found.meta, text) != 0) {
         json_object_del(meta, "internal_id");
         const char *without = domain_json(x, meta);
-        if (without != NULL && strcmp(found.meta, without) == 0) t->meta = without;
+        if (without != NULL && strcmp(found.meta, without) == 0) text = without;
     }
     json_decref(meta);
-    return t->meta != NULL;
+    if (text == NULL) return false;
+    struct ledger_op *t = domain_transfer(x, x->id, IATI_ACCOUNT_PUBLISHED,
+                                          IATI_ACCOUNT_ACTIVITIES, IATI_RECORD_AMOUNT,
+                                          IATI_KIND_ACTIVITY);
+    if (t == NULL) return false;
+    t->meta = text;
+    return true;
 }

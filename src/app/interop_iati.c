@@ -219,14 +219,25 @@ static void ledger_log_name(struct concord *cc, char out[AUDIT_NAME_BYTES_MAX + 
 }
 
 /*
- * The funds this ledger's export writes an activity for: accounts that
- * donor.* pledges and commitments credit (export_funds).
+ * The fund a funding row (one that moves a donor.* account) is about, as
+ * the export writes it: the account a donor's pledge or commitment credits,
+ * the account a disbursement debits; NULL for any other row.
  */
+static const char *fund_of(const struct ledger_transfer *t)
+{
+    if (t->pending_id != NULL || t->kind == NULL) return NULL;
+    if ((strcmp(t->kind, "pledge") == 0 || strcmp(t->kind, "commitment") == 0) &&
+        strncmp(t->debit, "donor.", 6) == 0)
+        return t->credit;
+    if (strcmp(t->kind, "disbursement") == 0) return t->debit;
+    return NULL;
+}
+
+/* The funds this ledger's export writes an activity for (export_funds). */
 static int own_fund_fn(void *ctx, const struct ledger_transfer *t)
 {
-    if (t->pending_id == NULL && t->kind != NULL && strncmp(t->debit, "donor.", 6) == 0 &&
-        (strcmp(t->kind, "pledge") == 0 || strcmp(t->kind, "commitment") == 0))
-        json_object_set_new(ctx, t->credit, json_true());
+    const char *fund = fund_of(t);
+    if (fund != NULL) json_object_set_new(ctx, fund, json_true());
     return 0;
 }
 
@@ -1087,12 +1098,8 @@ static int funding_row_fn(void *ctx, const struct ledger_transfer *t)
                                             "state", (int)t->state, "memo", t->memo));
         return 0;
     }
-    if (t->kind == NULL) return 0;
-    bool promise = (strcmp(t->kind, "pledge") == 0 || strcmp(t->kind, "commitment") == 0) &&
-                   strncmp(t->debit, "donor.", 6) == 0;
-    bool disbursement = strcmp(t->kind, "disbursement") == 0;
-    if (!promise && !disbursement) return 0;
-    const char *fund = promise ? t->credit : t->debit;
+    const char *fund = fund_of(t);
+    if (fund == NULL) return 0;
     json_t *root = json_pack(
         "{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:s?,s:[]}", "kind", t->kind, "fund", fund,
         "debit", t->debit, "credit", t->credit, "unit", t->unit, "amount", (json_int_t)t->amount,

@@ -744,6 +744,31 @@ class Iati(unittest.TestCase):
                           if "this ledger's own export" in k["reason"]], [own[0]["reason"]])
         self.assertIsNone(self.transfer("iati/a/concord-fund.pool", db=demo))
 
+    def test_own_funding_of_a_fund_that_only_disburses_is_known_too(self):
+        # The export writes an activity for the account a disbursement debits as well.
+        self.apply([{"op": "unit", "code": "USD", "scale": 2},
+                    {"op": "account", "id": "donor.x", "unit": "USD"},
+                    {"op": "account", "id": "ngo.y", "unit": "USD"},
+                    {"op": "transfer", "id": "d1", "debit": "donor.x", "credit": "ngo.y",
+                     "amount": 1000, "kind": "disbursement"}])
+        path, text = self.export()
+        self.assertIn('<other-identifier ref="donor.x@', text)
+        report = self.cc("report", "funding", "--json").stdout
+        s = self.imp(path)
+        self.assertEqual((s["activities"], s["transactions"]), (0, 0))
+        self.assertIn("this ledger's own export", s["skipped"]["listed"][0]["reason"])
+        self.assertEqual(self.cc("report", "funding", "--json").stdout, report)
+
+    def test_one_activity_with_and_without_its_own_identifier_in_one_import_is_one(self):
+        document_a1 = ALL_TYPES.replace(
+            '<activity-status', '<other-identifier ref="ALL-1@elsewhere" type="A1"/>\n'
+            '<activity-status', 1)
+        s = self.imp(self.write("plain.xml", ALL_TYPES), self.write("a1.xml", document_a1))
+        self.assertEqual(s["rejected"]["count"], 0, s["rejected"])
+        self.assertEqual(s["activities"], 1)
+        r = self.cc("verify")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
     def test_another_ledger_with_the_same_key_is_not_this_one(self):
         # Two ledgers given one key file share a log name; only this one's funds are its own.
         key = os.path.join(self.dir.name, "shared.key")
