@@ -341,6 +341,17 @@ class Server:
         with self.cond:
             self.cond.notify_all()
 
+    def request(self, method, path, token, body=None, media="application/json", timeout=300):
+        """One request on a connection of its own: (status, the answer's JSON)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body,
+                         headers={"Authorization": "Bearer " + token, "Content-Type": media})
+            response = conn.getresponse()
+            return response.status, json.loads(response.read())
+        finally:
+            conn.close()
+
     def stderr(self):
         with self.cond:
             return "\n".join(self.lines)

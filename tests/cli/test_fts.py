@@ -549,7 +549,6 @@ class FtsOverHttp(unittest.TestCase):
     """POST /v1/import/fts: the pages as an array, its own body limit, writers only."""
 
     def test_import_over_http(self):
-        import http.client
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import test_force  # its Server runs `concord serve` on a port the OS picks
         test_force.CONCORD = CONCORD
@@ -574,14 +573,7 @@ class FtsOverHttp(unittest.TestCase):
             server = test_force.Server(db)
             try:
                 def post(data, token, media="application/json", path="/v1/import/fts"):
-                    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
-                    conn.request("POST", path, body=data,
-                                 headers={"Authorization": "Bearer " + token,
-                                          "Content-Type": media})
-                    response = conn.getresponse()
-                    result = (response.status, json.loads(response.read()))
-                    conn.close()
-                    return result
+                    return server.request("POST", path, token, data, media)
 
                 status, dry = post(body, tokens["coordinator"], path="/v1/import/fts?dry_run=true")
                 self.assertEqual(status, 200, dry)

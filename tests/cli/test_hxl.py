@@ -701,7 +701,6 @@ class OtherTables(Base):
         self.assertEqual(self.imported(path), dry)
 
     def test_a_dry_run_over_http_records_nothing(self):
-        import http.client
         import test_force  # its Server runs `concord serve` on a port the OS picks
         test_force.CONCORD = CONCORD
         r = self.cc("token", "create", "--user", "cora", "--role", "coordinator", "--json")
@@ -711,14 +710,7 @@ class OtherTables(Base):
         server = test_force.Server(self.db)
         try:
             def post(query):
-                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
-                conn.request("POST", "/v1/import/hxl" + query, body=body,
-                             headers={"Authorization": "Bearer " + token,
-                                      "Content-Type": "text/csv"})
-                response = conn.getresponse()
-                answer = (response.status, json.loads(response.read()))
-                conn.close()
-                return answer
+                return server.request("POST", "/v1/import/hxl" + query, token, body, "text/csv")
 
             before = self.ledger()
             status, dry = post("?dry_run=true")

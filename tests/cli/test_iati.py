@@ -1114,7 +1114,6 @@ class IatiOverHttp(unittest.TestCase):
     as the ledger is, so that what comes next counts from the right balances."""
 
     def test_a_refused_import_leaves_the_server_as_it_was(self):
-        import http.client
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import test_force  # its Server runs `concord serve` on a port the OS picks
         test_force.CONCORD = CONCORD
@@ -1139,14 +1138,7 @@ class IatiOverHttp(unittest.TestCase):
             account = "iati.funds.xm-partner.received.usd"
             try:
                 def request(method, path, data=None):
-                    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
-                    conn.request(method, path, body=data,
-                                 headers={"Authorization": "Bearer " + token,
-                                          "Content-Type": "application/xml"})
-                    response = conn.getresponse()
-                    result = (response.status, json.loads(response.read()))
-                    conn.close()
-                    return result
+                    return server.request(method, path, token, data, "application/xml", 600)
 
                 def received():
                     status, body = request("GET", "/v1/accounts/" + account)
