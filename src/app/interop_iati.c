@@ -12,13 +12,16 @@
  * ref), then the activities' and transactions' operations in file order. An
  * operation repeated identically within a batch (the same activity in two
  * files) is taken once; across batches the ledger answers that it exists.
+ * An activity that is this ledger's own export come back (its A1 identifier
+ * names this ledger's log and fund) is skipped: the ledger holds its funding.
  * The threads that validate, read and record are concord_import_iati's.
  *
  * Export. One activity per account the pooled fund's pledges and
  * commitments credit (fund.pool, …): an incoming pledge (13) per pledge
  * still standing, an incoming commitment (11) per part of a pledge posted
  * and per direct commitment, a disbursement (3) per part of a disbursement
- * posted; each transaction's @ref is the ledger's transfer id. Then every
+ * posted; each transaction's @ref is the ledger's transfer id, and the
+ * activity's own identifier (A1) "<fund>@<the ledger's log name>". Then every
  * activity recorded from IATI, in the order it was recorded, with its
  * transactions in their order in the activity: both reports of a flow
  * reported twice are written, each in its own activity, so that importing
@@ -193,8 +196,6 @@ static void party_note(struct import *im, const json_t *org)
                                                    "name", name, "kind", kind));
 }
 
-/* ---------------------------------------------------------------- import: reading */
-
 /* ---------------------------------------------------------------- the ledger's own funding */
 
 /*
@@ -268,6 +269,8 @@ static bool own_internal_id(const char *internal_id, const char *log_name, const
     return json_object_get(funds, fund) != NULL;
 }
 
+/* ---------------------------------------------------------------- import: reading */
+
 static bool batch_hand_over(struct import *im, char *message, size_t size);
 static bool recorder_failed(const struct recorder *r);
 static bool validation_failed_by(const struct validation *v, size_t file, int line);
@@ -292,11 +295,6 @@ static bool on_activity(void *ctx, const struct iati_activity_read *a, char *mes
         snprintf(message, size, "%s: stopped", im->file);
         return false;
     }
-    /*
-     * The batch so far goes before this activity is added to it: the reader
-     * frees what it lent the activity once this returns, and the recorder
-     * must not be reading it then.
-     */
     if (own_internal_id(json_string_value(json_object_get(a->op, "internal_id")),
                         im->own_log, im->own_funds)) {
         on_skipped(im, a->line, "iati-activity",
@@ -304,6 +302,11 @@ static bool on_activity(void *ctx, const struct iati_activity_read *a, char *mes
                    "here already");
         return true;
     }
+    /*
+     * The batch so far goes before this activity is added to it: the reader
+     * frees what it lent the activity once this returns, and the recorder
+     * must not be reading it then.
+     */
     if (im->count >= IATI_BATCH_OPS && !batch_hand_over(im, message, size)) return false;
     party_note(im, json_object_get(a->op, "reporting_org"));
     size_t i;
@@ -1221,11 +1224,12 @@ static json_t *fund_events(struct exporter *e, struct funding_collect *f, const 
 }
 
 /*
- * The fund's activity identifier is one this ledger recorded from IATI:
- * its own activity come back before imports knew it (no internal id, or
- * its own), written once, below; or another publisher's of the same
- * identifier (two ledgers exporting with the default prefix), which would
- * silently take the fund's place: refused, saying why.
+ * Has this ledger recorded the fund's activity identifier from IATI? As its
+ * own activity come back before imports knew it (no internal id, or its
+ * own): *recorded, and the activity is written once, with those recorded.
+ * As another publisher's of the same identifier (two ledgers exporting with
+ * the default prefix), which would silently take the fund's place: refused,
+ * saying why.
  */
 static enum cc_err fund_recorded(struct exporter *e, const char *identifier, const char *fund,
                                  bool *recorded, struct cc_error *err)
