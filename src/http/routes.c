@@ -38,10 +38,9 @@ void http_error(struct http_request *request, unsigned status, const char *code,
     va_end(ap);
     json_decref(request->json);
     request->status = status;
-    request->json = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
-    if (request->json == NULL) /* a message that is not UTF-8: say so without it */
-        request->json = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
-                                  "(the message could not be encoded)");
+    /* Bytes a caller sent that are not UTF-8 (a name, a path) are shown as \xNN, not lost. */
+    request->json = json_pack("{s:{s:s, s:o}}", "error", "code", code, "message",
+                              json_text(message));
 }
 
 void http_error_from(struct http_request *request, const struct cc_error *err)

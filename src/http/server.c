@@ -391,27 +391,6 @@ static enum MHD_Result query_check_fn(void *ctx, enum MHD_ValueKind kind, const 
     return MHD_NO;
 }
 
-/* A name as sent, for a message: cut on a character, each byte that is not UTF-8 as \xNN. */
-static void name_shown(const char *name, char out[4 * HTTP_QUERY_NAME_SHOWN + 1])
-{
-    size_t used = 0;
-    for (size_t i = 0, n = strlen(name); i < n && i < HTTP_QUERY_NAME_SHOWN;) {
-        size_t length = utf8_char_length(name + i, n - i);
-        if (length == 0) {
-            used += (size_t)snprintf(out + used, 4 * HTTP_QUERY_NAME_SHOWN + 1 - used, "\\x%02x",
-                                     (unsigned char)name[i]);
-            i++;
-        } else if (i + length > HTTP_QUERY_NAME_SHOWN) {
-            break;
-        } else {
-            memcpy(out + used, name + i, length);
-            used += length;
-            i += length;
-        }
-    }
-    out[used] = '\0';
-}
-
 /*
  * A query parameter an API route does not take is refused, not ignored: a
  * misspelt `dry_run` would otherwise import for real, a misspelt `prefix`
@@ -426,8 +405,11 @@ static bool query_acceptable(struct MHD_Connection *connection, struct request_s
     struct query_check c = {.route = route};
     MHD_get_connection_values_n(connection, MHD_GET_ARGUMENT_KIND, query_check_fn, &c);
     if (c.unknown == NULL && c.nul == NULL) return true;
-    char shown[4 * HTTP_QUERY_NAME_SHOWN + 1];
-    name_shown(c.nul != NULL ? c.nul : c.unknown, shown);
+    /* The name as sent, cut on a character (http_error shows bytes that are not UTF-8). */
+    const char *name = c.nul != NULL ? c.nul : c.unknown;
+    char shown[HTTP_QUERY_NAME_SHOWN + 1];
+    snprintf(shown, sizeof shown, "%s", name);
+    if (strlen(name) > HTTP_QUERY_NAME_SHOWN) utf8_truncate(shown);
     if (c.nul != NULL) {
         http_error(&state->request, 400, "bad_request",
                    "query parameter \"%s\": a NUL character (%%00) in its name or value", shown);
