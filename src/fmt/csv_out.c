@@ -68,21 +68,19 @@ static void guarded(struct csv_out *out, const char *text)
     free(quoted);
 }
 
-/*
- * Text that begins with ' before what a spreadsheet would run ("'=x"): an
- * import takes one ' off such a cell (fmt/hxl.c), so it is guarded too
- * ("''=x"), and comes back as it was.
- */
-static bool quoted_formula(const char *text)
+#define FORMULA_STARTS "=+-@\t\r" /* what a spreadsheet runs a cell beginning with */
+
+bool csv_guarded(const char *text)
 {
     size_t quotes = strspn(text, "'");
-    return quotes > 0 && text[quotes] != '\0' && strchr("=+-@\t\r", text[quotes]) != NULL;
+    return quotes > 0 && text[quotes] != '\0' && strchr(FORMULA_STARTS, text[quotes]) != NULL;
 }
 
 void csv_out_prose(struct csv_out *out, const char *text)
 {
+    /* Text that is already guarded-looking ("'=x") is guarded too ("''=x"): see csv_guarded. */
     bool runs = text != NULL && text[0] != '\0' &&
-                (strchr("=+-@\t\r", text[0]) != NULL || quoted_formula(text));
+                (strchr(FORMULA_STARTS, text[0]) != NULL || csv_guarded(text));
     if (runs)
         guarded(out, text);
     else
@@ -106,7 +104,7 @@ void csv_out_value(struct csv_out *out, const char *text)
     bool runs = text != NULL && text[0] != '\0' &&
                 (strchr("=@\t\r", text[0]) != NULL ||
                  ((text[0] == '+' || text[0] == '-') && !number(text + 1)) ||
-                 quoted_formula(text));
+                 csv_guarded(text));
     if (runs)
         guarded(out, text);
     else

@@ -49,6 +49,13 @@ void csv_out_prose(struct csv_out *out, const char *text);
  * csv_out_text writes a cell byte for byte (import hxl --check must).
  */
 void csv_out_value(struct csv_out *out, const char *text);
+/*
+ * Does text begin as a cell these guard: ' (one or more) before =, +, -,
+ * @, a tab or a CR? Its first ' is then the guard, which a reader takes off
+ * (fmt/hxl.c) to get the text back; text that itself begins so is written
+ * with one ' more.
+ */
+bool csv_guarded(const char *text);
 /* Ends the record: CRLF. */
 void csv_out_end(struct csv_out *out);
 /* A whole record of count cells (NULL cells are empty). */

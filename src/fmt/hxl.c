@@ -28,6 +28,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "fmt/csv_out.h"
 #include "fmt/fts.h"
 #include "ledger/ledger.h"
 #include "util/amount.h"
@@ -994,8 +995,7 @@ static const char *cell(struct row_reader *r, int32_t column)
     if (column < 0 || (uint32_t)column >= r->row->count) return "";
     const char *s = r->row->cells[column];
     while (is_space(*s)) s++;
-    size_t quotes = strspn(s, "'"); /* "''=x" is the guard of "'=x" (fmt/csv_out.c) */
-    if (quotes > 0 && s[quotes] != '\0' && strchr("=+-@\t\r", s[quotes]) != NULL) s++;
+    if (csv_guarded(s)) s++; /* the export's guard (fmt/csv_out.c) */
     while (is_space(*s)) s++;
     size_t n = strlen(s);
     while (n > 0 && is_space(s[n - 1])) n--;
