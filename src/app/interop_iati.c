@@ -250,6 +250,17 @@ static enum cc_err own_funds(struct concord *cc, json_t *funds, struct cc_error 
     return cc->store->driver->transfers_each(cc->store, &filter, own_fund_fn, funds, err);
 }
 
+#define FUND_INTERNAL_ID_BYTES (LEDGER_ID_BYTES_MAX + 1 + AUDIT_NAME_BYTES_MAX + 1)
+_Static_assert(FUND_INTERNAL_ID_BYTES - 1 <= IATI_INTERNAL_ID_BYTES_MAX,
+               "an export's internal id must read back whole");
+
+/* The identifier the export gives a fund's activity: "<fund>@<log name>". */
+static void fund_internal_id(char out[FUND_INTERNAL_ID_BYTES], const char *fund,
+                             const char *log_name)
+{
+    snprintf(out, FUND_INTERNAL_ID_BYTES, "%s@%s", fund, log_name);
+}
+
 /*
  * Is internal_id one this ledger's export wrote, "<fund>@<log name>", of a
  * fund this ledger has? An account id holds no @, a log name may: the first
@@ -1244,8 +1255,8 @@ static enum cc_err fund_recorded(struct exporter *e, const char *identifier, con
         return rc;
     }
     const char *other = json_string_value(json_object_get(row.meta, "internal_id"));
-    char own[LEDGER_ID_BYTES_MAX + AUDIT_NAME_BYTES_MAX + 2];
-    snprintf(own, sizeof own, "%s@%s", fund, e->log_name);
+    char own[FUND_INTERNAL_ID_BYTES];
+    fund_internal_id(own, fund, e->log_name);
     if (other != NULL && strcmp(other, own) != 0)
         rc = cc_error_set(err, CC_ERR_USAGE,
                           "export iati: the fund %s would be the activity %s, which is another "
@@ -1313,11 +1324,8 @@ static enum cc_err export_funds(struct exporter *e, struct cc_error *err)
             json_object_get(fund_org, "name"), "title", title, "description", description,
             "activity_status", "2", "activity_dates", "type", "2", "iso_date",
             json_object_get(json_array_get(events, 0), "date"), "participating", participating);
-        _Static_assert(LEDGER_ID_BYTES_MAX + 1 + AUDIT_NAME_BYTES_MAX <=
-                           IATI_INTERNAL_ID_BYTES_MAX,
-                       "an export's internal id must read back whole");
-        char internal[LEDGER_ID_BYTES_MAX + AUDIT_NAME_BYTES_MAX + 2];
-        snprintf(internal, sizeof internal, "%s@%s", fund, e->log_name);
+        char internal[FUND_INTERNAL_ID_BYTES];
+        fund_internal_id(internal, fund, e->log_name);
         if (activity != NULL && e->log_name[0] != '\0')
             json_object_set_new(activity, "internal_id", json_string(internal));
         bool ok = activity != NULL &&
