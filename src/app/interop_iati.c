@@ -1234,6 +1234,15 @@ static json_t *fund_events(struct exporter *e, struct funding_collect *f, const 
     return events;
 }
 
+#define FUND_IDENTIFIER_BYTES (INTEROP_IATI_PREFIX_BYTES_MAX + 1 + LEDGER_ID_BYTES_MAX + 1)
+
+/* A fund's activity identifier: "<prefix>-<fund>", IATI's publisher prefix first. */
+static void fund_identifier(const struct exporter *e, const char *fund,
+                            char out[FUND_IDENTIFIER_BYTES])
+{
+    snprintf(out, FUND_IDENTIFIER_BYTES, "%s-%s", e->prefix, fund);
+}
+
 /*
  * Has this ledger recorded the fund's activity identifier from IATI? As its
  * own activity come back before imports knew it (no internal id, or its
@@ -1286,8 +1295,8 @@ static enum cc_err export_funds(struct exporter *e, struct cc_error *err)
     json_array_foreach(f.order, i, fund_json) {
         if (rc != CC_OK) break;
         const char *fund = json_string_value(fund_json);
-        char identifier[INTEROP_IATI_PREFIX_BYTES_MAX + LEDGER_ID_BYTES_MAX + 2];
-        snprintf(identifier, sizeof identifier, "%s-%s", e->prefix, fund);
+        char identifier[FUND_IDENTIFIER_BYTES];
+        fund_identifier(e, fund, identifier);
         bool recorded;
         rc = fund_recorded(e, identifier, fund, &recorded, err);
         if (rc == CC_OK && recorded) json_object_set_new(recorded_funds, fund, json_true());
@@ -1295,8 +1304,8 @@ static enum cc_err export_funds(struct exporter *e, struct cc_error *err)
     json_array_foreach(f.order, i, fund_json) {
         if (rc != CC_OK) break;
         const char *fund = json_string_value(fund_json);
-        char identifier[INTEROP_IATI_PREFIX_BYTES_MAX + LEDGER_ID_BYTES_MAX + 2];
-        snprintf(identifier, sizeof identifier, "%s-%s", e->prefix, fund);
+        char identifier[FUND_IDENTIFIER_BYTES];
+        fund_identifier(e, fund, identifier);
         /* Its own activity, imported already: written below, with the activities recorded. */
         if (json_object_get(recorded_funds, fund) != NULL) continue;
         json_t *participating = json_array();
