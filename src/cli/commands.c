@@ -2535,7 +2535,8 @@ const struct cli_command cli_commands[] = {
      "recorded. Each transaction becomes a transfer between its organisations'\n"
      "accounts (iati.<stage>.<org>.given|received.<currency>) in a unit per\n"
      "currency, pledges pending; each organisation ref a party. A flow reported by\n"
-     "both sides is counted once, both reports kept. Re-importing is idempotent.\n"
+     "both sides is counted once, both reports kept. Re-importing is idempotent;\n"
+     "this ledger's own export coming back is skipped (its funding is here already).\n"
      "Prints what the ledger holds of the files (docs/INTEROP.md). Exit 1 when an\n"
      "operation was refused. --dry-run does all of it and records nothing: the\n"
      "summary says what the import would record.\n"},
@@ -2543,8 +2544,11 @@ const struct cli_command cli_commands[] = {
      "Writes IATI 2.03 XML to standard output: one activity per fund account\n"
      "(identifier P-<account>, P defaulting to concord) with its pledges (13),\n"
      "commitments (11) and disbursements (3), and every activity imported from IATI\n"
-     "with its transactions. Importing the output gives back the same figures.\n"
-     "Exit 1, writing nothing, when the ledger holds nothing to export.\n"},
+     "with its transactions. Each fund's activity names this ledger\n"
+     "(other-identifier <account>@<log name>), so an import here knows it again.\n"
+     "Importing the output gives back the same figures. Exit 1, writing nothing,\n"
+     "when the ledger holds nothing to export; exit 2, writing nothing, when a\n"
+     "fund's identifier is another publisher's activity imported here (give P).\n"},
     {"import hxl", cmd_import_hxl, CLI_IMPORT_HXL_USAGE, CLI_IMPORT_HXL_SUMMARY,
      CLI_IMPORT_HXL_HELP},
     {"export hxl", cmd_export_hxl, CLI_EXPORT_USAGE, CLI_EXPORT_HXL_SUMMARY, CLI_EXPORT_HELP},
