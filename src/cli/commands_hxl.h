@@ -27,11 +27,13 @@ int cmd_export_csv(struct cli *cli, int argc, char **argv);
     "is that FTS flow: when the ledger has it already (import fts) it records nothing\n"        \
     "and is counted once. Others get an id from their content: importing again is\n"            \
     "idempotent. All rows or none; a bad value anywhere refuses the file, naming row,\n"      \
-    "column and hashtag. Prints what the ledger recorded. --check: record nothing,\n"         \
-    "print the table as read (CSV; --json: libhxl's arrays). --dry-run: do all of the\n"     \
-    "import and record nothing: the summary says what it would record. libhxl's JSON\n"     \
-    "forms are read too; --selector KEY takes the rows of an object's member KEY. Exit\n"   \
-    "1 when a row was refused (docs/INTEROP.md).\n"
+    "column and hashtag. concord's own export reads back: its formula guard ('=x) is\n"         \
+    "taken off and its correcting entries are passed over. Prints what the ledger\n"            \
+    "recorded. --check: record nothing, print the table as read (CSV; --json:\n"                \
+    "libhxl's arrays). --dry-run: do all of the import and record nothing: the\n"               \
+    "summary says what it would record. libhxl's JSON forms are read too; --selector\n"         \
+    "KEY takes the rows of an object's member KEY. Exit 1 when a row was refused\n"             \
+    "(docs/INTEROP.md).\n"
 
 #define CLI_EXPORT_USAGE "--what transfers|balances|gaps [--prefix P] [--at DATE]"
 #define CLI_EXPORT_HXL_SUMMARY "write transfers, balances or gaps as HXL-tagged CSV"
