@@ -799,6 +799,15 @@ static void funding_cells(struct csv_out *out, const struct names *names,
         json_object_get(json_object_get(fts, "destination"), "name"));
     if (recipient == NULL)
         recipient = json_string_value(json_object_get(json_object_get(hxl, "recipient"), "name"));
+    /* An IATI transaction names its own organisations: the provider and the receiver. */
+    const json_t *source = json_object_get(meta, "source");
+    if (json_is_string(source) && strcmp(json_string_value(source), "iati") == 0) {
+        if (funder == NULL)
+            funder = json_string_value(json_object_get(json_object_get(meta, "provider"), "name"));
+        if (recipient == NULL)
+            recipient =
+                json_string_value(json_object_get(json_object_get(meta, "receiver"), "name"));
+    }
     csv_out_prose(out, funder);
     csv_out_prose(out, recipient);
     const json_t *usd = json_object_get(meta, "usd_amount");

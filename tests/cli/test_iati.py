@@ -26,6 +26,8 @@ What it holds concord to:
 
 usage: test_iati.py CONCORD_BINARY [unittest arguments]
 """
+import csv
+import io
 import json
 import os
 import re
@@ -573,6 +575,26 @@ class Iati(unittest.TestCase):
                          190000)
         for db in (self.db, later, reverse):
             self.assertEqual(self.cc("verify", db=db).returncode, 0)
+
+    def test_an_hxl_export_names_the_organisations_of_each_transaction(self):
+        self.imp(self.write("named.xml", document(activity("XM-DONOR-N1", "XM-DONOR", [
+            transaction(3, "250", ref="paid", provider=DONOR, receiver=NGO),
+            transaction(3, "70", ref="unnamed", provider=("XM-DONOR",), receiver=("XM-NGO",)),
+        ]))))
+        for fmt, skip in (("hxl", 1), ("csv", 0)):
+            r = self.cc("export", fmt, "--what", "transfers", "--prefix", "iati.funds")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            rows = list(csv.reader(io.StringIO(r.stdout)))
+            header = rows[0]
+            if skip:
+                self.assertEqual(rows[1][header.index("funder")], "#org+name+funder")
+                self.assertEqual(rows[1][header.index("recipient")], "#org+name+impl")
+            by_id = {row[0]: dict(zip(header, row)) for row in rows[1 + skip:]}
+            paid = by_id["iati/t/XM-DONOR-N1#rpaid"]
+            self.assertEqual((paid["funder"], paid["recipient"], paid["amount"], paid["unit"]),
+                             ("Donor", "NGO", "250.00", "EUR"))
+            unnamed = by_id["iati/t/XM-DONOR-N1#runnamed"]  # no narrative: no name to give
+            self.assertEqual((unnamed["funder"], unnamed["recipient"]), ("", ""))
 
     # ---- export
 
