@@ -52,9 +52,14 @@ const ROLE_NAMES = {admin: 'administrator', coordinator: 'coordinator', editor: 
                     viewer: 'viewer', auditor: 'auditor'};
 
 // Checks the token and reads who it is (GET /v1/me) and the units' scales,
-// both at once; throws ApiError(401) for a bad token.
+// both at once; throws ApiError(401) for a bad token. Both answers are
+// awaited even when one fails: the sign-in form then shows its message with
+// no request still out, and /v1/me's failure is the one reported.
 async function sessionOpen(token) {
-  const [me] = await Promise.all([api('/v1/me', {token}), unitsLoad(token)]);
+  const [asked, units] = await Promise.allSettled([api('/v1/me', {token}), unitsLoad(token)]);
+  if (asked.status === 'rejected') throw asked.reason;
+  if (units.status === 'rejected') throw units.reason;
+  const me = asked.value;
   const role = ROLE_NAMES[me.role] ?? me.role;
   return {
     canAudit: Boolean(me.may?.read_log), canWrite: Boolean(me.may?.write),

@@ -632,9 +632,18 @@ async function signInChecks(browser, base, problems) {
   await input.waitFor({state: 'visible'});
   assert.equal(await page.locator('#shell').isVisible(), false);
   await screenshot(page, 'sign-in');
+  // /v1/me answers after /v1/units, both 401: the message must wait for both,
+  // or closing the page right after it would leave /v1/me in flight.
+  let meReleased = false;
+  await page.route('**/v1/me', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    meReleased = true; // the answer can only come after this
+    await route.continue();
+  });
   await input.fill('cct_0000000000000000_not-a-real-token');
   await page.getByRole('button', {name: 'Sign in'}).click();
   await page.locator('#token-error', {hasText: 'That token is not valid'}).waitFor();
+  assert.ok(meReleased, 'the refusal is shown once /v1/me has answered, not before');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('concord.token')), null);
   await screenshot(page, 'sign-in-refused');
   await context.close();
