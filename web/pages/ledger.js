@@ -115,7 +115,8 @@ function treeList(nodes, openHistory, depth) {
             await built.loaded;
             sub.removeAttribute('aria-busy');
           }
-          sub.hidden = false;
+          // Closed again while the balances were read: it stays closed.
+          sub.hidden = button.getAttribute('aria-expanded') !== 'true';
         }}, label, ' ', balance);
       item.append(button);
       if (node.account) {
