@@ -627,9 +627,18 @@ async function accessibilityChecks(browser, base, token, problems) {
 async function signInChecks(browser, base, problems) {
   step('(a) / asks for a token; a bad token is refused');
   const {context, page} = await pageOpen(browser, problems);
+  // Signed out, the page asks for nothing once it has loaded: a request of
+  // its own then (as the icon's was) would be cut off by a reload or a
+  // navigation soon after. The wait can only miss such a request, not make one.
+  const afterLoad = [];
+  let loaded = false;
+  page.on('load', () => { loaded = true; });
+  page.on('request', (request) => { if (loaded) afterLoad.push(request.url()); });
   await page.goto(base + '/');
   const input = page.getByLabel('Access token');
   await input.waitFor({state: 'visible'});
+  await page.waitForTimeout(1000);
+  assert.deepEqual(afterLoad, [], 'no request after the page has loaded');
   assert.equal(await page.locator('#shell').isVisible(), false);
   await screenshot(page, 'sign-in');
   // /v1/me answers after /v1/units, both 401: the message must wait for both,
