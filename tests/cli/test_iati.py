@@ -187,6 +187,13 @@ class Iati(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         return path
 
+    def demo_db(self, name="demo.db"):
+        """A new database holding the demo mission."""
+        path = os.path.join(self.dir.name, name)
+        r = self.cc("demo", db=path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return path
+
     def cc(self, *args, db=None, input=None, env=None):
         run_env = dict(os.environ)
         run_env.pop("CONCORD_IATI_SCHEMA", None)
@@ -688,9 +695,7 @@ class Iati(unittest.TestCase):
     def test_export_of_the_demo_mission_imports_back_to_the_same_figures(self):
         # The demo's disbursements are posted by its board's approvals and one pledge when
         # its condition was met: the export's refs are the ledger's ids of those postings.
-        demo = os.path.join(self.dir.name, "demo.db")
-        r = self.cc("demo", db=demo)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        demo = self.demo_db()
         path, text = self.export(demo)
         self.validates(path)
         refs = re.findall(r'<transaction ref="([^"]*)">', text)
@@ -731,9 +736,7 @@ class Iati(unittest.TestCase):
     def test_a_ledgers_own_export_coming_back_is_not_counted_twice(self):
         # A mission publishes its export; a registry's copy of it comes back in a
         # country's file. Its funding is the ledger's already: not counted again.
-        demo = os.path.join(self.dir.name, "demo.db")
-        r = self.cc("demo", db=demo)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        demo = self.demo_db()
         path, text = self.export(demo)
         self.validates(path)
         log = json.loads(self.cc("checkpoint", "--json", db=demo).stdout)["checkpoint"]
@@ -824,11 +827,7 @@ class Iati(unittest.TestCase):
     def test_a_fund_whose_identifier_another_publisher_took_is_not_dropped(self):
         # Two missions export with the default prefix: both funds are concord-fund.pool.
         # The second, holding the first's activity, must not drop its own fund silently.
-        first = os.path.join(self.dir.name, "m1.db")
-        second = os.path.join(self.dir.name, "m2.db")
-        for db in (first, second):
-            r = self.cc("demo", db=db)
-            self.assertEqual(r.returncode, 0, r.stderr)
+        first, second = self.demo_db("m1.db"), self.demo_db("m2.db")
         path, _ = self.export(first)
         self.assertEqual(self.imp(path, db=second)["activities"], 1)
         r = self.cc("export", "iati", db=second)
