@@ -1302,15 +1302,19 @@ static const char *content_id(const struct funding_row *v, struct strmap *seen,
     return arena_strdup(scratch, id);
 }
 
-/* An FTS organisation id (decimal digits), or NULL when the cell is empty or bad. */
+/* An FTS id, of a flow or an organisation: 1 to HXL_FTS_ID_DIGITS_MAX decimal digits. */
+static bool fts_id_valid(const char *id)
+{
+    size_t n = strlen(id);
+    return n > 0 && n <= HXL_FTS_ID_DIGITS_MAX && strspn(id, "0123456789") == n;
+}
+
+/* An FTS organisation id, or NULL when the cell is empty or bad. */
 static const char *fts_org_id(struct row_reader *r, int32_t column)
 {
     const char *id = cell(r, column);
-    size_t n = strlen(id);
-    if (n == 0) return NULL;
-    bool digits = n <= HXL_FTS_ID_DIGITS_MAX;
-    for (size_t i = 0; i < n && digits; i++) digits = id[i] >= '0' && id[i] <= '9';
-    if (digits) return id;
+    if (id[0] == '\0') return NULL;
+    if (fts_id_valid(id)) return id;
     bad(r, column, id, "not an FTS organisation id (1 to %d decimal digits)",
         HXL_FTS_ID_DIGITS_MAX);
     return NULL;
@@ -1322,11 +1326,9 @@ static void fts_values(struct row_reader *r, const struct funding_columns *c,
 {
     static const char *const boundaries[] = {"incoming", "internal", "outgoing", NULL};
     static const char *const on_boundaries[] = {"single", "shared", NULL};
-    size_t n = strlen(v->flow);
-    bool digits = n <= HXL_FTS_ID_DIGITS_MAX;
-    for (size_t i = 0; i < n && digits; i++) digits = v->flow[i] >= '0' && v->flow[i] <= '9';
-    if (!digits) bad(r, c->flow, v->flow, "not an FTS flow id (1 to %d decimal digits)",
-                     HXL_FTS_ID_DIGITS_MAX);
+    if (!fts_id_valid(v->flow))
+        bad(r, c->flow, v->flow, "not an FTS flow id (1 to %d decimal digits)",
+            HXL_FTS_ID_DIGITS_MAX);
     v->version = 1;
     const char *version = cell(r, c->version);
     if (version[0] != '\0') {
