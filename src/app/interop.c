@@ -218,18 +218,16 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
         struct item *it = &items->v[i];
         if (kept > 0 && item_order(&items->v[kept - 1], it) == 0) {
             const struct item *earlier = &items->v[kept - 1];
-            if (strcmp(earlier->text, it->text) != 0 && earlier->page == it->page)
+            if (strcmp(earlier->text, it->text) == 0) continue;
+            const char *version = it->op.id != NULL ? it->op.id : it->flow;
+            if (earlier->page == it->page)
                 return cc_error_set(err, CC_ERR_INPUT,
                                     "flow version %s appears twice in %s, with different contents",
-                                    it->op.id != NULL ? it->op.id : it->flow,
-                                    inputs[it->page].name);
-            if (strcmp(earlier->text, it->text) != 0)
-                return cc_error_set(err, CC_ERR_INPUT,
-                                    "flow version %s appears twice with different contents, "
-                                    "in %s and %s",
-                                    it->op.id != NULL ? it->op.id : it->flow,
-                                    inputs[earlier->page].name, inputs[it->page].name);
-            continue;
+                                    version, inputs[it->page].name);
+            return cc_error_set(err, CC_ERR_INPUT,
+                                "flow version %s appears twice with different contents, in %s "
+                                "and %s",
+                                version, inputs[earlier->page].name, inputs[it->page].name);
         }
         if (kept == 0 || strcmp(items->v[kept - 1].flow, it->flow) != 0) flows++;
         items->v[kept++] = *it;
