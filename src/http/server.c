@@ -355,16 +355,19 @@ static FILE *spool_open(void)
     return f;
 }
 
-/* Is name one of the route's query parameters (its space-separated list)? */
+/* The next name of a route's space-separated query list, at *q: its length, 0 at the end. */
+static size_t query_next(const char **q)
+{
+    *q += strspn(*q, " ");
+    return strcspn(*q, " ");
+}
+
+/* Is name one of the route's query parameters? */
 static bool query_known(const struct http_route *route, const char *name)
 {
-    size_t n = strlen(name);
-    for (const char *q = route->query; q != NULL && *q != '\0';) {
-        size_t k = strcspn(q, " ");
+    size_t n = strlen(name), k;
+    for (const char *q = route->query ? route->query : ""; (k = query_next(&q)) > 0; q += k)
         if (k == n && memcmp(q, name, n) == 0) return true;
-        q += k;
-        q += strspn(q, " ");
-    }
     return false;
 }
 
@@ -416,14 +419,11 @@ static bool query_acceptable(struct MHD_Connection *connection, struct request_s
         return false;
     }
     char takes[256] = "none";
-    size_t used = 0;
-    for (const char *q = route->query; q != NULL && *q != '\0' && used < sizeof takes;) {
-        size_t k = strcspn(q, " ");
+    size_t used = 0, k;
+    for (const char *q = route->query ? route->query : "";
+         used < sizeof takes && (k = query_next(&q)) > 0; q += k)
         used += (size_t)snprintf(takes + used, sizeof takes - used, "%s%.*s", used ? ", " : "",
                                  (int)k, q);
-        q += k;
-        q += strspn(q, " ");
-    }
     http_error(&state->request, 400, "bad_request",
                "unknown query parameter \"%s\": %s %s takes %s", shown, route->method,
                route->pattern, takes);
