@@ -760,7 +760,6 @@ static int cmd_void(struct cli *cli, int argc, char **argv)
 
 /* ---------------------------------------------------------------- reads */
 
-
 static const char *flags_text(uint32_t flags)
 {
     if (flags & LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) return "debits_must_not_exceed_credits";
