@@ -799,9 +799,16 @@ static void funding_cells(struct csv_out *out, const struct names *names,
         json_object_get(json_object_get(fts, "destination"), "name"));
     if (recipient == NULL)
         recipient = json_string_value(json_object_get(json_object_get(hxl, "recipient"), "name"));
-    /* An IATI transaction names its own organisations: the provider and the receiver. */
+    /*
+     * An IATI transaction names its own organisations, the provider and the
+     * receiver, and its activity: the identifier is IATI's code for it, as
+     * refCode is FTS's (an activity's own record carries it as identifier).
+     */
+    const char *code = json_string_value(json_object_get(said, "ref_code"));
     const json_t *source = json_object_get(meta, "source");
     if (json_is_string(source) && strcmp(json_string_value(source), "iati") == 0) {
+        if (code == NULL) code = json_string_value(json_object_get(meta, "activity"));
+        if (code == NULL) code = json_string_value(json_object_get(meta, "identifier"));
         if (funder == NULL)
             funder = json_string_value(json_object_get(json_object_get(meta, "provider"), "name"));
         if (recipient == NULL)
@@ -829,7 +836,7 @@ static void funding_cells(struct csv_out *out, const struct names *names,
     const json_t *rate = json_object_get(said, "rate");
     if (rate == NULL) rate = json_object_get(meta, "rate");
     csv_out_value(out, meta_text(rate, buf, sizeof buf));
-    csv_out_prose(out, json_string_value(json_object_get(said, "ref_code")));
+    csv_out_prose(out, code);
     /* What import hxl needs to record the same flow: its version, and its organisations. */
     csv_out_value(out, json_string_value(json_object_get(fts, "flow")));
     csv_out_value(out, meta_text(json_object_get(fts, "version"), buf, sizeof buf));

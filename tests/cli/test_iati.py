@@ -602,6 +602,22 @@ class Iati(unittest.TestCase):
                              ("Donor", "NGO", "250.00", "EUR"))
             unnamed = by_id["iati/t/XM-DONOR-N1#runnamed"]  # no narrative: no name to give
             self.assertEqual((unnamed["funder"], unnamed["recipient"]), ("", ""))
+            # The activity's identifier is each transaction's activity code.
+            self.assertEqual((paid["ref_code"], unnamed["ref_code"]),
+                             ("XM-DONOR-N1", "XM-DONOR-N1"))
+            if skip:
+                self.assertEqual(rows[1][header.index("ref_code")], "#activity+code")
+
+    def test_an_hxl_export_gives_the_activity_record_its_identifier_as_code(self):
+        self.imp(self.write("coded.xml", document(activity("XM-DONOR-C1", "XM-DONOR", [
+            transaction(3, "5", ref="t", provider=DONOR, receiver=NGO)]))))
+        r = self.cc("export", "hxl", "--what", "transfers", "--prefix", "iati.records")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = list(csv.reader(io.StringIO(r.stdout)))
+        header = rows[0]
+        records = [dict(zip(header, row)) for row in rows[2:]]
+        activity_rows = [row for row in records if row["kind"] == "iati.activity"]
+        self.assertEqual([row["ref_code"] for row in activity_rows], ["XM-DONOR-C1"])
 
     # ---- export
 
