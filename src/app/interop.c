@@ -6,12 +6,15 @@
  * given must hold that many, so a missing page is an error rather than a
  * quiet shortfall. A flow repeated across pages (FTS pages can overlap when
  * the data changes between requests) is taken once. Each page's flows are
- * decoded into `fts_flow` operations as soon as it is read (their JSON kept
- * as canonical text, not as trees: a tenth of the memory), and its tree is
- * let go. The flows then go to the ledger oldest version first
- * (app/domain_fts.c maps them), in batches of FTS_BATCH_FLOWS that make one
- * group: a failure records nothing. The summary reads each flow's recorded
- * version back from the store after its batch.
+ * decoded into `fts_flow` operations as soon as it is read, and its tree is
+ * let go. Each operation's canonical JSON is kept apart (util/spill.h: in
+ * memory up to FTS_TEXTS_HELD_BYTES, then in a temporary file), and beside
+ * it a short entry per flow version, so that memory is bounded by the
+ * largest page, whatever the number of pages. The flows then go to the
+ * ledger oldest version first (app/domain_fts.c maps them), in batches of
+ * FTS_BATCH_FLOWS that make one group: a failure records nothing. The
+ * summary reads each flow's recorded version back from the store after its
+ * batch.
  */
 #include "app/interop.h"
 
@@ -26,21 +29,34 @@
 #include "fmt/json.h"
 #include "util/arena.h"
 #include "util/readall.h"
+#include "util/spill.h"
 
 /*
  * Flow versions per batch: memory holds one batch's steps, view and audit
  * event, whatever the number of flows.
  */
 #define FTS_BATCH_FLOWS 5000
+/*
+ * The operations' canonical JSON kept in memory (some 40,000 flow versions):
+ * the rest goes to a temporary file, so that memory does not grow with the
+ * number of flows.
+ */
+#define FTS_TEXTS_HELD_BYTES ((size_t)64 << 20)
 
-/* A flow version read from a page, kept as its decoded operation until its batch. */
+/*
+ * A flow version read from a page, until its batch: its decoded operation
+ * (an `fts_flow`, a domain operation: its id, its kind, and whether the
+ * ledger will refuse it as invalid) and, in the spill, its canonical JSON.
+ */
 struct item {
     const char *flow;         /* "158080" (in the arena) */
     int64_t version;
     enum { IN, INTERNAL, OUT } boundary;
     bool single;              /* onBoundary "single": FTS counts it in its totals */
-    struct ledger_op op;      /* meta: the operation as canonical JSON */
-    const char *text;         /* the canonical JSON, also when op.meta is not (too long) */
+    bool meta;                /* the text is the operation's meta (false: too long for one) */
+    uint32_t flags;           /* the operation's */
+    const char *id, *kind, *invalid;
+    struct spill_ref text;
     size_t page;              /* the input it came from */
 };
 
@@ -48,13 +64,50 @@ struct items {
     struct item *v;
     size_t count, capacity;
     struct arena arena;       /* the items' strings */
+    struct arena scratch;     /* a page's decoding, let go after it */
+    struct spill texts;       /* the operations' canonical JSON */
 };
 
 static void items_free(struct items *it)
 {
     free(it->v);
     arena_free(&it->arena);
+    arena_free(&it->scratch);
+    spill_free(&it->texts);
     memset(it, 0, sizeof *it);
+}
+
+/* An item's canonical JSON, read back into the arena; NULL (errno) when it cannot be. */
+static char *item_text(struct items *items, const struct item *it, struct arena *arena)
+{
+    char *text = arena_alloc(arena, it->text.length + 1);
+    if (text == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (!spill_get(&items->texts, it->text, text)) return NULL;
+    text[it->text.length] = '\0';
+    return text;
+}
+
+/* An item as the operation it was decoded into, its meta read back into the arena. */
+static bool item_op(struct items *items, const struct item *it, struct arena *arena,
+                    struct ledger_op *op)
+{
+    const char *text = it->meta ? item_text(items, it, arena) : NULL;
+    if (it->meta && text == NULL) return false;
+    *op = (struct ledger_op){.type = LEDGER_OP_DOMAIN, .flags = it->flags, .id = it->id,
+                             .kind = it->kind, .invalid = it->invalid, .meta = text};
+    return true;
+}
+
+/* The message of a spill that failed (errno): the disk, most likely. */
+static enum cc_err spill_failed(struct cc_error *err)
+{
+    if (errno == ENOMEM) return cc_error_set(err, CC_ERR_NOMEM, "import fts: out of memory");
+    return cc_error_set(err, CC_ERR_SYSTEM,
+                        "import fts: cannot keep the flows in a temporary file: %s",
+                        strerror(errno));
 }
 
 /* Orders flows by id then version, so the batches supersede in FTS's order. */
@@ -72,8 +125,19 @@ static int item_sort(const void *a, const void *b)
     return c != 0 ? c : (x->page > y->page) - (x->page < y->page);
 }
 
-/* Appends a page's operations to it, decoded; false only when memory runs out. */
-static bool items_add(struct items *it, const json_t *ops, size_t page)
+/* A copy of s in the arena, or NULL for NULL; false when memory runs out. */
+static bool copy_into(struct arena *arena, const char *s, const char **out)
+{
+    *out = s != NULL ? arena_strdup(arena, s) : NULL;
+    return s == NULL || *out != NULL;
+}
+
+/*
+ * Appends a page's operations to it, decoded, their text spilled; CC_OK, or
+ * why not (memory, or the temporary file).
+ */
+static enum cc_err items_add(struct items *it, const json_t *ops, size_t page,
+                             struct cc_error *err)
 {
     size_t i;
     const json_t *op;
@@ -81,31 +145,45 @@ static bool items_add(struct items *it, const json_t *ops, size_t page)
         if (it->count == it->capacity) {
             size_t capacity = it->capacity ? 2 * it->capacity : 1024;
             struct item *v = realloc(it->v, capacity * sizeof *v);
-            if (v == NULL) return false;
+            if (v == NULL) return cc_error_set(err, CC_ERR_NOMEM, "import fts: out of memory");
             it->v = v;
             it->capacity = capacity;
         }
         struct item *item = &it->v[it->count];
         const char *boundary = json_string_value(json_object_get(op, "boundary"));
         const char *on_boundary = json_string_value(json_object_get(op, "on_boundary"));
-        item->flow = arena_strdup(&it->arena, json_string_value(json_object_get(op, "flow")));
         item->version = json_integer_value(json_object_get(op, "version"));
         item->boundary = strcmp(boundary, "incoming") == 0   ? IN
                          : strcmp(boundary, "outgoing") == 0 ? OUT
                                                              : INTERNAL;
         item->single = strcmp(on_boundary, "single") == 0;
         item->page = page;
-        if (item->flow == NULL || !json_decode_op(op, &item->op, &it->arena)) return false;
-        item->text = item->op.meta;
-        if (item->text == NULL) { /* refused by the ledger later, but still compared with repeats */
-            char *text = json_dumps(op, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-            item->text = text != NULL ? arena_strdup(&it->arena, text) : NULL;
-            free(text);
-            if (item->text == NULL) return false;
-        }
+        struct ledger_op decoded;
+        if (!json_decode_op(op, &decoded, &it->scratch))
+            return cc_error_set(err, CC_ERR_NOMEM, "import fts: out of memory");
+        /* fmt/fts.c makes fts_flow operations: item_op gives back no other kind. */
+        assert(decoded.type == LEDGER_OP_DOMAIN);
+        item->meta = decoded.meta != NULL;
+        item->flags = decoded.flags;
+        const char *flow = json_string_value(json_object_get(op, "flow"));
+        if (flow == NULL || !copy_into(&it->arena, flow, &item->flow) ||
+            !copy_into(&it->arena, decoded.id, &item->id) ||
+            !copy_into(&it->arena, decoded.kind, &item->kind) ||
+            !copy_into(&it->arena, decoded.invalid, &item->invalid))
+            return cc_error_set(err, CC_ERR_NOMEM, "import fts: out of memory");
+        /* Too long to be meta: refused by the ledger later, but still compared with repeats. */
+        char *dumped = decoded.meta == NULL ? json_dumps(op, JSON_COMPACT | JSON_SORT_KEYS |
+                                                                 JSON_ENCODE_ANY)
+                                            : NULL;
+        const char *text = decoded.meta != NULL ? decoded.meta : dumped;
+        if (text == NULL) return cc_error_set(err, CC_ERR_NOMEM, "import fts: out of memory");
+        bool kept = spill_put(&it->texts, text, strlen(text), &item->text);
+        free(dumped);
+        if (!kept) return spill_failed(err);
         it->count++;
     }
-    return true;
+    arena_reset(&it->scratch);
+    return CC_OK;
 }
 
 /* A page's text from its file, or its path (opened only now: one file open at a time). */
@@ -168,6 +246,8 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
     memset(first, 0, sizeof *first);
     memset(items, 0, sizeof *items);
     arena_init(&items->arena);
+    arena_init(&items->scratch);
+    spill_init(&items->texts, FTS_TEXTS_HELD_BYTES);
     for (size_t i = 0; i < count; i++) {
         json_t *root = page_root(&inputs[i], err);
         if (root == NULL) return err->code;
@@ -186,9 +266,9 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
             return cc_error_set(err, CC_ERR_INPUT, "%s: more than %d flows in one import",
                                 inputs[i].name, FTS_FLOWS_MAX);
         }
-        ok = items_add(items, ops, i);
+        enum cc_err added = items_add(items, ops, i, err);
         json_decref(ops);
-        if (!ok) return cc_error_set(err, CC_ERR_NOMEM, "%s: out of memory", inputs[i].name);
+        if (added != CC_OK) return added;
         if (page.first) { /* every page repeats the search's totals: they must agree */
             if (first->first && (first->incoming_flows != page.incoming_flows ||
                                  first->incoming_funding != page.incoming_funding ||
@@ -218,8 +298,13 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
         struct item *it = &items->v[i];
         if (kept > 0 && item_order(&items->v[kept - 1], it) == 0) {
             const struct item *earlier = &items->v[kept - 1];
-            if (strcmp(earlier->text, it->text) == 0) continue;
-            const char *version = it->op.id != NULL ? it->op.id : it->flow;
+            const char *a = item_text(items, earlier, &items->scratch);
+            const char *b = a != NULL ? item_text(items, it, &items->scratch) : NULL;
+            if (b == NULL) return spill_failed(err);
+            bool same = strcmp(a, b) == 0;
+            arena_reset(&items->scratch);
+            if (same) continue;
+            const char *version = it->id != NULL ? it->id : it->flow;
             if (earlier->page == it->page)
                 return cc_error_set(err, CC_ERR_INPUT,
                                     "flow version %s appears twice in %s, with different contents",
@@ -322,7 +407,7 @@ static enum cc_err tally_batch(struct concord *cc, struct fts_tally *t, const st
         const struct ledger_result *r = &results[i - start];
         if (!ledger_status_ok(r->status)) {
             json_array_append_new(t->rejected,
-                                  json_pack("{s:s,s:s,s:s?}", "id", item->op.id, "status",
+                                  json_pack("{s:s,s:s,s:s?}", "id", item->id, "status",
                                             ledger_status_name(r->status), "message",
                                             r->message));
             continue;
@@ -446,9 +531,13 @@ void interop_batch_free(struct interop_batch *b)
     memset(b, 0, sizeof *b);
 }
 
-/* The items in batches of FTS_BATCH_FLOWS, USD first when the ledger has none, tallied. */
-static enum cc_err commit_items(struct concord *cc, const struct items *items,
-                                struct fts_tally *t, struct cc_error *err)
+/*
+ * The items in batches of FTS_BATCH_FLOWS, USD first when the ledger has none,
+ * tallied. A batch's texts are read back into the scratch arena, let go when
+ * the next batch starts (after its tally, whose messages may name them).
+ */
+static enum cc_err commit_items(struct concord *cc, struct items *items, struct fts_tally *t,
+                                struct cc_error *err)
 {
     bool make_usd;
     enum cc_err rc = usd_missing(cc, &make_usd, err);
@@ -461,8 +550,10 @@ static enum cc_err commit_items(struct concord *cc, const struct items *items,
                                                             : items->count;
         size_t k = 0;
         if (make_usd) ops[k++] = usd_op;
-        for (size_t i = start; i < end; i++) ops[k++] = items->v[i].op;
-        rc = concord_apply(cc, ops, k, results, err);
+        arena_reset(&items->scratch);
+        for (size_t i = start; rc == CC_OK && i < end; i++)
+            if (!item_op(items, &items->v[i], &items->scratch, &ops[k++])) rc = spill_failed(err);
+        if (rc == CC_OK) rc = concord_apply(cc, ops, k, results, err);
         if (rc == CC_OK) rc = tally_batch(cc, t, items, start, end, results + (make_usd ? 1 : 0),
                                           err);
         make_usd = false;

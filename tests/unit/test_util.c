@@ -15,7 +15,11 @@
  * readall: the size limit holds to the byte, whatever the buffer's growth.
  * utf8: what counts as valid (shortest forms, no surrogates, nothing past
  * U+10FFFF) and trimming a character that truncation cut short.
+ * spill: strings read back as they were put, in any order, between puts and
+ * across stdio's buffer, from memory, the file or both, and a reference past
+ * the end refused.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +33,7 @@
 #include "util/amount.h"
 #include "util/error.h"
 #include "util/readall.h"
+#include "util/spill.h"
 #include "util/strmap.h"
 #include "util/timefmt.h"
 #include "util/utf8.h"
@@ -595,6 +600,75 @@ static void utf8_truncate_trims_a_cut_character(void **state)
     assert_string_equal(small, "abc");
 }
 
+/* ---------------------------------------------------------------- spill */
+
+/* The i-th string of the test: lengths from 9 to 53 bytes. */
+static int spill_text(int i, char out[64])
+{
+    static const char xs[] = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+    return snprintf(out, 64, "string %d %.*s", i, i % 40, xs);
+}
+
+static void spill_reads_back_what_was_put(void **state)
+{
+    (void)state;
+    /* All in the file; in memory, then in the file; all in memory. */
+    static const size_t budgets[] = {0, 10000, SIZE_MAX};
+    for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
+        struct spill s;
+        spill_init(&s, budgets[b]);
+        enum { N = 3000 };
+        static struct spill_ref refs[N];
+        char text[64], back[64];
+        /* Interleaved gets: each must see every put before it, buffered or not. */
+        for (int i = 0; i < N; i++) {
+            int n = spill_text(i, text);
+            assert_true(spill_put(&s, text, (size_t)n, &refs[i]));
+            if (i % 97 == 0) {
+                int j = i / 2;
+                n = spill_text(j, text);
+                assert_true(spill_get(&s, refs[j], back));
+                assert_int_equal(refs[j].length, (size_t)n);
+                assert_memory_equal(back, text, (size_t)n);
+            }
+        }
+        assert_true(s.held <= budgets[b]);
+        assert_int_equal(s.file != NULL, budgets[b] != SIZE_MAX); /* spilled past the budget */
+        for (int i = N - 1; i >= 0; i -= 7) { /* backwards: no order is assumed */
+            int n = spill_text(i, text);
+            assert_true(spill_get(&s, refs[i], back));
+            assert_memory_equal(back, text, (size_t)n);
+        }
+        struct spill_ref empty;
+        assert_true(spill_put(&s, "", 0, &empty));
+        assert_int_equal(empty.length, 0);
+        assert_true(spill_get(&s, empty, back));
+        /* Past the end, or before the start: refused, never read. */
+        struct spill_ref past = {.offset = s.size - 2, .length = 3};
+        assert_false(spill_get(&s, past, back));
+        struct spill_ref before = {.offset = -1, .length = 1};
+        assert_false(spill_get(&s, before, back));
+        spill_free(&s);
+    }
+    struct spill none;
+    spill_init(&none, 0);
+    struct spill_ref any = {.offset = 0, .length = 1};
+    char byte;
+    assert_false(spill_get(&none, any, &byte)); /* nothing put: nothing to read */
+    /* No file to be made: the put fails, saying why, and nothing is counted as put. */
+    const char *tmpdir = getenv("TMPDIR");
+    char *saved = tmpdir != NULL ? strdup(tmpdir) : NULL;
+    setenv("TMPDIR", "/nonexistent/concord-test", 1);
+    errno = 0;
+    assert_false(spill_put(&none, "x", 1, &any));
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(none.size, 0);
+    if (saved != NULL) setenv("TMPDIR", saved, 1);
+    else unsetenv("TMPDIR");
+    free(saved);
+    spill_free(&none);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,6 +691,7 @@ int main(void)
         cmocka_unit_test(utf8_validity),
         cmocka_unit_test(error_message_stays_utf8),
         cmocka_unit_test(utf8_truncate_trims_a_cut_character),
+        cmocka_unit_test(spill_reads_back_what_was_put),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
