@@ -1,16 +1,18 @@
 /*
  * interop.c — OCHA FTS flow searches into the ledger (see interop.h).
  *
- * The pages are read whole first (fmt/fts.c), and checked to be one answer:
- * when FTS says how many flows the answer holds (meta.count), the pages
- * given must hold that many, so a missing page is an error rather than a
- * quiet shortfall. A flow repeated across pages (FTS pages can overlap when
- * the data changes between requests) is taken once. Each page's flows are
- * decoded into `fts_flow` operations as soon as it is read, and its tree is
- * let go. Each operation's canonical JSON is kept apart (util/spill.h: in
- * memory up to FTS_TEXTS_HELD_BYTES, then in a temporary file), and beside
- * it a short entry per flow version, so that memory is bounded by the
- * largest page, whatever the number of pages. The flows then go to the
+ * Every page is read before anything is recorded (fmt/fts.c), and the pages
+ * are checked to be one answer: when FTS says how many flows the answer
+ * holds (meta.count), the pages given must hold that many, so a missing page
+ * is an error rather than a quiet shortfall. A flow repeated across pages
+ * (FTS pages can overlap when the data changes between requests) is taken
+ * once. A page is read a flow at a time (fts_read_stream), each flow decoded
+ * into its `fts_flow` operation as soon as it is parsed; the page's tree is
+ * built only to word the refusal of a page that cannot be read so. Each
+ * operation's canonical JSON is kept apart (util/spill.h: in memory up to
+ * FTS_TEXTS_HELD_BYTES, then in a temporary file), and beside it a short
+ * entry per flow version, so that memory is bounded by the largest page's
+ * text, whatever the number of pages and flows. The flows then go to the
  * ledger oldest version first (app/domain_fts.c maps them), in batches of
  * FTS_BATCH_FLOWS that make one group: a failure records nothing. The
  * summary reads each flow's recorded version back from the store after its
@@ -133,57 +135,84 @@ static bool copy_into(struct arena *arena, const char *s, const char **out)
 }
 
 /*
- * Appends a page's operations to it, decoded, their text spilled; CC_OK, or
+ * Appends an operation of a page to it, decoded, its text spilled; CC_OK, or
  * why not (memory, or the temporary file).
  */
+static enum cc_err item_add(struct items *it, const json_t *op, size_t page, struct cc_error *err)
+{
+    if (it->count == it->capacity) {
+        size_t capacity = it->capacity ? 2 * it->capacity : 1024;
+        struct item *v = realloc(it->v, capacity * sizeof *v);
+        if (v == NULL) return cc_error_set(err, CC_ERR_NOMEM, "import fts: out of memory");
+        it->v = v;
+        it->capacity = capacity;
+    }
+    struct item *item = &it->v[it->count];
+    const char *boundary = json_string_value(json_object_get(op, "boundary"));
+    const char *on_boundary = json_string_value(json_object_get(op, "on_boundary"));
+    item->version = json_integer_value(json_object_get(op, "version"));
+    item->boundary = strcmp(boundary, "incoming") == 0   ? IN
+                     : strcmp(boundary, "outgoing") == 0 ? OUT
+                                                         : INTERNAL;
+    item->single = strcmp(on_boundary, "single") == 0;
+    item->page = page;
+    struct ledger_op decoded;
+    if (!json_decode_op(op, &decoded, &it->scratch))
+        return cc_error_set(err, CC_ERR_NOMEM, "import fts: out of memory");
+    /* fmt/fts.c makes fts_flow operations: item_op gives back no other kind. */
+    assert(decoded.type == LEDGER_OP_DOMAIN);
+    item->meta = decoded.meta != NULL;
+    item->flags = decoded.flags;
+    const char *flow = json_string_value(json_object_get(op, "flow"));
+    if (flow == NULL || !copy_into(&it->arena, flow, &item->flow) ||
+        !copy_into(&it->arena, decoded.id, &item->id) ||
+        !copy_into(&it->arena, decoded.kind, &item->kind) ||
+        !copy_into(&it->arena, decoded.invalid, &item->invalid))
+        return cc_error_set(err, CC_ERR_NOMEM, "import fts: out of memory");
+    /* Too long to be meta: refused by the ledger later, but still compared with repeats. */
+    char *dumped = decoded.meta == NULL ? json_dumps(op, JSON_COMPACT | JSON_SORT_KEYS |
+                                                             JSON_ENCODE_ANY)
+                                        : NULL;
+    const char *text = decoded.meta != NULL ? decoded.meta : dumped;
+    if (text == NULL) return cc_error_set(err, CC_ERR_NOMEM, "import fts: out of memory");
+    bool kept = spill_put(&it->texts, text, strlen(text), &item->text);
+    free(dumped);
+    if (!kept) return spill_failed(err);
+    it->count++;
+    arena_reset(&it->scratch); /* the decoded strings that count are copied */
+    return CC_OK;
+}
+
+/* A page's operations, read whole, appended to it (item_add). */
 static enum cc_err items_add(struct items *it, const json_t *ops, size_t page,
                              struct cc_error *err)
 {
     size_t i;
     const json_t *op;
+    enum cc_err rc = CC_OK;
     json_array_foreach(ops, i, op) {
-        if (it->count == it->capacity) {
-            size_t capacity = it->capacity ? 2 * it->capacity : 1024;
-            struct item *v = realloc(it->v, capacity * sizeof *v);
-            if (v == NULL) return cc_error_set(err, CC_ERR_NOMEM, "import fts: out of memory");
-            it->v = v;
-            it->capacity = capacity;
-        }
-        struct item *item = &it->v[it->count];
-        const char *boundary = json_string_value(json_object_get(op, "boundary"));
-        const char *on_boundary = json_string_value(json_object_get(op, "on_boundary"));
-        item->version = json_integer_value(json_object_get(op, "version"));
-        item->boundary = strcmp(boundary, "incoming") == 0   ? IN
-                         : strcmp(boundary, "outgoing") == 0 ? OUT
-                                                             : INTERNAL;
-        item->single = strcmp(on_boundary, "single") == 0;
-        item->page = page;
-        struct ledger_op decoded;
-        if (!json_decode_op(op, &decoded, &it->scratch))
-            return cc_error_set(err, CC_ERR_NOMEM, "import fts: out of memory");
-        /* fmt/fts.c makes fts_flow operations: item_op gives back no other kind. */
-        assert(decoded.type == LEDGER_OP_DOMAIN);
-        item->meta = decoded.meta != NULL;
-        item->flags = decoded.flags;
-        const char *flow = json_string_value(json_object_get(op, "flow"));
-        if (flow == NULL || !copy_into(&it->arena, flow, &item->flow) ||
-            !copy_into(&it->arena, decoded.id, &item->id) ||
-            !copy_into(&it->arena, decoded.kind, &item->kind) ||
-            !copy_into(&it->arena, decoded.invalid, &item->invalid))
-            return cc_error_set(err, CC_ERR_NOMEM, "import fts: out of memory");
-        /* Too long to be meta: refused by the ledger later, but still compared with repeats. */
-        char *dumped = decoded.meta == NULL ? json_dumps(op, JSON_COMPACT | JSON_SORT_KEYS |
-                                                                 JSON_ENCODE_ANY)
-                                            : NULL;
-        const char *text = decoded.meta != NULL ? decoded.meta : dumped;
-        if (text == NULL) return cc_error_set(err, CC_ERR_NOMEM, "import fts: out of memory");
-        bool kept = spill_put(&it->texts, text, strlen(text), &item->text);
-        free(dumped);
-        if (!kept) return spill_failed(err);
-        it->count++;
+        rc = item_add(it, op, page, err);
+        if (rc != CC_OK) break;
     }
-    arena_reset(&it->scratch);
-    return CC_OK;
+    return rc;
+}
+
+/* Where a page's streamed flows go (fts_read_stream). */
+struct page_sink {
+    struct items *items;
+    size_t page;
+    struct cc_error *err;
+    enum cc_err rc;   /* why it stopped the stream, when it is not the import's limit */
+};
+
+static bool page_sink_flow(void *ctx, json_t *op)
+{
+    struct page_sink *sink = ctx;
+    /* Past the limit, the page is read whole: its refusal is then the one it always was. */
+    bool ok = sink->items->count < FTS_FLOWS_MAX &&
+              (sink->rc = item_add(sink->items, op, sink->page, sink->err)) == CC_OK;
+    json_decref(op);
+    return ok;
 }
 
 /* A page's text from its file, or its path (opened only now: one file open at a time). */
@@ -215,18 +244,13 @@ static char *page_text(const struct interop_input *in, size_t *length, struct cc
     return NULL;
 }
 
-/* A page parsed: as the caller parsed it, or from its text (given, or read and let go). */
-static json_t *page_root(const struct interop_input *in, struct cc_error *err)
+/* A page's text parsed whole; NULL, with err, when it is not JSON. */
+static json_t *page_parse(const struct interop_input *in, const char *text, size_t length,
+                          struct cc_error *err)
 {
-    if (in->value != NULL) return json_incref((json_t *)in->value);
-    size_t length = in->length;
-    char *read = in->text == NULL ? page_text(in, &length, err) : NULL;
-    const char *text = in->text != NULL ? in->text : read;
-    if (text == NULL) return NULL;
     json_error_t jerr;
     struct json_place too_big = {0, 0};
     json_t *root = json_parse_text(text, length, &jerr, &too_big, NULL);
-    free(read);
     if (root == NULL && too_big.line != 0)
         cc_error_set(err, CC_ERR_INPUT, "%s:%d:%d: a number beyond 64 bits", in->name,
                      too_big.line, too_big.column);
@@ -234,6 +258,54 @@ static json_t *page_root(const struct interop_input *in, struct cc_error *err)
         cc_error_set(err, CC_ERR_INPUT, "%s:%d:%d: not JSON: %s", in->name, jerr.line,
                      jerr.column, jerr.text);
     return root;
+}
+
+/*
+ * A page's flows into items, page filled with its figures. From its text
+ * (given, or read and let go) the flows are streamed (fts_read_stream: the
+ * page's tree is never built); a text the stream does not read, and a page
+ * the caller parsed, are read whole (fts_read), which words every refusal.
+ */
+static enum cc_err page_items(const struct interop_input *in, size_t index, struct items *items,
+                              struct fts_page *page, struct cc_error *err)
+{
+    json_t *root = NULL;
+    if (in->value != NULL) {
+        root = json_incref((json_t *)in->value);
+    } else {
+        size_t length = in->length;
+        char *read = in->text == NULL ? page_text(in, &length, err) : NULL;
+        const char *text = in->text != NULL ? in->text : read;
+        if (text == NULL) return err->code;
+        struct page_sink sink = {.items = items, .page = index, .err = err, .rc = CC_OK};
+        size_t before = items->count;
+        enum fts_stream got = fts_read_stream(text, length, page, page_sink_flow, &sink);
+        if (got == FTS_STREAM_READ || sink.rc != CC_OK) {
+            free(read);
+            return sink.rc;
+        }
+        items->count = before; /* its texts stay in the spill, unnamed */
+        root = page_parse(in, text, length, err);
+        free(read);
+        if (root == NULL) return err->code;
+    }
+    char message[FTS_MESSAGE_BYTES];
+    json_t *ops = json_array();
+    bool ok = ops != NULL && fts_read(root, ops, page, message, sizeof message);
+    json_decref(root);
+    if (!ok) {
+        json_decref(ops);
+        return cc_error_set(err, CC_ERR_INPUT, "%s: %s", in->name,
+                            ops != NULL ? message : "out of memory");
+    }
+    if (items->count + json_array_size(ops) > FTS_FLOWS_MAX) {
+        json_decref(ops);
+        return cc_error_set(err, CC_ERR_INPUT, "%s: more than %d flows in one import", in->name,
+                            FTS_FLOWS_MAX);
+    }
+    enum cc_err rc = items_add(items, ops, index, err);
+    json_decref(ops);
+    return rc;
 }
 
 /* Reads every page into one sorted, de-duplicated list of flow versions. */
@@ -249,26 +321,9 @@ static enum cc_err read_pages(const struct interop_input *inputs, size_t count,
     arena_init(&items->scratch);
     spill_init(&items->texts, FTS_TEXTS_HELD_BYTES);
     for (size_t i = 0; i < count; i++) {
-        json_t *root = page_root(&inputs[i], err);
-        if (root == NULL) return err->code;
         struct fts_page page;
-        char message[FTS_MESSAGE_BYTES];
-        json_t *ops = json_array();
-        bool ok = ops != NULL && fts_read(root, ops, &page, message, sizeof message);
-        json_decref(root);
-        if (!ok) {
-            json_decref(ops);
-            return cc_error_set(err, CC_ERR_INPUT, "%s: %s", inputs[i].name,
-                                ops != NULL ? message : "out of memory");
-        }
-        if (items->count + json_array_size(ops) > FTS_FLOWS_MAX) {
-            json_decref(ops);
-            return cc_error_set(err, CC_ERR_INPUT, "%s: more than %d flows in one import",
-                                inputs[i].name, FTS_FLOWS_MAX);
-        }
-        enum cc_err added = items_add(items, ops, i, err);
-        json_decref(ops);
-        if (added != CC_OK) return added;
+        enum cc_err rc = page_items(&inputs[i], i, items, &page, err);
+        if (rc != CC_OK) return rc;
         if (page.first) { /* every page repeats the search's totals: they must agree */
             if (first->first && (first->incoming_flows != page.incoming_flows ||
                                  first->incoming_funding != page.incoming_funding ||

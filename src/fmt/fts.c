@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fmt/json.h"
 #include "ledger/ledger.h"
 #include "util/timefmt.h"
 #include "util/utf8.h"
@@ -455,25 +456,32 @@ static bool totals(struct reader *r, const json_t *data, struct fts_page *page)
     return true;
 }
 
-bool fts_read(const json_t *root, json_t *ops, struct fts_page *page, char *message,
-              size_t message_size)
+/* A page's own figures and shape, its flows aside: data.flows an array, meta.count, the totals. */
+static bool page_read(struct reader *r, const json_t *root, struct fts_page *page)
 {
-    struct reader r = {.message = message, .size = message_size};
-    message[0] = '\0';
     memset(page, 0, sizeof *page);
     page->count = -1;
     const json_t *data = json_object_get(root, "data");
     const json_t *flows = json_object_get(data, "flows");
     if (!json_is_object(root) || !json_is_object(data) || !json_is_array(flows))
-        return fail(&r, "not an FTS flow search answer: data.flows is missing");
+        return fail(r, "not an FTS flow search answer: data.flows is missing");
     const json_t *meta = json_object_get(root, "meta");
     const json_t *count = json_object_get(meta, "count");
     if (count != NULL && !json_is_null(count)) {
         if (!json_is_integer(count) || json_integer_value(count) < 0)
-            return fail(&r, "meta.count: must be a number of flows");
+            return fail(r, "meta.count: must be a number of flows");
         page->count = json_integer_value(count);
     }
-    if (!totals(&r, data, page)) return false;
+    return totals(r, data, page);
+}
+
+bool fts_read(const json_t *root, json_t *ops, struct fts_page *page, char *message,
+              size_t message_size)
+{
+    struct reader r = {.message = message, .size = message_size};
+    message[0] = '\0';
+    if (!page_read(&r, root, page)) return false;
+    const json_t *flows = json_object_get(json_object_get(root, "data"), "flows");
     if (json_array_size(ops) + json_array_size(flows) > FTS_FLOWS_MAX)
         return fail(&r, "more than %d flows in one import", FTS_FLOWS_MAX);
     size_t i;
@@ -485,4 +493,171 @@ bool fts_read(const json_t *root, json_t *ops, struct fts_page *page, char *mess
         json_array_append_new(ops, op);
     }
     return true;
+}
+
+/* ---------------------------------------------------------------- a page, a flow at a time */
+
+/*
+ * The page's text, walked: jansson parses every value (JSON_DISABLE_EOF_CHECK
+ * says where each ends), the walk reads only what lies between them, the
+ * braces, brackets, colons and commas of the page's object, of its data and
+ * of data.flows. Anything the walk does not expect ends it, and the page is
+ * read whole instead, so that every refusal is worded as it always was.
+ */
+struct walk {
+    const char *p, *end;
+};
+
+static void walk_space(struct walk *w)
+{
+    while (w->p < w->end && (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
+        w->p++;
+}
+
+static bool walk_char(struct walk *w, char c)
+{
+    walk_space(w);
+    if (w->p == w->end || *w->p != c) return false;
+    w->p++;
+    return true;
+}
+
+/* The next value, parsed; NULL when it is not JSON (a number beyond 64 bits included). */
+static json_t *walk_value(struct walk *w)
+{
+    json_error_t error;
+    json_t *v = json_loadb(w->p, (size_t)(w->end - w->p), JSON_INPUT_FLAGS | JSON_DISABLE_EOF_CHECK,
+                           &error);
+    if (v != NULL) w->p += error.position;
+    return v;
+}
+
+/* The next member's key and its colon; NULL at a key that is not plain text. */
+static json_t *walk_key(struct walk *w)
+{
+    json_t *key = walk_value(w);
+    /* A key holding \u0000 is refused whole (jansson takes no such key); a repeat too. */
+    if (!json_is_string(key) || strlen(json_string_value(key)) != json_string_length(key) ||
+        !walk_char(w, ':')) {
+        json_decref(key);
+        return NULL;
+    }
+    return key;
+}
+
+/* An object's or array's opening; *empty (its close consumed too) when it closes at once. */
+static bool walk_open(struct walk *w, char open, char close, bool *empty)
+{
+    if (!walk_char(w, open)) return false;
+    walk_space(w);
+    *empty = w->p < w->end && *w->p == close;
+    if (*empty) w->p++;
+    return true;
+}
+
+/* After a member or an element: true at the comma before the next, false at close. */
+static bool walk_next(struct walk *w, char close, bool *more)
+{
+    walk_space(w);
+    if (w->p < w->end && *w->p == ',') {
+        w->p++;
+        *more = true;
+        return true;
+    }
+    *more = false;
+    return walk_char(w, close);
+}
+
+struct stream {
+    struct reader r;
+    bool (*flow)(void *ctx, json_t *op);
+    void *ctx;
+    size_t flows;
+    bool stopped; /* by flow() */
+};
+
+/* data.flows: each flow read into its operation and handed over at once. */
+static bool stream_flows(struct stream *st, struct walk *w)
+{
+    bool empty;
+    if (!walk_open(w, '[', ']', &empty)) return false;
+    for (bool more = !empty; more;) {
+        json_t *flow = walk_value(w);
+        if (flow == NULL || ++st->flows > FTS_FLOWS_MAX) {
+            json_decref(flow);
+            return false;
+        }
+        snprintf(st->r.where, sizeof st->r.where, "data.flows[%zu]", st->flows - 1);
+        json_t *op = flow_op(&st->r, flow);
+        json_decref(flow);
+        if (op == NULL) return false;
+        if (!st->flow(st->ctx, op)) {
+            st->stopped = true;
+            return false;
+        }
+        if (!walk_next(w, ']', &more)) return false;
+    }
+    return true;
+}
+
+/*
+ * An object's members into `into`, a key met twice ending the walk: the
+ * page's (depth 0), and its data's the same way (depth 1), whose flows are
+ * streamed, never kept.
+ */
+static bool walk_object(struct stream *st, struct walk *w, json_t *into, int depth, bool *flows)
+{
+    bool empty;
+    if (!walk_open(w, '{', '}', &empty)) return false;
+    for (bool more = !empty; more;) {
+        json_t *key = walk_key(w);
+        if (key == NULL) return false;
+        const char *name = json_string_value(key);
+        bool ok = json_object_get(into, name) == NULL;
+        if (ok && depth == 0 && strcmp(name, "data") == 0) {
+            json_t *data = json_object();
+            ok = data != NULL && json_object_set_new(into, name, data) == 0 &&
+                 walk_object(st, w, data, 1, flows);
+        } else if (ok && depth == 1 && strcmp(name, "flows") == 0) {
+            json_t *none = json_array(); /* page_read sees an array; the flows went by */
+            ok = none != NULL && json_object_set_new(into, name, none) == 0 &&
+                 stream_flows(st, w);
+            *flows = ok;
+        } else if (ok) {
+            json_t *value = walk_value(w);
+            ok = value != NULL && json_object_set_new(into, name, value) == 0;
+        }
+        json_decref(key);
+        if (!ok || !walk_next(w, '}', &more)) return false;
+    }
+    return true;
+}
+
+enum fts_stream fts_read_stream(const char *text, size_t length, struct fts_page *page,
+                                bool (*flow)(void *ctx, json_t *op), void *ctx)
+{
+    char message[FTS_MESSAGE_BYTES] = "";
+    struct stream st = {.r = {.message = message, .size = sizeof message}, .flow = flow,
+                        .ctx = ctx};
+    /*
+     * A NUL byte is no JSON, but jansson passes over one just after a number
+     * and does not count it in where the value ends: such a text is read
+     * whole, as it always was.
+     */
+    if (memchr(text, '\0', length) != NULL) return FTS_STREAM_WHOLE;
+    struct walk w = {.p = text, .end = text + length};
+    json_t *root = json_object();
+    bool flows = false;
+    bool ok = root != NULL && walk_object(&st, &w, root, 0, &flows);
+    if (ok) {
+        walk_space(&w);
+        ok = w.p == w.end && flows; /* nothing after the page; its flows all read */
+    }
+    if (ok) {
+        st.r.where[0] = '\0';
+        ok = page_read(&st.r, root, page);
+    }
+    json_decref(root);
+    if (st.stopped) return FTS_STREAM_STOPPED;
+    return ok ? FTS_STREAM_READ : FTS_STREAM_WHOLE;
 }

@@ -522,6 +522,85 @@ class Fts(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("not an FTS flow search answer", r.stderr)
 
+    def write_text(self, name, text):
+        path = os.path.join(self.dir.name, name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
+
+    def test_a_page_is_read_the_same_whatever_its_layout(self):
+        # Keys in any order, flows before or after the totals, any whitespace:
+        # the same flows, the same summary, the same transfers.
+        with open(pages("afg")[0], encoding="utf-8") as f:
+            page = json.load(f)
+        del page["meta"]["count"]  # one page of the three, given alone
+        compact = self.imported(self.write_text("compact.json", json.dumps(page)))
+        rows = self.balances()
+        fresh = os.path.join(self.dir.name, "g.db")
+        for name, text in (
+                ("reversed.json", json.dumps({k: page[k] for k in reversed(list(page))},
+                                             indent="\t")),
+                ("data-first.json", json.dumps(
+                    {"data": {k: page["data"][k] for k in reversed(list(page["data"]))},
+                     **{k: v for k, v in page.items() if k != "data"}},
+                    indent=3, separators=(" ,\r\n", " :  ")))):
+            with self.subTest(layout=name):
+                if os.path.exists(fresh):
+                    os.remove(fresh)
+                self.db, db = fresh, self.db
+                try:
+                    self.assertEqual(self.cc("init").returncode, 0)
+                    self.assertEqual(self.imported(self.write_text(name, text)), compact)
+                    self.assertEqual(self.balances(), rows)
+                finally:
+                    self.db = db
+
+    def test_a_page_refused_after_its_flows_were_read_records_none(self):
+        # Each page below holds good flows first; what is wrong comes after
+        # them, or is one they share. Nothing of it is recorded, and each
+        # refusal says what it always said, the first in the page's order of
+        # checks (its shape, meta.count, its totals, then its flows).
+        flows = numbered_flows(3, 300000)
+        good = json.dumps(flows)[1:-1]
+        last = copy.deepcopy(flows[-1])
+        last["id"] = "300009"
+        last["amountUSD"] = "lots"
+        cases = [
+            ("count.json", '{"data":{"flows":[%s]},"meta":{"count":"three"}}' % good,
+             "count.json: meta.count: must be a number of flows"),
+            ("flow-and-count.json",
+             '{"data":{"flows":[%s,%s]},"meta":{"count":-1}}' % (good, json.dumps(last)),
+             "flow-and-count.json: meta.count: must be a number of flows"),
+            ("flow.json", '{"data":{"flows":[%s,%s]},"meta":{"count":4}}' % (good,
+                                                                           json.dumps(last)),
+             "flow.json: data.flows[3] (id 300009): amountUSD: must be a number of dollars"),
+            ("twice.json", '{"data":{"flows":[%s]},"data":{"flows":[]}}' % good,
+             "twice.json:1:"),
+            ("flows-twice.json", '{"data":{"flows":[%s],"flows":[]}}' % good,
+             "flows-twice.json:1:"),
+            ("after.json", '{"data":{"flows":[%s]}} {}' % good, "after.json:1:"),
+            ("big.json", '{"data":{"flows":[%s,{"amountUSD":123456789012345678901234}]}}' % good,
+             "big.json:1:"),
+            ("totals.json", '{"data":{"flows":[%s],"incoming":{"flowCount":3}}}' % good,
+             "totals.json: data.incoming: must hold flowCount, fundingTotal and pledgeTotal"),
+        ]
+        for name, text, message in cases:
+            with self.subTest(page=name):
+                r = self.cc("import", "fts", self.write_text(name, text))
+                self.assertEqual(r.returncode, 2, r.stdout)
+                self.assertIn(message, r.stderr)
+                self.assertEqual(self.balances(), [])
+        r = self.cc("import", "fts", self.write_text("twice.json",
+                                                     '{"data":{"flows":[%s]},"data":{}}' % good))
+        self.assertIn("not JSON: duplicate object key", r.stderr)
+        r = self.cc("import", "fts", self.write_text("big.json", '{"data":{"flows":[%s,'
+                                                     '{"amountUSD":123456789012345678901234}]}}'
+                                                     % good))
+        self.assertIn("a number beyond 64 bits", r.stderr)
+        # The same flows in a good page: recorded.
+        s = self.imported(self.write_text("good.json", '{"data":{"flows":[%s]}}' % good))
+        self.assertEqual(s["incoming"]["flows"], 3)
+
     def test_a_refused_flow_is_reported_and_the_rest_recorded(self):
         flows = [f for f in flows_of("afg") if f["amountUSD"] > 0]
         a, b = copy.deepcopy(flows[0]), copy.deepcopy(flows[1])

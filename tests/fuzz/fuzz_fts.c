@@ -8,6 +8,12 @@
  * a non-negative number of cents, and which the operation decoder takes as
  * a domain operation; on refusal nothing is appended. The page's own totals
  * are read only when present.
+ *
+ * And the page read from its text a flow at a time (fts_read_stream) is the
+ * page read whole: the stream reads exactly the pages fts_read takes, into
+ * the same operations in the same order and the same figures (but for a
+ * text with a NUL byte: fts_read_stream), and leaves every other to the
+ * whole reading.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,16 +28,50 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static bool streamed_flow(void *ctx, json_t *op)
+{
+    return json_array_append_new(ctx, op) == 0;
+}
+
+/* The stream against the whole reading: ok is fts_read's answer on root (NULL: not JSON). */
+static void stream_check(const uint8_t *data, size_t size, const json_t *root, bool ok,
+                         const json_t *ops, const struct fts_page *page)
+{
+    json_t *streamed = json_array();
+    struct fts_page spage;
+    enum fts_stream got = fts_read_stream((const char *)data, size, &spage, streamed_flow,
+                                          streamed);
+    FUZZ_CHECK(got != FTS_STREAM_STOPPED, "the stream stopped with a sink that never stops");
+    /* A text with a NUL byte, which jansson may pass over, is always left to the whole reading. */
+    bool nul = memchr(data, '\0', size) != NULL;
+    FUZZ_CHECK((got == FTS_STREAM_READ) == (root != NULL && ok && !nul),
+               "the stream %s a page the whole reading %s",
+               got == FTS_STREAM_READ ? "read" : "left", root != NULL && ok ? "takes" : "refuses");
+    if (got == FTS_STREAM_READ) {
+        FUZZ_CHECK(json_equal(streamed, ops), "the stream's operations differ");
+        FUZZ_CHECK(spage.count == page->count && spage.first == page->first &&
+                       spage.incoming_flows == page->incoming_flows &&
+                       spage.incoming_funding == page->incoming_funding &&
+                       spage.incoming_pledges == page->incoming_pledges,
+                   "the stream's figures differ");
+    }
+    json_decref(streamed);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_error_t jerr;
     struct json_place too_big;
     json_t *root = json_parse_text((const char *)data, size, &jerr, &too_big, NULL);
-    if (root == NULL) return 0;
+    if (root == NULL) {
+        stream_check(data, size, NULL, false, NULL, NULL);
+        return 0;
+    }
     json_t *ops = json_array();
     struct fts_page page;
     char message[FTS_MESSAGE_BYTES];
     bool ok = fts_read(root, ops, &page, message, sizeof message);
+    stream_check(data, size, root, ok, ops, &page);
     const json_t *flows = json_object_get(json_object_get(root, "data"), "flows");
     if (!ok) {
         FUZZ_CHECK(message[0] != '\0', "a refusal without a message");
