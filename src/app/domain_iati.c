@@ -173,11 +173,13 @@ struct report {
     const char *provider, *receiver; /* @refs, or NULL */
     const json_t *pair;
     char side;                      /* of the pair: 'p', 'r'; 0 when not one */
+    bool same_if_moved;             /* recorded elsewhere in its activity: the same (moved_meta) */
 };
 
 static const char *const report_fields[] = {
     "activity", "position", "ref", "type", "amount", "currency", "value", "value_date", "date",
-    "provider", "receiver", "description", "humanitarian", "classifications", "pair", NULL};
+    "provider", "receiver", "description", "humanitarian", "classifications", "pair",
+    "same_if_moved", NULL};
 
 /* The pair object: its key is recomputed from what it names, so it cannot be made up. */
 static bool pair_valid(struct domain_expansion *x, struct report *r, const char *where,
@@ -263,6 +265,10 @@ static bool report_read(struct domain_expansion *x, const json_t *o, const char 
     r->amount = json_integer_value(amount);
     if (!json_is_integer(position) || json_integer_value(position) < 1)
         return domain_invalid(x, "%sposition: must be an integer ≥ 1", where);
+    const json_t *same_if_moved = json_object_get(o, "same_if_moved");
+    if (same_if_moved != NULL && !json_is_boolean(same_if_moved))
+        return domain_invalid(x, "%ssame_if_moved: must be true or false", where);
+    r->same_if_moved = json_is_true(same_if_moved);
     if (!ledger_valid_unit_code(r->currency))
         return domain_invalid(x, "%scurrency: must be a unit code such as EUR", where);
     r->currency = domain_printf(x, "%s", r->currency); /* the steps outlive the operation's JSON */
@@ -313,13 +319,49 @@ static const char *report_meta(struct domain_expansion *x, const struct report *
         domain_invalid(x, "out of memory");
         return NULL;
     }
-    static const char *const dropped[] = {"op", "id", "amount", "description", "linked", NULL};
+    static const char *const dropped[] = {"op",     "id",           "amount", "description",
+                                          "linked", "same_if_moved", NULL};
     for (const char *const *d = dropped; *d != NULL; d++) json_object_del(meta, *d);
     json_object_set_new(meta, "source", json_string("iati"));
     if (counted_as != NULL) json_object_set_new(meta, "counted_as", json_string(counted_as));
     const char *text = domain_json(x, meta);
     json_decref(meta);
     return text;
+}
+
+/*
+ * A report's record, as the ledger already holds it when only its place in
+ * the activity differs (meta `position`): the same transaction, moved. A
+ * publisher that inserts a transaction, or lists them newest first, moves
+ * every one after it. A transaction known by its @ref, or a report of a
+ * pair, keeps its id wherever it stands; its record keeps the place it was
+ * first recorded at, so the ledger finds it the same (exists) instead of
+ * refusing the move as a change. Any other difference stays one.
+ *
+ * Only for an operation that says so (`same_if_moved`, which the import
+ * sets): the operations logged before it was, replayed, must meet the
+ * refusal they met then, or `verify` would see a record that is not the
+ * log's.
+ */
+static const char *moved_meta(struct domain_expansion *x, const struct report *r,
+                              const char *meta)
+{
+    struct domain_found found;
+    if (meta == NULL || !r->same_if_moved || !domain_lookup(x, r->id, &found) ||
+        found.meta == NULL ||
+        strcmp(found.meta, meta) == 0)
+        return meta;
+    json_t *was = json_loads(found.meta, 0, NULL), *now = json_loads(meta, 0, NULL);
+    bool moved = json_is_integer(json_object_get(was, "position")) &&
+                 json_is_integer(json_object_get(now, "position"));
+    if (moved) {
+        json_object_del(was, "position");
+        json_object_del(now, "position");
+        moved = json_equal(was, now);
+    }
+    json_decref(was);
+    json_decref(now);
+    return moved ? found.meta : meta;
 }
 
 /* ---------------------------------------------------------------- steps */
@@ -363,6 +405,9 @@ static bool money(struct domain_expansion *x, const struct report *r)
     const char *given = org_account(x, r, r->provider, true);
     const char *received = given != NULL ? org_account(x, r, r->receiver, false) : NULL;
     if (given == NULL || received == NULL) return false;
+    /* Looked up before this operation's own step exists. */
+    const char *meta = moved_meta(x, r, report_meta(x, r, NULL));
+    if (meta == NULL) return false;
     struct ledger_op *t = domain_transfer(x, r->id, r->negative ? received : given,
                                           r->negative ? given : received, r->amount,
                                           r->type->kind);
@@ -373,8 +418,8 @@ static bool money(struct domain_expansion *x, const struct report *r)
     t->flags |= LEDGER_OP_HAS_DATE;
     if (r->description != NULL && r->description[0] != '\0')
         t->memo = arena_strdup(x->arena, r->description);
-    t->meta = report_meta(x, r, NULL);
-    return t->meta != NULL && x->message[0] == '\0';
+    t->meta = meta;
+    return x->message[0] == '\0';
 }
 
 /* The report as the second of a flow already counted: a record naming the one counted. */
@@ -384,6 +429,8 @@ static bool second_report(struct domain_expansion *x, const struct report *r,
     if (!records_ensure(x, IATI_ACCOUNT_SECOND_REPORTS,
                         "IATI records: second reports of flows counted once"))
         return false;
+    const char *meta = moved_meta(x, r, report_meta(x, r, counted_as));
+    if (meta == NULL) return false;
     struct ledger_op *t = domain_transfer(x, r->id, IATI_ACCOUNT_PUBLISHED,
                                           IATI_ACCOUNT_SECOND_REPORTS, IATI_RECORD_AMOUNT,
                                           IATI_KIND_SECOND_REPORT);
@@ -392,8 +439,8 @@ static bool second_report(struct domain_expansion *x, const struct report *r,
     t->flags |= LEDGER_OP_HAS_DATE;
     if (r->description != NULL && r->description[0] != '\0')
         t->memo = arena_strdup(x->arena, r->description);
-    t->meta = report_meta(x, r, counted_as);
-    return t->meta != NULL && x->message[0] == '\0';
+    t->meta = meta;
+    return x->message[0] == '\0';
 }
 
 /* What the ledger or the batch so far holds under id: 0 nothing, 'm' money, 'r' a record. */

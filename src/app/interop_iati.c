@@ -353,6 +353,8 @@ static bool on_activity(void *ctx, const struct iati_activity_read *a, char *mes
             return false;
         }
         json_object_set_new(t->op, "amount", json_integer(minor));
+        /* Moved within its activity, it is the one recorded (app/domain_iati.c). */
+        json_object_set_new(t->op, "same_if_moved", json_true());
         party_note(im, json_object_get(t->op, "provider"));
         party_note(im, json_object_get(t->op, "receiver"));
         if (!op_append(im, t->op, message, size)) return false;

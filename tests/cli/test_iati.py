@@ -455,6 +455,78 @@ class Iati(unittest.TestCase):
         self.assertEqual(s["rejected"]["listed"][0]["status"], "exists_with_different_fields")
         self.assertEqual(self.transfer("iati/t/XM-TEST-ALL#rT3")["amount"], 20000)
 
+    def test_a_transaction_moved_within_its_activity_is_the_same_one(self):
+        # The publisher lists its transactions newest first: a new one moves every
+        # other down. Known by their refs, they are the ones recorded, and only the
+        # new one is recorded; their records keep the places they were first given.
+        older = [transaction(3, "100", date="2026-01-10", ref="a", provider=GOV, receiver=PARTNER),
+                 transaction(3, "200", date="2026-02-10", ref="b", provider=GOV, receiver=PARTNER)]
+        newer = transaction(3, "300", date="2026-03-10", ref="c", provider=GOV, receiver=PARTNER)
+        first = self.imp(self.write("jan.xml", document(activity("XM-MOVE-1", "XM-TEST",
+                                                                 older[::-1]))))
+        self.assertEqual(first["transactions"], 2)
+        before = self.iati_balances()
+        r = self.cc("import", "iati", self.write("mar.xml", document(activity(
+            "XM-MOVE-1", "XM-TEST", [newer] + older[::-1]))), "--schema", SCHEMA, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        s = json.loads(r.stdout)
+        self.assertEqual((s["transactions"], s["rejected"]["count"]), (3, 0))
+        self.assertEqual(self.transfer("iati/t/XM-MOVE-1#ra")["meta"]["position"], 2)
+        self.assertEqual(self.transfer("iati/t/XM-MOVE-1#rc")["meta"]["position"], 1)
+        # Only the new one moved money: 300 EUR more given and received, nothing else.
+        after = self.iati_balances()
+        moved = {k: tuple(b - a for a, b in zip(before.get(k, (v[0], 0, 0, 0, 0))[1:], v[1:]))
+                 for k, v in after.items()}
+        self.assertEqual({k: d for k, d in moved.items() if any(d)},
+                         {"iati.funds.gb-gov-1.given.eur": (0, 30000, 0, 0),
+                          "iati.funds.xm-partner.received.eur": (0, 0, 0, 30000)})
+        after = self.state()
+        # Moved and changed: still a change, refused, the record as it was.
+        changed = [transaction(3, "201", date="2026-02-10", ref="b", provider=GOV,
+                               receiver=PARTNER), older[0], newer]
+        r = self.cc("import", "iati", self.write("changed.xml", document(activity(
+            "XM-MOVE-1", "XM-TEST", changed))), "--schema", SCHEMA, "--json")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        s = json.loads(r.stdout)
+        self.assertEqual([(x["id"], x["status"]) for x in s["rejected"]["listed"]],
+                         [("iati/t/XM-MOVE-1#rb", "exists_with_different_fields")])
+        self.assertEqual(self.transfer("iati/t/XM-MOVE-1#rb")["amount"], 20000)
+        self.assertEqual(self.state(), after)
+        # The audit log replays the moves as they were recorded.
+        self.assertEqual(self.cc("verify").returncode, 0)
+        # The operation says so (the import sets same_if_moved): one logged without it
+        # meets, replayed, the refusal it met when it was recorded.
+        recorded = self.transfer("iati/t/XM-MOVE-1#ra")
+        op = dict(recorded["meta"], op="iati_transaction", id="iati/t/XM-MOVE-1#ra",
+                  amount=recorded["amount"], position=7)
+        del op["source"]
+        for flag, status in ((None, "exists_with_different_fields"), (True, "exists")):
+            if flag is not None:
+                op["same_if_moved"] = flag
+            r = self.cc("apply", input=json.dumps(op) + "\n")
+            self.assertEqual(json.loads(r.stdout)["status"], status, r.stdout)
+        op["same_if_moved"] = "yes"
+        r = self.cc("apply", input=json.dumps(op) + "\n")
+        self.assertIn("same_if_moved: must be true or false", r.stdout)
+
+    def test_a_report_of_a_pair_moved_within_its_activity_is_the_same_one(self):
+        flow = transaction(3, "500", ref=None, provider=(*GOV, "GB-GOV-1-P"),
+                           receiver=(*PARTNER, "XM-PARTNER-R"))
+        other = transaction(3, "70", ref=None, provider=(*GOV, "GB-GOV-1-P"),
+                            receiver=(*PARTNER, "XM-PARTNER-Q"))
+        self.imp(self.write("one.xml", document(activity("GB-GOV-1-P", "GB-GOV-1", [flow]))))
+        before = self.iati_balances()
+        r = self.cc("import", "iati", self.write("two.xml", document(activity(
+            "GB-GOV-1-P", "GB-GOV-1", [other, flow]))), "--schema", SCHEMA, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        s = json.loads(r.stdout)
+        self.assertEqual((s["transactions"], s["rejected"]["count"]), (2, 0))
+        # Only the new report moved money: the 500 is counted once still.
+        after = self.iati_balances()
+        self.assertEqual(after["iati.funds.gb-gov-1.given.eur"][2],
+                         before["iati.funds.gb-gov-1.given.eur"][2] + 7000)
+        self.assertEqual(after["iati.funds.gb-gov-1.given.eur"][2], 57000)
+
     # ---- hostile input
 
     def test_hostile_inputs_are_refused_by_place_and_record_nothing(self):
