@@ -11,12 +11,12 @@
  * built only to word the refusal of a page that cannot be read so. Each
  * operation's canonical JSON is kept apart (util/spill.h: in memory up to
  * FTS_TEXTS_HELD_BYTES, then in a temporary file), and beside it a short
- * entry per flow version, so that memory is bounded by the largest page's
- * text, whatever the number of pages and flows. The flows then go to the
- * ledger oldest version first (app/domain_fts.c maps them), in batches of
- * FTS_BATCH_FLOWS that make one group: a failure records nothing. The
- * summary reads each flow's recorded version back from the store after its
- * batch.
+ * entry per flow version (some 140 bytes), so that memory is the largest
+ * page's text and the entries, whatever the number of pages. The flows then
+ * go to the ledger oldest version first (app/domain_fts.c maps them), in
+ * batches of FTS_BATCH_FLOWS that make one group: a failure records nothing.
+ * The summary reads each flow's recorded version back from the store after
+ * its batch.
  */
 #include "app/interop.h"
 
@@ -197,22 +197,28 @@ static enum cc_err items_add(struct items *it, const json_t *ops, size_t page,
     return rc;
 }
 
-/* Where a page's streamed flows go (fts_read_stream). */
+/*
+ * Where a page's streamed flows go (fts_read_stream). Past the import's
+ * limit, or once keeping a flow failed (memory, the temporary file), the
+ * rest of the page is still read but not kept: a page wrong in itself is
+ * then read whole, and its refusal is the one it always was.
+ */
 struct page_sink {
     struct items *items;
     size_t page;
     struct cc_error *err;
-    enum cc_err rc;   /* why it stopped the stream, when it is not the import's limit */
+    enum cc_err rc; /* why a flow could not be kept */
+    bool over;      /* past FTS_FLOWS_MAX */
 };
 
-static bool page_sink_flow(void *ctx, json_t *op)
+static void page_sink_flow(void *ctx, json_t *op)
 {
     struct page_sink *sink = ctx;
-    /* Past the limit, the page is read whole: its refusal is then the one it always was. */
-    bool ok = sink->items->count < FTS_FLOWS_MAX &&
-              (sink->rc = item_add(sink->items, op, sink->page, sink->err)) == CC_OK;
+    if (sink->rc == CC_OK && !sink->over) {
+        sink->over = sink->items->count >= FTS_FLOWS_MAX;
+        if (!sink->over) sink->rc = item_add(sink->items, op, sink->page, sink->err);
+    }
     json_decref(op);
-    return ok;
 }
 
 /* A page's text from its file, or its path (opened only now: one file open at a time). */
@@ -260,6 +266,14 @@ static json_t *page_parse(const struct interop_input *in, const char *text, size
     return root;
 }
 
+/* rc, but memory that ran out reading a page is said of the page. */
+static enum cc_err out_of_memory_in(const struct interop_input *in, enum cc_err rc,
+                                    struct cc_error *err)
+{
+    if (rc != CC_ERR_NOMEM) return rc;
+    return cc_error_set(err, CC_ERR_NOMEM, "%s: out of memory", in->name);
+}
+
 /*
  * A page's flows into items, page filled with its figures. From its text
  * (given, or read and let go) the flows are streamed (fts_read_stream: the
@@ -280,9 +294,9 @@ static enum cc_err page_items(const struct interop_input *in, size_t index, stru
         struct page_sink sink = {.items = items, .page = index, .err = err, .rc = CC_OK};
         size_t before = items->count;
         enum fts_stream got = fts_read_stream(text, length, page, page_sink_flow, &sink);
-        if (got == FTS_STREAM_READ || sink.rc != CC_OK) {
+        if (got == FTS_STREAM_READ && !sink.over) {
             free(read);
-            return sink.rc;
+            return out_of_memory_in(in, sink.rc, err);
         }
         items->count = before; /* its texts stay in the spill, unnamed */
         root = page_parse(in, text, length, err);
@@ -305,7 +319,7 @@ static enum cc_err page_items(const struct interop_input *in, size_t index, stru
     }
     enum cc_err rc = items_add(items, ops, index, err);
     json_decref(ops);
-    return rc;
+    return out_of_memory_in(in, rc, err);
 }
 
 /* Reads every page into one sorted, de-duplicated list of flow versions. */

@@ -21,6 +21,7 @@
 
 #define FTS_ID_DIGITS_MAX 18        /* flow and organisation ids: decimal, fit in int64 */
 #define FTS_USD_MAX 90000000000000.0 /* dollars: 9e13, so cents stay far inside int64 */
+#define FTS_JSON_DEPTH_MAX 2048      /* jansson's nesting limit (JSON_PARSER_MAX_DEPTH, private) */
 
 struct reader {
     char *message;
@@ -522,20 +523,48 @@ static bool walk_char(struct walk *w, char c)
     return true;
 }
 
-/* The next value, parsed; NULL when it is not JSON (a number beyond 64 bits included). */
-static json_t *walk_value(struct walk *w)
+/* How deep a value nests: 1 for a scalar or an empty object or array. */
+static size_t value_depth(const json_t *v)
+{
+    size_t deepest = 0, i;
+    const char *key;
+    const json_t *member;
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, key, member) {
+            size_t d = value_depth(member);
+            if (d > deepest) deepest = d;
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, member) {
+            size_t d = value_depth(member);
+            if (d > deepest) deepest = d;
+        }
+    }
+    return 1 + deepest;
+}
+
+/*
+ * The next value, parsed, `above` levels deep in the page; NULL when it is
+ * not JSON (a number beyond 64 bits included), or nests deeper in the page
+ * than jansson reads a page whole: parsed alone, its depth starts again.
+ */
+static json_t *walk_value(struct walk *w, size_t above)
 {
     json_error_t error;
     json_t *v = json_loadb(w->p, (size_t)(w->end - w->p), JSON_INPUT_FLAGS | JSON_DISABLE_EOF_CHECK,
                            &error);
+    if (v != NULL && above + value_depth(v) > FTS_JSON_DEPTH_MAX) {
+        json_decref(v);
+        return NULL;
+    }
     if (v != NULL) w->p += error.position;
     return v;
 }
 
 /* The next member's key and its colon; NULL at a key that is not plain text. */
-static json_t *walk_key(struct walk *w)
+static json_t *walk_key(struct walk *w, size_t above)
 {
-    json_t *key = walk_value(w);
+    json_t *key = walk_value(w, above);
     /* A key holding \u0000 is refused whole (jansson takes no such key); a repeat too. */
     if (!json_is_string(key) || strlen(json_string_value(key)) != json_string_length(key) ||
         !walk_char(w, ':')) {
@@ -570,10 +599,9 @@ static bool walk_next(struct walk *w, char close, bool *more)
 
 struct stream {
     struct reader r;
-    bool (*flow)(void *ctx, json_t *op);
+    void (*flow)(void *ctx, json_t *op);
     void *ctx;
     size_t flows;
-    bool stopped; /* by flow() */
 };
 
 /* data.flows: each flow read into its operation and handed over at once. */
@@ -582,7 +610,7 @@ static bool stream_flows(struct stream *st, struct walk *w)
     bool empty;
     if (!walk_open(w, '[', ']', &empty)) return false;
     for (bool more = !empty; more;) {
-        json_t *flow = walk_value(w);
+        json_t *flow = walk_value(w, 3); /* in the page, in data, in flows */
         if (flow == NULL || ++st->flows > FTS_FLOWS_MAX) {
             json_decref(flow);
             return false;
@@ -591,10 +619,7 @@ static bool stream_flows(struct stream *st, struct walk *w)
         json_t *op = flow_op(&st->r, flow);
         json_decref(flow);
         if (op == NULL) return false;
-        if (!st->flow(st->ctx, op)) {
-            st->stopped = true;
-            return false;
-        }
+        st->flow(st->ctx, op);
         if (!walk_next(w, ']', &more)) return false;
     }
     return true;
@@ -610,7 +635,7 @@ static bool walk_object(struct stream *st, struct walk *w, json_t *into, int dep
     bool empty;
     if (!walk_open(w, '{', '}', &empty)) return false;
     for (bool more = !empty; more;) {
-        json_t *key = walk_key(w);
+        json_t *key = walk_key(w, (size_t)depth + 1);
         if (key == NULL) return false;
         const char *name = json_string_value(key);
         bool ok = json_object_get(into, name) == NULL;
@@ -624,7 +649,7 @@ static bool walk_object(struct stream *st, struct walk *w, json_t *into, int dep
                  stream_flows(st, w);
             *flows = ok;
         } else if (ok) {
-            json_t *value = walk_value(w);
+            json_t *value = walk_value(w, (size_t)depth + 1);
             ok = value != NULL && json_object_set_new(into, name, value) == 0;
         }
         json_decref(key);
@@ -634,7 +659,7 @@ static bool walk_object(struct stream *st, struct walk *w, json_t *into, int dep
 }
 
 enum fts_stream fts_read_stream(const char *text, size_t length, struct fts_page *page,
-                                bool (*flow)(void *ctx, json_t *op), void *ctx)
+                                void (*flow)(void *ctx, json_t *op), void *ctx)
 {
     char message[FTS_MESSAGE_BYTES] = "";
     struct stream st = {.r = {.message = message, .size = sizeof message}, .flow = flow,
@@ -658,6 +683,5 @@ enum fts_stream fts_read_stream(const char *text, size_t length, struct fts_page
         ok = page_read(&st.r, root, page);
     }
     json_decref(root);
-    if (st.stopped) return FTS_STREAM_STOPPED;
     return ok ? FTS_STREAM_READ : FTS_STREAM_WHOLE;
 }

@@ -46,16 +46,16 @@ bool fts_read(const json_t *root, json_t *ops, struct fts_page *page, char *mess
 /*
  * Reads one page from its text a flow at a time: each flow's operation goes
  * to flow() (which takes the reference) as soon as it is read, so memory
- * holds the text and one flow, never the page's tree (some fifteen times
- * the text). FTS_STREAM_WHOLE: the text was not read so (not JSON, a key given
- * twice, a number beyond 64 bits, not an FTS answer, a flow that fts_read
- * refuses): the caller drops what flow() was given and reads the page whole
- * (json_parse_text, then fts_read), which says what is wrong, in the order
- * it always has. FTS_STREAM_STOPPED: flow() returned false.
+ * holds the text and one flow, never the tree of the page's flows (some
+ * fifteen times their text). FTS_STREAM_WHOLE: the text was not read so
+ * (not JSON, a key given twice, a number beyond 64 bits, nesting jansson
+ * refuses, not an FTS answer, a flow that fts_read refuses): the caller
+ * drops what flow() was given and reads the page whole (json_parse_text,
+ * then fts_read), which says what is wrong, in the order it always has.
  */
-enum fts_stream { FTS_STREAM_READ, FTS_STREAM_WHOLE, FTS_STREAM_STOPPED };
+enum fts_stream { FTS_STREAM_READ, FTS_STREAM_WHOLE };
 enum fts_stream fts_read_stream(const char *text, size_t length, struct fts_page *page,
-                                bool (*flow)(void *ctx, json_t *op), void *ctx);
+                                void (*flow)(void *ctx, json_t *op), void *ctx);
 
 /* FTS's order of flow versions: by flow id (decimal: shorter is smaller), then version. */
 int fts_flow_compare(const char *flow_a, int64_t version_a, const char *flow_b,

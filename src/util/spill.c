@@ -80,9 +80,16 @@ bool spill_put(struct spill *s, const void *data, size_t n, struct spill_ref *re
         memcpy(s->memory + s->held, data, n);
         s->held += n;
     } else {
+        if (s->failed) { /* a short write left bytes no offset accounts for */
+            errno = EIO;
+            return false;
+        }
         if (s->file == NULL && (s->file = spill_file()) == NULL) return false;
-        if (fwrite(data, 1, n, s->file) != n) return false;
         s->unflushed = true;
+        if (fwrite(data, 1, n, s->file) != n) {
+            s->failed = true;
+            return false;
+        }
     }
     ref->offset = s->size;
     ref->length = n;
@@ -98,6 +105,10 @@ bool spill_get(struct spill *s, struct spill_ref ref, void *out)
         return false;
     }
     if ((uint64_t)ref.offset < s->held) { /* a string lies wholly in memory or in the file */
+        if (ref.length > s->held - (size_t)ref.offset) {
+            errno = EINVAL;
+            return false;
+        }
         memcpy(out, s->memory + ref.offset, ref.length);
         return true;
     }

@@ -25,6 +25,7 @@ struct spill {
     FILE *file;      /* NULL until the budget is spent; then every later string */
     int64_t size;    /* bytes put in all */
     bool unflushed;  /* puts not yet handed to the kernel: a get flushes first */
+    bool failed;     /* a write to the file failed: every later put fails too */
 };
 
 /* Where a string was put. */

@@ -597,9 +597,39 @@ class Fts(unittest.TestCase):
                                                      '{"amountUSD":123456789012345678901234}]}}'
                                                      % good))
         self.assertIn("a number beyond 64 bits", r.stderr)
+        # Nested deeper than a page may be (jansson's 2,048 levels, counted from the
+        # page): refused, though each flow alone is not; one level less is read.
+        flow = json.dumps(flows[0])
+        deep = '{"data":{"flows":[{"m":%s,%s]}}' % ("[" * 2045 + "]" * 2045, flow[1:])
+        r = self.cc("import", "fts", self.write_text("deep.json", deep))
+        self.assertEqual(r.returncode, 2, r.stdout)
+        self.assertIn("deep.json:1:", r.stderr)
+        self.assertIn("maximum parsing depth", r.stderr)
+        self.assertEqual(self.balances(), [])
+        fits = '{"data":{"flows":[{"m":%s,%s]}}' % ("[" * 2044 + "]" * 2044, flow[1:])
+        self.assertEqual(self.imported(self.write_text("fits.json", fits))["flows"], 1)
         # The same flows in a good page: recorded.
         s = self.imported(self.write_text("good.json", '{"data":{"flows":[%s]}}' % good))
         self.assertEqual(s["incoming"]["flows"], 3)
+
+    def test_a_page_wrong_in_itself_is_refused_so_even_when_its_flows_cannot_be_kept(self):
+        # More flows' text than memory keeps (64 MiB), and no temporary file to be had:
+        # a page whose count is wrong is refused for its count, as it always was, not
+        # for the file; a good page, for the file (a system error, exit 3).
+        flows = numbered_flows(24000, 400000)
+        for f in flows:
+            f["description"] = "Support to people in need " * 75  # 1,950 bytes, kept
+        body = '{"data":{"flows":%s},"meta":{"count":%%s}}' % json.dumps(flows)
+        env = dict(os.environ, TMPDIR=os.path.join(self.dir.name, "missing"))
+        for count, code, message in (('"many"', 2, "meta.count: must be a number of flows"),
+                                     ("24000", 3, "cannot keep the flows in a temporary file")):
+            with self.subTest(count=count):
+                path = self.write_text("big.json", body % count)
+                r = subprocess.run([CONCORD, "--db", self.db, "import", "fts", path],
+                                   capture_output=True, text=True, timeout=600, env=env)
+                self.assertEqual(r.returncode, code, r.stderr)
+                self.assertIn(message, r.stderr)
+                self.assertEqual(self.balances(), [])
 
     def test_a_refused_flow_is_reported_and_the_rest_recorded(self):
         flows = [f for f in flows_of("afg") if f["amountUSD"] > 0]

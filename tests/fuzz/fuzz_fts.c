@@ -28,9 +28,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static bool streamed_flow(void *ctx, json_t *op)
+static void streamed_flow(void *ctx, json_t *op)
 {
-    return json_array_append_new(ctx, op) == 0;
+    json_array_append_new(ctx, op);
 }
 
 /* The stream against the whole reading: ok is fts_read's answer on root (NULL: not JSON). */
@@ -41,7 +41,6 @@ static void stream_check(const uint8_t *data, size_t size, const json_t *root, b
     struct fts_page spage;
     enum fts_stream got = fts_read_stream((const char *)data, size, &spage, streamed_flow,
                                           streamed);
-    FUZZ_CHECK(got != FTS_STREAM_STOPPED, "the stream stopped with a sink that never stops");
     /* A text with a NUL byte, which jansson may pass over, is always left to the whole reading. */
     bool nul = memchr(data, '\0', size) != NULL;
     FUZZ_CHECK((got == FTS_STREAM_READ) == (root != NULL && ok && !nul),

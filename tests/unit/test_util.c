@@ -21,12 +21,14 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <cmocka.h>
 
@@ -648,6 +650,10 @@ static void spill_reads_back_what_was_put(void **state)
         assert_false(spill_get(&s, past, back));
         struct spill_ref before = {.offset = -1, .length = 1};
         assert_false(spill_get(&s, before, back));
+        if (s.held > 2 && s.file != NULL) { /* across memory and file: no string lies so */
+            struct spill_ref across = {.offset = (int64_t)s.held - 2, .length = 5};
+            assert_false(spill_get(&s, across, back));
+        }
         spill_free(&s);
     }
     struct spill none;
@@ -667,6 +673,26 @@ static void spill_reads_back_what_was_put(void **state)
     else unsetenv("TMPDIR");
     free(saved);
     spill_free(&none);
+    /* The file cannot grow (a full disk): that put fails, and so does every later one,
+       even one that would fit, since the file may hold part of the failed one. */
+    struct rlimit was;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &was), 0);
+    void (*handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = {.rlim_cur = 64 * 1024, .rlim_max = was.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    struct spill full;
+    spill_init(&full, 0);
+    static char block[40000];
+    struct spill_ref ref;
+    assert_true(spill_put(&full, block, sizeof block, &ref));
+    bool failed = false;
+    for (int i = 0; i < 4 && !failed; i++) failed = !spill_put(&full, block, sizeof block, &ref);
+    assert_true(failed);
+    assert_false(spill_put(&full, "x", 1, &ref));
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &was), 0);
+    signal(SIGXFSZ, handler);
+    assert_false(spill_put(&full, "x", 1, &ref));
+    spill_free(&full);
 }
 
 int main(void)
