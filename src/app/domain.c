@@ -256,6 +256,11 @@ static int found_copy_fn(void *ctx, const struct ledger_transfer *t)
 
 bool domain_lookup(struct domain_expansion *x, const char *id, struct domain_found *out)
 {
+    return domain_lookup_batch(x, id, out) || domain_lookup_recorded(x, id, out);
+}
+
+bool domain_lookup_batch(struct domain_expansion *x, const char *id, struct domain_found *out)
+{
     memset(out, 0, sizeof *out);
     /* The latest step wins: this operation's own, then the batch's earlier ones. */
     const struct ledger_op *op = NULL;
@@ -277,7 +282,7 @@ bool domain_lookup(struct domain_expansion *x, const char *id, struct domain_fou
         out->pending = (op->flags & LEDGER_OP_PENDING) != 0;
         return true;
     }
-    return domain_lookup_recorded(x, id, out);
+    return false;
 }
 
 /* An account's owner as stored ("" when it has none); false when there is no such account. */

@@ -131,6 +131,8 @@ struct domain_found {
 bool domain_lookup(struct domain_expansion *x, const char *id, struct domain_found *out);
 /* The same, among recorded rows only. */
 bool domain_lookup_recorded(struct domain_expansion *x, const char *id, struct domain_found *out);
+/* The same, among what the batch made before (this operation's steps included) only. */
+bool domain_lookup_batch(struct domain_expansion *x, const char *id, struct domain_found *out);
 
 /* An account's unit and name as an expansion sees it (recorded, or made earlier in the batch). */
 bool domain_lookup_account(struct domain_expansion *x, const char *id, const char **unit,

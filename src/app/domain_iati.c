@@ -346,8 +346,13 @@ static const char *report_meta(struct domain_expansion *x, const struct report *
 static const char *moved_meta(struct domain_expansion *x, const struct report *r,
                               const char *meta)
 {
+    /*
+     * What the ledger will compare the step with: the row recorded, which no
+     * later step can replace; else one made earlier in the batch.
+     */
     struct domain_found found;
-    if (meta == NULL || !r->same_if_moved || !domain_lookup(x, r->id, &found) ||
+    if (meta == NULL || !r->same_if_moved ||
+        !(domain_lookup_recorded(x, r->id, &found) || domain_lookup_batch(x, r->id, &found)) ||
         found.meta == NULL ||
         strcmp(found.meta, meta) == 0)
         return meta;

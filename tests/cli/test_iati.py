@@ -508,27 +508,62 @@ class Iati(unittest.TestCase):
         op["same_if_moved"] = "yes"
         r = self.cc("apply", input=json.dumps(op) + "\n")
         self.assertIn("same_if_moved: must be true or false", r.stdout)
+        # Moved and changed where only its record shows (the provider's name): a change.
+        renamed = [transaction(3, "100", date="2026-01-10", ref="a",
+                               provider=("GB-GOV-1", "His Majesty's Government"),
+                               receiver=PARTNER), newer, older[1]]
+        r = self.cc("import", "iati", self.write("renamed.xml", document(activity(
+            "XM-MOVE-1", "XM-TEST", renamed))), "--schema", SCHEMA, "--json")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual([(x["id"], x["status"]) for x in json.loads(r.stdout)["rejected"]["listed"]],
+                         [("iati/t/XM-MOVE-1#ra", "exists_with_different_fields")])
+        self.assertEqual(self.transfer("iati/t/XM-MOVE-1#ra")["meta"]["provider"]["name"],
+                         "United Kingdom")
+        # Changed in one file and moved unchanged in another of the same import: the
+        # change is refused, once; the move is the one recorded.
+        moved = [newer, older[0], older[1]]
+        r = self.cc("import", "iati", self.write("changed.xml", document(activity(
+            "XM-MOVE-1", "XM-TEST", changed))), self.write("moved.xml", document(activity(
+                "XM-MOVE-1", "XM-TEST", moved))), "--schema", SCHEMA, "--json")
+        self.assertEqual([(x["id"], x["status"]) for x in json.loads(r.stdout)["rejected"]["listed"]],
+                         [("iati/t/XM-MOVE-1#rb", "exists_with_different_fields")])
 
     def test_a_report_of_a_pair_moved_within_its_activity_is_the_same_one(self):
-        flow = transaction(3, "500", ref=None, provider=(*GOV, "GB-GOV-1-P"),
-                           receiver=(*PARTNER, "XM-PARTNER-R"))
-        other = transaction(3, "70", ref=None, provider=(*GOV, "GB-GOV-1-P"),
-                            receiver=(*PARTNER, "XM-PARTNER-Q"))
-        self.imp(self.write("one.xml", document(activity("GB-GOV-1-P", "GB-GOV-1", [flow]))))
+        # Both sides of two flows: the provider's reports move the money, the
+        # recipient's are kept as second reports. Each side then inserts a transaction
+        # of another flow before them: every report is the one recorded.
+        provider, recipient = self.write("p.xml", PROVIDER_SIDE), self.write("r.xml",
+                                                                             RECIPIENT_SIDE)
+        first = self.imp(provider, recipient)
+        self.assertEqual(first["second_reports"], 2)
         before = self.iati_balances()
-        r = self.cc("import", "iati", self.write("two.xml", document(activity(
-            "GB-GOV-1-P", "GB-GOV-1", [other, flow]))), "--schema", SCHEMA, "--json")
+        seconds = [p["second_report"] for p in first["double_reported"]["listed"]]
+        counted = [p["counted"] for p in first["double_reported"]["listed"]]
+        inserted_p = document(activity("XM-DONOR-A1", "XM-DONOR", [
+            transaction(3, "70", date="2026-03-01", receiver=NGO + ("XM-NGO-Q",)),
+            transaction(2, "5000", date="2026-02-01", receiver=NGO + ("XM-NGO-B1",)),
+            transaction(3, "1000", date="2026-02-10", receiver=NGO + ("XM-NGO-B1",))]))
+        inserted_r = document(activity("XM-NGO-B1", "XM-NGO", [
+            transaction(1, "30", date="2026-03-02", provider=DONOR + ("XM-DONOR-Z",)),
+            transaction(11, "5000.00", date="2026-02-03", provider=DONOR + ("XM-DONOR-A1",)),
+            transaction(1, "1000.0", date="2026-02-12", provider=DONOR + ("XM-DONOR-A1",))]))
+        r = self.cc("import", "iati", self.write("p2.xml", inserted_p),
+                    self.write("r2.xml", inserted_r), "--schema", SCHEMA, "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
         s = json.loads(r.stdout)
-        self.assertEqual((s["transactions"], s["rejected"]["count"]), (2, 0))
-        # Only the new report moved money: the 500 is counted once still.
+        self.assertEqual((s["transactions"], s["second_reports"], s["rejected"]["count"]),
+                         (4, 2, 0))
+        # Only the two new flows moved money; the pairs are still counted once.
         after = self.iati_balances()
-        self.assertEqual(after["iati.funds.gb-gov-1.given.eur"][2],
-                         before["iati.funds.gb-gov-1.given.eur"][2] + 7000)
-        self.assertEqual(after["iati.funds.gb-gov-1.given.eur"][2], 57000)
-
-    # ---- hostile input
-
+        self.assertEqual(after["iati.funds.xm-donor.given.eur"][2],
+                         before["iati.funds.xm-donor.given.eur"][2] + 7000 + 3000)
+        self.assertEqual(after["iati.commitment.xm-ngo.received.eur"],
+                         before["iati.commitment.xm-ngo.received.eur"])
+        self.assertEqual(self.account("iati.records.second_reports"), (0, 0, 0, 2))
+        # The records keep the places they were first given.
+        for ident in seconds + counted:
+            self.assertIn(self.transfer(ident)["meta"]["position"], (1, 2), ident)
+        self.assertEqual(self.cc("verify").returncode, 0)
     def test_hostile_inputs_are_refused_by_place_and_record_nothing(self):
         self.imp(EXAMPLE)
         good = ALL_TYPES
