@@ -353,8 +353,7 @@ static const char *moved_meta(struct domain_expansion *x, const struct report *r
     struct domain_found found;
     if (meta == NULL || !r->same_if_moved ||
         !(domain_lookup_recorded(x, r->id, &found) || domain_lookup_batch(x, r->id, &found)) ||
-        found.meta == NULL ||
-        strcmp(found.meta, meta) == 0)
+        found.meta == NULL || strcmp(found.meta, meta) == 0)
         return meta;
     json_t *was = json_loads(found.meta, 0, NULL), *now = json_loads(meta, 0, NULL);
     bool moved = json_is_integer(json_object_get(was, "position")) &&
