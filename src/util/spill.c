@@ -100,7 +100,8 @@ bool spill_put(struct spill *s, const void *data, size_t n, struct spill_ref *re
 bool spill_get(struct spill *s, struct spill_ref ref, void *out)
 {
     if (ref.length == 0) return true;
-    if (ref.offset < 0 || ref.offset > s->size || (int64_t)ref.length > s->size - ref.offset) {
+    if (ref.offset < 0 || ref.offset > s->size ||
+        ref.length > (uint64_t)(s->size - ref.offset)) {
         errno = EINVAL;
         return false;
     }

@@ -650,6 +650,8 @@ static void spill_reads_back_what_was_put(void **state)
         assert_false(spill_get(&s, past, back));
         struct spill_ref before = {.offset = -1, .length = 1};
         assert_false(spill_get(&s, before, back));
+        struct spill_ref endless = {.offset = 0, .length = SIZE_MAX};
+        assert_false(spill_get(&s, endless, back));
         if (s.held > 2 && s.file != NULL) { /* across memory and file: no string lies so */
             struct spill_ref across = {.offset = (int64_t)s.held - 2, .length = 5};
             assert_false(spill_get(&s, across, back));
