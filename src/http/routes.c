@@ -202,8 +202,9 @@ static void h_batch(struct http_request *request, struct concord *cc)
 
 /* ---------------------------------------------------------------- imports */
 
-/* The pages of one FTS search, together: parsed whole (jansson builds its tree, some
-   20 times the text), so kept where that fits in memory; a country's year is ~2 MB. */
+/* The pages of one FTS search, together: an array of them is parsed whole (jansson
+   builds its tree, some fifteen times the text), so kept where that fits in memory; a
+   country's year is ~2 MB. One page alone is read a flow at a time. */
 #define HTTP_FTS_BYTES_MAX (UINT64_C(32) << 20)
 #define HTTP_HXL_BYTES_MAX ((uint64_t)HXL_FILE_BYTES_MAX) /* one table, as the command takes */
 #define HTTP_IATI_BYTES_MAX HTTP_IMPORT_BYTES_MAX      /* streamed: memory stays bounded */
@@ -227,6 +228,34 @@ static char *body_read(struct http_request *request)
 }
 
 /*
+ * One page as the body: read from its text a flow at a time, as the command
+ * reads a file, its tree never built. A body the import refuses as input is
+ * parsed as any body is first, so that one that is not JSON gets the reply
+ * every route gives it.
+ */
+static void import_fts_page(struct http_request *request, struct concord *cc, char *text,
+                            bool dry_run)
+{
+    struct interop_input input = {.name = "the body", .text = text,
+                                  .length = request->body_length};
+    json_t *summary = NULL;
+    struct cc_error err = {0};
+    enum cc_err rc = concord_import_fts(cc, &input, 1, dry_run, &summary, &err);
+    if (rc == CC_OK) {
+        answer(request, summary);
+        return;
+    }
+    if (rc == CC_ERR_INPUT) {
+        request->body = text;
+        json_t *body = body_parse(request); /* not JSON: answered there */
+        request->body = NULL;
+        if (body == NULL) return;
+        json_decref(body);
+    }
+    http_error_from(request, &err);
+}
+
+/*
  * POST /v1/import/fts: one page of an FTS flow search answer, or a JSON array
  * of its pages (all pages of one search, as `concord import fts` takes them).
  */
@@ -236,6 +265,11 @@ static void h_import_fts(struct http_request *request, struct concord *cc)
     if (!query_dry_run(request, &dry_run)) return;
     char *text = body_read(request);
     if (text == NULL) return;
+    if (text[strspn(text, " \t\r\n")] == '{') {
+        import_fts_page(request, cc, text, dry_run);
+        free(text);
+        return;
+    }
     request->body = text; /* read back from its file: parsed as any body is */
     json_t *body = body_parse(request);
     if (body == NULL) {

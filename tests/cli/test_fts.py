@@ -702,6 +702,34 @@ class FtsOverHttp(unittest.TestCase):
                 status, error = post(json.dumps(answer[0]).encode(), tokens["coordinator"])
                 self.assertEqual(status, 400)
                 self.assertIn("meta.count says the search found 478 flows", error["error"]["message"])
+                # One page alone (read a flow at a time): the same figures as the command's,
+                # and a body that is not JSON answered as every route answers it.
+                alone = copy.deepcopy(answer[0])
+                del alone["meta"]["count"]
+                alone_path = os.path.join(directory, "alone.json")
+                with open(alone_path, "w", encoding="utf-8") as f:
+                    json.dump(alone, f)
+                status, page = post(b"\r\n " + json.dumps(alone).encode(), tokens["coordinator"],
+                                    path="/v1/import/fts?dry_run=true")
+                self.assertEqual(status, 200, page)
+                page.pop("dry_run")
+                fresh = os.path.join(directory, "g.db")
+                subprocess.run([CONCORD, "--db", fresh, "init"], check=True, capture_output=True,
+                               timeout=120)
+                cli = subprocess.run([CONCORD, "--db", fresh, "import", "fts", alone_path,
+                                      "--json"], capture_output=True, text=True, timeout=120)
+                self.assertEqual(cli.returncode, 0, cli.stderr)
+                by_cli = json.loads(cli.stdout)
+                # The server's ledger holds these flows already: nothing new there.
+                self.assertEqual((page.pop("transfers"), by_cli.pop("transfers")["created"]),
+                                 ({"created": 0, "superseded": 0}, 180))
+                self.assertEqual(page, by_cli)
+                for data, words in ((json.dumps(alone).encode()[:100], "line 1, column "),
+                                    (b'{"data":{"flows":[]},"m":123456789012345678901234}',
+                                     "a number does not fit 64 bits")):
+                    status, error = post(data, tokens["coordinator"])
+                    self.assertEqual((status, error["error"]["code"]), (400, "bad_request"), error)
+                    self.assertIn(words, error["error"]["message"])
                 # Refused from its headers (a small body: a large one would be cut off unread).
                 status, error = post(b"[]", tokens["viewer"])
                 self.assertEqual(status, 403, error)
