@@ -437,6 +437,8 @@ struct tally {
     json_t *pairs_listed;
     json_t *rejected;             /* the first INTEROP_IATI_LISTED_MAX refusals */
     size_t rejected_count;
+    json_t *doubtful;             /* placed transactions like earlier ones (doubtful_batch) */
+    size_t doubtful_count;
 };
 
 /* What one transfer is, copied out of the store's callback (its meta only when asked). */
@@ -527,13 +529,16 @@ static bool pair_other(const char *id, char other[IATI_ID_BYTES_MAX + 1])
     return true;
 }
 
-/* One transfer id of the input: what the ledger holds under it, counted once. */
-static enum cc_err tally_id(struct tally *t, const char *id, struct cc_error *err)
+/*
+ * One transfer id of the input: what the ledger holds under it, counted once.
+ * created: this import made it (the counted map says so, for doubtful_batch).
+ */
+static enum cc_err tally_id(struct tally *t, const char *id, bool created, struct cc_error *err)
 {
     uint32_t unused;
     if (strmap_get(&t->counted, id, &unused)) return CC_OK;
     const char *copy = arena_strdup(&t->arena, id);
-    if (copy == NULL || !strmap_put(&t->counted, copy, 0))
+    if (copy == NULL || !strmap_put(&t->counted, copy, created ? 1 : 0))
         return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
     bool second = false;
     char other[IATI_ID_BYTES_MAX + 1];
@@ -583,7 +588,8 @@ static json_t *sum_json(__int128 v)
 static void tally_init(struct tally *t, struct concord *cc)
 {
     *t = (struct tally){.cc = cc, .unit_index = json_object(), .pairs = json_object(),
-                        .pairs_listed = json_array(), .rejected = json_array()};
+                        .pairs_listed = json_array(), .rejected = json_array(),
+                        .doubtful = json_array()};
     strmap_init(&t->counted);
     arena_init(&t->arena);
 }
@@ -594,9 +600,141 @@ static void tally_free(struct tally *t)
     json_decref(t->pairs);
     json_decref(t->pairs_listed);
     json_decref(t->rejected);
+    json_decref(t->doubtful);
     free(t->sums);
     strmap_free(&t->counted);
     arena_free(&t->arena);
+}
+
+/*
+ * A transaction known only by its place (iati/t/<key>#<n>) is another one
+ * once moved (docs/INTEROP.md): a publisher that inserts a transaction before
+ * it makes the import record it again, its money twice, and nothing in the
+ * file says so. What the import can say: a transaction it just made under
+ * its place that is like one the ledger held before at another place of the
+ * same activity (the same accounts, amount, unit, kind, date, memo and meta
+ * but for `position`). That may be a move, or two like transactions; the
+ * summary lists it (`doubtful`) for the analyst to look at.
+ */
+struct placed {
+    struct tally *t;
+    const json_t *made;   /* id → true: the transactions of the batch to look at */
+    json_t *before;       /* signature → id: rows the import did not make */
+    json_t *signatures;   /* id → signature, of the ones made */
+    bool failed;
+};
+
+/* What makes two transactions alike: all but their ids, timestamps and places. */
+static char *signature_of(const struct ledger_transfer *row)
+{
+    json_t *meta = row->meta != NULL ? json_loads(row->meta, 0, NULL) : NULL;
+    json_object_del(meta, "position");
+    json_t *all = json_pack("{s:s?,s:s?,s:I,s:s?,s:s?,s:I,s:s?,s:o?}", "debit", row->debit,
+                            "credit", row->credit, "amount", (json_int_t)row->amount, "unit",
+                            row->unit, "kind", row->kind, "date", (json_int_t)row->date, "memo",
+                            row->memo, "meta", meta);
+    char *text = all != NULL ? json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(all);
+    return text;
+}
+
+static int placed_fn(void *ctx, const struct ledger_transfer *row)
+{
+    struct placed *p = ctx;
+    uint32_t created = 0;
+    bool made = json_object_get(p->made, row->id) != NULL;
+    if (!made && strmap_get(&p->t->counted, row->id, &created) && created == 1)
+        return 0; /* made by this import too: two like transactions of the file */
+    char *signature = signature_of(row);
+    if (signature == NULL) {
+        p->failed = true;
+        return 1;
+    }
+    if (made)
+        json_object_set_new(p->signatures, row->id, json_string(signature));
+    else if (json_object_get(p->before, signature) == NULL)
+        json_object_set_new(p->before, signature, json_string(row->id));
+    free(signature);
+    return 0;
+}
+
+/* The activity of a transaction known by its place: "iati/t/<key>#" (out), else false. */
+static bool placed_prefix(const char *id, char out[IATI_ID_BYTES_MAX + 1])
+{
+    const char *hash = strrchr(id, '#');
+    if (strncmp(id, "iati/t/", 7) != 0 || hash == NULL || hash[1] == '\0' ||
+        strspn(hash + 1, "0123456789") != strlen(hash + 1) || hash + 1 - id > IATI_ID_BYTES_MAX)
+        return false; /* known by its ref, or a pair's report: moves are recognised */
+    snprintf(out, IATI_ID_BYTES_MAX + 1, "%.*s", (int)(hash + 1 - id), id);
+    return true;
+}
+
+/* Was the activity of prefix ("iati/t/<key>#") first recorded by this import? */
+static bool activity_made_here(struct tally *t, const char *prefix)
+{
+    char record[IATI_ID_BYTES_MAX + 1];
+    size_t key = strlen(prefix) - strlen("iati/t/") - 1;
+    snprintf(record, sizeof record, "iati/a/%.*s", (int)key, prefix + strlen("iati/t/"));
+    uint32_t created = 0;
+    return strmap_get(&t->counted, record, &created) && created == 1;
+}
+
+/* The transactions of one activity made by this batch (made: id → true), against the rest. */
+static enum cc_err doubtful_activity(struct tally *t, const char *prefix, const json_t *made,
+                                     struct cc_error *err)
+{
+    struct placed p = {.t = t, .made = made, .before = json_object(),
+                       .signatures = json_object()};
+    enum cc_err rc = p.before != NULL && p.signatures != NULL
+                         ? t->cc->store->driver->transfers_id_prefix(t->cc->store, prefix,
+                                                                     placed_fn, &p, err)
+                         : cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    if (rc == CC_OK && p.failed) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    const char *id;
+    const json_t *signature;
+    if (rc == CC_OK)
+        json_object_foreach(p.signatures, id, signature) {
+            const json_t *like = json_object_get(p.before, json_string_value(signature));
+            if (like == NULL) continue;
+            t->doubtful_count++;
+            if (json_array_size(t->doubtful) < INTEROP_IATI_LISTED_MAX)
+                json_array_append_new(t->doubtful,
+                                      json_pack("{s:s,s:O}", "id", id, "like", like));
+        }
+    json_decref(p.before);
+    json_decref(p.signatures);
+    return rc;
+}
+
+/*
+ * The batch's transactions known by their place, made by it in activities
+ * recorded before this import (an activity new to the ledger has no earlier
+ * transactions to be like): one look at each such activity.
+ */
+static enum cc_err doubtful_batch(struct tally *t, const struct ledger_op *lops,
+                                  const struct ledger_result *results, size_t heads, size_t n,
+                                  struct cc_error *err)
+{
+    json_t *activities = json_object(); /* prefix → {id → true} */
+    if (activities == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    char prefix[IATI_ID_BYTES_MAX + 1];
+    for (size_t i = heads; i < n; i++) {
+        if (results[i].status != LEDGER_CREATED || lops[i].id == NULL ||
+            !placed_prefix(lops[i].id, prefix) || activity_made_here(t, prefix))
+            continue;
+        json_t *made = json_object_get(activities, prefix);
+        if (made == NULL) json_object_set_new(activities, prefix, made = json_object());
+        json_object_set_new(made, lops[i].id, json_true());
+    }
+    enum cc_err rc = CC_OK;
+    const char *activity;
+    const json_t *made;
+    json_object_foreach(activities, activity, made) {
+        rc = doubtful_activity(t, activity, made, err);
+        if (rc != CC_OK) break;
+    }
+    json_decref(activities);
+    return rc;
 }
 
 /* One committed batch into the tally: its refusals, and what the ledger holds of its ids. */
@@ -616,8 +754,9 @@ static enum cc_err tally_batch(struct tally *t, size_t heads, const struct ledge
                                                 results[i].message));
         }
         if (i < heads || op->id == NULL) continue;
-        rc = tally_id(t, op->id, err);
+        rc = tally_id(t, op->id, results[i].status == LEDGER_CREATED, err);
     }
+    if (rc == CC_OK) rc = doubtful_batch(t, lops, results, heads, n, err);
     return rc;
 }
 
@@ -645,12 +784,13 @@ static enum cc_err tally_finish(struct tally *t, struct import *im, json_t **sum
         json_object_set_new(amounts, unit, per);
     }
     *summary = json_pack(
-        "{s:I,s:I,s:o,s:o,s:I,s:{s:I,s:O},s:{s:I,s:O},s:{s:I,s:O}}", "activities",
+        "{s:I,s:I,s:o,s:o,s:I,s:{s:I,s:O},s:{s:I,s:O},s:{s:I,s:O},s:{s:I,s:O}}", "activities",
         (json_int_t)t->activities, "transactions", (json_int_t)t->transactions, "by_type",
         by_type, "amounts", amounts, "second_reports", (json_int_t)t->second_reports,
         "double_reported", "count", (json_int_t)t->pairs_count, "listed", t->pairs_listed,
         "skipped", "count", (json_int_t)im->skipped_count, "listed", im->skipped, "rejected",
-        "count", (json_int_t)t->rejected_count, "listed", t->rejected);
+        "count", (json_int_t)t->rejected_count, "listed", t->rejected, "doubtful", "count",
+        (json_int_t)t->doubtful_count, "listed", t->doubtful);
     return *summary != NULL ? CC_OK : cc_error_set(err, CC_ERR_NOMEM, "out of memory");
 }
 

@@ -69,6 +69,15 @@ static void print_summary(struct concord *cc, const json_t *s)
         printf("reported by both sides, counted once: %s (also %s)\n",
                json_string_value(json_object_get(p, "counted")),
                json_string_value(json_object_get(p, "second_report")));
+    const json_t *doubtful = json_object_get(s, "doubtful");
+    if (json_integer_value(json_object_get(doubtful, "count")) > 0)
+        printf("%lld transactions known only by their place are like ones recorded before at "
+               "another place of their activity: if the publisher moved them, their money now "
+               "counts twice:\n",
+               (long long)json_integer_value(json_object_get(doubtful, "count")));
+    json_array_foreach(json_object_get(doubtful, "listed"), i, p)
+        printf("  %s like %s\n", json_string_value(json_object_get(p, "id")),
+               json_string_value(json_object_get(p, "like")));
     const json_t *skipped = json_object_get(s, "skipped");
     if (json_integer_value(json_object_get(skipped, "count")) > 0)
         printf("%lld not recorded:\n",

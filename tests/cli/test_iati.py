@@ -528,6 +528,33 @@ class Iati(unittest.TestCase):
         self.assertEqual([(x["id"], x["status"]) for x in json.loads(r.stdout)["rejected"]["listed"]],
                          [("iati/t/XM-MOVE-1#rb", "exists_with_different_fields")])
 
+    def test_a_transaction_known_by_its_place_and_moved_is_listed_as_doubtful(self):
+        # No ref on P: known by its place (#2). The publisher inserts N at the top, and
+        # P, now third, is recorded again as #3: its money twice. The summary says so.
+        a = transaction(3, "100", date="2026-01-10", ref="a", provider=GOV, receiver=PARTNER)
+        p = transaction(3, "200", date="2026-02-10", provider=GOV, receiver=PARTNER)
+        n = transaction(3, "300", date="2026-03-10", ref="n", provider=GOV, receiver=PARTNER)
+        q = transaction(3, "400", date="2026-04-10", provider=GOV, receiver=PARTNER)
+        first = self.imp(self.write("v1.xml", document(activity("XM-M", "XM-TEST", [a, p, p]))))
+        # Two like transactions of one file, both new: nothing doubtful.
+        self.assertEqual(first["doubtful"], {"count": 0, "listed": []})
+        v2 = self.write("v2.xml", document(activity("XM-M", "XM-TEST", [n, a, p, p, q])))
+        text = self.cc("import", "iati", v2, "--schema", SCHEMA, "--dry-run")
+        self.assertEqual(text.returncode, 0, text.stderr)
+        self.assertIn("1 transactions known only by their place are like ones recorded before",
+                      text.stdout)
+        self.assertIn("\n  iati/t/XM-M#4 like iati/t/XM-M#2\n", text.stdout)
+        r = self.cc("import", "iati", v2, "--schema", SCHEMA, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        s = json.loads(r.stdout)
+        # #3 is P at the place it had; #4, P too, is new under its place and like #2 (its
+        # money now counts twice); #5 (Q) is new and like nothing.
+        self.assertEqual(s["doubtful"], {"count": 1, "listed": [
+            {"id": "iati/t/XM-M#4", "like": "iati/t/XM-M#2"}]})
+        self.assertEqual(self.transfer("iati/t/XM-M#5")["amount"], 40000)
+        # Imported again: nothing new, nothing doubtful.
+        self.assertEqual(self.imp(v2)["doubtful"]["count"], 0)
+
     def test_a_report_of_a_pair_moved_within_its_activity_is_the_same_one(self):
         # Both sides of two flows: the provider's reports move the money, the
         # recipient's are kept as second reports. Each side then inserts a transaction
