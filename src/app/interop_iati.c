@@ -529,16 +529,16 @@ static bool pair_other(const char *id, char other[IATI_ID_BYTES_MAX + 1])
     return true;
 }
 
-/*
- * One transfer id of the input: what the ledger holds under it, counted once.
- * created: this import made it (the counted map says so, for doubtful_batch).
- */
-static enum cc_err tally_id(struct tally *t, const char *id, bool created, struct cc_error *err)
+/* What this import did with an id, as the counted map keeps it (for doubtful_batch). */
+enum { ID_FOUND, ID_CREATED, ID_REFUSED };
+
+/* One transfer id of the input: what the ledger holds under it, counted once. */
+static enum cc_err tally_id(struct tally *t, const char *id, uint32_t done, struct cc_error *err)
 {
     uint32_t unused;
     if (strmap_get(&t->counted, id, &unused)) return CC_OK;
     const char *copy = arena_strdup(&t->arena, id);
-    if (copy == NULL || !strmap_put(&t->counted, copy, created ? 1 : 0))
+    if (copy == NULL || !strmap_put(&t->counted, copy, done))
         return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
     bool second = false;
     char other[IATI_ID_BYTES_MAX + 1];
@@ -611,16 +611,20 @@ static void tally_free(struct tally *t)
  * once moved (docs/INTEROP.md): a publisher that inserts a transaction before
  * it makes the import record it again, its money twice, and nothing in the
  * file says so. What the import can say: a transaction it just made under
- * its place that is like one the ledger held before at another place of the
- * same activity (the same accounts, amount, unit, kind, date, memo and meta
- * but for `position`). That may be a move, or two like transactions; the
- * summary lists it (`doubtful`) for the analyst to look at.
+ * its place that is like one the ledger held before at a place of the same
+ * activity where the files no longer hold it (the same accounts, amount,
+ * unit, kind, date, memo and meta but for `position`). That may be a move, or a
+ * new transaction like one withdrawn; the summary lists it (`doubtful`) for
+ * the analyst to look at.
  */
 struct placed {
     struct tally *t;
     const json_t *made;   /* id → true: the transactions of the batch to look at */
-    json_t *before;       /* signature → id: rows the import did not make */
     json_t *signatures;   /* id → signature, of the ones made */
+    json_t *figures;      /* "amount date" → true, of the ones made */
+    struct ledger_transfer *gone; /* rows the files no longer hold at their places */
+    size_t gone_count, gone_capacity;
+    struct arena arena;   /* their strings */
     bool failed;
 };
 
@@ -638,24 +642,57 @@ static char *signature_of(const struct ledger_transfer *row)
     return text;
 }
 
+/* A row's amount and date, the first test of alike, as a key. */
+static void figures_of(const struct ledger_transfer *row, char out[48])
+{
+    snprintf(out, 48, "%lld %lld", (long long)row->amount, (long long)row->date);
+}
+
+/* A copy of a row's strings in the arena; false when memory runs out. */
+static bool row_keep(struct placed *p, const struct ledger_transfer *row)
+{
+    if (p->gone_count == p->gone_capacity) {
+        size_t capacity = p->gone_capacity ? 2 * p->gone_capacity : 16;
+        struct ledger_transfer *v = realloc(p->gone, capacity * sizeof *v);
+        if (v == NULL) return false;
+        p->gone = v;
+        p->gone_capacity = capacity;
+    }
+    struct ledger_transfer *c = &p->gone[p->gone_count];
+    *c = (struct ledger_transfer){.amount = row->amount, .date = row->date};
+    const char *const from[] = {row->id, row->debit, row->credit, row->unit,
+                                row->kind, row->memo, row->meta};
+    const char **to[] = {&c->id, &c->debit, &c->credit, &c->unit, &c->kind, &c->memo, &c->meta};
+    for (size_t i = 0; i < sizeof from / sizeof from[0]; i++) {
+        *to[i] = from[i] != NULL ? arena_strdup(&p->arena, from[i]) : NULL;
+        if (from[i] != NULL && *to[i] == NULL) return false;
+    }
+    p->gone_count++;
+    return true;
+}
+
+/*
+ * A row of the activity: one the batch made (its signature now); one the
+ * files no longer hold at its place, its id not named or named with other
+ * contents and refused (kept, to compare once every one made is known); or
+ * one they hold (made by this import, or found the same at its place):
+ * passed over, for it is not what moved.
+ */
 static int placed_fn(void *ctx, const struct ledger_transfer *row)
 {
     struct placed *p = ctx;
-    uint32_t created = 0;
-    bool made = json_object_get(p->made, row->id) != NULL;
-    if (!made && strmap_get(&p->t->counted, row->id, &created) && created == 1)
-        return 0; /* made by this import too: two like transactions of the file */
-    char *signature = signature_of(row);
-    if (signature == NULL) {
-        p->failed = true;
-        return 1;
+    uint32_t done = ID_REFUSED;
+    if (json_object_get(p->made, row->id) != NULL) {
+        char *signature = signature_of(row), figures[48];
+        figures_of(row, figures);
+        p->failed = signature == NULL ||
+                    json_object_set_new(p->signatures, row->id, json_string(signature)) != 0 ||
+                    json_object_set_new(p->figures, figures, json_true()) != 0;
+        free(signature);
+    } else if (!strmap_get(&p->t->counted, row->id, &done) || done == ID_REFUSED) {
+        p->failed = !row_keep(p, row);
     }
-    if (made)
-        json_object_set_new(p->signatures, row->id, json_string(signature));
-    else if (json_object_get(p->before, signature) == NULL)
-        json_object_set_new(p->before, signature, json_string(row->id));
-    free(signature);
-    return 0;
+    return p->failed ? 1 : 0;
 }
 
 /* The activity of a transaction known by its place: "iati/t/<key>#" (out), else false. */
@@ -675,34 +712,50 @@ static bool activity_made_here(struct tally *t, const char *prefix)
     char record[IATI_ID_BYTES_MAX + 1];
     size_t key = strlen(prefix) - strlen("iati/t/") - 1;
     snprintf(record, sizeof record, "iati/a/%.*s", (int)key, prefix + strlen("iati/t/"));
-    uint32_t created = 0;
-    return strmap_get(&t->counted, record, &created) && created == 1;
+    uint32_t done = ID_FOUND;
+    return strmap_get(&t->counted, record, &done) && done == ID_CREATED;
 }
 
 /* The transactions of one activity made by this batch (made: id → true), against the rest. */
 static enum cc_err doubtful_activity(struct tally *t, const char *prefix, const json_t *made,
                                      struct cc_error *err)
 {
-    struct placed p = {.t = t, .made = made, .before = json_object(),
-                       .signatures = json_object()};
-    enum cc_err rc = p.before != NULL && p.signatures != NULL
+    struct placed p = {.t = t, .made = made, .signatures = json_object(),
+                       .figures = json_object()};
+    arena_init(&p.arena);
+    json_t *before = json_object(); /* signature → id, of the rows gone */
+    enum cc_err rc = p.signatures != NULL && p.figures != NULL && before != NULL
                          ? t->cc->store->driver->transfers_id_prefix(t->cc->store, prefix,
                                                                      placed_fn, &p, err)
                          : cc_error_set(err, CC_ERR_NOMEM, "out of memory");
     if (rc == CC_OK && p.failed) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    /* Only a row gone with the figures of one made can be like it: the rest costs nothing. */
+    for (size_t i = 0; rc == CC_OK && i < p.gone_count; i++) {
+        char figures[48];
+        figures_of(&p.gone[i], figures);
+        if (json_object_get(p.figures, figures) == NULL) continue;
+        char *signature = signature_of(&p.gone[i]);
+        if (signature == NULL) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+        else if (json_object_get(before, signature) == NULL)
+            json_object_set_new(before, signature, json_string(p.gone[i].id));
+        free(signature);
+    }
     const char *id;
     const json_t *signature;
     if (rc == CC_OK)
         json_object_foreach(p.signatures, id, signature) {
-            const json_t *like = json_object_get(p.before, json_string_value(signature));
+            const json_t *like = json_object_get(before, json_string_value(signature));
             if (like == NULL) continue;
             t->doubtful_count++;
             if (json_array_size(t->doubtful) < INTEROP_IATI_LISTED_MAX)
                 json_array_append_new(t->doubtful,
                                       json_pack("{s:s,s:O}", "id", id, "like", like));
         }
-    json_decref(p.before);
+    json_decref(before);
     json_decref(p.signatures);
+    json_decref(p.figures);
+    free(p.gone);
+    arena_free(&p.arena);
     return rc;
 }
 
@@ -754,7 +807,11 @@ static enum cc_err tally_batch(struct tally *t, size_t heads, const struct ledge
                                                 results[i].message));
         }
         if (i < heads || op->id == NULL) continue;
-        rc = tally_id(t, op->id, results[i].status == LEDGER_CREATED, err);
+        enum ledger_status status = results[i].status;
+        uint32_t done = status == LEDGER_CREATED     ? ID_CREATED
+                        : ledger_status_ok(status) ? ID_FOUND
+                                                   : ID_REFUSED;
+        rc = tally_id(t, op->id, done, err);
     }
     if (rc == CC_OK) rc = doubtful_batch(t, lops, results, heads, n, err);
     return rc;

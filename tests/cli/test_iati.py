@@ -554,6 +554,27 @@ class Iati(unittest.TestCase):
         self.assertEqual(self.transfer("iati/t/XM-M#5")["amount"], 40000)
         # Imported again: nothing new, nothing doubtful.
         self.assertEqual(self.imp(v2)["doubtful"]["count"], 0)
+        # A second P beside the first, which the file still names at its place: it
+        # cannot be the first one moved.
+        self.imp(self.write("y1.xml", document(activity("XM-Y", "XM-TEST", [p]))))
+        s = self.imp(self.write("y2.xml", document(activity("XM-Y", "XM-TEST", [p, p]))))
+        self.assertEqual((s["doubtful"]["count"], self.transfer("iati/t/XM-Y#2")["amount"]),
+                         (0, 20000))
+        # None has a ref: one inserted at the top moves them all. Each old place now
+        # holds another transaction (refused as a change); the last place is new, and
+        # holds the old last one, now counted twice.
+        p1, p2, p0 = (transaction(3, v, date=d, provider=GOV, receiver=PARTNER)
+                      for v, d in (("100", "2026-01-10"), ("200", "2026-02-10"),
+                                   ("300", "2026-03-10")))
+        self.imp(self.write("z1.xml", document(activity("XM-Z", "XM-TEST", [p1, p2]))))
+        r = self.cc("import", "iati", self.write("z2.xml", document(activity(
+            "XM-Z", "XM-TEST", [p0, p1, p2]))), "--schema", SCHEMA, "--json")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        s = json.loads(r.stdout)
+        self.assertEqual(sorted(x["id"] for x in s["rejected"]["listed"]),
+                         ["iati/t/XM-Z#1", "iati/t/XM-Z#2"])
+        self.assertEqual(s["doubtful"]["listed"], [{"id": "iati/t/XM-Z#3",
+                                                    "like": "iati/t/XM-Z#2"}])
 
     def test_a_report_of_a_pair_moved_within_its_activity_is_the_same_one(self):
         # Both sides of two flows: the provider's reports move the money, the
