@@ -613,9 +613,9 @@ static void tally_free(struct tally *t)
  * file says so. What the import can say: a transaction it just made under
  * its place that is like one the ledger held before at a place of the same
  * activity where the files no longer hold it (the same accounts, amount,
- * unit, kind, date, memo and meta but for `position`). That may be a move, or a
- * new transaction like one withdrawn; the summary lists it (`doubtful`) for
- * the analyst to look at.
+ * unit, kind, date, memo and meta but for `position`). That may be a move,
+ * or a new transaction like one withdrawn; the summary lists it (`doubtful`)
+ * for the analyst to look at.
  */
 struct placed {
     struct tally *t;
