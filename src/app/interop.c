@@ -275,6 +275,28 @@ static enum cc_err out_of_memory_in(const struct interop_input *in, enum cc_err 
 }
 
 /*
+ * A page too large to read whole, refused as the stream found it: what
+ * stopped the stream, else what stopped its flows from being kept (one too
+ * many, or the store of their texts failing).
+ */
+static enum cc_err page_refused_large(const struct interop_input *in, enum fts_stream got,
+                                      const struct fts_stop *stop, const struct page_sink *sink,
+                                      char *read, struct cc_error *err)
+{
+    free(read);
+    if (got == FTS_STREAM_WHOLE && stop->message[0] == '\0') /* memory ran out, nothing else */
+        return cc_error_set(err, CC_ERR_NOMEM, "%s: out of memory", in->name);
+    if (got == FTS_STREAM_WHOLE && stop->line > 0)
+        return cc_error_set(err, CC_ERR_INPUT, "%s:%d:%d: %s", in->name, stop->line,
+                            stop->column, stop->message);
+    if (got == FTS_STREAM_WHOLE)
+        return cc_error_set(err, CC_ERR_INPUT, "%s: %s", in->name, stop->message);
+    if (sink->rc != CC_OK) return out_of_memory_in(in, sink->rc, err);
+    return cc_error_set(err, CC_ERR_INPUT, "%s: more than %d flows in one import", in->name,
+                        FTS_FLOWS_MAX);
+}
+
+/*
  * A page's flows into items, page filled with its figures. From its text
  * (given, or read and let go) the flows are streamed (fts_read_stream: the
  * page's tree is never built); a text the stream does not read, and a page
@@ -293,12 +315,15 @@ static enum cc_err page_items(const struct interop_input *in, size_t index, stru
         if (text == NULL) return err->code;
         struct page_sink sink = {.items = items, .page = index, .err = err, .rc = CC_OK};
         size_t before = items->count;
-        enum fts_stream got = fts_read_stream(text, length, page, page_sink_flow, &sink);
+        struct fts_stop stop;
+        enum fts_stream got = fts_read_stream(text, length, page, page_sink_flow, &sink, &stop);
         if (got == FTS_STREAM_READ && !sink.over) {
             free(read);
             return out_of_memory_in(in, sink.rc, err);
         }
         items->count = before; /* its texts stay in the spill, unnamed */
+        if (length > FTS_REREAD_BYTES_MAX) /* its tree only to word the refusal: too dear */
+            return page_refused_large(in, got, &stop, &sink, read, err);
         root = page_parse(in, text, length, err);
         free(read);
         if (root == NULL) return err->code;

@@ -506,8 +506,48 @@ bool fts_read(const json_t *root, json_t *ops, struct fts_page *page, char *mess
  * read whole instead, so that every refusal is worded as it always was.
  */
 struct walk {
-    const char *p, *end;
+    const char *text, *p, *end;
+    struct fts_stop *stop; /* the first reason the walk ends, once given */
 };
+
+/* Line and column of at, 1-based, counting characters as jansson does (UTF-8 lead bytes). */
+static void walk_place(const struct walk *w, const char *at, int *line, int *column)
+{
+    int l = 1, c = 0;
+    for (const char *q = w->text; q < at; q++) {
+        if (*q == '\n') {
+            l++;
+            c = 0;
+        } else if (((unsigned char)*q & 0xC0) != 0x80) {
+            c++;
+        }
+    }
+    *line = l;
+    *column = c + 1;
+}
+
+static bool walk_stop(struct walk *w, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Ends the walk because the text at `at` is not JSON the walk reads. */
+static bool walk_stop(struct walk *w, const char *at, const char *fmt, ...)
+{
+    if (w->stop->message[0] != '\0') return false;
+    walk_place(w, at, &w->stop->line, &w->stop->column);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->stop->message, sizeof w->stop->message, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* A byte as a message shows it: itself when printable ASCII, else \xNN. */
+static const char *shown(char c, char out[8])
+{
+    if (c > ' ' && c < 0x7f) snprintf(out, 8, "'%c'", c);
+    else snprintf(out, 8, "\\x%02x", (unsigned char)c);
+    return out;
+}
 
 static void walk_space(struct walk *w)
 {
@@ -515,10 +555,15 @@ static void walk_space(struct walk *w)
         w->p++;
 }
 
-static bool walk_char(struct walk *w, char c)
+/* The punctuation c next; `expected` words what may come there, for the message. */
+static bool walk_char(struct walk *w, char c, const char *expected)
 {
     walk_space(w);
-    if (w->p == w->end || *w->p != c) return false;
+    if (w->p == w->end) return walk_stop(w, w->p, "not JSON: the text ends where %s", expected);
+    if (*w->p != c) {
+        char got[8];
+        return walk_stop(w, w->p, "not JSON: %s where %s", shown(*w->p, got), expected);
+    }
     w->p++;
     return true;
 }
@@ -553,21 +598,45 @@ static json_t *walk_value(struct walk *w, size_t above)
     json_error_t error;
     json_t *v = json_loadb(w->p, (size_t)(w->end - w->p), JSON_INPUT_FLAGS | JSON_DISABLE_EOF_CHECK,
                            &error);
-    if (v != NULL && above + value_depth(v) > FTS_JSON_DEPTH_MAX) {
-        json_decref(v);
+    if (v == NULL) {
+        /* jansson's place, from where the value starts, made the text's. */
+        int line, column;
+        walk_place(w, w->p, &line, &column);
+        if (w->stop->message[0] == '\0' && error.line > 0) {
+            w->stop->line = line + error.line - 1;
+            w->stop->column = error.line == 1 ? column - 1 + error.column : error.column;
+            if (w->stop->column < 1) w->stop->column = 1; /* jansson's 0: nothing read there yet */
+            if (json_error_code(&error) == json_error_numeric_overflow)
+                snprintf(w->stop->message, sizeof w->stop->message, "a number beyond 64 bits");
+            else
+                snprintf(w->stop->message, sizeof w->stop->message, "not JSON: %s", error.text);
+        }
+        walk_stop(w, w->p, "not JSON: %s", error.text);
         return NULL;
     }
-    if (v != NULL) w->p += error.position;
+    if (above + value_depth(v) > FTS_JSON_DEPTH_MAX) {
+        json_decref(v);
+        walk_stop(w, w->p, "not JSON: nested more than %d levels deep", FTS_JSON_DEPTH_MAX);
+        return NULL;
+    }
+    w->p += error.position;
     return v;
 }
 
 /* The next member's key and its colon; NULL at a key that is not plain text. */
 static json_t *walk_key(struct walk *w, size_t above)
 {
+    const char *at = w->p;
     json_t *key = walk_value(w, above);
-    /* A key holding \u0000 is refused whole (jansson takes no such key); a repeat too. */
-    if (!json_is_string(key) || strlen(json_string_value(key)) != json_string_length(key) ||
-        !walk_char(w, ':')) {
+    if (key == NULL) return NULL;
+    /* A key holding \u0000 is refused whole (jansson takes no such key). */
+    if (!json_is_string(key) || strlen(json_string_value(key)) != json_string_length(key)) {
+        walk_stop(w, at, "not JSON: %s", json_is_string(key) ? "a key holding \\u0000"
+                                                           : "an object's key must be a string");
+        json_decref(key);
+        return NULL;
+    }
+    if (!walk_char(w, ':', "':' was expected")) {
         json_decref(key);
         return NULL;
     }
@@ -577,7 +646,7 @@ static json_t *walk_key(struct walk *w, size_t above)
 /* An object's or array's opening; *empty (its close consumed too) when it closes at once. */
 static bool walk_open(struct walk *w, char open, char close, bool *empty)
 {
-    if (!walk_char(w, open)) return false;
+    if (!walk_char(w, open, open == '{' ? "'{' was expected" : "'[' was expected")) return false;
     walk_space(w);
     *empty = w->p < w->end && *w->p == close;
     if (*empty) w->p++;
@@ -594,7 +663,8 @@ static bool walk_next(struct walk *w, char close, bool *more)
         return true;
     }
     *more = false;
-    return walk_char(w, close);
+    return walk_char(w, close, close == '}' ? "',' or '}' was expected"
+                                            : "',' or ']' was expected");
 }
 
 struct stream {
@@ -604,16 +674,35 @@ struct stream {
     size_t flows;
 };
 
+/*
+ * Where the page, its data or its flows open: a value of another kind is a
+ * page that is not an FTS answer (as fts_read says it); anything else is
+ * not JSON.
+ */
+static bool walk_is(struct stream *st, struct walk *w, char open)
+{
+    walk_space(w);
+    if (w->p < w->end && *w->p == open) return true;
+    if (w->p < w->end && *w->p != '\0' && strchr("{[\"-0123456789tfn", *w->p) != NULL)
+        return fail(&st->r, "not an FTS flow search answer: data.flows is missing");
+    if (w->p == w->end)
+        return walk_stop(w, w->p, "not JSON: the text ends where a value was expected");
+    char got[8];
+    return walk_stop(w, w->p, "not JSON: %s where a value was expected", shown(*w->p, got));
+}
+
 /* data.flows: each flow read into its operation and handed over at once. */
 static bool stream_flows(struct stream *st, struct walk *w)
 {
     bool empty;
-    if (!walk_open(w, '[', ']', &empty)) return false;
+    if (!walk_is(st, w, '[') || !walk_open(w, '[', ']', &empty)) return false;
     for (bool more = !empty; more;) {
         json_t *flow = walk_value(w, 3); /* in the page, in data, in flows */
-        if (flow == NULL || ++st->flows > FTS_FLOWS_MAX) {
+        if (flow == NULL) return false;
+        if (++st->flows > FTS_FLOWS_MAX) {
             json_decref(flow);
-            return false;
+            st->r.where[0] = '\0';
+            return fail(&st->r, "more than %d flows in one import", FTS_FLOWS_MAX);
         }
         snprintf(st->r.where, sizeof st->r.where, "data.flows[%zu]", st->flows - 1);
         json_t *op = flow_op(&st->r, flow);
@@ -622,6 +711,7 @@ static bool stream_flows(struct stream *st, struct walk *w)
         st->flow(st->ctx, op);
         if (!walk_next(w, ']', &more)) return false;
     }
+    st->r.where[0] = '\0';
     return true;
 }
 
@@ -633,12 +723,14 @@ static bool stream_flows(struct stream *st, struct walk *w)
 static bool walk_object(struct stream *st, struct walk *w, json_t *into, int depth, bool *flows)
 {
     bool empty;
-    if (!walk_open(w, '{', '}', &empty)) return false;
+    if (!walk_is(st, w, '{') || !walk_open(w, '{', '}', &empty)) return false;
     for (bool more = !empty; more;) {
+        const char *at = (walk_space(w), w->p);
         json_t *key = walk_key(w, (size_t)depth + 1);
         if (key == NULL) return false;
         const char *name = json_string_value(key);
         bool ok = json_object_get(into, name) == NULL;
+        if (!ok) walk_stop(w, at, "not JSON: duplicate object key \"%.64s\"", name);
         if (ok && depth == 0 && strcmp(name, "data") == 0) {
             json_t *data = json_object();
             ok = data != NULL && json_object_set_new(into, name, data) == 0 &&
@@ -659,29 +751,116 @@ static bool walk_object(struct stream *st, struct walk *w, json_t *into, int dep
 }
 
 enum fts_stream fts_read_stream(const char *text, size_t length, struct fts_page *page,
-                                void (*flow)(void *ctx, json_t *op), void *ctx)
+                                void (*flow)(void *ctx, json_t *op), void *ctx,
+                                struct fts_stop *stop)
 {
     char message[FTS_MESSAGE_BYTES] = "";
     struct stream st = {.r = {.message = message, .size = sizeof message}, .flow = flow,
                         .ctx = ctx};
+    memset(stop, 0, sizeof *stop);
+    struct walk w = {.text = text, .p = text, .end = text + length, .stop = stop};
     /*
      * A NUL byte is no JSON, but jansson passes over one just after a number
      * and does not count it in where the value ends: such a text is read
      * whole, as it always was.
      */
-    if (memchr(text, '\0', length) != NULL) return FTS_STREAM_WHOLE;
-    struct walk w = {.p = text, .end = text + length};
+    const char *nul = memchr(text, '\0', length);
+    if (nul != NULL) {
+        walk_stop(&w, nul, "not JSON: a NUL byte");
+        return FTS_STREAM_WHOLE;
+    }
     json_t *root = json_object();
     bool flows = false;
     bool ok = root != NULL && walk_object(&st, &w, root, 0, &flows);
     if (ok) {
         walk_space(&w);
-        ok = w.p == w.end && flows; /* nothing after the page; its flows all read */
+        ok = w.p == w.end || walk_stop(&w, w.p, "not JSON: something after the page");
     }
     if (ok) {
         st.r.where[0] = '\0';
-        ok = page_read(&st.r, root, page);
+        ok = page_read(&st.r, root, page) && flows; /* page_read refuses a page without flows */
+    }
+    if (!ok && message[0] != '\0' && stop->message[0] == '\0') { /* the page's or a flow's fault */
+        stop->line = stop->column = 0;
+        snprintf(stop->message, sizeof stop->message, "%s", message);
     }
     json_decref(root);
     return ok ? FTS_STREAM_READ : FTS_STREAM_WHOLE;
+}
+
+/* ---------------------------------------------------------------- pages of an array */
+
+/* text[i..) is a string: the index after its closing quote, 0 when it has none. */
+static size_t string_end(const char *text, size_t length, size_t i)
+{
+    for (i++; i < length; i++) {
+        if (text[i] == '"') return i + 1;
+        if (text[i] == '\\') i++; /* whatever it escapes, a quote included */
+    }
+    return 0;
+}
+
+/* A byte of a number or a literal (true, false, null), or of a word that is neither. */
+static bool scalar_byte(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           c == '+' || c == '-' || c == '.';
+}
+
+/*
+ * The end (index after its last byte) of the array's element starting at
+ * text[i], found by its brackets and strings alone; 0 when it cannot be
+ * found, or nests deeper than jansson reads (its depth counted from the
+ * array, as when the array is parsed whole).
+ */
+static size_t element_end(const char *text, size_t length, size_t i)
+{
+    if (text[i] == '"') return string_end(text, length, i);
+    if (text[i] != '{' && text[i] != '[') { /* a number or a literal: read as JSON later */
+        while (i < length && scalar_byte(text[i])) i++;
+        return i;
+    }
+    size_t depth = 1; /* the array's */
+    for (; i < length; i++) {
+        char c = text[i];
+        if (c == '"') {
+            size_t after = string_end(text, length, i);
+            if (after == 0) return 0;
+            i = after - 1;
+        } else if (c == '{' || c == '[') {
+            if (++depth > FTS_JSON_DEPTH_MAX) return 0;
+        } else if (c == '}' || c == ']') {
+            if (--depth == 1) return i + 1;
+        } else if (c == '\0') {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+bool fts_pages_split(const char *text, size_t length, struct fts_span *spans, size_t max,
+                     size_t *count)
+{
+    static const char space[] = " \t\n\r";
+    size_t i = 0, n = 0;
+    while (i < length && text[i] != '\0' && strchr(space, text[i]) != NULL) i++;
+    if (i == length || text[i] != '[') return false;
+    i++;
+    for (;;) {
+        while (i < length && text[i] != '\0' && strchr(space, text[i]) != NULL) i++;
+        if (i == length || n == max) return false;
+        size_t end = element_end(text, length, i);
+        if (end <= i) return false;
+        spans[n++] = (struct fts_span){i, end - i};
+        i = end;
+        while (i < length && text[i] != '\0' && strchr(space, text[i]) != NULL) i++;
+        if (i == length) return false;
+        if (text[i] == ']') break;
+        if (text[i] != ',') return false;
+        i++;
+    }
+    for (i++; i < length; i++)
+        if (text[i] == '\0' || strchr(space, text[i]) == NULL) return false;
+    *count = n;
+    return true;
 }

@@ -24,6 +24,7 @@
 
 #define FTS_FILE_BYTES_MAX (512u << 20) /* one page of an answer */
 #define FTS_FLOWS_MAX 1000000           /* flow versions of one import */
+#define FTS_REREAD_BYTES_MAX (16u << 20) /* a page refused, read whole to word why (~15x) */
 #define FTS_TEXT_BYTES_MAX 2048         /* a description, kept as the transfer's memo */
 #define FTS_MESSAGE_BYTES 512
 #define FTS_VERSION_MAX 1000000        /* a flow's versionId */
@@ -44,18 +45,50 @@ bool fts_read(const json_t *root, json_t *ops, struct fts_page *page, char *mess
               size_t message_size);
 
 /*
+ * Why a page's text was not read a flow at a time: where in the text
+ * (line and column, 1-based, as jansson counts them) when the text is not
+ * JSON, else line 0 and the page's or a flow's fault as fts_read words it;
+ * no message at all when memory ran out.
+ */
+struct fts_stop {
+    int line, column;
+    char message[FTS_MESSAGE_BYTES];
+};
+
+/*
  * Reads one page from its text a flow at a time: each flow's operation goes
  * to flow() (which takes the reference) as soon as it is read, so memory
  * holds the text and one flow, never the tree of the page's flows (some
  * fifteen times their text). FTS_STREAM_WHOLE: the text was not read so
  * (not JSON, a key given twice, a number beyond 64 bits, nesting jansson
- * refuses, not an FTS answer, a flow that fts_read refuses): the caller
- * drops what flow() was given and reads the page whole (json_parse_text,
- * then fts_read), which says what is wrong, in the order it always has.
+ * refuses, not an FTS answer, a flow that fts_read refuses), and *stop says
+ * at what it stopped. The caller drops what flow() was given, and reads a
+ * page of moderate size whole (json_parse_text, then fts_read), which says
+ * what is wrong in the order it always has; a larger one is refused with
+ * *stop, since its tree would take some fifteen times its text only to word
+ * the refusal.
  */
 enum fts_stream { FTS_STREAM_READ, FTS_STREAM_WHOLE };
 enum fts_stream fts_read_stream(const char *text, size_t length, struct fts_page *page,
-                                void (*flow)(void *ctx, json_t *op), void *ctx);
+                                void (*flow)(void *ctx, json_t *op), void *ctx,
+                                struct fts_stop *stop);
+
+/* Where one page lies in a text that holds several (fts_pages_split). */
+struct fts_span {
+    size_t start, length;
+};
+
+/*
+ * The pages of a JSON array of them ("[page, page, …]", as POST
+ * /v1/import/fts takes the pages of one search), found without parsing
+ * them, so that each can be read a flow at a time: spans[0..*count) within
+ * text. false when the text is not such an array of 1 to max values as far
+ * as its brackets, strings and commas show (or holds a NUL byte, or nests
+ * deeper than jansson reads): the caller reads it whole, which says why.
+ * Each page found must still be read as JSON: only then is the text JSON.
+ */
+bool fts_pages_split(const char *text, size_t length, struct fts_span *spans, size_t max,
+                     size_t *count);
 
 /* FTS's order of flow versions: by flow id (decimal: shorter is smaller), then version. */
 int fts_flow_compare(const char *flow_a, int64_t version_a, const char *flow_b,

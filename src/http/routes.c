@@ -21,6 +21,7 @@
 #include "app/log.h"
 #include "app/report.h"
 #include "app/report_domain.h"
+#include "fmt/fts.h"
 #include "fmt/json.h"
 #include "fmt/proof.h"
 #include "http/http.h"
@@ -202,9 +203,9 @@ static void h_batch(struct http_request *request, struct concord *cc)
 
 /* ---------------------------------------------------------------- imports */
 
-/* The pages of one FTS search, together: an array of them is parsed whole (jansson
-   builds its tree, some fifteen times the text), so kept where that fits in memory; a
-   country's year is ~2 MB. One page alone is read a flow at a time. */
+/* The pages of one FTS search, together; a country's year is ~2 MB. Each page is read a
+   flow at a time; a body whose pages cannot be told apart by its brackets is parsed whole
+   (jansson builds its tree, some fifteen times the text), so kept where that fits in memory. */
 #define HTTP_FTS_BYTES_MAX (UINT64_C(32) << 20)
 #define HTTP_HXL_BYTES_MAX ((uint64_t)HXL_FILE_BYTES_MAX) /* one table, as the command takes */
 #define HTTP_IATI_BYTES_MAX HTTP_IMPORT_BYTES_MAX      /* streamed: memory stays bounded */
@@ -228,19 +229,17 @@ static char *body_read(struct http_request *request)
 }
 
 /*
- * One page as the body: read from its text a flow at a time, as the command
+ * Pages as texts within the body: each read a flow at a time, as the command
  * reads a file, its tree never built. A body the import refuses as input is
  * parsed as any body is first, so that one that is not JSON gets the reply
  * every route gives it.
  */
-static void import_fts_page(struct http_request *request, struct concord *cc, char *text,
-                            bool dry_run)
+static void import_fts_texts(struct http_request *request, struct concord *cc, char *text,
+                             const struct interop_input *inputs, size_t count, bool dry_run)
 {
-    struct interop_input input = {.name = "the body", .text = text,
-                                  .length = request->body_length};
     json_t *summary = NULL;
     struct cc_error err = {0};
-    enum cc_err rc = concord_import_fts(cc, &input, 1, dry_run, &summary, &err);
+    enum cc_err rc = concord_import_fts(cc, inputs, count, dry_run, &summary, &err);
     if (rc == CC_OK) {
         answer(request, summary);
         return;
@@ -265,8 +264,24 @@ static void h_import_fts(struct http_request *request, struct concord *cc)
     if (!query_dry_run(request, &dry_run)) return;
     char *text = body_read(request);
     if (text == NULL) return;
+    struct interop_input inputs[INTEROP_FILES_MAX];
+    char names[INTEROP_FILES_MAX][32]; /* "page [N]" */
     if (text[strspn(text, " \t\r\n")] == '{') {
-        import_fts_page(request, cc, text, dry_run);
+        inputs[0] = (struct interop_input){.name = "the body", .text = text,
+                                           .length = request->body_length};
+        import_fts_texts(request, cc, text, inputs, 1, dry_run);
+        free(text);
+        return;
+    }
+    struct fts_span spans[INTEROP_FILES_MAX];
+    size_t count;
+    if (fts_pages_split(text, request->body_length, spans, INTEROP_FILES_MAX, &count)) {
+        for (size_t i = 0; i < count; i++) {
+            snprintf(names[i], sizeof names[i], "page [%zu]", i);
+            inputs[i] = (struct interop_input){.name = names[i], .text = text + spans[i].start,
+                                               .length = spans[i].length};
+        }
+        import_fts_texts(request, cc, text, inputs, count, dry_run);
         free(text);
         return;
     }
@@ -277,7 +292,7 @@ static void h_import_fts(struct http_request *request, struct concord *cc)
         free(text);
         return;
     }
-    size_t count = json_is_array(body) ? json_array_size(body) : 1;
+    count = json_is_array(body) ? json_array_size(body) : 1;
     if (count == 0 || count > INTEROP_FILES_MAX) {
         request->body = NULL;
         free(text);
@@ -287,8 +302,6 @@ static void h_import_fts(struct http_request *request, struct concord *cc)
         return;
     }
     /* The pages as parsed: the importer reads them as they are, not as text again. */
-    struct interop_input inputs[INTEROP_FILES_MAX];
-    char names[INTEROP_FILES_MAX][24];
     for (size_t i = 0; i < count; i++) {
         if (json_is_array(body)) snprintf(names[i], sizeof names[i], "page [%zu]", i);
         else snprintf(names[i], sizeof names[i], "the body");

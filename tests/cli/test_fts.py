@@ -612,6 +612,43 @@ class Fts(unittest.TestCase):
         s = self.imported(self.write_text("good.json", '{"data":{"flows":[%s]}}' % good))
         self.assertEqual(s["incoming"]["flows"], 3)
 
+    def test_a_page_too_large_to_read_whole_is_refused_as_the_stream_found_it(self):
+        # A page over 16 MiB is not read whole only to word its refusal (its tree
+        # would take some fifteen times its text): what stopped the stream is said,
+        # with the line and column where the text is not JSON.
+        flows = numbered_flows(3, 300000)
+        good = json.dumps(flows)[1:-1]
+        last = copy.deepcopy(flows[-1])
+        last["id"] = "300009"
+        last["amountUSD"] = "lots"
+        pad = "x" * (17 << 20)  # a field FTS may add, passed over
+        head = '{"padding":"%s",\n"data":{"flows":[%s]}' % (pad, good)
+        line2 = '"data":{"flows":[%s]}' % good
+        cases = [
+            (head + ',"meta":{"count":"three"}}',
+             "big.json: meta.count: must be a number of flows"),
+            ('{"padding":"%s",\n"data":{"flows":[%s,%s]}}' % (pad, good, json.dumps(last)),
+             "big.json: data.flows[3] (id 300009): amountUSD: must be a number of dollars"),
+            (head + '}\n  x', "big.json:3:3: not JSON: something after the page"),
+            (head + ',\n"meta":{"count":123456789012345678901234}}',
+             "big.json:3:", "a number beyond 64 bits"),
+            (head, "big.json:2:%d: not JSON: the text ends where ',' or '}' was expected"
+             % (len(line2) + 1)),
+            (head + ',\n"data":{}}', 'big.json:3:1: not JSON: duplicate object key "data"'),
+            (head + ',\n"meta":{"count":tru}}', "big.json:3:", "not JSON: invalid token"),
+        ]
+        for case in cases:
+            text, messages = case[0], case[1:]
+            with self.subTest(message=messages[-1]):
+                r = self.cc("import", "fts", self.write_text("big.json", text))
+                self.assertEqual(r.returncode, 2, r.stdout)
+                for message in messages:
+                    self.assertIn(message, r.stderr)
+                self.assertEqual(self.balances(), [])
+        # The same page, good, is read.
+        s = self.imported(self.write_text("big.json", head + ',"meta":{"count":3}}'))
+        self.assertEqual(s["incoming"]["flows"], 3)
+
     def test_a_page_wrong_in_itself_is_refused_so_even_when_its_flows_cannot_be_kept(self):
         # More flows' text than memory keeps (64 MiB), and no temporary file to be had:
         # a page whose count is wrong is refused for its count, as it always was, not
@@ -730,6 +767,30 @@ class FtsOverHttp(unittest.TestCase):
                     status, error = post(data, tokens["coordinator"])
                     self.assertEqual((status, error["error"]["code"]), (400, "bad_request"), error)
                     self.assertIn(words, error["error"]["message"])
+                # Pages in an array (each read a flow at a time) are answered as the array
+                # parsed whole always was: a body that is not JSON as any route answers it,
+                # a page refused by its name in the array.
+                empty = b'{"data":{"flows":[]}}'
+                for data, code, words in (
+                        (b'[' + empty + b',{"data":]', "bad_request", "line 1, column "),
+                        (b'[' + empty + b',\n' + empty + b'] x', "bad_request", "line 2, column "),
+                        (b'[' + empty + b',{"data":{"flows":[]},"data":{}}]', "bad_request",
+                         "duplicate"),
+                        (b'[' + empty + b',{"data":{"flows":[]},"m":123456789012345678901234}]',
+                         "bad_request", "a number does not fit 64 bits"),
+                        (b'[' + empty + b',{"data":{"flows":[{"id":"7"}]}}]', "bad_request",
+                         "page [1]: data.flows[0] (id 7): "),
+                        (b'[' + empty + b',"]\\"["]', "bad_request",
+                         "page [1]: not an FTS flow search answer"),
+                        (b'[' + empty + b',' + empty + b',' + b',' + empty + b']', "bad_request",
+                         "line 1, column "),
+                        (b' [ ]', "bad_request", "an array of 1 to ")):
+                    status, error = post(data, tokens["coordinator"])
+                    self.assertEqual((status, error["error"]["code"]), (400, code), (data, error))
+                    self.assertIn(words, error["error"]["message"], data)
+                status, two = post(b' [' + empty + b' ,\n\t' + empty + b' ] \n',
+                                   tokens["coordinator"], path="/v1/import/fts?dry_run=true")
+                self.assertEqual((status, two["flows"]), (200, 0), two)
                 # Refused from its headers (a small body: a large one would be cut off unread).
                 status, error = post(b"[]", tokens["viewer"])
                 self.assertEqual(status, 403, error)

@@ -13,7 +13,11 @@
  * page read whole: the stream reads exactly the pages fts_read takes, into
  * the same operations in the same order and the same figures (but for a
  * text with a NUL byte: fts_read_stream), and leaves every other to the
- * whole reading.
+ * whole reading, saying what stopped it ("not JSON", with a place, only of a
+ * text that is not JSON).
+ *
+ * And a text taken as a JSON array of pages (fts_pages_split, as POST
+ * /v1/import/fts reads one) is split into exactly the array's values.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,13 +43,20 @@ static void stream_check(const uint8_t *data, size_t size, const json_t *root, b
 {
     json_t *streamed = json_array();
     struct fts_page spage;
+    struct fts_stop stop;
     enum fts_stream got = fts_read_stream((const char *)data, size, &spage, streamed_flow,
-                                          streamed);
+                                          streamed, &stop);
     /* A text with a NUL byte, which jansson may pass over, is always left to the whole reading. */
     bool nul = memchr(data, '\0', size) != NULL;
     FUZZ_CHECK((got == FTS_STREAM_READ) == (root != NULL && ok && !nul),
                "the stream %s a page the whole reading %s",
                got == FTS_STREAM_READ ? "read" : "left", root != NULL && ok ? "takes" : "refuses");
+    /* What stopped the stream is said, and "not JSON" only of a text that is not. */
+    FUZZ_CHECK(got == FTS_STREAM_READ || stop.message[0] != '\0', "the stream stopped unsaid");
+    FUZZ_CHECK(got == FTS_STREAM_READ || stop.line == 0 || root == NULL || nul,
+               "the stream calls JSON not JSON at %d:%d: %s", stop.line, stop.column,
+               stop.message);
+    FUZZ_CHECK(stop.line == 0 || stop.column > 0, "line %d without a column", stop.line);
     if (got == FTS_STREAM_READ) {
         FUZZ_CHECK(json_equal(streamed, ops), "the stream's operations differ");
         FUZZ_CHECK(spage.count == page->count && spage.first == page->first &&
@@ -57,11 +68,47 @@ static void stream_check(const uint8_t *data, size_t size, const json_t *root, b
     json_decref(streamed);
 }
 
+/*
+ * The text as an array of pages (fts_pages_split) against the text parsed
+ * whole (root, NULL when not JSON): an array of 1 to SPLIT_MAX values is
+ * split into exactly its values; a text split into values that are each
+ * JSON is such an array.
+ */
+#define SPLIT_MAX 4
+static void split_check(const uint8_t *data, size_t size, const json_t *root)
+{
+    struct fts_span spans[SPLIT_MAX];
+    size_t count = 0;
+    bool split = fts_pages_split((const char *)data, size, spans, SPLIT_MAX, &count);
+    bool array = json_is_array(root) && json_array_size(root) >= 1 &&
+                 json_array_size(root) <= SPLIT_MAX;
+    FUZZ_CHECK(split || !array || memchr(data, '\0', size) != NULL,
+               "an array of %zu values not split", json_array_size(root));
+    if (!split) return;
+    FUZZ_CHECK(count >= 1 && count <= SPLIT_MAX, "split into %zu", count);
+    bool all = true;
+    for (size_t k = 0; k < count; k++) {
+        FUZZ_CHECK(spans[k].start + spans[k].length <= size && spans[k].length > 0,
+                   "a span outside the text");
+        json_error_t jerr;
+        struct json_place too_big;
+        json_t *v = json_parse_text((const char *)data + spans[k].start, spans[k].length, &jerr,
+                                    &too_big, NULL);
+        if (v == NULL) all = false;
+        else if (array && json_array_size(root) == count)
+            FUZZ_CHECK(json_equal(v, json_array_get(root, k)), "page %zu split wrong", k);
+        json_decref(v);
+    }
+    FUZZ_CHECK(!all || (json_is_array(root) && json_array_size(root) == count),
+               "%zu pages that are JSON in a text that is not their array", count);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_error_t jerr;
     struct json_place too_big;
     json_t *root = json_parse_text((const char *)data, size, &jerr, &too_big, NULL);
+    split_check(data, size, root);
     if (root == NULL) {
         stream_check(data, size, NULL, false, NULL, NULL);
         return 0;
