@@ -276,12 +276,12 @@ static enum cc_err out_of_memory_in(const struct interop_input *in, enum cc_err 
 
 /*
  * A page too large to read whole, refused as the stream found it: what
- * stopped the stream, else what stopped its flows from being kept (one too
- * many, or the store of their texts failing).
+ * stopped the stream, else (the page read, but its flows not kept) one flow
+ * too many: a failure to keep them ends the import before this.
  */
 static enum cc_err page_refused_large(const struct interop_input *in, enum fts_stream got,
-                                      const struct fts_stop *stop, const struct page_sink *sink,
-                                      char *read, struct cc_error *err)
+                                      const struct fts_stop *stop, char *read,
+                                      struct cc_error *err)
 {
     free(read);
     if (got == FTS_STREAM_WHOLE && stop->message[0] == '\0') /* memory ran out, nothing else */
@@ -291,7 +291,6 @@ static enum cc_err page_refused_large(const struct interop_input *in, enum fts_s
                             stop->column, stop->message);
     if (got == FTS_STREAM_WHOLE)
         return cc_error_set(err, CC_ERR_INPUT, "%s: %s", in->name, stop->message);
-    if (sink->rc != CC_OK) return out_of_memory_in(in, sink->rc, err);
     return cc_error_set(err, CC_ERR_INPUT, "%s: more than %d flows in one import", in->name,
                         FTS_FLOWS_MAX);
 }
@@ -322,8 +321,8 @@ static enum cc_err page_items(const struct interop_input *in, size_t index, stru
             return out_of_memory_in(in, sink.rc, err);
         }
         items->count = before; /* its texts stay in the spill, unnamed */
-        if (length > FTS_REREAD_BYTES_MAX) /* its tree only to word the refusal: too dear */
-            return page_refused_large(in, got, &stop, &sink, read, err);
+        if (!in->reread && length > FTS_REREAD_BYTES_MAX) /* a tree only to word it: too dear */
+            return page_refused_large(in, got, &stop, read, err);
         root = page_parse(in, text, length, err);
         free(read);
         if (root == NULL) return err->code;

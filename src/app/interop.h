@@ -37,6 +37,9 @@ struct interop_input {
                              read, parsed and let go one page at a time */
     const char *path;     /* FTS: the page's file, opened only when its turn comes (so that
                              no more than one is open), when neither file, text nor value */
+    bool reread;          /* FTS: a page refused is read whole to word the refusal whatever
+                             its size (else up to FTS_REREAD_BYTES_MAX): the caller's own
+                             limit bounds it */
 };
 
 /* A batch an import committed, for its summary. */

@@ -502,8 +502,9 @@ bool fts_read(const json_t *root, json_t *ops, struct fts_page *page, char *mess
  * The page's text, walked: jansson parses every value (JSON_DISABLE_EOF_CHECK
  * says where each ends), the walk reads only what lies between them, the
  * braces, brackets, colons and commas of the page's object, of its data and
- * of data.flows. Anything the walk does not expect ends it, and the page is
- * read whole instead, so that every refusal is worded as it always was.
+ * of data.flows. Anything the walk does not expect ends it, saying why and
+ * where (struct fts_stop); the caller then reads a page of moderate size
+ * whole, so that its refusal is worded as it always was.
  */
 struct walk {
     const char *text, *p, *end;
@@ -598,6 +599,14 @@ static json_t *walk_value(struct walk *w, size_t above)
     json_error_t error;
     json_t *v = json_loadb(w->p, (size_t)(w->end - w->p), JSON_INPUT_FLAGS | JSON_DISABLE_EOF_CHECK,
                            &error);
+    if (v == NULL && json_error_code(&error) == json_error_numeric_overflow) {
+        /* Placed at the number's start, as a page read whole places it (json_parse_text). */
+        size_t read = error.position > 0 ? (size_t)error.position : 0;
+        const char *at = w->p + (read < (size_t)(w->end - w->p) ? read : (size_t)(w->end - w->p));
+        while (at > w->p && strchr("0123456789+-.eE", at[-1]) != NULL && at[-1] != '\0') at--;
+        walk_stop(w, at, "a number beyond 64 bits");
+        return NULL;
+    }
     if (v == NULL) {
         /* jansson's place, from where the value starts, made the text's. */
         int line, column;
@@ -606,10 +615,7 @@ static json_t *walk_value(struct walk *w, size_t above)
             w->stop->line = line + error.line - 1;
             w->stop->column = error.line == 1 ? column - 1 + error.column : error.column;
             if (w->stop->column < 1) w->stop->column = 1; /* jansson's 0: nothing read there yet */
-            if (json_error_code(&error) == json_error_numeric_overflow)
-                snprintf(w->stop->message, sizeof w->stop->message, "a number beyond 64 bits");
-            else
-                snprintf(w->stop->message, sizeof w->stop->message, "not JSON: %s", error.text);
+            snprintf(w->stop->message, sizeof w->stop->message, "not JSON: %s", error.text);
         }
         walk_stop(w, w->p, "not JSON: %s", error.text);
         return NULL;
@@ -641,6 +647,16 @@ static json_t *walk_key(struct walk *w, size_t above)
         return NULL;
     }
     return key;
+}
+
+/* How much of a key a message shows: at most 64 bytes, never part of a character. */
+static int key_shown(const char *name)
+{
+    size_t n = strlen(name);
+    if (n <= 64) return (int)n;
+    n = 64;
+    while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80) n--; /* name[n] starts the next */
+    return (int)n;
 }
 
 /* An object's or array's opening; *empty (its close consumed too) when it closes at once. */
@@ -675,27 +691,29 @@ struct stream {
 };
 
 /*
- * Where the page, its data or its flows open: a value of another kind is a
- * page that is not an FTS answer (as fts_read says it); anything else is
- * not JSON.
+ * Where the page, its data or its flows open (`above` levels deep): a value
+ * of another kind is a page that is not an FTS answer, as fts_read says it.
+ * A scalar is parsed first, so that one that is not JSON is said to be so;
+ * an object or array of the wrong kind is not, as its tree could be most of
+ * the page.
  */
-static bool walk_is(struct stream *st, struct walk *w, char open)
+static bool walk_is(struct stream *st, struct walk *w, char open, size_t above)
 {
     walk_space(w);
     if (w->p < w->end && *w->p == open) return true;
-    if (w->p < w->end && *w->p != '\0' && strchr("{[\"-0123456789tfn", *w->p) != NULL)
+    if (w->p < w->end && (*w->p == '{' || *w->p == '['))
         return fail(&st->r, "not an FTS flow search answer: data.flows is missing");
-    if (w->p == w->end)
-        return walk_stop(w, w->p, "not JSON: the text ends where a value was expected");
-    char got[8];
-    return walk_stop(w, w->p, "not JSON: %s where a value was expected", shown(*w->p, got));
+    json_t *value = walk_value(w, above);
+    if (value == NULL) return false; /* not JSON: said there */
+    json_decref(value);
+    return fail(&st->r, "not an FTS flow search answer: data.flows is missing");
 }
 
 /* data.flows: each flow read into its operation and handed over at once. */
 static bool stream_flows(struct stream *st, struct walk *w)
 {
     bool empty;
-    if (!walk_is(st, w, '[') || !walk_open(w, '[', ']', &empty)) return false;
+    if (!walk_is(st, w, '[', 2) || !walk_open(w, '[', ']', &empty)) return false;
     for (bool more = !empty; more;) {
         json_t *flow = walk_value(w, 3); /* in the page, in data, in flows */
         if (flow == NULL) return false;
@@ -723,14 +741,14 @@ static bool stream_flows(struct stream *st, struct walk *w)
 static bool walk_object(struct stream *st, struct walk *w, json_t *into, int depth, bool *flows)
 {
     bool empty;
-    if (!walk_is(st, w, '{') || !walk_open(w, '{', '}', &empty)) return false;
+    if (!walk_is(st, w, '{', (size_t)depth) || !walk_open(w, '{', '}', &empty)) return false;
     for (bool more = !empty; more;) {
         const char *at = (walk_space(w), w->p);
         json_t *key = walk_key(w, (size_t)depth + 1);
         if (key == NULL) return false;
         const char *name = json_string_value(key);
         bool ok = json_object_get(into, name) == NULL;
-        if (!ok) walk_stop(w, at, "not JSON: duplicate object key \"%.64s\"", name);
+        if (!ok) walk_stop(w, at, "not JSON: duplicate object key \"%.*s\"", key_shown(name), name);
         if (ok && depth == 0 && strcmp(name, "data") == 0) {
             json_t *data = json_object();
             ok = data != NULL && json_object_set_new(into, name, data) == 0 &&
@@ -823,6 +841,10 @@ static size_t element_end(const char *text, size_t length, size_t i)
     size_t depth = 1; /* the array's */
     for (; i < length; i++) {
         char c = text[i];
+        /* jansson counts a value as a level too: in the deepest container, none may begin. */
+        if (depth == FTS_JSON_DEPTH_MAX && c != '}' && c != ']' && c != ',' && c != ':' &&
+            c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            return 0;
         if (c == '"') {
             size_t after = string_end(text, length, i);
             if (after == 0) return 0;

@@ -45,10 +45,12 @@ bool fts_read(const json_t *root, json_t *ops, struct fts_page *page, char *mess
               size_t message_size);
 
 /*
- * Why a page's text was not read a flow at a time: where in the text
- * (line and column, 1-based, as jansson counts them) when the text is not
+ * Why a page's text was not read a flow at a time: where in the text (line
+ * and column, 1-based, a column counting characters) when the text is not
  * JSON, else line 0 and the page's or a flow's fault as fts_read words it;
- * no message at all when memory ran out.
+ * no message at all when memory ran out. The place is where jansson stopped
+ * inside a value, else where the walk met what it did not expect (the start
+ * of a key given twice, the byte after the text's end).
  */
 struct fts_stop {
     int line, column;

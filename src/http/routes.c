@@ -230,9 +230,10 @@ static char *body_read(struct http_request *request)
 
 /*
  * Pages as texts within the body: each read a flow at a time, as the command
- * reads a file, its tree never built. A body the import refuses as input is
- * parsed as any body is first, so that one that is not JSON gets the reply
- * every route gives it.
+ * reads a file, its tree never built. A page refused is read whole to word
+ * the refusal as it always was (reread: the route's limit bounds its tree),
+ * and a body the import refuses as input is parsed as any body is first, so
+ * that one that is not JSON gets the reply every route gives it.
  */
 static void import_fts_texts(struct http_request *request, struct concord *cc, char *text,
                              const struct interop_input *inputs, size_t count, bool dry_run)
@@ -268,7 +269,7 @@ static void h_import_fts(struct http_request *request, struct concord *cc)
     char names[INTEROP_FILES_MAX][32]; /* "page [N]" */
     if (text[strspn(text, " \t\r\n")] == '{') {
         inputs[0] = (struct interop_input){.name = "the body", .text = text,
-                                           .length = request->body_length};
+                                           .length = request->body_length, .reread = true};
         import_fts_texts(request, cc, text, inputs, 1, dry_run);
         free(text);
         return;
@@ -279,7 +280,7 @@ static void h_import_fts(struct http_request *request, struct concord *cc)
         for (size_t i = 0; i < count; i++) {
             snprintf(names[i], sizeof names[i], "page [%zu]", i);
             inputs[i] = (struct interop_input){.name = names[i], .text = text + spans[i].start,
-                                               .length = spans[i].length};
+                                               .length = spans[i].length, .reread = true};
         }
         import_fts_texts(request, cc, text, inputs, count, dry_run);
         free(text);

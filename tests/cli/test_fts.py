@@ -631,7 +631,12 @@ class Fts(unittest.TestCase):
              "big.json: data.flows[3] (id 300009): amountUSD: must be a number of dollars"),
             (head + '}\n  x', "big.json:3:3: not JSON: something after the page"),
             (head + ',\n"meta":{"count":123456789012345678901234}}',
-             "big.json:3:", "a number beyond 64 bits"),
+             "big.json:3:17: a number beyond 64 bits"),
+            (head + ',\n"meta":{"count":-1e400}}', "big.json:3:17: a number beyond 64 bits"),
+            ('{"padding":"%s",\n"data":tru}' % pad, "big.json:2:", "not JSON: invalid token"),
+            ('{"padding":"%s",\n"data":{"flows":-}}' % pad, "big.json:2:", "not JSON: "),
+            ('{"padding":"%s",\n"data":{"flows":7}}' % pad,
+             "big.json: not an FTS flow search answer: data.flows is missing"),
             (head, "big.json:2:%d: not JSON: the text ends where ',' or '}' was expected"
              % (len(line2) + 1)),
             (head + ',\n"data":{}}', 'big.json:3:1: not JSON: duplicate object key "data"'),
@@ -788,6 +793,18 @@ class FtsOverHttp(unittest.TestCase):
                     status, error = post(data, tokens["coordinator"])
                     self.assertEqual((status, error["error"]["code"]), (400, code), (data, error))
                     self.assertIn(words, error["error"]["message"], data)
+                # A page over the command's 16 MiB is still worded as it always was here
+                # (the route's limit bounds its tree): its count first, then its flows.
+                bad = copy.deepcopy(answer[0]["data"]["flows"][0])
+                bad["amountUSD"] = "lots"
+                large = ('{"pad":"%s","data":{"flows":[%s]},"meta":{"count":"three"}}'
+                         % ("x" * (17 << 20), json.dumps(bad))).encode()
+                for data, name in ((large, "the body"), (b'[' + empty + b',' + large + b']',
+                                                         "page [1]")):
+                    status, error = post(data, tokens["coordinator"])
+                    self.assertEqual(status, 400, error)
+                    self.assertEqual(error["error"]["message"],
+                                     name + ": meta.count: must be a number of flows")
                 status, two = post(b' [' + empty + b' ,\n\t' + empty + b' ] \n',
                                    tokens["coordinator"], path="/v1/import/fts?dry_run=true")
                 self.assertEqual((status, two["flows"]), (200, 0), two)
