@@ -450,6 +450,23 @@ static bool ends_with(const char *s, const char *suffix)
  * CSV file's records go. A cell is text; a number or true/false is written as
  * JSON writes it, and null is empty.
  */
+/*
+ * A real as the shortest decimal text, without an exponent, that reads back
+ * as the same double: 1234.56 in the file is 1234.56 here, and 100.0 is 100,
+ * where "%.17g" (jansson's own way) writes 1234.5599999999999, which no
+ * amount is. A value that needs an exponent keeps it (and is no amount).
+ * Returns its length.
+ */
+static size_t real_text(double value, char *out, size_t size)
+{
+    for (int decimals = 0; decimals <= 17; decimals++) {
+        int n = snprintf(out, size, "%.*f", decimals, value);
+        if (n > 0 && (size_t)n < size && strtod(out, NULL) == value) return (size_t)n;
+    }
+    int n = snprintf(out, size, "%.17g", value);
+    return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
 static bool json_cell(struct parse *p, const json_t *v)
 {
     char number[64];
@@ -465,7 +482,7 @@ static bool json_cell(struct parse *p, const json_t *v)
         n = (size_t)snprintf(number, sizeof number, "%lld", (long long)json_integer_value(v));
         text = number;
     } else if (json_is_real(v)) {
-        n = (size_t)snprintf(number, sizeof number, "%.17g", json_real_value(v));
+        n = real_text(json_real_value(v), number, sizeof number);
         text = number;
     } else if (json_is_boolean(v)) {
         text = json_is_true(v) ? "true" : "false";
@@ -1210,14 +1227,26 @@ static const char *org_type(struct row_reader *r, int32_t column)
 }
 
 /* Text cut to limit bytes on a character boundary (a description, as FTS's are kept). */
-static json_t *text_cut(const char *s, size_t limit)
+static size_t text_cut_length(const char *s, size_t limit)
 {
     size_t n = strlen(s);
     if (n > limit) {
         n = limit;
         while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
     }
-    return json_stringn(s, n);
+    return n;
+}
+
+static json_t *text_cut(const char *s, size_t limit)
+{
+    return json_stringn(s, text_cut_length(s, limit));
+}
+
+/* s cut as text_cut cuts it, copied into the arena (s itself when it fits). */
+static const char *text_cut_copy(struct arena *arena, const char *s, size_t limit)
+{
+    size_t n = text_cut_length(s, limit);
+    return s[n] == '\0' ? s : arena_strndup(arena, s, n);
 }
 
 /* ---------------------------------------------------------------- funding rows: operations */
@@ -1309,12 +1338,22 @@ static bool fts_id_valid(const char *id)
     return n > 0 && n <= HXL_FTS_ID_DIGITS_MAX && strspn(id, "0123456789") == n;
 }
 
+/*
+ * A valid FTS id without the zeros a spreadsheet may pad it with: 0228238 is
+ * flow 228238, which FTS and the FTS import name so, not another flow.
+ */
+static const char *fts_id_plain(const char *id)
+{
+    while (id[0] == '0' && id[1] != '\0') id++;
+    return id;
+}
+
 /* An FTS organisation id, or NULL when the cell is empty or bad. */
 static const char *fts_org_id(struct row_reader *r, int32_t column)
 {
     const char *id = cell(r, column);
     if (id[0] == '\0') return NULL;
-    if (fts_id_valid(id)) return id;
+    if (fts_id_valid(id)) return fts_id_plain(id);
     bad(r, column, id, "not an FTS organisation id (1 to %d decimal digits)",
         HXL_FTS_ID_DIGITS_MAX);
     return NULL;
@@ -1329,6 +1368,8 @@ static void fts_values(struct row_reader *r, const struct funding_columns *c,
     if (!fts_id_valid(v->flow))
         bad(r, c->flow, v->flow, "not an FTS flow id (1 to %d decimal digits)",
             HXL_FTS_ID_DIGITS_MAX);
+    else
+        v->flow = fts_id_plain(v->flow);
     v->version = 1;
     const char *version = cell(r, c->version);
     if (version[0] != '\0') {
@@ -1405,12 +1446,13 @@ static bool values_read(struct row_reader *r, const struct funding_columns *c,
     const char *original = cell(r, c->original), *rate = cell(r, c->rate);
     if (original[0] != '\0') v->original = decimal_read(r, c->original, original, false);
     if (rate[0] != '\0') v->rate = decimal_read(r, c->rate, rate, true);
+    /* Cut here, as recorded, so that a row's id is a digest of what its export gives back. */
     const char *description = cell(r, c->description);
     if (description[0] != '\0') {
         if (has_control(description, true))
             bad(r, c->description, description, "holds a control character");
         else
-            v->description = description;
+            v->description = text_cut_copy(r->scratch, description, HXL_MEMO_BYTES_MAX);
     }
     const char *ref_code = cell(r, c->ref_code);
     if (ref_code[0] != '\0') {
@@ -1418,7 +1460,12 @@ static bool values_read(struct row_reader *r, const struct funding_columns *c,
         if (has_control(ref_code, true))
             bad(r, c->ref_code, ref_code, "holds a control character");
         else
-            v->ref_code = ref_code;
+            v->ref_code = text_cut_copy(r->scratch, ref_code, HXL_REF_CODE_BYTES_MAX);
+    }
+    if ((description[0] != '\0' && v->description == NULL && r->ok) ||
+        (ref_code[0] != '\0' && v->ref_code == NULL && r->ok)) {
+        hxl_problem(r->problems, "%s: row %u: out of memory", r->name, r->row->number);
+        r->ok = false;
     }
     return r->ok;
 }
@@ -1436,11 +1483,25 @@ static json_t *row_op(const struct funding_row *v, const char *id)
 {
     json_t *op = json_pack("{s:s,s:s,s:s,s:I,s:s}", "op", "hxl_flow", "id", id, "status",
                            v->status, "amount_usd", (json_int_t)v->cents, "date", v->date);
-    if (v->funder != NULL)
-        json_object_set_new(op, "funder", org_json(v->funder, v->funder_type, v->funder_fts));
-    if (v->recipient != NULL)
+    /*
+     * An organisation FTS gave no name (concord's export writes its id, its
+     * name empty) is still that organisation: named for its id, its money
+     * goes to its accounts, not to those of organisations FTS left unsaid.
+     */
+    char unnamed[HXL_FTS_ID_DIGITS_MAX + 24];
+    if (v->funder != NULL || v->funder_fts != NULL) {
+        if (v->funder == NULL)
+            snprintf(unnamed, sizeof unnamed, "FTS organisation %s", v->funder_fts);
+        json_object_set_new(op, "funder", org_json(v->funder != NULL ? v->funder : unnamed,
+                                                   v->funder_type, v->funder_fts));
+    }
+    if (v->recipient != NULL || v->recipient_fts != NULL) {
+        if (v->recipient == NULL)
+            snprintf(unnamed, sizeof unnamed, "FTS organisation %s", v->recipient_fts);
         json_object_set_new(op, "recipient",
-                            org_json(v->recipient, v->recipient_type, v->recipient_fts));
+                            org_json(v->recipient != NULL ? v->recipient : unnamed,
+                                     v->recipient_type, v->recipient_fts));
+    }
     if (v->flow[0] != '\0') {
         json_object_set_new(op, "flow", json_string(v->flow));
         json_object_set_new(op, "version", json_integer(v->version));

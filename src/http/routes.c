@@ -334,10 +334,33 @@ static void h_import_iati(struct http_request *request, struct concord *cc)
     struct interop_iati_input input = {.name = "the body", .file = request->body_file};
     json_t *summary = NULL;
     struct cc_error err = {0};
-    if (concord_import_iati(cc, &input, 1, schema, dry_run, &summary, &err) != CC_OK)
+    enum cc_err rc = concord_import_iati(cc, &input, 1, schema, dry_run, &summary, &err);
+    if (rc == CC_ERR_USAGE) /* of one body, only the server's schema can be wrong */
+        http_error(request, 503, "unavailable", "%s", err.message);
+    else if (rc != CC_OK)
         http_error_from(request, &err);
     else
         answer(request, summary);
+}
+
+/*
+ * Every problem found, not only the first, so that a table is fixed in one
+ * pass: the error's `problems`, each as the command prints it, and `more`,
+ * how many were found beyond those listed. (The message, one line, is
+ * shorter than the problems of a table.)
+ */
+static void import_problems(struct http_request *request, const struct hxl_problems *problems)
+{
+    json_t *error = json_object_get(request->json, "error");
+    json_t *listed = json_array();
+    if (error == NULL || listed == NULL) {
+        json_decref(listed);
+        return;
+    }
+    for (uint32_t i = 0; i < problems->listed; i++)
+        json_array_append_new(listed, json_text(problems->text[i]));
+    json_object_set_new(error, "problems", listed);
+    json_object_set_new(error, "more", json_integer(problems->count - problems->listed));
 }
 
 /* POST /v1/import/hxl: an HXL-tagged table (CSV, TSV or semicolons). */
@@ -357,17 +380,8 @@ static void h_import_hxl(struct http_request *request, struct concord *cc)
     if (problems == NULL) {
         http_error(request, 503, "overloaded", "out of memory");
     } else if (concord_import_hxl(cc, &input, dry_run, &summary, problems, &err) != CC_OK) {
-        /* Every problem found, not only the first: a table is fixed in one pass. */
-        char message[4096];
-        size_t used = (size_t)snprintf(message, sizeof message, "%s", err.message);
-        for (uint32_t i = 0; i < problems->listed && used < sizeof message; i++)
-            used += (size_t)snprintf(message + used, sizeof message - used, "; %s",
-                                     problems->text[i]);
-        if (used < sizeof message && problems->count > problems->listed)
-            snprintf(message + used, sizeof message - used, "; … and %u more",
-                     problems->count - problems->listed);
-        if (err.code == CC_ERR_INPUT) http_error(request, 400, "bad_request", "%s", message);
-        else http_error_from(request, &err);
+        http_error_from(request, &err);
+        if (err.code == CC_ERR_INPUT) import_problems(request, problems);
     } else {
         answer(request, summary);
     }

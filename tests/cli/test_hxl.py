@@ -605,6 +605,14 @@ class OtherTables(Base):
         self.assertEqual((moved["recorded"], moved["exists"]), (0, 5))
         self.assertEqual(moved["delimiter"], ";")
 
+    def test_amounts_written_as_json_numbers_are_read_as_written(self):
+        # A JSON table's 1234.56 is the double nearest it: read back as the shortest text
+        # that is that double (as written), never as its 17 digits, 1234.5599999999999.
+        rows = [{"#value+usd": v, "#org+name+funder": "A", "#org+name+impl": "B",
+                 "#date": "2021-01-0%d" % (i + 1)} for i, v in enumerate((1234.56, 0.1, 100.0))]
+        s = self.imported(self.write("numbers.json", json.dumps(rows)))
+        self.assertEqual((s["recorded"], cents(s["funding_usd"])), (3, 123456 + 10 + 10000))
+
     def test_latin1_names(self):
         text = ("Donor;Recipient;USD;Date\n#org+funder;#org+impl;#value+usd;#date\n"
                 "République française;Médecins du Monde;10;2021-01-01\n")
@@ -725,6 +733,20 @@ class OtherTables(Base):
             self.assertEqual(status, 200, summary)
             self.assertEqual(summary, dry)
             self.assertNotEqual(self.ledger(), before)
+            # A table with 60 bad amounts: every problem the command prints, in the answer.
+            bad = "#value+usd,#org+name+funder,#org+name+impl,#date\n" + "".join(
+                "lots%d,A,B,2021-01-01\n" % i for i in range(60))
+            status, error = server.request("POST", "/v1/import/hxl", token, bad.encode(),
+                                           "text/csv")
+            self.assertEqual((status, error["error"]["code"]), (400, "bad_request"), error)
+            self.assertEqual(len(error["error"]["problems"]), 50)
+            self.assertEqual(error["error"]["more"], 10)
+            self.assertIn('row 2, column 1 (#value+usd): "lots0"', error["error"]["problems"][0])
+            self.assertIn('"lots49"', error["error"]["problems"][49])
+            cli = self.cc("import", "hxl", self.write("bad.csv", bad))
+            self.assertEqual(cli.returncode, 2)
+            for problem in error["error"]["problems"]:
+                self.assertIn(problem.replace("the body", "bad.csv"), cli.stderr)
         finally:
             rc = server.stop()
         self.assertEqual(rc, 0, server.stderr())
@@ -817,6 +839,67 @@ class RoundTrip(Base):
         self.assertIsNotNone(self.transfer(f"fts.{paid['id']}.v{paid['versionId'] + 1}"
                                            ".supersedes"))
         return paid["sourceObjects"][0]["id"]
+
+    def test_a_long_description_and_code_import_back_as_the_same_flow(self):
+        # Recorded cut (2,048 and 128 bytes), so the row's id is a digest of the cut text:
+        # the export, which gives back what was recorded, is the same flow.
+        head = "#value+usd,#org+name+funder,#org+name+impl,#date,#description,#activity+code\n"
+        row = "100,A,B,2021-01-01,%s,%s\n" % ("é" * 1025, "c" * 130)
+        s = self.imported(self.write("long.csv", head + row))
+        self.assertEqual(s["recorded"], 1)
+        before = self.figures(self, "hxl.")
+        path = self.write("back.csv", self.cc("export", "hxl", "--what", "transfers",
+                                              "--prefix", "hxl").stdout)
+        again = self.imported(path)
+        self.assertEqual((again["recorded"], again["exists"]), (0, 1))
+        self.assertEqual(self.figures(self, "hxl."), before)
+        other = self.other()
+        r = other.cc("import", "hxl", path, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.transfer_ids(), other.transfer_ids())
+
+    def test_an_fts_id_padded_with_zeros_is_the_same_flow_and_organisation(self):
+        r = self.cc("import", "fts", *pages("afg"), "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ids, balances = self.transfer_ids(), self.cc("balance", "--prefix", "fts.", "--json")
+        _, rows, raw = self.export("hxl", "--what", "transfers", "--prefix", "fts.org.")
+        header, tags = raw[0], raw[1]
+        flow = next(r for r in rows if r["kind"] == "paid" and r["funder_fts_id"])
+        padded = dict(flow, fts_flow="00" + flow["fts_flow"],
+                      funder_fts_id="0" + flow["funder_fts_id"])
+        text = "".join(",".join('"' + c.replace('"', '""') + '"' for c in line) + "\n"
+                       for line in (header, tags, [padded[h] for h in header]))
+        s = self.imported(self.write("padded.csv", text))
+        self.assertEqual((s["recorded"], s["exists"]), (0, 1))
+        self.assertEqual(self.transfer_ids(), ids)
+        self.assertEqual(self.cc("balance", "--prefix", "fts.", "--json").stdout,
+                         balances.stdout)
+
+    def test_an_fts_organisation_without_a_name_keeps_its_money_on_the_way_back(self):
+        answers = []
+        for p in pages("afg"):
+            with open(p, encoding="utf-8") as f:
+                answers.append(json.load(f))
+        flow = next(f for a in answers for f in a["data"]["flows"]
+                    if f["status"] == "paid" and f["amountUSD"] > 0
+                    and f["boundary"] == "incoming" and f["onBoundary"] == "single"
+                    and any(o["type"] == "Organization" for o in f["sourceObjects"]))
+        org = next(o for o in flow["sourceObjects"] if o["type"] == "Organization")
+        org["name"] = None
+        for n, answer in enumerate(answers):
+            path = self.write(f"answer-{n}.json", json.dumps(answer))
+        r = self.cc("import", "fts", *[os.path.join(self.dir.name, f"answer-{n}.json")
+                                       for n in range(len(answers))])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        path = self.exported("fts.org.")
+        other = self.other()
+        r = other.cc("import", "hxl", path, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        account = "fts.org.%s.given" % org["id"]
+        mine = json.loads(self.cc("balance", account, "--json").stdout)[0]
+        theirs = json.loads(other.cc("balance", account, "--json").stdout)[0]
+        self.assertEqual(theirs["debits_posted"], mine["debits_posted"])
+        self.assertEqual(self.figures(other, "fts.org.")[0], self.figures(self, "fts.org.")[0])
 
     def test_an_fts_export_with_superseded_versions_imports_back(self):
         donor = self.versions_ledger()
