@@ -824,6 +824,9 @@ static bool text_add(struct reader *r)
 {
     const char *s = (const char *)xmlTextReaderConstValue(r->xml);
     if (s == NULL) return true;
+    /* A value is text: whitespace before it is no reason to refuse it either. */
+    if (r->text_strict && r->text_length == 0)
+        while (xml_space(*s)) s++;
     size_t n = strlen(s);
     if (r->text_length + n > r->text_limit) {
         if (r->text_strict) {
@@ -837,7 +840,10 @@ static bool text_add(struct reader *r)
                                "longer than %zu bytes", r->text_limit);
             n = k;
         } else {
-            n = r->text_limit - r->text_length; /* cut; fixed on a character boundary below */
+            /* Cut on a character boundary, and nothing added after: the text is full. */
+            n = r->text_limit - r->text_length;
+            while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+            r->text_limit = r->text_length + n;
         }
     }
     memcpy(r->text + r->text_length, s, n);

@@ -443,6 +443,21 @@ class Iati(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["transactions"], 15)
 
+    def test_long_text_in_any_script_is_cut_on_a_character_boundary(self):
+        # Names and titles are kept to 256 bytes, descriptions to 1,024: a cut that falls
+        # inside a character (é is two bytes) is made before it, and the file imports.
+        doc = document(activity("XM-TEST-LONG", "XM-TEST", [
+            transaction(3, " " * 100 + "200", ref="T1", receiver=("XM-P", "a" + "é" * 300),
+                        description="a" + "é" * 700)], title="a" + "é" * 300))
+        s = self.imp(self.write("long.xml", doc))
+        self.assertEqual(s["transactions"], 1)
+        t = self.transfer("iati/t/XM-TEST-LONG#rT1")
+        self.assertEqual(t["amount"], 20000)
+        self.assertEqual(t["memo"], "a" + "é" * 511)  # 1,023 bytes: the 1,024th is half an é
+        self.assertEqual(t["meta"]["receiver"]["name"], "a" + "é" * 127)
+        title = self.transfer("iati/a/XM-TEST-LONG")["meta"]["title"]
+        self.assertEqual(title, "a" + "é" * 127)
+
     def test_a_changed_transaction_is_refused_by_the_ledger(self):
         self.imp(self.write("all.xml", ALL_TYPES))
         changed = ALL_TYPES.replace(">200<", ">201<")
@@ -1375,6 +1390,36 @@ class IatiOverHttp(unittest.TestCase):
             for check in (["check"], ["verify"]):
                 r = subprocess.run(run + check, capture_output=True, text=True, timeout=600)
                 self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_a_schema_the_server_cannot_read_is_the_server_s_fault(self):
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import test_force
+        test_force.CONCORD = CONCORD
+        with tempfile.TemporaryDirectory() as directory:
+            db = os.path.join(directory, "h.db")
+            run = [CONCORD, "--db", db]
+            subprocess.run(run + ["init"], check=True, capture_output=True, timeout=120)
+            made = subprocess.run(run + ["token", "create", "--user", "cora", "--role",
+                                         "coordinator", "--json"],
+                                  capture_output=True, text=True, timeout=120)
+            token = json.loads(made.stdout)["token"]
+            saved = os.environ.get("CONCORD_IATI_SCHEMA")
+            os.environ["CONCORD_IATI_SCHEMA"] = os.path.join(directory, "missing.xsd")
+            try:
+                server = test_force.Server(db)
+            finally:
+                if saved is None:
+                    del os.environ["CONCORD_IATI_SCHEMA"]
+                else:
+                    os.environ["CONCORD_IATI_SCHEMA"] = saved
+            try:
+                status, error = server.request("POST", "/v1/import/iati", token,
+                                               ALL_TYPES.encode(), "application/xml")
+                self.assertEqual((status, error["error"]["code"]), (503, "unavailable"), error)
+                self.assertIn("missing.xsd", error["error"]["message"])
+            finally:
+                rc = server.stop()
+            self.assertEqual(rc, 0, server.stderr())
 
 
 # Runs a command in a process of its own and reports its peak resident memory, so that
