@@ -83,6 +83,7 @@ enum cc_err concord_open_options(struct concord **out, const struct concord_opti
     strmap_init(&cc->missing_transfers);
     event_buffer_init(&cc->event);
     cc->clock = clock_real;
+    cc->expansion = EVENT_EXPANSION_CURRENT;
     auth_actor_local(&cc->actor);
     *out = cc;
     return CC_OK;
@@ -470,6 +471,35 @@ static void expanded_free(struct concord_expanded *e)
     free(e);
 }
 
+/*
+ * EVENT_EXPANSION_MAKERS_APART: the units, parties and accounts an operation
+ * makes go first, each a chain of its own, and the rest stays one chain.
+ * Operations later in the batch find what it made (domain_lookup_account
+ * reads the batch's steps), so it must be there even when the rest is
+ * refused: a refused transfer must not take with it the account the next
+ * operation's transfer needs. Not for an operation linked to another by its
+ * caller, whose chain is the caller's to say.
+ */
+static bool is_maker(const struct ledger_op *op)
+{
+    return op->type == LEDGER_OP_UNIT || op->type == LEDGER_OP_PARTY ||
+           op->type == LEDGER_OP_ACCOUNT;
+}
+
+static void makers_apart(struct ledger_op *steps, size_t n, struct ledger_op *scratch)
+{
+    size_t makers = 0;
+    for (size_t k = 0; k < n; k++) makers += is_maker(&steps[k]);
+    if (makers == 0 || makers == n) return;
+    size_t front = 0, back = makers;
+    for (size_t k = 0; k < n; k++) scratch[is_maker(&steps[k]) ? front++ : back++] = steps[k];
+    for (size_t k = 0; k < n; k++) {
+        scratch[k].flags &= ~LEDGER_OP_LINKED;
+        if (k >= makers && k + 1 < n) scratch[k].flags |= LEDGER_OP_LINKED;
+    }
+    memcpy(steps, scratch, n * sizeof *steps);
+}
+
 static enum cc_err expand_batch(struct concord *cc, const struct ledger_op *ops, size_t count,
                                 int64_t now, struct cc_error *err)
 {
@@ -512,6 +542,10 @@ static enum cc_err expand_batch(struct concord *cc, const struct ledger_op *ops,
             rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
         } else if (ok) {
             memcpy(&e->ops[e->count], x->steps, n * sizeof *x->steps);
+            bool chained = (ops[i].flags & LEDGER_OP_LINKED) != 0 ||
+                           (i > 0 && (ops[i - 1].flags & LEDGER_OP_LINKED) != 0);
+            if (cc->expansion >= EVENT_EXPANSION_MAKERS_APART && !chained)
+                makers_apart(&e->ops[e->count], n, x->steps); /* x->steps: copied, now scratch */
         } else { /* refused before any step: the engine reports it, chain and all */
             e->ops[e->count] = ops[i];
             e->ops[e->count].invalid = arena_strdup(&cc->view.arena, x->message);
@@ -675,7 +709,8 @@ enum cc_err concord_apply(struct concord *cc, const struct ledger_op *ops, size_
                                       .expired = (const char *const *)cc->expired,
                                       .expired_count = cc->expired_count,
                                       .settled = (const char *const *)cc->settled,
-                                      .settled_count = cc->settled_count, .now = now};
+                                      .settled_count = cc->settled_count, .now = now,
+                                      .expansion = domain ? cc->expansion : 0};
         rc = concord_log_start(cc, &batch, log, err);
     }
     if (rc == CC_OK) rc = cc->store->driver->write(cc->store, &cc->view, err);

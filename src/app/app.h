@@ -56,6 +56,8 @@ struct concord {
     struct event_buffer event;       /* the body being written, reused across batches */
     struct concord_log_pending *log_pending; /* the event being computed beside a write */
     struct concord_expanded *expanded; /* a batch with domain operations, as the engine runs it */
+    int expansion;                   /* how domain operations become steps (EVENT_EXPANSION_*):
+                                        the current rule, or a replayed event's own */
     const char **expired;            /* pending ids the batch expired (strings in the view) */
     size_t expired_count, expired_capacity;
     const char **settled;            /* records of reason condition or approval the batch

@@ -225,7 +225,7 @@ static void *log_compute(void *arg)
                       .party = cc->actor.party, .ops = p->batch.ops, .results = p->batch.results,
                       .count = p->batch.count, .expired = p->batch.expired,
                       .expired_count = p->batch.expired_count, .settled = p->batch.settled,
-                      .settled_count = p->batch.settled_count};
+                      .settled_count = p->batch.settled_count, .expansion = p->batch.expansion};
     event_buffer_init(&p->actor);
     event_encode_actor(&p->actor, cc->actor.user, role, cc->actor.party);
     if (!event_encode(&cc->event, &e) || p->actor.failed) {

@@ -65,6 +65,7 @@ struct concord_batch {
     const char *const *settled; /* records of reason condition or approval it created */
     size_t settled_count;
     int64_t now;                /* the batch's clock */
+    int expansion;              /* its domain operations' rule (EVENT_EXPANSION_*), 0: none */
 };
 
 /*

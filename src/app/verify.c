@@ -219,6 +219,7 @@ static bool replay_prepare(struct verify *v, const struct store_event *e,
     if (!auth_role_parse(d->role, &who.role))
         return problem(v, "event %lld: unknown role %s", seq, d->role), false;
     concord_set_actor(v->replay, &who);
+    v->replay->expansion = d->expansion; /* its domain operations taken apart as they were */
     v->replay_time = d->time;
     return true;
 }
@@ -246,6 +247,9 @@ static int replay_one(struct verify *v, const struct store_event *e, struct even
     struct event again = {.seq = e->seq, .time = d->time, .user = d->user, .role = d->role,
                           .party = d->party, .ops = d->ops, .results = v->results,
                           .count = d->count};
+    /* Written for a batch of domain operations only, as concord_apply writes it. */
+    for (size_t i = 0; i < d->count && !token; i++)
+        if (d->ops[i].type == LEDGER_OP_DOMAIN) again.expansion = d->expansion;
     if (!token) {
         again.expired = v->replay->expired;
         again.expired_count = v->replay->expired_count;

@@ -400,7 +400,12 @@ bool event_encode(struct event_buffer *b, const struct event *e)
         if (i > 0) put(b, ",", 1);
         put_string(b, e->settled[i]);
     }
-    put_str(b, "]}");
+    put_str(b, "]");
+    if (e->expansion > EVENT_EXPANSION_CHAINED) {
+        put_str(b, ",\"expansion\":");
+        put_int(b, e->expansion);
+    }
+    put_str(b, "}");
     return !b->failed;
 }
 
@@ -498,13 +503,25 @@ bool event_decode(const char *body, size_t length, struct event_decoded *out,
     out->results = json_object_get(r, "results");
     out->expired = json_object_get(r, "expired");
     out->settled = json_object_get(r, "settled");
+    const json_t *expansion = json_object_get(r, "expansion");
     bool date_only;
-    if (!json_is_object(r) || json_object_size(r) != 7 || !json_is_integer(seq) ||
+    if (!json_is_object(r) || json_object_size(r) != (expansion != NULL ? 8u : 7u) ||
+        !json_is_integer(seq) ||
         !json_is_string(time) || !json_is_array(ops) || !json_is_array(out->results) ||
         !strings_array(out->expired) || !strings_array(out->settled) ||
         json_array_size(ops) != json_array_size(out->results))
         return decode_fail(message, size, "not an event body (seq, time, actor, ops, results, "
-                                          "expired, settled)");
+                                          "expired, settled[, expansion])");
+    out->expansion = EVENT_EXPANSION_CHAINED;
+    if (expansion != NULL) {
+        /* Only a rule after the first is written; one this build does not know, it cannot
+           replay. */
+        json_int_t e = json_is_integer(expansion) ? json_integer_value(expansion) : 0;
+        if (e <= EVENT_EXPANSION_CHAINED || e > EVENT_EXPANSION_CURRENT)
+            return decode_fail(message, size, "expansion: not a rule of domain operations this "
+                                              "build knows (written by a later concord?)");
+        out->expansion = (int)e;
+    }
     out->seq = (int64_t)json_integer_value(seq);
     if (!time_parse(json_string_value(time), &out->time, &date_only))
         return decode_fail(message, size, "time: not an RFC 3339 date-time");

@@ -8,7 +8,8 @@
  *
  *   {"seq":N,"time":"<RFC 3339, 9 fractional digits>",
  *    "actor":{"user":U,"role":R[,"party":P]},
- *    "ops":[…],"results":[…],"expired":["pending id",…],"settled":["record id",…]}
+ *    "ops":[…],"results":[…],"expired":["pending id",…],"settled":["record id",…]
+ *    [,"expansion":E]}
  *
  * with every key in that fixed order and no spaces. An operation has "op"
  * first, then its contract fields in a fixed order per type, only those
@@ -29,6 +30,10 @@
  * "settled" the ids of the resolution records the rules made by themselves
  * (`X/condition` when a condition decided X, `X/approval` when approvals
  * did), in the order they were created.
+ * "expansion" says how the batch's domain operations became the ledger's
+ * steps (EVENT_EXPANSION_*), so that a replay takes them apart as the batch
+ * did: written only for a batch holding one and a rule after the first (an
+ * event without it was expanded by the first rule).
  *
  * Encoding writes bytes into a growable buffer by hand: it runs for every
  * batch, 8,189 transfers included. Decoding (for replay and for proofs)
@@ -67,6 +72,14 @@ void event_buffer_init(struct event_buffer *b);
 void event_buffer_free(struct event_buffer *b);
 void event_buffer_reset(struct event_buffer *b);
 
+/*
+ * The rules by which domain operations become steps (app/app.c), numbered
+ * as they were introduced; a batch records its own, a replay follows it.
+ */
+#define EVENT_EXPANSION_CHAINED 1 /* every step of an operation in one chain */
+#define EVENT_EXPANSION_MAKERS_APART 2 /* what it makes (units, parties, accounts) first, apart */
+#define EVENT_EXPANSION_CURRENT EVENT_EXPANSION_MAKERS_APART
+
 /* What one event records. */
 struct event {
     int64_t seq;                   /* 1, 2, … */
@@ -81,6 +94,7 @@ struct event {
     size_t expired_count;
     const char *const *settled;    /* records of reason condition or approval it created */
     size_t settled_count;
+    int expansion;                 /* EVENT_EXPANSION_*: written when above CHAINED */
 };
 
 /* Writes the body of event into b (reset first). false: out of memory or too large. */
@@ -106,6 +120,7 @@ struct event_decoded {
     const json_t *results;   /* array */
     const json_t *expired;   /* array of strings */
     const json_t *settled;   /* array of strings */
+    int expansion;           /* EVENT_EXPANSION_*: CHAINED when the body does not say */
 };
 
 /*

@@ -458,6 +458,35 @@ class Iati(unittest.TestCase):
         title = self.transfer("iati/a/XM-TEST-LONG")["meta"]["title"]
         self.assertEqual(title, "a" + "é" * 127)
 
+    def test_a_refused_transaction_leaves_the_accounts_the_next_one_needs(self):
+        # Republished with R1 changed (now in USD: refused) and R2 new in USD: R1's steps
+        # made the USD accounts first in the batch, and R2 needs them. They stand apart
+        # from R1's refusal, so R2 is recorded, and so is a flow both sides report.
+        v1 = document(activity("XM-A", "XM-T", [transaction(3, "100", ref="R1",
+                                                            receiver=PARTNER)]))
+        self.imp(self.write("v1.xml", v1))
+        donor = ("XM-T", "Reporter XM-T")
+        v2 = document(activity("XM-A", "XM-T", [
+            transaction(3, "100", ref="R1", currency="USD", receiver=PARTNER),
+            transaction(3, "250", currency="USD", ref="R2", receiver=PARTNER),
+            transaction(3, "1000", currency="USD", receiver=PARTNER + ("XM-NGO-B1",))]))
+        ngo = document(activity("XM-NGO-B1", "XM-PARTNER", [
+            transaction(1, "1000", currency="USD", provider=donor[:2] + ("XM-A",))]))
+        r = self.cc("import", "iati", self.write("v2.xml", v2), self.write("ngo.xml", ngo),
+                    "--schema", SCHEMA, "--json")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        s = json.loads(r.stdout)
+        self.assertEqual([(x["id"], x["status"]) for x in s["rejected"]["listed"]],
+                         [("iati/t/XM-A#rR1", "exists_with_different_fields")])
+        self.assertEqual(self.transfer("iati/t/XM-A#rR2")["amount"], 25000)
+        self.assertEqual(int(s["amounts"]["USD"]["3"]), 125000)  # in cents
+        pair = s["double_reported"]
+        self.assertEqual(pair["count"], 1)
+        self.assertEqual((pair["listed"][0]["provider_activity"], pair["listed"][0]["value"]),
+                         ("XM-A", "1000"))
+        r = self.cc("verify")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
     def test_a_changed_transaction_is_refused_by_the_ledger(self):
         self.imp(self.write("all.xml", ALL_TYPES))
         changed = ALL_TYPES.replace(">200<", ">201<")

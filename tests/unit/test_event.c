@@ -234,6 +234,13 @@ static void test_decode_refuses(void **state)
         "\"ops\":[],\"results\":[],\"expired\":[],\"settled\":[1]}",
         "{\"seq\":1,\"time\":\"2026-01-01T00:00:00Z\",\"actor\":{\"user\":\"u\",\"role\":\"a\"},"
         "\"ops\":[],\"results\":[],\"expired\":[],\"settled\":\"p/approval\"}",
+        /* an expansion rule this build does not know, or the first one written out */
+        "{\"seq\":1,\"time\":\"2026-01-01T00:00:00Z\",\"actor\":{\"user\":\"u\",\"role\":\"a\"},"
+        "\"ops\":[],\"results\":[],\"expired\":[],\"settled\":[],\"expansion\":3}",
+        "{\"seq\":1,\"time\":\"2026-01-01T00:00:00Z\",\"actor\":{\"user\":\"u\",\"role\":\"a\"},"
+        "\"ops\":[],\"results\":[],\"expired\":[],\"settled\":[],\"expansion\":1}",
+        "{\"seq\":1,\"time\":\"2026-01-01T00:00:00Z\",\"actor\":{\"user\":\"u\",\"role\":\"a\"},"
+        "\"ops\":[],\"results\":[],\"expired\":[],\"settled\":[],\"expansion\":\"2\"}",
     };
     struct arena arena;
     arena_init(&arena);
@@ -249,8 +256,33 @@ static void test_decode_refuses(void **state)
     struct event_decoded d;
     char message[256] = "";
     assert_true(event_decode(good, strlen(good), &d, &arena, message, sizeof message));
+    assert_int_equal(d.expansion, EVENT_EXPANSION_CHAINED); /* not said: the first rule */
     event_decoded_free(&d);
     arena_free(&arena);
+}
+
+/* The expansion rule: written after the lists, for a rule after the first only, read back. */
+static void test_expansion(void **state)
+{
+    (void)state;
+    struct event e = {.seq = 1, .time = 0, .user = "local", .role = "admin", .party = "",
+                      .expansion = EVENT_EXPANSION_MAKERS_APART};
+    struct event_buffer b;
+    event_buffer_init(&b);
+    assert_true(event_encode(&b, &e));
+    assert_non_null(strstr(b.data, "\"settled\":[],\"expansion\":2}"));
+    struct arena arena;
+    arena_init(&arena);
+    struct event_decoded d;
+    char message[256] = "";
+    assert_true(event_decode(b.data, b.length, &d, &arena, message, sizeof message));
+    assert_int_equal(d.expansion, EVENT_EXPANSION_MAKERS_APART);
+    event_decoded_free(&d);
+    e.expansion = EVENT_EXPANSION_CHAINED;
+    assert_true(event_encode(&b, &e));
+    assert_null(strstr(b.data, "expansion"));
+    arena_free(&arena);
+    event_buffer_free(&b);
 }
 
 int main(void)
@@ -259,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_fixed_shape),
         cmocka_unit_test(test_decode_refuses),
+        cmocka_unit_test(test_expansion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
