@@ -304,6 +304,8 @@ static json_t *tally_json(const struct tally *t)
 struct summary {
     size_t rows, recorded, exists, zero;
     uint32_t corrections; /* rows passed over: correcting entries of an export (fmt/hxl.c) */
+    size_t resolved, resolved_before; /* resolution rows: posted or voided now, or before */
+    uint32_t resolutions_passed_over; /* made by the exporting ledger's rules (fmt/hxl.c) */
     struct tally pledge, commitment, paid, shared;
     struct {
         size_t rows;
@@ -411,11 +413,14 @@ static json_t *summary_json(const struct summary *s, const struct interop_input 
                                       "funding_usd", usd_text(s->boundary[b].funding),
                                       "pledges_usd", usd_text(s->boundary[b].pledges)));
     return json_pack(
-        "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:{s:o,s:o,s:o},s:o,s:O}", "file",
+        "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I},s:o,s:o,s:o,s:{s:o,s:o,s:o},s:o,s:O}",
+        "file",
         input->name, "delimiter", separator, "encoding", converted ? "windows-1252" : "utf-8",
         "rows", (json_int_t)s->rows, "recorded", (json_int_t)s->recorded, "exists",
         (json_int_t)s->exists, "zero_usd", (json_int_t)s->zero, "corrections",
-        (json_int_t)s->corrections, "funding_usd",
+        (json_int_t)s->corrections, "resolutions", "applied", (json_int_t)s->resolved, "exists",
+        (json_int_t)s->resolved_before, "passed_over", (json_int_t)s->resolutions_passed_over,
+        "funding_usd",
         usd_text(s->commitment.usd + s->paid.usd), "pledges_usd", usd_text(s->pledge.usd),
         "shared", tally_json(&s->shared), "by_status", "pledge", tally_json(&s->pledge),
         "commitment", tally_json(&s->commitment), "paid", tally_json(&s->paid), "by_boundary",
@@ -437,16 +442,63 @@ static const char *row_flow(const json_t *rows, size_t i)
                                              "flow"));
 }
 
+struct found {
+    bool found;
+    int64_t amount;
+};
+
+static int found_fn(void *ctx, const struct ledger_transfer *t)
+{
+    struct found *f = ctx;
+    f->found = true;
+    f->amount = t->amount;
+    return 0;
+}
+
+/*
+ * A resolution row's operation made fit for this ledger; *recorded when its
+ * record is here already (the same ledger's export back: nothing to do,
+ * whatever fields the record was first given). The pledge it resolves is
+ * named as this ledger names it: an FTS version a table gave is recorded as
+ * the table's record (fts.<flow>.v<k>.hxl, fmt/fts.h) where the exporting
+ * ledger had FTS's own (fts.<flow>.v<k>). A posting of the whole pledge is
+ * made as one, without an amount.
+ */
+static enum cc_err resolution_fit(struct concord *cc, json_t *op, bool *recorded,
+                                  struct cc_error *err)
+{
+    const struct store_driver *d = cc->store->driver;
+    struct found f = {false, 0};
+    enum cc_err rc = d->transfer_get(cc->store, json_string_value(json_object_get(op, "id")),
+                                     found_fn, &f, err);
+    *recorded = f.found;
+    if (rc != CC_OK || f.found) return rc;
+    const char *pending = json_string_value(json_object_get(op, "pending_id"));
+    rc = d->transfer_get(cc->store, pending, found_fn, &f, err);
+    char table[LEDGER_ID_BYTES_MAX + 1];
+    if (rc == CC_OK && !f.found && strncmp(pending, "fts.", 4) == 0 &&
+        snprintf(table, sizeof table, "%s" FTS_TABLE, pending) < (int)sizeof table) {
+        rc = d->transfer_get(cc->store, table, found_fn, &f, err);
+        if (rc == CC_OK && f.found && json_object_set_new(op, "pending_id", json_string(table)))
+            rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    }
+    const json_t *amount = json_object_get(op, "amount");
+    if (rc == CC_OK && f.found && amount != NULL && json_integer_value(amount) == f.amount)
+        json_object_del(op, "amount");
+    return rc;
+}
+
 /*
  * The rows in batches of one group (all or nothing), USD in cents first when
  * the ledger has none (as import fts), summarized batch by batch.
  */
 static enum cc_err rows_commit(struct concord *cc, const struct interop_input *input,
                                char delimiter, bool converted, uint32_t corrections,
-                               const json_t *rows, bool dry_run, json_t **summary,
+                               const json_t *rows, json_t *resolutions,
+                               uint32_t passed_over, bool dry_run, json_t **summary,
                                struct cc_error *err)
 {
-    struct summary s = {.corrections = corrections};
+    struct summary s = {.corrections = corrections, .resolutions_passed_over = passed_over};
     json_t *rejected = json_array();
     if (rejected == NULL) return cc_error_set(err, CC_ERR_NOMEM, "out of memory");
     enum cc_err rc = concord_group_begin(cc, err);
@@ -468,6 +520,40 @@ static enum cc_err rows_commit(struct concord *cc, const struct interop_input *i
                                batch.offset, err);
         interop_batch_free(&batch);
     }
+    /* The pledges' postings and voidings, once every flow is there (fmt/hxl.c). */
+    json_t *todo = json_array();
+    if (todo == NULL && rc == CC_OK) rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    size_t k;
+    json_t *resolution;
+    json_array_foreach(rc == CC_OK ? resolutions : NULL, k, resolution) {
+        bool recorded;
+        rc = resolution_fit(cc, json_object_get(resolution, "op"), &recorded, err);
+        if (rc != CC_OK) break;
+        if (recorded) s.resolved_before++;
+        else if (json_array_append(todo, resolution) != 0)
+            rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+    }
+    size_t m = json_array_size(todo);
+    for (size_t start = 0, end; rc == CC_OK && start < m; start = end) {
+        end = start + HXL_BATCH_ROWS < m ? start + HXL_BATCH_ROWS : m;
+        struct interop_batch batch;
+        rc = interop_commit_usd(cc, todo, "op", start, end, &batch, err);
+        for (size_t i = start; rc == CC_OK && i < end; i++) {
+            const json_t *row = json_array_get(todo, i);
+            const struct ledger_result *r = &batch.results[batch.offset + i - start];
+            if (r->status == LEDGER_CREATED) s.resolved++;
+            else if (r->status == LEDGER_EXISTS) s.resolved_before++;
+            else if (json_array_append_new(
+                         rejected,
+                         json_pack("{s:I,s:s,s:s,s:s?}", "row",
+                                   (json_int_t)json_integer_value(json_object_get(row, "row")),
+                                   "id", batch.ops[batch.offset + i - start].id, "status",
+                                   ledger_status_name(r->status), "message", r->message)) != 0)
+                rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+        }
+        interop_batch_free(&batch);
+    }
+    json_decref(todo);
     if (rc == CC_OK && !dry_run) rc = concord_group_commit(cc, err);
     else if (group) concord_group_rollback(cc);
     if (rc == CC_OK) {
@@ -486,28 +572,48 @@ enum cc_err concord_import_hxl(struct concord *cc, const struct interop_input *i
     *summary = NULL;
     memset(problems, 0, sizeof *problems);
     struct hxl_table table;
-    json_t *rows = json_array(), *ready = NULL;
+    json_t *rows = json_array(), *ready = NULL, *resolutions = json_array();
     uint32_t corrections = 0;
-    bool ok = hxl_read_selected(input->name, input->text, input->length, input->selector,
+    struct hxl_resolutions counted = {0, 0};
+    bool ok = rows != NULL && resolutions != NULL &&
+              hxl_read_selected(input->name, input->text, input->length, input->selector,
                                 &table, problems) &&
-              hxl_funding_ops(&table, input->name, rows, &corrections, problems) &&
-              rows_prepare(rows, input->name, &ready, problems);
+              hxl_funding_ops(&table, input->name, rows, &corrections, &counted, problems);
+    /* Resolutions apart: applied after every flow, in the file's order. */
+    json_t *flows = ok ? json_array() : NULL;
+    ok = ok && flows != NULL;
+    size_t i;
+    json_t *row;
+    json_array_foreach(ok ? rows : NULL, i, row) {
+        bool resolution = json_is_true(json_object_get(row, "resolution"));
+        if (json_array_append(resolution ? resolutions : flows, row) != 0) ok = false;
+    }
+    ok = ok && rows_prepare(flows, input->name, &ready, problems);
+    json_decref(flows);
     char delimiter = table.delimiter;
     bool converted = table.converted;
     hxl_table_free(&table);
     json_decref(rows);
-    if (!ok)
+    if (!ok && problems->count == 0) {
+        json_decref(resolutions);
+        return cc_error_set(err, CC_ERR_NOMEM, "%s: out of memory", input->name);
+    }
+    if (!ok) {
+        json_decref(resolutions);
         return cc_error_set(err, CC_ERR_INPUT, "%s: %u problem%s: nothing recorded", input->name,
                             problems->count, problems->count == 1 ? "" : "s");
-    if (json_array_size(ready) + 1 > LEDGER_BATCH_OPS_MAX) {
+    }
+    if (json_array_size(ready) + json_array_size(resolutions) + 1 > LEDGER_BATCH_OPS_MAX) {
+        json_decref(resolutions);
         json_decref(ready);
         return cc_error_set(err, CC_ERR_INPUT, "%s: more than %d rows in one import",
                             input->name, LEDGER_BATCH_OPS_MAX - 1);
     }
     enum cc_err rc = orgs_match(cc, ready, err);
     if (rc == CC_OK)
-        rc = rows_commit(cc, input, delimiter, converted, corrections, ready, dry_run, summary,
-                         err);
+        rc = rows_commit(cc, input, delimiter, converted, corrections, ready, resolutions,
+                         counted.passed_over, dry_run, summary, err);
+    json_decref(resolutions);
     json_decref(ready);
     return rc;
 }

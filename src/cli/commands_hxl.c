@@ -102,6 +102,13 @@ static void summary_print(const json_t *s)
         printf("; %lld correcting entr%s passed over", count_of(s, "corrections"),
                count_of(s, "corrections") == 1 ? "y" : "ies");
     putchar('\n');
+    const json_t *resolutions = json_object_get(s, "resolutions"); /* concord's exports only */
+    long long applied = count_of(resolutions, "applied"), before = count_of(resolutions, "exists"),
+              passed = count_of(resolutions, "passed_over");
+    if (applied + before + passed > 0)
+        printf("pledges posted or voided: %lld now, %lld already; %lld decided by the exporting "
+               "ledger's rules (expiry, condition, approvals) passed over, pending here\n",
+               applied, before, passed);
     const json_t *by = json_object_get(s, "by_status");
     static const char *const statuses[] = {"pledge", "commitment", "paid"};
     for (size_t i = 0; i < 3; i++) {

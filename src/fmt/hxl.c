@@ -894,6 +894,7 @@ struct funding_columns {
         version, boundary, on_boundary, original, currency, rate, description, ref_code;
     int32_t funder_fts, recipient_fts; /* FTS organisation ids, as concord's export gives them */
     int32_t record; /* the record's id (#meta+id), as concord's export gives it */
+    int32_t pending, state; /* a resolution's pending transfer and its state, as it gives them */
 };
 
 /* The first pattern of the list that selects a column. */
@@ -940,6 +941,8 @@ static const char *const ref_code_patterns[] = {"#activity+code-appeal-project-p
 static const char *const funder_fts_patterns[] = {"#org+id+funder+fts_internal", NULL};
 static const char *const recipient_fts_patterns[] = {"#org+id+impl+fts_internal", NULL};
 static const char *const record_patterns[] = {"#meta+id-pending", NULL};
+static const char *const pending_patterns[] = {"#meta+id+pending", NULL};
+static const char *const state_patterns[] = {"#status+code", NULL};
 
 static void columns_find(const struct hxl_table *t, struct funding_columns *c)
 {
@@ -962,6 +965,8 @@ static void columns_find(const struct hxl_table *t, struct funding_columns *c)
     c->funder_fts = column_any(t, funder_fts_patterns);
     c->recipient_fts = column_any(t, recipient_fts_patterns);
     c->record = column_any(t, record_patterns);
+    c->pending = column_any(t, pending_patterns);
+    c->state = column_any(t, state_patterns);
     /* A column is read for one thing: #value alone could select the USD column again. */
     if (c->original == c->amount) c->original = -1;
 }
@@ -1549,9 +1554,47 @@ static bool row_holds_funding(const struct hxl_row *row, const struct funding_co
     return false;
 }
 
-bool hxl_funding_ops(const struct hxl_table *table, const char *name, json_t *out,
-                     uint32_t *corrections, struct hxl_problems *problems)
+/*
+ * A resolution row of concord's export (#meta+id+pending given): the posting
+ * or voiding of a pending transfer (a pledge), as a `post` or `void` of it
+ * under the record's own id, so that a pledge the exporting ledger resolved
+ * comes back resolved. A record the ledger's rules made by themselves (an
+ * expiry, a condition's or approvals' decision: ids ending /expiry,
+ * /condition, /approval) cannot be made by an operation: it is counted in
+ * resolutions->passed_over, and its pledge stays pending here.
+ */
+static void resolution_read(struct row_reader *r, const struct funding_columns *c,
+                            const char *pending, json_t *out, struct hxl_resolutions *resolutions)
 {
+    const char *id = cell(r, c->record), *state = cell(r, c->state);
+    if (ledger_reserved_transfer_id(id)) {
+        resolutions->passed_over++;
+        return;
+    }
+    if (!ledger_valid_transfer_id(id))
+        bad(r, c->record, id, "not a transfer id: a resolution row names its record");
+    if (!ledger_valid_transfer_id(pending))
+        bad(r, c->pending, pending, "not a transfer id");
+    bool voided = strcmp(state, "voided") == 0, posted = strcmp(state, "posted") == 0;
+    if (!voided && !posted)
+        bad(r, c->state, state, "a resolution row is posted or voided");
+    int64_t cents = 0;
+    if (posted) usd_read(r, c->amount, cell(r, c->amount), false, &cents);
+    if (!r->ok) return;
+    json_t *op = posted ? json_pack("{s:s,s:s,s:s,s:I}", "op", "post", "id", id, "pending_id",
+                                    pending, "amount", (json_int_t)cents)
+                        : json_pack("{s:s,s:s,s:s}", "op", "void", "id", id, "pending_id",
+                                    pending);
+    json_array_append_new(out, json_pack("{s:I,s:o,s:b}", "row", (json_int_t)r->row->number,
+                                         "op", op, "resolution", true));
+    resolutions->listed++;
+}
+
+bool hxl_funding_ops(const struct hxl_table *table, const char *name, json_t *out,
+                     uint32_t *corrections, struct hxl_resolutions *resolutions,
+                     struct hxl_problems *problems)
+{
+    *resolutions = (struct hxl_resolutions){0, 0};
     struct funding_columns c;
     columns_find(table, &c);
     uint32_t before = problems->count;
@@ -1581,6 +1624,12 @@ bool hxl_funding_ops(const struct hxl_table *table, const char *name, json_t *ou
         bool record = record_of(&r, &c, &kind);
         if (record && (kind == FTS_RECORD_SUPERSEDES || kind == FTS_RECORD_TABLE_SUPERSEDED)) {
             (*corrections)++;
+            continue;
+        }
+        /* The exporting ledger's posting or voiding of a pledge: made here again, after. */
+        const char *pending = cell(&r, c.pending);
+        if (pending[0] != '\0') {
+            resolution_read(&r, &c, pending, out, resolutions);
             continue;
         }
         struct funding_row v;

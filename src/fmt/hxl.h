@@ -141,11 +141,19 @@ void hxl_table_csv(const struct hxl_table *table, struct csv_out *out);
  * table's record of the version, fts.<flow>.v<k>.hxl).
  * *corrections: the rows passed over as correcting entries of a flow's
  * superseded version (concord's own export writes them; the import makes
- * them again from the versions). false, with problems naming every bad
+ * them again from the versions). A resolution row of concord's export (a
+ * pledge's posting or voiding) becomes {"row","op":{"op":"post"|"void",…},
+ * "resolution":true}, to be applied after the flows (resolutions counts
+ * them, and those passed over). false, with problems naming every bad
  * value, when any row cannot be read.
  */
+struct hxl_resolutions {
+    uint32_t listed;      /* posts and voids given to out */
+    uint32_t passed_over; /* made by the exporting ledger's rules (expiries, decisions) */
+};
 bool hxl_funding_ops(const struct hxl_table *table, const char *name, json_t *out,
-                     uint32_t *corrections, struct hxl_problems *problems);
+                     uint32_t *corrections, struct hxl_resolutions *resolutions,
+                     struct hxl_problems *problems);
 
 /*
  * An organisation's name as a part of account ids: lower-case [a-z0-9-],

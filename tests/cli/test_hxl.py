@@ -901,6 +901,46 @@ class RoundTrip(Base):
         self.assertEqual(theirs["debits_posted"], mine["debits_posted"])
         self.assertEqual(self.figures(other, "fts.org.")[0], self.figures(self, "fts.org.")[0])
 
+    def test_pledges_posted_or_voided_come_back_so(self):
+        # A pledge voided and one posted in the exporting ledger: the export's resolution
+        # rows post and void them again, here and in another ledger, with the same figures.
+        r = self.cc("import", "fts", *pages("jor"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        s = self.imported(self.write("p.csv", "#value+usd,#org+name+funder,#org+name+impl,"
+                                     "#date,#status\n700,Sweden,WFP,2021-01-01,pledge\n"))
+        pledge = next(i for i in self.transfer_ids() if i.startswith("hxl."))
+        for args in (("void", "fts.226741.v1"), ("post", pledge)):
+            r = self.cc(*args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        path = self.exported("")
+        other = self.other()
+        r = other.cc("import", "hxl", path, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        s = json.loads(r.stdout)
+        self.assertEqual(s["resolutions"], {"applied": 2, "exists": 0, "passed_over": 0})
+        self.assertEqual(s["rejected"], [])
+        totals = [json.loads(l.cc("report", "funding", "--json").stdout)["totals"]
+                  for l in (self, other)]
+        self.assertEqual(totals[0], totals[1])
+        self.assertEqual(totals[0]["voided"], 8112800)
+        self.assertEqual(other.transfer("fts.226741.v1.hxl")["state"], "voided")
+        self.assertEqual(other.transfer(pledge)["state"], "posted")
+        for ledger in (self, other):
+            again = json.loads(ledger.cc("import", "hxl", path, "--json").stdout)
+            self.assertEqual((again["recorded"], again["resolutions"]),
+                             (0, {"applied": 0, "exists": 2, "passed_over": 0}))
+            r = ledger.cc("verify")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # A record the ledger's rules made (an expiry, a decision) cannot be made again:
+        # passed over, and said so.
+        header, tags = parse_csv(open(path, encoding="utf-8").read())[:2]
+        row = dict.fromkeys(header, "")
+        row.update(id=pledge + "/expiry", pending_id=pledge, state="voided", amount_usd="7.00")
+        text = "".join(",".join('"' + c + '"' for c in line) + "\n"
+                       for line in (header, tags, [row[h] for h in header]))
+        s = json.loads(other.cc("import", "hxl", other.write("e.csv", text), "--json").stdout)
+        self.assertEqual(s["resolutions"], {"applied": 0, "exists": 0, "passed_over": 1})
+
     def test_an_fts_export_with_superseded_versions_imports_back(self):
         donor = self.versions_ledger()
         for prefix in (f"fts.org.{donor}", "fts.org."):
