@@ -473,11 +473,17 @@ static void expanded_free(struct concord_expanded *e)
 
 /*
  * EVENT_EXPANSION_MAKERS_APART: the units, parties and accounts an operation
- * makes go first, each a chain of its own, and the rest stays one chain.
- * Operations later in the batch find what it made (domain_lookup_account
- * reads the batch's steps), so it must be there even when the rest is
- * refused: a refused transfer must not take with it the account the next
- * operation's transfer needs. Not for an operation linked to another by its
+ * makes go first, as a chain of their own, then its whole chain as before,
+ * those makers again at its head. Operations later in the batch find what
+ * it made (domain_lookup_account reads the batch's steps), so it must be
+ * there even when the rest is refused: a refused transfer must not take
+ * with it the account the next operation's transfer needs. The makers are
+ * one chain, so that they are made all or none: one refused (a party there
+ * with another name) leaves nothing that a later operation would take for
+ * made. The makers again in the chain keep the operation whole: each answers
+ * `exists` when made apart, and fails as it did apart otherwise (forbidden
+ * to this actor, or there with other fields), so that nothing else of the
+ * operation is written. Not for an operation linked to another by its
  * caller, whose chain is the caller's to say.
  */
 static bool is_maker(const struct ledger_op *op)
@@ -486,18 +492,32 @@ static bool is_maker(const struct ledger_op *op)
            op->type == LEDGER_OP_ACCOUNT;
 }
 
-static void makers_apart(struct ledger_op *steps, size_t n, struct ledger_op *scratch)
+/* How many of the steps are makers: 0 when they are all (the operation only makes). */
+static size_t makers_of(const struct ledger_op *steps, size_t n)
 {
     size_t makers = 0;
     for (size_t k = 0; k < n; k++) makers += is_maker(&steps[k]);
-    if (makers == 0 || makers == n) return;
-    size_t front = 0, back = makers;
-    for (size_t k = 0; k < n; k++) scratch[is_maker(&steps[k]) ? front++ : back++] = steps[k];
-    for (size_t k = 0; k < n; k++) {
-        scratch[k].flags &= ~LEDGER_OP_LINKED;
-        if (k >= makers && k + 1 < n) scratch[k].flags |= LEDGER_OP_LINKED;
-    }
-    memcpy(steps, scratch, n * sizeof *steps);
+    return makers < n ? makers : 0;
+}
+
+/* steps[0, n) into out[0, n + makers): the makers apart, then the chain headed by them. */
+static void makers_apart(struct ledger_op *out, const struct ledger_op *steps, size_t n,
+                         size_t makers)
+{
+    size_t k = 0;
+    for (size_t s = 0; s < n; s++)
+        if (is_maker(&steps[s])) {
+            out[k] = steps[s];
+            out[k++].flags |= LEDGER_OP_LINKED;
+        }
+    out[makers - 1].flags &= ~LEDGER_OP_LINKED; /* the makers' chain ends */
+    for (int makers_first = 1; makers_first >= 0; makers_first--)
+        for (size_t s = 0; s < n; s++)
+            if (is_maker(&steps[s]) == (makers_first == 1)) {
+                out[k] = steps[s];
+                out[k++].flags |= LEDGER_OP_LINKED;
+            }
+    out[n + makers - 1].flags &= ~LEDGER_OP_LINKED; /* the operation is linked to nothing */
 }
 
 static enum cc_err expand_batch(struct concord *cc, const struct ledger_op *ops, size_t count,
@@ -538,14 +558,18 @@ static enum cc_err expand_batch(struct concord *cc, const struct ledger_op *ops,
                                        .batch_keys = &e->keys};
         bool ok = domain_expand(x, &ops[i]);
         size_t n = ok ? x->count : 1;
-        if (!expanded_reserve(e, n)) {
+        bool chained = (ops[i].flags & LEDGER_OP_LINKED) != 0 ||
+                       (i > 0 && (ops[i - 1].flags & LEDGER_OP_LINKED) != 0);
+        size_t makers = ok && !chained && cc->expansion >= EVENT_EXPANSION_MAKERS_APART
+                            ? makers_of(x->steps, n)
+                            : 0;
+        if (!expanded_reserve(e, n + makers)) {
             rc = cc_error_set(err, CC_ERR_NOMEM, "out of memory");
+        } else if (ok && makers > 0) {
+            makers_apart(&e->ops[e->count], x->steps, n, makers);
+            n += makers;
         } else if (ok) {
             memcpy(&e->ops[e->count], x->steps, n * sizeof *x->steps);
-            bool chained = (ops[i].flags & LEDGER_OP_LINKED) != 0 ||
-                           (i > 0 && (ops[i - 1].flags & LEDGER_OP_LINKED) != 0);
-            if (cc->expansion >= EVENT_EXPANSION_MAKERS_APART && !chained)
-                makers_apart(&e->ops[e->count], n, x->steps); /* x->steps: copied, now scratch */
         } else { /* refused before any step: the engine reports it, chain and all */
             e->ops[e->count] = ops[i];
             e->ops[e->count].invalid = arena_strdup(&cc->view.arena, x->message);

@@ -11,6 +11,9 @@
   the forms the operations derive cannot be taken by hand.
 - As commands, decimals typed for text fields stay text; an integer meant
   as text is quoted as JSON.
+- What an operation makes (units, parties, accounts) stands apart from the
+  rest of it, for the operations after it; the operation stays whole: a
+  maker refused writes nothing of it.
 
 usage: test_domain.py CONCORD_BINARY [unittest arguments]
 """
@@ -75,6 +78,42 @@ class Domain(unittest.TestCase):
             {"op": "pledge", "id": "p1", "donor": "us", "amount": 5})
         self.assertEqual([x["status"] for x in r], ["invalid", "invalid", "invalid", "created"], r)
         self.assertIn("no such contingent", r[1]["message"])
+        v = self.cc("verify")
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+
+    def test_what_an_operation_makes_stands_apart_and_it_stays_whole(self):
+        # An operation refused after its accounts were made (here: its transfer exists
+        # with other fields) leaves them; the next operation of the batch, which uses
+        # them, is recorded. Nothing else of the refused one is written.
+        self.apply({"op": "account", "id": "force.salaries", "unit": "USD", "owner": "fund"},
+                   {"op": "account", "id": "src", "unit": "USD"},
+                   {"op": "transfer", "id": "f1", "debit": "src", "credit": "force.salaries",
+                    "amount": 100000},
+                   {"op": "transfer", "id": "e-1", "debit": "src", "credit": "fund.pool",
+                    "amount": 1})
+        r = self.apply({"op": "expenditure", "id": "e-1", "from": "force.salaries",
+                        "amount": 5000},
+                       {"op": "expenditure", "id": "e-2", "from": "force.salaries",
+                        "amount": 7000})
+        self.assertEqual([x["status"] for x in r], ["exists_with_different_fields", "created"], r)
+        # A maker refused (an account there with other fields; an editor's account it may
+        # not make) refuses the operation whole: nothing of it is written, every time.
+        other = {"op": "expenditure", "id": "e-3", "from": "force.salaries", "amount": 10}
+        self.apply({"op": "account", "id": "spent.fund.pool", "unit": "USD", "name": "x"})
+        for _ in range(2):
+            r = self.apply({"op": "expenditure", "id": "e-3", "from": "fund.pool", "amount": 1})
+            self.assertEqual(r[0]["status"], "exists_with_different_fields", r)
+            self.assertNotEqual(self.cc("transfer", "show", "e-3").returncode, 0)
+        self.assertEqual(self.apply(other)[0]["status"], "created")
+        bd = self.editor("bob", "bd")
+        r = self.apply({"op": "account", "id": "force.certified.bd-inf-2", "unit": "PERSON",
+                        "owner": "bd", "name": "certified bd-inf-2"},
+                       {"op": "contingent", "id": "bd-inf-2", "nation": "bd",
+                        "type": "infantry", "personnel": 300, "readiness": "2"}, token=bd)
+        self.assertEqual([x["status"] for x in r], ["created", "exists_with_different_fields"])
+        r = self.apply({"op": "contingent_move", "id": "bd-inf-2-deploy",
+                        "contingent": "bd-inf-2", "to": "deployed"})
+        self.assertIn("no such contingent", r[0]["message"])  # no stage skipped
         v = self.cc("verify")
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
