@@ -133,10 +133,14 @@ class Cli(unittest.TestCase):
         import sqlite3
         import time
         self.init()
-        soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 1))
+        # Whole seconds, at least 2 s ahead: the command must commit before it (a loaded
+        # machine under ASan takes a second to start), and p is due once they pass.
+        expires_at = int(time.time()) + 3
+        soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at))
         self.apply({"op": "transfer", "id": "p", "debit": "donor.us", "credit": "fund.pool",
                     "amount": 5, "pending": True, "expires": soon})
-        time.sleep(2)  # p is due to expire: a read would record that first
+        # p is due to expire: a read would record that first.
+        time.sleep(max(0.0, expires_at - time.time()) + 0.5)
         holder = sqlite3.connect(self.db, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
         try:
