@@ -1328,14 +1328,31 @@ class Shutdown(unittest.TestCase):
             self.assertEqual(cli_json(self.db, "transfer", "show", op["id"])["amount"],
                              op["amount"])
 
+    def server_sockets(self):
+        """How many sockets the server holds open (its listening one included)."""
+        fds = f"/proc/{self.server.proc.pid}/fd"
+        count = 0
+        for fd in os.listdir(fds):
+            try:
+                count += os.readlink(os.path.join(fds, fd)).startswith("socket:")
+            except OSError:
+                pass  # closed meanwhile
+        return count
+
     def test_sigterm_while_batch_is_processed(self):
         """The whole body is sent, then SIGTERM at once: the request still gets
         its 200 with every result, the batch is committed, the exit is 0."""
         self.server = Server(self.db)
         ops, sums, head, body = self.big_batch()
+        before = self.server_sockets()
         sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=CMD_TIMEOUT)
         try:
             sock.sendall(head + body)
+            # Once the server has accepted the connection: before, the request is only in
+            # the kernel's queue, which a server that stops listening never reads.
+            deadline = time.monotonic() + CMD_TIMEOUT
+            while self.server_sockets() <= before and time.monotonic() < deadline:
+                time.sleep(0.005)
             self.server.send(signal.SIGTERM)
             r = self.read_response(sock)
         finally:
