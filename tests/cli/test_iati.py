@@ -1349,28 +1349,32 @@ class IatiOverHttp(unittest.TestCase):
     """POST /v1/import/iati in a server that lives on: a refused import leaves its caches
     as the ledger is, so that what comes next counts from the right balances."""
 
-    def test_a_refused_import_leaves_the_server_as_it_was(self):
+    def serve(self, directory, schema):
+        """A new ledger in directory, served with schema as the server's IATI schema; the
+        server, its database's command line and a coordinator's token."""
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import test_force  # its Server runs `concord serve` on a port the OS picks
         test_force.CONCORD = CONCORD
+        db = os.path.join(directory, "h.db")
+        run = [CONCORD, "--db", db]
+        subprocess.run(run + ["init"], check=True, capture_output=True, timeout=120)
+        made = subprocess.run(run + ["token", "create", "--user", "cora", "--role",
+                                     "coordinator", "--json"],
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(made.returncode, 0, made.stderr)
+        saved = os.environ.get("CONCORD_IATI_SCHEMA")
+        os.environ["CONCORD_IATI_SCHEMA"] = schema  # the server's, where imports find it
+        try:
+            return test_force.Server(db), run, json.loads(made.stdout)["token"]
+        finally:
+            if saved is None:
+                del os.environ["CONCORD_IATI_SCHEMA"]
+            else:
+                os.environ["CONCORD_IATI_SCHEMA"] = saved
+
+    def test_a_refused_import_leaves_the_server_as_it_was(self):
         with tempfile.TemporaryDirectory() as directory:
-            db = os.path.join(directory, "h.db")
-            run = [CONCORD, "--db", db]
-            subprocess.run(run + ["init"], check=True, capture_output=True, timeout=120)
-            made = subprocess.run(run + ["token", "create", "--user", "cora", "--role",
-                                         "coordinator", "--json"],
-                                  capture_output=True, text=True, timeout=120)
-            self.assertEqual(made.returncode, 0, made.stderr)
-            token = json.loads(made.stdout)["token"]
-            saved = os.environ.get("CONCORD_IATI_SCHEMA")
-            os.environ["CONCORD_IATI_SCHEMA"] = SCHEMA  # the server's, where imports find it
-            try:
-                server = test_force.Server(db)
-            finally:
-                if saved is None:
-                    del os.environ["CONCORD_IATI_SCHEMA"]
-                else:
-                    os.environ["CONCORD_IATI_SCHEMA"] = saved
+            server, run, token = self.serve(directory, SCHEMA)
             account = "iati.funds.xm-partner.received.usd"
             try:
                 def request(method, path, data=None):
@@ -1421,26 +1425,8 @@ class IatiOverHttp(unittest.TestCase):
                 self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def test_a_schema_the_server_cannot_read_is_the_server_s_fault(self):
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        import test_force
-        test_force.CONCORD = CONCORD
         with tempfile.TemporaryDirectory() as directory:
-            db = os.path.join(directory, "h.db")
-            run = [CONCORD, "--db", db]
-            subprocess.run(run + ["init"], check=True, capture_output=True, timeout=120)
-            made = subprocess.run(run + ["token", "create", "--user", "cora", "--role",
-                                         "coordinator", "--json"],
-                                  capture_output=True, text=True, timeout=120)
-            token = json.loads(made.stdout)["token"]
-            saved = os.environ.get("CONCORD_IATI_SCHEMA")
-            os.environ["CONCORD_IATI_SCHEMA"] = os.path.join(directory, "missing.xsd")
-            try:
-                server = test_force.Server(db)
-            finally:
-                if saved is None:
-                    del os.environ["CONCORD_IATI_SCHEMA"]
-                else:
-                    os.environ["CONCORD_IATI_SCHEMA"] = saved
+            server, _, token = self.serve(directory, os.path.join(directory, "missing.xsd"))
             try:
                 status, error = server.request("POST", "/v1/import/iati", token,
                                                ALL_TYPES.encode(), "application/xml")
