@@ -573,31 +573,22 @@ enum cc_err concord_import_hxl(struct concord *cc, const struct interop_input *i
     memset(problems, 0, sizeof *problems);
     struct hxl_table table;
     json_t *rows = json_array(), *ready = NULL, *resolutions = json_array();
-    uint32_t corrections = 0;
-    struct hxl_resolutions counted = {0, 0};
-    bool ok = rows != NULL && resolutions != NULL &&
-              hxl_read_selected(input->name, input->text, input->length, input->selector,
-                                &table, problems) &&
-              hxl_funding_ops(&table, input->name, rows, &corrections, &counted, problems);
-    /* Resolutions apart: applied after every flow, in the file's order. */
-    json_t *flows = ok ? json_array() : NULL;
-    ok = ok && flows != NULL;
-    size_t i;
-    json_t *row;
-    json_array_foreach(ok ? rows : NULL, i, row) {
-        bool resolution = json_is_true(json_object_get(row, "resolution"));
-        if (json_array_append(resolution ? resolutions : flows, row) != 0) ok = false;
+    if (rows == NULL || resolutions == NULL) {
+        json_decref(rows);
+        json_decref(resolutions);
+        return cc_error_set(err, CC_ERR_NOMEM, "%s: out of memory", input->name);
     }
-    ok = ok && rows_prepare(flows, input->name, &ready, problems);
-    json_decref(flows);
+    uint32_t corrections = 0;
+    /* Resolutions apart: applied after every flow, in the file's order. */
+    struct hxl_resolutions counted = {.ops = resolutions};
+    bool ok = hxl_read_selected(input->name, input->text, input->length, input->selector,
+                                &table, problems) &&
+              hxl_funding_ops(&table, input->name, rows, &corrections, &counted, problems) &&
+              rows_prepare(rows, input->name, &ready, problems);
     char delimiter = table.delimiter;
     bool converted = table.converted;
     hxl_table_free(&table);
     json_decref(rows);
-    if (!ok && problems->count == 0) {
-        json_decref(resolutions);
-        return cc_error_set(err, CC_ERR_NOMEM, "%s: out of memory", input->name);
-    }
     if (!ok) {
         json_decref(resolutions);
         return cc_error_set(err, CC_ERR_INPUT, "%s: %u problem%s: nothing recorded", input->name,

@@ -443,14 +443,6 @@ static bool ends_with(const char *s, const char *suffix)
 /* ---------------------------------------------------------------- HXL as JSON */
 
 /*
- * libhxl's JSON forms of a table: an array of rows (each an array of cells,
- * header rows and the hashtag row among them), or an array of objects keyed
- * by hashtag (the keys make the hashtag row), either of them alone or as the
- * one array inside an object ({"results": […]}). The rows then go where a
- * CSV file's records go. A cell is text; a number or true/false is written as
- * JSON writes it, and null is empty.
- */
-/*
  * A real as the shortest decimal text, without an exponent, that reads back
  * as the same double: 1234.56 in the file is 1234.56 here, and 100.0 is 100,
  * where "%.17g" (jansson's own way) writes 1234.5599999999999, which no
@@ -467,6 +459,14 @@ static size_t real_text(double value, char *out, size_t size)
     return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
+/*
+ * libhxl's JSON forms of a table: an array of rows (each an array of cells,
+ * header rows and the hashtag row among them), or an array of objects keyed
+ * by hashtag (the keys make the hashtag row), either of them alone or as the
+ * one array inside an object ({"results": […]}). The rows then go where a
+ * CSV file's records go. A cell is text; a number or true/false is written as
+ * JSON writes it, and null is empty.
+ */
 static bool json_cell(struct parse *p, const json_t *v)
 {
     char number[64];
@@ -989,6 +989,7 @@ static bool bad(struct row_reader *r, int32_t column, const char *value, const c
 /* Reports a bad value with its place: file, row, column and the column's hashtag. */
 static bool bad(struct row_reader *r, int32_t column, const char *value, const char *fmt, ...)
 {
+    assert(column >= 0 && (uint32_t)column < r->table->columns_count); /* a cell, to name */
     char text[HXL_PROBLEM_BYTES], shown[HXL_VALUE_SHOWN_BYTES + 8];
     va_list ap;
     va_start(ap, fmt);
@@ -1231,27 +1232,17 @@ static const char *org_type(struct row_reader *r, int32_t column)
     return arena_strndup(r->scratch, types, n);
 }
 
-/* Text cut to limit bytes on a character boundary (a description, as FTS's are kept). */
-static size_t text_cut_length(const char *s, size_t limit)
+/*
+ * s cut to limit bytes on a character boundary (a description, as FTS's are
+ * kept), copied into the arena (s itself when it fits).
+ */
+static const char *text_cut(struct arena *arena, const char *s, size_t limit)
 {
     size_t n = strlen(s);
-    if (n > limit) {
-        n = limit;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
-    }
-    return n;
-}
-
-static json_t *text_cut(const char *s, size_t limit)
-{
-    return json_stringn(s, text_cut_length(s, limit));
-}
-
-/* s cut as text_cut cuts it, copied into the arena (s itself when it fits). */
-static const char *text_cut_copy(struct arena *arena, const char *s, size_t limit)
-{
-    size_t n = text_cut_length(s, limit);
-    return s[n] == '\0' ? s : arena_strndup(arena, s, n);
+    if (n <= limit) return s;
+    n = limit;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+    return arena_strndup(arena, s, n);
 }
 
 /* ---------------------------------------------------------------- funding rows: operations */
@@ -1457,7 +1448,7 @@ static bool values_read(struct row_reader *r, const struct funding_columns *c,
         if (has_control(description, true))
             bad(r, c->description, description, "holds a control character");
         else
-            v->description = text_cut_copy(r->scratch, description, HXL_MEMO_BYTES_MAX);
+            v->description = text_cut(r->scratch, description, HXL_MEMO_BYTES_MAX);
     }
     const char *ref_code = cell(r, c->ref_code);
     if (ref_code[0] != '\0') {
@@ -1465,7 +1456,7 @@ static bool values_read(struct row_reader *r, const struct funding_columns *c,
         if (has_control(ref_code, true))
             bad(r, c->ref_code, ref_code, "holds a control character");
         else
-            v->ref_code = text_cut_copy(r->scratch, ref_code, HXL_REF_CODE_BYTES_MAX);
+            v->ref_code = text_cut(r->scratch, ref_code, HXL_REF_CODE_BYTES_MAX);
     }
     if ((description[0] != '\0' && v->description == NULL && r->ok) ||
         (ref_code[0] != '\0' && v->ref_code == NULL && r->ok)) {
@@ -1475,9 +1466,16 @@ static bool values_read(struct row_reader *r, const struct funding_columns *c,
     return r->ok;
 }
 
+/*
+ * An organisation of a row. One FTS gave no name (concord's export writes its
+ * id, its name empty) is still that organisation: named for its id, its
+ * money goes to its accounts, not to those of organisations FTS left unsaid.
+ */
 static json_t *org_json(const char *name, const char *type, const char *fts_id)
 {
-    json_t *o = json_pack("{s:s}", "name", name);
+    char unnamed[HXL_FTS_ID_DIGITS_MAX + 24];
+    if (name == NULL) snprintf(unnamed, sizeof unnamed, "FTS organisation %s", fts_id);
+    json_t *o = json_pack("{s:s}", "name", name != NULL ? name : unnamed);
     if (type != NULL) json_object_set_new(o, "type", json_string(type));
     if (fts_id != NULL) json_object_set_new(o, "fts_id", json_string(fts_id));
     return o;
@@ -1488,25 +1486,11 @@ static json_t *row_op(const struct funding_row *v, const char *id)
 {
     json_t *op = json_pack("{s:s,s:s,s:s,s:I,s:s}", "op", "hxl_flow", "id", id, "status",
                            v->status, "amount_usd", (json_int_t)v->cents, "date", v->date);
-    /*
-     * An organisation FTS gave no name (concord's export writes its id, its
-     * name empty) is still that organisation: named for its id, its money
-     * goes to its accounts, not to those of organisations FTS left unsaid.
-     */
-    char unnamed[HXL_FTS_ID_DIGITS_MAX + 24];
-    if (v->funder != NULL || v->funder_fts != NULL) {
-        if (v->funder == NULL)
-            snprintf(unnamed, sizeof unnamed, "FTS organisation %s", v->funder_fts);
-        json_object_set_new(op, "funder", org_json(v->funder != NULL ? v->funder : unnamed,
-                                                   v->funder_type, v->funder_fts));
-    }
-    if (v->recipient != NULL || v->recipient_fts != NULL) {
-        if (v->recipient == NULL)
-            snprintf(unnamed, sizeof unnamed, "FTS organisation %s", v->recipient_fts);
+    if (v->funder != NULL || v->funder_fts != NULL)
+        json_object_set_new(op, "funder", org_json(v->funder, v->funder_type, v->funder_fts));
+    if (v->recipient != NULL || v->recipient_fts != NULL)
         json_object_set_new(op, "recipient",
-                            org_json(v->recipient != NULL ? v->recipient : unnamed,
-                                     v->recipient_type, v->recipient_fts));
-    }
+                            org_json(v->recipient, v->recipient_type, v->recipient_fts));
     if (v->flow[0] != '\0') {
         json_object_set_new(op, "flow", json_string(v->flow));
         json_object_set_new(op, "version", json_integer(v->version));
@@ -1517,9 +1501,9 @@ static json_t *row_op(const struct funding_row *v, const char *id)
     if (v->original != NULL) json_object_set_new(op, "original_amount", json_string(v->original));
     if (v->rate != NULL) json_object_set_new(op, "rate", json_string(v->rate));
     if (v->description != NULL)
-        json_object_set_new(op, "description", text_cut(v->description, HXL_MEMO_BYTES_MAX));
+        json_object_set_new(op, "description", json_string(v->description)); /* cut */
     if (v->ref_code != NULL)
-        json_object_set_new(op, "ref_code", text_cut(v->ref_code, HXL_REF_CODE_BYTES_MAX));
+        json_object_set_new(op, "ref_code", json_string(v->ref_code)); /* cut */
     return op;
 }
 
@@ -1564,8 +1548,15 @@ static bool row_holds_funding(const struct hxl_row *row, const struct funding_co
  * resolutions->passed_over, and its pledge stays pending here.
  */
 static void resolution_read(struct row_reader *r, const struct funding_columns *c,
-                            const char *pending, json_t *out, struct hxl_resolutions *resolutions)
+                            const char *pending, struct hxl_resolutions *resolutions)
 {
+    if (c->record < 0 || c->state < 0) { /* no cell to name: the row is the place */
+        hxl_problem(r->problems, "%s: row %u: a resolution (#meta+id+pending) needs its "
+                                 "record's id (#meta+id) and state (#status+code) columns",
+                    r->name, r->row->number);
+        r->ok = false;
+        return;
+    }
     const char *id = cell(r, c->record), *state = cell(r, c->state);
     if (ledger_reserved_transfer_id(id)) {
         resolutions->passed_over++;
@@ -1585,20 +1576,19 @@ static void resolution_read(struct row_reader *r, const struct funding_columns *
                                     pending, "amount", (json_int_t)cents)
                         : json_pack("{s:s,s:s,s:s}", "op", "void", "id", id, "pending_id",
                                     pending);
-    json_array_append_new(out, json_pack("{s:I,s:o,s:b}", "row", (json_int_t)r->row->number,
-                                         "op", op, "resolution", true));
-    resolutions->listed++;
+    json_array_append_new(resolutions->ops,
+                          json_pack("{s:I,s:o}", "row", (json_int_t)r->row->number, "op", op));
 }
 
 bool hxl_funding_ops(const struct hxl_table *table, const char *name, json_t *out,
                      uint32_t *corrections, struct hxl_resolutions *resolutions,
                      struct hxl_problems *problems)
 {
-    *resolutions = (struct hxl_resolutions){0, 0};
+    resolutions->passed_over = 0;
     struct funding_columns c;
     columns_find(table, &c);
     uint32_t before = problems->count;
-    size_t given = json_array_size(out);
+    size_t given = json_array_size(out), resolutions_given = json_array_size(resolutions->ops);
     *corrections = 0;
     if (c.amount < 0)
         hxl_problem(problems, "%s: no column tagged #value+usd (the amount in US dollars, as "
@@ -1629,7 +1619,7 @@ bool hxl_funding_ops(const struct hxl_table *table, const char *name, json_t *ou
         /* The exporting ledger's posting or voiding of a pledge: made here again, after. */
         const char *pending = cell(&r, c.pending);
         if (pending[0] != '\0') {
-            resolution_read(&r, &c, pending, out, resolutions);
+            resolution_read(&r, &c, pending, resolutions);
             continue;
         }
         struct funding_row v;
@@ -1658,5 +1648,7 @@ bool hxl_funding_ops(const struct hxl_table *table, const char *name, json_t *ou
     if (problems->count == before) return true;
     while (json_array_size(out) > given) /* all of the file or nothing */
         json_array_remove(out, json_array_size(out) - 1);
+    while (json_array_size(resolutions->ops) > resolutions_given)
+        json_array_remove(resolutions->ops, json_array_size(resolutions->ops) - 1);
     return false;
 }

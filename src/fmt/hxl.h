@@ -142,13 +142,13 @@ void hxl_table_csv(const struct hxl_table *table, struct csv_out *out);
  * *corrections: the rows passed over as correcting entries of a flow's
  * superseded version (concord's own export writes them; the import makes
  * them again from the versions). A resolution row of concord's export (a
- * pledge's posting or voiding) becomes {"row","op":{"op":"post"|"void",…},
- * "resolution":true}, to be applied after the flows (resolutions counts
- * them, and those passed over). false, with problems naming every bad
- * value, when any row cannot be read.
+ * pledge's posting or voiding) is appended to resolutions->ops instead, as
+ * {"row","op":{"op":"post"|"void",…}}, to be applied after the flows.
+ * false, with problems naming every bad value, when any row cannot be read
+ * (and neither out nor resolutions->ops gains anything).
  */
 struct hxl_resolutions {
-    uint32_t listed;      /* posts and voids given to out */
+    json_t *ops;          /* the caller's array */
     uint32_t passed_over; /* made by the exporting ledger's rules (expiries, decisions) */
 };
 bool hxl_funding_ops(const struct hxl_table *table, const char *name, json_t *out,

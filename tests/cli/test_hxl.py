@@ -940,6 +940,13 @@ class RoundTrip(Base):
                        for line in (header, tags, [row[h] for h in header]))
         s = json.loads(other.cc("import", "hxl", other.write("e.csv", text), "--json").stdout)
         self.assertEqual(s["resolutions"], {"applied": 0, "exists": 0, "passed_over": 1})
+        # A resolution without the columns that say what it is: refused by its row.
+        r = other.cc("import", "hxl", other.write("n.csv", "#value+usd,#org+name+funder,"
+                                                  "#org+name+impl,#date,#meta+id+pending\n"
+                                                  "7,A,B,2021-01-01,p-1\n"))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("n.csv: row 2: a resolution (#meta+id+pending) needs its record's id",
+                      r.stderr)
 
     def test_an_fts_export_with_superseded_versions_imports_back(self):
         donor = self.versions_ledger()

@@ -189,19 +189,21 @@ static void check_funding(const struct hxl_table *t, const char *name)
     memset(&problems, 0, sizeof problems);
     json_t *ops = json_array();
     uint32_t corrections;
-    struct hxl_resolutions resolutions;
+    struct hxl_resolutions resolutions = {.ops = json_array()};
     bool ok = hxl_funding_ops(t, name, ops, &corrections, &resolutions, &problems);
+    size_t given = json_array_size(resolutions.ops);
     if (!ok) {
         check_problems(&problems, name);
-        FUZZ_CHECK(json_array_size(ops) == 0, "%zu operations beside problems",
-                   json_array_size(ops));
+        FUZZ_CHECK(json_array_size(ops) == 0 && given == 0,
+                   "%zu operations, %zu resolutions beside problems", json_array_size(ops),
+                   given);
     } else {
         FUZZ_CHECK(problems.count == 0, "read, with %u problems", problems.count);
-        FUZZ_CHECK(json_array_size(ops) + corrections + resolutions.passed_over <=
+        FUZZ_CHECK(json_array_size(ops) + given + corrections + resolutions.passed_over <=
                        t->rows_count - t->tags_row - 1,
-                   "%zu operations, %u corrections, %u resolutions passed over",
-                   json_array_size(ops), corrections, resolutions.passed_over);
-        size_t i, listed = 0;
+                   "%zu operations, %zu resolutions, %u corrections, %u passed over",
+                   json_array_size(ops), given, corrections, resolutions.passed_over);
+        size_t i;
         const json_t *o;
         json_array_foreach(ops, i, o) {
             json_int_t row = json_integer_value(json_object_get(o, "row"));
@@ -211,20 +213,21 @@ static void check_funding(const struct hxl_table *t, const char *name)
             FUZZ_CHECK(json_is_string(json_object_get(op, "id")) &&
                            json_integer_value(json_object_get(op, "amount_usd")) >= 0,
                        "operation without an id or with a negative amount");
-            /* A resolution is a post (of a positive amount, or all) or a void of a pledge. */
-            if (!json_is_true(json_object_get(o, "resolution"))) continue;
-            listed++;
+        }
+        /* A resolution is a post (of a positive amount) or a void of a pledge. */
+        json_array_foreach(resolutions.ops, i, o) {
+            const json_t *op = json_object_get(o, "op");
             const char *kind = json_string_value(json_object_get(op, "op"));
             FUZZ_CHECK(kind != NULL && (strcmp(kind, "void") == 0 || strcmp(kind, "post") == 0) &&
+                           json_is_string(json_object_get(op, "id")) &&
                            json_is_string(json_object_get(op, "pending_id")) &&
-                           (json_object_get(op, "amount") == NULL ||
+                           (strcmp(kind, "void") == 0 ||
                             json_integer_value(json_object_get(op, "amount")) > 0),
                        "a resolution that is no post or void of a pledge");
         }
-        FUZZ_CHECK(listed == resolutions.listed, "%zu resolutions given, %u counted", listed,
-                   resolutions.listed);
     }
     json_decref(ops);
+    json_decref(resolutions.ops);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
