@@ -608,16 +608,17 @@ static json_t *walk_value(struct walk *w, size_t above)
         return NULL;
     }
     if (v == NULL) {
-        /* jansson's place, from where the value starts, made the text's. */
-        int line, column;
-        walk_place(w, w->p, &line, &column);
-        if (w->stop->message[0] == '\0' && error.line > 0) {
-            w->stop->line = line + error.line - 1;
-            w->stop->column = error.line == 1 ? column - 1 + error.column : error.column;
-            if (w->stop->column < 1) w->stop->column = 1; /* jansson's 0: nothing read there yet */
-            snprintf(w->stop->message, sizeof w->stop->message, "not JSON: %s", error.text);
+        if (w->stop->message[0] == '\0') { /* the walk's first stop; it ends at it */
+            walk_stop(w, w->p, "not JSON: %s", error.text);
+            /* jansson's place, counted from where the value starts, made the text's. */
+            if (error.line > 1) {
+                w->stop->line += error.line - 1;
+                w->stop->column = error.column;
+            } else if (error.line == 1) {
+                w->stop->column += error.column - 1;
+            }
+            if (w->stop->column < 1) w->stop->column = 1; /* jansson's 0: nothing read yet */
         }
-        walk_stop(w, w->p, "not JSON: %s", error.text);
         return NULL;
     }
     if (above + value_depth(v) > FTS_JSON_DEPTH_MAX) {
@@ -860,29 +861,31 @@ static size_t element_end(const char *text, size_t length, size_t i)
     return 0;
 }
 
+/* The index of the first byte from i on that is not JSON's whitespace. */
+static size_t space_end(const char *text, size_t length, size_t i)
+{
+    while (i < length && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+        i++;
+    return i;
+}
+
 bool fts_pages_split(const char *text, size_t length, struct fts_span *spans, size_t max,
                      size_t *count)
 {
-    static const char space[] = " \t\n\r";
-    size_t i = 0, n = 0;
-    while (i < length && text[i] != '\0' && strchr(space, text[i]) != NULL) i++;
+    size_t i = space_end(text, length, 0), n = 0;
     if (i == length || text[i] != '[') return false;
-    i++;
     for (;;) {
-        while (i < length && text[i] != '\0' && strchr(space, text[i]) != NULL) i++;
+        i = space_end(text, length, i + 1); /* after '[' or ',' */
         if (i == length || n == max) return false;
         size_t end = element_end(text, length, i);
         if (end <= i) return false;
         spans[n++] = (struct fts_span){i, end - i};
-        i = end;
-        while (i < length && text[i] != '\0' && strchr(space, text[i]) != NULL) i++;
+        i = space_end(text, length, end);
         if (i == length) return false;
         if (text[i] == ']') break;
         if (text[i] != ',') return false;
-        i++;
     }
-    for (i++; i < length; i++)
-        if (text[i] == '\0' || strchr(space, text[i]) == NULL) return false;
+    if (space_end(text, length, i + 1) != length) return false; /* nothing after the array */
     *count = n;
     return true;
 }
