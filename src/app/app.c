@@ -500,24 +500,25 @@ static size_t makers_of(const struct ledger_op *steps, size_t n)
     return makers < n ? makers : 0;
 }
 
+/* Appends to out at *k the steps that are makers (or those that are not). */
+static void steps_copy(struct ledger_op *out, size_t *k, const struct ledger_op *steps, size_t n,
+                       bool makers)
+{
+    for (size_t s = 0; s < n; s++)
+        if (is_maker(&steps[s]) == makers) out[(*k)++] = steps[s];
+}
+
 /* steps[0, n) into out[0, n + makers): the makers apart, then the chain headed by them. */
 static void makers_apart(struct ledger_op *out, const struct ledger_op *steps, size_t n,
                          size_t makers)
 {
     size_t k = 0;
-    for (size_t s = 0; s < n; s++)
-        if (is_maker(&steps[s])) {
-            out[k] = steps[s];
-            out[k++].flags |= LEDGER_OP_LINKED;
-        }
+    steps_copy(out, &k, steps, n, true);  /* the makers' own chain */
+    steps_copy(out, &k, steps, n, true);  /* the operation's: its makers again, */
+    steps_copy(out, &k, steps, n, false); /* then the rest */
+    for (size_t i = 0; i < k; i++) out[i].flags |= LEDGER_OP_LINKED;
     out[makers - 1].flags &= ~LEDGER_OP_LINKED; /* the makers' chain ends */
-    for (int makers_first = 1; makers_first >= 0; makers_first--)
-        for (size_t s = 0; s < n; s++)
-            if (is_maker(&steps[s]) == (makers_first == 1)) {
-                out[k] = steps[s];
-                out[k++].flags |= LEDGER_OP_LINKED;
-            }
-    out[n + makers - 1].flags &= ~LEDGER_OP_LINKED; /* the operation is linked to nothing */
+    out[k - 1].flags &= ~LEDGER_OP_LINKED;      /* the operation is linked to nothing */
 }
 
 static enum cc_err expand_batch(struct concord *cc, const struct ledger_op *ops, size_t count,
