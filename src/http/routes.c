@@ -1426,6 +1426,17 @@ json_t *http_openapi(void)
                         json_pack("{s:s, s:{s:{s:s, s:{s:{s:s}, s:{s:s}}}}}", "type", "object",
                                   "properties", "error", "type", "object", "properties", "code",
                                   "type", "string", "message", "type", "string"));
+    /* POST /v1/import/hxl's refusal lists every problem of the table. */
+    json_t *error_fields = json_object_get(
+        json_object_get(json_object_get(json_object_get(schemas, "Error"), "properties"),
+                        "error"),
+        "properties");
+    json_object_set_new(error_fields, "problems",
+                        json_pack("{s:s, s:{s:s}, s:s}", "type", "array", "items", "type",
+                                  "string", "description", "import hxl: the problems, up to 50"));
+    json_object_set_new(error_fields, "more",
+                        json_pack("{s:s, s:s}", "type", "integer", "description",
+                                  "import hxl: the problems found beyond those listed"));
     json_t *schemes = json_pack("{s:{s:s, s:s, s:s}}", "bearer", "type", "http", "scheme",
                                 "bearer", "description",
                                 "an access token from `concord token create` "
